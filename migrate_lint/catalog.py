@@ -1,0 +1,191 @@
+"""The rule catalogue: rules/*.yml loaded, validated and turned into RuleSpec values."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from migrate_lint.errors import UserError
+from migrate_lint.finding import Severity
+
+CODE_PATTERN = re.compile(r"^ML\d{3}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "risk", "safe",
+            "cases")
+OPTIONAL = ("dialects", "tags", "references", "default", "example")
+CASE_KEYS = {"name", "pass", "fail", "config"}
+
+
+class CatalogError(UserError):
+    pass
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    kind: str  # "pass" or "fail"
+    revisions: tuple[Any, ...]  # each a body string or a mapping with a full `source`
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    code: str
+    name: str
+    title: str
+    severity: Severity
+    message: dict[str, str]  # variant -> template; "default" always present
+    help: dict[str, str]
+    catches: str
+    risk: str
+    safe: str
+    example: str
+    cases: tuple[Case, ...]
+    dialects: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    default: bool = True
+
+    @property
+    def module(self) -> str:
+        return self.name.replace("-", "_")
+
+    def render(self, fields: dict[str, str]) -> tuple[str, str]:
+        """Message and help for a hit's fields; `variant` picks a wording, default otherwise."""
+        variant = fields.get("variant", "default")
+        template = _Fields(fields)
+        message = self.message.get(variant, self.message["default"])
+        help_text = self.help.get(variant, self.help["default"])
+        return message.format_map(template), help_text.format_map(template)
+
+
+class _Fields(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _variants(value: Any, key: str, where: str) -> dict[str, str]:
+    if isinstance(value, str):
+        return {"default": value.strip()}
+    if isinstance(value, dict) and "default" in value and all(
+            isinstance(v, str) for v in value.values()):
+        return {str(k): v.strip() for k, v in value.items()}
+    raise CatalogError(f"{where}: {key} is a string or a mapping of variants with a `default`")
+
+
+def rules_dir() -> Path:
+    """Inside an installed wheel the catalogue is migrate_lint/_rules; in a checkout, ../rules."""
+    packaged = Path(__file__).parent / "_rules"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "rules"
+
+
+def _loader() -> type:
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class UniqueKeyLoader(base):  # type: ignore[misc,valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise CatalogError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
+def _case(raw: Any, where: str) -> Case:
+    if not isinstance(raw, dict) or set(raw) - CASE_KEYS or "name" not in raw:
+        raise CatalogError(f"{where}: a case is a mapping with name, pass or fail, and config")
+    kinds = [k for k in ("pass", "fail") if k in raw]
+    if len(kinds) != 1:
+        raise CatalogError(f"{where}: case {raw['name']!r} needs exactly one of pass/fail")
+    body = raw[kinds[0]]
+    revisions = tuple(body) if isinstance(body, list) else (body,)
+    for rev in revisions:
+        if not (isinstance(rev, str) or (isinstance(rev, dict) and isinstance(rev.get("source"), str))):
+            raise CatalogError(f"{where}: case {raw['name']!r} has a revision that is neither a "
+                               "body string nor a mapping with `source`")
+    text = "\n".join(r if isinstance(r, str) else r["source"] for r in revisions)
+    has_marker = "# expect:" in text
+    if (kinds[0] == "fail") != has_marker:
+        raise CatalogError(f"{where}: case {raw['name']!r}: fail cases carry `# expect:` markers "
+                           "and pass cases carry none")
+    return Case(raw["name"], kinds[0], revisions, dict(raw.get("config") or {}))
+
+
+def parse_rule(text: str, where: str) -> RuleSpec:
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=_loader())
+    except (yaml.YAMLError, CatalogError) as exc:
+        raise CatalogError(f"{where}: {exc}") from None
+    if not isinstance(data, dict):
+        raise CatalogError(f"{where}: a rule is a mapping")
+    missing = [k for k in REQUIRED if k not in data]
+    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
+    if missing or unknown:
+        raise CatalogError(f"{where}: missing keys {missing}, unknown keys {unknown}")
+    if not CODE_PATTERN.match(str(data["code"])) or not NAME_PATTERN.match(str(data["name"])):
+        raise CatalogError(f"{where}: bad code {data['code']!r} or name {data['name']!r}")
+    try:
+        severity = Severity.parse(str(data["severity"]))
+    except ValueError as exc:
+        raise CatalogError(f"{where}: {exc}") from None
+    cases = tuple(_case(c, where) for c in data["cases"] or ())
+    if not any(c.kind == "fail" for c in cases) or not any(c.kind == "pass" for c in cases):
+        raise CatalogError(f"{where}: every rule needs at least one pass and one fail case")
+    return RuleSpec(
+        code=data["code"], name=data["name"], title=data["title"], severity=severity,
+        message=_variants(data["message"], "message", where),
+        help=_variants(data["help"], "help", where), catches=data["catches"].strip(),
+        risk=data["risk"].strip(), safe=data["safe"].strip(),
+        example=str(data.get("example") or "").strip("\n"), cases=cases,
+        dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
+        references=tuple(data.get("references") or ()), default=bool(data.get("default", True)),
+    )
+
+
+@dataclass(frozen=True)
+class Catalog:
+    rules: tuple[RuleSpec, ...]
+
+    def __post_init__(self) -> None:
+        for attr in ("code", "name"):
+            values = [getattr(r, attr) for r in self.rules]
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise CatalogError(f"duplicate rule {attr}s: {', '.join(dupes)}")
+
+    def get(self, key: str) -> RuleSpec | None:
+        key = key.strip()
+        for rule in self.rules:
+            if key in (rule.code, rule.name):
+                return rule
+        return None
+
+    def matching(self, selector: str) -> list[RuleSpec]:
+        """Rules a selector names: a code, a code prefix such as `ML2`, a name, or `ALL`."""
+        selector = selector.strip()
+        if selector == "ALL":
+            return list(self.rules)
+        return [r for r in self.rules if r.name == selector or (r.code.startswith(selector.upper())
+                and selector.upper().startswith("ML"))]
+
+
+@lru_cache(maxsize=4)
+def load_catalog(folder: Path | None = None) -> Catalog:
+    folder = folder or rules_dir()
+    rules = []
+    for path in sorted(folder.glob("*.yml")):
+        rules.append(parse_rule(path.read_text(encoding="utf-8"), path.name))
+    if not rules:
+        raise CatalogError(f"no rules found in {folder}")
+    return Catalog(tuple(sorted(rules, key=lambda r: r.code)))

@@ -1,0 +1,20 @@
+"""drop-column: dropping a column that running code may still read."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, at, shown
+from migrate_lint.migration import Migration
+
+CODE = "ML201"
+SCOPE = "revision"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    for op in migration.operations:
+        if op.name != "drop_column":
+            continue
+        table, rest = op.table_and_rest()
+        column = op.kwargs.get("column_name", rest[0] if rest else None)
+        if isinstance(table, str) and table.lower() in migration.created_before(op):
+            continue
+        yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column))

@@ -1,0 +1,19 @@
+"""drop-table: dropping a table that running code may still use."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, at, shown
+from migrate_lint.migration import Migration
+
+CODE = "ML202"
+SCOPE = "revision"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    for op in migration.operations:
+        if op.name != "drop_table":
+            continue
+        table = op.arg(0, "table_name")
+        if isinstance(table, str) and table.lower() in migration.created_before(op):
+            continue
+        yield at(op, shown(table), table=shown(table))

@@ -1,0 +1,38 @@
+"""multiple-heads: more than one head on one (unlabelled) line of history."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit
+from migrate_lint.graph import RevisionGraph
+from migrate_lint.migration import Revision
+
+CODE = "ML401"
+SCOPE = "history"
+
+
+def fork_points(graph: RevisionGraph, heads: list[Revision]) -> list[str]:
+    """The nearest revisions every head descends from (usually one)."""
+    lineages = [{h.id} | {a.id for a in graph.ancestors(h.id)} for h in heads]
+    common = set.intersection(*lineages)
+    return sorted(c for c in common if not any(child in common for child in graph.children[c]))
+
+
+def check(ctx: CheckContext) -> Iterator[Hit]:
+    if ctx.opaque:
+        return  # some parents are unknown; dynamic-revision-header already says so
+    graph = ctx.graph
+    groups: dict[frozenset[str], list[Revision]] = {}
+    for head in graph.heads():
+        groups.setdefault(graph.branch_labels_of(head.id), []).append(head)
+    for heads in groups.values():
+        if len(heads) < 2:
+            continue
+        heads.sort(key=lambda r: r.id)
+        forks = fork_points(graph, heads)
+        ids = [h.id for h in heads]
+        for head in heads:
+            yield Hit(head.line, head.id, {
+                "head": head.id, "count": str(len(heads)), "heads": ", ".join(ids),
+                "heads_args": " ".join(ids), "fork": ", ".join(forks),
+                "variant": "default" if forks else "roots",
+            }, path=head.path)

@@ -1,0 +1,54 @@
+"""unnamed-constraint: constraints created or dropped with None as their name."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from migrate_lint.checks import CheckContext, Hit, at, shown
+from migrate_lint.migration import Migration, Operation
+
+# call -> (kind, name prefix, keyword of the table in the op. form, keyword of the columns)
+CREATES = {
+    "create_foreign_key": ("foreign key", "fk", "source_table", "local_cols"),
+    "create_unique_constraint": ("unique", "uq", "table_name", "columns"),
+    "create_check_constraint": ("check", "ck", "table_name", "condition"),
+    "create_primary_key": ("primary key", "pk", "table_name", "columns"),
+}
+
+CODE = "ML303"
+SCOPE = "revision"
+
+
+def _table_and_columns(op: Operation, table_key: str, columns_key: str) -> tuple[Any, Any]:
+    if op.batch_table is not None:
+        table, offset = op.batch_table, 1
+    else:
+        table, offset = op.arg(1, table_key), 2
+    if op.name == "create_foreign_key":
+        offset += 1  # the referent table comes before the local columns
+    return table, op.arg(offset, columns_key)
+
+
+def _suggested(prefix: str, table: str, columns: Any, op: Operation) -> str:
+    parts = [prefix, table]
+    if prefix in ("fk", "uq") and isinstance(columns, tuple) and columns:
+        parts.append("_".join(str(c) for c in columns))
+    if prefix == "fk":
+        referent = op.arg(1 if op.batch_table is not None else 2, "referent_table")
+        parts.append(shown(referent))
+    elif prefix == "ck":
+        parts.append("name")
+    return "_".join(parts)
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    for op in migration.operations:
+        if op.name == "drop_constraint" and op.arg(0, "constraint_name", "?") is None:
+            table = op.batch_table if op.batch_table is not None else op.arg(1, "table_name")
+            yield at(op, shown(table), table=shown(table), call=op.name, variant="drop")
+        elif op.name in CREATES and op.arg(0, "constraint_name", "?") is None:
+            if ctx.naming_convention:
+                continue
+            kind, prefix, table_key, columns_key = CREATES[op.name]
+            table, columns = _table_and_columns(op, table_key, columns_key)
+            yield at(op, shown(table), table=shown(table), call=op.name, kind=kind,
+                     suggested=_suggested(prefix, shown(table), columns, op))

@@ -1,0 +1,127 @@
+"""Command line: parse arguments, choose inputs and formatter, decide the exit code. No logic."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from migrate_lint import __version__
+from migrate_lint.errors import UserError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migrate-lint",
+        description="Catch unsafe Alembic and Flask-Migrate revisions before they merge.")
+    parser.add_argument("--version", action="version", version=f"migrate-lint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = commands.add_parser("check", help="lint revision histories (default: the current folder)")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="project folders, script locations, versions folders or revision files")
+    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
+    check.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml to read settings from")
+    check.add_argument("--select", metavar="RULES", help="comma-separated codes, prefixes or names")
+    check.add_argument("--extend-select", metavar="RULES", help="rules to add to the selection")
+    check.add_argument("--ignore", metavar="RULES", help="rules to leave out")
+    check.add_argument("--dialect", choices=("postgresql", "mysql", "mariadb", "sqlite"))
+    check.add_argument("--script-location", metavar="DIR", help="the Alembic script location")
+    check.add_argument("--fail-on", choices=("info", "warning", "error"),
+                       help="lowest severity that makes the exit code 1 (default: warning)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--no-execute", action="store_true",
+                       help="never import or run anything from the checked project (AST checks only)")
+    check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    rule = commands.add_parser("rule", help="show the documentation of one rule")
+    rule.add_argument("rule", metavar="NAME_OR_CODE")
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _check(args: argparse.Namespace) -> int:
+    from migrate_lint import run
+    from migrate_lint.finding import Severity
+    from migrate_lint.formatters import get
+
+    overrides = {
+        "select": _split(args.select), "extend_select": _split(args.extend_select),
+        "ignore": _split(args.ignore), "dialect": args.dialect, "script_location": args.script_location,
+        "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
+    }
+    outcome = run.check(args.paths or [Path(".")], args.config, overrides)
+    text = get(args.format)(outcome.report)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if args.format != "text" or args.output:
+        for error in outcome.report.errors:
+            print(f"migrate-lint: {error.describe()}", file=sys.stderr)
+    if outcome.report.errors:
+        return EXIT_ERROR
+    if outcome.report.at_or_above(outcome.fail_on) and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _rule(args: argparse.Namespace) -> int:
+    from migrate_lint.catalog import load_catalog
+    from migrate_lint.formatters.ruledoc import render
+
+    spec = load_catalog().get(args.rule)
+    if spec is None:
+        raise UserError(f"no rule named {args.rule!r}; `migrate-lint rules` lists them")
+    sys.stdout.write(render(spec))
+    return EXIT_CLEAN
+
+
+def _rules(args: argparse.Namespace) -> int:
+    import json
+
+    from migrate_lint.catalog import load_catalog
+
+    catalog = load_catalog()
+    if args.format == "json":
+        rows = [{"code": r.code, "name": r.name, "title": r.title, "severity": r.severity.label,
+                 "default": r.default} for r in catalog.rules]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_CLEAN
+    for r in catalog.rules:
+        flag = "" if r.default else "  (opt-in)"
+        print(f"{r.code}  {r.name:<40} {r.severity.label:<8} {r.title}{flag}")
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_ERROR
+    handlers = {"check": _check, "rule": _rule, "rules": _rules}
+    try:
+        return handlers[args.command](args)
+    except UserError as exc:
+        print(f"migrate-lint: {exc.describe()}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("migrate-lint: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # an internal error: never a traceback unless asked for
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        else:
+            print(f"migrate-lint: internal error: {type(exc).__name__}: {exc} "
+                  "(rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_ERROR

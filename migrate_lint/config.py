@@ -1,0 +1,211 @@
+"""[tool.migrate-lint] in pyproject.toml -> a frozen Config; unknown keys and rule names are errors."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from migrate_lint.catalog import Catalog
+from migrate_lint.errors import UserError
+from migrate_lint.finding import Severity
+
+DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
+SECTION = "migrate-lint"
+
+
+class ConfigError(UserError):
+    pass
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+    script_location: str | None = None
+    dialect: str = "postgresql"
+    postgresql_version: int = 15
+    mysql_version: str = "8.0"
+    select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    severity: tuple[tuple[str, str], ...] = ()
+    fail_on: Severity = Severity.WARNING
+    require_reason: bool = False
+    naming_convention: bool | None = None  # None: detect from the project's source
+    exclude: tuple[str, ...] = ()
+
+    def override(self, **changes: Any) -> Config:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _strings(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"`{key}` must be a list of strings")
+    return tuple(value)
+
+
+def _bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"`{key}` must be true or false")
+    return value
+
+
+def _dialect(value: Any, key: str) -> str:
+    if value not in DIALECTS:
+        raise ValueError(f"`{key}` must be one of {', '.join(DIALECTS)}, not {value!r}")
+    return str(value)
+
+
+def _mapping(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"`{key}` must be a table")
+    return value
+
+
+PARSERS: dict[str, Any] = {
+    "script-location": lambda v, k: v if isinstance(v, str) else _bad(k, "a string"),
+    "dialect": _dialect,
+    "postgresql-version": lambda v, k: v if isinstance(v, int) and v >= 9 else _bad(k, "an integer"),
+    "mysql-version": lambda v, k: str(v) if re.match(r"^\d+(\.\d+){0,2}$", str(v)) else
+    _bad(k, 'a version such as "8.0.32"'),
+    "select": _strings,
+    "extend-select": _strings,
+    "ignore": _strings,
+    "per-file-ignores": lambda v, k: tuple(
+        (glob, _strings(codes, f"{k}.{glob}")) for glob, codes in _mapping(v, k).items()),
+    "severity": lambda v, k: tuple(
+        (rule, Severity.parse(str(level)).label) for rule, level in _mapping(v, k).items()),
+    "fail-on": lambda v, k: Severity.parse(str(v)),
+    "require-reason": _bool,
+    "naming-convention": _bool,
+    "exclude": _strings,
+}
+
+
+def _bad(key: str, expected: str) -> Any:
+    raise ValueError(f"`{key}` must be {expected}")
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line of a key inside our section, for diagnostics (tomllib gives no positions)."""
+    in_section = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_section = stripped.startswith(f"[tool.{SECTION}")
+        elif in_section and re.match(rf'^"?{re.escape(key)}"?\s*=', stripped):
+            return number
+    return None
+
+
+def parse(text: str, path: Path) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        raise ConfigError(f"invalid TOML: {exc}", path, int(match.group(1)) if match else None) from None
+    section = data.get("tool", {}).get(SECTION, {})
+    values: dict[str, Any] = {"root": path.parent, "source": path}
+    for key, raw in section.items():
+        if key not in PARSERS:
+            known = ", ".join(sorted(PARSERS))
+            raise ConfigError(f"unknown key `{key}` in [tool.{SECTION}] (known keys: {known})",
+                              path, _line_of(text, key))
+        try:
+            values[key.replace("-", "_")] = PARSERS[key](raw, key)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path, _line_of(text, key)) from None
+    return Config(**values)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.migrate-lint] section, from start upwards."""
+    start = start.resolve()
+    for folder in [start, *start.parents] if start.is_dir() else start.parents:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                if f"[tool.{SECTION}" in candidate.read_text(encoding="utf-8", errors="replace"):
+                    return candidate
+            except OSError:
+                continue
+    return None
+
+
+def load(path: Path | None, start: Path) -> Config:
+    """Config from an explicit file, else the nearest pyproject.toml, else the defaults."""
+    if path is None:
+        path = find_pyproject(start)
+        if path is None:
+            return Config(root=start.resolve() if start.is_dir() else start.resolve().parent)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", path) from None
+    return parse(text, path)
+
+
+@dataclass(frozen=True)
+class RuleSelection:
+    """Which rules run, at which severity, and which are ignored for which files."""
+
+    enabled: frozenset[str]
+    severities: dict[str, Severity]
+    per_file: tuple[tuple[str, frozenset[str]], ...]
+    root: Path
+
+    def matches(self, path: Path, patterns: tuple[str, ...]) -> bool:
+        """Whether a glob matches the path relative to the config's folder, or its name."""
+        try:
+            relative = path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(path.name, p) for p in patterns)
+
+    def ignored_for(self, path: Path) -> frozenset[str]:
+        codes: set[str] = set()
+        for pattern, ignored in self.per_file:
+            if self.matches(path, (pattern,)):
+                codes |= ignored
+        return frozenset(codes)
+
+
+def select_rules(config: Config, catalog: Catalog) -> RuleSelection:
+    def codes(selectors: tuple[str, ...], key: str) -> set[str]:
+        found: set[str] = set()
+        for selector in selectors:
+            matched = catalog.matching(selector)
+            if not matched:
+                raise ConfigError(f"`{key}` names {selector!r}, which matches no rule "
+                                  "(see `migrate-lint rules`)", config.source,
+                                  _line_of_source(config, key))
+            found |= {rule.code for rule in matched}
+        return found
+
+    enabled = codes(config.select, "select") if config.select else {
+        r.code for r in catalog.rules if r.default}
+    enabled |= codes(config.extend_select, "extend-select")
+    enabled -= codes(config.ignore, "ignore")
+    severities = {r.code: r.severity for r in catalog.rules}
+    for rule, level in config.severity:
+        for code in codes((rule,), "severity"):
+            severities[code] = Severity.parse(level)
+    per_file = tuple((glob, frozenset(codes(rules, "per-file-ignores")))
+                     for glob, rules in config.per_file_ignores)
+    return RuleSelection(frozenset(enabled), severities, per_file, config.root)
+
+
+def _line_of_source(config: Config, key: str) -> int | None:
+    if config.source is None:
+        return None
+    try:
+        return _line_of(config.source.read_text(encoding="utf-8"), key)
+    except OSError:
+        return None

@@ -1,0 +1,179 @@
+"""Where the revision files are: script locations from alembic.ini, Flask-Migrate, config or a search."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrate_lint.errors import UserError
+
+SKIP_DIRS = frozenset({
+    ".git", ".hg", ".venv", "venv", "env", ".tox", ".nox", "node_modules", "__pycache__",
+    "site-packages", "build", "dist", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+})
+SEARCH_DEPTH = 6
+
+
+class DiscoveryError(UserError):
+    pass
+
+
+@dataclass(frozen=True)
+class History:
+    """One independent revision history: its script location and its version files."""
+
+    script_location: Path
+    version_dirs: tuple[Path, ...]
+    files: tuple[Path, ...]
+    targets: frozenset[Path] | None = None  # set when single files were named: report only these
+
+    def is_target(self, path: Path) -> bool:
+        return self.targets is None or path in self.targets
+
+
+def version_files(version_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Python files below the version folders, nested folders included, in a stable order."""
+    found: list[Path] = []
+    for top in version_dirs:
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            found.extend(
+                Path(dirpath, name) for name in filenames
+                if name.endswith(".py") and name != "__init__.py" and not name.startswith(".#")
+            )
+    return tuple(sorted(set(found)))
+
+
+def _split_locations(value: str, separator: str | None) -> list[str]:
+    seps = {"space": " ", "newline": "\n", ":": ":", ";": ";", "os": os.pathsep}
+    parts = value.split(seps[separator]) if separator in seps else re.split(r"[,\s]+", value)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _resolve_location(value: str, base: Path) -> Path:
+    """A script location as a path; `package:folder` is looked up relative to the project."""
+    if ":" in value and not re.match(r"^[A-Za-z]:[\\/]", value):
+        package, _, sub = value.partition(":")
+        for root in (base, base / "src"):
+            candidate = root.joinpath(*package.split("."), sub)
+            if candidate.is_dir():
+                return candidate
+        raise DiscoveryError(f"cannot find package location {value!r} without importing it; "
+                             "set [tool.migrate-lint] script-location to its folder")
+    path = Path(value)
+    return path if path.is_absolute() else base / path
+
+
+def _history(script_location: Path, version_dirs: list[Path] | None = None) -> History:
+    dirs = tuple(version_dirs) if version_dirs else (script_location / "versions",)
+    missing = [d for d in dirs if not d.is_dir()]
+    if missing:
+        raise DiscoveryError(f"version folder {missing[0].as_posix()} does not exist")
+    return History(script_location, dirs, version_files(dirs))
+
+
+def from_alembic_ini(ini: Path) -> History:
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    try:
+        parser.read(ini, encoding="utf-8")
+        section = "alembic" if parser.has_section("alembic") else None
+        location = parser.get(section, "script_location", fallback=None) if section else None
+        versions = parser.get(section, "version_locations", fallback=None) if section else None
+        separator = parser.get(section, "version_path_separator", fallback=None) if section else None
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise DiscoveryError(f"cannot read alembic.ini: {str(exc).splitlines()[0]}", ini, line) from None
+    # Flask-Migrate's alembic.ini has no script_location: the folder holding it is the location.
+    script_location = _resolve_location(location, ini.parent) if location else ini.parent
+    dirs = [_resolve_location(v, ini.parent) for v in _split_locations(versions, separator)] \
+        if versions else None
+    return _history(script_location, dirs)
+
+
+def _pyproject_alembic(pyproject: Path) -> History | None:
+    """Alembic 1.16+ reads `[tool.alembic] script_location` from pyproject.toml."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # reported by config loading when it is our config that is broken
+    section = data.get("tool", {}).get("alembic", {})
+    location = section.get("script_location") if isinstance(section, dict) else None
+    if not isinstance(location, str):
+        return None
+    base = pyproject.parent
+    location = location.replace("%(here)s", str(base))
+    raw = section.get("version_locations")
+    dirs = [_resolve_location(v.replace("%(here)s", str(base)), base) for v in raw] \
+        if isinstance(raw, list) else None
+    return _history(_resolve_location(location, base), dirs)
+
+
+def _looks_like_versions(folder: Path) -> bool:
+    for path in folder.glob("*.py"):
+        try:
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                if re.search(r"^(down_)?revision\b", handle.read(4096), re.M):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def _search(root: Path) -> Iterator[History]:
+    """Every history below a folder: alembic.ini files, and script locations with a versions folder."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        depth = len(here.relative_to(root).parts)
+        dirnames[:] = [] if depth >= SEARCH_DEPTH else sorted(
+            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and d != "versions")
+        if "alembic.ini" in filenames:
+            yield from_alembic_ini(here / "alembic.ini")
+        elif "versions" in os.listdir(here) and (here / "versions").is_dir() and (
+                "env.py" in filenames or "script.py.mako" in filenames):
+            yield _history(here)
+
+
+def discover_dir(folder: Path, script_location: Path | None = None) -> list[History]:
+    if script_location is not None:
+        if (script_location / "alembic.ini").is_file():
+            return [from_alembic_ini(script_location / "alembic.ini")]
+        if (script_location / "versions").is_dir():
+            return [_history(script_location)]
+        return [History(script_location, (script_location,), version_files((script_location,)))]
+    if (folder / "alembic.ini").is_file():
+        return [from_alembic_ini(folder / "alembic.ini")]
+    if (folder / "pyproject.toml").is_file() and (found := _pyproject_alembic(folder / "pyproject.toml")):
+        return [found]
+    if (folder / "migrations" / "alembic.ini").is_file():
+        return [from_alembic_ini(folder / "migrations" / "alembic.ini")]
+    if (folder / "versions").is_dir():
+        return [_history(folder)]
+    if _looks_like_versions(folder):
+        return [History(folder, (folder,), version_files((folder,)))]
+    unique: dict[tuple[Path, ...], History] = {}
+    for history in _search(folder):
+        unique.setdefault(tuple(d.resolve() for d in history.version_dirs), history)
+    return list(unique.values())
+
+
+def discover_files(files: list[Path]) -> list[History]:
+    """Single files: each is checked against the other revisions of its own folder."""
+    by_dir: dict[Path, set[Path]] = {}
+    for path in files:
+        folder = path.parent
+        for parent in path.parents:
+            if parent.name == "versions":
+                folder = parent
+                break
+        by_dir.setdefault(folder, set()).add(path)
+    histories = []
+    for folder, targets in by_dir.items():
+        files_in = version_files((folder,))
+        histories.append(History(folder, (folder,), tuple(sorted(set(files_in) | targets)),
+                                 frozenset(targets)))
+    return histories

@@ -1,0 +1,283 @@
+"""From a revision's AST to its Operations (op.* and batch_op.* calls) and the UPDATEs it runs."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from migrate_lint.migration import Call, DataUpdate, Operation, Ref, Unknown
+
+NOT_OPERATIONS = frozenset({"f", "inline_literal"})
+TABLE_FACTORIES = frozenset({"table", "Table"})
+_UPDATE_WORD = re.compile(r"\bupdate\b", re.IGNORECASE)
+MAX_HELPER_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class _Context:
+    function: str
+    batches: dict[str, Any] = field(default_factory=dict)
+    autocommit: bool = False
+    depth: int = 0
+
+
+def dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class _Values:
+    """Turns argument expressions into literal values, Calls, Refs or Unknown."""
+
+    def __init__(self, constants: dict[str, Any]) -> None:
+        self.constants = constants
+
+    def value(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Tuple | ast.List):
+            return tuple(self.value(e) for e in node.elts)
+        if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
+            return {self.value(k): self.value(v) for k, v in zip(node.keys, node.values, strict=True)}
+        if isinstance(node, ast.Name) and node.id in self.constants:
+            return self.constants[node.id]
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Attribute) and (name := dotted(node)):
+            return Ref(name)
+        return Unknown(ast.unparse(node))
+
+    def call(self, node: ast.Call) -> Any:
+        func = dotted(node.func)
+        if func is None:
+            return Unknown(ast.unparse(node))
+        if func.endswith(".f") and len(node.args) == 1:  # op.f("name"): a final name
+            return self.value(node.args[0])
+        args, kwargs = self.arguments(node)
+        return Call(func, args, kwargs)
+
+    def arguments(self, node: ast.Call) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args: list[Any] = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                args.append(Unknown(ast.unparse(arg)))
+                break  # positions after *args are unknowable
+            args.append(self.value(arg))
+        kwargs = {kw.arg if kw.arg else "**": self.value(kw.value) if kw.arg else
+                  Unknown(ast.unparse(kw.value)) for kw in node.keywords}
+        return tuple(args), kwargs
+
+
+def _walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of a body without descending into nested functions or classes."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _literal_constants(body: list[ast.stmt], inherited: dict[str, Any]) -> dict[str, Any]:
+    """Names assigned exactly once, to a literal, in a body: safe to resolve."""
+    counts: dict[str, int] = {}
+    values: dict[str, Any] = {}
+    for sub in _walk_scope(body):
+        if isinstance(sub, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    counts[target.id] = counts.get(target.id, 0) + 1
+                    if isinstance(sub, ast.Assign | ast.AnnAssign) and sub.value is not None:
+                        values[target.id] = sub.value
+    resolved = dict(inherited)
+    for name, node in values.items():
+        if counts[name] == 1:
+            try:
+                resolved[name] = ast.literal_eval(node)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                resolved.pop(name, None)
+        else:
+            resolved.pop(name, None)
+    return resolved
+
+
+class Extractor:
+    def __init__(self, tree: ast.Module) -> None:
+        self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+        self.op_names = {"op"} | {
+            alias.asname for node in tree.body if isinstance(node, ast.ImportFrom)
+            and node.module == "alembic" for alias in node.names if alias.name == "op" and alias.asname
+        }
+        self.module_constants = _literal_constants(tree.body, {})
+        self.tables = self._table_bindings(tree)
+        self.operations: list[Operation] = []
+        self.updates: list[DataUpdate] = []
+        self.strings: list[tuple[str, int, int]] = []
+        self.visited: set[str] = set()
+        self.stack: list[str] = []
+
+    def _table_bindings(self, tree: ast.Module) -> dict[str, str]:
+        """`users = sa.table("users", ...)` anywhere in the file: name -> table name."""
+        found: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                func = dotted(node.value.func) or ""
+                first = node.value.args[0] if node.value.args else None
+                if func.rsplit(".", 1)[-1] in TABLE_FACTORIES and isinstance(first, ast.Constant) \
+                        and isinstance(first.value, str):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            found[target.id] = first.value
+        return found
+
+    def run(self) -> None:
+        entry_points = ["upgrade", *sorted(n for n in self.functions if n.startswith("upgrade_"))]
+        for name in entry_points:
+            if name in self.functions and name not in self.visited:
+                self._function(name, _Context(function=name))
+
+    def _function(self, name: str, ctx: _Context, bindings: dict[str, Any] | None = None) -> None:
+        self.visited.add(name)
+        self.stack.append(name)
+        node = self.functions[name]
+        constants = _literal_constants(node.body, self.module_constants)
+        params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+        for param in params:
+            constants.pop(param, None)
+        constants.update(bindings or {})
+        self._body(node.body, ctx, _Values(constants))
+        self.stack.pop()
+
+    def _bind(self, call: ast.Call, values: _Values) -> dict[str, Any]:
+        """Literal arguments of a helper call, by parameter name; the rest stay unknown."""
+        node = self.functions[call.func.id]  # type: ignore[attr-defined]
+        names = [a.arg for a in node.args.posonlyargs + node.args.args]
+        args, kwargs = values.arguments(call)
+        bound = {name: value for name, value in zip(names, args, strict=False)}
+        bound.update({k: v for k, v in kwargs.items() if k != "**"})
+        return {k: v for k, v in bound.items() if not isinstance(v, Unknown)}
+
+    def _body(self, body: list[ast.stmt], ctx: _Context, values: _Values) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            if isinstance(stmt, ast.With | ast.AsyncWith):
+                inner = ctx
+                for item in stmt.items:
+                    self._expression(item.context_expr, ctx, values)
+                    inner = self._enter(item, inner, values)
+                self._body(stmt.body, inner, values)
+                continue
+            for _, child in ast.iter_fields(stmt):
+                if isinstance(child, list) and child and isinstance(child[0], ast.stmt):
+                    self._body(child, ctx, values)
+                elif isinstance(child, list):
+                    for item in child:
+                        if isinstance(item, ast.expr):
+                            self._expression(item, ctx, values)
+                        elif isinstance(item, ast.excepthandler | ast.match_case):
+                            self._body(item.body, ctx, values)
+                elif isinstance(child, ast.expr):
+                    self._expression(child, ctx, values)
+
+    def _enter(self, item: ast.withitem, ctx: _Context, values: _Values) -> _Context:
+        expr = item.context_expr
+        if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Attribute):
+            return ctx
+        if expr.func.attr == "autocommit_block":
+            return replace(ctx, autocommit=True)
+        if expr.func.attr == "batch_alter_table" and dotted(expr.func.value) in self.op_names:
+            args, kwargs = values.arguments(expr)
+            table = kwargs.get("table_name", args[0] if args else Unknown(""))
+            if isinstance(item.optional_vars, ast.Name):
+                return replace(ctx, batches={**ctx.batches, item.optional_vars.id: table})
+        return ctx
+
+    def _expression(self, expr: ast.expr, ctx: _Context, values: _Values) -> None:
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if _UPDATE_WORD.search(node.value):
+                    self.strings.append((node.value, node.lineno, len(self.operations)))
+            elif isinstance(node, ast.Call):
+                self._call(node, ctx, values)
+
+    def _call(self, node: ast.Call, ctx: _Context, values: _Values) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            base, name = func.value.id, func.attr
+            if base in self.op_names and name not in NOT_OPERATIONS:
+                self._record(node, name, ctx, values, batch_table=None)
+            elif base in ctx.batches:
+                self._record(node, name, ctx, values, batch_table=ctx.batches[base])
+        elif isinstance(func, ast.Name) and func.id in self.functions and func.id not in self.stack \
+                and ctx.depth < MAX_HELPER_DEPTH:
+            self._function(func.id, replace(ctx, function=func.id, depth=ctx.depth + 1),
+                           self._bind(node, values))
+        if isinstance(func, ast.Attribute) and func.attr == "values":
+            self._core_update(node, values)
+
+    def _record(self, node: ast.Call, name: str, ctx: _Context, values: _Values,
+                batch_table: Any) -> None:
+        args, kwargs = values.arguments(node)
+        self.operations.append(Operation(
+            name=name, args=args, kwargs=kwargs, function=ctx.function, line=node.lineno,
+            end_line=node.end_lineno or node.lineno, column=node.col_offset + 1,
+            batch_table=batch_table, autocommit=ctx.autocommit))
+
+    def _core_update(self, node: ast.Call, values: _Values) -> None:
+        """`tbl.update().values(col=...)` or `sa.update(tbl).values(...)` on a known `sa.table`."""
+        table = _updated_table(node.func.value, self.tables)  # type: ignore[attr-defined]
+        if table is None:
+            return
+        columns = {kw.arg for kw in node.keywords if kw.arg}
+        for arg in node.args:
+            if isinstance(arg, ast.Dict):
+                columns |= {_column_key(k) for k in arg.keys if k is not None} - {None}  # type: ignore[arg-type]
+        if columns:
+            self.updates.append(
+                DataUpdate(table, frozenset(columns), node.lineno, len(self.operations)))
+
+
+def _column_key(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Attribute):  # tbl.c.col
+        return node.attr
+    return None
+
+
+def _updated_table(node: ast.expr, tables: dict[str, str]) -> str | None:
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Call):
+            continue
+        func = sub.func
+        if isinstance(func, ast.Attribute) and func.attr == "update" \
+                and isinstance(func.value, ast.Name) and func.value.id in tables:
+            return tables[func.value.id]
+        if (dotted(func) or "").rsplit(".", 1)[-1] == "update" and sub.args \
+                and isinstance(sub.args[0], ast.Name) and sub.args[0].id in tables:
+            return tables[sub.args[0].id]
+    return None
+
+
+def extract(tree: ast.Module) -> tuple[tuple[Operation, ...], tuple[DataUpdate, ...]]:
+    """Operations in execution order and the UPDATEs found in `upgrade()` and its helpers."""
+    extractor = Extractor(tree)
+    extractor.run()
+    updates = list(extractor.updates)
+    if extractor.strings:
+        from migrate_lint.sql import updated_columns
+
+        for text, line, position in extractor.strings:
+            updates.extend(DataUpdate(t, cols, line, position) for t, cols in updated_columns(text))
+    return tuple(extractor.operations), tuple(sorted(updates, key=lambda u: u.position))

@@ -1,0 +1,84 @@
+"""Severity, Location, Finding and Report: the immutable results of a run."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {choices})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    path: Path
+    line: int
+    column: int = 1
+    end_line: int | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    location: Location
+    revision: str | None = None
+    subject: str = ""
+    help: str = ""
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.path.as_posix(), loc.line, loc.column, self.code)
+
+
+@dataclass(frozen=True)
+class InputError:
+    """Something the tool could not read or understand; it makes the run exit 2."""
+
+    path: Path | None
+    line: int | None
+    message: str
+
+    def describe(self) -> str:
+        where = "" if self.path is None else display_path(self.path)
+        if where and self.line:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[Finding, ...] = ()
+    baselined: tuple[Finding, ...] = ()
+    files_checked: int = 0
+    errors: tuple[InputError, ...] = field(default=())
+
+    def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity >= threshold)
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working directory when it lies below it, always POSIX style."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

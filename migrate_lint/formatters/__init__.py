@@ -1,0 +1,15 @@
+"""Formatters: each module has a pure `render(report) -> str`; none of them detects anything."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from migrate_lint.finding import Report
+
+FORMATS = ("text", "json", "github")
+
+
+def get(name: str) -> Callable[[Report], str]:
+    module = importlib.import_module(f"migrate_lint.formatters.{name}_format")
+    return module.render  # type: ignore[no-any-return]

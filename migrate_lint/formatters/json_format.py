@@ -1,0 +1,34 @@
+"""The stable JSON contract (version 1) described in DESIGN.md section 7."""
+
+from __future__ import annotations
+
+import json
+
+from migrate_lint import __version__
+from migrate_lint.finding import Finding, Report, display_path
+
+
+def finding_dict(finding: Finding) -> dict[str, object]:
+    loc = finding.location
+    return {
+        "code": finding.code, "name": finding.name, "severity": finding.severity.label,
+        "message": finding.message, "path": display_path(loc.path), "line": loc.line,
+        "end_line": loc.end_line or loc.line, "column": loc.column, "revision": finding.revision,
+        "subject": finding.subject, "help": finding.help,
+    }
+
+
+def render(report: Report) -> str:
+    document = {
+        "version": 1,
+        "tool": {"name": "migrate-lint", "version": __version__},
+        "summary": {
+            "files": report.files_checked, "findings": len(report.findings),
+            "suppressed": len(report.suppressed), "baselined": len(report.baselined),
+            "errors": len(report.errors),
+        },
+        "findings": [finding_dict(f) for f in report.findings],
+        "errors": [{"path": display_path(e.path) if e.path else None, "line": e.line,
+                    "message": e.message} for e in report.errors],
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -1,0 +1,42 @@
+"""A rule's documentation as Markdown, rendered from its catalogue entry (cases included)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from migrate_lint.catalog import Case, RuleSpec
+
+
+def _case_source(case: Case) -> str:
+    parts = []
+    for index, revision in enumerate(case.revisions, start=1):
+        text = revision if isinstance(revision, str) else revision["source"]
+        if len(case.revisions) > 1:
+            parts.append(f"# revision {index}")
+        parts.append(text.rstrip())
+    return "\n".join(parts)
+
+
+def render(spec: RuleSpec) -> str:
+    lines = [
+        f"# {spec.code} {spec.name}: {spec.title}", "",
+        f"Default severity: {spec.severity.label}. "
+        f"{'On by default.' if spec.default else 'Opt-in: enable it with select.'}",
+    ]
+    if spec.dialects:
+        lines.append(f"Dialects: {', '.join(spec.dialects)}.")
+    lines += ["", "## What it catches", spec.catches, "", "## Why it is risky", spec.risk, "",
+              "## The safe way", spec.safe]
+    if spec.example:
+        lines += ["", "```python", spec.example, "```"]
+    for kind, title in (("fail", "Flagged"), ("pass", "Not flagged")):
+        cases = [c for c in spec.cases if c.kind == kind]
+        lines += ["", f"## {title}"]
+        for case in cases:
+            config = f" (config: {case.config})" if case.config else ""
+            lines += ["", f"{case.name}{config}:", "", "```python",
+                      textwrap.dedent(_case_source(case)), "```"]
+    if spec.references:
+        lines += ["", "## References", *(f"- {ref}" for ref in spec.references)]
+    lines += ["", f"Suppress one occurrence with `# migrate-lint: ignore[{spec.name}] -- reason`."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,214 @@
+"""Revision headers read with `ast` (never imported) and the RevisionGraph built from them."""
+
+from __future__ import annotations
+
+import ast
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrate_lint.migration import Revision
+
+HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
+
+
+@dataclass(frozen=True)
+class HeaderError:
+    """A header value that cannot be read without running the file."""
+
+    line: int
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Header:
+    """The resolved header of one file, or None when the file declares no `revision`."""
+
+    revision: Revision | None
+    problems: tuple[HeaderError, ...] = ()
+
+
+_MISSING = object()
+
+
+def _resolve(node: ast.expr, constants: dict[str, object]) -> object:
+    """Evaluate a header value made of literals and earlier module-level constants only."""
+    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, str)):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
+    if isinstance(node, ast.Tuple | ast.List):
+        return tuple(_resolve(elt, constants) for elt in node.elts)
+    return _MISSING
+
+
+def _as_ids(value: object) -> tuple[str, ...] | None:
+    """None, a string, or a sequence of strings as a tuple; anything else is None."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        return tuple(v for v in value if v)
+    return None
+
+
+def _assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr, int]]:
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, stmt.value, stmt.lineno
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+            yield stmt.target.id, stmt.value, stmt.lineno
+
+
+def read_header(tree: ast.Module, path: Path) -> Header:
+    constants: dict[str, object] = {}
+    found: dict[str, tuple[object, int, ast.expr]] = {}
+    for name, value, line in _assignments(tree):
+        resolved = _resolve(value, constants)
+        if resolved is not _MISSING:
+            constants[name] = resolved
+        else:
+            constants.pop(name, None)
+        if name in HEADER_NAMES:
+            found[name] = (resolved, line, value)
+    if "revision" not in found:
+        return Header(None)
+    problems: list[HeaderError] = []
+    values: dict[str, tuple[str, ...]] = {}
+    for name in HEADER_NAMES:
+        resolved, line, node = found.get(name, (None, 1, None))
+        ids = _as_ids(resolved)
+        if ids is None:
+            problems.append(HeaderError(line, name, ast.unparse(node) if node else "?"))
+            ids = ()
+        values[name] = ids
+    rev_ids = values["revision"]
+    if len(rev_ids) != 1:
+        if not problems:
+            resolved, line, node = found["revision"]
+            problems.append(HeaderError(line, "revision", ast.unparse(node)))
+        return Header(None, tuple(problems))
+    revision = Revision(
+        id=rev_ids[0],
+        down_revisions=values["down_revision"],
+        depends_on=values["depends_on"],
+        branch_labels=values["branch_labels"],
+        path=path,
+        line=found["revision"][1],
+        down_line=found.get("down_revision", (None, found["revision"][1]))[1],
+    )
+    return Header(revision, tuple(problems))
+
+
+@dataclass(frozen=True)
+class GraphProblem:
+    kind: str  # "duplicate", "missing", "cycle"
+    revision: Revision
+    line: int
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+class RevisionGraph:
+    """The revisions of one history and the edges their headers declare."""
+
+    def __init__(self, revisions: Iterable[Revision]) -> None:
+        self.by_id: dict[str, Revision] = {}
+        self.duplicates: list[tuple[Revision, Revision]] = []
+        for rev in sorted(revisions, key=lambda r: r.path.as_posix()):
+            if rev.id in self.by_id:
+                self.duplicates.append((self.by_id[rev.id], rev))
+            else:
+                self.by_id[rev.id] = rev
+        self.labels = {label: rev.id for rev in self.by_id.values() for label in rev.branch_labels}
+        self.children: dict[str, list[str]] = {rid: [] for rid in self.by_id}
+        for rev in self.by_id.values():
+            for parent in self.parents(rev):
+                self.children[parent].append(rev.id)
+
+    def resolve(self, ref: str, allow_label: bool) -> str | None:
+        if ref in self.by_id:
+            return ref
+        if allow_label and ref in self.labels:
+            return self.labels[ref]
+        return None
+
+    def parents(self, rev: Revision) -> list[str]:
+        """Known parents through down_revision and depends_on (labels allowed in depends_on)."""
+        found = [p for p in rev.down_revisions if p in self.by_id]
+        found += [r for d in rev.depends_on if (r := self.resolve(d, allow_label=True))]
+        return found
+
+    def down_parents(self, rev: Revision) -> list[str]:
+        return [p for p in rev.down_revisions if p in self.by_id]
+
+    def heads(self) -> list[Revision]:
+        """Revisions no other revision names as its down_revision (as `alembic heads`)."""
+        named = {p for rev in self.by_id.values() for p in rev.down_revisions}
+        return [rev for rid, rev in self.by_id.items() if rid not in named]
+
+    def ancestors(self, rev_id: str) -> Iterator[Revision]:
+        """Every ancestor of a revision, nearest first (breadth-first over parents)."""
+        seen = {rev_id}
+        queue = deque(self.parents(self.by_id[rev_id]))
+        while queue:
+            current = queue.popleft()
+            if current in seen:
+                continue
+            seen.add(current)
+            rev = self.by_id[current]
+            yield rev
+            queue.extend(self.parents(rev))
+
+    def branch_labels_of(self, rev_id: str) -> frozenset[str]:
+        """Branch labels on a revision and its ancestors: the named branch it belongs to."""
+        rev = self.by_id[rev_id]
+        labels = set(rev.branch_labels)
+        for ancestor in self.ancestors(rev_id):
+            labels.update(ancestor.branch_labels)
+        return frozenset(labels)
+
+    def problems(self) -> Iterator[GraphProblem]:
+        for first, again in self.duplicates:
+            yield GraphProblem("duplicate", again, again.line,
+                               {"revision": again.id, "other": first.path.as_posix()})
+        for rev in self.by_id.values():
+            for ref in rev.down_revisions:
+                if ref not in self.by_id:
+                    yield GraphProblem("missing", rev, rev.down_line,
+                                       {"revision": rev.id, "ref": ref, "field": "down_revision"})
+            for ref in rev.depends_on:
+                if self.resolve(ref, allow_label=True) is None:
+                    yield GraphProblem("missing", rev, rev.line,
+                                       {"revision": rev.id, "ref": ref, "field": "depends_on"})
+        yield from self._cycles()
+
+    def _cycles(self) -> Iterator[GraphProblem]:
+        """One problem per cycle, reported on the revision that closes it."""
+        state: dict[str, int] = {}  # 1 on the current path, 2 finished
+        for start in self.by_id:
+            if start in state:
+                continue
+            stack: list[tuple[str, Iterator[str]]] = [(start, iter(self.parents(self.by_id[start])))]
+            path = [start]
+            state[start] = 1
+            while stack:
+                node, parents = stack[-1]
+                nxt = next(parents, None)
+                if nxt is None:
+                    state[node] = 2
+                    stack.pop()
+                    path.pop()
+                elif state.get(nxt) == 1:
+                    loop = [*path[path.index(nxt):], nxt]
+                    rev = self.by_id[node]
+                    yield GraphProblem("cycle", rev, rev.down_line,
+                                       {"revision": node, "cycle": " -> ".join(loop)})
+                elif nxt not in state:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    stack.append((nxt, iter(self.parents(self.by_id[nxt]))))

@@ -1,0 +1,200 @@
+"""Revision, Operation, Statement, Migration: what the analysis layers know about one revision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An argument that is not a literal: never guessed, always explicit."""
+
+    source: str = ""
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.source!r})"
+
+
+@dataclass(frozen=True)
+class Call:
+    """A literal-argument call such as `sa.Column("id", sa.Integer, nullable=False)`."""
+
+    func: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def short(self) -> str:
+        return self.func.rsplit(".", 1)[-1]
+
+    def arg(self, index: int, keyword: str, default: Any = None) -> Any:
+        if keyword in self.kwargs:
+            return self.kwargs[keyword]
+        return self.args[index] if len(self.args) > index else default
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A bare dotted name used as a value, such as the type `sa.Integer`."""
+
+    name: str
+
+    @property
+    def short(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+
+def is_known(value: Any) -> bool:
+    return not isinstance(value, Unknown)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """What an `sa.Column(...)` literal says about nullability and defaults."""
+
+    name: Any
+    nullable: bool | None  # None: not a literal, so unknown
+    server_default: Any
+    primary_key: bool
+    generated: bool  # Identity() or Computed(): the database fills it
+    has_python_default: bool = False  # `default=`: only SQLAlchemy's own INSERTs see it
+
+    @property
+    def not_null(self) -> bool:
+        return self.nullable is False or (self.primary_key and self.nullable is not True)
+
+    @classmethod
+    def from_call(cls, call: Call) -> ColumnSpec | None:
+        if call.short != "Column":
+            return None
+        name = call.args[0] if call.args and isinstance(call.args[0], str | Unknown) else None
+        name = call.kwargs.get("name", name)
+        primary_key = call.kwargs.get("primary_key") is True
+        nullable = call.kwargs.get("nullable", None if primary_key else True)
+        if not isinstance(nullable, bool) or "**" in call.kwargs:
+            nullable = None
+        generated = any(
+            isinstance(a, Call) and a.short in ("Identity", "Computed") for a in call.args
+        ) or call.kwargs.get("autoincrement") is True
+        return cls(name, nullable, call.kwargs.get("server_default"), primary_key, generated,
+                   "default" in call.kwargs)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One `op.<name>(...)` or `batch_op.<name>(...)` call found in `upgrade()`."""
+
+    name: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    function: str
+    line: int
+    end_line: int
+    column: int = 1
+    batch_table: Any = None
+    autocommit: bool = False
+
+    def arg(self, index: int, keyword: str, default: Any = None) -> Any:
+        """Positional or keyword argument, counting positions after the batch table shift."""
+        if keyword in self.kwargs:
+            return self.kwargs[keyword]
+        return self.args[index] if len(self.args) > index else default
+
+    def table_and_rest(self, keyword: str = "table_name") -> tuple[Any, tuple[Any, ...]]:
+        """The table this call works on, and the positional arguments that follow it.
+
+        `op.add_column("t", col)` and `batch_op.add_column(col)` both give ("t", (col,)).
+        """
+        if self.batch_table is not None:
+            return self.batch_table, self.args
+        if keyword in self.kwargs:
+            return self.kwargs[keyword], self.args
+        return (self.args[0], self.args[1:]) if self.args else (None, ())
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One rendered SQL statement and the line of the `op.*` call that emitted it."""
+
+    sql: str
+    expression: Any
+    function: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A revision's identity and place in the graph, read from its header with `ast`."""
+
+    id: str
+    down_revisions: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    branch_labels: tuple[str, ...]
+    path: Path
+    line: int = 1
+    down_line: int = 1
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return self.down_revisions + self.depends_on
+
+
+@dataclass(frozen=True)
+class DataUpdate:
+    """An UPDATE in a revision: which columns of which table it fills, and where.
+
+    `position` is how many operations ran before it, so it orders against Operation indexes.
+    """
+
+    table: str
+    columns: frozenset[str]
+    line: int
+    position: int = 0
+
+    def fills(self, table: str, column: str) -> bool:
+        return self.table.lower() == table.lower() and column.lower() in {
+            c.lower() for c in self.columns}
+
+
+@dataclass(frozen=True)
+class Migration:
+    revision: Revision
+    source: str
+    operations: tuple[Operation, ...] = ()
+    updates: tuple[DataUpdate, ...] = ()
+    statements: tuple[Statement, ...] = ()
+    render_error: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.revision.path
+
+    def created_before(self, target: Operation) -> set[str]:
+        """Tables (lower-cased) this revision creates before running `target`: new, so lock-free."""
+        created = set()
+        for op in self.operations:
+            if op is target:
+                break
+            name = op.kwargs.get("table_name", op.args[0] if op.args else None)
+            if op.name == "create_table" and isinstance(name, str):
+                created.add(name.lower())
+        return created
+
+    def added_columns(self) -> Iterator[tuple[Operation, str, ColumnSpec]]:
+        """Every column this revision adds, with the table it is added to."""
+        for op in self.operations:
+            if op.name == "add_column":
+                table, rest = op.table_and_rest()
+                column = op.kwargs.get("column", rest[0] if rest else None)
+                if isinstance(table, str) and isinstance(column, Call):
+                    spec = ColumnSpec.from_call(column)
+                    if spec is not None:
+                        yield op, table, spec
+            elif op.name == "create_table" and op.args and isinstance(op.args[0], str):
+                for item in op.args[1:]:
+                    spec = ColumnSpec.from_call(item) if isinstance(item, Call) else None
+                    if spec is not None:
+                        yield op, op.args[0], spec

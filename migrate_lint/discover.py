@@ -85,6 +85,10 @@ def from_alembic_ini(ini: Path) -> History:
         location = parser.get(section, "script_location", fallback=None) if section else None
         versions = parser.get(section, "version_locations", fallback=None) if section else None
         separator = parser.get(section, "version_path_separator", fallback=None) if section else None
+    except configparser.ParsingError as exc:
+        line, text = exc.errors[0]
+        raise DiscoveryError(f"cannot read alembic.ini: not a `key = value` line: {text.strip()!r}",
+                             ini, line) from None
     except (configparser.Error, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise DiscoveryError(f"cannot read alembic.ini: {str(exc).splitlines()[0]}", ini, line) from None

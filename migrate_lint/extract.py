@@ -38,8 +38,9 @@ def dotted(node: ast.expr) -> str | None:
 class _Values:
     """Turns argument expressions into literal values, Calls, Refs or Unknown."""
 
-    def __init__(self, constants: dict[str, Any]) -> None:
+    def __init__(self, constants: dict[str, Any], library: frozenset[str]) -> None:
         self.constants = constants
+        self.library = library  # names bound to SQLAlchemy/Alembic: their calls are declarative values
 
     def value(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant):
@@ -58,7 +59,7 @@ class _Values:
 
     def call(self, node: ast.Call) -> Any:
         func = dotted(node.func)
-        if func is None:
+        if func is None or func.split(".", 1)[0] not in self.library:
             return Unknown(ast.unparse(node))
         if func.endswith(".f") and len(node.args) == 1:  # op.f("name"): a final name
             return self.value(node.args[0])
@@ -75,6 +76,21 @@ class _Values:
         kwargs = {kw.arg if kw.arg else "**": self.value(kw.value) if kw.arg else
                   Unknown(ast.unparse(kw.value)) for kw in node.keywords}
         return tuple(args), kwargs
+
+
+LIBRARIES = frozenset({"sqlalchemy", "alembic", "sqlmodel", "sqlalchemy_utils", "geoalchemy2"})
+
+
+def library_names(tree: ast.Module) -> frozenset[str]:
+    """Names the file binds to SQLAlchemy, Alembic and their extensions (`sa`, `Column`, ...)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names
+                      if a.name.split(".")[0] in LIBRARIES}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in LIBRARIES:
+            names |= {a.asname or a.name for a in node.names}
+    return frozenset(names)
 
 
 def _walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
@@ -119,6 +135,7 @@ class Extractor:
             and node.module == "alembic" for alias in node.names if alias.name == "op" and alias.asname
         }
         self.module_constants = _literal_constants(tree.body, {})
+        self.library = library_names(tree)
         self.tables = self._table_bindings(tree)
         self.operations: list[Operation] = []
         self.updates: list[DataUpdate] = []
@@ -155,7 +172,7 @@ class Extractor:
         for param in params:
             constants.pop(param, None)
         constants.update(bindings or {})
-        self._body(node.body, ctx, _Values(constants))
+        self._body(node.body, ctx, _Values(constants, self.library))
         self.stack.pop()
 
     def _bind(self, call: ast.Call, values: _Values) -> dict[str, Any]:

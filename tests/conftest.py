@@ -1,0 +1,34 @@
+"""Shared fixtures: the catalogue, and running a check on a folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from migrate_lint import run
+from migrate_lint.catalog import Catalog, load_catalog
+from migrate_lint.finding import Report
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture
+def check_dir():
+    """Run `check` on a folder the way the CLI does, from inside it, and return the Report."""
+
+    def _check(folder: Path, *paths: str, **overrides: object) -> Report:
+        previous = Path.cwd()
+        os.chdir(folder)
+        try:
+            return run.check([Path(p) for p in paths] or [Path(".")], None, overrides).report
+        finally:
+            os.chdir(previous)
+
+    return _check

@@ -1,0 +1,76 @@
+"""Turn a catalogue case into revision files on disk and read its `# expect:` markers."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from migrate_lint.catalog import Case, Catalog
+
+EXPECT = re.compile(r"#\s*expect:\s*([A-Za-z0-9_, -]+)$")
+
+TEMPLATE = '''"""{name}"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{body}
+
+
+def downgrade():
+    pass
+'''
+
+
+def revision_sources(case: Case) -> list[tuple[str, str]]:
+    """(file name, source) for each revision of a case; bodies are chained r1 <- r2 <- r3."""
+    files = []
+    for index, revision in enumerate(case.revisions, start=1):
+        if isinstance(revision, str):
+            down = repr(f"r{index - 1}") if index > 1 else "None"
+            body = textwrap.indent(textwrap.dedent(revision).rstrip() or "pass", "    ")
+            source = TEMPLATE.format(name=case.name, rev=f"r{index}", down=down, body=body)
+        else:
+            source = textwrap.dedent(revision["source"])
+        files.append((f"r{index}.py", source))
+    return files
+
+
+def expected(files: list[tuple[str, str]], catalog: Catalog) -> set[tuple[str, int, str]]:
+    found = set()
+    for name, source in files:
+        for number, line in enumerate(source.splitlines(), start=1):
+            match = EXPECT.search(line)
+            if match:
+                for rule in match.group(1).split(","):
+                    spec = catalog.get(rule.strip())
+                    assert spec is not None, f"unknown rule in marker: {rule!r}"
+                    found.add((name, number, spec.code))
+    return found
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+def write_project(root: Path, files: list[tuple[str, str]], config: dict[str, Any]) -> Path:
+    """A project folder with pyproject.toml and migrations/versions holding the case's files."""
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    for name, source in files:
+        (versions / name).write_text(source, encoding="utf-8")
+    lines = ["[tool.migrate-lint]", 'script-location = "migrations"']
+    lines += [f"{key} = {_toml_value(value)}" for key, value in config.items()]
+    (root / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root

@@ -1,0 +1,125 @@
+"""Finding revision histories the way users lay them out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrate_lint.discover import DiscoveryError, discover_dir, discover_files, from_alembic_ini
+
+REVISION = 'revision = "{rev}"\ndown_revision = {down}\n\ndef upgrade():\n    pass\n'
+
+
+def revision(folder: Path, rev: str, down: str | None = None, name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or f"{rev}.py")
+    path.write_text(REVISION.format(rev=rev, down=repr(down)), encoding="utf-8")
+    return path
+
+
+def names(history) -> list[str]:
+    return [p.name for p in history.files]
+
+
+def test_alembic_ini_script_location_with_here(tmp_path):
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/db\n")
+    revision(tmp_path / "db" / "versions", "a1")
+    [history] = discover_dir(tmp_path)
+    assert history.script_location == tmp_path / "db"
+    assert names(history) == ["a1.py"]
+
+
+def test_flask_migrate_layout_has_no_script_location(tmp_path):
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "alembic.ini").write_text("[alembic]\n# template\n\n[loggers]\nkeys = root\n")
+    revision(tmp_path / "migrations" / "versions", "a1")
+    [history] = discover_dir(tmp_path)
+    assert history.script_location == tmp_path / "migrations"
+    assert names(history) == ["a1.py"]
+
+
+def test_config_script_location_wins(tmp_path):
+    revision(tmp_path / "db" / "versions", "a1")
+    revision(tmp_path / "other" / "versions", "z9")
+    [history] = discover_dir(tmp_path, tmp_path / "db")
+    assert names(history) == ["a1.py"]
+
+
+def test_version_locations_and_separator(tmp_path):
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = db\nversion_path_separator = os\n"
+        "version_locations = %(here)s/db/core:%(here)s/db/shop\n")
+    revision(tmp_path / "db" / "core", "a1")
+    revision(tmp_path / "db" / "shop", "s1")
+    [history] = discover_dir(tmp_path)
+    assert names(history) == ["a1.py", "s1.py"]
+
+
+def test_nested_version_folders_and_non_revision_files(tmp_path):
+    versions = tmp_path / "migrations" / "versions"
+    revision(versions / "2023", "a1")
+    revision(versions / "2024", "b1", "a1")
+    (versions / "__init__.py").write_text("")
+    (versions / "helpers.py").write_text("def util():\n    return 1\n")
+    (versions / "__pycache__").mkdir()
+    (versions / "__pycache__" / "x.py").write_text("junk")
+    [history] = discover_dir(tmp_path / "migrations")
+    assert names(history) == ["a1.py", "b1.py", "helpers.py"]
+
+
+def test_several_independent_histories(tmp_path):
+    for service in ("billing", "users"):
+        (tmp_path / service).mkdir()
+        (tmp_path / service / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/alembic\n")
+        revision(tmp_path / service / "alembic" / "versions", f"{service}1")
+    histories = discover_dir(tmp_path)
+    assert sorted(names(h)[0] for h in histories) == ["billing1.py", "users1.py"]
+
+
+def test_a_versions_folder_itself(tmp_path):
+    revision(tmp_path, "a1")
+    [history] = discover_dir(tmp_path)
+    assert names(history) == ["a1.py"]
+
+
+def test_pyproject_tool_alembic(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.alembic]\nscript_location = "%(here)s/alembic"\n')
+    revision(tmp_path / "alembic" / "versions", "a1")
+    [history] = discover_dir(tmp_path)
+    assert names(history) == ["a1.py"]
+
+
+def test_package_script_location_resolved_without_import(tmp_path):
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = myapp:migrations\n")
+    revision(tmp_path / "src" / "myapp" / "migrations" / "versions", "a1")
+    [history] = discover_dir(tmp_path)
+    assert names(history) == ["a1.py"]
+
+
+def test_single_files_are_targets_checked_against_their_folder(tmp_path):
+    a1 = revision(tmp_path / "migrations" / "versions", "a1")
+    b1 = revision(tmp_path / "migrations" / "versions", "b1", "a1")
+    [history] = discover_files([b1])
+    assert names(history) == ["a1.py", "b1.py"]
+    assert history.is_target(b1) and not history.is_target(a1)
+
+
+def test_empty_folder_finds_nothing(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("print('hi')\n")
+    assert discover_dir(tmp_path) == []
+
+
+def test_missing_version_folder_is_an_error(tmp_path):
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = nowhere\n")
+    with pytest.raises(DiscoveryError, match="does not exist"):
+        discover_dir(tmp_path)
+
+
+def test_broken_alembic_ini_names_the_line(tmp_path):
+    ini = tmp_path / "alembic.ini"
+    ini.write_text("[alembic]\nscript_location = db\n  stray continuation\nnot a pair\n")
+    with pytest.raises(DiscoveryError) as info:
+        from_alembic_ini(ini)
+    assert info.value.path == ini and info.value.line == 4

@@ -1,0 +1,135 @@
+"""Operations and UPDATEs from a revision's AST."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from migrate_lint.extract import extract
+from migrate_lint.migration import Call, ColumnSpec, Ref, Unknown
+
+
+def ops_of(source: str):
+    operations, updates = extract(ast.parse(textwrap.dedent(source)))
+    return operations, updates
+
+
+def test_op_calls_in_order_with_lines():
+    operations, _ = ops_of('''
+        from alembic import op
+        import sqlalchemy as sa
+
+        def upgrade():
+            op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))
+            op.create_index(op.f("ix_t_id"), "t", ["id"], unique=False)
+
+        def downgrade():
+            op.drop_table("t")
+    ''')
+    assert [(o.name, o.line) for o in operations] == [("create_table", 6), ("create_index", 7)]
+    index = operations[1]
+    assert index.args == ("ix_t_id", "t", ("id",)) and index.kwargs == {"unique": False}
+    column = operations[0].args[1]
+    assert column == Call("sa.Column", ("id", Ref("sa.Integer")), {"primary_key": True})
+    spec = ColumnSpec.from_call(column)
+    assert spec.not_null and spec.primary_key and spec.nullable is None
+
+
+def test_batch_and_autocommit_context():
+    operations, _ = ops_of('''
+        def upgrade():
+            with op.batch_alter_table("users", schema=None) as batch_op:
+                batch_op.add_column(sa.Column("x", sa.Text(), nullable=True))
+            with op.get_context().autocommit_block():
+                op.create_index("ix", "users", ["x"], postgresql_concurrently=True)
+    ''')
+    by_name = {o.name: o for o in operations}
+    assert by_name["add_column"].batch_table == "users"
+    assert by_name["add_column"].table_and_rest()[0] == "users"
+    assert by_name["create_index"].autocommit and not by_name["add_column"].autocommit
+    assert "batch_alter_table" in by_name
+
+
+def test_non_literals_are_unknown_and_constants_resolve():
+    operations, _ = ops_of('''
+        TABLE = "users"
+
+        def upgrade():
+            name = "ix_users_email"
+            op.create_index(name, TABLE, columns())
+            op.drop_column(f"{TABLE}_old", "x")
+    ''')
+    create, drop = operations
+    assert create.args[:2] == ("ix_users_email", "users")
+    assert isinstance(create.args[2], Unknown)
+    assert isinstance(drop.args[0], Unknown) and drop.args[0].source == "f'{TABLE}_old'"
+
+
+def test_helpers_are_followed_with_their_literal_arguments():
+    operations, _ = ops_of('''
+        import sqlalchemy as sa
+
+        def _flag(table, name, nullable=True):
+            op.add_column(table, sa.Column(name, sa.Boolean(), nullable=nullable))
+
+        def upgrade():
+            _flag("users", "beta")
+            _flag("orgs", "beta", nullable=False)
+    ''')
+    assert [(o.function, o.args[0]) for o in operations] == [("_flag", "users"), ("_flag", "orgs")]
+    assert operations[1].args[1].kwargs["nullable"] is False
+    assert isinstance(operations[0].args[1].kwargs["nullable"], Unknown)
+
+
+def test_recursive_helpers_terminate_and_aliases_work():
+    operations, _ = ops_of('''
+        from alembic import op as alembic_op
+
+        def loop():
+            alembic_op.execute("SELECT 1")
+            loop()
+
+        def upgrade():
+            loop()
+    ''')
+    assert [o.name for o in operations] == ["execute"]
+
+
+def test_multi_engine_upgrade_functions():
+    operations, _ = ops_of('''
+        def upgrade(engine_name):
+            globals()["upgrade_%s" % engine_name]()
+
+        def upgrade_engine1():
+            op.drop_table("a")
+
+        def upgrade_engine2():
+            op.drop_table("b")
+    ''')
+    assert [o.args[0] for o in operations] == ["a", "b"]
+
+
+def test_updates_from_sql_text_and_core():
+    _, updates = ops_of('''
+        users = sa.table("users", sa.column("locale"))
+
+        def upgrade():
+            op.add_column("users", sa.Column("locale", sa.String()))
+            op.execute("UPDATE users SET locale = 'en' WHERE locale IS NULL")
+            op.get_bind().execute(sa.text("update orgs set plan='free'"))
+            op.execute(users.update().values(locale="en"))
+            op.execute(sa.update(users).values({"country": "NZ"}))
+    ''')
+    assert [(u.table, sorted(u.columns), u.position) for u in updates] == [
+        ("users", ["locale"], 2), ("orgs", ["plan"], 3), ("users", ["locale"], 4), ("users", ["country"], 5)]
+
+
+def test_downgrade_is_not_read():
+    operations, _ = ops_of('''
+        def upgrade():
+            pass
+
+        def downgrade():
+            op.drop_table("t")
+    ''')
+    assert operations == ()

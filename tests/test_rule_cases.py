@@ -1,0 +1,26 @@
+"""Every pass/fail case of every rule in rules/*.yml, run through the real engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from migrate_lint.catalog import load_catalog
+from tests.rulecases import expected, revision_sources, write_project
+
+CASES = [(spec.code, case) for spec in load_catalog().rules for case in spec.cases]
+
+
+@pytest.mark.parametrize(("code", "case"), CASES,
+                         ids=[f"{code}-{case.kind}-{case.name}" for code, case in CASES])
+def test_rule_case(code, case, tmp_path, catalog, check_dir):
+    files = revision_sources(case)
+    project = write_project(tmp_path, files, {"extend-select": [code], **case.config})
+    report = check_dir(project)
+    assert report.errors == ()
+    found = {(f.location.path.name, f.location.line, f.code) for f in report.findings}
+    want = expected(files, catalog)
+    assert found == want, "\n".join(f"{f.location.line}: {f.code} {f.message}" for f in report.findings)
+    if case.kind == "fail":
+        assert any(c == code for _, _, c in want), f"a fail case of {code} must expect {code}"
+    else:
+        assert all(c != code for _, _, c in found)

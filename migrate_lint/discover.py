@@ -117,8 +117,9 @@ def _pyproject_alembic(pyproject: Path) -> History | None:
     return _history(_resolve_location(location, base), dirs)
 
 
-def _looks_like_versions(folder: Path) -> bool:
-    for path in folder.glob("*.py"):
+def _looks_like_versions(folder: Path, limit: int = 50) -> bool:
+    """Whether a folder (or its subfolders) holds a file that assigns `revision` at line start."""
+    for _, path in zip(range(limit), folder.rglob("*.py"), strict=False):
         try:
             with path.open(encoding="utf-8", errors="replace") as handle:
                 if re.search(r"^(down_)?revision\b", handle.read(4096), re.M):
@@ -137,8 +138,9 @@ def _search(root: Path) -> Iterator[History]:
             d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and d != "versions")
         if "alembic.ini" in filenames:
             yield from_alembic_ini(here / "alembic.ini")
-        elif "versions" in os.listdir(here) and (here / "versions").is_dir() and (
-                "env.py" in filenames or "script.py.mako" in filenames):
+        elif (here / "versions").is_dir() and (
+                "env.py" in filenames or "script.py.mako" in filenames
+                or _looks_like_versions(here / "versions")):
             yield _history(here)
 
 

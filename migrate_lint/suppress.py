@@ -44,10 +44,11 @@ def parse_directives(source: str) -> list[Directive]:
         if not match:
             continue
         line, column = token.start
+        kind = match["kind"].lower()
         own_line = lines[line - 1][:column].strip() == ""
-        target = _next_code_line(lines, line) if own_line else line
+        target = _next_code_line(lines, line) if own_line and kind == "ignore" else line
         rules = tuple(r.strip() for r in match["rules"].split(",") if r.strip())
-        found.append(Directive(match["kind"].lower(), rules, (match["reason"] or "").strip(),
+        found.append(Directive(kind, rules, (match["reason"] or "").strip(),
                                line, column + 1, target))
     return found
 

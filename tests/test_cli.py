@@ -1,0 +1,129 @@
+"""The command line end to end, in a subprocess: exit codes, bad input, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from migrate_lint import cli
+from tests.conftest import REPO
+from tests.test_discover import revision
+
+
+def ml(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "migrate_lint", *args], cwd=cwd,
+                            capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr + result.stdout
+    return result
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    versions = tmp_path / "migrations" / "versions"
+    revision(versions, "a1")
+    (versions / "b1.py").write_text(
+        'revision = "b1"\ndown_revision = "a1"\nfrom alembic import op\n\n'
+        'def upgrade():\n    op.drop_column("users", "legacy")\n')
+    return tmp_path
+
+
+def test_example_exits_1_with_pinned_findings():
+    result = ml("check", "examples/blog", "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert sorted((Path(f["path"]).name[:4], f["line"], f["code"]) for f in report["findings"]) == [
+        ("3c4d", 22, "ML301"), ("3c4d", 23, "ML303"), ("6f7a", 20, "ML302"), ("6f7a", 21, "ML202")]
+    assert report["summary"] == {"files": 6, "findings": 4, "suppressed": 1, "baselined": 0, "errors": 0}
+
+
+def test_clean_project_exits_0(tmp_path):
+    revision(tmp_path / "versions", "a1")
+    result = ml("check", str(tmp_path / "versions"))
+    assert result.returncode == 0 and "No findings in 1 file." in result.stdout
+
+
+def test_fail_on_and_exit_zero(project):
+    assert ml("check", cwd=project).returncode == 1
+    assert ml("check", "--fail-on", "error", cwd=project).returncode == 0
+    assert ml("check", "--exit-zero", cwd=project).returncode == 0
+    assert ml("check", "--ignore", "drop-column", cwd=project).returncode == 0
+
+
+def test_syntax_error_is_a_finding_and_the_rest_is_checked(project):
+    (project / "migrations" / "versions" / "c1.py").write_text('revision = "c1"\ndef upgrade(:\n')
+    result = ml("check", "--format", "json", cwd=project)
+    codes = {(f["path"].rsplit("/", 1)[-1], f["line"], f["code"]) for f in json.loads(result.stdout)["findings"]}
+    assert codes == {("c1.py", 2, "ML901"), ("b1.py", 6, "ML201")}
+    assert result.returncode == 1
+
+
+def test_undecodable_file_is_an_error_line_and_the_rest_is_checked(project):
+    (project / "migrations" / "versions" / "bad.py").write_bytes(b'revision = "x"\n# \xff\xfe\n')
+    result = ml("check", cwd=project)
+    assert result.returncode == 2
+    assert "error: migrations/versions/bad.py:2: cannot decode as UTF-8" in result.stdout
+    assert "b1.py:6:5: ML201" in result.stdout
+
+
+def test_missing_path_and_path_without_revisions(tmp_path):
+    result = ml("check", "nowhere", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "error: nowhere: no such file or folder" in result.stdout
+    assert "no Alembic revisions found" in result.stdout
+
+
+def test_bad_config_is_one_line_with_file_and_line(project):
+    (project / "pyproject.toml").write_text('[tool.migrate-lint]\ndialect = "postgresql"\nfail_on = "x"\n')
+    result = ml("check", cwd=project)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "migrate-lint: pyproject.toml:3: unknown key `fail_on` in [tool.migrate-lint] (known keys: "
+        "dialect, exclude, extend-select, fail-on, ignore, mysql-version, naming-convention, "
+        "per-file-ignores, postgresql-version, require-reason, script-location, select, severity)"]
+
+
+def test_broken_alembic_ini_is_reported_with_its_line(tmp_path):
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = db\nnot a pair\n")
+    result = ml("check", cwd=tmp_path)
+    assert result.returncode == 2 and "error: alembic.ini:3: cannot read alembic.ini" in result.stdout
+
+
+def test_output_file_and_github_format(project):
+    result = ml("check", "--format", "github", "--output", "out/report.txt", cwd=project)
+    assert result.returncode == 1 and result.stdout == ""
+    text = (project / "out" / "report.txt").read_text()
+    assert text.startswith("::warning file=migrations/versions/b1.py,line=6,endLine=6,col=5,"
+                           "title=ML201 drop-column::Dropping column users.legacy")
+
+
+def test_rule_and_rules_commands():
+    doc = ml("rule", "ML201")
+    assert doc.returncode == 0 and doc.stdout.startswith("# ML201 drop-column: A column is dropped")
+    assert "## Not flagged" in doc.stdout and ml("rule", "drop-column").stdout == doc.stdout
+    listing = ml("rules", "--format", "json")
+    assert {r["name"] for r in json.loads(listing.stdout)} >= {"multiple-heads", "unnamed-constraint"}
+    unknown = ml("rule", "nope")
+    assert unknown.returncode == 2 and "no rule named 'nope'" in unknown.stderr
+
+
+def test_usage_errors_exit_2():
+    assert ml("check", "--format", "xml").returncode == 2
+    assert ml().returncode == 2
+
+
+def test_internal_errors_are_one_line_unless_debug(monkeypatch, capsys, project):
+    from migrate_lint import run
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(run, "check", broken)
+    assert cli.main(["check", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert err == "migrate-lint: internal error: RuntimeError: boom (rerun with --debug for the traceback)\n"
+    assert cli.main(["check", str(project), "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err

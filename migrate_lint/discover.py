@@ -117,9 +117,10 @@ def _pyproject_alembic(pyproject: Path) -> History | None:
     return _history(_resolve_location(location, base), dirs)
 
 
-def _looks_like_versions(folder: Path, limit: int = 50) -> bool:
-    """Whether a folder (or its subfolders) holds a file that assigns `revision` at line start."""
-    for _, path in zip(range(limit), folder.rglob("*.py"), strict=False):
+def _looks_like_versions(folder: Path, nested: bool = False, limit: int = 50) -> bool:
+    """Whether a folder (or, if nested, its subfolders) has a file assigning `revision` at line start."""
+    files = folder.rglob("*.py") if nested else folder.glob("*.py")
+    for _, path in zip(range(limit), files, strict=False):
         try:
             with path.open(encoding="utf-8", errors="replace") as handle:
                 if re.search(r"^(down_)?revision\b", handle.read(4096), re.M):
@@ -140,7 +141,7 @@ def _search(root: Path) -> Iterator[History]:
             yield from_alembic_ini(here / "alembic.ini")
         elif (here / "versions").is_dir() and (
                 "env.py" in filenames or "script.py.mako" in filenames
-                or _looks_like_versions(here / "versions")):
+                or _looks_like_versions(here / "versions", nested=True)):
             yield _history(here)
 
 

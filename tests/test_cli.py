@@ -56,7 +56,8 @@ def test_fail_on_and_exit_zero(project):
 def test_syntax_error_is_a_finding_and_the_rest_is_checked(project):
     (project / "migrations" / "versions" / "c1.py").write_text('revision = "c1"\ndef upgrade(:\n')
     result = ml("check", "--format", "json", cwd=project)
-    codes = {(f["path"].rsplit("/", 1)[-1], f["line"], f["code"]) for f in json.loads(result.stdout)["findings"]}
+    findings = json.loads(result.stdout)["findings"]
+    codes = {(f["path"].rsplit("/", 1)[-1], f["line"], f["code"]) for f in findings}
     assert codes == {("c1.py", 2, "ML901"), ("b1.py", 6, "ML201")}
     assert result.returncode == 1
 

@@ -39,7 +39,8 @@ def enabled(_path: Path) -> frozenset[str]:
 
 
 def test_directive_anywhere_in_a_multiline_call():
-    directives = {Path("f.py"): parse_directives('op.drop_column(\n  "a",\n  "b")  # migrate-lint: ignore[ML201]\n')}
+    source = 'op.drop_column(\n  "a",\n  "b")  # migrate-lint: ignore[ML201]\n'
+    directives = {Path("f.py"): parse_directives(source)}
     outcome = apply([finding("ML201", 1, 3)], directives, RESOLVE, enabled, False)
     assert outcome.kept == [] and len(outcome.suppressed) == 1 and outcome.hits == []
 

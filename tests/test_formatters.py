@@ -50,4 +50,5 @@ def test_github_escaping():
     finding = Finding("ML201", "drop-column", Severity.INFO, "50%: a, b\nc",
                       Location(Path("we:ird,name.py"), 3, 2, 4), "r1", "s", "")
     line = get("github")(Report((finding,)))
-    assert line == "::notice file=we%3Aird%2Cname.py,line=3,endLine=4,col=2,title=ML201 drop-column::50%25: a, b%0Ac\n"
+    assert line == ("::notice file=we%3Aird%2Cname.py,line=3,endLine=4,col=2,"
+                    "title=ML201 drop-column::50%25: a, b%0Ac\n")

@@ -182,10 +182,23 @@ class Catalog:
 
 @lru_cache(maxsize=4)
 def load_catalog(folder: Path | None = None) -> Catalog:
+    """The catalogue, compiled from YAML once and then read from the cache while the files stay put."""
+    from migrate_lint import cache
+
     folder = folder or rules_dir()
-    rules = []
-    for path in sorted(folder.glob("*.yml")):
-        rules.append(parse_rule(path.read_text(encoding="utf-8"), path.name))
-    if not rules:
+    paths = sorted(folder.glob("*.yml"))
+    if not paths:
         raise CatalogError(f"no rules found in {folder}")
-    return Catalog(tuple(sorted(rules, key=lambda r: r.code)))
+    stamp = [(p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in paths]
+    name = f"catalog-{cache.digest(repr((str(folder), stamp)).encode())}.bin"
+    classes = {cls.__name__: cls for cls in (Catalog, RuleSpec, Case, Severity)}
+    stored = cache.read(cache.cache_dir(), name)
+    if stored is not None:
+        try:
+            return cache.decode(stored, classes)  # type: ignore[no-any-return]
+        except (cache.CacheError, TypeError, ValueError):
+            pass
+    rules = [parse_rule(path.read_text(encoding="utf-8"), path.name) for path in paths]
+    catalog = Catalog(tuple(sorted(rules, key=lambda r: r.code)))
+    cache.write(cache.cache_dir(), name, cache.encode(catalog))
+    return catalog

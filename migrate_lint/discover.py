@@ -78,7 +78,8 @@ def _history(script_location: Path, version_dirs: list[Path] | None = None) -> H
 
 
 def from_alembic_ini(ini: Path) -> History:
-    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    here = ini.parent.resolve()  # Alembic substitutes an absolute %(here)s
+    parser = configparser.ConfigParser(defaults={"here": str(here)})
     try:
         parser.read(ini, encoding="utf-8")
         section = "alembic" if parser.has_section("alembic") else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -79,52 +80,90 @@ class _Values:
 
 
 LIBRARIES = frozenset({"sqlalchemy", "alembic", "sqlmodel", "sqlalchemy_utils", "geoalchemy2"})
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def library_names(tree: ast.Module) -> frozenset[str]:
-    """Names the file binds to SQLAlchemy, Alembic and their extensions (`sa`, `Column`, ...)."""
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names
-                      if a.name.split(".")[0] in LIBRARIES}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in LIBRARIES:
-            names |= {a.asname or a.name for a in node.names}
-    return frozenset(names)
-
-
-def _walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of a body without descending into nested functions or classes."""
-    stack: list[ast.AST] = list(reversed(body))
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of a body, nested blocks included, nested functions and classes not."""
+    stack = list(reversed(body))
     while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            stack.extend(ast.iter_child_nodes(node))
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, SCOPES):
+            continue
+        for attr in ("body", "orelse", "finalbody"):
+            stack.extend(reversed(getattr(stmt, attr, None) or ()))
+        for block in getattr(stmt, "handlers", ()) or getattr(stmt, "cases", ()):
+            stack.extend(reversed(block.body))
 
 
-def _literal_constants(body: list[ast.stmt], inherited: dict[str, Any]) -> dict[str, Any]:
-    """Names assigned exactly once, to a literal, in a body: safe to resolve."""
-    counts: dict[str, int] = {}
-    values: dict[str, Any] = {}
-    for sub in _walk_scope(body):
-        if isinstance(sub, ast.Assign | ast.AnnAssign | ast.AugAssign):
-            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    counts[target.id] = counts.get(target.id, 0) + 1
-                    if isinstance(sub, ast.Assign | ast.AnnAssign) and sub.value is not None:
-                        values[target.id] = sub.value
-    resolved = dict(inherited)
-    for name, node in values.items():
-        if counts[name] == 1:
-            try:
-                resolved[name] = ast.literal_eval(node)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                resolved.pop(name, None)
-        else:
-            resolved.pop(name, None)
-    return resolved
+def _bound_names(stmt: ast.stmt) -> Iterator[tuple[str, ast.expr | None]]:
+    """Names a statement binds, with the value when it is a plain assignment."""
+    if isinstance(stmt, ast.Assign):
+        for target in stmt.targets:
+            for node in ast.walk(target) if not isinstance(target, ast.Name) else (target,):
+                if isinstance(node, ast.Name):
+                    yield node.id, stmt.value if node is target else None
+    elif isinstance(stmt, ast.AnnAssign | ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        yield stmt.target.id, stmt.value if isinstance(stmt, ast.AnnAssign) else None
+    elif isinstance(stmt, ast.For | ast.AsyncFor | ast.With | ast.AsyncWith):
+        targets = [stmt.target] if isinstance(stmt, ast.For | ast.AsyncFor) else [
+            i.optional_vars for i in stmt.items if i.optional_vars is not None]
+        for target in targets:
+            yield from ((n.id, None) for n in ast.walk(target) if isinstance(n, ast.Name))
+
+
+@dataclass
+class Scope:
+    """What one body binds: literal constants, SQLAlchemy/Alembic names, `sa.table` variables."""
+
+    constants: dict[str, Any] = field(default_factory=dict)
+    library: set[str] = field(default_factory=set)
+    tables: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, body: list[ast.stmt], outer: Scope | None = None) -> Scope:
+        scope = cls(dict(outer.constants), set(outer.library), dict(outer.tables)) if outer else cls()
+        counts: dict[str, int] = {}
+        values: dict[str, ast.expr | None] = {}
+        for stmt in _statements(body):
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                scope.library |= _library_names(stmt)
+            for name, value in _bound_names(stmt):
+                counts[name] = counts.get(name, 0) + 1
+                values[name] = value
+                table = _table_factory(value)
+                if table is not None:
+                    scope.tables[name] = table
+        for name, value in values.items():
+            scope.constants.pop(name, None)
+            if counts[name] == 1 and type(value) is ast.Constant:
+                scope.constants[name] = value.value  # type: ignore[union-attr]
+            elif counts[name] == 1 and value is not None:
+                with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    scope.constants[name] = ast.literal_eval(value)
+        return scope
+
+
+def _library_names(stmt: ast.Import | ast.ImportFrom) -> set[str]:
+    """Names an import binds to SQLAlchemy, Alembic and their extensions (`sa`, `Column`, ...)."""
+    if isinstance(stmt, ast.Import):
+        return {(a.asname or a.name).split(".")[0] for a in stmt.names
+                if a.name.split(".")[0] in LIBRARIES}
+    if (stmt.module or "").split(".")[0] in LIBRARIES:
+        return {a.asname or a.name for a in stmt.names}
+    return set()
+
+
+def _table_factory(value: ast.expr | None) -> str | None:
+    """The table name of `sa.table("users", ...)` / `sa.Table("users", ...)`, else None."""
+    if not isinstance(value, ast.Call) or not value.args:
+        return None
+    first = value.args[0]
+    if (dotted(value.func) or "").rsplit(".", 1)[-1] in TABLE_FACTORIES and \
+            isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
 
 
 class Extractor:
@@ -134,28 +173,13 @@ class Extractor:
             alias.asname for node in tree.body if isinstance(node, ast.ImportFrom)
             and node.module == "alembic" for alias in node.names if alias.name == "op" and alias.asname
         }
-        self.module_constants = _literal_constants(tree.body, {})
-        self.library = library_names(tree)
-        self.tables = self._table_bindings(tree)
+        self.module = Scope.of(tree.body)
+        self.tables: dict[str, str] = dict(self.module.tables)
         self.operations: list[Operation] = []
         self.updates: list[DataUpdate] = []
         self.strings: list[tuple[str, int, int]] = []
         self.visited: set[str] = set()
         self.stack: list[str] = []
-
-    def _table_bindings(self, tree: ast.Module) -> dict[str, str]:
-        """`users = sa.table("users", ...)` anywhere in the file: name -> table name."""
-        found: dict[str, str] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                func = dotted(node.value.func) or ""
-                first = node.value.args[0] if node.value.args else None
-                if func.rsplit(".", 1)[-1] in TABLE_FACTORIES and isinstance(first, ast.Constant) \
-                        and isinstance(first.value, str):
-                    for target in node.targets:
-                        if isinstance(target, ast.Name):
-                            found[target.id] = first.value
-        return found
 
     def run(self) -> None:
         entry_points = ["upgrade", *sorted(n for n in self.functions if n.startswith("upgrade_"))]
@@ -167,12 +191,13 @@ class Extractor:
         self.visited.add(name)
         self.stack.append(name)
         node = self.functions[name]
-        constants = _literal_constants(node.body, self.module_constants)
+        scope = Scope.of(node.body, self.module)
+        self.tables.update(scope.tables)
         params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
         for param in params:
-            constants.pop(param, None)
-        constants.update(bindings or {})
-        self._body(node.body, ctx, _Values(constants, self.library))
+            scope.constants.pop(param, None)
+        scope.constants.update(bindings or {})
+        self._body(node.body, ctx, _Values(scope.constants, frozenset(scope.library)))
         self.stack.pop()
 
     def _bind(self, call: ast.Call, values: _Values) -> dict[str, Any]:
@@ -221,12 +246,22 @@ class Extractor:
         return ctx
 
     def _expression(self, expr: ast.expr, ctx: _Context, values: _Values) -> None:
-        for node in ast.walk(expr):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if _UPDATE_WORD.search(node.value):
-                    self.strings.append((node.value, node.lineno, len(self.operations)))
-            elif isinstance(node, ast.Call):
-                self._call(node, ctx, values)
+        """Calls (in evaluation order, outer first) and UPDATE-looking strings inside an expression."""
+        stack: list[ast.AST] = [expr]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is ast.Constant:
+                value = node.value  # type: ignore[attr-defined]
+                if type(value) is str and _UPDATE_WORD.search(value):
+                    self.strings.append((value, node.lineno, len(self.operations)))  # type: ignore[attr-defined]
+                continue
+            if kind is ast.Name:
+                continue
+            if kind is ast.Call:
+                self._call(node, ctx, values)  # type: ignore[arg-type]
+            children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.expr_context)]
+            stack.extend(reversed(children))
 
     def _call(self, node: ast.Call, ctx: _Context, values: _Values) -> None:
         func = node.func

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from migrate_lint.cache import cache_dir
 from migrate_lint.catalog import load_catalog
 from migrate_lint.config import Config, load, select_rules
 from migrate_lint.discover import DiscoveryError, History, discover_dir, discover_files
@@ -44,12 +45,13 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
     return histories, errors
 
 
-def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]) -> CheckOutcome:
+def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any],
+          use_cache: bool = True) -> CheckOutcome:
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start).override(**overrides)
     catalog = load_catalog()
     selection = select_rules(config, catalog)
     histories, errors = find_histories(paths, config)
-    report = Engine(catalog, selection, config).run(histories)
+    report = Engine(catalog, selection, config, cache_dir() if use_cache else None).run(histories)
     report = replace(report, errors=tuple(errors) + report.errors)
     return CheckOutcome(report, config.fail_on)

@@ -14,6 +14,12 @@ from migrate_lint.finding import Report
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Tests (and the commands they start) cache into a folder of their own, never the user's."""
+    os.environ["MIGRATE_LINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()

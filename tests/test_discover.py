@@ -123,3 +123,12 @@ def test_broken_alembic_ini_names_the_line(tmp_path):
     with pytest.raises(DiscoveryError) as info:
         from_alembic_ini(ini)
     assert info.value.path == ini and info.value.line == 4
+
+
+def test_here_is_absolute_when_the_ini_is_given_relatively(tmp_path, monkeypatch):
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/db\n")
+    revision(tmp_path / "proj" / "db" / "versions", "a1")
+    monkeypatch.chdir(tmp_path)
+    [history] = discover_dir(Path("proj"))
+    assert names(history) == ["a1.py"]

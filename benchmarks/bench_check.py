@@ -1,0 +1,68 @@
+"""Benchmark: `migrate-lint check --no-execute` against `alembic heads` on a 1,000-revision history.
+
+Both are measured in the same run, as whole commands (interpreter start-up and imports included),
+because that is what a CI job pays. Target (issue 2): check takes at most half of `alembic heads`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate
+
+BIN = Path(sys.executable).parent
+
+
+def timed(command: list[str], cwd: Path, runs: int, ok: tuple[int, ...],
+          before: Callable[[], None] = lambda: None) -> list[float]:
+    times = []
+    for _ in range(runs):
+        before()
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if result.returncode not in ok:
+            raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--target", type=float, default=0.5, help="largest acceptable ratio")
+    args = parser.parse_args()
+    out = Path(__file__).resolve().parent / "_generated" / f"linear_{args.count}"
+    generate(out, args.count)
+    pycache = out / "migrations" / "versions" / "__pycache__"
+    heads = [str(BIN / "alembic"), "-c", str(out / "alembic.ini"), "heads"]
+    check = [str(BIN / "migrate-lint"), "check", "--no-execute", str(out)]
+    cold_heads = timed(heads, out, args.runs, (0,), lambda: shutil.rmtree(pycache, ignore_errors=True))
+    cold_check = timed([*check, "--no-cache"], out, args.runs, (0, 1))
+    warm_heads = timed(heads, out, args.runs, (0,))  # __pycache__ written by the last cold run
+    timed(check, out, 1, (0, 1))  # fill our cache, as alembic's first run filled __pycache__
+    warm_check = timed(check, out, args.runs, (0, 1))
+    rows = [("cold: no __pycache__ / --no-cache", cold_heads, cold_check),
+            ("warm: __pycache__ / content cache", warm_heads, warm_check)]
+    print(f"history: {args.count} revisions, {args.runs} runs each, median seconds "
+          "(whole commands: start-up and imports included)")
+    print(f"{'':36} {'alembic heads':>14} {'migrate-lint':>13} {'ratio':>6}")
+    worst = 0.0
+    for label, baseline, ours in rows:
+        b, o = statistics.median(baseline), statistics.median(ours)
+        worst = max(worst, o / b)
+        print(f"{label:36} {b:14.3f} {o:13.3f} {o / b:6.2f}")
+    verdict = "meets" if worst <= args.target else "MISSES"
+    print(f"worst ratio {worst:.2f}: {verdict} the target of <= {args.target}")
+    return 0 if worst <= args.target else 1
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,145 @@
+"""A content-hash cache of per-file facts, stored with marshal: plain values only, never code."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from migrate_lint import __version__
+
+FORMAT = 1
+STAMP = f"{__version__}/{FORMAT}/{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+class CacheError(ValueError):
+    pass
+
+
+PLAIN = (str, int, bool, float, bytes, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    if kind not in _FIELDS:
+        _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return _FIELDS[kind]
+
+
+def encode(value: Any) -> Any:
+    """Dataclasses, enums and paths become lists tagged with their class name; lists are not used
+    anywhere else in the values we store, so the tag is unambiguous."""
+    kind = type(value)
+    if kind in PLAIN:
+        return value
+    if kind is tuple:
+        return tuple([encode(v) for v in value])
+    if kind is dict:
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, enum.Enum):
+        return [kind.__name__, value.value]
+    if dataclasses.is_dataclass(kind):
+        return [kind.__name__, *[encode(getattr(value, name)) for name in _field_names(kind)]]
+    if isinstance(value, Path):
+        return ["Path", str(value)]
+    if kind is frozenset:
+        return frozenset([encode(v) for v in value])
+    raise CacheError(f"cannot cache a {kind.__name__}")
+
+
+def decode(value: Any, classes: dict[str, type]) -> Any:
+    kind = type(value)
+    if kind in PLAIN:
+        return value
+    if kind is list:
+        name = value[0]
+        if name == "Path":
+            return Path(value[1])
+        cls = classes.get(name)
+        if cls is None:
+            raise CacheError(f"unknown class {name!r} in cache")
+        if issubclass(cls, enum.Enum):
+            return cls(value[1])
+        return cls(*[decode(v, classes) for v in value[1:]])
+    if kind is tuple:
+        return tuple([decode(v, classes) for v in value])
+    if kind is dict:
+        return {k: decode(v, classes) for k, v in value.items()}
+    if kind is frozenset:
+        return frozenset([decode(v, classes) for v in value])
+    raise CacheError(f"unexpected {kind.__name__} in cache")
+
+
+def cache_dir() -> Path | None:
+    """MIGRATE_LINT_CACHE_DIR, else the user's cache folder; '' or 'off' disables caching."""
+    configured = os.environ.get("MIGRATE_LINT_CACHE_DIR")
+    if configured is not None:
+        return None if configured.strip().lower() in ("", "off", "0", "false") else Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "migrate-lint"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read(folder: Path | None, name: str) -> Any:
+    """A stored value, or None when missing, stale or unreadable (a cache never fails a run)."""
+    if folder is None:
+        return None
+    try:
+        stamp, value = marshal.loads((folder / name).read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return value if stamp == STAMP else None
+
+
+def write(folder: Path | None, name: str, value: Any) -> None:
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(marshal.dumps((STAMP, value)))
+        os.replace(temporary, folder / name)
+    except (OSError, ValueError):
+        pass  # a read-only or full disk only costs speed
+
+
+class FactsCache:
+    """Per-history map of file path -> (content digest, encoded facts)."""
+
+    def __init__(self, folder: Path | None, key: str, classes: dict[str, type]) -> None:
+        self.folder = folder
+        self.name = f"facts-{hashlib.sha1(key.encode()).hexdigest()[:16]}.bin"
+        self.classes = classes
+        self.entries: dict[str, tuple[str, Any]] = read(folder, self.name) or {}
+        self.changed = False
+
+    def get(self, path: str, content_digest: str) -> Any:
+        entry = self.entries.get(path)
+        if entry is None or entry[0] != content_digest:
+            return None
+        try:
+            return decode(entry[1], self.classes)
+        except (CacheError, TypeError, ValueError):
+            return None
+
+    def put(self, path: str, content_digest: str, value: Any) -> None:
+        if self.folder is not None:
+            self.entries[path] = (content_digest, encode(value))
+            self.changed = True
+
+    def save(self, keep: set[str]) -> None:
+        stale = set(self.entries) - keep
+        for path in stale:
+            del self.entries[path]
+        if self.changed or stale:
+            write(self.folder, self.name, self.entries)

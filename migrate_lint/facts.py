@@ -1,0 +1,57 @@
+"""FileFacts: everything one file's bytes say on their own (header, operations, directives)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrate_lint.checks import Hit
+from migrate_lint.extract import extract
+from migrate_lint.finding import InputError
+from migrate_lint.graph import Header, HeaderError, read_header
+from migrate_lint.migration import Call, DataUpdate, Operation, Ref, Revision, Unknown
+from migrate_lint.suppress import Directive, parse_directives
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    header: Header
+    syntax_error: Hit | None = None
+    operations: tuple[Operation, ...] = ()
+    updates: tuple[DataUpdate, ...] = ()
+    directives: tuple[Directive, ...] = ()
+
+    @property
+    def is_revision_file(self) -> bool:
+        """A revision, or a file that may be one but cannot be read (syntax or header problems)."""
+        return bool(self.header.revision or self.syntax_error or self.header.problems)
+
+
+def decode(path: Path, data: bytes) -> str | InputError:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return InputError(path, data[: exc.start].count(b"\n") + 1,
+                          f"cannot decode as UTF-8 ({exc.reason} at byte {exc.start})")
+
+
+def analyse(path: Path, source: str) -> FileFacts:
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        return FileFacts(Header(None), Hit(line, path.name, {"error": f"{exc.msg} (line {line})"},
+                                           exc.offset or 1))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return FileFacts(Header(None), Hit(1, path.name, {"error": str(exc) or type(exc).__name__}))
+    header = read_header(tree, path)
+    if header.revision is None:
+        return FileFacts(header)
+    operations, updates = extract(tree)
+    return FileFacts(header, None, operations, updates, tuple(parse_directives(source)))
+
+
+CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
+    FileFacts, Header, HeaderError, Revision, Hit, Operation, Call, Ref, Unknown, DataUpdate, Directive)}
+

@@ -10,7 +10,8 @@ from migrate_lint import cache, facts, run
 from migrate_lint.engine import Engine
 from tests.test_discover import revision
 
-DROP = 'revision = "b1"\ndown_revision = "a1"\nfrom alembic import op\n\ndef upgrade():\n    op.drop_column("u", "c")\n'
+DROP = ('revision = "b1"\ndown_revision = "a1"\nfrom alembic import op\n\n'
+        'def upgrade():\n    op.drop_column("u", "c")\n')
 
 
 @pytest.fixture

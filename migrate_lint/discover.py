@@ -56,28 +56,46 @@ def _split_locations(value: str, separator: str | None) -> list[str]:
 
 
 def _resolve_location(value: str, base: Path) -> Path:
-    """A script location as a path; `package:folder` is looked up relative to the project."""
-    if ":" in value and not re.match(r"^[A-Za-z]:[\\/]", value):
-        package, _, sub = value.partition(":")
-        for root in (base, base / "src"):
-            candidate = root.joinpath(*package.split("."), sub)
-            if candidate.is_dir():
-                return candidate
+    """A script location as a path; `package:sub:folder` is found on disk without importing."""
+    if ":" in value and not re.match(r"^[A-Za-z]:[\\/]", value) and not Path(value).is_absolute():
+        package, *parts = value.split(":")  # as Alembic: later colons separate folders too
+        for folder in (base, *base.parents):
+            for root in (folder, folder / "src"):
+                candidate = root.joinpath(*package.split("."), *parts)
+                if candidate.is_dir():
+                    return candidate
         raise DiscoveryError(f"cannot find package location {value!r} without importing it; "
                              "set [tool.migrate-lint] script-location to its folder")
     path = Path(value)
     return path if path.is_absolute() else base / path
 
 
-def _history(script_location: Path, version_dirs: list[Path] | None = None) -> History:
+def _histories(script_location: Path, version_dirs: list[Path] | None = None,
+               recursive: bool = False) -> list[History]:
+    """The histories of a script location.
+
+    Alembic reads nested version folders only with `recursive_version_locations`; a versions
+    folder with no revision of its own but subfolders that hold some (one per dialect, say) is a
+    set of independent histories, chosen between by env.py.
+    """
     dirs = tuple(version_dirs) if version_dirs else (script_location / "versions",)
     missing = [d for d in dirs if not d.is_dir()]
     if missing:
         raise DiscoveryError(f"version folder {missing[0].as_posix()} does not exist")
-    return History(script_location, dirs, version_files(dirs))
+    if recursive or len(dirs) > 1 or _looks_like_versions(dirs[0]):
+        return [History(script_location, dirs, version_files(dirs))]
+    subfolders = sorted(d for d in dirs[0].iterdir() if d.is_dir() and d.name not in SKIP_DIRS
+                        and _looks_like_versions(d, nested=True))
+    if not subfolders:
+        return [History(script_location, dirs, version_files(dirs))]
+    return [History(script_location, (d,), version_files((d,))) for d in subfolders]
 
 
-def from_alembic_ini(ini: Path) -> History:
+def _flag(value: object) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes", "on")
+
+
+def from_alembic_ini(ini: Path) -> list[History]:
     here = ini.parent.resolve()  # Alembic substitutes an absolute %(here)s
     parser = configparser.ConfigParser(defaults={"here": str(here)})
     try:
@@ -86,6 +104,7 @@ def from_alembic_ini(ini: Path) -> History:
         location = parser.get(section, "script_location", fallback=None) if section else None
         versions = parser.get(section, "version_locations", fallback=None) if section else None
         separator = parser.get(section, "version_path_separator", fallback=None) if section else None
+        recursive = parser.get(section, "recursive_version_locations", fallback="") if section else ""
     except configparser.ParsingError as exc:
         line, text = exc.errors[0]
         raise DiscoveryError(f"cannot read alembic.ini: not a `key = value` line: {text.strip()!r}",
@@ -97,10 +116,10 @@ def from_alembic_ini(ini: Path) -> History:
     script_location = _resolve_location(location, ini.parent) if location else ini.parent
     dirs = [_resolve_location(v, ini.parent) for v in _split_locations(versions, separator)] \
         if versions else None
-    return _history(script_location, dirs)
+    return _histories(script_location, dirs, _flag(recursive))
 
 
-def _pyproject_alembic(pyproject: Path) -> History | None:
+def _pyproject_alembic(pyproject: Path) -> list[History] | None:
     """Alembic 1.16+ reads `[tool.alembic] script_location` from pyproject.toml."""
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
@@ -115,7 +134,8 @@ def _pyproject_alembic(pyproject: Path) -> History | None:
     raw = section.get("version_locations")
     dirs = [_resolve_location(v.replace("%(here)s", str(base)), base) for v in raw] \
         if isinstance(raw, list) else None
-    return _history(_resolve_location(location, base), dirs)
+    return _histories(_resolve_location(location, base), dirs,
+                      _flag(section.get("recursive_version_locations", False)))
 
 
 def _looks_like_versions(folder: Path, nested: bool = False, limit: int = 50) -> bool:
@@ -139,28 +159,28 @@ def _search(root: Path) -> Iterator[History]:
         dirnames[:] = [] if depth >= SEARCH_DEPTH else sorted(
             d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and d != "versions")
         if "alembic.ini" in filenames:
-            yield from_alembic_ini(here / "alembic.ini")
+            yield from from_alembic_ini(here / "alembic.ini")
         elif (here / "versions").is_dir() and (
                 "env.py" in filenames or "script.py.mako" in filenames
                 or _looks_like_versions(here / "versions", nested=True)):
-            yield _history(here)
+            yield from _histories(here)
 
 
 def discover_dir(folder: Path, script_location: Path | None = None) -> list[History]:
     if script_location is not None:
         if (script_location / "alembic.ini").is_file():
-            return [from_alembic_ini(script_location / "alembic.ini")]
+            return from_alembic_ini(script_location / "alembic.ini")
         if (script_location / "versions").is_dir():
-            return [_history(script_location)]
+            return _histories(script_location)
         return [History(script_location, (script_location,), version_files((script_location,)))]
     if (folder / "alembic.ini").is_file():
-        return [from_alembic_ini(folder / "alembic.ini")]
+        return from_alembic_ini(folder / "alembic.ini")
     if (folder / "pyproject.toml").is_file() and (found := _pyproject_alembic(folder / "pyproject.toml")):
-        return [found]
+        return found
     if (folder / "migrations" / "alembic.ini").is_file():
-        return [from_alembic_ini(folder / "migrations" / "alembic.ini")]
+        return from_alembic_ini(folder / "migrations" / "alembic.ini")
     if (folder / "versions").is_dir():
-        return [_history(folder)]
+        return _histories(folder)
     if _looks_like_versions(folder):
         return [History(folder, (folder,), version_files((folder,)))]
     unique: dict[tuple[Path, ...], History] = {}

@@ -132,9 +132,6 @@ class Scope:
             for name, value in _bound_names(stmt):
                 counts[name] = counts.get(name, 0) + 1
                 values[name] = value
-                table = _table_factory(value)
-                if table is not None:
-                    scope.tables[name] = table
         for name, value in values.items():
             scope.constants.pop(name, None)
             if counts[name] == 1 and type(value) is ast.Constant:
@@ -142,6 +139,10 @@ class Scope:
             elif counts[name] == 1 and value is not None:
                 with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     scope.constants[name] = ast.literal_eval(value)
+        for name, value in values.items():
+            table = _table_of(value, scope.constants)
+            if table is not None:
+                scope.tables[name] = table
         return scope
 
 
@@ -155,14 +156,21 @@ def _library_names(stmt: ast.Import | ast.ImportFrom) -> set[str]:
     return set()
 
 
-def _table_factory(value: ast.expr | None) -> str | None:
-    """The table name of `sa.table("users", ...)` / `sa.Table("users", ...)`, else None."""
-    if not isinstance(value, ast.Call) or not value.args:
+def _table_of(value: ast.expr | None, constants: dict[str, Any]) -> str | None:
+    """The table a variable holds: `sa.table("users", ...)`, `sa.Table(NAME, ...)` or
+    `metadata.tables["users"]` (after a reflect); None for anything else."""
+    if isinstance(value, ast.Call) and value.args and \
+            (dotted(value.func) or "").rsplit(".", 1)[-1] in TABLE_FACTORIES:
+        name = value.args[0]
+    elif isinstance(value, ast.Subscript) and isinstance(value.value, ast.Attribute) and \
+            value.value.attr == "tables":
+        name = value.slice
+    else:
         return None
-    first = value.args[0]
-    if (dotted(value.func) or "").rsplit(".", 1)[-1] in TABLE_FACTORIES and \
-            isinstance(first, ast.Constant) and isinstance(first.value, str):
-        return first.value
+    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+        return name.value
+    if isinstance(name, ast.Name) and isinstance(constants.get(name.id), str):
+        return constants[name.id]  # type: ignore[no-any-return]
     return None
 
 

@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+
+# Driver placeholders (%s, %(name)s, :name) stop sqlglot; for an UPDATE the table and the
+# assigned columns can still be read safely from the text.
+_UPDATE = re.compile(r"^\s*UPDATE\s+(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)(?:\s+(?:AS\s+)?\w+)?\s+SET\s+"
+                     r"(?P<assignments>.*?)(?:\bWHERE\b|\bFROM\b|;|$)", re.IGNORECASE | re.DOTALL)
+_ASSIGNED = re.compile(r"(?:^|,)\s*[\"`\[]?(\w+)[\"`\]]?\s*=(?!=)")
+
+
+def _updates_by_pattern(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    found = []
+    for statement in sql.split(";"):
+        match = _UPDATE.match(statement)
+        if match:
+            table = re.sub(r"[\"`\[\]]", "", match["table"]).rsplit(".", 1)[-1]
+            columns = frozenset(_ASSIGNED.findall(_flatten(match["assignments"])))
+            if columns:
+                found.append((table, columns))
+    return tuple(found)
+
+
+def _flatten(text: str) -> str:
+    """Drop parenthesised parts so commas inside function calls do not split assignments."""
+    previous = None
+    while previous != text:
+        previous, text = text, re.sub(r"\([^()]*\)", "", text)
+    return text
 
 
 @lru_cache(maxsize=1024)
@@ -15,7 +42,7 @@ def updated_columns(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
     try:
         statements = sqlglot.parse(sql)
     except SqlglotError:
-        return ()
+        return _updates_by_pattern(sql)
     found = []
     for statement in statements:
         if not isinstance(statement, exp.Update) or not isinstance(statement.this, exp.Table):

@@ -60,12 +60,31 @@ def test_nested_version_folders_and_non_revision_files(tmp_path):
     versions = tmp_path / "migrations" / "versions"
     revision(versions / "2023", "a1")
     revision(versions / "2024", "b1", "a1")
+    (tmp_path / "migrations" / "alembic.ini").write_text("[alembic]\nrecursive_version_locations = true\n")
     (versions / "__init__.py").write_text("")
     (versions / "helpers.py").write_text("def util():\n    return 1\n")
     (versions / "__pycache__").mkdir()
     (versions / "__pycache__" / "x.py").write_text("junk")
-    [history] = discover_dir(tmp_path / "migrations")
+    [history] = discover_dir(tmp_path)
     assert names(history) == ["a1.py", "b1.py", "helpers.py"]
+
+
+def test_revisions_at_the_top_keep_nested_ones_in_the_same_history(tmp_path):
+    versions = tmp_path / "versions"
+    revision(versions, "a1")
+    revision(versions / "later", "b1", "a1")
+    [history] = discover_dir(tmp_path)
+    assert names(history) == ["a1.py", "b1.py"]
+
+
+def test_one_subfolder_per_dialect_is_one_history_each(tmp_path):
+    versions = tmp_path / "migrations" / "versions"
+    revision(versions / "postgresql", "a1")
+    revision(versions / "sqlite", "a1")
+    (tmp_path / "migrations" / "alembic.ini").write_text("[alembic]\n")
+    histories = discover_dir(tmp_path)
+    assert [(h.version_dirs[0].name, names(h)) for h in histories] == [
+        ("postgresql", ["a1.py"]), ("sqlite", ["a1.py"])]
 
 
 def test_several_independent_histories(tmp_path):
@@ -132,3 +151,12 @@ def test_here_is_absolute_when_the_ini_is_given_relatively(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     [history] = discover_dir(Path("proj"))
     assert names(history) == ["a1.py"]
+
+
+def test_package_location_with_colon_separated_folders_above_the_ini(tmp_path):
+    package = tmp_path / "src" / "app" / "server" / "db"
+    (package).mkdir(parents=True)
+    (package / "alembic.ini").write_text("[alembic]\nscript_location = app:server:db:_migrations\n")
+    revision(package / "_migrations" / "versions", "a1")
+    [history] = discover_dir(package)
+    assert history.script_location == package / "_migrations" and names(history) == ["a1.py"]

@@ -133,3 +133,25 @@ def test_downgrade_is_not_read():
             op.drop_table("t")
     ''')
     assert operations == ()
+
+
+def test_updates_through_named_tables_reflection_and_placeholders():
+    _, updates = ops_of('''
+        import sqlalchemy as sa
+        TABLE = "qos_policies"
+        MODEL = sa.Table(TABLE, sa.MetaData(), sa.Column("id", sa.String(36)))
+
+        def fill():
+            session = sa.orm.Session(bind=op.get_bind())
+            session.execute(MODEL.update().values(standard_attr_id=1).where(MODEL.c.id == 2))
+
+        def upgrade():
+            meta = sa.MetaData()
+            meta.reflect(op.get_bind())
+            schema = meta.tables["block_schema"]
+            op.get_bind().execute(sa.update(schema).where(schema.c.id == 1).values(checksum="x"))
+            fill()
+            op.get_bind().execute("UPDATE oauth.tokens SET created_dt = COALESCE(used_dt, %s)", (1,))
+    ''')
+    assert [(u.table, sorted(u.columns)) for u in updates] == [
+        ("block_schema", ["checksum"]), ("qos_policies", ["standard_attr_id"]), ("tokens", ["created_dt"])]

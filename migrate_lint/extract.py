@@ -174,6 +174,13 @@ def _table_of(value: ast.expr | None, constants: dict[str, Any]) -> str | None:
     return None
 
 
+def _schema_constructor(call: ast.Call, library: frozenset[str]) -> bool:
+    """`sa.Column(...)`, `sa.String(50)`, `ForeignKeyConstraint(...)`: SQLAlchemy classes whose
+    arguments are read as values and never hold op.* calls or SQL to run."""
+    name = dotted(call.func)
+    return name is not None and name.split(".", 1)[0] in library and name.rsplit(".", 1)[-1][:1].isupper()
+
+
 class Extractor:
     def __init__(self, tree: ast.Module) -> None:
         self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
@@ -268,6 +275,8 @@ class Extractor:
                 continue
             if kind is ast.Call:
                 self._call(node, ctx, values)  # type: ignore[arg-type]
+                if _schema_constructor(node, values.library):  # type: ignore[arg-type]
+                    continue
             children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.expr_context)]
             stack.extend(reversed(children))
 

@@ -128,3 +128,21 @@ def test_internal_errors_are_one_line_unless_debug(monkeypatch, capsys, project)
     assert err == "migrate-lint: internal error: RuntimeError: boom (rerun with --debug for the traceback)\n"
     assert cli.main(["check", str(project), "--debug"]) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_config_controls_what_is_reported(project, check_dir):
+    versions = project / "migrations" / "versions"
+    (versions / "c1.py").write_text('revision = "c1"\ndown_revision = "b1"\nfrom alembic import op\n\n'
+                                    'def upgrade():\n    op.drop_table("old")\n')
+    (versions / "d1.py").write_text('revision = "d1"\ndown_revision = "c1"\nfrom alembic import op\n\n'
+                                    'def upgrade():\n    op.drop_table("older")\n')
+    (project / "pyproject.toml").write_text(
+        '[tool.migrate-lint]\nper-file-ignores = { "migrations/versions/b1.py" = ["drop-column"] }\n'
+        'severity = { drop-table = "error" }\nexclude = ["migrations/versions/d1.py"]\n')
+    report = check_dir(project)
+    assert [(f.location.path.name, f.code, f.severity.label) for f in report.findings] == [
+        ("c1.py", "ML202", "error")]
+    assert report.files_checked == 3
+    assert check_dir(project, select=("drop-column",)).findings == ()
+    unignored = check_dir(project, select=("drop-column",), per_file_ignores=())
+    assert [(f.location.path.name, f.code) for f in unignored.findings] == [("b1.py", "ML201")]

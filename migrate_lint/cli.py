@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="lowest severity that makes the exit code 1 (default: warning)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--no-execute", action="store_true",
-                       help="never import or run anything from the checked project (AST checks only)")
+                       help="never import or run anything from the checked project: AST checks only, "
+                            "no rendering to SQL")
     check.add_argument("--no-cache", action="store_true",
                        help="do not read or write the cache of per-file results")
     check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -60,7 +61,8 @@ def _check(args: argparse.Namespace) -> int:
         "ignore": _split(args.ignore), "dialect": args.dialect, "script_location": args.script_location,
         "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
     }
-    outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache)
+    outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache,
+                        execute=not args.no_execute)
     text = get(args.format)(outcome.report)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,8 @@ class Config:
     require_reason: bool = False
     naming_convention: bool | None = None  # None: detect from the project's source
     exclude: tuple[str, ...] = ()
+    render: bool = True
+    render_timeout: float = 10.0
 
     def override(self, **changes: Any) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -86,6 +88,9 @@ PARSERS: dict[str, Any] = {
     "require-reason": _bool,
     "naming-convention": _bool,
     "exclude": _strings,
+    "render": _bool,
+    "render-timeout": lambda v, k: float(v) if isinstance(v, int | float) and v > 0 else
+    _bad(k, "a positive number of seconds"),
 }
 
 

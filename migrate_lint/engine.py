@@ -19,10 +19,11 @@ from migrate_lint.discover import History
 from migrate_lint.facts import CLASSES, FileFacts, analyse, decode
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.graph import RevisionGraph
-from migrate_lint.migration import Migration
+from migrate_lint.migration import Migration, Revision
 from migrate_lint.naming import declares_naming_convention
+from migrate_lint.render import Rendered, statements_of
 
-SYNTAX_ERROR, DYNAMIC_HEADER = "ML901", "ML405"
+SYNTAX_ERROR, DYNAMIC_HEADER, NOT_RENDERED = "ML901", "ML405", "ML904"
 
 
 @cache
@@ -35,11 +36,12 @@ def check_module(module: str) -> ModuleType | None:
 
 class Engine:
     def __init__(self, catalog: Catalog, selection: RuleSelection, config: Config,
-                 cache_folder: Path | None = None) -> None:
+                 cache_folder: Path | None = None, execute: bool = True) -> None:
         self.catalog = catalog
         self.selection = selection
         self.config = config
         self.cache_folder = cache_folder
+        self.execute = execute and config.render
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
 
@@ -116,19 +118,38 @@ class Engine:
                                      f"no Alembic revisions found in {history.script_location.as_posix()}"))
         revisions = [facts.header.revision for _, facts in files.values() if facts.header.revision]
         graph = RevisionGraph(revisions)
+        rendered = self._render([p for p, f in targets.items() if f.header.revision]) if self.execute else {}
         migrations = {
-            rev.id: Migration(rev, source, facts.operations, facts.updates)
+            rev.id: self._migration(rev, source, facts, rendered.get(rev.path))
             for source, facts in files.values()
             if (rev := facts.header.revision) is not None and graph.by_id.get(rev.id) is rev}
         ctx = CheckContext(
             dialect=self.config.dialect, graph=graph, migrations=migrations,
             opaque=frozenset(p for p, (_, facts) in files.items() if facts.header.problems),
             detect_naming_convention=lambda: self._naming_convention(history))
-        hits = [*self._native_hits(targets), *self._check_hits(ctx, targets)]
+        hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}
         findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits
                     if code in self.enabled_for(path)]
         return findings, errors, targets
+
+    def _render(self, paths: list[Path]) -> dict[Path, Rendered]:
+        from migrate_lint.render import render_many
+
+        return render_many(paths, self.config.dialect, self.config.render_timeout)
+
+    def _migration(self, revision: Revision, source: str, facts: FileFacts,
+                   rendered: Rendered | None) -> Migration:
+        if rendered is None:
+            return Migration(revision, source, facts.operations, facts.updates)
+        statements = statements_of(rendered, facts.operations, self.config.dialect)
+        return Migration(revision, source, facts.operations, facts.updates, statements, rendered.error)
+
+    @staticmethod
+    def _render_hits(rendered: dict[Path, Rendered]) -> Iterator[tuple[str, Path, Hit]]:
+        for path, result in rendered.items():
+            if result.error:
+                yield NOT_RENDERED, path, Hit(result.error_line or 1, path.name, {"error": result.error})
 
     def _native_hits(self, targets: dict[Path, FileFacts]) -> Iterator[tuple[str, Path, Hit]]:
         for path, facts in targets.items():

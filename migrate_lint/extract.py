@@ -20,7 +20,7 @@ MAX_HELPER_DEPTH = 8
 @dataclass(frozen=True)
 class _Context:
     function: str
-    batches: dict[str, Any] = field(default_factory=dict)
+    batches: dict[str, tuple[Any, int]] = field(default_factory=dict)  # name -> (table, with line)
     autocommit: bool = False
     depth: int = 0
 
@@ -257,7 +257,7 @@ class Extractor:
             args, kwargs = values.arguments(expr)
             table = kwargs.get("table_name", args[0] if args else Unknown(""))
             if isinstance(item.optional_vars, ast.Name):
-                return replace(ctx, batches={**ctx.batches, item.optional_vars.id: table})
+                return replace(ctx, batches={**ctx.batches, item.optional_vars.id: (table, expr.lineno)})
         return ctx
 
     def _expression(self, expr: ast.expr, ctx: _Context, values: _Values) -> None:
@@ -285,9 +285,9 @@ class Extractor:
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             base, name = func.value.id, func.attr
             if base in self.op_names and name not in NOT_OPERATIONS:
-                self._record(node, name, ctx, values, batch_table=None)
+                self._record(node, name, ctx, values)
             elif base in ctx.batches:
-                self._record(node, name, ctx, values, batch_table=ctx.batches[base])
+                self._record(node, name, ctx, values, batch=ctx.batches[base])
         elif isinstance(func, ast.Name) and func.id in self.functions and func.id not in self.stack \
                 and ctx.depth < MAX_HELPER_DEPTH:
             self._function(func.id, replace(ctx, function=func.id, depth=ctx.depth + 1),
@@ -296,12 +296,13 @@ class Extractor:
             self._core_update(node, values)
 
     def _record(self, node: ast.Call, name: str, ctx: _Context, values: _Values,
-                batch_table: Any) -> None:
+                batch: tuple[Any, int] | None = None) -> None:
         args, kwargs = values.arguments(node)
         self.operations.append(Operation(
             name=name, args=args, kwargs=kwargs, function=ctx.function, line=node.lineno,
             end_line=node.end_lineno or node.lineno, column=node.col_offset + 1,
-            batch_table=batch_table, autocommit=ctx.autocommit))
+            batch_table=batch[0] if batch else None, autocommit=ctx.autocommit,
+            batch_line=batch[1] if batch else None))
 
     def _core_update(self, node: ast.Call, values: _Values) -> None:
         """`tbl.update().values(col=...)` or `sa.update(tbl).values(...)` on a known `sa.table`."""

@@ -96,6 +96,7 @@ class Operation:
     column: int = 1
     batch_table: Any = None
     autocommit: bool = False
+    batch_line: int | None = None  # the `with op.batch_alter_table(...)` line: batch ops run there
 
     def arg(self, index: int, keyword: str, default: Any = None) -> Any:
         """Positional or keyword argument, counting positions after the batch table shift."""
@@ -120,9 +121,17 @@ class Statement:
     """One rendered SQL statement and the line of the `op.*` call that emitted it."""
 
     sql: str
-    expression: Any
     function: str
     line: int
+    dialect: str
+    autocommit: bool = False  # emitted inside an autocommit block: outside the transaction
+
+    @property
+    def expression(self) -> Any:
+        """The sqlglot expression (exp.Command for what sqlglot only half parses); parsed once."""
+        from migrate_lint.sql import parse_statement
+
+        return parse_statement(self.sql, self.dialect)
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,12 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
 
 
 def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any],
-          use_cache: bool = True) -> CheckOutcome:
+          use_cache: bool = True, execute: bool = True) -> CheckOutcome:
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start).override(**overrides)
     catalog = load_catalog()
     selection = select_rules(config, catalog)
     histories, errors = find_histories(paths, config)
-    report = Engine(catalog, selection, config, cache_dir() if use_cache else None).run(histories)
+    report = Engine(catalog, selection, config, cache_dir() if use_cache else None, execute).run(histories)
     report = replace(report, errors=tuple(errors) + report.errors)
     return CheckOutcome(report, config.fail_on)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
+from typing import Any
+
+SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
 # Driver placeholders (%s, %(name)s, :name) stop sqlglot; for an UPDATE the table and the
 # assigned columns can still be read safely from the text.
@@ -54,3 +58,19 @@ def updated_columns(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
         if columns:
             found.append((statement.this.name, columns))
     return tuple(found)
+
+
+@lru_cache(maxsize=8192)
+def parse_statement(sql: str, dialect: str) -> Any:
+    """One statement as a sqlglot expression; what sqlglot cannot parse becomes exp.Command."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # Command fallbacks are expected here
+    try:
+        parsed = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    except SqlglotError:
+        head, _, rest = sql.partition(" ")
+        return exp.Command(this=head.upper(), expression=exp.Literal.string(rest))
+    return parsed if parsed is not None else exp.Command(this=sql)

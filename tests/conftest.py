@@ -27,13 +27,17 @@ def catalog() -> Catalog:
 
 @pytest.fixture
 def check_dir():
-    """Run `check` on a folder the way the CLI does, from inside it, and return the Report."""
+    """Run `check` on a folder the way the CLI does, from inside it, and return the Report.
 
-    def _check(folder: Path, *paths: str, **overrides: object) -> Report:
+    Rendering to SQL is off unless asked for: most tests are about the AST layer, and each
+    rendering run starts worker processes."""
+
+    def _check(folder: Path, *paths: str, execute: bool = False, **overrides: object) -> Report:
         previous = Path.cwd()
         os.chdir(folder)
         try:
-            return run.check([Path(p) for p in paths] or [Path(".")], None, overrides).report
+            targets = [Path(p) for p in paths] or [Path(".")]
+            return run.check(targets, None, overrides, execute=execute).report
         finally:
             os.chdir(previous)
 

@@ -1,0 +1,143 @@
+"""Offline rendering of revisions to SQL in worker processes with a time limit per revision."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrate_lint.migration import Operation, Statement
+
+DEFAULT_TIMEOUT = 10.0
+SQLALCHEMY_DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mariadb",
+                       "sqlite": "sqlite"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What rendering one revision gave: (line, function, sql) statements and an error, if any."""
+
+    statements: tuple[tuple[int, str, str], ...]
+    error: str | None = None
+    error_line: int | None = None
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "migrate_lint.render_worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.job: Path | None = None
+        self.deadline = 0.0
+
+    def send(self, path: Path, dialect: str, timeout: float) -> None:
+        assert self.process.stdin is not None
+        self.job, self.deadline = path, time.monotonic() + timeout
+        self.process.stdin.write(json.dumps({"path": str(path.resolve()), "dialect": dialect}) + "\n")
+        self.process.stdin.flush()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def _result(line: str) -> Rendered:
+    data = json.loads(line)
+    return Rendered(tuple((int(n), str(f), str(s)) for n, f, s in data["statements"]), data["error"],
+                    data["error_line"])
+
+
+def render_many(paths: list[Path], dialect: str, timeout: float = DEFAULT_TIMEOUT,
+                workers: int | None = None) -> dict[Path, Rendered]:
+    """Render every revision; a revision that hangs or kills its worker gets an error instead."""
+    if not paths:
+        return {}
+    dialect_name = SQLALCHEMY_DIALECTS[dialect]
+    count = workers or max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                  else os.cpu_count() or 1, 4, (len(paths) + 24) // 25))
+    queue = deque(paths)
+    results: dict[Path, Rendered] = {}
+    pool: list[_Worker] = []
+    selector = selectors.DefaultSelector()
+    try:
+        for _ in range(count):
+            worker = _Worker()
+            pool.append(worker)
+            selector.register(worker.process.stdout, selectors.EVENT_READ, worker)  # type: ignore[arg-type]
+        for worker in pool:
+            if queue:
+                worker.send(queue.popleft(), dialect_name, timeout)
+        while any(w.job is not None for w in pool):
+            busy = [w for w in pool if w.job is not None]
+            wait = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            for key, _ in selector.select(wait):
+                worker = key.data
+                line = worker.process.stdout.readline()
+                results[worker.job] = _result(line) if line else Rendered(
+                    (), "the rendering process died while importing or running this revision")
+                worker.job = None
+                if not line:
+                    selector.unregister(worker.process.stdout)
+                    worker = _replace(pool, worker, selector)
+                if queue:
+                    worker.send(queue.popleft(), dialect_name, timeout)
+            for worker in [w for w in pool if w.job is not None and time.monotonic() > w.deadline]:
+                results[worker.job] = Rendered((), f"rendering took longer than {timeout:g} s")
+                worker.job = None
+                selector.unregister(worker.process.stdout)
+                worker = _replace(pool, worker, selector)
+                if queue:
+                    worker.send(queue.popleft(), dialect_name, timeout)
+    finally:
+        for worker in pool:
+            worker.stop()
+        selector.close()
+    return results
+
+
+def _replace(pool: list[_Worker], old: _Worker, selector: selectors.BaseSelector) -> _Worker:
+    old.stop()
+    new = _Worker()
+    pool[pool.index(old)] = new
+    selector.register(new.process.stdout, selectors.EVENT_READ, new)  # type: ignore[arg-type]
+    return new
+
+
+def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
+                  dialect: str) -> tuple[Statement, ...]:
+    """Statements with the line of the op call that emitted them and their transaction state.
+
+    Batch operations run when their `with` block ends, so Alembic emits them from that line; when
+    a block emitted one statement per call they are given back to their calls, in order.
+    """
+    batches: dict[int, list[Operation]] = defaultdict(list)
+    for op in operations:
+        if op.batch_line is not None and op.name not in ("batch_alter_table",):
+            batches[op.batch_line].append(op)
+    emitted: dict[int, list[int]] = defaultdict(list)
+    for index, (line, _, _) in enumerate(rendered.statements):
+        emitted[line].append(index)
+    lines = [line for line, _, _ in rendered.statements]
+    for batch_line, ops in batches.items():
+        indexes = emitted.get(batch_line, [])
+        if len(indexes) == len(ops):
+            for index, op in zip(indexes, ops, strict=True):
+                lines[index] = op.line
+    autocommit_lines = {op.line for op in operations if op.autocommit}
+    statements = []
+    outside = False  # after a COMMIT and before the next BEGIN no transaction is open
+    for (_, function, sql), line in zip(rendered.statements, lines, strict=True):
+        keyword = sql.split(None, 1)[0].upper() if sql else ""
+        outside = outside or keyword == "COMMIT"
+        statements.append(Statement(sql, function, line, dialect, outside or line in autocommit_lines))
+        if keyword == "BEGIN":
+            outside = False
+    return tuple(statements)

@@ -1,0 +1,93 @@
+"""The rendering worker: imports revisions one at a time and renders upgrade() to SQL, offline.
+
+Runs as its own process (`python -m migrate_lint.render_worker`), so nothing a revision does at
+import or upgrade time can touch the checking process. Protocol: one JSON job per stdin line
+({"path", "dialect"}), one JSON result per line on the protocol stream. There is no database:
+the migration context is in as_sql mode, and env.py is never run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import sys
+import traceback
+from itertools import count
+from typing import Any, TextIO
+
+_modules = count()
+
+
+class _Capture(io.StringIO):
+    """Alembic's output buffer: records each statement with the revision line that emitted it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.statements: list[tuple[int, str, str]] = []
+
+    def write(self, text: str) -> int:
+        sql = text.strip()
+        if sql:
+            line, function = _revision_frame(self.path)
+            self.statements.append((line, function, sql.removesuffix(";").strip()))
+        return len(text)
+
+
+def _revision_frame(path: str) -> tuple[int, str]:
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename == path:
+            return frame.f_lineno, frame.f_code.co_name
+        frame = frame.f_back  # type: ignore[assignment]
+    return 0, ""
+
+
+def render(path: str, dialect: str) -> dict[str, Any]:
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    capture = _Capture(path)
+    context = MigrationContext.configure(
+        dialect_name=dialect, opts={"as_sql": True, "output_buffer": capture, "literal_binds": True})
+    try:
+        spec = importlib.util.spec_from_file_location(f"_migrate_lint_revision_{next(_modules)}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        with Operations.context(context):
+            spec.loader.exec_module(module)
+            upgrade = getattr(module, "upgrade", None)
+            if upgrade is not None:  # no upgrade(): nothing to render, as the AST layer finds
+                upgrade()
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
+                     if f.filename == path), None)
+        message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
+        return {"statements": capture.statements, "error": message, "error_line": line}
+    return {"statements": capture.statements, "error": None, "error_line": None}
+
+
+def _protocol_stream() -> TextIO:
+    """Keep the real stdout for results; anything a revision prints goes to stderr instead."""
+    stream = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return stream
+
+
+def main() -> None:
+    cwd = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", cwd)]  # no accidental app imports
+    out = _protocol_stream()
+    import alembic.operations  # noqa: F401 - pay the import once, before the first job
+
+    for line in sys.stdin:
+        job = json.loads(line)
+        out.write(json.dumps(render(job["path"], job["dialect"])) + "\n")
+
+
+if __name__ == "__main__":
+    main()

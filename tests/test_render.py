@@ -1,0 +1,65 @@
+"""Rendering revisions offline in worker processes: faithful lines, hostile revisions contained."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from migrate_lint.facts import analyse
+from migrate_lint.render import render_many, statements_of
+
+HEAD = 'from alembic import op\nimport sqlalchemy as sa\nrevision = "{rev}"\ndown_revision = None\n\n'
+
+
+def write(folder: Path, rev: str, body: str) -> Path:
+    path = folder / f"{rev}.py"
+    path.write_text(HEAD.format(rev=rev) + textwrap.dedent(body))
+    return path
+
+
+def test_hostile_revisions_are_contained_and_the_rest_render(tmp_path):
+    paths = [
+        write(tmp_path, "hang", "while True:\n    pass\n"),
+        write(tmp_path, "dies", "import os\nos._exit(3)\n"),
+        write(tmp_path, "exits", "import sys\nsys.exit(0)\n"),
+        write(tmp_path, "noisy", 'print("hello")\n\ndef upgrade():\n    print("{not json")\n'
+                                 '    op.drop_table("t")\n'),
+        write(tmp_path, "ok", 'def upgrade():\n    op.add_column("t", sa.Column("c", sa.Integer()))\n'),
+    ]
+    results = render_many(paths, "postgresql", timeout=3, workers=2)
+    by_name = {p.stem: r for p, r in results.items()}
+    assert by_name["hang"].error == "rendering took longer than 3 s"
+    assert by_name["dies"].error == "the rendering process died while importing or running this revision"
+    assert by_name["exits"].error == "SystemExit: 0"
+    assert by_name["noisy"].statements == ((10, "upgrade", "DROP TABLE t"),)
+    assert by_name["ok"].statements == ((7, "upgrade", "ALTER TABLE t ADD COLUMN c INTEGER"),)
+
+
+def test_batch_statements_go_back_to_their_calls_and_autocommit_is_tracked(tmp_path):
+    path = write(tmp_path, "b", '''
+        def upgrade():
+            with op.batch_alter_table("posts") as batch_op:
+                batch_op.add_column(sa.Column("slug", sa.String(20), nullable=True))
+                batch_op.create_unique_constraint("uq_posts_slug", ["slug"])
+            with op.get_context().autocommit_block():
+                op.create_index("ix_posts_slug", "posts", ["slug"], postgresql_concurrently=True)
+            op.drop_index("ix_old", table_name="posts")
+    ''')
+    [rendered] = render_many([path], "postgresql").values()
+    statements = statements_of(rendered, analyse(path, path.read_text()).operations, "postgresql")
+    assert [(s.line, s.sql.split(" (")[0], s.autocommit) for s in statements] == [
+        (9, "ALTER TABLE posts ADD COLUMN slug VARCHAR(20)", False),
+        (10, "ALTER TABLE posts ADD CONSTRAINT uq_posts_slug UNIQUE", False),
+        (11, "COMMIT", True),
+        (12, "CREATE INDEX CONCURRENTLY ix_posts_slug ON posts", True),
+        (11, "BEGIN", True),
+        (13, "DROP INDEX ix_old", False),
+    ]
+    assert type(statements[3].expression).__name__ == "Create"
+
+
+def test_dialects_render_their_own_sql(tmp_path):
+    path = write(tmp_path, "d", 'def upgrade():\n    op.alter_column("t", "c", new_column_name="d", '
+                                'existing_type=sa.Integer())\n')
+    assert render_many([path], "postgresql")[path].statements[0][2] == "ALTER TABLE t RENAME c TO d"
+    assert render_many([path], "mysql")[path].statements[0][2] == "ALTER TABLE t CHANGE c d INTEGER NULL"

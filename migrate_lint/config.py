@@ -39,6 +39,7 @@ class Config:
     naming_convention: bool | None = None  # None: detect from the project's source
     exclude: tuple[str, ...] = ()
     render: bool = True
+    transaction_per_migration: bool = False
     render_timeout: float = 10.0
 
     def override(self, **changes: Any) -> Config:
@@ -89,6 +90,7 @@ PARSERS: dict[str, Any] = {
     "naming-convention": _bool,
     "exclude": _strings,
     "render": _bool,
+    "transaction-per-migration": _bool,
     "render-timeout": lambda v, k: float(v) if isinstance(v, int | float) and v > 0 else
     _bad(k, "a positive number of seconds"),
 }

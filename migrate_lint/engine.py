@@ -126,7 +126,10 @@ class Engine:
         ctx = CheckContext(
             dialect=self.config.dialect, graph=graph, migrations=migrations,
             opaque=frozenset(p for p, (_, facts) in files.items() if facts.header.problems),
-            detect_naming_convention=lambda: self._naming_convention(history))
+            detect_naming_convention=lambda: self._naming_convention(history),
+            postgresql_version=self.config.postgresql_version,
+            mysql_version=tuple(int(p) for p in self.config.mysql_version.split(".")),
+            transaction_per_migration=self.config.transaction_per_migration)
         hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}
         findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits
@@ -143,7 +146,8 @@ class Engine:
         if rendered is None:
             return Migration(revision, source, facts.operations, facts.updates)
         statements = statements_of(rendered, facts.operations, self.config.dialect)
-        return Migration(revision, source, facts.operations, facts.updates, statements, rendered.error)
+        return Migration(revision, source, facts.operations, facts.updates, statements, rendered.error,
+                         rendered=rendered.error is None)
 
     @staticmethod
     def _render_hits(rendered: dict[Path, Rendered]) -> Iterator[tuple[str, Path, Hit]]:

@@ -286,7 +286,7 @@ class Extractor:
             base, name = func.value.id, func.attr
             if base in self.op_names and name not in NOT_OPERATIONS:
                 self._record(node, name, ctx, values)
-            elif base in ctx.batches:
+            elif base in ctx.batches and name not in NOT_OPERATIONS:
                 self._record(node, name, ctx, values, batch=ctx.batches[base])
         elif isinstance(func, ast.Name) and func.id in self.functions and func.id not in self.stack \
                 and ctx.depth < MAX_HELPER_DEPTH:

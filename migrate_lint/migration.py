@@ -176,6 +176,15 @@ class Migration:
     updates: tuple[DataUpdate, ...] = ()
     statements: tuple[Statement, ...] = ()
     render_error: str | None = None
+    rendered: bool = False  # statements come from Alembic itself, not from the AST
+
+    def sql(self, dialect: str) -> tuple[Statement, ...]:
+        """The revision's SQL: rendered by Alembic when possible, else written from the AST."""
+        if self.rendered:
+            return self.statements
+        from migrate_lint.opsql import statements_from_operations
+
+        return statements_from_operations(self.operations, dialect)
 
     @property
     def path(self) -> Path:

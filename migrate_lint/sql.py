@@ -74,3 +74,167 @@ def parse_statement(sql: str, dialect: str) -> Any:
         head, _, rest = sql.partition(" ")
         return exp.Command(this=head.upper(), expression=exp.Literal.string(rest))
     return parsed if parsed is not None else exp.Command(this=sql)
+
+
+# --- Facts the lock and compatibility checks read from one statement -------------------------
+
+VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\d\w*|uuid|clock_timestamp|"
+                      r"timeofday|nextval|txid_current|statement_timestamp|newid)\s*\(", re.IGNORECASE)
+_RENAME_COLUMN = re.compile(r"^ALTER TABLE\s+(?P<table>\S+)\s+RENAME\s+(?:COLUMN\s+)?(?P<old>\S+)\s+TO\s+"
+                            r"(?P<new>\S+)$", re.IGNORECASE)
+_RENAME_TABLE = re.compile(r"^(?:ALTER TABLE\s+(?P<old>\S+)\s+RENAME TO\s+(?P<new>\S+)|"
+                           r"RENAME TABLE\s+(?P<old2>\S+)\s+TO\s+(?P<new2>\S+))$", re.IGNORECASE)
+_MYSQL_CHANGE = re.compile(r"^ALTER TABLE\s+(?P<table>\S+)\s+CHANGE\s+(?:COLUMN\s+)?(?P<old>\S+)\s+"
+                           r"(?P<new>\S+)\s", re.IGNORECASE)
+_VALIDATE = re.compile(r"^ALTER TABLE\s+(?:ONLY\s+)?(?P<table>\S+)\s+VALIDATE CONSTRAINT\s+(?P<name>\S+)$",
+                       re.IGNORECASE)
+_ENUM_VALUE = re.compile(r"^ALTER TYPE\s+(?P<type>\S+)\s+ADD VALUE", re.IGNORECASE)
+
+
+def _name(node: Any) -> str:
+    return str(node.name if hasattr(node, "name") else node).strip('"`').lower()
+
+
+def _unquote(text: str) -> str:
+    return text.strip('"`[]').rsplit(".", 1)[-1].strip('"`[]').lower()
+
+
+def index_ddl(expression: Any) -> tuple[str, str, str, bool, bool] | None:
+    """(action, index, table, concurrently, unique) for CREATE INDEX / DROP INDEX."""
+    from sqlglot import exp
+
+    if isinstance(expression, exp.Create) and str(expression.args.get("kind", "")).upper() == "INDEX":
+        index = expression.this
+        table = index.args.get("table") if isinstance(index, exp.Index) else None
+        return ("create", _name(index.this if isinstance(index, exp.Index) else index),
+                _name(table) if table is not None else "", bool(expression.args.get("concurrently")),
+                bool(expression.args.get("unique")))
+    if isinstance(expression, exp.Drop) and str(expression.args.get("kind", "")).upper() == "INDEX":
+        tables = expression.args.get("tables") or [expression.this]
+        return ("drop", _name(tables[0]), "", bool(expression.args.get("concurrently")), False)
+    return None
+
+
+def created_table(expression: Any) -> str | None:
+    from sqlglot import exp
+
+    if isinstance(expression, exp.Create) and str(expression.args.get("kind", "")).upper() == "TABLE":
+        target = expression.this
+        return _name(target.this if isinstance(target, exp.Schema) else target)
+    return None
+
+
+def _alter_actions(expression: Any) -> tuple[str, list[Any]]:
+    from sqlglot import exp
+
+    if isinstance(expression, exp.Alter) and str(expression.args.get("kind", "")).upper() == "TABLE":
+        return _name(expression.this), list(expression.args.get("actions") or [])
+    return "", []
+
+
+def added_constraints(expression: Any) -> list[tuple[str, str, str, bool, str]]:
+    """(table, name, kind, not_valid, check condition SQL) for each ADD CONSTRAINT."""
+    from sqlglot import exp
+
+    table, actions = _alter_actions(expression)
+    not_valid = bool(expression.args.get("not_valid")) if table else False
+    found = []
+    for action in actions:
+        if not isinstance(action, exp.AddConstraint):
+            continue
+        for item in action.expressions:
+            name, parts = "", [item]
+            if isinstance(item, exp.Constraint):
+                name, parts = _name(item.this), list(item.expressions)
+            for part in parts:
+                kind = {exp.ForeignKey: "foreign key", exp.CheckColumnConstraint: "check",
+                        exp.UniqueColumnConstraint: "unique", exp.PrimaryKey: "primary key",
+                        exp.PrimaryKeyColumnConstraint: "primary key"}.get(type(part))
+                if kind:
+                    condition = part.this.sql() if kind == "check" and part.this is not None else ""
+                    found.append((table, name, kind, not_valid, condition))
+    return found
+
+
+def added_columns(expression: Any) -> list[tuple[str, str, bool, str | None]]:
+    """(table, column, not_null, default SQL or None) for each ADD COLUMN."""
+    from sqlglot import exp
+
+    table, actions = _alter_actions(expression)
+    found = []
+    for action in actions:
+        if isinstance(action, exp.ColumnDef):
+            kinds = [c.args.get("kind") for c in action.args.get("constraints") or []]
+            default = next((k.this.sql("postgres") for k in kinds
+                            if isinstance(k, exp.DefaultColumnConstraint)), None)
+            not_null = any((isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null"))
+                           or isinstance(k, exp.PrimaryKeyColumnConstraint) for k in kinds)
+            found.append((table, _name(action.this), not_null, default))
+    return found
+
+
+def altered_columns(expression: Any) -> list[tuple[str, str, bool, str | None]]:
+    """(table, column, sets NOT NULL, new type SQL or None) for each ALTER COLUMN."""
+    from sqlglot import exp
+
+    table, actions = _alter_actions(expression)
+    found = []
+    for action in actions:
+        if isinstance(action, exp.AlterColumn):
+            dtype = action.args.get("dtype")
+            found.append((table, _name(action.this), action.args.get("allow_null") is False and
+                          not action.args.get("drop"), dtype.sql("postgres") if dtype is not None else None))
+        elif isinstance(action, exp.ModifyColumn) and isinstance(action.this, exp.ColumnDef):
+            column = action.this  # MySQL restates the whole definition: type and nullability
+            kinds = [c.args.get("kind") for c in column.args.get("constraints") or []]
+            not_null = any(isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null")
+                           for k in kinds)
+            dtype = column.args.get("kind")
+            found.append((table, _name(column.this), not_null,
+                          dtype.sql("mysql") if dtype is not None else None))
+    return found
+
+
+def renames(sql: str) -> list[tuple[str, str, str, str]]:
+    """("column", table, old, new) or ("table", "", old, new): read from Alembic's fixed forms."""
+    text = " ".join(sql.split())
+    if match := _RENAME_TABLE.match(text):
+        old, new = match["old"] or match["old2"], match["new"] or match["new2"]
+        return [("table", "", _unquote(old), _unquote(new))]
+    match = _RENAME_COLUMN.match(text) or _MYSQL_CHANGE.match(text)
+    if match and _unquote(match["old"]) != _unquote(match["new"]):
+        return [("column", _unquote(match["table"]), _unquote(match["old"]), _unquote(match["new"]))]
+    return []
+
+
+def validated_constraint(sql: str) -> tuple[str, str] | None:
+    match = _VALIDATE.match(" ".join(sql.split()))
+    return (_unquote(match["table"]), _unquote(match["name"])) if match else None
+
+
+def enum_value_added(sql: str) -> str | None:
+    match = _ENUM_VALUE.match(" ".join(sql.split()))
+    return _unquote(match["type"]) if match else None
+
+
+def unfiltered_write(expression: Any) -> tuple[str, str] | None:
+    """("UPDATE" | "DELETE", table) for a statement that touches every row: no WHERE."""
+    from sqlglot import exp
+
+    if isinstance(expression, exp.Update | exp.Delete) and expression.args.get("where") is None:
+        table = expression.this
+        return ("UPDATE" if isinstance(expression, exp.Update) else "DELETE", _name(table))
+    return None
+
+
+def split_statements(sql: str, dialect: str) -> list[str]:
+    """Literal SQL from op.execute() as separate statements (for the AST layer)."""
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    read = SQLGLOT_DIALECTS.get(dialect, dialect)
+    try:
+        return [e.sql(read) for e in sqlglot.parse(sql, read=read) if e is not None]
+    except (SqlglotError, ValueError):
+        return [part.strip() for part in sql.split(";") if part.strip()]

@@ -36,8 +36,9 @@ def test_example_exits_1_with_pinned_findings():
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert sorted((Path(f["path"]).name[:4], f["line"], f["code"]) for f in report["findings"]) == [
-        ("3c4d", 22, "ML301"), ("3c4d", 23, "ML303"), ("6f7a", 20, "ML302"), ("6f7a", 21, "ML202")]
-    assert report["summary"] == {"files": 6, "findings": 4, "suppressed": 1, "baselined": 0, "errors": 0}
+        ("3c4d", 22, "ML301"), ("3c4d", 23, "ML106"), ("3c4d", 23, "ML303"), ("6f7a", 20, "ML302"),
+        ("6f7a", 21, "ML202")]
+    assert report["summary"] == {"files": 6, "findings": 5, "suppressed": 1, "baselined": 0, "errors": 0}
 
 
 def test_clean_project_exits_0(tmp_path):
@@ -85,7 +86,7 @@ def test_bad_config_is_one_line_with_file_and_line(project):
         "migrate-lint: pyproject.toml:3: unknown key `fail_on` in [tool.migrate-lint] (known keys: "
         "dialect, exclude, extend-select, fail-on, ignore, mysql-version, naming-convention, "
         "per-file-ignores, postgresql-version, render, render-timeout, require-reason, script-location, "
-        "select, severity)"]
+        "select, severity, transaction-per-migration)"]
 
 
 def test_broken_alembic_ini_is_reported_with_its_line(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate_lint.graph import RevisionGraph
-from migrate_lint.migration import Migration, Operation, Unknown
+from migrate_lint.migration import Migration, Operation, Statement, Unknown
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,17 @@ class CheckContext:
     migrations: Mapping[str, Migration]
     opaque: frozenset[Path]  # files whose headers could not be read: the graph is incomplete
     detect_naming_convention: Callable[[], bool]
+    postgresql_version: int = 15
+    mysql_version: tuple[int, ...] = (8, 0)
+    transaction_per_migration: bool = False
+
+    @property
+    def postgresql(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @property
+    def mysql(self) -> bool:
+        return self.dialect in ("mysql", "mariadb")
 
     @cached_property
     def naming_convention(self) -> bool:
@@ -60,3 +71,58 @@ def graph_problems(ctx: CheckContext, kind: str) -> Iterator[Hit]:
     for problem in ctx.graph.problems():
         if problem.kind == kind:
             yield Hit(problem.line, problem.revision.id, problem.detail, path=problem.revision.path)
+
+
+def sql_walk(migration: Migration, ctx: CheckContext) -> Iterator[tuple[Statement, frozenset[str]]]:
+    """Each statement of the revision with the tables it created before it (new: lock-free)."""
+    from migrate_lint.sql import created_table
+
+    created: set[str] = set()
+    for statement in migration.sql(ctx.dialect):
+        yield statement, frozenset(created)
+        if statement.sql[:12].upper() == "CREATE TABLE" and (table := created_table(statement.expression)):
+            created.add(table)
+
+
+def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:
+    return Hit(statement.line, subject, fields)
+
+
+def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
+    """ADD CONSTRAINT of one kind on an existing PostgreSQL table without NOT VALID."""
+    from migrate_lint.sql import added_constraints
+
+    if not ctx.postgresql:
+        return
+    keyword = kind.split()[0].upper()
+    for statement, created in sql_walk(migration, ctx):
+        if "ADD" not in statement.sql.upper() or keyword not in statement.sql.upper():
+            continue
+        for table, name, found, not_valid, _ in added_constraints(statement.expression):
+            if found == kind and not not_valid and table not in created:
+                yield sql_hit(statement, f"{table}.{name or kind}", table=table, name=name or "name")
+
+
+def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
+    """Renames of one kind ("column" or "table") of objects this revision did not create."""
+    from migrate_lint.sql import renames
+
+    for statement, created in sql_walk(migration, ctx):
+        if "RENAME" not in statement.sql.upper() and "CHANGE" not in statement.sql.upper():
+            continue
+        for found, table, old, new in renames(statement.sql):
+            if found == kind and (table or old) not in created:
+                subject = f"{table}.{old}" if table else old
+                yield sql_hit(statement, subject, table=table, old=old, new=new)
+
+
+def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[Hit]:
+    """UPDATE or DELETE statements without WHERE on tables this revision did not create."""
+    from migrate_lint.sql import unfiltered_write
+
+    for statement, created in sql_walk(migration, ctx):
+        if not statement.sql.upper().startswith(verb):
+            continue
+        fact = unfiltered_write(statement.expression)
+        if fact and fact[0] == verb and fact[1] not in created:
+            yield sql_hit(statement, fact[1], table=fact[1])

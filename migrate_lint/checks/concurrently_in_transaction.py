@@ -1,0 +1,22 @@
+"""concurrently-in-transaction: CREATE/DROP INDEX CONCURRENTLY cannot run inside a transaction."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
+from migrate_lint.migration import Migration
+from migrate_lint.sql import index_ddl
+
+CODE = "ML103"
+SCOPE = "revision"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if not ctx.postgresql:
+        return
+    for statement, _ in sql_walk(migration, ctx):
+        if "CONCURRENTLY" not in statement.sql.upper() or statement.autocommit:
+            continue
+        fact = index_ddl(statement.expression)
+        if fact and fact[3]:
+            verb = "CREATE INDEX" if fact[0] == "create" else "DROP INDEX"
+            yield sql_hit(statement, fact[1], index=fact[1], verb=verb)

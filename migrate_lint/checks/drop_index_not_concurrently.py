@@ -1,0 +1,24 @@
+"""drop-index-not-concurrently: DROP INDEX takes an ACCESS EXCLUSIVE lock on its PostgreSQL table."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
+from migrate_lint.migration import Migration
+from migrate_lint.sql import index_ddl
+
+CODE = "ML102"
+SCOPE = "revision"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if not ctx.postgresql:
+        return
+    new_indexes: set[str] = set()
+    for statement, _ in sql_walk(migration, ctx):
+        if "INDEX" not in statement.sql[:40].upper():
+            continue
+        fact = index_ddl(statement.expression)
+        if fact and fact[0] == "create":
+            new_indexes.add(fact[1])
+        elif fact and fact[0] == "drop" and not fact[3] and fact[1] not in new_indexes:
+            yield sql_hit(statement, fact[1], index=fact[1])

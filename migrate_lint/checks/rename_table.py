@@ -1,0 +1,13 @@
+"""rename-table: renaming a table breaks the code that still uses the old name during a deploy."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, renamed
+from migrate_lint.migration import Migration
+
+CODE = "ML204"
+SCOPE = "revision"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    return renamed(migration, ctx, "table")

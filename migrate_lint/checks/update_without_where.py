@@ -1,0 +1,13 @@
+"""update-without-where: an UPDATE with no WHERE touches, and locks, every row of the table."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, unfiltered
+from migrate_lint.migration import Migration
+
+CODE = "ML304"
+SCOPE = "revision"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    return unfiltered(migration, ctx, "UPDATE")

@@ -1,0 +1,47 @@
+"""validate-in-same-transaction: NOT VALID then VALIDATE in one transaction keeps the lock throughout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, sql_hit
+from migrate_lint.migration import Migration
+from migrate_lint.sql import added_constraints, validated_constraint
+
+CODE = "ML109"
+SCOPE = "revision"
+
+
+def open_not_valid(migration: Migration, ctx: CheckContext) -> set[tuple[str, str]]:
+    """(table, constraint) added NOT VALID and not yet committed at the end of the revision."""
+    pending: set[tuple[str, str]] = set()
+    for statement in migration.sql(ctx.dialect):
+        if statement.sql.upper().startswith("COMMIT") or statement.autocommit:
+            pending.clear()
+        elif "NOT VALID" in statement.sql.upper():
+            pending |= {(t, n) for t, n, _, not_valid, _ in added_constraints(statement.expression)
+                        if not_valid and n}
+    return pending
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if not ctx.postgresql:
+        return
+    inherited: set[tuple[str, str]] = set()
+    if not ctx.transaction_per_migration:  # Alembic runs all pending revisions in one transaction
+        for parent in migration.revision.down_revisions:
+            if parent in ctx.migrations:
+                inherited |= open_not_valid(ctx.migrations[parent], ctx)
+    pending: set[tuple[str, str]] = set()
+    for statement in migration.sql(ctx.dialect):
+        upper = statement.sql.upper()
+        if upper.startswith("COMMIT") or statement.autocommit:
+            pending.clear()
+            inherited.clear()
+        elif "NOT VALID" in upper:
+            pending |= {(t, n) for t, n, _, not_valid, _ in added_constraints(statement.expression)
+                        if not_valid and n}
+        elif (target := validated_constraint(statement.sql)) and (target in pending or target in inherited):
+            table, name = target
+            yield sql_hit(statement, f"{table}.{name}", table=table, name=name,
+                          variant="default" if target in pending else "previous")

@@ -1,0 +1,29 @@
+"""volatile-default: ADD COLUMN with a default computed per row rewrites the whole table."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
+from migrate_lint.migration import Migration
+from migrate_lint.sql import VOLATILE, added_columns
+
+CODE = "ML108"
+SCOPE = "revision"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if not ctx.postgresql:
+        return
+    for statement, created in sql_walk(migration, ctx):
+        if "DEFAULT" not in statement.sql.upper():
+            continue
+        for table, column, _, default in added_columns(statement.expression):
+            if default is None or default.upper() == "NULL" or table in created:
+                continue
+            if VOLATILE.search(default):
+                variant = "default"
+            elif ctx.postgresql_version < 11:
+                variant = "before_11"
+            else:
+                continue
+            yield sql_hit(statement, f"{table}.{column}", table=table, column=column, default=default,
+                          version=str(ctx.postgresql_version), variant=variant)

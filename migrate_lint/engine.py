@@ -21,7 +21,9 @@ from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.graph import RevisionGraph
 from migrate_lint.migration import Migration, Revision
 from migrate_lint.naming import declares_naming_convention
-from migrate_lint.render import Rendered, statements_of
+from migrate_lint.opsql import statements_from_operations
+from migrate_lint.render import Rendered, RenderPool, statements_of
+from migrate_lint.sql import SqlFacts
 
 SYNTAX_ERROR, DYNAMIC_HEADER, NOT_RENDERED = "ML901", "ML405", "ML904"
 
@@ -42,6 +44,9 @@ class Engine:
         self.config = config
         self.cache_folder = cache_folder
         self.execute = execute and config.render
+        self.pool: RenderPool | None = None
+        self.enabled: dict[Path, frozenset[str]] = {}
+        self.digests: dict[Path, str] = {}
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
 
@@ -54,9 +59,24 @@ class Engine:
                        revision, hit.subject, help_text)
 
     def enabled_for(self, path: Path) -> frozenset[str]:
-        return self.selection.enabled - self.selection.ignored_for(path)
+        """Rules that apply to a file: the selection less its per-file ignores (computed once)."""
+        if path not in self.enabled:
+            self.enabled[path] = self.selection.enabled - self.selection.ignored_for(path)
+        return self.enabled[path]
 
     def run(self, histories: list[History]) -> Report:
+        if self.execute and not any(self._render_store(h).entries for h in histories):
+            # Nothing rendered yet: start the workers now, they import Alembic while files are read.
+            total = sum(len(h.files) for h in histories)
+            workers = RenderPool.size_for(total)
+            self.pool = RenderPool(self.config.dialect, self.config.render_timeout, workers)
+        try:
+            return self._run(histories)
+        finally:
+            if self.pool is not None:
+                self.pool.close()
+
+    def _run(self, histories: list[History]) -> Report:
         findings: list[Finding] = []
         errors: list[InputError] = []
         directives: dict[Path, list[suppress.Directive]] = {}
@@ -97,7 +117,7 @@ class Engine:
             if isinstance(source, InputError):
                 errors.append(source)
                 continue
-            content = digest(data)
+            content = self.digests[path] = digest(data)
             facts = store.get(os.path.abspath(path), content)
             if facts is None:
                 facts = analyse(path, source)
@@ -118,7 +138,8 @@ class Engine:
                                      f"no Alembic revisions found in {history.script_location.as_posix()}"))
         revisions = [facts.header.revision for _, facts in files.values() if facts.header.revision]
         graph = RevisionGraph(revisions)
-        rendered = self._render([p for p, f in targets.items() if f.header.revision]) if self.execute else {}
+        rendered = self._render(history, [p for p, f in targets.items() if f.header.revision]) \
+            if self.execute else {}
         migrations = {
             rev.id: self._migration(rev, source, facts, rendered.get(rev.path))
             for source, facts in files.values()
@@ -136,18 +157,38 @@ class Engine:
                     if code in self.enabled_for(path)]
         return findings, errors, targets
 
-    def _render(self, paths: list[Path]) -> dict[Path, Rendered]:
-        from migrate_lint.render import render_many
+    def _render_store(self, history: History) -> FactsCache:
+        key = f"render:{self.config.dialect}|" + "|".join(os.path.abspath(d) for d in history.version_dirs)
+        return FactsCache(self.cache_folder, key, {"Rendered": Rendered, "SqlFacts": SqlFacts})
 
-        return render_many(paths, self.config.dialect, self.config.render_timeout)
+    def _render(self, history: History, paths: list[Path]) -> dict[Path, Rendered]:
+        """Rendered SQL per revision: from the cache for unchanged files, else from the workers.
+
+        Only successful renders are cached: a failure may depend on code outside the file."""
+        store = self._render_store(history)
+        results: dict[Path, Rendered] = {}
+        for path in paths:
+            if (hit := store.get(os.path.abspath(path), self.digests[path])) is not None:
+                results[path] = hit
+        misses = [p for p in paths if p not in results]
+        if misses and self.pool is None:
+            self.pool = RenderPool(self.config.dialect, self.config.render_timeout,
+                                   RenderPool.size_for(len(misses)))
+        fresh = self.pool.render(misses) if misses and self.pool else {}
+        for path, result in fresh.items():
+            if result.error is None:
+                store.put(os.path.abspath(path), self.digests[path], result)
+        store.save({os.path.abspath(p) for p in paths})
+        return results | fresh
 
     def _migration(self, revision: Revision, source: str, facts: FileFacts,
                    rendered: Rendered | None) -> Migration:
-        if rendered is None:
-            return Migration(revision, source, facts.operations, facts.updates)
+        if rendered is None or rendered.error is not None:
+            statements = statements_from_operations(facts.operations, self.config.dialect)
+            return Migration(revision, source, facts.operations, facts.updates, statements,
+                             rendered.error if rendered else None)
         statements = statements_of(rendered, facts.operations, self.config.dialect)
-        return Migration(revision, source, facts.operations, facts.updates, statements, rendered.error,
-                         rendered=rendered.error is None)
+        return Migration(revision, source, facts.operations, facts.updates, statements, rendered=True)
 
     @staticmethod
     def _render_hits(rendered: dict[Path, Rendered]) -> Iterator[tuple[str, Path, Hit]]:

@@ -125,6 +125,16 @@ class Statement:
     line: int
     dialect: str
     autocommit: bool = False  # emitted inside an autocommit block: outside the transaction
+    known_facts: Any = None  # SqlFacts computed where the statement was rendered
+
+    @property
+    def facts(self) -> Any:
+        """The SqlFacts the rules read; computed (and parsed) here only when not already known."""
+        if self.known_facts is not None:
+            return self.known_facts
+        from migrate_lint.sql import facts_of
+
+        return facts_of(self.sql, self.dialect)
 
     @property
     def expression(self) -> Any:
@@ -176,15 +186,11 @@ class Migration:
     updates: tuple[DataUpdate, ...] = ()
     statements: tuple[Statement, ...] = ()
     render_error: str | None = None
-    rendered: bool = False  # statements come from Alembic itself, not from the AST
+    rendered: bool = False  # statements come from Alembic itself, else they are written from the AST
 
     def sql(self, dialect: str) -> tuple[Statement, ...]:
         """The revision's SQL: rendered by Alembic when possible, else written from the AST."""
-        if self.rendered:
-            return self.statements
-        from migrate_lint.opsql import statements_from_operations
-
-        return statements_from_operations(self.operations, dialect)
+        return self.statements
 
     @property
     def path(self) -> Path:

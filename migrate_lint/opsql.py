@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrate_lint.migration import Call, ColumnSpec, Operation, Ref, Statement
+from migrate_lint.sql import SqlFacts
 
 TYPES = {"String": "VARCHAR", "Unicode": "VARCHAR", "Text": "TEXT", "UnicodeText": "TEXT",
          "Integer": "INTEGER", "BigInteger": "BIGINT", "SmallInteger": "SMALLINT", "Boolean": "BOOLEAN",
@@ -50,80 +51,97 @@ def default_sql(value: Any) -> str | None:
     return "0"  # computed elsewhere: a constant as far as anything here can tell
 
 
-def _not_valid(op: Operation) -> str:
-    return " NOT VALID" if op.kwargs.get("postgresql_not_valid") is True else ""
-
-
-def _sql(op: Operation, dialect: str) -> Iterator[str]:
+def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
+    """(SQL, facts) for one call; facts are known from the call itself, so nothing is parsed,
+    except literal SQL from op.execute() (facts None: parsed when a rule asks)."""
     from migrate_lint.sql import split_statements
 
     name, batch = op.name, op.batch_table is not None
     table, rest = op.table_and_rest()
+    tbl = _ident(table).lower()
     if name == "execute":
         sql = op.arg(0, "sqltext")
         if isinstance(sql, Call) and sql.short == "text":
             sql = sql.args[0] if sql.args else None
         if isinstance(sql, str):
-            yield from split_statements(sql, dialect)
+            yield from ((statement, None) for statement in split_statements(sql, dialect))
     elif name == "create_table":
-        yield f"CREATE TABLE {_ident(op.arg(0, 'table_name'))} (id INTEGER)"
+        new_table = _ident(op.arg(0, "table_name"))
+        yield f"CREATE TABLE {new_table} (id INTEGER)", SqlFacts(created_table=new_table.lower())
     elif name == "create_index":
-        index_table = op.batch_table if batch else op.arg(1, "table_name")
-        columns = op.arg(1 if batch else 2, "columns")
-        unique = "UNIQUE " if op.kwargs.get("unique") is True else ""
-        concurrently = "CONCURRENTLY " if op.kwargs.get("postgresql_concurrently") is True else ""
-        yield (f"CREATE {unique}INDEX {concurrently}{_ident(op.arg(0, 'index_name'))} "
-               f"ON {_ident(index_table)} ({_columns(columns)})")
+        index_table = _ident(op.batch_table if batch else op.arg(1, "table_name"))
+        index, columns = _ident(op.arg(0, "index_name")), op.arg(1 if batch else 2, "columns")
+        unique = op.kwargs.get("unique") is True
+        concurrently = op.kwargs.get("postgresql_concurrently") is True
+        yield (f"CREATE {'UNIQUE ' if unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{index} "
+               f"ON {index_table} ({_columns(columns)})",
+               SqlFacts(index=("create", index.lower(), index_table.lower(), concurrently, unique)))
     elif name == "drop_index":
-        concurrently = "CONCURRENTLY " if op.kwargs.get("postgresql_concurrently") is True else ""
-        yield f"DROP INDEX {concurrently}{_ident(op.arg(0, 'index_name'))}"
-    elif name in ("create_foreign_key", "create_check_constraint", "create_unique_constraint",
-                  "create_primary_key"):
+        index = _ident(op.arg(0, "index_name"))
+        concurrently = op.kwargs.get("postgresql_concurrently") is True
+        yield (f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}{index}",
+               SqlFacts(index=("drop", index.lower(), "", concurrently, False)))
+    elif name in CONSTRAINTS:
         yield _constraint_sql(op)
     elif name == "add_column":
         column = op.kwargs.get("column", rest[0] if rest else None)
         spec = ColumnSpec.from_call(column) if isinstance(column, Call) else None
         if spec is not None:
-            default = default_sql(spec.server_default)
-            kind = type_sql(column.arg(1, "type_"))
-            yield (f"ALTER TABLE {_ident(table)} ADD COLUMN {_ident(spec.name)} {kind}"
-                   + (f" DEFAULT {default}" if default else "") + (" NOT NULL" if spec.not_null else ""))
+            default, col = default_sql(spec.server_default), _ident(spec.name)
+            yield (f"ALTER TABLE {_ident(table)} ADD COLUMN {col} {type_sql(column.arg(1, 'type_'))}"
+                   + (f" DEFAULT {default}" if default else "") + (" NOT NULL" if spec.not_null else ""),
+                   SqlFacts(added_columns=((tbl, col.lower(), spec.not_null, default),)))
     elif name == "alter_column":
         column = _ident(op.kwargs.get("column_name", rest[0] if rest else None))
         if "type_" in op.kwargs:
-            yield f"ALTER TABLE {_ident(table)} ALTER COLUMN {column} TYPE {type_sql(op.kwargs['type_'])}"
+            new_type = type_sql(op.kwargs["type_"])
+            yield (f"ALTER TABLE {_ident(table)} ALTER COLUMN {column} TYPE {new_type}",
+                   SqlFacts(altered_columns=((tbl, column.lower(), False, new_type),)))
         if op.kwargs.get("nullable") is False:
-            yield f"ALTER TABLE {_ident(table)} ALTER COLUMN {column} SET NOT NULL"
-        if isinstance(op.kwargs.get("new_column_name"), str):
-            yield f"ALTER TABLE {_ident(table)} RENAME COLUMN {column} TO {op.kwargs['new_column_name']}"
+            yield (f"ALTER TABLE {_ident(table)} ALTER COLUMN {column} SET NOT NULL",
+                   SqlFacts(altered_columns=((tbl, column.lower(), True, None),)))
+        if isinstance(new_name := op.kwargs.get("new_column_name"), str):
+            yield (f"ALTER TABLE {_ident(table)} RENAME COLUMN {column} TO {new_name}",
+                   SqlFacts(renames=(("column", tbl, column.lower(), new_name.lower()),)))
     elif name == "rename_table":
-        old, new = op.arg(0, "old_table_name"), op.arg(1, "new_table_name")
-        yield f"ALTER TABLE {_ident(old)} RENAME TO {_ident(new)}"
+        old, new = _ident(op.arg(0, "old_table_name")), _ident(op.arg(1, "new_table_name"))
+        yield (f"ALTER TABLE {old} RENAME TO {new}",
+               SqlFacts(renames=(("table", "", old.lower(), new.lower()),)))
 
 
-def _constraint_sql(op: Operation) -> str:
+CONSTRAINTS = {"create_foreign_key": "foreign key", "create_check_constraint": "check",
+               "create_unique_constraint": "unique", "create_primary_key": "primary key"}
+
+
+def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     batch = op.batch_table is not None
     name = op.arg(0, "constraint_name")
     named = f"CONSTRAINT {name} " if isinstance(name, str) else ""
     shift = 0 if batch else 1
-    table = op.batch_table if batch else op.arg(1, "table_name" if op.name != "create_foreign_key"
-                                                   else "source_table")
+    table = _ident(op.batch_table if batch else op.arg(1, "table_name" if op.name != "create_foreign_key"
+                                                       else "source_table"))
+    condition = ""
     if op.name == "create_foreign_key":
         referent = op.arg(1 + shift, "referent_table")
         body = (f"FOREIGN KEY ({_columns(op.arg(2 + shift, 'local_cols'))}) REFERENCES "
                 f"{_ident(referent)} ({_columns(op.arg(3 + shift, 'remote_cols'))})")
     elif op.name == "create_check_constraint":
-        condition = op.arg(1 + shift, "condition")
-        if isinstance(condition, Call) and condition.short == "text" and condition.args:
-            condition = condition.args[0]
-        body = f"CHECK ({condition if isinstance(condition, str) else '1 = 1'})"
+        raw = op.arg(1 + shift, "condition")
+        if isinstance(raw, Call) and raw.short == "text" and raw.args:
+            raw = raw.args[0]
+        condition = raw if isinstance(raw, str) else "1 = 1"
+        body = f"CHECK ({condition})"
     elif op.name == "create_unique_constraint":
         body = f"UNIQUE ({_columns(op.arg(1 + shift, 'columns'))})"
     else:
         body = f"PRIMARY KEY ({_columns(op.arg(1 + shift, 'columns'))})"
-    return f"ALTER TABLE {_ident(table)} ADD {named}{body}{_not_valid(op)}"
+    not_valid = op.kwargs.get("postgresql_not_valid") is True
+    fact = (table.lower(), name.lower() if isinstance(name, str) else "", CONSTRAINTS[op.name], not_valid,
+            condition)
+    return (f"ALTER TABLE {table} ADD {named}{body}{' NOT VALID' if not_valid else ''}",
+            SqlFacts(constraints=(fact,)))
 
 
 def statements_from_operations(operations: tuple[Operation, ...], dialect: str) -> tuple[Statement, ...]:
-    return tuple(Statement(sql, op.function, op.line, dialect, op.autocommit)
-                 for op in operations for sql in _sql(op, dialect))
+    return tuple(Statement(sql, op.function, op.line, dialect, op.autocommit, facts)
+                 for op in operations for sql, facts in _sql(op, dialect))

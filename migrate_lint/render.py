@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrate_lint.migration import Operation, Statement
+from migrate_lint.sql import SqlFacts
 
 DEFAULT_TIMEOUT = 10.0
 SQLALCHEMY_DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mariadb",
@@ -21,9 +22,9 @@ SQLALCHEMY_DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": 
 
 @dataclass(frozen=True)
 class Rendered:
-    """What rendering one revision gave: (line, function, sql) statements and an error, if any."""
+    """What rendering one revision gave: (line, function, sql, facts) statements, or an error."""
 
-    statements: tuple[tuple[int, str, str], ...]
+    statements: tuple[tuple[int, str, str, SqlFacts], ...]
     error: str | None = None
     error_line: int | None = None
 
@@ -51,64 +52,78 @@ class _Worker:
 
 def _result(line: str) -> Rendered:
     data = json.loads(line)
-    return Rendered(tuple((int(n), str(f), str(s)) for n, f, s in data["statements"]), data["error"],
-                    data["error_line"])
+    return Rendered(tuple((int(n), str(f), str(s), SqlFacts.from_json(facts))
+                          for n, f, s, facts in data["statements"]), data["error"], data["error_line"])
 
 
-def render_many(paths: list[Path], dialect: str, timeout: float = DEFAULT_TIMEOUT,
-                workers: int | None = None) -> dict[Path, Rendered]:
-    """Render every revision; a revision that hangs or kills its worker gets an error instead."""
-    if not paths:
-        return {}
-    dialect_name = SQLALCHEMY_DIALECTS[dialect]
-    count = workers or max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                  else os.cpu_count() or 1, 4, (len(paths) + 24) // 25))
-    queue = deque(paths)
-    results: dict[Path, Rendered] = {}
-    pool: list[_Worker] = []
-    selector = selectors.DefaultSelector()
-    try:
-        for _ in range(count):
-            worker = _Worker()
-            pool.append(worker)
-            selector.register(worker.process.stdout, selectors.EVENT_READ, worker)  # type: ignore[arg-type]
-        for worker in pool:
+class RenderPool:
+    """Worker processes started up front (their Alembic import overlaps the caller's own work)."""
+
+    def __init__(self, dialect: str, timeout: float = DEFAULT_TIMEOUT, workers: int = 1) -> None:
+        self.dialect = SQLALCHEMY_DIALECTS[dialect]
+        self.timeout = timeout
+        self.selector = selectors.DefaultSelector()
+        self.pool: list[_Worker] = []
+        for _ in range(max(1, workers)):
+            self._add(_Worker())
+
+    @staticmethod
+    def size_for(files: int) -> int:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(1, min(cores, 4, (files + 24) // 25))
+
+    def _add(self, worker: _Worker) -> _Worker:
+        self.pool.append(worker)
+        self.selector.register(worker.process.stdout, selectors.EVENT_READ, worker)  # type: ignore[arg-type]
+        return worker
+
+    def _replace(self, old: _Worker) -> _Worker:
+        self.selector.unregister(old.process.stdout)  # type: ignore[arg-type]
+        old.stop()
+        self.pool.remove(old)
+        return self._add(_Worker())
+
+    def render(self, paths: list[Path]) -> dict[Path, Rendered]:
+        """Render every revision; one that hangs or kills its worker gets an error instead."""
+        queue = deque(paths)
+        results: dict[Path, Rendered] = {}
+
+        def feed(worker: _Worker) -> None:
             if queue:
-                worker.send(queue.popleft(), dialect_name, timeout)
-        while any(w.job is not None for w in pool):
-            busy = [w for w in pool if w.job is not None]
-            wait = max(0.0, min(w.deadline for w in busy) - time.monotonic())
-            for key, _ in selector.select(wait):
+                worker.send(queue.popleft(), self.dialect, self.timeout)
+
+        for worker in list(self.pool):
+            feed(worker)
+        while any(w.job is not None for w in self.pool):
+            wait = max(0.0, min(w.deadline for w in self.pool if w.job is not None) - time.monotonic())
+            for key, _ in self.selector.select(wait):
                 worker = key.data
                 line = worker.process.stdout.readline()
                 results[worker.job] = _result(line) if line else Rendered(
                     (), "the rendering process died while importing or running this revision")
                 worker.job = None
-                if not line:
-                    selector.unregister(worker.process.stdout)
-                    worker = _replace(pool, worker, selector)
-                if queue:
-                    worker.send(queue.popleft(), dialect_name, timeout)
-            for worker in [w for w in pool if w.job is not None and time.monotonic() > w.deadline]:
-                results[worker.job] = Rendered((), f"rendering took longer than {timeout:g} s")
+                feed(worker if line else self._replace(worker))
+            for worker in [w for w in self.pool if w.job is not None and time.monotonic() > w.deadline]:
+                results[worker.job] = Rendered((), f"rendering took longer than {self.timeout:g} s")
                 worker.job = None
-                selector.unregister(worker.process.stdout)
-                worker = _replace(pool, worker, selector)
-                if queue:
-                    worker.send(queue.popleft(), dialect_name, timeout)
-    finally:
-        for worker in pool:
+                feed(self._replace(worker))
+        return results
+
+    def close(self) -> None:
+        for worker in self.pool:
             worker.stop()
-        selector.close()
-    return results
+        self.selector.close()
 
 
-def _replace(pool: list[_Worker], old: _Worker, selector: selectors.BaseSelector) -> _Worker:
-    old.stop()
-    new = _Worker()
-    pool[pool.index(old)] = new
-    selector.register(new.process.stdout, selectors.EVENT_READ, new)  # type: ignore[arg-type]
-    return new
+def render_many(paths: list[Path], dialect: str, timeout: float = DEFAULT_TIMEOUT,
+                workers: int | None = None) -> dict[Path, Rendered]:
+    if not paths:
+        return {}
+    pool = RenderPool(dialect, timeout, workers or RenderPool.size_for(len(paths)))
+    try:
+        return pool.render(paths)
+    finally:
+        pool.close()
 
 
 def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
@@ -123,9 +138,9 @@ def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
         if op.batch_line is not None and op.name not in ("batch_alter_table",):
             batches[op.batch_line].append(op)
     emitted: dict[int, list[int]] = defaultdict(list)
-    for index, (line, _, _) in enumerate(rendered.statements):
+    for index, (line, *_) in enumerate(rendered.statements):
         emitted[line].append(index)
-    lines = [line for line, _, _ in rendered.statements]
+    lines = [line for line, *_ in rendered.statements]
     for batch_line, ops in batches.items():
         indexes = emitted.get(batch_line, [])
         if len(indexes) == len(ops):
@@ -134,10 +149,10 @@ def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
     autocommit_lines = {op.line for op in operations if op.autocommit}
     statements = []
     outside = False  # after a COMMIT and before the next BEGIN no transaction is open
-    for (_, function, sql), line in zip(rendered.statements, lines, strict=True):
+    for (_, function, sql, facts), line in zip(rendered.statements, lines, strict=True):
         keyword = sql.split(None, 1)[0].upper() if sql else ""
         outside = outside or keyword == "COMMIT"
-        statements.append(Statement(sql, function, line, dialect, outside or line in autocommit_lines))
+        statements.append(Statement(sql, function, line, dialect, outside or line in autocommit_lines, facts))
         if keyword == "BEGIN":
             outside = False
     return tuple(statements)

@@ -45,13 +45,27 @@ def _revision_frame(path: str) -> tuple[int, str]:
     return 0, ""
 
 
-def render(path: str, dialect: str) -> dict[str, Any]:
-    from alembic.operations import Operations
+_contexts: dict[str, tuple[Any, _Capture]] = {}
+
+
+def _context(path: str, dialect: str) -> tuple[Any, _Capture]:
+    """One migration context per dialect (building one is costly); its capture is reset per job."""
     from alembic.runtime.migration import MigrationContext
 
-    capture = _Capture(path)
-    context = MigrationContext.configure(
-        dialect_name=dialect, opts={"as_sql": True, "output_buffer": capture, "literal_binds": True})
+    if dialect not in _contexts:
+        capture = _Capture(path)
+        context = MigrationContext.configure(
+            dialect_name=dialect, opts={"as_sql": True, "output_buffer": capture, "literal_binds": True})
+        _contexts[dialect] = (context, capture)
+    context, capture = _contexts[dialect]
+    capture.path, capture.statements = path, []
+    return context, capture
+
+
+def render(path: str, dialect: str) -> dict[str, Any]:
+    from alembic.operations import Operations
+
+    context, capture = _context(path, dialect)
     try:
         spec = importlib.util.spec_from_file_location(f"_migrate_lint_revision_{next(_modules)}", path)
         assert spec is not None and spec.loader is not None
@@ -67,8 +81,12 @@ def render(path: str, dialect: str) -> dict[str, Any]:
         line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
                      if f.filename == path), None)
         message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
-        return {"statements": capture.statements, "error": message, "error_line": line}
-    return {"statements": capture.statements, "error": None, "error_line": None}
+        return {"statements": [], "error": message, "error_line": line}
+    from migrate_lint.sql import facts_of  # parsed here, in parallel, not in the checking process
+
+    statements = [(line, function, sql, facts_of(sql, dialect).to_json())
+                  for line, function, sql in capture.statements]
+    return {"statements": statements, "error": None, "error_line": None}
 
 
 def _protocol_stream() -> TextIO:

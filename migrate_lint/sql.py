@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -238,3 +239,90 @@ def split_statements(sql: str, dialect: str) -> list[str]:
         return [e.sql(read) for e in sqlglot.parse(sql, read=read) if e is not None]
     except (SqlglotError, ValueError):
         return [part.strip() for part in sql.split(";") if part.strip()]
+
+
+@dataclass(frozen=True)
+class SqlFacts:
+    """Everything the SQL rules read from one statement, computed once (in the rendering worker)."""
+
+    index: tuple[str, str, str, bool, bool] | None = None
+    created_table: str | None = None
+    added_columns: tuple[tuple[str, str, bool, str | None], ...] = ()
+    altered_columns: tuple[tuple[str, str, bool, str | None], ...] = ()
+    constraints: tuple[tuple[str, str, str, bool, str], ...] = ()
+    renames: tuple[tuple[str, str, str, str], ...] = ()
+    validated: tuple[str, str] | None = None
+    unfiltered: tuple[str, str] | None = None
+
+    def to_json(self) -> list[Any]:
+        return [getattr(self, f.name) for f in fields(self)]
+
+    @classmethod
+    def from_json(cls, values: list[Any]) -> SqlFacts:
+        def tuples(value: Any) -> Any:
+            return tuple(tuples(v) for v in value) if isinstance(value, list) else value
+
+        return cls(*(tuples(v) for v in values))
+
+
+INTERESTING = ("CREATE", "ALTER", "DROP", "UPDATE", "DELETE", "RENAME")
+# A statement holds one of the facts above only if it contains one of these words; the rest
+# (a plain ADD COLUMN, DROP COLUMN, ...) are not worth parsing. Keep in step with SqlFacts.
+FACT_WORDS = re.compile(r"\b(INDEX|DEFAULT|CONSTRAINT|FOREIGN|UNIQUE|CHECK|PRIMARY|TYPE|MODIFY|CHANGE|"
+                        r"RENAME|NOT NULL|TABLE\s+\S+\s*\(|VALIDATE)\b|^\s*(UPDATE|DELETE|CREATE TABLE)",
+                        re.IGNORECASE)
+
+
+# Alembic writes index DDL and CREATE TABLE heads in one fixed form: read those without a parser.
+_INDEX = re.compile(r"^CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?"
+                    r"(?:IF NOT EXISTS\s+)?(?P<name>[\w\"`.]+)\s+ON\s+(?:ONLY\s+)?(?P<table>[\w\"`.]+)"
+                    r"(?:\s+USING\s+\w+)?\s*\([^;]*\)$", re.IGNORECASE | re.DOTALL)
+_DROP_INDEX = re.compile(r"^DROP\s+INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?(?:IF EXISTS\s+)?"
+                         r"(?P<name>[\w\"`.]+)$", re.IGNORECASE)
+_CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+(?:IF NOT EXISTS\s+)?(?P<table>[\w\"`.]+)\s*\(",
+                           re.IGNORECASE)
+
+
+_ADD_CONSTRAINT = re.compile(
+    r"^ALTER TABLE\s+(?P<table>[\w\"`.]+)\s+ADD\s+(?:CONSTRAINT\s+(?P<name>[\w\"`.]+)\s+)?"
+    r"(?P<kind>CHECK|UNIQUE|FOREIGN KEY|PRIMARY KEY)\b(?P<body>.*?)(?P<not_valid>\s+NOT VALID)?$",
+    re.IGNORECASE | re.DOTALL)
+
+
+def _constraint_from_text(sql: str) -> tuple[str, str, str, bool, str] | None:
+    """ADD [CONSTRAINT n] CHECK|UNIQUE|... where sqlglot falls back to a Command (unnamed CHECK)."""
+    match = _ADD_CONSTRAINT.match(" ".join(sql.split()))
+    if not match:
+        return None
+    kind = match["kind"].lower()
+    condition = match["body"].strip()[1:-1].strip() if kind == "check" else ""
+    name = _unquote(match["name"] or "")
+    return (_unquote(match["table"]), name, kind, bool(match["not_valid"]), condition)
+
+
+def _canonical_facts(sql: str) -> SqlFacts | None:
+    text = sql.strip()
+    if match := _INDEX.match(text):
+        return SqlFacts(index=("create", _unquote(match["name"]), _unquote(match["table"]),
+                               bool(match["concurrently"]), bool(match["unique"])))
+    if match := _DROP_INDEX.match(text):
+        return SqlFacts(index=("drop", _unquote(match["name"]), "", bool(match["concurrently"]), False))
+    if (match := _CREATE_TABLE.match(text)) and not re.search(r"\bAS\s+SELECT\b", text, re.IGNORECASE):
+        return SqlFacts(created_table=_unquote(match["table"]))
+    return None
+
+
+@lru_cache(maxsize=8192)
+def facts_of(sql: str, dialect: str) -> SqlFacts:
+    if not sql.lstrip()[:8].upper().startswith(INTERESTING) or not FACT_WORDS.search(sql):
+        return SqlFacts()
+    if (known := _canonical_facts(sql)) is not None:
+        return known
+    expression = parse_statement(sql, dialect)
+    if type(expression).__name__ == "Command" and (constraint := _constraint_from_text(sql)):
+        return SqlFacts(constraints=(constraint,))
+    return SqlFacts(
+        index=index_ddl(expression), created_table=created_table(expression),
+        added_columns=tuple(added_columns(expression)), altered_columns=tuple(altered_columns(expression)),
+        constraints=tuple(added_constraints(expression)), renames=tuple(renames(sql)),
+        validated=validated_constraint(sql), unfiltered=unfiltered_write(expression))

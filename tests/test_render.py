@@ -24,15 +24,18 @@ def test_hostile_revisions_are_contained_and_the_rest_render(tmp_path):
         write(tmp_path, "exits", "import sys\nsys.exit(0)\n"),
         write(tmp_path, "noisy", 'print("hello")\n\ndef upgrade():\n    print("{not json")\n'
                                  '    op.drop_table("t")\n'),
-        write(tmp_path, "ok", 'def upgrade():\n    op.add_column("t", sa.Column("c", sa.Integer()))\n'),
+        write(tmp_path, "ok", 'def upgrade():\n    op.add_column("t", sa.Column("c", sa.Integer(), '
+                              'server_default="0"))\n'),
     ]
     results = render_many(paths, "postgresql", timeout=3, workers=2)
     by_name = {p.stem: r for p, r in results.items()}
     assert by_name["hang"].error == "rendering took longer than 3 s"
     assert by_name["dies"].error == "the rendering process died while importing or running this revision"
     assert by_name["exits"].error == "SystemExit: 0"
-    assert by_name["noisy"].statements == ((10, "upgrade", "DROP TABLE t"),)
-    assert by_name["ok"].statements == ((7, "upgrade", "ALTER TABLE t ADD COLUMN c INTEGER"),)
+    assert [s[:3] for s in by_name["noisy"].statements] == [(10, "upgrade", "DROP TABLE t")]
+    [(line, _, sql, facts)] = by_name["ok"].statements
+    assert (line, sql) == (7, "ALTER TABLE t ADD COLUMN c INTEGER DEFAULT '0'")
+    assert facts.added_columns == (("t", "c", False, "'0'"),)  # computed in the worker
 
 
 def test_batch_statements_go_back_to_their_calls_and_autocommit_is_tracked(tmp_path):

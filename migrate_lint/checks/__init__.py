@@ -75,12 +75,11 @@ def graph_problems(ctx: CheckContext, kind: str) -> Iterator[Hit]:
 
 def sql_walk(migration: Migration, ctx: CheckContext) -> Iterator[tuple[Statement, frozenset[str]]]:
     """Each statement of the revision with the tables it created before it (new: lock-free)."""
-    from migrate_lint.sql import created_table
 
     created: set[str] = set()
     for statement in migration.sql(ctx.dialect):
         yield statement, frozenset(created)
-        if statement.sql[:12].upper() == "CREATE TABLE" and (table := created_table(statement.expression)):
+        if statement.sql[:12].upper() == "CREATE TABLE" and (table := statement.facts.created_table):
             created.add(table)
 
 
@@ -90,7 +89,6 @@ def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:
 
 def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
     """ADD CONSTRAINT of one kind on an existing PostgreSQL table without NOT VALID."""
-    from migrate_lint.sql import added_constraints
 
     if not ctx.postgresql:
         return
@@ -98,19 +96,18 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
     for statement, created in sql_walk(migration, ctx):
         if "ADD" not in statement.sql.upper() or keyword not in statement.sql.upper():
             continue
-        for table, name, found, not_valid, _ in added_constraints(statement.expression):
+        for table, name, found, not_valid, _ in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
                 yield sql_hit(statement, f"{table}.{name or kind}", table=table, name=name or "name")
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
     """Renames of one kind ("column" or "table") of objects this revision did not create."""
-    from migrate_lint.sql import renames
 
     for statement, created in sql_walk(migration, ctx):
         if "RENAME" not in statement.sql.upper() and "CHANGE" not in statement.sql.upper():
             continue
-        for found, table, old, new in renames(statement.sql):
+        for found, table, old, new in statement.facts.renames:
             if found == kind and (table or old) not in created:
                 subject = f"{table}.{old}" if table else old
                 yield sql_hit(statement, subject, table=table, old=old, new=new)
@@ -118,11 +115,10 @@ def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]
 
 def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[Hit]:
     """UPDATE or DELETE statements without WHERE on tables this revision did not create."""
-    from migrate_lint.sql import unfiltered_write
 
     for statement, created in sql_walk(migration, ctx):
         if not statement.sql.upper().startswith(verb):
             continue
-        fact = unfiltered_write(statement.expression)
+        fact = statement.facts.unfiltered
         if fact and fact[0] == verb and fact[1] not in created:
             yield sql_hit(statement, fact[1], table=fact[1])

@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.migration import Migration
-from migrate_lint.sql import added_constraints
 
 CODE = "ML106"
 SCOPE = "revision"
@@ -16,7 +15,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for statement, created in sql_walk(migration, ctx):
         if "UNIQUE" not in statement.sql.upper() and "PRIMARY KEY" not in statement.sql.upper():
             continue
-        for table, name, kind, _, _ in added_constraints(statement.expression):
+        for table, name, kind, _, _ in statement.facts.constraints:
             if kind in ("unique", "primary key") and table not in created and "USING INDEX" not in \
                     statement.sql.upper():
                 yield sql_hit(statement, f"{table}.{name or kind}", table=table, name=name or f"uq_{table}",

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.migration import Migration
 from migrate_lint.opsql import type_sql
-from migrate_lint.sql import altered_columns
 
 CODE = "ML107"
 SCOPE = "revision"
@@ -52,7 +51,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         upper = statement.sql.upper()
         if "TYPE" not in upper and "MODIFY" not in upper and "CHANGE" not in upper:
             continue
-        for table, column, _, new_type in altered_columns(statement.expression):
+        for table, column, _, new_type in statement.facts.altered_columns:
             if new_type is None or table in created:
                 continue
             old_type = existing.get(statement.line)

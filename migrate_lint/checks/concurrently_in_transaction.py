@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.migration import Migration
-from migrate_lint.sql import index_ddl
 
 CODE = "ML103"
 SCOPE = "revision"
@@ -16,7 +15,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for statement, _ in sql_walk(migration, ctx):
         if "CONCURRENTLY" not in statement.sql.upper() or statement.autocommit:
             continue
-        fact = index_ddl(statement.expression)
+        fact = statement.facts.index
         if fact and fact[3]:
             verb = "CREATE INDEX" if fact[0] == "create" else "DROP INDEX"
             yield sql_hit(statement, fact[1], index=fact[1], verb=verb)

@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.migration import Migration
-from migrate_lint.sql import index_ddl
 
 CODE = "ML101"
 SCOPE = "revision"
@@ -16,7 +15,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for statement, created in sql_walk(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue
-        fact = index_ddl(statement.expression)
+        fact = statement.facts.index
         if fact and fact[0] == "create" and not fact[3] and fact[2] not in created:
             _, index, table, _, _ = fact
             yield sql_hit(statement, f"{table}.{index}", table=table, index=index)

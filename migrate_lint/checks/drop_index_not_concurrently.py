@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.migration import Migration
-from migrate_lint.sql import index_ddl
 
 CODE = "ML102"
 SCOPE = "revision"
@@ -17,7 +16,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for statement, _ in sql_walk(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue
-        fact = index_ddl(statement.expression)
+        fact = statement.facts.index
         if fact and fact[0] == "create":
             new_indexes.add(fact[1])
         elif fact and fact[0] == "drop" and not fact[3] and fact[1] not in new_indexes:

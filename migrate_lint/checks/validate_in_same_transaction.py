@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
 from migrate_lint.migration import Migration
-from migrate_lint.sql import added_constraints, validated_constraint
 
 CODE = "ML109"
 SCOPE = "revision"
@@ -19,7 +18,7 @@ def open_not_valid(migration: Migration, ctx: CheckContext) -> set[tuple[str, st
         if statement.sql.upper().startswith("COMMIT") or statement.autocommit:
             pending.clear()
         elif "NOT VALID" in statement.sql.upper():
-            pending |= {(t, n) for t, n, _, not_valid, _ in added_constraints(statement.expression)
+            pending |= {(t, n) for t, n, _, not_valid, _ in statement.facts.constraints
                         if not_valid and n}
     return pending
 
@@ -39,9 +38,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             pending.clear()
             inherited.clear()
         elif "NOT VALID" in upper:
-            pending |= {(t, n) for t, n, _, not_valid, _ in added_constraints(statement.expression)
+            pending |= {(t, n) for t, n, _, not_valid, _ in statement.facts.constraints
                         if not_valid and n}
-        elif (target := validated_constraint(statement.sql)) and (target in pending or target in inherited):
+        elif (target := statement.facts.validated) and (target in pending or target in inherited):
             table, name = target
             yield sql_hit(statement, f"{table}.{name}", table=table, name=name,
                           variant="default" if target in pending else "previous")

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.migration import Migration
-from migrate_lint.sql import VOLATILE, added_columns
+from migrate_lint.sql import VOLATILE
 
 CODE = "ML108"
 SCOPE = "revision"
@@ -16,7 +16,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for statement, created in sql_walk(migration, ctx):
         if "DEFAULT" not in statement.sql.upper():
             continue
-        for table, column, _, default in added_columns(statement.expression):
+        for table, column, _, default in statement.facts.added_columns:
             if default is None or default.upper() == "NULL" or table in created:
                 continue
             if VOLATILE.search(default):

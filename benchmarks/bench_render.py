@@ -1,0 +1,72 @@
+"""Benchmark: a full `migrate-lint check` (rendering every revision to SQL) against
+`alembic upgrade base:head --sql` on the same 1,000-revision history, measured in the same run.
+
+Target (issue 3): check takes at most 1.5 times alembic, and reports exactly the plain
+CREATE INDEX statements on existing tables that the generator wrote: every one, and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate
+
+BIN = Path(sys.executable).parent
+
+
+def timed(command: list[str], cwd: Path, runs: int) -> tuple[list[float], str]:
+    times, output = [], ""
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if result.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+        output = result.stdout
+    return times, output
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--target", type=float, default=1.5)
+    args = parser.parse_args()
+    out = Path(__file__).resolve().parent / "_generated" / f"linear_{args.count}"
+    risky = set(generate(out, args.count))
+    alembic = [str(BIN / "alembic"), "-c", str(out / "alembic.ini"), "upgrade", "base:head", "--sql"]
+    check = [str(BIN / "migrate-lint"), "check", str(out), "--dialect", "postgresql", "--format", "json"]
+    baseline, _ = timed(alembic, out, args.runs)
+    cold, report = timed([*check, "--no-cache"], out, args.runs)
+    timed(check, out, 1)
+    warm, _ = timed(check, out, args.runs)
+    findings = json.loads(report)["findings"]
+    flagged = {f["revision"] for f in findings if f["code"] == "ML101"}
+    others = [f for f in findings if f["code"] != "ML101"]
+    b = statistics.median(baseline)
+    print(f"history: {args.count} revisions, {len(risky)} plain indexes on existing tables; "
+          f"{args.runs} runs each, median seconds (whole commands)")
+    print(f"alembic upgrade base:head --sql        {b:8.3f}")
+    worst = 0.0
+    rows = (("migrate-lint check, cold (--no-cache)", cold), ("migrate-lint check, warm cache", warm))
+    for label, times in rows:
+        ratio = statistics.median(times) / b
+        worst = max(worst, ratio)
+        print(f"{label:38} {statistics.median(times):8.3f}   ratio {ratio:.2f}")
+    exact = flagged == risky and not others
+    print(f"ML101 findings: {len(flagged)}; missed {len(risky - flagged)}, extra {len(flagged - risky)}, "
+          f"other findings {len(others)}: {'exact' if exact else 'WRONG'}")
+    ok = worst <= args.target and exact
+    print(f"worst ratio {worst:.2f}: {'meets' if ok else 'MISSES'} the target of <= {args.target}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""Facts read from SQL: the fixed-form fast path agrees with sqlglot, and the extractors' edge cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from migrate_lint import sql
+
+CANONICAL = [
+    "CREATE INDEX ix_t1_c51 ON t1 (c51)",
+    'CREATE UNIQUE INDEX CONCURRENTLY "ix_users_email" ON users (email, lower(name))',
+    "CREATE INDEX ix_docs ON docs USING gin (data)",
+    "DROP INDEX CONCURRENTLY ix_posts_title",
+    "DROP INDEX ix_posts_title",
+    "CREATE TABLE tags (\n    id SERIAL NOT NULL, \n    CONSTRAINT pk_tags PRIMARY KEY (id)\n)",
+]
+
+
+@pytest.mark.parametrize("statement", CANONICAL)
+def test_fast_path_agrees_with_the_parser(statement):
+    fast = sql._canonical_facts(statement)
+    assert fast is not None
+    parsed = sql.parse_statement(statement, "postgresql")
+    assert fast.index == sql.index_ddl(parsed)
+    assert fast.created_table == sql.created_table(parsed)
+
+
+@pytest.mark.parametrize(("statement", "expected"), [
+    ("ALTER TABLE t RENAME c TO d", [("column", "t", "c", "d")]),
+    ("ALTER TABLE t CHANGE c d INTEGER NULL", [("column", "t", "c", "d")]),
+    ("ALTER TABLE t CHANGE c c INTEGER NOT NULL", []),
+    ("RENAME TABLE a TO b", [("table", "", "a", "b")]),
+])
+def test_renames_in_alembic_forms(statement, expected):
+    assert sql.renames(statement) == expected
+
+
+def test_facts_skip_statements_without_facts():
+    assert sql.facts_of("ALTER TABLE t ADD COLUMN c INTEGER", "postgresql") == sql.SqlFacts()
+    assert sql.facts_of("SELECT 1", "postgresql") == sql.SqlFacts()
+    assert sql.facts_of("ALTER TABLE t ADD COLUMN c UUID DEFAULT gen_random_uuid()", "postgresql"
+                        ).added_columns == (("t", "c", False, "GEN_RANDOM_UUID()"),)
+
+
+def test_unparseable_sql_is_a_command_not_an_error():
+    assert type(sql.parse_statement("ALTER TYPE mood ADD VALUE 'meh'", "postgresql")).__name__ == "Command"
+    assert sql.facts_of("ALTER TABLE t VALIDATE CONSTRAINT ck", "postgresql").validated == ("t", "ck")
+
+
+def test_constraints_sqlglot_leaves_as_commands_are_read_from_alembics_form():
+    assert sql.facts_of("ALTER TABLE posts ADD CHECK (score >= 0)", "postgresql").constraints == (
+        ("posts", "", "check", False, "score >= 0"),)
+    assert sql.facts_of("ALTER TABLE posts ADD CHECK (score >= 0) NOT VALID", "postgresql").constraints == (
+        ("posts", "", "check", True, "score >= 0"),)

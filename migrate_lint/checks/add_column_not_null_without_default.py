@@ -1,24 +1,52 @@
 """add-column-not-null-without-default: a NOT NULL column that existing rows cannot fill."""
 
+from __future__ import annotations
+
+import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at, shown
-from migrate_lint.migration import Migration
+from migrate_lint.checks import CheckContext, Hit, at, shown, sql_walk
+from migrate_lint.migration import Call, ColumnSpec, Migration
 
 CODE = "ML301"
 SCOPE = "revision"
+FILLED_BY_DATABASE = re.compile(r"\b(GENERATED|IDENTITY|SERIAL|BIGSERIAL|SMALLSERIAL|AUTO_INCREMENT)\b", re.I)
 
 
-def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+def _variant(ctx: CheckContext, python_default: bool = False) -> str:
+    if ctx.dialect == "sqlite":
+        return "sqlite"
+    return "python_default" if python_default else "default"
+
+
+def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for op, table, column in migration.added_columns():
         if op.name != "add_column" or table.lower() in migration.created_before(op):
             continue
         if not column.not_null or column.server_default is not None or column.generated:
             continue
-        variant = "default"
-        if ctx.dialect == "sqlite":
-            variant = "sqlite"
-        elif column.has_python_default:
-            variant = "python_default"
         name = shown(column.name)
-        yield at(op, f"{table}.{name}", table=table, column=name, variant=variant)
+        yield at(op, f"{table}.{name}", table=table, column=name,
+                 variant=_variant(ctx, column.has_python_default))
+
+
+def _read_from_ast(migration: Migration) -> set[int]:
+    """Lines of add_column calls whose sa.Column literal the AST path already judged."""
+    lines = set()
+    for op in migration.operations:
+        column = op.kwargs.get("column", op.table_and_rest()[1][0] if op.table_and_rest()[1] else None)
+        if op.name == "add_column" and isinstance(column, Call) and ColumnSpec.from_call(column):
+            lines.add(op.line)
+    return lines
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    yield from _from_operations(migration, ctx)
+    judged = _read_from_ast(migration)
+    for statement, created in sql_walk(migration, ctx):  # helper-built columns, raw SQL
+        if statement.line in judged or FILLED_BY_DATABASE.search(statement.sql):
+            continue
+        for table, column, not_null, default in statement.facts.added_columns:
+            if not_null and default is None and table not in created:
+                yield Hit(statement.line, f"{table}.{column}", {"table": table, "column": column,
+                                                               "variant": _variant(ctx)})

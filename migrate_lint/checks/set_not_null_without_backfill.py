@@ -1,16 +1,22 @@
 """set-not-null-without-backfill: SET NOT NULL on a column that nothing filled first."""
 
+from __future__ import annotations
+
+import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at
-from migrate_lint.migration import Migration, Operation
+from migrate_lint.checks import CheckContext, Hit, sql_hit
+from migrate_lint.migration import Migration, Operation, Statement
+
+CODE = "ML302"
+SCOPE = "revision"
 
 
 def _filled_when_added(migration: Migration, table: str, column: str,
-                       before: Operation | None = None) -> bool | None:
+                       before: int | None = None) -> bool | None:
     """True/False if this migration adds the column (filled by a default or not); None if not."""
     for op, added_to, spec in migration.added_columns():
-        if op is before:
+        if before is not None and migration.operations.index(op) >= before:
             break
         if added_to.lower() == table and isinstance(spec.name, str) and spec.name.lower() == column:
             return spec.server_default is not None or spec.generated or spec.not_null
@@ -22,16 +28,41 @@ def _backfilled(migration: Migration, table: str, column: str, position: int | N
                if position is None or u.position <= position)
 
 
-def _safe(migration: Migration, op: Operation, table: str, column: str,
+def _not_null_check(condition: str, column: str) -> bool:
+    pattern = rf'\(?\s*"?{re.escape(column)}"?\s+IS\s+NOT\s+NULL\s*\)?'
+    return re.fullmatch(pattern, condition, re.IGNORECASE) is not None
+
+
+def _validated_check(statements: tuple[Statement, ...], table: str, column: str,
+                     before: int | None) -> bool:
+    """A CHECK (column IS NOT NULL) that is validated: PostgreSQL 12+ then skips SET NOT NULL's scan
+    and, as validation passed, no row holds NULL."""
+    not_valid: set[str] = set()
+    for statement in statements if before is None else statements[:before]:
+        facts = statement.facts
+        for t, name, kind, is_not_valid, condition in facts.constraints:
+            if t == table and kind == "check" and _not_null_check(condition, column):
+                if not is_not_valid:
+                    return True
+                not_valid.add(name)
+        if facts.validated and facts.validated[0] == table and facts.validated[1] in not_valid:
+            return True
+    return False
+
+
+def _safe(migration: Migration, statement_index: int, op_index: int, table: str, column: str,
           ctx: CheckContext) -> bool:
-    index = migration.operations.index(op)
-    if _backfilled(migration, table, column, index):
+    pg12 = ctx.postgresql and ctx.postgresql_version >= 12
+    if _backfilled(migration, table, column, op_index):
         return True
-    added = _filled_when_added(migration, table, column, before=op)
+    if pg12 and _validated_check(migration.statements, table, column, statement_index):
+        return True
+    added = _filled_when_added(migration, table, column, before=op_index)
     if added is not None:
         return added
     for ancestor in ctx.ancestors(migration):
-        if _backfilled(ancestor, table, column):
+        if _backfilled(ancestor, table, column) or (pg12 and _validated_check(ancestor.statements, table,
+                                                                                column, None)):
             return True
         added = _filled_when_added(ancestor, table, column)
         if added is not None:
@@ -39,19 +70,23 @@ def _safe(migration: Migration, op: Operation, table: str, column: str,
     return False
 
 
-CODE = "ML302"
-SCOPE = "revision"
+def _sets_not_null(op: Operation | None) -> bool:
+    """On MySQL, MODIFY ... NOT NULL restates an already NOT NULL column when only the type changes."""
+    return op is None or op.name != "alter_column" or op.kwargs.get("nullable") is False
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    for op in migration.operations:
-        if op.name != "alter_column" or op.kwargs.get("nullable") is not False:
-            continue
-        table, rest = op.table_and_rest()
-        column = op.kwargs.get("column_name", rest[0] if rest else None)
-        if not isinstance(table, str) or not isinstance(column, str):
-            continue  # not guessed: the names are computed
-        if table.lower() in migration.created_before(op):
-            continue
-        if not _safe(migration, op, table.lower(), column.lower(), ctx):
-            yield at(op, f"{table}.{column}", table=table, column=column)
+    op_at = {}
+    for index, op in enumerate(migration.operations):
+        op_at.setdefault(op.line, (index, op))
+    created: set[str] = set()
+    for index, statement in enumerate(migration.statements):
+        facts = statement.facts
+        if facts.created_table:
+            created.add(facts.created_table)
+        op_index, op = op_at.get(statement.line, (len(migration.operations), None))
+        for table, column, sets_not_null, _ in facts.altered_columns:
+            if not sets_not_null or table in created or not _sets_not_null(op):
+                continue
+            if not _safe(migration, index, op_index, table, column, ctx):
+                yield sql_hit(statement, f"{table}.{column}", table=table, column=column)

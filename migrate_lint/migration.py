@@ -126,6 +126,8 @@ class Statement:
     dialect: str
     autocommit: bool = False  # emitted inside an autocommit block: outside the transaction
     known_facts: Any = None  # SqlFacts computed where the statement was rendered
+    column: int = 1  # of the op call, so findings point at it
+    end_line: int | None = None
 
     @property
     def facts(self) -> Any:

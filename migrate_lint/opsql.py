@@ -143,5 +143,5 @@ def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
 
 
 def statements_from_operations(operations: tuple[Operation, ...], dialect: str) -> tuple[Statement, ...]:
-    return tuple(Statement(sql, op.function, op.line, dialect, op.autocommit, facts)
+    return tuple(Statement(sql, op.function, op.line, dialect, op.autocommit, facts, op.column, op.end_line)
                  for op in operations for sql, facts in _sql(op, dialect))

@@ -147,12 +147,15 @@ def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
             for index, op in zip(indexes, ops, strict=True):
                 lines[index] = op.line
     autocommit_lines = {op.line for op in operations if op.autocommit}
+    call_at = {op.line: op for op in reversed(operations)}
     statements = []
     outside = False  # after a COMMIT and before the next BEGIN no transaction is open
     for (_, function, sql, facts), line in zip(rendered.statements, lines, strict=True):
         keyword = sql.split(None, 1)[0].upper() if sql else ""
         outside = outside or keyword == "COMMIT"
-        statements.append(Statement(sql, function, line, dialect, outside or line in autocommit_lines, facts))
+        call = call_at.get(line)
+        statements.append(Statement(sql, function, line, dialect, outside or line in autocommit_lines, facts,
+                                    call.column if call else 1, call.end_line if call else None))
         if keyword == "BEGIN":
             outside = False
     return tuple(statements)

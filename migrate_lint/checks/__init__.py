@@ -84,7 +84,7 @@ def sql_walk(migration: Migration, ctx: CheckContext) -> Iterator[tuple[Statemen
 
 
 def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:
-    return Hit(statement.line, subject, fields)
+    return Hit(statement.line, subject, fields, statement.column, statement.end_line)
 
 
 def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:

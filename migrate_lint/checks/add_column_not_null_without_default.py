@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at, shown, sql_walk
+from migrate_lint.checks import CheckContext, Hit, at, shown, sql_hit, sql_walk
 from migrate_lint.migration import Call, ColumnSpec, Migration
 
 CODE = "ML301"
@@ -48,5 +48,5 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         for table, column, not_null, default in statement.facts.added_columns:
             if not_null and default is None and table not in created:
-                yield Hit(statement.line, f"{table}.{column}", {"table": table, "column": column,
-                                                               "variant": _variant(ctx)})
+                yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
+                              variant=_variant(ctx))

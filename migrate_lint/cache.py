@@ -14,7 +14,7 @@ from typing import Any
 
 from migrate_lint import __version__
 
-FORMAT = 2  # bump whenever the shape of a cached value changes
+FORMAT = 3  # bump whenever the shape of a cached value changes
 STAMP = f"{__version__}/{FORMAT}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 
@@ -133,9 +133,13 @@ class FactsCache:
             return None
 
     def put(self, path: str, content_digest: str, value: Any) -> None:
-        if self.folder is not None:
+        if self.folder is None:
+            return
+        try:
             self.entries[path] = (content_digest, encode(value))
-            self.changed = True
+        except CacheError:
+            return  # not cached: only costs speed
+        self.changed = True
 
     def save(self, keep: set[str]) -> None:
         stale = set(self.entries) - keep

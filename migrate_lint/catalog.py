@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -117,7 +118,17 @@ def _case(raw: Any, where: str) -> Case:
     if (kinds[0] == "fail") != has_marker:
         raise CatalogError(f"{where}: case {raw['name']!r}: fail cases carry `# expect:` markers "
                            "and pass cases carry none")
-    return Case(raw["name"], kinds[0], revisions, dict(raw.get("config") or {}))
+    config = {k: _frozen(v) for k, v in (raw.get("config") or {}).items()}
+    return Case(raw["name"], kinds[0], revisions, config)
+
+
+def _frozen(value: Any) -> Any:
+    """YAML lists as tuples: catalogue values are immutable (and so cacheable)."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _frozen(v) for k, v in value.items()}
+    return value
 
 
 def parse_rule(text: str, where: str) -> RuleSpec:
@@ -200,5 +211,6 @@ def load_catalog(folder: Path | None = None) -> Catalog:
             pass
     rules = [parse_rule(path.read_text(encoding="utf-8"), path.name) for path in paths]
     catalog = Catalog(tuple(sorted(rules, key=lambda r: r.code)))
-    cache.write(cache.cache_dir(), name, cache.encode(catalog))
+    with contextlib.suppress(cache.CacheError):  # an uncacheable catalogue only costs speed
+        cache.write(cache.cache_dir(), name, cache.encode(catalog))
     return catalog

@@ -28,7 +28,7 @@ class Config:
     script_location: str | None = None
     dialect: str = "postgresql"
     postgresql_version: int = 15
-    mysql_version: str = "8.0"
+    mysql_version: str | None = None  # MySQL or MariaDB server version; None: a current release
     select: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -40,6 +40,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     render: bool = True
     transaction_per_migration: bool = False
+    application_modules: tuple[str, ...] = ()
     render_timeout: float = 10.0
 
     def override(self, **changes: Any) -> Config:
@@ -91,6 +92,7 @@ PARSERS: dict[str, Any] = {
     "exclude": _strings,
     "render": _bool,
     "transaction-per-migration": _bool,
+    "application-modules": _strings,
     "render-timeout": lambda v, k: float(v) if isinstance(v, int | float) and v > 0 else
     _bad(k, "a positive number of seconds"),
 }

@@ -149,7 +149,8 @@ class Engine:
             opaque=frozenset(p for p, (_, facts) in files.items() if facts.header.problems),
             detect_naming_convention=lambda: self._naming_convention(history),
             postgresql_version=self.config.postgresql_version,
-            mysql_version=tuple(int(p) for p in self.config.mysql_version.split(".")),
+            mysql_version=self._mysql_version(),
+            local_modules=self._local_modules(history),
             transaction_per_migration=self.config.transaction_per_migration)
         hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}
@@ -186,9 +187,10 @@ class Engine:
         if rendered is None or rendered.error is not None:
             statements = statements_from_operations(facts.operations, self.config.dialect)
             return Migration(revision, source, facts.operations, facts.updates, statements,
-                             rendered.error if rendered else None)
+                             rendered.error if rendered else None, imports=facts.imports)
         statements = statements_of(rendered, facts.operations, self.config.dialect)
-        return Migration(revision, source, facts.operations, facts.updates, statements, rendered=True)
+        return Migration(revision, source, facts.operations, facts.updates, statements, rendered=True,
+                         imports=facts.imports)
 
     @staticmethod
     def _render_hits(rendered: dict[Path, Rendered]) -> Iterator[tuple[str, Path, Hit]]:
@@ -216,16 +218,36 @@ class Engine:
                 if migration is not None and code in self.enabled_for(path):
                     yield from ((code, path, hit) for hit in module.check(migration, ctx))
 
+    def _mysql_version(self) -> tuple[int, ...]:
+        if self.config.mysql_version:
+            return tuple(int(p) for p in self.config.mysql_version.split("."))
+        return (10, 11, 0) if self.config.dialect == "mariadb" else (8, 0, 36)
+
+    def _project_root(self, history: History) -> Path:
+        try:
+            history.script_location.resolve().relative_to(self.config.root.resolve())
+            return self.config.root
+        except ValueError:
+            return history.script_location.parent
+
+    def _local_modules(self, history: History) -> frozenset[str]:
+        """Top-level modules and packages of the project itself (its application code)."""
+        root = self._project_root(history)
+        names = set()
+        for folder in (root, root / "src"):
+            if folder.is_dir():
+                names |= {p.stem if p.suffix == ".py" else p.name for p in folder.iterdir()
+                          if (p.suffix == ".py" or (p / "__init__.py").is_file())
+                          and not p.name.startswith(".")}
+        names.discard(history.script_location.name)  # migrations/ itself, when it is a package
+        return frozenset(names - {"setup", "conftest", "noxfile", "manage"}) | set(
+            self.config.application_modules)
+
     def _excluded(self, path: Path) -> bool:
         return bool(self.config.exclude) and self.selection.matches(path, self.config.exclude)
 
     def _naming_convention(self, history: History) -> bool:
         if self.config.naming_convention is not None:
             return self.config.naming_convention
-        root = self.config.root
-        try:
-            history.script_location.resolve().relative_to(root.resolve())
-        except ValueError:
-            root = history.script_location.parent
         skip = frozenset(d.resolve() for d in history.version_dirs)
-        return declares_naming_convention(root, skip)
+        return declares_naming_convention(self._project_root(history), skip)

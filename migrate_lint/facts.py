@@ -21,6 +21,7 @@ class FileFacts:
     operations: tuple[Operation, ...] = ()
     updates: tuple[DataUpdate, ...] = ()
     directives: tuple[Directive, ...] = ()
+    imports: tuple[tuple[str, int], ...] = ()  # (module, line) of every import in the file
 
     @property
     def is_revision_file(self) -> bool:
@@ -49,7 +50,17 @@ def analyse(path: Path, source: str) -> FileFacts:
     if header.revision is None:
         return FileFacts(header)
     operations, updates = extract(tree)
-    return FileFacts(header, None, operations, updates, tuple(parse_directives(source)))
+    return FileFacts(header, None, operations, updates, tuple(parse_directives(source)), imports_of(tree))
+
+
+def imports_of(tree: ast.Module) -> tuple[tuple[str, int], ...]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append((node.module, node.lineno))
+    return tuple(found)
 
 
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (

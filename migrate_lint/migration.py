@@ -189,6 +189,7 @@ class Migration:
     statements: tuple[Statement, ...] = ()
     render_error: str | None = None
     rendered: bool = False  # statements come from Alembic itself, else they are written from the AST
+    imports: tuple[tuple[str, int], ...] = ()
 
     def sql(self, dialect: str) -> tuple[Statement, ...]:
         """The revision's SQL: rendered by Alembic when possible, else written from the AST."""

@@ -65,6 +65,10 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
             sql = sql.args[0] if sql.args else None
         if isinstance(sql, str):
             yield from ((statement, None) for statement in split_statements(sql, dialect))
+    elif name == "bulk_insert":
+        target = op.arg(0, "table")
+        target = target.args[0] if isinstance(target, Call) and target.args else target
+        yield f"INSERT INTO {_ident(target)} VALUES (1)", SqlFacts()
     elif name == "create_table":
         new_table = _ident(op.arg(0, "table_name"))
         yield f"CREATE TABLE {new_table} (id INTEGER)", SqlFacts(created_table=new_table.lower())

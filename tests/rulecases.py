@@ -61,7 +61,7 @@ def expected(files: list[tuple[str, str]], catalog: Catalog) -> set[tuple[str, i
 def _toml_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    return json.dumps(value)
+    return json.dumps(list(value) if isinstance(value, tuple) else value)
 
 
 def write_project(root: Path, files: list[tuple[str, str]], config: dict[str, Any]) -> Path:

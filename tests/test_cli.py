@@ -84,9 +84,9 @@ def test_bad_config_is_one_line_with_file_and_line(project):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
         "migrate-lint: pyproject.toml:3: unknown key `fail_on` in [tool.migrate-lint] (known keys: "
-        "dialect, exclude, extend-select, fail-on, ignore, mysql-version, naming-convention, "
-        "per-file-ignores, postgresql-version, render, render-timeout, require-reason, script-location, "
-        "select, severity, transaction-per-migration)"]
+        "application-modules, dialect, exclude, extend-select, fail-on, ignore, mysql-version, "
+        "naming-convention, per-file-ignores, postgresql-version, render, render-timeout, require-reason, "
+        "script-location, select, severity, transaction-per-migration)"]
 
 
 def test_broken_alembic_ini_is_reported_with_its_line(tmp_path):

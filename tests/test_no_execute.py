@@ -47,9 +47,10 @@ def run_check(tmp_path: Path, *flags: str) -> tuple[dict, int, set[str]]:
 def test_no_execute_runs_nothing(tmp_path):
     report, _, ran = run_check(tmp_path, "--no-execute")
     assert ran == set()
-    # The revision was read (drop-column, and the foreign key's lock from the SQL written from the
-    # AST) and app.py's naming convention was seen by reading it: no unnamed-constraint finding.
-    assert [f["code"] for f in report["findings"]] == ["ML201", "ML104"]
+    # The revision was read (its import of the app, drop-column, the foreign key's lock from the SQL
+    # written from the AST) and app.py's naming convention was seen by reading it: no
+    # unnamed-constraint finding.
+    assert [f["code"] for f in report["findings"]] == ["ML307", "ML201", "ML104"]
 
 
 def test_rendering_runs_only_the_revision_in_a_worker(tmp_path):
@@ -59,6 +60,6 @@ def test_rendering_runs_only_the_revision_in_a_worker(tmp_path):
     assert name == "a1.py" and int(worker_pid) != pid
     # app.py stayed unimportable (the worker drops the working folder from sys.path): not rendered.
     codes = {(f["code"], f["line"]) for f in report["findings"]}
-    assert codes == {("ML201", 11), ("ML104", 12), ("ML904", 9)}
+    assert codes == {("ML307", 9), ("ML201", 11), ("ML104", 12), ("ML904", 9)}
     assert "ModuleNotFoundError: No module named 'app'" in next(
         f["message"] for f in report["findings"] if f["code"] == "ML904")

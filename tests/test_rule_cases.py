@@ -10,12 +10,14 @@ from tests.rulecases import expected, revision_sources, write_project
 CATALOG = load_catalog()
 CASES = [(spec.code, case) for spec in CATALOG.rules for case in spec.cases]
 RENDERED = {spec.code for spec in CATALOG.rules if "sql" in spec.tags} | {"ML904"}
+# Rules that read what only Alembic's own rendering knows (column types of a whole CREATE TABLE).
+RENDERED_ONLY = {spec.code for spec in CATALOG.rules if "rendered" in spec.tags} | {"ML904"}
 
 
 # Rules that read SQL run on rendered SQL and, with --no-execute, on SQL written from the AST:
 # both layers must reach the same verdict.
 RUNS = [(code, case, execute) for code, case in CASES
-        for execute in ((True, False) if code in RENDERED - {"ML904"} else (code in RENDERED,))]
+        for execute in ((True, False) if code in RENDERED - RENDERED_ONLY else (code in RENDERED,))]
 
 
 @pytest.mark.parametrize(("code", "case", "execute"), RUNS, ids=[

@@ -43,8 +43,9 @@ class CheckContext:
     opaque: frozenset[Path]  # files whose headers could not be read: the graph is incomplete
     detect_naming_convention: Callable[[], bool]
     postgresql_version: int = 15
-    mysql_version: tuple[int, ...] = (8, 0)
+    mysql_version: tuple[int, ...] = (8, 0, 36)
     transaction_per_migration: bool = False
+    local_modules: frozenset[str] = frozenset()
 
     @property
     def postgresql(self) -> bool:

@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--no-execute", action="store_true",
                        help="never import or run anything from the checked project: AST checks only, "
                             "no rendering to SQL")
+    check.add_argument("--base", metavar="REF",
+                       help="pull-request mode: check only revisions added or changed since the merge "
+                            "base with REF (graph rules still see the whole tree)")
     check.add_argument("--no-cache", action="store_true",
                        help="do not read or write the cache of per-file results")
     check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -62,7 +65,7 @@ def _check(args: argparse.Namespace) -> int:
         "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
     }
     outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache,
-                        execute=not args.no_execute)
+                        execute=not args.no_execute, base=args.base)
     text = get(args.format)(outcome.report)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

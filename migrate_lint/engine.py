@@ -19,6 +19,7 @@ from migrate_lint.discover import History
 from migrate_lint.facts import CLASSES, FileFacts, analyse, decode
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.graph import RevisionGraph
+from migrate_lint.history import ChangeSet
 from migrate_lint.migration import Migration, Revision
 from migrate_lint.naming import declares_naming_convention
 from migrate_lint.opsql import statements_from_operations
@@ -38,7 +39,8 @@ def check_module(module: str) -> ModuleType | None:
 
 class Engine:
     def __init__(self, catalog: Catalog, selection: RuleSelection, config: Config,
-                 cache_folder: Path | None = None, execute: bool = True) -> None:
+                 cache_folder: Path | None = None, execute: bool = True,
+                 changes: ChangeSet | None = None) -> None:
         self.catalog = catalog
         self.selection = selection
         self.config = config
@@ -46,6 +48,7 @@ class Engine:
         self.execute = execute and config.render
         self.pool: RenderPool | None = None
         self.enabled: dict[Path, frozenset[str]] = {}
+        self.changes = changes
         self.digests: dict[Path, str] = {}
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
@@ -133,7 +136,9 @@ class Engine:
         files, errors = self.read(history)
         targets = {path: facts for path, (_, facts) in files.items()
                    if history.is_target(path) and facts.is_revision_file}
-        if not targets and not errors:
+        if self.changes is not None:  # pull-request mode: only what the change adds or edits
+            targets = {p: f for p, f in targets.items() if p.resolve() in self.changes.changed}
+        if not targets and not errors and self.changes is None:
             errors.append(InputError(history.script_location, None,
                                      f"no Alembic revisions found in {history.script_location.as_posix()}"))
         revisions = [facts.header.revision for _, facts in files.values() if facts.header.revision]
@@ -151,7 +156,9 @@ class Engine:
             postgresql_version=self.config.postgresql_version,
             mysql_version=self._mysql_version(),
             local_modules=self._local_modules(history),
-            transaction_per_migration=self.config.transaction_per_migration)
+            transaction_per_migration=self.config.transaction_per_migration,
+            base=self.changes.base if self.changes else "",
+            base_sources=self.changes.base_sources if self.changes else {})
         hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}
         findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,16 @@ def decode(path: Path, data: bytes) -> str | InputError:
                           f"cannot decode as UTF-8 ({exc.reason} at byte {exc.start})")
 
 
+def parse(source: str, filename: str = "<revision>") -> ast.Module:
+    """ast.parse without the warnings (invalid escapes, ...) Python prints about the user's code."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, filename=filename)
+
+
 def analyse(path: Path, source: str) -> FileFacts:
     try:
-        tree = ast.parse(source, filename=str(path))
+        tree = parse(source, str(path))
     except SyntaxError as exc:
         line = exc.lineno or 1
         return FileFacts(Header(None), Hit(line, path.name, {"error": f"{exc.msg} (line {line})"},

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from migrate_lint.discover import SKIP_DIRS
+from migrate_lint.facts import parse
 
 MAX_FILES = 5000
 KEYWORD = "naming_convention"
@@ -45,7 +46,7 @@ def declares_naming_convention(root: Path, skip: frozenset[Path] = frozenset()) 
                 continue
             if KEYWORD in text:
                 try:
-                    if _declares(ast.parse(text)):
+                    if _declares(parse(text)):
                         return True
                 except (SyntaxError, ValueError, RecursionError):
                     continue

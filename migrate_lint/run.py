@@ -12,6 +12,7 @@ from migrate_lint.config import Config, load, select_rules
 from migrate_lint.discover import DiscoveryError, History, discover_dir, discover_files
 from migrate_lint.engine import Engine
 from migrate_lint.finding import InputError, Report, Severity
+from migrate_lint.history import changes_since
 
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
               "a versions folder or revision files")
@@ -46,12 +47,14 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
 
 
 def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any],
-          use_cache: bool = True, execute: bool = True) -> CheckOutcome:
+          use_cache: bool = True, execute: bool = True, base: str | None = None) -> CheckOutcome:
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start).override(**overrides)
     catalog = load_catalog()
     selection = select_rules(config, catalog)
     histories, errors = find_histories(paths, config)
-    report = Engine(catalog, selection, config, cache_dir() if use_cache else None, execute).run(histories)
+    changes = changes_since(base, start if start.is_dir() else start.parent) if base else None
+    engine = Engine(catalog, selection, config, cache_dir() if use_cache else None, execute, changes)
+    report = engine.run(histories)
     report = replace(report, errors=tuple(errors) + report.errors)
     return CheckOutcome(report, config.fail_on)

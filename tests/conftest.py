@@ -32,12 +32,13 @@ def check_dir():
     Rendering to SQL is off unless asked for: most tests are about the AST layer, and each
     rendering run starts worker processes."""
 
-    def _check(folder: Path, *paths: str, execute: bool = False, **overrides: object) -> Report:
+    def _check(folder: Path, *paths: str, execute: bool = False, base: str | None = None,
+               **overrides: object) -> Report:
         previous = Path.cwd()
         os.chdir(folder)
         try:
             targets = [Path(p) for p in paths] or [Path(".")]
-            return run.check(targets, None, overrides, execute=execute).report
+            return run.check(targets, None, overrides, execute=execute, base=base).report
         finally:
             os.chdir(previous)
 

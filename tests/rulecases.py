@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -64,13 +65,38 @@ def _toml_value(value: Any) -> str:
     return json.dumps(list(value) if isinstance(value, tuple) else value)
 
 
-def write_project(root: Path, files: list[tuple[str, str]], config: dict[str, Any]) -> Path:
-    """A project folder with pyproject.toml and migrations/versions holding the case's files."""
+def base_sources(case: Case) -> list[tuple[str, str]]:
+    """(file name, text at the base) for revisions of a case that say what they were before."""
+    return [(f"r{index}.py", textwrap.dedent(rev["base"])) for index, rev in enumerate(case.revisions, 1)
+            if isinstance(rev, dict) and isinstance(rev.get("base"), str)]
+
+
+def write_project(root: Path, files: list[tuple[str, str]], config: dict[str, Any],
+                  base: list[tuple[str, str]] = ()) -> Path:
+    """A project folder with pyproject.toml and migrations/versions holding the case's files.
+
+    With base texts, it is a git repository whose one commit holds them; the case's files are
+    then the uncommitted change (checked with --base HEAD)."""
     versions = root / "migrations" / "versions"
     versions.mkdir(parents=True)
+    if base:
+        for name, source in base:
+            (versions / name).write_text(source, encoding="utf-8")
+        git(root, "init", "-q", "-b", "main")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "base")
     for name, source in files:
         (versions / name).write_text(source, encoding="utf-8")
     lines = ["[tool.migrate-lint]", 'script-location = "migrations"']
     lines += [f"{key} = {_toml_value(value)}" for key, value in config.items()]
     (root / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in a test repository with a fixed identity; fail loudly."""
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(root)}
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -46,6 +46,8 @@ class CheckContext:
     mysql_version: tuple[int, ...] = (8, 0, 36)
     transaction_per_migration: bool = False
     local_modules: frozenset[str] = frozenset()
+    base: str = ""  # with --base: the merge-base commit
+    base_sources: Mapping[Path, str] = field(default_factory=dict)  # edited files' text at the base
 
     @property
     def postgresql(self) -> bool:

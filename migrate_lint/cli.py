@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--no-cache", action="store_true",
                        help="do not read or write the cache of per-file results")
     check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    base = commands.add_parser("baseline", help="record today's findings so that only new ones fail")
+    base.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    base.add_argument("--config", type=Path, metavar="FILE")
+    base.add_argument("--output", type=Path, metavar="FILE",
+                      help="where to write it (default: the config's baseline, "
+                           "else .migrate-lint-baseline.json)")
+    base.add_argument("--no-execute", action="store_true", help="AST checks only")
     rule = commands.add_parser("rule", help="show the documentation of one rule")
     rule.add_argument("rule", metavar="NAME_OR_CODE")
     rules = commands.add_parser("rules", help="list every rule")
@@ -82,6 +89,24 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _baseline(args: argparse.Namespace) -> int:
+    from migrate_lint import baseline, run
+
+    outcome = run.check(args.paths or [Path(".")], args.config, {}, execute=not args.no_execute,
+                        ignore_baseline=True)
+    for error in outcome.report.errors:
+        print(f"migrate-lint: {error.describe()}", file=sys.stderr)
+    if outcome.report.errors:
+        return EXIT_ERROR
+    config = outcome.config
+    target = args.output or config.root / (config.baseline or baseline.DEFAULT_NAME)
+    count = baseline.write(outcome.report, target)
+    print(f"wrote {count} finding fingerprints to {target}")
+    if not config.baseline and args.output is None:
+        print(f'add  baseline = "{baseline.DEFAULT_NAME}"  to [tool.migrate-lint] to use it')
+    return EXIT_CLEAN
+
+
 def _rule(args: argparse.Namespace) -> int:
     from migrate_lint.catalog import load_catalog
     from migrate_lint.formatters.ruledoc import render
@@ -116,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR
-    handlers = {"check": _check, "rule": _rule, "rules": _rules}
+    handlers = {"check": _check, "baseline": _baseline, "rule": _rule, "rules": _rules}
     try:
         return handlers[args.command](args)
     except UserError as exc:

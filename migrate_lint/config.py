@@ -41,6 +41,8 @@ class Config:
     render: bool = True
     transaction_per_migration: bool = False
     application_modules: tuple[str, ...] = ()
+    baseline: str | None = None
+    since: str | None = None
     render_timeout: float = 10.0
 
     def override(self, **changes: Any) -> Config:
@@ -93,6 +95,8 @@ PARSERS: dict[str, Any] = {
     "render": _bool,
     "transaction-per-migration": _bool,
     "application-modules": _strings,
+    "baseline": lambda v, k: v if isinstance(v, str) and v else _bad(k, "a file path"),
+    "since": lambda v, k: v if isinstance(v, str) and v else _bad(k, "a revision id"),
     "render-timeout": lambda v, k: float(v) if isinstance(v, int | float) and v > 0 else
     _bad(k, "a positive number of seconds"),
 }

@@ -143,6 +143,9 @@ class Engine:
                                      f"no Alembic revisions found in {history.script_location.as_posix()}"))
         revisions = [facts.header.revision for _, facts in files.values() if facts.header.revision]
         graph = RevisionGraph(revisions)
+        if self.config.since:
+            targets, problem = self._since(graph, targets, history)
+            errors += problem
         rendered = self._render(history, [p for p, f in targets.items() if f.header.revision]) \
             if self.execute else {}
         migrations = {
@@ -164,6 +167,23 @@ class Engine:
         findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits
                     if code in self.enabled_for(path)]
         return findings, errors, targets
+
+    def _since(self, graph: RevisionGraph, targets: dict[Path, FileFacts], history: History
+               ) -> tuple[dict[Path, FileFacts], list[InputError]]:
+        """Only revisions that descend from `since` (adopting the tool on an old history)."""
+        since = self.config.since or ""
+        start = graph.resolve(since, allow_label=True)
+        if start is None:
+            return {}, [InputError(self.config.source, None, f"`since` names revision {since!r}, which "
+                                   f"is not in {history.script_location.as_posix()}")]
+        later, queue = set(), list(graph.children[start])
+        while queue:
+            rev_id = queue.pop()
+            if rev_id not in later:
+                later.add(rev_id)
+                queue.extend(graph.children[rev_id])
+        keep = {graph.by_id[r].path for r in later}
+        return {p: f for p, f in targets.items() if p in keep or f.header.revision is None}, []
 
     def _render_store(self, history: History) -> FactsCache:
         key = f"render:{self.config.dialect}|" + "|".join(os.path.abspath(d) for d in history.version_dirs)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from migrate_lint import baseline
 from migrate_lint.cache import cache_dir
 from migrate_lint.catalog import load_catalog
 from migrate_lint.config import Config, load, select_rules
@@ -22,6 +23,7 @@ LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-l
 class CheckOutcome:
     report: Report
     fail_on: Severity
+    config: Config
 
 
 def find_histories(paths: list[Path], config: Config) -> tuple[list[History], list[InputError]]:
@@ -47,7 +49,8 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
 
 
 def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any],
-          use_cache: bool = True, execute: bool = True, base: str | None = None) -> CheckOutcome:
+          use_cache: bool = True, execute: bool = True, base: str | None = None,
+          ignore_baseline: bool = False) -> CheckOutcome:
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start).override(**overrides)
     catalog = load_catalog()
@@ -57,4 +60,6 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     engine = Engine(catalog, selection, config, cache_dir() if use_cache else None, execute, changes)
     report = engine.run(histories)
     report = replace(report, errors=tuple(errors) + report.errors)
-    return CheckOutcome(report, config.fail_on)
+    if config.baseline and not ignore_baseline:
+        report = baseline.apply(report, baseline.load(config.root / config.baseline))
+    return CheckOutcome(report, config.fail_on, config)

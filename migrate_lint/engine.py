@@ -206,7 +206,7 @@ class Engine:
         for path, result in fresh.items():
             if result.error is None:
                 store.put(os.path.abspath(path), self.digests[path], result)
-        store.save({os.path.abspath(p) for p in paths})
+        store.save({os.path.abspath(p) for p in history.files})  # keep what other runs rendered
         return results | fresh
 
     def _migration(self, revision: Revision, source: str, facts: FileFacts,

@@ -75,3 +75,19 @@ def test_no_cache_writes_nothing(project, catalog):
     config = Config(root=project)
     Engine(catalog, select_rules(config, catalog), config, None).run(discover_dir(project / "p"))
     assert not list((project / "cache").glob("facts-*.bin"))
+
+
+def test_a_partial_run_keeps_what_other_runs_cached(project, catalog):
+    from migrate_lint.config import Config, select_rules
+    from migrate_lint.discover import discover_dir, discover_files
+
+    config = Config(root=project)
+    selection = select_rules(config, catalog)
+    folder = project / "cache"
+    Engine(catalog, selection, config, folder, execute=True).run(discover_dir(project / "p"))
+    rendered = next(folder.glob("facts-*.bin"), None)
+    stores = {p.name: p.stat().st_size for p in folder.glob("facts-*.bin")}
+    Engine(catalog, selection, config, folder, execute=True).run(
+        discover_files([project / "p" / "versions" / "b1.py"]))
+    assert rendered is not None
+    assert {p.name: p.stat().st_size for p in folder.glob("facts-*.bin")} == stores

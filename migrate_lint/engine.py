@@ -161,7 +161,8 @@ class Engine:
             local_modules=self._local_modules(history),
             transaction_per_migration=self.config.transaction_per_migration,
             base=self.changes.base if self.changes else "",
-            base_sources=self.changes.base_sources if self.changes else {})
+            base_sources=self.changes.base_sources if self.changes else {},
+            changed=self.changes.changed if self.changes else None)
         hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}
         findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits

@@ -55,8 +55,9 @@ def test_uncommitted_and_untracked_files_count_as_changes(repo):
 
 def test_graph_rules_see_the_merged_tree(repo):
     write(repo, "c1", "a1", 'op.execute("SELECT 1")')  # forks from a1, beside b1
-    assert codes(ml("check", "--base", "main", "--no-execute", "--format", "json", cwd=repo)) == [
-        ("c1.py", 3, "ML401")]
+    result = ml("check", "--base", "main", "--no-execute", "--format", "json", cwd=repo)
+    assert codes(result) == [("c1.py", 3, "ML401"), ("c1.py", 4, "ML407")]
+    assert "the head is b1" in result.stdout and "Point down_revision at b1" in result.stdout
 
 
 def test_edits_renames_and_cosmetic_changes(repo):

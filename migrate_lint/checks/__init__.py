@@ -48,6 +48,7 @@ class CheckContext:
     local_modules: frozenset[str] = frozenset()
     base: str = ""  # with --base: the merge-base commit
     base_sources: Mapping[Path, str] = field(default_factory=dict)  # edited files' text at the base
+    changed: frozenset[Path] | None = None  # with --base: resolved paths the change adds or edits
 
     @property
     def postgresql(self) -> bool:

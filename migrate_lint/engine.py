@@ -68,9 +68,12 @@ class Engine:
         return self.enabled[path]
 
     def run(self, histories: list[History]) -> Report:
-        if self.execute and not any(self._render_store(h).entries for h in histories):
+        if self.execute and not any(self._render_store(h).entries for h in histories) and (
+                self.changes is None or self.changes.changed):
             # Nothing rendered yet: start the workers now, they import Alembic while files are read.
-            total = sum(len(h.files) for h in histories)
+            files = [p for h in histories for p in h.files]
+            total = len(files) if self.changes is None else sum(
+                p.resolve() in self.changes.changed for p in files)  # --base renders only changes
             workers = RenderPool.size_for(total)
             self.pool = RenderPool(self.config.dialect, self.config.render_timeout, workers)
         try:

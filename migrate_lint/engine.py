@@ -49,6 +49,7 @@ class Engine:
         self.pool: RenderPool | None = None
         self.enabled: dict[Path, frozenset[str]] = {}
         self.changes = changes
+        self.render_stores: dict[str, FactsCache] = {}
         self.digests: dict[Path, str] = {}
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
@@ -190,8 +191,12 @@ class Engine:
         return {p: f for p, f in targets.items() if p in keep or f.header.revision is None}, []
 
     def _render_store(self, history: History) -> FactsCache:
+        """The render cache of a history, read once per run."""
         key = f"render:{self.config.dialect}|" + "|".join(os.path.abspath(d) for d in history.version_dirs)
-        return FactsCache(self.cache_folder, key, {"Rendered": Rendered, "SqlFacts": SqlFacts})
+        if key not in self.render_stores:
+            self.render_stores[key] = FactsCache(self.cache_folder, key, {"Rendered": Rendered,
+                                                                           "SqlFacts": SqlFacts})
+        return self.render_stores[key]
 
     def _render(self, history: History, paths: list[Path]) -> dict[Path, Rendered]:
         """Rendered SQL per revision: from the cache for unchanged files, else from the workers.

@@ -186,14 +186,10 @@ class Migration:
     source: str
     operations: tuple[Operation, ...] = ()
     updates: tuple[DataUpdate, ...] = ()
-    statements: tuple[Statement, ...] = ()
+    statements: tuple[Statement, ...] = ()  # rendered by Alembic, else written from the AST (opsql)
     render_error: str | None = None
-    rendered: bool = False  # statements come from Alembic itself, else they are written from the AST
+    rendered: bool = False  # statements come from Alembic itself
     imports: tuple[tuple[str, int], ...] = ()
-
-    def sql(self, dialect: str) -> tuple[Statement, ...]:
-        """The revision's SQL: rendered by Alembic when possible, else written from the AST."""
-        return self.statements
 
     @property
     def path(self) -> Path:

@@ -81,7 +81,7 @@ def sql_walk(migration: Migration, ctx: CheckContext) -> Iterator[tuple[Statemen
     """Each statement of the revision with the tables it created before it (new: lock-free)."""
 
     created: set[str] = set()
-    for statement in migration.sql(ctx.dialect):
+    for statement in migration.statements:
         yield statement, frozenset(created)
         if statement.sql[:12].upper() == "CREATE TABLE" and (table := statement.facts.created_table):
             created.add(table)

@@ -14,7 +14,7 @@ SCOPE = "revision"
 def open_not_valid(migration: Migration, ctx: CheckContext) -> set[tuple[str, str]]:
     """(table, constraint) added NOT VALID and not yet committed at the end of the revision."""
     pending: set[tuple[str, str]] = set()
-    for statement in migration.sql(ctx.dialect):
+    for statement in migration.statements:
         if statement.sql.upper().startswith("COMMIT") or statement.autocommit:
             pending.clear()
         elif "NOT VALID" in statement.sql.upper():
@@ -32,7 +32,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             if parent in ctx.migrations:
                 inherited |= open_not_valid(ctx.migrations[parent], ctx)
     pending: set[tuple[str, str]] = set()
-    for statement in migration.sql(ctx.dialect):
+    for statement in migration.statements:
         upper = statement.sql.upper()
         if upper.startswith("COMMIT") or statement.autocommit:
             pending.clear()

@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="where to write it (default: the config's baseline, "
                            "else .migrate-lint-baseline.json)")
     base.add_argument("--no-execute", action="store_true", help="AST checks only")
+    locker = commands.add_parser("lock", help="write migrate-lint.lock: revisions' parents and checksums")
+    locker.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    locker.add_argument("--config", type=Path, metavar="FILE")
     rule = commands.add_parser("rule", help="show the documentation of one rule")
     rule.add_argument("rule", metavar="NAME_OR_CODE")
     rules = commands.add_parser("rules", help="list every rule")
@@ -107,6 +110,18 @@ def _baseline(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _lock(args: argparse.Namespace) -> int:
+    from migrate_lint import run
+    from migrate_lint.finding import display_path
+
+    written, errors = run.lock(args.paths or [Path(".")], args.config)
+    for error in errors:
+        print(f"migrate-lint: {error.describe()}", file=sys.stderr)
+    for path, count in written:
+        print(f"wrote {count} revisions to {display_path(path)}")
+    return EXIT_ERROR if errors else EXIT_CLEAN
+
+
 def _rule(args: argparse.Namespace) -> int:
     from migrate_lint.catalog import load_catalog
     from migrate_lint.formatters.ruledoc import render
@@ -141,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR
-    handlers = {"check": _check, "baseline": _baseline, "rule": _rule, "rules": _rules}
+    handlers = {"check": _check, "baseline": _baseline, "lock": _lock, "rule": _rule, "rules": _rules}
     try:
         return handlers[args.command](args)
     except UserError as exc:

@@ -10,12 +10,13 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from migrate_lint import suppress
+from migrate_lint import lockfile, suppress
 from migrate_lint.cache import FactsCache, digest
 from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.discover import History
+from migrate_lint.errors import UserError
 from migrate_lint.facts import CLASSES, FileFacts, analyse, decode
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.graph import RevisionGraph
@@ -156,6 +157,7 @@ class Engine:
             rev.id: self._migration(rev, source, facts, rendered.get(rev.path))
             for source, facts in files.values()
             if (rev := facts.header.revision) is not None and graph.by_id.get(rev.id) is rev}
+        lock_path = history.script_location / lockfile.NAME
         ctx = CheckContext(
             dialect=self.config.dialect, graph=graph, migrations=migrations,
             opaque=frozenset(p for p, (_, facts) in files.items() if facts.header.problems),
@@ -166,7 +168,8 @@ class Engine:
             transaction_per_migration=self.config.transaction_per_migration,
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},
-            changed=self.changes.changed if self.changes else None)
+            changed=self.changes.changed if self.changes else None,
+            lock=self._lock(lock_path, errors), lock_path=lock_path)
         hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}
         findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits
@@ -189,6 +192,17 @@ class Engine:
                 queue.extend(graph.children[rev_id])
         keep = {graph.by_id[r].path for r in later}
         return {p: f for p, f in targets.items() if p in keep or f.header.revision is None}, []
+
+    @staticmethod
+    def _lock(path: Path, errors: list[InputError]) -> dict[str, lockfile.Locked] | None:
+        """The history's lock file, if it has one; a broken one is an input error, not a stop."""
+        if not path.is_file():
+            return None
+        try:
+            return lockfile.load(path)
+        except UserError as exc:
+            errors.append(InputError(exc.path, exc.line, exc.message))
+            return None
 
     def _render_store(self, history: History) -> FactsCache:
         """The render cache of a history, read once per run."""
@@ -247,7 +261,8 @@ class Engine:
         revision_of = {m.path: m for m in ctx.migrations.values()}
         for code, module in self.checks:
             if module.SCOPE == "history":
-                yield from ((code, hit.path, hit) for hit in module.check(ctx) if hit.path in targets)
+                yield from ((code, hit.path, hit) for hit in module.check(ctx)
+                            if hit.path in targets or hit.path == ctx.lock_path)
                 continue
             for path in targets:
                 migration = revision_of.get(path)

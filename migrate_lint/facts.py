@@ -74,3 +74,19 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int], ...]:
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
     FileFacts, Header, HeaderError, Revision, Hit, Operation, Call, Ref, Unknown, DataUpdate, Directive)}
 
+
+
+def code_fingerprint(source: str) -> str:
+    """What a revision's code does, without comments, formatting or docstrings (for edit checks)."""
+    import hashlib
+
+    try:
+        tree = parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return "text:" + hashlib.sha256(" ".join(source.split()).encode()).hexdigest()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and \
+                isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+    return "ast:" + hashlib.sha256(ast.dump(tree).encode()).hexdigest()

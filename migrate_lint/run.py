@@ -63,3 +63,27 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     if config.baseline and not ignore_baseline:
         report = baseline.apply(report, baseline.load(config.root / config.baseline))
     return CheckOutcome(report, config.fail_on, config)
+
+
+def lock(paths: list[Path], config_path: Path | None) -> tuple[list[tuple[Path, int]], list[InputError]]:
+    """Write migrate-lint.lock into each history's script location; (lock file, revisions) pairs."""
+    from migrate_lint import lockfile
+    from migrate_lint.facts import code_fingerprint
+    from migrate_lint.graph import RevisionGraph
+
+    start = next((p for p in paths if p.exists()), Path("."))
+    config = load(config_path, start)
+    catalog = load_catalog()
+    histories, errors = find_histories(paths, config)
+    engine = Engine(catalog, select_rules(config, catalog), config, cache_dir(), execute=False)
+    written = []
+    for history in histories:
+        files, problems = engine.read(history)
+        errors += problems
+        revisions = {facts.header.revision.id: (facts.header.revision, source)
+                     for source, facts in files.values() if facts.header.revision}
+        graph = RevisionGraph(rev for rev, _ in revisions.values())
+        checksums = {rev_id: code_fingerprint(source) for rev_id, (_, source) in revisions.items()}
+        target = history.script_location / lockfile.NAME
+        written.append((target, lockfile.write(target, graph, checksums)))
+    return written, errors

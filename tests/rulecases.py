@@ -65,6 +65,25 @@ def _toml_value(value: Any) -> str:
     return json.dumps(list(value) if isinstance(value, tuple) else value)
 
 
+def locked_sources(case: Case) -> list[str]:
+    """Texts of a case's revisions as they were when the lock file was written."""
+    return [textwrap.dedent(rev["locked"]) for rev in case.revisions
+            if isinstance(rev, dict) and isinstance(rev.get("locked"), str)]
+
+
+def write_lock(script_location: Path, sources: list[str]) -> None:
+    """migrate-lint.lock for these revision texts, as `migrate-lint lock` writes it."""
+    import ast
+
+    from migrate_lint import lockfile
+    from migrate_lint.facts import code_fingerprint
+    from migrate_lint.graph import RevisionGraph, read_header
+
+    revisions = [read_header(ast.parse(text), script_location / "x.py").revision for text in sources]
+    checksums = {rev.id: code_fingerprint(text) for rev, text in zip(revisions, sources, strict=True)}
+    lockfile.write(script_location / lockfile.NAME, RevisionGraph(revisions), checksums)
+
+
 def base_sources(case: Case) -> list[tuple[str, str]]:
     """(file name, text at the base) for revisions of a case that say what they were before."""
     return [(f"r{index}.py", textwrap.dedent(rev["base"])) for index, rev in enumerate(case.revisions, 1)
@@ -72,7 +91,7 @@ def base_sources(case: Case) -> list[tuple[str, str]]:
 
 
 def write_project(root: Path, files: list[tuple[str, str]], config: dict[str, Any],
-                  base: list[tuple[str, str]] = ()) -> Path:
+                  base: list[tuple[str, str]] = (), locked: list[str] = ()) -> Path:
     """A project folder with pyproject.toml and migrations/versions holding the case's files.
 
     With base texts, it is a git repository whose one commit holds them; the case's files are
@@ -87,6 +106,8 @@ def write_project(root: Path, files: list[tuple[str, str]], config: dict[str, An
         git(root, "commit", "-q", "-m", "base")
     for name, source in files:
         (versions / name).write_text(source, encoding="utf-8")
+    if locked:
+        write_lock(root / "migrations", locked)
     lines = ["[tool.migrate-lint]", 'script-location = "migrations"']
     lines += [f"{key} = {_toml_value(value)}" for key, value in config.items()]
     (root / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")

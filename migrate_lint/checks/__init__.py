@@ -49,6 +49,8 @@ class CheckContext:
     base: str = ""  # with --base: the merge-base commit
     base_sources: Mapping[Path, str] = field(default_factory=dict)  # edited files' text at the base
     changed: frozenset[Path] | None = None  # with --base: resolved paths the change adds or edits
+    lock: Mapping[str, Any] | None = None  # migrate-lint.lock entries, when the history has one
+    lock_path: Path | None = None
 
     @property
     def postgresql(self) -> bool:

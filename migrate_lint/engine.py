@@ -9,8 +9,9 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from migrate_lint import lockfile, suppress
+from migrate_lint import suppress
 from migrate_lint.cache import FactsCache, digest
 from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
@@ -20,14 +21,17 @@ from migrate_lint.errors import UserError
 from migrate_lint.facts import CLASSES, FileFacts, analyse, decode
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.graph import RevisionGraph
-from migrate_lint.history import ChangeSet
 from migrate_lint.migration import Migration, Revision
 from migrate_lint.naming import declares_naming_convention
 from migrate_lint.opsql import statements_from_operations
 from migrate_lint.render import Rendered, RenderPool, statements_of
 from migrate_lint.sql import SqlFacts
 
+if TYPE_CHECKING:
+    from migrate_lint.history import ChangeSet
+
 SYNTAX_ERROR, DYNAMIC_HEADER, NOT_RENDERED = "ML901", "ML405", "ML904"
+LOCK_NAME = "migrate-lint.lock"  # lockfile.NAME, without importing it on every run
 
 
 @cache
@@ -157,7 +161,7 @@ class Engine:
             rev.id: self._migration(rev, source, facts, rendered.get(rev.path))
             for source, facts in files.values()
             if (rev := facts.header.revision) is not None and graph.by_id.get(rev.id) is rev}
-        lock_path = history.script_location / lockfile.NAME
+        lock_path = history.script_location / LOCK_NAME
         ctx = CheckContext(
             dialect=self.config.dialect, graph=graph, migrations=migrations,
             opaque=frozenset(p for p, (_, facts) in files.items() if facts.header.problems),
@@ -194,10 +198,12 @@ class Engine:
         return {p: f for p, f in targets.items() if p in keep or f.header.revision is None}, []
 
     @staticmethod
-    def _lock(path: Path, errors: list[InputError]) -> dict[str, lockfile.Locked] | None:
+    def _lock(path: Path, errors: list[InputError]) -> dict[str, Any] | None:
         """The history's lock file, if it has one; a broken one is an input error, not a stop."""
         if not path.is_file():
             return None
+        from migrate_lint import lockfile
+
         try:
             return lockfile.load(path)
         except UserError as exc:

@@ -62,18 +62,24 @@ def analyse(path: Path, source: str) -> FileFacts:
 
 
 def imports_of(tree: ast.Module) -> tuple[tuple[str, int], ...]:
+    """Every import in the file, at any depth; imports are statements, so expressions are skipped."""
     found = []
-    for node in ast.walk(tree):
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
         if isinstance(node, ast.Import):
             found += [(alias.name, node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found.append((node.module, node.lineno))
-    return tuple(found)
+        for attr in ("body", "orelse", "finalbody"):
+            stack.extend(reversed(getattr(node, attr, None) or ()))
+        for block in getattr(node, "handlers", ()) or getattr(node, "cases", ()):
+            stack.extend(reversed(block.body))
+    return tuple(sorted(found, key=lambda item: item[1]))  # source order (sort is stable)
 
 
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
     FileFacts, Header, HeaderError, Revision, Hit, Operation, Call, Ref, Unknown, DataUpdate, Directive)}
-
 
 
 def code_fingerprint(source: str) -> str:

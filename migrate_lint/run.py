@@ -6,14 +6,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from migrate_lint import baseline
 from migrate_lint.cache import cache_dir
 from migrate_lint.catalog import load_catalog
 from migrate_lint.config import Config, load, select_rules
 from migrate_lint.discover import DiscoveryError, History, discover_dir, discover_files
 from migrate_lint.engine import Engine
 from migrate_lint.finding import InputError, Report, Severity
-from migrate_lint.history import changes_since
 
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
               "a versions folder or revision files")
@@ -56,11 +54,17 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     catalog = load_catalog()
     selection = select_rules(config, catalog)
     histories, errors = find_histories(paths, config)
-    changes = changes_since(base, start if start.is_dir() else start.parent) if base else None
+    changes = None
+    if base:
+        from migrate_lint.history import changes_since
+
+        changes = changes_since(base, start if start.is_dir() else start.parent)
     engine = Engine(catalog, selection, config, cache_dir() if use_cache else None, execute, changes)
     report = engine.run(histories)
     report = replace(report, errors=tuple(errors) + report.errors)
     if config.baseline and not ignore_baseline:
+        from migrate_lint import baseline
+
         report = baseline.apply(report, baseline.load(config.root / config.baseline))
     return CheckOutcome(report, config.fail_on, config)
 

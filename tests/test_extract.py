@@ -155,3 +155,20 @@ def test_updates_through_named_tables_reflection_and_placeholders():
     ''')
     assert [(u.table, sorted(u.columns)) for u in updates] == [
         ("block_schema", ["checksum"]), ("qos_policies", ["standard_attr_id"]), ("tokens", ["created_dt"])]
+
+
+def test_imports_at_any_depth():
+    from migrate_lint.facts import imports_of
+
+    tree = ast.parse(textwrap.dedent('''
+        import os, app.models as m
+        from . import local
+        def upgrade():
+            if True:
+                from app import helpers
+            try:
+                import yaml
+            except ImportError:
+                from app.compat import yaml
+    '''))
+    assert imports_of(tree) == (("os", 2), ("app.models", 2), ("app", 6), ("yaml", 8), ("app.compat", 10))

@@ -13,6 +13,8 @@ SCOPE = "revision"
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if not ctx.base_sources:
+        return  # only with --base, and only for revisions the change edited
     before = ctx.base_sources.get(migration.path.resolve())
     if before is not None and code_fingerprint(before) != code_fingerprint(migration.source):
         rev = migration.revision

@@ -143,9 +143,6 @@ class RevisionGraph:
         found += [r for d in rev.depends_on if (r := self.resolve(d, allow_label=True))]
         return found
 
-    def down_parents(self, rev: Revision) -> list[str]:
-        return [p for p in rev.down_revisions if p in self.by_id]
-
     def heads(self) -> list[Revision]:
         """Revisions no other revision names as its down_revision (as `alembic heads`)."""
         named = {p for rev in self.by_id.values() for p in rev.down_revisions}

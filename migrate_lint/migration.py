@@ -47,10 +47,6 @@ class Ref:
         return self.name.rsplit(".", 1)[-1]
 
 
-def is_known(value: Any) -> bool:
-    return not isinstance(value, Unknown)
-
-
 @dataclass(frozen=True)
 class ColumnSpec:
     """What an `sa.Column(...)` literal says about nullability and defaults."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, sql_hit
+from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.migration import Migration, Operation, Statement
 
 CODE = "ML302"
@@ -79,13 +79,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     op_at = {}
     for index, op in enumerate(migration.operations):
         op_at.setdefault(op.line, (index, op))
-    created: set[str] = set()
-    for index, statement in enumerate(migration.statements):
-        facts = statement.facts
-        if facts.created_table:
-            created.add(facts.created_table)
+    for index, (statement, created) in enumerate(sql_walk(migration, ctx)):
         op_index, op = op_at.get(statement.line, (len(migration.operations), None))
-        for table, column, sets_not_null, _ in facts.altered_columns:
+        for table, column, sets_not_null, _ in statement.facts.altered_columns:
             if not sets_not_null or table in created or not _sets_not_null(op):
                 continue
             if not _safe(migration, index, op_index, table, column, ctx):

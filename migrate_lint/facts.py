@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,51 @@ def analyse(path: Path, source: str) -> FileFacts:
         return FileFacts(header)
     operations, updates = extract(tree)
     return FileFacts(header, None, operations, updates, tuple(parse_directives(source)), imports_of(tree))
+
+
+SPLIT_AT = 200  # below this, a second process costs more than it saves
+
+
+def analyse_many(files: list[tuple[Path, str]]) -> list[FileFacts]:
+    """analyse() for many files; on a machine with a spare core a forked child takes about half.
+
+    The child is a fork of this process that runs only our own analysis over text (never the user's
+    code, unlike the render workers), so its results come back pickled: a third of the cost of the
+    cache's encoding. If it fails for any reason the parent analyses that half itself, so the result
+    never depends on the split."""
+    if len(files) < SPLIT_AT or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return [analyse(path, source) for path, source in files]
+    import pickle
+
+    share = len(files) * 53 // 100  # the parent's slightly larger part: the child also pickles its own
+    mine, theirs = files[:share], files[share:]
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: analyse, send, and leave without running any of the parent's cleanup
+        status = 1
+        try:
+            os.close(reader)
+            found = [analyse(path, source) for path, source in theirs]
+            payload = pickle.dumps(found, pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(writer, "wb") as out:
+                out.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+    results = [analyse(path, source) for path, source in mine]
+    with os.fdopen(reader, "rb") as incoming:
+        payload = incoming.read()
+    _, status = os.waitpid(pid, 0)
+    try:
+        if status != 0:
+            raise ValueError("the helper process failed")
+        received = pickle.loads(payload)
+        if len(received) == len(theirs):
+            return results + received  # type: ignore[no-any-return]
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+        pass
+    return results + [analyse(path, source) for path, source in theirs]
 
 
 def imports_of(tree: ast.Module) -> tuple[tuple[str, int], ...]:

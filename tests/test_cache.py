@@ -36,7 +36,7 @@ def test_unchanged_files_come_from_the_cache(project, monkeypatch):
     def no_analysis(*_args):
         raise AssertionError("a cached file was analysed again")
 
-    monkeypatch.setattr("migrate_lint.engine.analyse", no_analysis)
+    monkeypatch.setattr("migrate_lint.facts.analyse", no_analysis)
     assert codes(project) == first
 
 

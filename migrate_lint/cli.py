@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -167,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except Exception as exc:  # an internal error: never a traceback unless asked for
         if getattr(args, "debug", False):
+            import traceback
+
             traceback.print_exc()
         else:
             print(f"migrate-lint: internal error: {type(exc).__name__}: {exc} "

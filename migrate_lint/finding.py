@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,11 @@ class Report:
 
 def display_path(path: Path) -> str:
     """A path relative to the working directory when it lies below it, always POSIX style."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    cwd = os.getcwd()
+    absolute = os.path.abspath(path)
+    if absolute.startswith(cwd.rstrip(os.sep) + os.sep):  # the common case, without touching the disk
+        return Path(absolute[len(cwd.rstrip(os.sep)) + 1:]).as_posix()
+    try:  # through symbolic links
+        return path.resolve().relative_to(Path(cwd).resolve()).as_posix()
     except ValueError:
         return path.as_posix()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,18 @@ class Migration:
     @property
     def path(self) -> Path:
         return self.revision.path
+
+    @cached_property
+    def statements_after_creates(self) -> tuple[tuple[Statement, frozenset[str]], ...]:
+        """Each statement with the tables this revision created before it (computed once: most SQL
+        rules walk it)."""
+        pairs = []
+        created: frozenset[str] = frozenset()
+        for statement in self.statements:
+            pairs.append((statement, created))
+            if statement.sql[:12].upper() == "CREATE TABLE" and (table := statement.facts.created_table):
+                created = created | {table}
+        return tuple(pairs)
 
     def created_before(self, target: Operation) -> set[str]:
         """Tables (lower-cased) this revision creates before running `target`: new, so lock-free."""

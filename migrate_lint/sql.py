@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -37,10 +36,21 @@ def _flatten(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1)
+def _sqlglot() -> Any:
+    """sqlglot, imported on first use only (it costs ~0.12 s), with its fallback warnings quieted."""
+    import logging
+
+    import sqlglot
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # Command fallbacks are expected here
+    return sqlglot
+
+
 @lru_cache(maxsize=1024)
 def updated_columns(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """The (table, columns) pairs that the UPDATE statements in a SQL text assign."""
-    import sqlglot
+    sqlglot = _sqlglot()
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
@@ -64,11 +74,10 @@ def updated_columns(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
 @lru_cache(maxsize=8192)
 def parse_statement(sql: str, dialect: str) -> Any:
     """One statement as a sqlglot expression; what sqlglot cannot parse becomes exp.Command."""
-    import sqlglot
+    sqlglot = _sqlglot()
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
-    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # Command fallbacks are expected here
     try:
         parsed = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
     except SqlglotError:
@@ -230,10 +239,9 @@ def unfiltered_write(expression: Any) -> tuple[str, str] | None:
 
 def split_statements(sql: str, dialect: str) -> list[str]:
     """Literal SQL from op.execute() as separate statements (for the AST layer)."""
-    import sqlglot
+    sqlglot = _sqlglot()
     from sqlglot.errors import SqlglotError
 
-    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     read = SQLGLOT_DIALECTS.get(dialect, dialect)
     try:
         return [e.sql(read) for e in sqlglot.parse(sql, read=read) if e is not None]

@@ -79,14 +79,9 @@ def graph_problems(ctx: CheckContext, kind: str) -> Iterator[Hit]:
             yield Hit(problem.line, problem.revision.id, problem.detail, path=problem.revision.path)
 
 
-def sql_walk(migration: Migration, ctx: CheckContext) -> Iterator[tuple[Statement, frozenset[str]]]:
+def sql_walk(migration: Migration, ctx: CheckContext) -> tuple[tuple[Statement, frozenset[str]], ...]:
     """Each statement of the revision with the tables it created before it (new: lock-free)."""
-
-    created: set[str] = set()
-    for statement in migration.statements:
-        yield statement, frozenset(created)
-        if statement.sql[:12].upper() == "CREATE TABLE" and (table := statement.facts.created_table):
-            created.add(table)
+    return migration.statements_after_creates
 
 
 def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:

@@ -16,21 +16,29 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate
+from generate import compile_tool, generate
 
 BIN = Path(sys.executable).parent
 
 
-def timed(command: list[str], cwd: Path, runs: int, ok: tuple[int, ...],
-          before: Callable[[], None] = lambda: None) -> list[float]:
-    times = []
+def run_once(command: list[str], cwd: Path, ok: tuple[int, ...]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in ok:
+        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+    return elapsed
+
+
+def paired(baseline: list[str], ours: list[str], cwd: Path, runs: int,
+           before: Callable[[], None] = lambda: None) -> tuple[list[float], list[float]]:
+    """Alternate the two commands, so that a machine that speeds up or slows down during the run
+    weighs on both sides alike."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
         before()
-        start = time.perf_counter()
-        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if result.returncode not in ok:
-            raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+        times[0].append(run_once(baseline, cwd, (0,)))
+        times[1].append(run_once(ours, cwd, (0, 1)))
     return times
 
 
@@ -42,14 +50,15 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(__file__).resolve().parent / "_generated" / f"linear_{args.count}"
     generate(out, args.count)
+    compile_tool()
     pycache = out / "migrations" / "versions" / "__pycache__"
     heads = [str(BIN / "alembic"), "-c", str(out / "alembic.ini"), "heads"]
     check = [str(BIN / "migrate-lint"), "check", "--no-execute", str(out)]
-    cold_heads = timed(heads, out, args.runs, (0,), lambda: shutil.rmtree(pycache, ignore_errors=True))
-    cold_check = timed([*check, "--no-cache"], out, args.runs, (0, 1))
-    warm_heads = timed(heads, out, args.runs, (0,))  # __pycache__ written by the last cold run
-    timed(check, out, 1, (0, 1))  # fill our cache, as alembic's first run filled __pycache__
-    warm_check = timed(check, out, args.runs, (0, 1))
+    drop_pycache = lambda: shutil.rmtree(pycache, ignore_errors=True)  # noqa: E731
+    cold_heads, cold_check = paired(heads, [*check, "--no-cache"], out, args.runs, drop_pycache)
+    run_once(heads, out, (0,))  # write __pycache__ ...
+    run_once(check, out, (0, 1))  # ... and fill our cache, as alembic's first run filled __pycache__
+    warm_heads, warm_check = paired(heads, check, out, args.runs)
     rows = [("cold: no __pycache__ / --no-cache", cold_heads, cold_check),
             ("warm: __pycache__ / content cache", warm_heads, warm_check)]
     print(f"history: {args.count} revisions, {args.runs} runs each, median seconds "

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate
+from generate import compile_tool, generate
 
 BIN = Path(sys.executable).parent
 
@@ -41,6 +41,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(__file__).resolve().parent / "_generated" / f"linear_{args.count}"
     risky = set(generate(out, args.count))
+    compile_tool()
     alembic = [str(BIN / "alembic"), "-c", str(out / "alembic.ini"), "upgrade", "base:head", "--sql"]
     check = [str(BIN / "migrate-lint"), "check", str(out), "--dialect", "postgresql", "--format", "json"]
     baseline, _ = timed(alembic, out, args.runs)

@@ -9,6 +9,7 @@ CONCURRENTLY); later revisions add columns and, in turn, a plain index on an exi
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import shutil
 from pathlib import Path
@@ -119,6 +120,14 @@ def generate(out: Path, count: int = 1000) -> list[str]:
                                body=upgrade)
         (versions / f"{rev}_{message.replace(' ', '_').replace('.', '_')}.py").write_text(source)
     return risky
+
+
+def compile_tool() -> None:
+    """Byte-compile migrate-lint itself, as installing its wheel does: an editable install under
+    PYTHONDONTWRITEBYTECODE would otherwise recompile the tool on every timed run."""
+    import migrate_lint
+
+    compileall.compile_dir(Path(migrate_lint.__file__).parent, quiet=1)
 
 
 def main() -> None:

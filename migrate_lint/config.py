@@ -12,6 +12,7 @@ from typing import Any
 from migrate_lint.catalog import Catalog
 from migrate_lint.errors import UserError
 from migrate_lint.finding import Severity
+from migrate_lint.paths import real_folder, real_path
 
 DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
 SECTION = "migrate-lint"
@@ -177,7 +178,7 @@ class RuleSelection:
     def matches(self, path: Path, patterns: tuple[str, ...]) -> bool:
         """Whether a glob matches the path relative to the config's folder, or its name."""
         try:
-            relative = path.resolve().relative_to(self.root.resolve()).as_posix()
+            relative = real_path(path).relative_to(real_folder(self.root)).as_posix()
         except ValueError:
             relative = path.as_posix()
         return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(path.name, p) for p in patterns)

@@ -25,6 +25,7 @@ from migrate_lint.graph import RevisionGraph
 from migrate_lint.migration import Migration, Revision
 from migrate_lint.naming import declares_naming_convention
 from migrate_lint.opsql import statements_from_operations
+from migrate_lint.paths import real_path
 from migrate_lint.sql import SqlFacts
 
 if TYPE_CHECKING:
@@ -74,17 +75,23 @@ class Engine:
             self.enabled[path] = self.selection.enabled - self.selection.ignored_for(path)
         return self.enabled[path]
 
-    def run(self, histories: list[History]) -> Report:
-        if self.execute and not any(self._render_store(h).entries for h in histories) and (
-                self.changes is None or self.changes.changed):
-            # Nothing rendered yet: start the workers now, they import Alembic while files are read.
-            from migrate_lint.render import RenderPool
+    def start_rendering(self, histories: list[History], renders: int) -> None:
+        """Start workers for about `renders` revisions now if nothing is rendered yet: they import
+        Alembic (~0.45 s) while this process reads files and asks git what changed."""
+        if not self.execute or renders == 0 or any(self._render_store(h).entries for h in histories):
+            return
+        from migrate_lint.render import RenderPool
 
-            files = [p for h in histories for p in h.files]
-            total = len(files) if self.changes is None else sum(
-                p.resolve() in self.changes.changed for p in files)  # --base renders only changes
-            workers = RenderPool.size_for(total)
-            self.pool = RenderPool(self.config.dialect, self.config.render_timeout, workers)
+        if self.pool is None:
+            self.pool = RenderPool(self.config.dialect, self.config.render_timeout,
+                                   RenderPool.size_for(renders))
+        else:
+            self.pool.grow(RenderPool.size_for(renders))
+
+    def run(self, histories: list[History]) -> Report:
+        files = [p for h in histories for p in h.files]
+        self.start_rendering(histories, len(files) if self.changes is None else sum(
+            real_path(p) in self.changes.changed for p in files))  # --base renders only changes
         collecting = gc.isenabled()
         gc.disable()  # what a run builds holds no reference cycles, and the collector cost ~40% of it
         try:
@@ -92,8 +99,13 @@ class Engine:
         finally:
             if collecting:
                 gc.enable()
-            if self.pool is not None:
-                self.pool.close()
+            self.close()
+
+    def close(self) -> None:
+        """Stop the render workers, if any were started."""
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
 
     def _run(self, histories: list[History]) -> Report:
         findings: list[Finding] = []
@@ -161,7 +173,7 @@ class Engine:
         targets = {path: facts for path, (_, facts) in files.items()
                    if history.is_target(path) and facts.is_revision_file}
         if self.changes is not None:  # pull-request mode: only what the change adds or edits
-            targets = {p: f for p, f in targets.items() if p.resolve() in self.changes.changed}
+            targets = {p: f for p, f in targets.items() if real_path(p) in self.changes.changed}
         if not targets and not errors and self.changes is None:
             errors.append(InputError(history.script_location, None,
                                      f"no Alembic revisions found in {history.script_location.as_posix()}"))

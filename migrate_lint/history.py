@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate_lint.errors import UserError
+from migrate_lint.paths import real_path
 
 
 @dataclass(frozen=True)
@@ -59,5 +60,5 @@ def changes_since(ref: str, start: Path) -> ChangeSet:
             sources[current] = _git(root, "show", f"{base}:{names[0]}")
     for name in _git(root, "ls-files", "--others", "--exclude-standard").splitlines():
         changed.add(root / name)
-    return ChangeSet(base, frozenset(p.resolve() for p in changed),
-                     {p.resolve(): text for p, text in sources.items()})
+    return ChangeSet(base, frozenset(real_path(p) for p in changed),
+                     {real_path(p): text for p, text in sources.items()})

@@ -67,6 +67,11 @@ class RenderPool:
         for _ in range(max(1, workers)):
             self._add(_Worker())
 
+    def grow(self, workers: int) -> None:
+        """Add workers up to `workers` (a pool started before the work was known)."""
+        while len(self.pool) < workers:
+            self._add(_Worker())
+
     @staticmethod
     def size_for(files: int) -> int:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -54,12 +54,16 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     catalog = load_catalog()
     selection = select_rules(config, catalog)
     histories, errors = find_histories(paths, config)
-    changes = None
+    engine = Engine(catalog, selection, config, cache_dir() if use_cache else None, execute)
     if base:
         from migrate_lint.history import changes_since
 
-        changes = changes_since(base, start if start.is_dir() else start.parent)
-    engine = Engine(catalog, selection, config, cache_dir() if use_cache else None, execute, changes)
+        engine.start_rendering(histories, 1)  # a change usually adds a revision or two: render them
+        try:
+            engine.changes = changes_since(base, start if start.is_dir() else start.parent)
+        except BaseException:
+            engine.close()
+            raise
     report = engine.run(histories)
     report = replace(report, errors=tuple(errors) + report.errors)
     if config.baseline and not ignore_baseline:

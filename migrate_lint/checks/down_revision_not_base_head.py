@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.graph import RevisionGraph
+from migrate_lint.paths import real_path
 
 CODE = "ML407"
 SCOPE = "history"
@@ -15,7 +16,7 @@ def check(ctx: CheckContext) -> Iterator[Hit]:
     if ctx.changed is None:
         return  # only meaningful against a base (--base)
     added = {r.id for r in ctx.graph.by_id.values()
-             if r.path.resolve() in ctx.changed and r.path.resolve() not in ctx.base_sources}
+             if (real := real_path(r.path)) in ctx.changed and real not in ctx.base_sources}
     base = RevisionGraph(r for r in ctx.graph.by_id.values() if r.id not in added)
     base_heads = sorted(h.id for h in base.heads())
     for rev_id in sorted(added):

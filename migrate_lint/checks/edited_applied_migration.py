@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.facts import code_fingerprint
 from migrate_lint.migration import Migration
+from migrate_lint.paths import real_path
 
 CODE = "ML406"
 SCOPE = "revision"
@@ -15,7 +16,7 @@ SCOPE = "revision"
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.base_sources:
         return  # only with --base, and only for revisions the change edited
-    before = ctx.base_sources.get(migration.path.resolve())
+    before = ctx.base_sources.get(real_path(migration.path))
     if before is not None and code_fingerprint(before) != code_fingerprint(migration.source):
         rev = migration.revision
         yield Hit(rev.line, rev.id, {"revision": rev.id, "base": ctx.base[:12]})

@@ -107,7 +107,7 @@ def read_header(tree: ast.Module, path: Path) -> Header:
 
 @dataclass(frozen=True)
 class GraphProblem:
-    kind: str  # "duplicate", "missing", "cycle"
+    kind: str  # "duplicate", "missing", "cycle", "unreachable"
     revision: Revision
     line: int
     detail: dict[str, str] = field(default_factory=dict)
@@ -183,6 +183,33 @@ class RevisionGraph:
                     yield GraphProblem("missing", rev, rev.line,
                                        {"revision": rev.id, "ref": ref, "field": "depends_on"})
         yield from self._cycles()
+        yield from self._unreachable()
+
+    def _unreachable(self) -> Iterator[GraphProblem]:
+        """Revisions that no head leads down to: `alembic upgrade heads` never applies them (their
+        descendants loop back on themselves, so no head exists above them)."""
+        reached: set[str] = set()
+        queue = [rev.id for rev in self.heads()]
+        while queue:
+            rev_id = queue.pop()
+            if rev_id not in reached:
+                reached.add(rev_id)
+                queue.extend(self.parents(self.by_id[rev_id]))
+        for rev_id, rev in self.by_id.items():
+            if rev_id not in reached and not self._on_cycle(rev_id):  # cycles are revision-cycle's
+                yield GraphProblem("unreachable", rev, rev.line, {"revision": rev_id})
+
+    def _on_cycle(self, rev_id: str) -> bool:
+        seen: set[str] = set()
+        queue = self.parents(self.by_id[rev_id])
+        while queue:
+            current = queue.pop()
+            if current == rev_id:
+                return True
+            if current not in seen:
+                seen.add(current)
+                queue.extend(self.parents(self.by_id[current]))
+        return False
 
     def _cycles(self) -> Iterator[GraphProblem]:
         """One problem per cycle, reported on the revision that closes it."""

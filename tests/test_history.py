@@ -90,3 +90,13 @@ def test_shallow_clone_says_what_to_fetch(repo, tmp_path_factory):
     assert result.returncode == 2
     assert "shallow clone: fetch more history (git fetch --deepen=100, or actions/checkout with " \
            "fetch-depth: 0)" in result.stderr
+
+
+def test_a_change_that_loops_the_history_cuts_its_revisions_off(repo):
+    write(repo, "c1", "b1", 'op.execute("SELECT 1")')
+    write(repo, "d1", ("c1", "e1"), 'op.execute("SELECT 1")')  # d1 and e1 loop: no head above c1
+    write(repo, "e1", "d1", 'op.execute("SELECT 1")')
+    result = ml("check", "--base", "main", "--no-execute", "--format", "json", cwd=repo)
+    found = codes(result)
+    assert ("c1.py", 3, "ML410") in found and ("e1.py", 4, "ML404") in found
+    assert not [f for f in found if f[0] in ("a1.py", "b1.py")]  # unchanged files: not this change's

@@ -200,6 +200,7 @@ class Engine:
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},
             changed=self.changes.changed if self.changes else None,
+            removed_lines=self.changes.removed_lines if self.changes else {},
             lock=self._lock(lock_path, errors), lock_path=lock_path)
         hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}

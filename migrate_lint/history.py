@@ -17,6 +17,7 @@ class ChangeSet:
     base: str  # the merge-base commit
     changed: frozenset[Path]  # absolute paths: added, modified, or renamed with changes
     base_sources: dict[Path, str] = field(default_factory=dict)  # absolute path -> text at base
+    removed_lines: dict[Path, tuple[str, ...]] = field(default_factory=dict)  # base path -> lines gone
 
 
 def _git(root: Path, *args: str) -> str:
@@ -48,7 +49,7 @@ def changes_since(ref: str, start: Path) -> ChangeSet:
     root = Path(_git(start, "rev-parse", "--show-toplevel").strip())
     base = _merge_base(root, ref)
     changed: set[Path] = set()
-    sources: dict[Path, str] = {}
+    edited: dict[Path, str] = {}  # current path -> its name at the base
     for line in _git(root, "diff", "--name-status", "-M", base, "--").splitlines():
         status, *names = line.split("\t")
         if status.startswith("R") and status[1:] == "100":
@@ -57,8 +58,51 @@ def changes_since(ref: str, start: Path) -> ChangeSet:
         if status[0] in "AMRC":
             changed.add(current)
         if status[0] in "MR":
-            sources[current] = _git(root, "show", f"{base}:{names[0]}")
+            edited[current] = names[0]
     for name in _git(root, "ls-files", "--others", "--exclude-standard").splitlines():
         changed.add(root / name)
+    sources = _texts_at(root, base, list(edited.values()))
     return ChangeSet(base, frozenset(real_path(p) for p in changed),
-                     {real_path(p): text for p, text in sources.items()})
+                     {real_path(p): sources[name] for p, name in edited.items() if name in sources},
+                     {real_path(root / name): lines for name, lines in _removed_lines(root, base).items()})
+
+
+def _texts_at(root: Path, commit: str, names: list[str]) -> dict[str, str]:
+    """Files' texts at a commit, in one git call however many there are."""
+    if not names:
+        return {}
+    try:
+        result = subprocess.run(["git", "cat-file", "--batch"], cwd=root, capture_output=True, timeout=60,
+                                input="".join(f"{commit}:{name}\n" for name in names).encode())
+    except FileNotFoundError:
+        raise UserError("--base needs git, which is not installed") from None
+    texts, output, at = {}, result.stdout, 0
+    for name in names:
+        end = output.index(b"\n", at)
+        header = output[at:end].split()
+        at = end + 1
+        if len(header) == 3 and header[1] == b"blob":
+            size = int(header[2])
+            texts[name] = output[at:at + size].decode("utf-8", "replace")
+            at += size + 1
+    return texts
+
+
+def _removed_lines(root: Path, base: str) -> dict[str, tuple[str, ...]]:
+    """The lines each file had at the base and no longer has (deleted files: all of them)."""
+    removed: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    in_header = False  # between `diff --git` and the first hunk, `--- a/name` names the file
+    diff = _git(root, "-c", "core.quotePath=false", "diff", "-U0", "--no-color", "--no-ext-diff",
+                "-M", base, "--")
+    for line in diff.splitlines():
+        if line.startswith("diff --git "):
+            in_header, current = True, None
+        elif in_header and line.startswith("--- "):
+            name = line[4:]
+            current = None if name == "/dev/null" else removed.setdefault(name.removeprefix("a/"), [])
+        elif line.startswith("@@"):
+            in_header = False
+        elif not in_header and line.startswith("-") and current is not None:
+            current.append(line[1:])
+    return {name: tuple(lines) for name, lines in removed.items() if lines}

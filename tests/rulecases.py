@@ -11,6 +11,7 @@ from typing import Any
 
 from migrate_lint.catalog import Case, Catalog
 
+VERSIONS = "migrations/versions"
 EXPECT = re.compile(r"#\s*expect:\s*([A-Za-z0-9_, -]+)$")
 
 TEMPLATE = '''"""{name}"""
@@ -32,10 +33,21 @@ def downgrade():
 '''
 
 
+def _revisions(case: Case) -> list[Any]:
+    """A case's revisions; entries with a `path` are other project files (application code)."""
+    return [r for r in case.revisions if not (isinstance(r, dict) and "path" in r)]
+
+
+def project_files(case: Case) -> list[tuple[str, str]]:
+    """(path in the project, text now) of a case's non-revision files."""
+    return [(r["path"], textwrap.dedent(r["source"])) for r in case.revisions
+            if isinstance(r, dict) and "path" in r]
+
+
 def revision_sources(case: Case) -> list[tuple[str, str]]:
     """(file name, source) for each revision of a case; bodies are chained r1 <- r2 <- r3."""
     files = []
-    for index, revision in enumerate(case.revisions, start=1):
+    for index, revision in enumerate(_revisions(case), start=1):
         if isinstance(revision, str):
             down = repr(f"r{index - 1}") if index > 1 else "None"
             body = textwrap.indent(textwrap.dedent(revision).rstrip() or "pass", "    ")
@@ -85,27 +97,35 @@ def write_lock(script_location: Path, sources: list[str]) -> None:
 
 
 def base_sources(case: Case) -> list[tuple[str, str]]:
-    """(file name, text at the base) for revisions of a case that say what they were before."""
-    return [(f"r{index}.py", textwrap.dedent(rev["base"])) for index, rev in enumerate(case.revisions, 1)
+    """(path in the project, text at the base) for files of a case that say what they were before."""
+    revisions = [(f"{VERSIONS}/r{index}.py", rev) for index, rev in enumerate(_revisions(case), 1)]
+    others = [(r["path"], r) for r in case.revisions if isinstance(r, dict) and "path" in r]
+    return [(name, textwrap.dedent(rev["base"])) for name, rev in revisions + others
             if isinstance(rev, dict) and isinstance(rev.get("base"), str)]
 
 
 def write_project(root: Path, files: list[tuple[str, str]], config: dict[str, Any],
-                  base: list[tuple[str, str]] = (), locked: list[str] = ()) -> Path:
-    """A project folder with pyproject.toml and migrations/versions holding the case's files.
+                  base: list[tuple[str, str]] = (), locked: list[str] = (),
+                  others: list[tuple[str, str]] = ()) -> Path:
+    """A project folder with pyproject.toml, migrations/versions holding the case's revisions, and
+    its other files.
 
     With base texts, it is a git repository whose one commit holds them; the case's files are
     then the uncommitted change (checked with --base HEAD)."""
-    versions = root / "migrations" / "versions"
+    versions = root / VERSIONS
     versions.mkdir(parents=True)
     if base:
         for name, source in base:
-            (versions / name).write_text(source, encoding="utf-8")
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(source, encoding="utf-8")
         git(root, "init", "-q", "-b", "main")
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", "base")
     for name, source in files:
         (versions / name).write_text(source, encoding="utf-8")
+    for name, source in others:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(source, encoding="utf-8")
     if locked:
         write_lock(root / "migrations", locked)
     lines = ["[tool.migrate-lint]", 'script-location = "migrations"']

@@ -41,7 +41,7 @@ def test_selection(catalog):
     selection = select_rules(config_of('select = ["ML2"]\nextend-select = ["multiple-heads"]\n'
                                        'ignore = ["ML202"]\nseverity = { drop-column = "error" }\n'
                                        'per-file-ignores = { "old/*.py" = ["drop-column"] }\n'), catalog)
-    assert selection.enabled == {"ML201", "ML203", "ML204", "ML401"}
+    assert selection.enabled == {"ML201", "ML203", "ML204", "ML205", "ML401"}
     assert selection.severities["ML201"] is Severity.ERROR
     assert selection.ignored_for(Path("/p/old/a1.py")) == {"ML201"}
     assert selection.ignored_for(Path("/p/new/a1.py")) == frozenset()

@@ -100,3 +100,28 @@ def test_a_change_that_loops_the_history_cuts_its_revisions_off(repo):
     found = codes(result)
     assert ("c1.py", 3, "ML410") in found and ("e1.py", 4, "ML404") in found
     assert not [f for f in found if f[0] in ("a1.py", "b1.py")]  # unchanged files: not this change's
+
+
+def test_a_drop_shipped_with_the_code_that_stopped_using_it(repo):
+    models = repo / "app" / "models.py"
+    models.parent.mkdir()
+    models.write_text("class User(Model):\n    id = Column(Integer)\n    bio = Column(Text)\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a model")
+    git(repo, "branch", "-f", "main")
+    models.write_text("class User(Model):\n    id = Column(Integer)\n")
+    write(repo, "c1", "b1", 'op.drop_column("users", "bio")')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "drop bio with its code")
+    result = ml("check", "--base", "main", "--no-execute", "--format", "json", cwd=repo)
+    assert codes(result) == [("c1.py", 7, "ML201"), ("c1.py", 7, "ML205")]
+    assert "users.bio in the same change that edits code which used it (app/models.py)" in result.stdout
+    # the same drop in a later change, once the code no longer uses it, is only the drop itself
+    git(repo, "branch", "-f", "main", "HEAD~1")
+    git(repo, "checkout", "-q", "-B", "later", "HEAD~1")
+    models.write_text("class User(Model):\n    id = Column(Integer)\n")
+    git(repo, "commit", "-qam", "stop using bio")
+    git(repo, "branch", "-f", "main")
+    write(repo, "c1", "b1", 'op.drop_column("users", "bio")')
+    assert codes(ml("check", "--base", "main", "--no-execute", "--format", "json", cwd=repo)) == [
+        ("c1.py", 7, "ML201")]

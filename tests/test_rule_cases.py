@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from migrate_lint.catalog import load_catalog
-from tests.rulecases import base_sources, expected, locked_sources, revision_sources, write_project
+from tests.rulecases import (
+    base_sources,
+    expected,
+    locked_sources,
+    project_files,
+    revision_sources,
+    write_project,
+)
 
 CATALOG = load_catalog()
 CASES = [(spec.code, case) for spec in CATALOG.rules for case in spec.cases]
@@ -25,7 +32,7 @@ RUNS = [(code, case, execute) for code, case in CASES
 def test_rule_case(code, case, execute, tmp_path, catalog, check_dir):
     files, base = revision_sources(case), base_sources(case)
     project = write_project(tmp_path, files, {"extend-select": [code], **case.config}, base,
-                            locked_sources(case))
+                            locked_sources(case), project_files(case))
     report = check_dir(project, execute=execute, base="HEAD" if base else None)
     assert report.errors == ()
     found = {(f.location.path.name, f.location.line, f.code) for f in report.findings}

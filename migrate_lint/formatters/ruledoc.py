@@ -9,11 +9,19 @@ from migrate_lint.catalog import Case, RuleSpec
 
 def _case_source(case: Case) -> str:
     parts = []
-    for index, revision in enumerate(case.revisions, start=1):
+    revisions = [r for r in case.revisions if not (isinstance(r, dict) and "path" in r)]
+    for index, revision in enumerate(revisions, start=1):
         text = revision if isinstance(revision, str) else revision["source"]
         if len(case.revisions) > 1:
             parts.append(f"# revision {index}")
         parts.append(text.rstrip())
+    for other in case.revisions:
+        if isinstance(other, dict) and "path" in other:  # a project file the same change edits
+            if isinstance(other.get("base"), str):
+                parts.append(f"# {other['path']}, before the change")
+                parts.append(other["base"].rstrip())
+            parts.append(f"# {other['path']}, in the change")
+            parts.append(other["source"].rstrip())
     return "\n".join(parts)
 
 

@@ -108,6 +108,8 @@ def _case(raw: Any, where: str) -> Case:
     if len(kinds) != 1:
         raise CatalogError(f"{where}: case {raw['name']!r} needs exactly one of pass/fail")
     body = raw[kinds[0]]
+    if isinstance(body, dict) and "models" in body:
+        return _drift_case(raw, kinds[0], body, where)
     revisions = tuple(body) if isinstance(body, list) else (body,)
     for rev in revisions:
         if not (isinstance(rev, str) or (isinstance(rev, dict) and isinstance(rev.get("source"), str))):
@@ -120,6 +122,23 @@ def _case(raw: Any, where: str) -> Case:
                            "and pass cases carry none")
     config = {k: _frozen(v) for k, v in (raw.get("config") or {}).items()}
     return Case(raw["name"], kinds[0], revisions, config)
+
+
+DRIFT_KEYS = {"models", "upgrade", "downgrade", "roundtrip", "dialects"}
+
+
+def _drift_case(raw: dict[str, Any], kind: str, body: dict[str, Any], where: str) -> Case:
+    """A drift case: models (sa.Table lines on `metadata`) and the body of one revision's upgrade()."""
+    if set(body) - DRIFT_KEYS or not all(isinstance(body.get(k, ""), str) for k in
+                                         ("models", "upgrade", "downgrade")):
+        raise CatalogError(f"{where}: case {raw['name']!r}: a drift case has models, upgrade and "
+                           f"optionally downgrade, roundtrip and dialects")
+    text = "\n".join(str(body.get(k, "")) for k in ("models", "upgrade", "downgrade"))
+    if (kind == "fail") != ("# expect:" in text):
+        raise CatalogError(f"{where}: case {raw['name']!r}: fail cases carry `# expect:` markers "
+                           "and pass cases carry none")
+    config = {k: _frozen(v) for k, v in (raw.get("config") or {}).items()}
+    return Case(raw["name"], kind, (_frozen(body),), config)
 
 
 def _frozen(value: Any) -> Any:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from migrate_lint import __version__
 from migrate_lint.errors import UserError
@@ -42,6 +43,36 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--no-cache", action="store_true",
                        help="do not read or write the cache of per-file results")
     check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    drift = commands.add_parser("drift", help="upgrade a scratch database and compare it with the models")
+    drift.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="the project or its script location (default: the current folder, or the "
+                            "Flask-Migrate directory of the app)")
+    drift.add_argument("--app", metavar="IMPORT",
+                       help="the Flask app, as FLASK_APP names it (default: $FLASK_APP)")
+    drift.add_argument("--metadata", metavar="MODULE:ATTR",
+                       help="the models' MetaData, declarative base or Flask-SQLAlchemy db")
+    drift.add_argument("--database-url", metavar="URL",
+                       help="a PostgreSQL or MySQL/MariaDB server to create the scratch database on "
+                            "(default: a temporary SQLite file); the database it names is never migrated")
+    drift.add_argument("--live-url", metavar="URL",
+                       help="compare this live database with the models instead, read-only")
+    drift.add_argument("--roundtrip", action="store_true",
+                       help="also downgrade and upgrade each revision, checking the schema comes back")
+    drift.add_argument("--runner", choices=("auto", "env", "builtin"), default="auto",
+                       help="env: the project's env.py; builtin: migrate-lint's own (default: env.py when "
+                            "it is a standard template that can be bound to the scratch database)")
+    drift.add_argument("--include-tables", metavar="GLOBS", help="compare only these tables")
+    drift.add_argument("--exclude-tables", metavar="GLOBS", help="leave out tables owned by something else")
+    drift.add_argument("--format", choices=("text", "json", "github"), default="text")
+    drift.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
+    drift.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml to read settings from")
+    drift.add_argument("--select", metavar="RULES", help="comma-separated codes, prefixes or names")
+    drift.add_argument("--ignore", metavar="RULES", help="rules to leave out")
+    drift.add_argument("--dialect", choices=("postgresql", "mysql", "mariadb", "sqlite"),
+                       help="the production dialect (a SQLite stand-in for another is reported)")
+    drift.add_argument("--fail-on", choices=("info", "warning", "error"))
+    drift.add_argument("--exit-zero", action="store_true", help="exit 0 even when there is drift")
+    drift.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     base = commands.add_parser("baseline", help="record today's findings so that only new ones fail")
     base.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     base.add_argument("--config", type=Path, metavar="FILE")
@@ -66,7 +97,6 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 def _check(args: argparse.Namespace) -> int:
     from migrate_lint import run
     from migrate_lint.finding import Severity
-    from migrate_lint.formatters import get
 
     overrides = {
         "select": _split(args.select), "extend_select": _split(args.extend_select),
@@ -75,6 +105,13 @@ def _check(args: argparse.Namespace) -> int:
     }
     outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache,
                         execute=not args.no_execute, base=args.base)
+    return _report(args, outcome)
+
+
+def _report(args: argparse.Namespace, outcome: Any) -> int:
+    """Write the report in the chosen format; the exit code from errors, findings and fail-on."""
+    from migrate_lint.formatters import get
+
     text = get(args.format)(outcome.report)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +126,37 @@ def _check(args: argparse.Namespace) -> int:
     if outcome.report.at_or_above(outcome.fail_on) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _drift(args: argparse.Namespace) -> int:
+    import os
+
+    from migrate_lint import drift
+    from migrate_lint.finding import Severity
+
+    overrides = {
+        "select": _split(args.select), "ignore": _split(args.ignore), "dialect": args.dialect,
+        "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
+        "drift_include": _split(args.include_tables), "drift_exclude": _split(args.exclude_tables),
+    }
+    options = drift.DriftOptions(args.app, args.metadata, args.database_url, args.live_url, args.roundtrip,
+                                 args.runner)
+    shown = sys.stderr.isatty() and not os.environ.get("CI")  # a progress bar, never in CI logs
+    notes: list[str] = []
+    outcome = drift.drift(args.paths, args.config, overrides, options,
+                          _progress_bar if shown else None, notes)
+    if shown:
+        print(file=sys.stderr)
+    for note in notes:
+        print(f"migrate-lint: {note}", file=sys.stderr)
+    return _report(args, outcome)
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    print(f"\rupgrading [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="",
+          file=sys.stderr, flush=True)
 
 
 def _baseline(args: argparse.Namespace) -> int:
@@ -155,7 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR
-    handlers = {"check": _check, "baseline": _baseline, "lock": _lock, "rule": _rule, "rules": _rules}
+    handlers = {"check": _check, "drift": _drift, "baseline": _baseline, "lock": _lock, "rule": _rule,
+                "rules": _rules}
     try:
         return handlers[args.command](args)
     except UserError as exc:

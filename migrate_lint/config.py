@@ -45,6 +45,10 @@ class Config:
     baseline: str | None = None
     since: str | None = None
     render_timeout: float = 10.0
+    app: str | None = None  # drift: the Flask app, as FLASK_APP names it
+    metadata: str | None = None  # drift: module:attribute of the models' MetaData
+    drift_include: tuple[str, ...] = ()  # drift: only these tables (globs)
+    drift_exclude: tuple[str, ...] = ()  # drift: tables owned by something else (globs)
 
     def override(self, **changes: Any) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -98,6 +102,10 @@ PARSERS: dict[str, Any] = {
     "application-modules": _strings,
     "baseline": lambda v, k: v if isinstance(v, str) and v else _bad(k, "a file path"),
     "since": lambda v, k: v if isinstance(v, str) and v else _bad(k, "a revision id"),
+    "app": lambda v, k: v if isinstance(v, str) and v else _bad(k, "an app import path"),
+    "metadata": lambda v, k: v if isinstance(v, str) and ":" in v else _bad(k, "module:attribute"),
+    "drift-include": _strings,
+    "drift-exclude": _strings,
     "render-timeout": lambda v, k: float(v) if isinstance(v, int | float) and v > 0 else
     _bad(k, "a positive number of seconds"),
 }

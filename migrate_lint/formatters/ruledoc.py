@@ -8,6 +8,13 @@ from migrate_lint.catalog import Case, RuleSpec
 
 
 def _case_source(case: Case) -> str:
+    first = case.revisions[0] if case.revisions else None
+    if isinstance(first, dict) and "models" in first:  # a drift case
+        parts = ["# models", first["models"].rstrip(), "", "# the revision", "def upgrade():",
+                 textwrap.indent(first["upgrade"].rstrip(), "    ")]
+        if first.get("downgrade"):
+            parts += ["", "def downgrade():", textwrap.indent(first["downgrade"].rstrip(), "    ")]
+        return "\n".join(parts)
     parts = []
     revisions = [r for r in case.revisions if not (isinstance(r, dict) and "path" in r)]
     for index, revision in enumerate(revisions, start=1):

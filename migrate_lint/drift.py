@@ -1,0 +1,187 @@
+"""`drift`: build a scratch database from the history, compare it with the models, drop it."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from migrate_lint.catalog import Catalog, load_catalog
+from migrate_lint.compare import DriftItem, compare
+from migrate_lint.config import Config, RuleSelection, load, select_rules
+from migrate_lint.errors import UserError
+from migrate_lint.finding import Finding, Location, Report
+from migrate_lint.run import CheckOutcome, find_histories
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from migrate_lint.discover import History
+    from migrate_lint.models import Models
+    from migrate_lint.upgrade import Progress, UpgradeFailure
+
+VERSION_TABLE = "alembic_version"
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    app: str | None = None
+    metadata: str | None = None
+    database_url: str | None = None
+    live_url: str | None = None
+    roundtrip: bool = False
+    runner: str = "auto"  # auto, env or builtin
+
+
+@dataclass
+class _Run:
+    catalog: Catalog
+    selection: RuleSelection
+    models: Models
+    history: History
+    findings: list[Finding]
+    notes: list[str]
+
+    def add(self, rule: str, fields: dict[str, str], subject: str, path: Path, line: int = 1,
+            revision: str | None = None) -> None:
+        spec = self.catalog.get(rule)
+        assert spec is not None, rule
+        if spec.code not in self.selection.enabled:
+            return
+        message, help_text = spec.render(fields)
+        self.findings.append(Finding(spec.code, spec.name, self.selection.severities[spec.code], message,
+                                     Location(path, line, 1, line), revision, subject, help_text))
+
+    def add_item(self, item: DriftItem) -> None:
+        path, line = self.models.places.get(item.table or "", (self.models.source, 1))
+        self.add(item.rule, item.fields, item.subject, path, line)
+
+    def add_failure(self, failure: UpgradeFailure, rule: str = "drift-upgrade-failed") -> None:
+        path = failure.path or self.history.script_location
+        self.add(rule, {"revision": failure.revision or "?", "error": failure.error},
+                 failure.revision or path.name, path, failure.line or 1, failure.revision)
+
+
+def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any], options: DriftOptions,
+          progress: Progress | None = None, notes: list[str] | None = None) -> CheckOutcome:
+    """One drift run; `notes` receives what the user should know (which runner ran, SQLite caveats)."""
+    from migrate_lint import models as model_loading
+
+    start = next((p for p in paths if p.exists()), Path("."))
+    config = load(config_path, start).override(**overrides)
+    catalog = load_catalog()
+    selection = select_rules(config, catalog)
+    found = model_loading.load(options.app or config.app, options.metadata or config.metadata, config.root)
+    if not paths and found.script_location is not None:
+        paths = [found.script_location]
+    histories, errors = find_histories(paths or [Path(".")], config)
+    if len(histories) != 1:
+        where = ", ".join(h.script_location.as_posix() for h in histories) or "none found"
+        raise UserError(f"drift compares one history with the models; name its folder ({where})")
+    run = _Run(catalog, selection, found, histories[0], [], notes if notes is not None else [])
+    keep = _table_filter(config)
+    if options.live_url:
+        _live(run, options.live_url, keep)
+    else:
+        _scratch(run, options, config, keep, progress)
+    report = Report(tuple(sorted(run.findings, key=Finding.sort_key)), (), (), len(run.history.files),
+                    tuple(errors))
+    return CheckOutcome(report, config.fail_on, config)
+
+
+def _table_filter(config: Config) -> Callable[[str], bool]:
+    def keep(name: str) -> bool:
+        if name == VERSION_TABLE:
+            return False
+        if config.drift_include and not any(fnmatch.fnmatchcase(name, p) for p in config.drift_include):
+            return False
+        return not any(fnmatch.fnmatchcase(name, p) for p in config.drift_exclude)
+    return keep
+
+
+def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[str], bool],
+             progress: Progress | None) -> None:
+    from migrate_lint import upgrade
+    from migrate_lint.scratch import scratch_url
+
+    runner, why = upgrade.runner_for(run.history, run.models, options.runner)
+    if options.roundtrip:
+        runner, why = "builtin", "--roundtrip steps through revisions itself"
+    used = "env.py" if runner == "env" else "migrate-lint's own runner (no env.py)"
+    run.notes.append(f"upgraded with {used}: {why}")
+    with scratch_url(options.database_url) as url:
+        if url.get_backend_name() == "sqlite" and config.dialect != "sqlite":
+            run.add("drift-sqlite-stand-in", {"dialect": config.dialect}, "sqlite",
+                    run.history.script_location)
+        ini = _ini_of(run.history)
+        if options.roundtrip:
+            from migrate_lint.roundtrip import roundtrip
+
+            for failure in roundtrip(run.history, run.models, url, keep, progress):
+                run.add_failure(failure, "drift-downgrade-failed" if failure.step == "downgrade"
+                                else "drift-downgrade-incomplete" if failure.step == "restore"
+                                else "drift-upgrade-failed")
+        else:
+            failure = upgrade.upgrade(run.history, run.models, url, runner, progress, ini)
+            if failure is not None:
+                run.add_failure(failure)
+                return
+        _compare(run, url, keep)
+
+
+def _ini_of(history: History) -> Path | None:
+    folder = history.script_location
+    for candidate in (folder / "alembic.ini", folder.parent / "alembic.ini"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: bool = False) -> None:
+    import sqlalchemy as sa
+
+    from migrate_lint.schema import from_metadata, reflect
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            if read_only:
+                _read_only(connection)
+            database = reflect(connection, keep)
+            models = from_metadata(run.models.metadata, connection.dialect, keep)
+            comments = bool(connection.dialect.supports_comments)
+            connection.rollback()
+    except sa.exc.SQLAlchemyError as exc:
+        from migrate_lint.scratch import DatabaseError, describe
+
+        raise DatabaseError(f"cannot read {describe(url)}: {str(exc).splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+    for item in compare(models, database, comments):
+        run.add_item(item)
+
+
+def _read_only(connection: sa.Connection) -> None:
+    """Every statement of this session is refused a write by the server itself."""
+    name = connection.dialect.name
+    if name == "postgresql":
+        connection.exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+    elif name in ("mysql", "mariadb"):
+        connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+        connection.exec_driver_sql("START TRANSACTION READ ONLY")
+
+
+def _live(run: _Run, live_url: str, keep: Callable[[str], bool]) -> None:
+    import sqlalchemy as sa
+
+    try:
+        url = sa.make_url(live_url)
+    except sa.exc.ArgumentError:
+        raise UserError(f"--live-url {live_url!r} is not a database URL") from None
+    if url.get_backend_name() == "sqlite" and url.database:
+        url = url.set(database=f"file:{url.database}?mode=ro", query={**url.query, "uri": "true"})
+    run.notes.append("compared the live database read-only; nothing was migrated")
+    _compare(run, url, keep, read_only=True)

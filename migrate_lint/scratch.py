@@ -1,0 +1,116 @@
+"""Scratch databases: a database this run creates, uses and always drops; never anyone else's."""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from migrate_lint.errors import UserError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+PREFIX = "migrate_lint_scratch_"
+SERVER_DIALECTS = ("postgresql", "mysql", "mariadb")
+
+
+class DatabaseError(UserError):
+    """A database that cannot be reached or created: exit 2, one line, no traceback."""
+
+
+def describe(url: sa.URL) -> str:
+    """A URL fit for messages: never its password."""
+    return url.render_as_string(hide_password=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def _terminations_as_exits() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so the scratch database is still dropped."""
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def scratch_url(server_url: str | None) -> Iterator[sa.URL]:
+    """The URL of a new, empty database, dropped when the block ends, however it ends.
+
+    No server URL: a temporary SQLite file. A PostgreSQL or MySQL/MariaDB URL names a server (and
+    the database to connect to for administration); a new database with a unique name is created
+    beside it. The database the URL names is never migrated."""
+    import sqlalchemy as sa
+
+    with _terminations_as_exits():
+        if server_url is None:
+            with tempfile.TemporaryDirectory(prefix="migrate-lint-") as folder:
+                yield sa.make_url(f"sqlite:///{Path(folder) / 'scratch.db'}")
+            return
+        url = _server_url(server_url)
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
+        quoted = admin.dialect.identifier_preparer.quote_identifier(name)
+        try:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
+        except sa.exc.SQLAlchemyError as exc:
+            admin.dispose()
+            raise DatabaseError(f"cannot create a scratch database on {describe(url)}: "
+                                f"{_first_line(exc)}") from None
+        try:
+            yield url.set(database=name)
+        except BaseException:
+            _drop(admin, quoted)  # the failure in flight is the one to report
+            raise
+        problem = _drop(admin, quoted)
+        if problem:
+            raise DatabaseError(problem)
+
+
+def _server_url(value: str) -> sa.URL:
+    import sqlalchemy as sa
+
+    try:
+        url = sa.make_url(value)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(f"--database-url {value!r} is not a database URL") from None
+    if url.get_backend_name() == "sqlite":
+        raise DatabaseError("--database-url names a server; leave it out to use a temporary SQLite file")
+    if url.get_backend_name() not in SERVER_DIALECTS:
+        raise DatabaseError(f"--database-url: {url.get_backend_name()} is not supported "
+                            f"(use one of {', '.join(SERVER_DIALECTS)})")
+    return url
+
+
+def _drop(admin: sa.Engine, quoted: str) -> str | None:
+    """Drop the scratch database (closing other sessions on it first, as PostgreSQL requires);
+    a message when that failed."""
+    import sqlalchemy as sa
+
+    force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}{force}")
+    except sa.exc.SQLAlchemyError as exc:
+        return f"could not drop the scratch database {quoted}: {_first_line(exc)}; drop it by hand"
+    finally:
+        admin.dispose()
+    return None

@@ -1,0 +1,204 @@
+"""Running a history against a scratch database: with the project's env.py when it is one of the
+standard templates and can be bound to that database, else with our own runner (no env.py)."""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from migrate_lint.discover import History
+    from migrate_lint.models import Models
+
+Progress = Callable[[int, int], None]  # (revisions applied, revisions in all)
+
+# An env.py may only run when every database it can reach is the one we hand it.
+ELSEWHERE = re.compile(r"os\.environ|getenv|create_engine\(|async_engine_from_config|create_async_engine")
+PLAIN_TEMPLATE = re.compile(r"engine_from_config\(\s*config\.get_section\(")
+FLASK_TEMPLATE = re.compile(r"""current_app\.extensions\[['"]migrate['"]\]""")
+
+
+@dataclass(frozen=True)
+class UpgradeFailure:
+    revision: str | None
+    path: Path | None
+    line: int | None
+    error: str
+    step: str = "upgrade"
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return f"{type(getattr(exc, 'orig', None) or exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def runner_for(history: History, models: Models, requested: str) -> tuple[str, str]:
+    """("env" or "builtin", why): env.py runs only if it is a template we can bind to the scratch
+    database; a custom one could reach another database, so it never runs by surprise."""
+    env = history.script_location / "env.py"
+    if requested == "builtin":
+        return "builtin", "as asked"
+    text = env.read_text(encoding="utf-8", errors="replace") if env.is_file() else ""
+    if not text:
+        reason = "there is no env.py"
+    elif ELSEWHERE.search(text):
+        reason = "env.py builds its own engine or reads the environment"
+    elif FLASK_TEMPLATE.search(text):
+        if models.flask_app is None:
+            reason = "env.py is Flask-Migrate's and needs the app (--app or FLASK_APP)"
+        elif _swappable(models) is None:
+            reason = "the app's Flask-SQLAlchemy engines cannot be pointed at the scratch database"
+        else:
+            return "env", "Flask-Migrate's env.py, with the app's engine pointed at the scratch database"
+    elif PLAIN_TEMPLATE.search(text):
+        return "env", "env.py, with sqlalchemy.url set to the scratch database"
+    else:
+        reason = "env.py is not one of Alembic's or Flask-Migrate's templates"
+    if requested == "env":
+        from migrate_lint.errors import UserError
+
+        raise UserError(f"--runner env: cannot run {env}: {reason}")
+    return "builtin", reason
+
+
+def upgrade(history: History, models: Models, url: sa.URL, runner: str,
+            progress: Progress | None = None, ini: Path | None = None) -> UpgradeFailure | None:
+    """Upgrade the scratch database at `url` to every head; the first failure, or None."""
+    paths = {str(p.resolve()): p for p in history.files}
+    try:
+        if runner == "env":
+            _upgrade_with_env(history, models, url, ini)
+        else:
+            with _connection(url) as connection:
+                steps(history, models, connection, "heads", progress)
+    except Exception as exc:
+        return failure_of(exc, paths)
+    return None
+
+
+def failure_of(exc: BaseException, paths: dict[str, Path], step: str = "upgrade") -> UpgradeFailure:
+    """The revision whose code raised: the deepest frame in a revision file."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in paths]
+    if not frames:  # not a revision's code: env.py, the configuration or the database itself
+        from migrate_lint.errors import UserError
+
+        raise UserError(f"the {step} failed outside any revision: {first_line(exc)}") from None
+    frame = frames[-1]
+    path = paths[frame.filename]
+    return UpgradeFailure(_revision_id(path), path, frame.lineno, first_line(exc), step)
+
+
+def _revision_id(path: Path) -> str | None:
+    from migrate_lint.facts import analyse
+
+    header = analyse(path, path.read_text(encoding="utf-8", errors="replace")).header
+    return header.revision.id if header.revision else None
+
+
+@contextmanager
+def _connection(url: sa.URL) -> Iterator[sa.Connection]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _config(history: History, ini: Path | None) -> Any:
+    from alembic.config import Config
+
+    config = Config(str(ini)) if ini and ini.is_file() else Config()
+    config.set_main_option("script_location", str(history.script_location))
+    config.set_main_option("version_locations", " ".join(str(d) for d in history.version_dirs))
+    config.set_main_option("path_separator", "space")
+    config.set_main_option("version_path_separator", "space")
+    return config
+
+
+def steps(history: History, models: Models, connection: sa.Connection, destination: str,
+          progress: Progress | None = None, downgrade: bool = False) -> None:
+    """Our own runner: Alembic's EnvironmentContext over our connection, with no env.py."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    config = _config(history, None)
+    script = ScriptDirectory.from_config(config)
+    total = [0]
+    done = [0]
+
+    def plan(revision: Any, context: Any) -> Any:
+        found = (script._downgrade_revs(destination, revision) if downgrade
+                 else script._upgrade_revs(destination, revision))
+        total[0] = len(found)
+        return found
+
+    def applied(**_: Any) -> None:
+        done[0] += 1
+        if progress:
+            progress(done[0], total[0])
+
+    with EnvironmentContext(config, script, fn=plan, destination_rev=destination) as environment:
+        environment.configure(connection=connection, target_metadata=models.metadata,
+                              on_version_apply=applied)
+        with environment.begin_transaction():
+            environment.run_migrations()
+    if connection.in_transaction():
+        connection.commit()
+
+
+def _upgrade_with_env(history: History, models: Models, url: sa.URL, ini: Path | None) -> None:
+    from alembic import command
+
+    if models.flask_app is not None and FLASK_TEMPLATE.search(
+            (history.script_location / "env.py").read_text(encoding="utf-8", errors="replace")):
+        with _flask_bound_to(models, url):
+            extension = models.flask_app.extensions["migrate"]  # Flask-Migrate's _MigrateConfig
+            command.upgrade(extension.migrate.get_config(str(history.script_location)), "heads")
+        return
+    config = _config(history, ini)
+    config.set_main_option("sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%"))
+    command.upgrade(config, "heads")
+
+
+def _swappable(models: Models) -> dict[Any, Any] | None:
+    """Flask-SQLAlchemy 3's engines for the app, if it has only the default one."""
+    db = getattr(models.flask_app.extensions.get("migrate"), "db", None)
+    engines = getattr(db, "_app_engines", None)
+    try:
+        found = engines[models.flask_app] if engines is not None else None
+    except KeyError:
+        return None
+    return found if isinstance(found, dict) and set(found) == {None} else None
+
+
+@contextmanager
+def _flask_bound_to(models: Models, url: sa.URL) -> Iterator[None]:
+    """The app's context, with its one engine replaced by the scratch database's, and checked."""
+    import sqlalchemy as sa
+
+    engines = _swappable(models)
+    assert engines is not None
+    saved = dict(engines)
+    scratch = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engines.clear()
+    engines[None] = scratch
+    try:
+        with models.flask_app.app_context():
+            db = models.flask_app.extensions["migrate"].db
+            if db.engine.url != url:  # never run env.py unless it can only reach the scratch database
+                raise RuntimeError("the app's engine could not be pointed at the scratch database")
+            yield
+    finally:
+        engines.clear()
+        engines.update(saved)
+        scratch.dispose()

@@ -12,7 +12,7 @@ class User(db.Model):
     __tablename__ = "users"
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(64), nullable=False, unique=True, index=True)
-    email = db.Column(db.String(120))
+    email = db.Column(db.String(120), index=True)  # drift: no revision creates this index
     bio = db.Column(db.Text)
     locale = db.Column(db.String(8), nullable=False)
     posts = db.relationship("Post", back_populates="author")
@@ -25,7 +25,8 @@ class Post(db.Model):
     body = db.Column(db.Text)
     slug = db.Column(db.String(160), nullable=False, unique=True)
     views = db.Column(db.Integer, nullable=False)
-    author_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    # drift: the revisions create this foreign key without ON DELETE CASCADE
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"))
     author = db.relationship("User", back_populates="posts")
 
 

@@ -73,7 +73,9 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     config = load(config_path, start).override(**overrides)
     catalog = load_catalog()
     selection = select_rules(config, catalog)
-    found = model_loading.load(options.app or config.app, options.metadata or config.metadata, config.root)
+    flags = options.app or options.metadata  # the command line wins over the config as a whole
+    found = model_loading.load(options.app if flags else config.app,
+                               options.metadata if flags else config.metadata, config.root)
     if not paths and found.script_location is not None:
         paths = [found.script_location]
     histories, errors = find_histories(paths or [Path(".")], config)

@@ -1,0 +1,232 @@
+"""`migrate-lint drift` end to end: the example app, both env.py templates, the scratch database's
+lifecycle on the real servers, the live read-only mode, and the errors users meet."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from migrate_lint.scratch import PREFIX
+from tests.servers import SERVERS, scratch_database, server_engine
+from tests.test_cli import REPO, ml
+
+EXAMPLE = REPO / "examples" / "blog"
+
+
+def scratch_databases(server: str) -> set[str]:
+    engine = server_engine(server)
+    query = ("SELECT datname FROM pg_database" if server == "postgresql" else "SHOW DATABASES")
+    with engine.connect() as connection:
+        names = {row[0] for row in connection.exec_driver_sql(query)}
+    engine.dispose()
+    return {n for n in names if n.startswith(PREFIX)}
+
+
+@pytest.fixture
+def blog(tmp_path: Path) -> Path:
+    target = tmp_path / "blog"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__", "instance", "*.db"))
+    return target
+
+
+def findings(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
+    return sorted((f["code"], f["subject"]) for f in json.loads(result.stdout)["findings"])
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mariadb"])
+def test_the_example_drifts_on_each_server_and_leaves_nothing_behind(blog, server):
+    before = scratch_databases(server)
+    result = ml("drift", "--app", "app", "--database-url", SERVERS[server], "--format", "json", cwd=blog)
+    assert result.returncode == 1, result.stderr
+    assert findings(result) == [("ML506", "users.ix_users_email"), ("ML508", "posts.(author_id)")]
+    payload = json.loads(result.stdout)["findings"]
+    assert {(Path(f["path"]).name, f["line"]) for f in payload} == {("app.py", 11), ("app.py", 21)}
+    assert "upgraded with env.py: Flask-Migrate's env.py" in result.stderr
+    assert scratch_databases(server) == before
+
+
+def test_sqlite_stands_in_and_says_so(blog):
+    result = ml("drift", "--app", "app", "--format", "json", cwd=blog)
+    found = findings(result)
+    assert ("ML529", "sqlite") in found  # production is PostgreSQL (the example's config)
+    # the unnamed unique constraint of 3c4d5e6f7a03 cannot be built on SQLite at all
+    assert ("ML520", "3c4d5e6f7a03") in found and result.returncode == 1
+
+
+def test_flask_app_from_the_environment_and_exit_zero(blog):
+    env = {**os.environ, "FLASK_APP": "app"}
+    result = subprocess.run([sys.executable, "-m", "migrate_lint", "drift", "--database-url",
+                             SERVERS["postgresql"], "--exit-zero", "--ignore", "drift-index"],
+                            cwd=blog, capture_output=True, text=True, env=env, timeout=120)
+    server_engine("postgresql").dispose()
+    assert result.returncode == 0 and "ML508" in result.stdout and "ML506" not in result.stdout
+
+
+def plain_project(root: Path, env_py: str | None = None) -> Path:
+    """An `alembic init` project (the real generic template) with one revision and its models."""
+    from alembic import command
+    from alembic.config import Config
+
+    command.init(Config(str(root / "alembic.ini")), str(root / "migrations"))
+    if env_py is not None:
+        (root / "migrations" / "env.py").write_text(env_py)
+    (root / "migrations" / "versions" / "a1.py").write_text(
+        'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "a1"\ndown_revision = None\n\n'
+        'def upgrade():\n    op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                    sa.Column("name", sa.String(50)))\n\n'
+        'def downgrade():\n    op.drop_table("users")\n')
+    module = f"plain_models_{uuid.uuid4().hex[:8]}"
+    (root / f"{module}.py").write_text(
+        "import sqlalchemy as sa\nmetadata = sa.MetaData()\n"
+        'sa.Table("users", metadata, sa.Column("id", sa.Integer, primary_key=True),\n'
+        '         sa.Column("name", sa.String(50)))\n')
+    (root / "pyproject.toml").write_text(f'[tool.migrate-lint]\nmetadata = "{module}:metadata"\n')
+    return root
+
+
+def test_the_plain_alembic_template_runs_bound_to_the_scratch_database(tmp_path):
+    project = plain_project(tmp_path)
+    result = ml("drift", "--database-url", SERVERS["postgresql"], cwd=project)
+    server_engine("postgresql").dispose()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "upgraded with env.py: env.py, with sqlalchemy.url set to the scratch database" in result.stderr
+
+
+def test_a_custom_env_py_is_never_run(tmp_path):
+    marker = tmp_path / "env-ran"
+    env_py = f'import os\nopen({str(marker)!r}, "w").write(os.environ.get("X", ""))\n'
+    project = plain_project(tmp_path, env_py)
+    result = ml("drift", "--database-url", SERVERS["postgresql"], cwd=project)
+    server_engine("postgresql").dispose()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "own runner (no env.py): env.py builds its own engine or reads the environment" in result.stderr
+    assert not marker.exists()
+    assert ml("drift", "--runner", "env", cwd=project).returncode == 2
+
+
+def test_the_database_the_url_names_is_never_migrated(tmp_path):
+    project = plain_project(tmp_path)
+    with scratch_database("postgresql") as named:
+        url = named.url.render_as_string(hide_password=False)
+        before = scratch_databases("postgresql")
+        result = ml("drift", "--database-url", url, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert sa.inspect(named).get_table_names() == []
+        assert scratch_databases("postgresql") == before
+
+
+def test_a_failing_revision_is_reported_and_its_scratch_database_dropped(tmp_path):
+    project = plain_project(tmp_path)
+    (project / "migrations" / "versions" / "b1.py").write_text(
+        'from alembic import op\n\nrevision = "b1"\ndown_revision = "a1"\n\n'
+        'def upgrade():\n    op.drop_column("users", "missing")\n')
+    before = scratch_databases("postgresql")
+    result = ml("drift", "--database-url", SERVERS["postgresql"], "--format", "json", cwd=project)
+    found = json.loads(result.stdout)["findings"]
+    assert result.returncode == 1
+    assert [(f["code"], f["revision"], Path(f["path"]).name, f["line"]) for f in found] == [
+        ("ML520", "b1", "b1.py", 7)]
+    assert 'column "missing" of relation "users" does not exist' in found[0]["message"]
+    assert scratch_databases("postgresql") == before
+
+
+def test_an_interrupted_run_still_drops_its_scratch_database(tmp_path):
+    project = plain_project(tmp_path)
+    (project / "migrations" / "versions" / "b1.py").write_text(
+        'import time\nfrom alembic import op\n\nrevision = "b1"\ndown_revision = "a1"\n\n'
+        'def upgrade():\n    time.sleep(60)\n')
+    before = scratch_databases("postgresql")
+    process = subprocess.Popen([sys.executable, "-m", "migrate_lint", "drift", "--runner", "builtin",
+                                "--database-url", SERVERS["postgresql"]], cwd=project,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while scratch_databases("postgresql") == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert scratch_databases("postgresql") != before, "the run never created its database"
+    time.sleep(0.5)  # inside the sleeping revision by now
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2 and "interrupted" in stderr and "Traceback" not in stderr
+    assert scratch_databases("postgresql") == before
+
+
+def test_live_mode_is_read_only_and_finds_hot_fixes(tmp_path):
+    project = plain_project(tmp_path)
+    with scratch_database("postgresql") as live:
+        with live.connect() as connection:
+            connection.exec_driver_sql("CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50), "
+                                       "hotfix TEXT)")
+        url = live.url.render_as_string(hide_password=False)
+        result = ml("drift", "--live-url", url, "--format", "json", cwd=project)
+        assert result.returncode == 1
+        assert findings(result) == [("ML502", "users.hotfix")]
+        assert sorted(sa.inspect(live).get_table_names()) == ["users"]  # no alembic_version, nothing
+
+
+def test_live_sessions_refuse_writes():
+    from migrate_lint.drift import _read_only
+
+    for server in ("postgresql", "mariadb"):
+        with scratch_database(server) as database:
+            engine = sa.create_engine(database.url)
+            with engine.connect() as connection:
+                _read_only(connection)
+                with pytest.raises(sa.exc.DBAPIError):
+                    connection.exec_driver_sql("CREATE TABLE t (id INTEGER)")
+            engine.dispose()
+
+
+def test_tables_owned_by_others_can_be_left_out(tmp_path):
+    project = plain_project(tmp_path)
+    (project / "migrations" / "versions" / "b1.py").write_text(
+        'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "b1"\ndown_revision = "a1"\n\n'
+        'def upgrade():\n    op.create_table("celery_taskmeta", sa.Column("id", sa.Integer))\n')
+    assert findings(ml("drift", "--format", "json", "--dialect", "sqlite", cwd=project)) == [
+        ("ML501", "celery_taskmeta")]
+    assert ml("drift", "--exclude-tables", "celery_*", "--dialect", "sqlite", cwd=project).returncode == 0
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--app", "no_such_app"], "cannot load the Flask app 'no_such_app'"),
+    (["--metadata", "no_such_module:metadata"], "ModuleNotFoundError: No module named 'no_such_module'"),
+    (["--metadata", "nocolon"], "expected module:attribute"),
+    (["--database-url", "postgresql+psycopg://postgres@127.0.0.1:1/postgres"],
+     "cannot create a scratch database"),
+    (["--database-url", "oracle://x@y/z"], "oracle is not supported"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):
+    project = plain_project(tmp_path)
+    result = ml("drift", *args, cwd=project)
+    assert result.returncode == 2
+    assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_progress_shows_in_a_terminal_and_never_in_ci(tmp_path):
+    import pty
+
+    project = plain_project(tmp_path)
+    quiet = ml("drift", "--dialect", "sqlite", cwd=project)
+    assert "upgrading [" not in quiet.stderr
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    process = subprocess.run([sys.executable, "-m", "migrate_lint", "drift", "--runner", "builtin",
+                              "--dialect", "sqlite"], cwd=project, stderr=follower,
+                             stdout=subprocess.PIPE, env=env, timeout=120)
+    os.close(follower)
+    shown = os.read(leader, 65536).decode()
+    os.close(leader)
+    assert process.returncode == 0 and "upgrading [" in shown and "1/1" in shown
+    in_ci = subprocess.run([sys.executable, "-m", "migrate_lint", "drift", "--runner", "builtin",
+                            "--dialect", "sqlite"], cwd=project, capture_output=True,
+                           env={**env, "CI": "true"}, timeout=120)
+    assert b"upgrading [" not in in_ci.stderr

@@ -122,6 +122,25 @@ def generate(out: Path, count: int = 1000) -> list[str]:
     return risky
 
 
+def models_source(count: int = 1000) -> str:
+    """A models module declaring exactly the schema the history builds (for the drift benchmark)."""
+    columns: dict[str, list[str]] = {f"t{i}": [] for i in range(min(count, TABLES))}
+    for index in range(TABLES, count):
+        column, kind = f"c{index}", index % 4
+        if kind == 3:
+            spec = f'sa.Column("{column}", sa.Integer(), nullable=False, server_default="0")'
+        else:
+            spec = f'sa.Column("{column}", sa.Integer(), nullable=True, index={kind in (1, 2)})'
+        columns[f"t{index % TABLES}"].append(spec)
+    lines = ["import sqlalchemy as sa", "", "metadata = sa.MetaData()", ""]
+    for table, specs in columns.items():
+        lines.append(f'sa.Table("{table}", metadata, sa.Column("id", sa.Integer(), primary_key=True),')
+        lines.append('         sa.Column("name", sa.String(50), nullable=True, index=True),')
+        lines += [f"         {spec}," for spec in specs]
+        lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
 def compile_tool() -> None:
     """Byte-compile migrate-lint itself, as installing its wheel does: an editable install under
     PYTHONDONTWRITEBYTECODE would otherwise recompile the tool on every timed run."""

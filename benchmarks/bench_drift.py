@@ -1,0 +1,88 @@
+"""Benchmark: `migrate-lint drift` against `alembic upgrade head` alone on the same 1,000-revision
+history and PostgreSQL server, measured in the same run (issue 5: at most twice).
+
+`alembic upgrade head` gets a fresh database each run (created and dropped outside its timing);
+`drift` is timed whole: it creates its scratch database, upgrades it, reflects and compares the
+schema with the models, and drops the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import compile_tool, generate, models_source
+
+BIN = Path(sys.executable).parent
+SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def fresh_database(admin: sa.Engine) -> str:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop(admin: sa.Engine, name: str) -> None:
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def timed(command: list[str], cwd: Path, ok: tuple[int, ...]) -> tuple[float, str]:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in ok:
+        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return elapsed, result.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--target", type=float, default=2.0)
+    args = parser.parse_args()
+    out = Path(__file__).resolve().parent / "_generated" / f"drift_{args.count}"
+    generate(out, args.count)
+    (out / "bench_models.py").write_text(models_source(args.count))
+    compile_tool()
+    admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    drift = [str(BIN / "migrate-lint"), "drift", "--metadata", "bench_models:metadata",
+             "--database-url", SERVER, "--format", "json"]
+    alembic_times, drift_times, report = [], [], ""
+    for _ in range(args.runs):  # alternating, so that a machine changing speed weighs on both
+        name = fresh_database(admin)
+        ini = out / "bench.ini"
+        ini.write_text((out / "alembic.ini").read_text().replace(
+            "postgresql://postgres@127.0.0.1:5432/postgres", f"{SERVER.rsplit('/', 1)[0]}/{name}"))
+        try:
+            upgrade = [str(BIN / "alembic"), "-c", str(ini), "upgrade", "head"]
+            alembic_times.append(timed(upgrade, out, (0,))[0])
+        finally:
+            drop(admin, name)
+        elapsed, report = timed(drift, out, (0, 1))
+        drift_times.append(elapsed)
+    findings = json.loads(report)["findings"]
+    baseline, ours = statistics.median(alembic_times), statistics.median(drift_times)
+    print(f"history: {args.count} revisions on PostgreSQL; {args.runs} runs each, median seconds")
+    print(f"alembic upgrade head        {baseline:8.3f}")
+    print(f"migrate-lint drift          {ours:8.3f}   ratio {ours / baseline:.2f}")
+    print(f"drift findings: {len(findings)} (the models match the history: 0 expected)")
+    ok = ours / baseline <= args.target and not findings
+    print(f"ratio {ours / baseline:.2f}: {'meets' if ok else 'MISSES'} the target of <= {args.target}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,6 +10,7 @@ from typing import Any
 
 from migrate_lint import __version__
 from migrate_lint.errors import UserError
+from migrate_lint.formatters import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -23,7 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="lint revision histories (default: the current folder)")
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                        help="project folders, script locations, versions folders or revision files")
-    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--also", action="append", default=[], metavar="FORMAT:FILE",
+                       help="also write the report in another format to a file (repeatable), "
+                            "e.g. --also sarif:results.sarif --also markdown:$GITHUB_STEP_SUMMARY")
     check.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
     check.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml to read settings from")
     check.add_argument("--select", metavar="RULES", help="comma-separated codes, prefixes or names")
@@ -63,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
                             "it is a standard template that can be bound to the scratch database)")
     drift.add_argument("--include-tables", metavar="GLOBS", help="compare only these tables")
     drift.add_argument("--exclude-tables", metavar="GLOBS", help="leave out tables owned by something else")
-    drift.add_argument("--format", choices=("text", "json", "github"), default="text")
+    drift.add_argument("--format", choices=FORMATS, default="text")
+    drift.add_argument("--also", action="append", default=[], metavar="FORMAT:FILE",
+                       help="also write the report in another format to a file (repeatable)")
     drift.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
     drift.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml to read settings from")
     drift.add_argument("--select", metavar="RULES", help="comma-separated codes, prefixes or names")
@@ -98,6 +104,7 @@ def _check(args: argparse.Namespace) -> int:
     from migrate_lint import run
     from migrate_lint.finding import Severity
 
+    _also(args)
     overrides = {
         "select": _split(args.select), "extend_select": _split(args.extend_select),
         "ignore": _split(args.ignore), "dialect": args.dialect, "script_location": args.script_location,
@@ -108,10 +115,24 @@ def _check(args: argparse.Namespace) -> int:
     return _report(args, outcome)
 
 
+def _also(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """--also FORMAT:FILE pairs; a bad one is a usage error before anything runs."""
+    found = []
+    for extra in args.also:
+        kind, _, target = extra.partition(":")
+        if kind not in FORMATS or not target:
+            raise UserError(f"--also {extra!r}: expected FORMAT:FILE, FORMAT one of {', '.join(FORMATS)}")
+        found.append((kind, Path(target)))
+    return found
+
+
 def _report(args: argparse.Namespace, outcome: Any) -> int:
     """Write the report in the chosen format; the exit code from errors, findings and fail-on."""
     from migrate_lint.formatters import get
 
+    for kind, target in _also(args):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(get(kind)(outcome.report), encoding="utf-8")
     text = get(args.format)(outcome.report)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -52,3 +52,65 @@ def test_github_escaping():
     line = get("github")(Report((finding,)))
     assert line == ("::notice file=we%3Aird%2Cname.py,line=3,endLine=4,col=2,"
                     "title=ML201 drop-column::50%25: a, b%0Ac\n")
+
+
+def test_sarif_validates_against_the_official_schema(example_report, monkeypatch):
+    import jsonschema
+
+    monkeypatch.chdir(REPO)
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    document = json.loads(get("sarif")(example_report))
+    jsonschema.validate(document, schema)  # raises with the path of the first violation
+    run = document["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+    assert run["invocations"][0]["executionSuccessful"] is False  # the report carries an input error
+
+
+def test_sarif_fingerprints_survive_moved_lines(example_report, monkeypatch):
+    from dataclasses import replace
+
+    monkeypatch.chdir(REPO)
+    moved = Report(tuple(replace(f, location=replace(f.location, line=f.location.line + 7))
+                         for f in example_report.findings))
+    def prints_of(report):
+        return [r["partialFingerprints"] for r in json.loads(get("sarif")(report))["runs"][0]["results"]]
+
+    prints, again = prints_of(example_report), prints_of(moved)
+    assert prints == again and len({p["migrateLint/v1"] for p in prints}) == len(prints)
+
+
+def test_gitlab_code_quality_follows_gitlabs_rules(example_report, monkeypatch):
+    monkeypatch.chdir(REPO)
+    issues = json.loads(get("gitlab")(example_report))
+    assert len(issues) == len(example_report.findings)
+    for issue in issues:
+        assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
+        assert isinstance(issue["location"]["lines"]["begin"], int)
+        assert not issue["location"]["path"].startswith("/")
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+
+
+def test_junit_is_well_formed_and_counts_add_up(example_report, monkeypatch):
+    from xml.etree import ElementTree
+
+    monkeypatch.chdir(REPO)
+    root = ElementTree.fromstring(get("junit")(example_report))
+    suite = root.find("testsuite")
+    assert root.tag == "testsuites" and suite is not None
+    failures = len(suite.findall("testcase/failure"))
+    assert failures == int(suite.get("failures")) == len(example_report.findings)
+    assert len(suite.findall("testcase/error")) == int(suite.get("errors")) == 1
+    assert int(suite.get("tests")) == len(suite.findall("testcase"))
+    clean = ElementTree.fromstring(get("junit")(Report(files_checked=3)))
+    assert [c.get("name") for c in clean.iter("testcase")] == ["revisions"]
+
+
+def test_markdown_keeps_one_row_per_finding_whatever_the_message():
+    finding = Finding("ML201", "drop-column", Severity.WARNING, "a | b\nc", Location(Path("r.py"), 3))
+    text = get("markdown")(Report((finding,), files_checked=1))
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "ML201" in line]
+    assert rows == ["| 🟠 | `ML201` drop-column | `r.py:3` | a \\| b c |"]
+    assert "No findings in 2 files" in get("markdown")(Report(files_checked=2))

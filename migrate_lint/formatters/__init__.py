@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from migrate_lint.finding import Report
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit", "markdown")
 
 
 def get(name: str) -> Callable[[Report], str]:

@@ -92,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", help="show the documentation of one rule")
     rule.add_argument("rule", metavar="NAME_OR_CODE")
     rules = commands.add_parser("rules", help="list every rule")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                       help="markdown: the full rule reference (docs/rules.md)")
     return parser
 
 
@@ -227,6 +228,11 @@ def _rules(args: argparse.Namespace) -> int:
     from migrate_lint.catalog import load_catalog
 
     catalog = load_catalog()
+    if args.format == "markdown":
+        from migrate_lint.formatters.ruledoc import reference
+
+        sys.stdout.write(reference(list(catalog.rules)))
+        return EXIT_CLEAN
     if args.format == "json":
         rows = [{"code": r.code, "name": r.name, "title": r.title, "severity": r.severity.label,
                  "default": r.default} for r in catalog.rules]

@@ -47,3 +47,11 @@ def test_docs_render_every_case(catalog):
 def test_bad_catalogue_entries_are_rejected(text, message):
     with pytest.raises(CatalogError, match=message):
         parse_rule(text, "x.yml")
+
+
+def test_the_rule_reference_in_docs_is_current(catalog):
+    from migrate_lint.formatters.ruledoc import reference
+
+    current = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert current == reference(list(catalog.rules)), (
+        "docs/rules.md is stale: run  migrate-lint rules --format markdown > docs/rules.md")

@@ -55,3 +55,19 @@ def render(spec: RuleSpec) -> str:
         lines += ["", "## References", *(f"- {ref}" for ref in spec.references)]
     lines += ["", f"Suppress one occurrence with `# migrate-lint: ignore[{spec.name}] -- reason`."]
     return "\n".join(lines) + "\n"
+
+
+def reference(specs: list[RuleSpec]) -> str:
+    """The whole rule reference (docs/rules.md): an index, then every rule one heading deeper."""
+    lines = ["# Rule reference", "",
+             "Generated from `rules/*.yml` by `migrate-lint rules --format markdown`; do not edit by hand.",
+             "", "| code | name | severity | default | title |", "|---|---|---|---|---|"]
+    for spec in specs:
+        anchor = f"{spec.code}-{spec.name}".lower()
+        lines.append(f"| [{spec.code}](#{anchor}) | `{spec.name}` | {spec.severity.label} | "
+                     f"{'on' if spec.default else 'opt-in'} | {spec.title} |")
+    for spec in specs:
+        page = render(spec).replace("\n## ", "\n### ")
+        lines += ["", page.replace(f"# {spec.code} {spec.name}: {spec.title}",
+                                   f"## {spec.code} {spec.name}\n\n{spec.title}.", 1).rstrip("\n")]
+    return "\n".join(lines) + "\n"

@@ -162,7 +162,7 @@ def _drift(args: argparse.Namespace) -> int:
         "drift_include": _split(args.include_tables), "drift_exclude": _split(args.exclude_tables),
     }
     options = drift.DriftOptions(args.app, args.metadata, args.database_url, args.live_url, args.roundtrip,
-                                 args.runner)
+                                 args.runner, args.flask_app)
     shown = sys.stderr.isatty() and not os.environ.get("CI")  # a progress bar, never in CI logs
     notes: list[str] = []
     outcome = drift.drift(args.paths, args.config, overrides, options,
@@ -244,9 +244,11 @@ def _rules(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, flask_app: Any = None) -> int:
+    """The command line; `flask_app` is the app `flask migrate-lint ...` already loaded."""
     parser = _parser()
     args = parser.parse_args(argv)
+    args.flask_app = flask_app
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR

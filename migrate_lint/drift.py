@@ -33,6 +33,7 @@ class DriftOptions:
     live_url: str | None = None
     roundtrip: bool = False
     runner: str = "auto"  # auto, env or builtin
+    flask_app: Any = None  # an app already loaded (the `flask migrate-lint` command)
 
 
 @dataclass
@@ -74,8 +75,11 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     catalog = load_catalog()
     selection = select_rules(config, catalog)
     flags = options.app or options.metadata  # the command line wins over the config as a whole
-    found = model_loading.load(options.app if flags else config.app,
-                               options.metadata if flags else config.metadata, config.root)
+    if options.flask_app is not None and not options.metadata:
+        found = model_loading.from_app(options.flask_app, config.root)
+    else:
+        found = model_loading.load(options.app if flags else config.app,
+                                   options.metadata if flags else config.metadata, config.root)
     if not paths and found.script_location is not None:
         paths = [found.script_location]
     histories, errors = find_histories(paths or [Path(".")], config)

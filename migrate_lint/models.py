@@ -75,6 +75,12 @@ def _from_flask(spec: str, root: Path) -> Models:
         raise _failure(f"the Flask app {spec!r}", exc) from None
     finally:
         os.chdir(cwd)
+    return from_app(flask_app, root, spec)
+
+
+def from_app(flask_app: Any, root: Path, spec: str | None = None) -> Models:
+    """The models of a loaded Flask app: Flask-Migrate's db (or Flask-SQLAlchemy's) and directory."""
+    spec = spec or flask_app.import_name
     migrate = flask_app.extensions.get("migrate")
     db = getattr(migrate, "db", None) or flask_app.extensions.get("sqlalchemy")
     meta = _metadata_of(db)

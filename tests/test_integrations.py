@@ -1,0 +1,77 @@
+"""The Flask CLI command and the pytest plugin, each run for real: `flask` and `pytest` processes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.servers import SERVERS, server_engine
+from tests.test_drift import EXAMPLE
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def blog(tmp_path: Path) -> Path:
+    target = tmp_path / "blog"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__", "instance", "*.db"))
+    return target
+
+
+def flask(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=cwd, capture_output=True,
+                            text=True, timeout=300)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_the_readme_flask_commands_are_the_ones_tested():
+    commands = [line.split() for line in snippet("flask-recipe").strip().splitlines()]
+    assert [c[:5] for c in commands] == [["flask", "--app", "app", "migrate-lint", "check"],
+                                         ["flask", "--app", "app", "migrate-lint", "drift"]]
+    assert commands[1][5] == "--database-url"
+
+
+def test_flask_cli_lists_and_runs_the_check(blog):
+    assert "migrate-lint" in flask("--help", cwd=blog).stdout  # registered through entry points
+    result = flask("migrate-lint", "check", cwd=blog)
+    assert result.returncode == 1
+    assert "Found 5 findings (3 errors, 2 warnings) in 6 files (1 suppressed)." in result.stdout
+    assert flask("migrate-lint", "check", "--exit-zero", "--format", "json", cwd=blog).returncode == 0
+
+
+def test_flask_cli_drift_uses_the_apps_own_models_and_migrations(blog):
+    server_engine("postgresql").dispose()
+    result = flask("migrate-lint", "drift", "--database-url", SERVERS["postgresql"], cwd=blog)
+    assert result.returncode == 1, result.stderr
+    assert "ML506" in result.stdout and "ML508" in result.stdout
+    assert "Found 2 findings (1 error, 1 warning) in 6 files." in result.stdout
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def snippet(marker: str) -> str:
+    """A README snippet that the tests run as written."""
+    return README.split(f"<!-- {marker} -->\n", 1)[1].split("\n", 1)[1].split("```", 1)[0]
+
+
+
+
+def test_pytest_plugin_fixtures_in_a_projects_own_suite(blog):
+    server_engine("postgresql").dispose()
+    (blog / "test_migrations.py").write_text(snippet("pytest-recipe"))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "--migrate-lint-database-url", SERVERS["postgresql"], "test_migrations.py"],
+                            cwd=blog, capture_output=True, text=True, timeout=300)
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "2 failed, 1 passed" in out
+    assert "FAILED test_migrations.py::test_revisions_are_safe" in out
+    assert "ML301 [error] Adding NOT NULL column posts.slug" in out  # the findings, as check prints them
+    assert "FAILED test_migrations.py::test_models_match_the_migrations" in out
+    assert "ML508 [error] Foreign key posts(author_id)" in out

@@ -19,10 +19,14 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]  # (revisions applied, revisions in all)
 
-# An env.py may only run when every database it can reach is the one we hand it.
-ELSEWHERE = re.compile(r"os\.environ|getenv|create_engine\(|async_engine_from_config|create_async_engine")
+# An env.py may only run when every database it can reach is the one we hand it: it must be one of
+# the templates, and must not read a URL from anywhere else (the environment, the app's config).
+ELSEWHERE = re.compile(r"os\.environ|getenv|dotenv|create_engine\(|async_engine_from_config|"
+                       r"create_async_engine|\.config\.get\(|\.config\[|DATABASE_URL|SQLALCHEMY_DATABASE_URI")
 PLAIN_TEMPLATE = re.compile(r"engine_from_config\(\s*config\.get_section\(")
 FLASK_TEMPLATE = re.compile(r"""current_app\.extensions\[['"]migrate['"]\]""")
+FLASK_ENGINE = re.compile(r"connectable\s*=\s*get_engine\(\)")  # Flask-Migrate 3+: the app's engine
+URL_OVERRIDE = re.compile(r"""set_main_option\(\s*['"]sqlalchemy\.url['"]""")
 
 
 @dataclass(frozen=True)
@@ -51,13 +55,15 @@ def runner_for(history: History, models: Models, requested: str) -> tuple[str, s
     elif ELSEWHERE.search(text):
         reason = "env.py builds its own engine or reads the environment"
     elif FLASK_TEMPLATE.search(text):
-        if models.flask_app is None:
+        if not FLASK_ENGINE.search(text) or PLAIN_TEMPLATE.search(text):
+            reason = "env.py is an older Flask-Migrate template that builds its own engine from a URL"
+        elif models.flask_app is None:
             reason = "env.py is Flask-Migrate's and needs the app (--app or FLASK_APP)"
         elif _swappable(models) is None:
             reason = "the app's Flask-SQLAlchemy engines cannot be pointed at the scratch database"
         else:
             return "env", "Flask-Migrate's env.py, with the app's engine pointed at the scratch database"
-    elif PLAIN_TEMPLATE.search(text):
+    elif PLAIN_TEMPLATE.search(text) and not URL_OVERRIDE.search(text) and "current_app" not in text:
         return "env", "env.py, with sqlalchemy.url set to the scratch database"
     else:
         reason = "env.py is not one of Alembic's or Flask-Migrate's templates"
@@ -72,15 +78,51 @@ def upgrade(history: History, models: Models, url: sa.URL, runner: str,
             progress: Progress | None = None, ini: Path | None = None) -> UpgradeFailure | None:
     """Upgrade the scratch database at `url` to every head; the first failure, or None."""
     paths = {str(p.resolve()): p for p in history.files}
+    from migrate_lint.errors import UserError
+
     try:
         if runner == "env":
-            _upgrade_with_env(history, models, url, ini)
+            with _engines_only_for(url):
+                _upgrade_with_env(history, models, url, ini)
         else:
             with _connection(url) as connection:
                 steps(history, models, connection, "heads", progress)
+    except UserError:
+        raise
     except Exception as exc:
         return failure_of(exc, paths)
     return None
+
+
+@contextmanager
+def _engines_only_for(url: sa.URL) -> Iterator[None]:
+    """While env.py runs, SQLAlchemy refuses to build an engine for any other database: the last
+    guard, should an env.py that looks like a template still reach for a URL of its own."""
+    import sqlalchemy
+    import sqlalchemy.engine
+    import sqlalchemy.engine.create as create
+
+    from migrate_lint.errors import UserError
+    from migrate_lint.scratch import describe
+
+    original = create.create_engine
+
+    def guarded(target: Any, *args: Any, **kwargs: Any) -> Any:
+        wanted = sqlalchemy.make_url(target)
+        if (wanted.get_backend_name(), wanted.host, wanted.port, wanted.database) != (
+                url.get_backend_name(), url.host, url.port, url.database):
+            raise UserError(f"env.py asked for another database ({describe(wanted)}) than the scratch one; "
+                            "refused before connecting. Run drift with --runner builtin")
+        return original(target, *args, **kwargs)
+
+    modules = (sqlalchemy, sqlalchemy.engine, create)
+    for module in modules:
+        module.create_engine = guarded  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.create_engine = original  # type: ignore[assignment]
 
 
 def failure_of(exc: BaseException, paths: dict[str, Path], step: str = "upgrade") -> UpgradeFailure:

@@ -230,3 +230,41 @@ def test_progress_shows_in_a_terminal_and_never_in_ci(tmp_path):
                             "--dialect", "sqlite"], cwd=project, capture_output=True,
                            env={**env, "CI": "true"}, timeout=120)
     assert b"upgrading [" not in in_ci.stderr
+
+
+OLD_FLASK_ENV = '''from alembic import context
+from flask import current_app
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+# the Flask-Migrate template of 2017: the URL comes from the app's configuration
+config.set_main_option("sqlalchemy.url", current_app.config.get("SQLALCHEMY_DATABASE_URI"))
+target_metadata = current_app.extensions["migrate"].db.metadata
+
+connectable = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.",
+                                 poolclass=pool.NullPool)
+with connectable.connect() as connection:
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+'''
+
+
+def test_an_old_flask_template_never_touches_the_apps_database(blog):
+    (blog / "migrations" / "env.py").write_text(OLD_FLASK_ENV)
+    result = ml("drift", "--app", "app", "--database-url", SERVERS["postgresql"], cwd=blog)
+    assert "upgraded with migrate-lint's own runner (no env.py)" in result.stderr
+    assert result.returncode == 1 and "ML506" in result.stdout  # the real drift, found on the scratch db
+    assert not list(blog.rglob("blog.db"))  # the app's own SQLite database was never created
+
+
+def test_a_template_look_alike_reaching_elsewhere_is_refused_before_connecting(tmp_path):
+    project = plain_project(tmp_path)
+    env = project / "migrations" / "env.py"
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    env.write_text(env.read_text() + '\nfrom sqlalchemy import engine_from_config as _again\n'
+                   f'_again({{"sqlalchemy.url": "{elsewhere}"}}, prefix="sqlalchemy.")\n')
+    result = ml("drift", "--runner", "env", "--database-url", SERVERS["postgresql"], cwd=project)
+    assert result.returncode == 2
+    assert "env.py asked for another database (sqlite:///" in result.stderr and "refused" in result.stderr
+    assert not (tmp_path / "elsewhere.db").exists()

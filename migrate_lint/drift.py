@@ -125,10 +125,13 @@ def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[s
         if options.roundtrip:
             from migrate_lint.roundtrip import roundtrip
 
-            for failure in roundtrip(run.history, run.models, url, keep, progress):
+            failures = list(roundtrip(run.history, run.models, url, keep, progress))
+            for failure in failures:
                 run.add_failure(failure, "drift-downgrade-failed" if failure.step == "downgrade"
                                 else "drift-downgrade-incomplete" if failure.step == "restore"
                                 else "drift-upgrade-failed")
+            if failures:
+                return  # the database stopped short of the heads: comparing it would only list that
         else:
             failure = upgrade.upgrade(run.history, run.models, url, runner, progress, ini)
             if failure is not None:

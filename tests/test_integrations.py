@@ -52,7 +52,8 @@ def test_flask_cli_drift_uses_the_apps_own_models_and_migrations(blog):
     assert "Found 2 findings (1 error, 1 warning) in 6 files." in result.stdout
 
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+REPO_ROOT = Path(__file__).resolve().parent.parent
+README = (REPO_ROOT / "README.md").read_text()
 
 
 def snippet(marker: str) -> str:
@@ -75,3 +76,12 @@ def test_pytest_plugin_fixtures_in_a_projects_own_suite(blog):
     assert "ML301 [error] Adding NOT NULL column posts.slug" in out  # the findings, as check prints them
     assert "FAILED test_migrations.py::test_models_match_the_migrations" in out
     assert "ML508 [error] Foreign key posts(author_id)" in out
+
+
+def test_the_readme_pre_commit_recipe_names_the_hook_this_repository_ships():
+    import yaml
+
+    recipe = yaml.safe_load(snippet("pre-commit-recipe"))
+    shipped = {hook["id"] for hook in yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text())}
+    used = {hook["id"] for repo in recipe["repos"] for hook in repo["hooks"]}
+    assert used and used <= shipped

@@ -148,7 +148,8 @@ def _ini_of(history: History) -> Path | None:
     return None
 
 
-def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: bool = False) -> None:
+def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: bool = False,
+             shown: sa.URL | None = None) -> None:
     import sqlalchemy as sa
 
     from migrate_lint.schema import from_metadata, reflect
@@ -165,7 +166,8 @@ def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: boo
     except sa.exc.SQLAlchemyError as exc:
         from migrate_lint.scratch import DatabaseError, describe
 
-        raise DatabaseError(f"cannot read {describe(url)}: {str(exc).splitlines()[0]}") from None
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseError(f"cannot read {describe(shown or url)}: {reason}") from None
     finally:
         engine.dispose()
     for item in compare(models, database, comments):
@@ -190,7 +192,8 @@ def _live(run: _Run, live_url: str, keep: Callable[[str], bool]) -> None:
         url = sa.make_url(live_url)
     except sa.exc.ArgumentError:
         raise UserError(f"--live-url {live_url!r} is not a database URL") from None
-    if url.get_backend_name() == "sqlite" and url.database:
+    shown = url
+    if url.get_backend_name() == "sqlite" and url.database:  # read-only by the SQLite library itself
         url = url.set(database=f"file:{url.database}?mode=ro", query={**url.query, "uri": "true"})
     run.notes.append("compared the live database read-only; nothing was migrated")
-    _compare(run, url, keep, read_only=True)
+    _compare(run, url, keep, read_only=True, shown=shown)

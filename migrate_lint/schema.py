@@ -153,7 +153,8 @@ def _reflect_table(inspector: Any, dialect: Any, name: str) -> TableShape:
             default = None  # SERIAL: the sequence behind an autoincrementing key, not a model default
         table.columns[column["name"]] = ColumnShape(
             column["name"], typenames.canonical(typenames.compiled(column["type"], dialect), dialect.name),
-            bool(column["nullable"]), typenames.default(default, dialect.name), column.get("comment") or None)
+            bool(column["nullable"]) and column["name"] not in primary,  # SQLite reports key columns
+            typenames.default(default, dialect.name), column.get("comment") or None)  # as nullable
     fks = inspector.get_foreign_keys(name)
     fk_columns = {tuple(fk["constrained_columns"]) for fk in fks}
     # MySQL has no unique constraints apart from unique indexes: compare them all as indexes.

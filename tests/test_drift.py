@@ -268,3 +268,19 @@ def test_a_template_look_alike_reaching_elsewhere_is_refused_before_connecting(t
     assert result.returncode == 2
     assert "env.py asked for another database (sqlite:///" in result.stderr and "refused" in result.stderr
     assert not (tmp_path / "elsewhere.db").exists()
+
+
+def test_live_sqlite_is_opened_read_only_and_a_missing_file_is_one_line(tmp_path):
+    import sqlite3
+
+    project = plain_project(tmp_path)
+    live = tmp_path / "live.db"
+    connection = sqlite3.connect(live)
+    connection.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50), hotfix TEXT)")
+    connection.commit()
+    connection.close()
+    result = ml("drift", "--live-url", f"sqlite:///{live}", "--format", "json", cwd=project)
+    assert (result.returncode, findings(result)) == (1, [("ML502", "users.hotfix")])
+    missing = ml("drift", "--live-url", f"sqlite:///{tmp_path / 'nope.db'}", cwd=project)
+    assert missing.returncode == 2 and "nope.db: unable to open database file" in missing.stderr
+    assert not (tmp_path / "nope.db").exists()  # read-only: SQLite may not even create it

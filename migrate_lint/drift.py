@@ -118,6 +118,9 @@ def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[s
     used = "env.py" if runner == "env" else "migrate-lint's own runner (no env.py)"
     run.notes.append(f"upgraded with {used}: {why}")
     with scratch_url(options.database_url) as url:
+        backend = url.get_backend_name()
+        run.notes.append("scratch database: a temporary SQLite file" if backend == "sqlite"
+                         else f"scratch database {url.database} on {backend}, dropped after use")
         if url.get_backend_name() == "sqlite" and config.dialect != "sqlite":
             run.add("drift-sqlite-stand-in", {"dialect": config.dialect}, "sqlite",
                     run.history.script_location)

@@ -83,6 +83,8 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     if not paths and found.script_location is not None:
         paths = [found.script_location]
     histories, errors = find_histories(paths or [Path(".")], config)
+    if not histories and errors:
+        raise UserError(errors[0].describe())
     if len(histories) != 1:
         where = ", ".join(h.script_location.as_posix() for h in histories) or "none found"
         raise UserError(f"drift compares one history with the models; name its folder ({where})")

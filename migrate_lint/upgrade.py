@@ -82,7 +82,7 @@ def upgrade(history: History, models: Models, url: sa.URL, runner: str,
 
     try:
         if runner == "env":
-            with _engines_only_for(url):
+            with _engines_only_for(url), _counting_steps(progress, len(paths)):
                 _upgrade_with_env(history, models, url, ini)
         else:
             with _connection(url) as connection:
@@ -92,6 +92,33 @@ def upgrade(history: History, models: Models, url: sa.URL, runner: str,
     except Exception as exc:
         return failure_of(exc, paths)
     return None
+
+
+@contextmanager
+def _counting_steps(progress: Progress | None, total: int) -> Iterator[None]:
+    """Progress for env.py runs, which we cannot pass a callback: Alembic logs each step it runs
+    ("Running upgrade a -> b") at INFO on this logger, as the templates' logging config allows."""
+    import logging
+
+    if progress is None:
+        yield
+        return
+    done = [0]
+
+    class Counter(logging.Filter):  # a filter, not a handler: env.py's fileConfig() clears handlers
+        def filter(self, record: logging.LogRecord) -> bool:
+            if record.getMessage().startswith("Running upgrade"):
+                done[0] += 1
+                progress(done[0], max(total, done[0]))
+            return True
+
+    logger = logging.getLogger("alembic.runtime.migration")
+    counter = Counter()
+    logger.addFilter(counter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(counter)
 
 
 @contextmanager

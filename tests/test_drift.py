@@ -209,6 +209,7 @@ def test_tables_owned_by_others_can_be_left_out(tmp_path):
     (["--database-url", "postgresql+psycopg://postgres@127.0.0.1:1/postgres"],
      "cannot create a scratch database"),
     (["--database-url", "oracle://x@y/z"], "oracle is not supported"),
+    (["nowhere"], "nowhere: no such file or folder"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):
     project = plain_project(tmp_path)
@@ -217,25 +218,23 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):
     assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def test_progress_shows_in_a_terminal_and_never_in_ci(tmp_path):
+@pytest.mark.parametrize("runner", ["builtin", "env"])
+def test_progress_shows_in_a_terminal_and_never_in_ci(tmp_path, runner):
     import pty
 
     project = plain_project(tmp_path)
-    quiet = ml("drift", "--dialect", "sqlite", cwd=project)
-    assert "upgrading [" not in quiet.stderr
+    command = [sys.executable, "-m", "migrate_lint", "drift", "--runner", runner, "--dialect", "sqlite"]
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k != "CI"}
-    process = subprocess.run([sys.executable, "-m", "migrate_lint", "drift", "--runner", "builtin",
-                              "--dialect", "sqlite"], cwd=project, stderr=follower,
-                             stdout=subprocess.PIPE, env=env, timeout=120)
+    process = subprocess.run(command, cwd=project, stderr=follower, stdout=subprocess.PIPE, env=env,
+                             timeout=120)
     os.close(follower)
     shown = os.read(leader, 65536).decode()
     os.close(leader)
-    assert process.returncode == 0 and "upgrading [" in shown and "1/1" in shown
-    in_ci = subprocess.run([sys.executable, "-m", "migrate_lint", "drift", "--runner", "builtin",
-                            "--dialect", "sqlite"], cwd=project, capture_output=True,
-                           env={**env, "CI": "true"}, timeout=120)
-    assert b"upgrading [" not in in_ci.stderr
+    assert process.returncode == 0 and "upgrading [" in shown and "1/1" in shown, shown
+    in_ci = subprocess.run(command, cwd=project, capture_output=True, env={**env, "CI": "true"}, timeout=120)
+    assert in_ci.returncode == 0 and b"upgrading [" not in in_ci.stderr
+    assert "upgrading [" not in ml("drift", "--dialect", "sqlite", cwd=project).stderr  # not a terminal
 
 
 OLD_FLASK_ENV = '''from alembic import context

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from migrate_lint.compare import compare
 from migrate_lint.schema import reflect
-from migrate_lint.upgrade import Progress, UpgradeFailure, _config, failure_of, steps
+from migrate_lint.upgrade import Progress, UpgradeFailure, _config, failure_of, revision_files, steps
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -29,7 +29,7 @@ def roundtrip(history: History, models: Models, url: sa.URL, keep: Callable[[str
 
     script = ScriptDirectory.from_config(_config(history, None))
     order = list(reversed(list(script.walk_revisions())))
-    paths = {str(p.resolve()): p for p in history.files}
+    paths = revision_files(history)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:

@@ -77,12 +77,12 @@ def runner_for(history: History, models: Models, requested: str) -> tuple[str, s
 def upgrade(history: History, models: Models, url: sa.URL, runner: str,
             progress: Progress | None = None, ini: Path | None = None) -> UpgradeFailure | None:
     """Upgrade the scratch database at `url` to every head; the first failure, or None."""
-    paths = {str(p.resolve()): p for p in history.files}
+    paths = revision_files(history)
     from migrate_lint.errors import UserError
 
     try:
         if runner == "env":
-            with _engines_only_for(url), _counting_steps(progress, len(paths)):
+            with _engines_only_for(url), _counting_steps(progress, len(history.files)):
                 _upgrade_with_env(history, models, url, ini)
         else:
             with _connection(url) as connection:
@@ -150,6 +150,13 @@ def _engines_only_for(url: sa.URL) -> Iterator[None]:
     finally:
         for module in modules:
             module.create_engine = original  # type: ignore[assignment]
+
+
+def revision_files(history: History) -> dict[str, Path]:
+    """Each revision file under every spelling a traceback may give it (as named, absolute, real)."""
+    import os
+
+    return {name: p for p in history.files for name in (str(p), os.path.abspath(p), str(p.resolve()))}
 
 
 def failure_of(exc: BaseException, paths: dict[str, Path], step: str = "upgrade") -> UpgradeFailure:

@@ -158,10 +158,10 @@ def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: boo
     import sqlalchemy as sa
 
     from migrate_lint.schema import from_metadata, reflect
+    from migrate_lint.upgrade import connection_to
 
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
-        with engine.connect() as connection:
+        with connection_to(url) as connection:
             if read_only:
                 _read_only(connection)
             database = reflect(connection, keep)
@@ -169,12 +169,9 @@ def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: boo
             comments = bool(connection.dialect.supports_comments)
             connection.rollback()
     except sa.exc.SQLAlchemyError as exc:
-        from migrate_lint.scratch import DatabaseError, describe
+        from migrate_lint.scratch import DatabaseError, describe, error_text
 
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise DatabaseError(f"cannot read {describe(shown or url)}: {reason}") from None
-    finally:
-        engine.dispose()
+        raise DatabaseError(f"cannot read {describe(shown or url)}: {error_text(exc)}") from None
     for item in compare(models, database, comments):
         run.add_item(item)
 

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 
 from migrate_lint.compare import compare
 from migrate_lint.schema import reflect
-from migrate_lint.upgrade import Progress, UpgradeFailure, _config, failure_of, revision_files, steps
+from migrate_lint.upgrade import (
+    Progress,
+    UpgradeFailure,
+    alembic_config,
+    connection_to,
+    failure_of,
+    revision_files,
+    steps,
+)
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -24,33 +32,28 @@ def roundtrip(history: History, models: Models, url: sa.URL, keep: Callable[[str
               progress: Progress | None = None) -> Iterator[UpgradeFailure]:
     """The first revision that cannot go down, come back up, or restore the schema it started from.
     Merge revisions are upgraded but not taken down alone (there is no single schema below them)."""
-    import sqlalchemy as sa
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(_config(history, None))
+    script = ScriptDirectory.from_config(alembic_config(history, None))
     order = list(reversed(list(script.walk_revisions())))
     paths = revision_files(history)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            for done, revision in enumerate(order, start=1):
-                before = reflect(connection, keep)
-                try:
-                    steps(history, models, connection, revision.revision)
-                except Exception as exc:
-                    yield failure_of(exc, paths)
+    with connection_to(url) as connection:
+        for done, revision in enumerate(order, start=1):
+            before = reflect(connection, keep)
+            try:
+                steps(history, models, connection, revision.revision)
+            except Exception as exc:
+                yield failure_of(exc, paths)
+                return
+            parents = revision._all_down_revisions
+            if len(parents) <= 1:
+                problem = _down_and_up(history, models, connection, revision, parents, before, keep,
+                                       paths)
+                if problem is not None:  # the schema is no longer one the history describes
+                    yield problem
                     return
-                parents = revision._all_down_revisions
-                if len(parents) <= 1:
-                    problem = _down_and_up(history, models, connection, revision, parents, before, keep,
-                                           paths)
-                    if problem is not None:  # the schema is no longer one the history describes
-                        yield problem
-                        return
-                if progress:
-                    progress(done, len(order))
-    finally:
-        engine.dispose()
+            if progress:
+                progress(done, len(order))
 
 
 def _down_and_up(history: History, models: Models, connection: sa.Connection, revision: object,

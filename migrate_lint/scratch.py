@@ -28,9 +28,14 @@ def describe(url: sa.URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _first_line(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
+    """The first line of what the database (the DBAPI error SQLAlchemy wraps) said; "" if nothing."""
     text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return text.splitlines()[0] if text else ""
+
+
+def _first_line(exc: BaseException) -> str:
+    return error_text(exc) or type(exc).__name__
 
 
 @contextmanager

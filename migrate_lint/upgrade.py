@@ -39,8 +39,9 @@ class UpgradeFailure:
 
 
 def first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return f"{type(getattr(exc, 'orig', None) or exc).__name__}: {text.splitlines()[0] if text else ''}"
+    from migrate_lint.scratch import error_text
+
+    return f"{type(getattr(exc, 'orig', None) or exc).__name__}: {error_text(exc)}"
 
 
 def runner_for(history: History, models: Models, requested: str) -> tuple[str, str]:
@@ -85,7 +86,7 @@ def upgrade(history: History, models: Models, url: sa.URL, runner: str,
             with _engines_only_for(url), _counting_steps(progress, len(history.files)):
                 _upgrade_with_env(history, models, url, ini)
         else:
-            with _connection(url) as connection:
+            with connection_to(url) as connection:
                 steps(history, models, connection, "heads", progress)
     except UserError:
         raise
@@ -179,7 +180,8 @@ def _revision_id(path: Path) -> str | None:
 
 
 @contextmanager
-def _connection(url: sa.URL) -> Iterator[sa.Connection]:
+def connection_to(url: sa.URL) -> Iterator[sa.Connection]:
+    """One connection, its engine disposed afterwards (no pool left behind on the server)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -190,7 +192,7 @@ def _connection(url: sa.URL) -> Iterator[sa.Connection]:
         engine.dispose()
 
 
-def _config(history: History, ini: Path | None) -> Any:
+def alembic_config(history: History, ini: Path | None) -> Any:
     from alembic.config import Config
 
     config = Config(str(ini)) if ini and ini.is_file() else Config()
@@ -207,7 +209,7 @@ def steps(history: History, models: Models, connection: sa.Connection, destinati
     from alembic.runtime.environment import EnvironmentContext
     from alembic.script import ScriptDirectory
 
-    config = _config(history, None)
+    config = alembic_config(history, None)
     script = ScriptDirectory.from_config(config)
     total = [0]
     done = [0]
@@ -241,7 +243,7 @@ def _upgrade_with_env(history: History, models: Models, url: sa.URL, ini: Path |
             extension = models.flask_app.extensions["migrate"]  # Flask-Migrate's _MigrateConfig
             command.upgrade(extension.migrate.get_config(str(history.script_location)), "heads")
         return
-    config = _config(history, ini)
+    config = alembic_config(history, ini)
     config.set_main_option("sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%"))
     command.upgrade(config, "heads")
 

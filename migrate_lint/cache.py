@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate_lint import __version__
+from migrate_lint.cache_folder import cache_location
 
 FORMAT = 3  # bump whenever the shape of a cached value changes
 STAMP = f"{__version__}/{FORMAT}/{sys.version_info[0]}.{sys.version_info[1]}"
@@ -83,12 +84,8 @@ def decode(value: Any, classes: dict[str, type]) -> Any:
 
 
 def cache_dir() -> Path | None:
-    """MIGRATE_LINT_CACHE_DIR, else the user's cache folder; '' or 'off' disables caching."""
-    configured = os.environ.get("MIGRATE_LINT_CACHE_DIR")
-    if configured is not None:
-        return None if configured.strip().lower() in ("", "off", "0", "false") else Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "migrate-lint"
+    location = cache_location()
+    return None if location is None else Path(location)
 
 
 def digest(data: bytes) -> str:
@@ -126,10 +123,19 @@ class FactsCache:
 
     def __init__(self, folder: Path | None, key: str, classes: dict[str, type]) -> None:
         self.folder = folder
-        self.name = f"facts-{hashlib.sha1(key.encode()).hexdigest()[:16]}.bin"
+        self.name = self._name(key)
         self.classes = classes
         self.entries: dict[str, tuple[str, Any]] = read(folder, self.name) or {}
         self.changed = False
+
+    @staticmethod
+    def _name(key: str) -> str:
+        return f"facts-{hashlib.sha1(key.encode()).hexdigest()[:16]}.bin"
+
+    @classmethod
+    def stored(cls, folder: Path | None, key: str) -> bool:
+        """Whether a cache for `key` exists, without reading it."""
+        return folder is not None and (folder / cls._name(key)).is_file()
 
     def get(self, path: str, content_digest: str) -> Any:
         entry = self.entries.get(path)

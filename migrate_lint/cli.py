@@ -102,17 +102,22 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    _also(args)
+    workers = None
+    if not args.no_execute or args.started_worker:  # now: its Alembic import overlaps all that follows
+        from migrate_lint.render import RenderPool
+
+        workers = RenderPool(started=args.started_worker)
     from migrate_lint import run
     from migrate_lint.finding import Severity
 
-    _also(args)
     overrides = {
         "select": _split(args.select), "extend_select": _split(args.extend_select),
         "ignore": _split(args.ignore), "dialect": args.dialect, "script_location": args.script_location,
         "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
     }
     outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache,
-                        execute=not args.no_execute, base=args.base)
+                        execute=not args.no_execute, base=args.base, workers=workers)
     return _report(args, outcome)
 
 
@@ -244,11 +249,13 @@ def _rules(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def main(argv: Sequence[str] | None = None, flask_app: Any = None) -> int:
-    """The command line; `flask_app` is the app `flask migrate-lint ...` already loaded."""
+def main(argv: Sequence[str] | None = None, flask_app: Any = None, started_worker: Any = None) -> int:
+    """The command line; `flask_app` is the app `flask migrate-lint ...` already loaded, and
+    `started_worker` a render worker process started before this module was imported."""
     parser = _parser()
     args = parser.parse_args(argv)
     args.flask_app = flask_app
+    args.started_worker = started_worker
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR

@@ -6,31 +6,31 @@ import gc
 import importlib
 import os
 from collections.abc import Iterator
-from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from migrate_lint import suppress
-from migrate_lint.cache import FactsCache, digest
+from migrate_lint.cache import FactsCache
 from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.discover import History
 from migrate_lint.errors import UserError
-from migrate_lint.facts import CLASSES, FileFacts, analyse_many, decode
+from migrate_lint.facts import FileFacts
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.graph import RevisionGraph
-from migrate_lint.migration import Migration, Revision
+from migrate_lint.migration import LazyMigrations, Migration, Rendered, Revision
 from migrate_lint.naming import declares_naming_convention
 from migrate_lint.opsql import statements_from_operations
 from migrate_lint.paths import real_path
+from migrate_lint.reading import Files, Reader, header
 from migrate_lint.sql import SqlFacts
 
 if TYPE_CHECKING:
     from migrate_lint.history import ChangeSet
-    from migrate_lint.render import Rendered, RenderPool
+    from migrate_lint.render import RenderPool
 
 SYNTAX_ERROR, DYNAMIC_HEADER, NOT_RENDERED = "ML901", "ML405", "ML904"
 LOCK_NAME = "migrate-lint.lock"  # lockfile.NAME, without importing it on every run
@@ -47,17 +47,18 @@ def check_module(module: str) -> ModuleType | None:
 class Engine:
     def __init__(self, catalog: Catalog, selection: RuleSelection, config: Config,
                  cache_folder: Path | None = None, execute: bool = True,
-                 changes: ChangeSet | None = None) -> None:
+                 changes: ChangeSet | None = None, pool: RenderPool | None = None) -> None:
         self.catalog = catalog
         self.selection = selection
         self.config = config
         self.cache_folder = cache_folder
         self.execute = execute and config.render
-        self.pool: RenderPool | None = None
+        self.pool = pool  # render workers, started by the caller or on the first cache miss
         self.enabled: dict[Path, frozenset[str]] = {}
         self.changes = changes
         self.render_stores: dict[str, FactsCache] = {}
-        self.digests: dict[Path, str] = {}
+        self.reader = Reader(cache_folder)
+        self.changed_files: frozenset[Path] | None = None  # under --base, as the histories spell them
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
 
@@ -75,23 +76,22 @@ class Engine:
             self.enabled[path] = self.selection.enabled - self.selection.ignored_for(path)
         return self.enabled[path]
 
-    def start_rendering(self, histories: list[History], renders: int) -> None:
-        """Start workers for about `renders` revisions now if nothing is rendered yet: they import
-        Alembic (~0.45 s) while this process reads files and asks git what changed."""
-        if not self.execute or renders == 0 or any(self._render_store(h).entries for h in histories):
-            return
-        from migrate_lint.render import RenderPool
-
+    def _size_pool(self, renders: int) -> None:
+        """Fit workers started early (run.start_rendering) to the revisions that need rendering."""
         if self.pool is None:
-            self.pool = RenderPool(self.config.dialect, self.config.render_timeout,
-                                   RenderPool.size_for(renders))
+            return
+        if renders == 0 or not self.execute:
+            self.close()
         else:
+            from migrate_lint.render import RenderPool
+
             self.pool.grow(RenderPool.size_for(renders))
 
     def run(self, histories: list[History]) -> Report:
         files = [p for h in histories for p in h.files]
-        self.start_rendering(histories, len(files) if self.changes is None else sum(
-            real_path(p) in self.changes.changed for p in files))  # --base renders only changes
+        if self.changes is not None:  # --base checks (and renders) only what the change adds or edits
+            self.changed_files = frozenset(p for p in files if real_path(p) in self.changes.changed)
+        self._size_pool(len(files if self.changed_files is None else self.changed_files))
         collecting = gc.isenabled()
         gc.disable()  # what a run builds holds no reference cycles, and the collector cost ~40% of it
         try:
@@ -130,68 +130,54 @@ class Engine:
         spec = self.catalog.get(rule)
         return spec.code if spec else None
 
-    def read(self, history: History) -> tuple[dict[Path, tuple[str, FileFacts]], list[InputError]]:
-        """Every file of a history as (source, facts), from the cache when its content is known."""
-        store = FactsCache(self.cache_folder, "|".join(os.path.abspath(d) for d in history.version_dirs),
-                           CLASSES)
-        files: dict[Path, tuple[str, FileFacts]] = {}
-        errors: list[InputError] = []
-        unknown: list[tuple[Path, str]] = []
-        order: list[Path] = []
-        for path in history.files:
-            if self._excluded(path):
-                continue
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                errors.append(InputError(path, None, f"cannot read file: {exc.strerror or exc}"))
-                continue
-            source = decode(path, data)
-            if isinstance(source, InputError):
-                errors.append(source)
-                continue
-            content = self.digests[path] = digest(data)
-            facts = store.get(os.path.abspath(path), content)
-            order.append(path)
-            if facts is None:
-                unknown.append((path, source))
-                continue
-            if facts.header.revision is not None and facts.header.revision.path != path:
-                # the cache knows it under another spelling
-                facts = replace(facts, header=replace(facts.header,
-                                                      revision=replace(facts.header.revision, path=path)))
-            files[path] = (source, facts)
-        for (path, source), facts in zip(unknown, analyse_many(unknown), strict=True):
-            store.put(os.path.abspath(path), self.digests[path], facts)
-            files[path] = (source, facts)
-        files = {path: files[path] for path in order}  # the history's file order
-        store.save({os.path.abspath(p) for p in files})
-        return files, errors
+    def read(self, history: History) -> tuple[Files, list[InputError]]:
+        """The history's files that are not excluded, as (source, facts); see Reader.read."""
+        return self.reader.read(history, self._checked, self._excluded, self._spare_core())
+
+    def _spare_core(self) -> bool:
+        """Whether a core is left for a helper process once this one and the render workers have
+        theirs: the workers' start is the longest path of a rendering run, so they come first."""
+        from migrate_lint.render import usable_cores
+
+        return usable_cores() - 1 - (len(self.pool) if self.pool else 0) >= 1
+
+    def _checked(self, path: Path) -> bool:
+        """Whether the file's own findings are reported: all files, or under --base the changed ones."""
+        return self.changed_files is None or path in self.changed_files
+
+    def migrations(self, history: History, graph: RevisionGraph,
+                   files: Files,
+                   rendered: dict[Path, Rendered]) -> LazyMigrations:
+        """The graph's migrations, each built when a check first asks for it."""
+        def build(revision: Revision) -> Migration:
+            source, known = files[revision.path]
+            facts = self.reader.complete(history, revision.path, source, known)
+            return self._migration(revision, source, facts, rendered.get(revision.path))
+
+        return LazyMigrations(graph.by_id, build)
 
     def _history(self, history: History) -> tuple[list[Finding], list[InputError], dict[Path, FileFacts]]:
         files, errors = self.read(history)
+        # every file of a plain check, the changed ones under --base (only those were analysed)
         targets = {path: facts for path, (_, facts) in files.items()
-                   if history.is_target(path) and facts.is_revision_file}
-        if self.changes is not None:  # pull-request mode: only what the change adds or edits
-            targets = {p: f for p, f in targets.items() if real_path(p) in self.changes.changed}
+                   if isinstance(facts, FileFacts) and self._checked(path) and history.is_target(path)
+                   and facts.is_revision_file}
         if not targets and not errors and self.changes is None:
             errors.append(InputError(history.script_location, None,
                                      f"no Alembic revisions found in {history.script_location.as_posix()}"))
-        revisions = [facts.header.revision for _, facts in files.values() if facts.header.revision]
+        headers = [header(known) for _, known in files.values()]
+        revisions = [header.revision for header in headers if header.revision]
         graph = RevisionGraph(revisions)
         if self.config.since:
             targets, problem = self._since(graph, targets, history)
             errors += problem
         rendered = self._render(history, [p for p, f in targets.items() if f.header.revision]) \
             if self.execute else {}
-        migrations = {
-            rev.id: self._migration(rev, source, facts, rendered.get(rev.path))
-            for source, facts in files.values()
-            if (rev := facts.header.revision) is not None and graph.by_id.get(rev.id) is rev}
         lock_path = history.script_location / LOCK_NAME
+        migrations = self.migrations(history, graph, files, rendered)
         ctx = CheckContext(
             dialect=self.config.dialect, graph=graph, migrations=migrations,
-            opaque=frozenset(p for p, (_, facts) in files.items() if facts.header.problems),
+            opaque=frozenset(p for p, header in zip(files, headers, strict=True) if header.problems),
             detect_naming_convention=lambda: self._naming_convention(history),
             postgresql_version=self.config.postgresql_version,
             mysql_version=self._mysql_version(),
@@ -199,13 +185,14 @@ class Engine:
             transaction_per_migration=self.config.transaction_per_migration,
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},
-            changed=self.changes.changed if self.changes else None,
+            changed=self.changed_files,
             removed_lines=self.changes.removed_lines if self.changes else {},
             lock=self._lock(lock_path, errors), lock_path=lock_path)
         hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}
         findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits
                     if code in self.enabled_for(path)]
+        self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 
     def _since(self, graph: RevisionGraph, targets: dict[Path, FileFacts], history: History
@@ -240,9 +227,10 @@ class Engine:
 
     def _render_store(self, history: History) -> FactsCache:
         """The render cache of a history, read once per run."""
-        key = f"render:{self.config.dialect}|" + "|".join(os.path.abspath(d) for d in history.version_dirs)
+        from migrate_lint.render import cache_key
+
+        key = cache_key(self.config.dialect, history.version_dirs)
         if key not in self.render_stores:
-            from migrate_lint.render import Rendered
 
             self.render_stores[key] = FactsCache(self.cache_folder, key, {"Rendered": Rendered,
                                                                            "SqlFacts": SqlFacts})
@@ -255,18 +243,18 @@ class Engine:
         store = self._render_store(history)
         results: dict[Path, Rendered] = {}
         for path in paths:
-            if (hit := store.get(os.path.abspath(path), self.digests[path])) is not None:
+            if (hit := store.get(os.path.abspath(path), self.reader.digests[path])) is not None:
                 results[path] = hit
         misses = [p for p in paths if p not in results]
         if misses and self.pool is None:
             from migrate_lint.render import RenderPool
 
-            self.pool = RenderPool(self.config.dialect, self.config.render_timeout,
-                                   RenderPool.size_for(len(misses)))
-        fresh = self.pool.render(misses) if misses and self.pool else {}
+            self.pool = RenderPool(RenderPool.size_for(len(misses)))
+        fresh = self.pool.render(misses, self.config.dialect, self.config.render_timeout) \
+            if misses and self.pool else {}
         for path, result in fresh.items():
             if result.error is None:
-                store.put(os.path.abspath(path), self.digests[path], result)
+                store.put(os.path.abspath(path), self.reader.digests[path], result)
         store.save({os.path.abspath(p) for p in history.files})  # keep what other runs rendered
         return results | fresh
 
@@ -302,12 +290,12 @@ class Engine:
             if module.SCOPE == "history":
                 yield from ((code, hit.path, hit) for hit in module.check(ctx)
                             if hit.path in targets or hit.path == ctx.lock_path)
-        revision_of = {m.path: m for m in ctx.migrations.values()}
         per_revision = [(code, module.check) for code, module in self.checks if module.SCOPE != "history"]
-        for path in targets:
-            migration = revision_of.get(path)
-            if migration is None:
-                continue
+        for path, facts in targets.items():
+            revision = facts.header.revision
+            if revision is None or ctx.graph.by_id.get(revision.id) is not revision:
+                continue  # unreadable, or a duplicate id (the graph keeps the first)
+            migration = ctx.migrations[revision.id]
             enabled = self.enabled_for(path)
             for code, check in per_revision:
                 if code in enabled:

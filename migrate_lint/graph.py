@@ -126,6 +126,7 @@ class RevisionGraph:
                 self.by_id[rev.id] = rev
         self.labels = {label: rev.id for rev in self.by_id.values() for label in rev.branch_labels}
         self.children: dict[str, list[str]] = {rid: [] for rid in self.by_id}
+        self._problems: list[GraphProblem] | None = None
         for rev in self.by_id.values():
             for parent in self.parents(rev):
                 self.children[parent].append(rev.id)
@@ -169,7 +170,13 @@ class RevisionGraph:
             labels.update(ancestor.branch_labels)
         return frozenset(labels)
 
-    def problems(self) -> Iterator[GraphProblem]:
+    def problems(self) -> list[GraphProblem]:
+        """Structural problems of the graph (found once; each graph rule reads its own kind)."""
+        if self._problems is None:
+            self._problems = list(self._find_problems())
+        return self._problems
+
+    def _find_problems(self) -> Iterator[GraphProblem]:
         for first, again in self.duplicates:
             yield GraphProblem("duplicate", again, again.line,
                                {"revision": again.id, "other": first.path.as_posix()})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -144,6 +144,15 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """What rendering one revision gave: (line, function, sql, SqlFacts) statements, or an error."""
+
+    statements: tuple[tuple[int, str, str, Any], ...]
+    error: str | None = None
+    error_line: int | None = None
+
+
+@dataclass(frozen=True)
 class Revision:
     """A revision's identity and place in the graph, read from its header with `ast`."""
 
@@ -230,3 +239,28 @@ class Migration:
                     spec = ColumnSpec.from_call(item) if isinstance(item, Call) else None
                     if spec is not None:
                         yield op, op.args[0], spec
+
+
+class LazyMigrations(Mapping[str, Migration]):
+    """The migrations of a graph by revision id, each built on first use: most checks read only the
+    revisions they check, and under --base those are a few of the history."""
+
+    def __init__(self, revisions: Mapping[str, Revision], build: Callable[[Revision], Migration]) -> None:
+        self._revisions = revisions
+        self._build = build
+        self._built: dict[str, Migration] = {}
+
+    def __getitem__(self, rev_id: str) -> Migration:
+        migration = self._built.get(rev_id)
+        if migration is None:
+            migration = self._built[rev_id] = self._build(self._revisions[rev_id])
+        return migration
+
+    def __contains__(self, rev_id: object) -> bool:
+        return rev_id in self._revisions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._revisions)
+
+    def __len__(self) -> int:
+        return len(self._revisions)

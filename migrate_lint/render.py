@@ -6,35 +6,29 @@ import json
 import os
 import selectors
 import subprocess
-import sys
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migrate_lint.migration import Operation, Statement
-from migrate_lint.sql import SqlFacts
+from migrate_lint import worker_process
+
+if TYPE_CHECKING:  # imported where used, so that starting workers early stays cheap
+    from migrate_lint.migration import Operation, Rendered, Statement
 
 DEFAULT_TIMEOUT = 10.0
 SQLALCHEMY_DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mariadb",
                        "sqlite": "sqlite"}
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """What rendering one revision gave: (line, function, sql, facts) statements, or an error."""
-
-    statements: tuple[tuple[int, str, str, SqlFacts], ...]
-    error: str | None = None
-    error_line: int | None = None
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class _Worker:
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "migrate_lint.render_worker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
-            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    def __init__(self, process: subprocess.Popen[str] | None = None) -> None:
+        self.process = process or worker_process.start()
         self.job: Path | None = None
         self.deadline = 0.0
 
@@ -51,6 +45,9 @@ class _Worker:
 
 
 def _result(line: str) -> Rendered:
+    from migrate_lint.migration import Rendered
+    from migrate_lint.sql import SqlFacts
+
     data = json.loads(line)
     return Rendered(tuple((int(n), str(f), str(s), SqlFacts.from_json(facts))
                           for n, f, s, facts in data["statements"]), data["error"], data["error_line"])
@@ -59,12 +56,13 @@ def _result(line: str) -> Rendered:
 class RenderPool:
     """Worker processes started up front (their Alembic import overlaps the caller's own work)."""
 
-    def __init__(self, dialect: str, timeout: float = DEFAULT_TIMEOUT, workers: int = 1) -> None:
-        self.dialect = SQLALCHEMY_DIALECTS[dialect]
-        self.timeout = timeout
+    def __init__(self, workers: int = 1, started: subprocess.Popen[str] | None = None) -> None:
+        """`started`: a worker process the caller already started (worker_process.start())."""
         self.selector = selectors.DefaultSelector()
         self.pool: list[_Worker] = []
-        for _ in range(max(1, workers)):
+        if started is not None:
+            self._add(_Worker(started))
+        while len(self.pool) < max(1, workers):
             self._add(_Worker())
 
     def grow(self, workers: int) -> None:
@@ -74,8 +72,10 @@ class RenderPool:
 
     @staticmethod
     def size_for(files: int) -> int:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return max(1, min(cores, 4, (files + 24) // 25))
+        return max(1, min(usable_cores(), 4, (files + 24) // 25))
+
+    def __len__(self) -> int:
+        return len(self.pool)
 
     def _add(self, worker: _Worker) -> _Worker:
         self.pool.append(worker)
@@ -88,14 +88,17 @@ class RenderPool:
         self.pool.remove(old)
         return self._add(_Worker())
 
-    def render(self, paths: list[Path]) -> dict[Path, Rendered]:
+    def render(self, paths: list[Path], dialect: str,
+               timeout: float = DEFAULT_TIMEOUT) -> dict[Path, Rendered]:
         """Render every revision; one that hangs or kills its worker gets an error instead."""
+        from migrate_lint.migration import Rendered
+
         queue = deque(paths)
         results: dict[Path, Rendered] = {}
 
         def feed(worker: _Worker) -> None:
             if queue:
-                worker.send(queue.popleft(), self.dialect, self.timeout)
+                worker.send(queue.popleft(), SQLALCHEMY_DIALECTS[dialect], timeout)
 
         for worker in list(self.pool):
             feed(worker)
@@ -109,7 +112,7 @@ class RenderPool:
                 worker.job = None
                 feed(worker if line else self._replace(worker))
             for worker in [w for w in self.pool if w.job is not None and time.monotonic() > w.deadline]:
-                results[worker.job] = Rendered((), f"rendering took longer than {self.timeout:g} s")
+                results[worker.job] = Rendered((), f"rendering took longer than {timeout:g} s")
                 worker.job = None
                 feed(self._replace(worker))
         return results
@@ -117,16 +120,22 @@ class RenderPool:
     def close(self) -> None:
         for worker in self.pool:
             worker.stop()
+        self.pool.clear()
         self.selector.close()
+
+
+def cache_key(dialect: str, version_dirs: Iterable[Path]) -> str:
+    """The render cache of one history for one dialect (see cache.FactsCache)."""
+    return f"render:{dialect}|" + "|".join(os.path.abspath(d) for d in version_dirs)
 
 
 def render_many(paths: list[Path], dialect: str, timeout: float = DEFAULT_TIMEOUT,
                 workers: int | None = None) -> dict[Path, Rendered]:
     if not paths:
         return {}
-    pool = RenderPool(dialect, timeout, workers or RenderPool.size_for(len(paths)))
+    pool = RenderPool(workers or RenderPool.size_for(len(paths)))
     try:
-        return pool.render(paths)
+        return pool.render(paths, dialect, timeout)
     finally:
         pool.close()
 
@@ -138,6 +147,8 @@ def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
     Batch operations run when their `with` block ends, so Alembic emits them from that line; when
     a block emitted one statement per call they are given back to their calls, in order.
     """
+    from migrate_lint.migration import Statement
+
     batches: dict[int, list[Operation]] = defaultdict(list)
     for op in operations:
         if op.batch_line is not None and op.name not in ("batch_alter_table",):

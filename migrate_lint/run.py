@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from migrate_lint.cache import cache_dir
-from migrate_lint.catalog import load_catalog
+from migrate_lint.cache import FactsCache, cache_dir
 from migrate_lint.config import Config, load, select_rules
 from migrate_lint.discover import DiscoveryError, History, discover_dir, discover_files
-from migrate_lint.engine import Engine
 from migrate_lint.finding import InputError, Report, Severity
+
+if TYPE_CHECKING:
+    from migrate_lint.render import RenderPool
 
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
               "a versions folder or revision files")
@@ -48,23 +49,30 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
 
 def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any],
           use_cache: bool = True, execute: bool = True, base: str | None = None,
-          ignore_baseline: bool = False) -> CheckOutcome:
-    start = next((p for p in paths if p.exists()), Path("."))
-    config = load(config_path, start).override(**overrides)
-    catalog = load_catalog()
-    selection = select_rules(config, catalog)
-    histories, errors = find_histories(paths, config)
-    engine = Engine(catalog, selection, config, cache_dir() if use_cache else None, execute)
-    if base:
-        from migrate_lint.history import changes_since
+          ignore_baseline: bool = False, workers: RenderPool | None = None) -> CheckOutcome:
+    """`workers`: a render worker the caller started even sooner; kept only if rendering is wanted."""
+    try:
+        start = next((p for p in paths if p.exists()), Path("."))
+        config = load(config_path, start).override(**overrides)
+        histories, errors = find_histories(paths, config)
+        cache_folder = cache_dir() if use_cache else None
+        if execute:
+            workers = start_rendering(histories, config, cache_folder, base is not None, workers)
+        else:
+            _stop(workers)
+            workers = None
+        from migrate_lint.catalog import load_catalog
+        from migrate_lint.engine import Engine
 
-        engine.start_rendering(histories, 1)  # a change usually adds a revision or two: render them
-        try:
+        catalog = load_catalog()
+        engine = Engine(catalog, select_rules(config, catalog), config, cache_folder, execute, pool=workers)
+        if base:
+            from migrate_lint.history import changes_since
+
             engine.changes = changes_since(base, start if start.is_dir() else start.parent)
-        except BaseException:
-            engine.close()
-            raise
-    report = engine.run(histories)
+        report = engine.run(histories)
+    finally:
+        _stop(workers)
     report = replace(report, errors=tuple(errors) + report.errors)
     if config.baseline and not ignore_baseline:
         from migrate_lint import baseline
@@ -73,11 +81,38 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     return CheckOutcome(report, config.fail_on, config)
 
 
+def start_rendering(histories: list[History], config: Config, cache_folder: Path | None,
+                    changes_only: bool, started: RenderPool | None = None) -> RenderPool | None:
+    """Render workers started before the engine is even imported: each spends ~0.3 s importing
+    Alembic, in parallel with this process reading and analysing the files. Not when the history
+    has a render cache: then few revisions, often none, need rendering, and the engine starts
+    workers for those it misses. Under --base a change usually adds a revision or two: one worker."""
+    from migrate_lint.render import RenderPool, cache_key
+
+    if not config.render or not histories or any(
+            FactsCache.stored(cache_folder, cache_key(config.dialect, h.version_dirs)) for h in histories):
+        _stop(started)
+        return None
+    workers = RenderPool.size_for(1 if changes_only else sum(len(h.files) for h in histories))
+    if started is None:
+        return RenderPool(workers)
+    started.grow(workers)
+    return started
+
+
+def _stop(workers: RenderPool | None) -> None:
+    if workers is not None:
+        workers.close()
+
+
 def lock(paths: list[Path], config_path: Path | None) -> tuple[list[tuple[Path, int]], list[InputError]]:
     """Write migrate-lint.lock into each history's script location; (lock file, revisions) pairs."""
     from migrate_lint import lockfile
+    from migrate_lint.catalog import load_catalog
+    from migrate_lint.engine import Engine
     from migrate_lint.facts import code_fingerprint
     from migrate_lint.graph import RevisionGraph
+    from migrate_lint.reading import header
 
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start)
@@ -88,8 +123,8 @@ def lock(paths: list[Path], config_path: Path | None) -> tuple[list[tuple[Path, 
     for history in histories:
         files, problems = engine.read(history)
         errors += problems
-        revisions = {facts.header.revision.id: (facts.header.revision, source)
-                     for source, facts in files.values() if facts.header.revision}
+        revisions = {revision.id: (revision, source)
+                     for source, known in files.values() if (revision := header(known).revision)}
         graph = RevisionGraph(rev for rev, _ in revisions.values())
         checksums = {rev_id: code_fingerprint(source) for rev_id, (_, source) in revisions.items()}
         target = history.script_location / lockfile.NAME

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -66,3 +70,30 @@ def test_dialects_render_their_own_sql(tmp_path):
                                 'existing_type=sa.Integer())\n')
     assert render_many([path], "postgresql")[path].statements[0][2] == "ALTER TABLE t RENAME c TO d"
     assert render_many([path], "mysql")[path].statements[0][2] == "ALTER TABLE t CHANGE c d INTEGER NULL"
+
+
+def _cold_command_line(project: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    """`migrate-lint check` as a fresh CI runner runs it: no cache folder yet, so the command starts
+    a render worker before it imports the tool (migrate_lint.__main__)."""
+    env = {**os.environ, "MIGRATE_LINT_CACHE_DIR": str(cache)}
+    return subprocess.run([sys.executable, "-m", "migrate_lint", "check", ".", "--format", "json"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_cold_command_line_renders_with_the_worker_it_started_first(tmp_path):
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    write(versions, "a1", "import module_that_is_not_installed\n\ndef upgrade():\n    pass\n")
+    result = _cold_command_line(tmp_path, tmp_path / "no-cache-yet")
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["code"], finding["line"]) == ("ML904", 6)  # only importing the file can tell
+    assert "ModuleNotFoundError" in finding["message"]
+
+
+def test_the_worker_started_on_a_guess_is_dropped_when_rendering_is_off(tmp_path):
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    write(versions, "a1", "import module_that_is_not_installed\n\ndef upgrade():\n    pass\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.migrate-lint]\nrender = false\n")
+    result = _cold_command_line(tmp_path, tmp_path / "no-cache-yet")
+    assert (result.returncode, json.loads(result.stdout)["findings"]) == (0, [])

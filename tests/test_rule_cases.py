@@ -42,3 +42,28 @@ def test_rule_case(code, case, execute, tmp_path, catalog, check_dir):
         assert any(c == code for _, _, c in want), f"a fail case of {code} must expect {code}"
     else:
         assert all(c != code for _, _, c in found)
+
+
+# Under --base only the change is analysed in full; the other revisions are read for their headers
+# and analysed when a check asks (an ancestor's backfill, a parent's open NOT VALID). So every case
+# with several revisions, checked as the pull request that adds its last one, must give that
+# revision the verdict a full check gives it (besides what only a change can show, tagged history).
+CHANGE_ONLY = {spec.code for spec in CATALOG.rules if "history" in spec.tags}
+LAST_ADDED = [(code, case) for code, case in CASES
+              if len(revision_sources(case)) > 1 and not base_sources(case) and not locked_sources(case)
+              and not project_files(case)]
+
+
+@pytest.mark.parametrize(("code", "case"), LAST_ADDED,
+                         ids=[f"{code}-{case.kind}-{case.name}" for code, case in LAST_ADDED])
+def test_a_pull_request_adding_the_last_revision_gets_its_verdict(code, case, tmp_path, catalog, check_dir):
+    files = revision_sources(case)
+    *before, (last, _) = files
+    project = write_project(tmp_path, files, {"extend-select": [code], **case.config},
+                            [(f"migrations/versions/{name}", text) for name, text in before])
+    report = check_dir(project, execute=code in RENDERED, base="HEAD")
+    assert report.errors == ()
+    found = {(f.location.path.name, f.location.line, f.code) for f in report.findings
+             if f.code not in CHANGE_ONLY}
+    assert found == {item for item in expected(files, catalog) if item[0] == last}, \
+        "\n".join(f"{f.location.path.name}:{f.location.line}: {f.code} {f.message}" for f in report.findings)

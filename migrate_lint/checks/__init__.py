@@ -49,7 +49,7 @@ class CheckContext:
     base: str = ""  # with --base: the merge-base commit
     base_sources: Mapping[Path, str] = field(default_factory=dict)  # edited files' text at the base
     removed_lines: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # lines the change took out
-    changed: frozenset[Path] | None = None  # with --base: resolved paths the change adds or edits
+    changed: frozenset[Path] | None = None  # with --base: the history's files the change adds or edits
     lock: Mapping[str, Any] | None = None  # migrate-lint.lock entries, when the history has one
     lock_path: Path | None = None
 

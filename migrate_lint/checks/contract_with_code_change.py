@@ -19,7 +19,7 @@ SHOWN_FILES = 3
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if ctx.changed is None or not ctx.removed_lines:
         return
-    revisions = {real_path(m.path) for m in ctx.migrations.values()}
+    revisions = {real_path(r.path) for r in ctx.graph.by_id.values()}
     code = {path: lines for path, lines in ctx.removed_lines.items() if path not in revisions}
     for op in migration.operations:
         contracted = _contracted(op)

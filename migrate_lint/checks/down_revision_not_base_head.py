@@ -16,7 +16,7 @@ def check(ctx: CheckContext) -> Iterator[Hit]:
     if ctx.changed is None:
         return  # only meaningful against a base (--base)
     added = {r.id for r in ctx.graph.by_id.values()
-             if (real := real_path(r.path)) in ctx.changed and real not in ctx.base_sources}
+             if r.path in ctx.changed and real_path(r.path) not in ctx.base_sources}
     base = RevisionGraph(r for r in ctx.graph.by_id.values() if r.id not in added)
     base_heads = sorted(h.id for h in base.heads())
     for rev_id in sorted(added):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from migrate_lint.finding import Report
+if TYPE_CHECKING:  # the command line imports FORMATS before anything else; keep that cheap
+    from migrate_lint.finding import Report
 
 FORMATS = ("text", "json", "github", "sarif", "gitlab", "junit", "markdown")
 

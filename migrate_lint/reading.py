@@ -1,0 +1,86 @@
+"""Reading a history's files into (source, facts), through the content cache: analysed in full when
+they are checked, for their header alone when they are not (under --base), in full later on demand."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from migrate_lint.cache import FactsCache, digest
+from migrate_lint.discover import History
+from migrate_lint.facts import CLASSES, FileFacts, analyse, analyse_many, decode
+from migrate_lint.finding import InputError
+from migrate_lint.graph import Header
+
+Files = dict[Path, tuple[str, FileFacts | Header]]
+
+
+def header(known: FileFacts | Header) -> Header:
+    return known if isinstance(known, Header) else known.header
+
+
+class Reader:
+    def __init__(self, cache_folder: Path | None) -> None:
+        self.cache_folder = cache_folder
+        self.digests: dict[Path, str] = {}  # content digest of every file read
+        self.stores: dict[str, FactsCache] = {}
+
+    def read(self, history: History, checked: Callable[[Path], bool], excluded: Callable[[Path], bool],
+             spare_core: bool) -> tuple[Files, list[InputError]]:
+        """Every file of the history not excluded, in its order: full facts for the checked ones
+        (and whatever the cache knows), only the header for the rest."""
+        store = self._store(history)
+        files: Files = {}
+        errors: list[InputError] = []
+        unknown: list[tuple[Path, str, bool]] = []
+        order: list[Path] = []
+        for path in history.files:
+            if excluded(path):
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                errors.append(InputError(path, None, f"cannot read file: {exc.strerror or exc}"))
+                continue
+            source = decode(path, data)
+            if isinstance(source, InputError):
+                errors.append(source)
+                continue
+            content = self.digests[path] = digest(data)
+            facts = store.get(os.path.abspath(path), content)
+            order.append(path)
+            if facts is None:
+                unknown.append((path, source, checked(path)))
+                continue
+            if facts.header.revision is not None and facts.header.revision.path != path:
+                # the cache knows it under another spelling
+                facts = replace(facts, header=replace(facts.header,
+                                                      revision=replace(facts.header.revision, path=path)))
+            files[path] = (source, facts)
+        for (path, source, _), facts in zip(unknown, analyse_many(unknown, spare_core), strict=True):
+            if isinstance(facts, FileFacts):
+                store.put(os.path.abspath(path), self.digests[path], facts)
+            files[path] = (source, facts)
+        files = {path: files[path] for path in order}
+        self.save(history, files)
+        return files, errors
+
+    def complete(self, history: History, path: Path, source: str, known: FileFacts | Header) -> FileFacts:
+        """The full facts of a file read for its header only (remembered in the cache by save())."""
+        if isinstance(known, FileFacts):
+            return known
+        facts = analyse(path, source)
+        self._store(history).put(os.path.abspath(path), self.digests[path], facts)
+        return facts
+
+    def save(self, history: History, files: Files) -> None:
+        """Write the history's cache if it learnt anything; entries for files gone are dropped."""
+        self._store(history).save({os.path.abspath(p) for p in files})
+
+    def _store(self, history: History) -> FactsCache:
+        key = "|".join(os.path.abspath(d) for d in history.version_dirs)
+        if key not in self.stores:
+            self.stores[key] = FactsCache(self.cache_folder, key, CLASSES)
+        return self.stores[key]

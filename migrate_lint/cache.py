@@ -146,6 +146,17 @@ class FactsCache:
         except (CacheError, TypeError, ValueError):
             return None
 
+    def get_field(self, path: str, content_digest: str, name: str) -> Any:
+        """One field of a stored dataclass, decoding nothing else (a header out of FileFacts)."""
+        entry = self.entries.get(path)
+        if entry is None or entry[0] != content_digest:
+            return None
+        try:
+            encoded = entry[1]
+            return decode(encoded[1 + _field_names(self.classes[encoded[0]]).index(name)], self.classes)
+        except (CacheError, TypeError, ValueError, KeyError, IndexError):
+            return None
+
     def put(self, path: str, content_digest: str, value: Any) -> None:
         if self.folder is None:
             return

@@ -21,6 +21,15 @@ def header(known: FileFacts | Header) -> Header:
     return known if isinstance(known, Header) else known.header
 
 
+def _spelt(known: FileFacts | Header, path: Path) -> FileFacts | Header:
+    """Cached facts with the file named as this run names it (the cache may know another spelling)."""
+    found = header(known)
+    if found.revision is None or found.revision.path == path:
+        return known
+    fixed = replace(found, revision=replace(found.revision, path=path))
+    return fixed if isinstance(known, Header) else replace(known, header=fixed)
+
+
 class Reader:
     def __init__(self, cache_folder: Path | None) -> None:
         self.cache_folder = cache_folder
@@ -49,16 +58,14 @@ class Reader:
                 errors.append(source)
                 continue
             content = self.digests[path] = digest(data)
-            facts = store.get(os.path.abspath(path), content)
+            complete = checked(path)
+            known = store.get(os.path.abspath(path), content) if complete else \
+                store.get_field(os.path.abspath(path), content, "header")
             order.append(path)
-            if facts is None:
-                unknown.append((path, source, checked(path)))
+            if known is None:
+                unknown.append((path, source, complete))
                 continue
-            if facts.header.revision is not None and facts.header.revision.path != path:
-                # the cache knows it under another spelling
-                facts = replace(facts, header=replace(facts.header,
-                                                      revision=replace(facts.header.revision, path=path)))
-            files[path] = (source, facts)
+            files[path] = (source, _spelt(known, path))
         for (path, source, _), facts in zip(unknown, analyse_many(unknown, spare_core), strict=True):
             if isinstance(facts, FileFacts):
                 store.put(os.path.abspath(path), self.digests[path], facts)
@@ -71,8 +78,12 @@ class Reader:
         """The full facts of a file read for its header only (remembered in the cache by save())."""
         if isinstance(known, FileFacts):
             return known
+        store = self._store(history)
+        cached = store.get(os.path.abspath(path), self.digests[path])
+        if cached is not None:
+            return _spelt(cached, path)  # type: ignore[no-any-return]
         facts = analyse(path, source)
-        self._store(history).put(os.path.abspath(path), self.digests[path], facts)
+        store.put(os.path.abspath(path), self.digests[path], facts)
         return facts
 
     def save(self, history: History, files: Files) -> None:

@@ -68,6 +68,17 @@ def test_round_trip_of_real_facts(tmp_path):
     assert cache.decode(marshal.loads(marshal.dumps(cache.encode(original))), facts.CLASSES) == original
 
 
+def test_one_field_decodes_alone(tmp_path):
+    source = (tmp_path / "x.py")
+    source.write_text(DROP)
+    original = facts.analyse(source, source.read_text())
+    store = cache.FactsCache(tmp_path / "cache", "key", facts.CLASSES)
+    store.put("x.py", "digest", original)
+    assert store.get_field("x.py", "digest", "header") == original.header
+    assert store.get_field("x.py", "another digest", "header") is None
+    assert store.get_field("x.py", "digest", "no such field") is None
+
+
 def test_no_cache_writes_nothing(project, catalog):
     from migrate_lint.config import Config, select_rules
     from migrate_lint.discover import discover_dir

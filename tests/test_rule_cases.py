@@ -61,9 +61,10 @@ def test_a_pull_request_adding_the_last_revision_gets_its_verdict(code, case, tm
     *before, (last, _) = files
     project = write_project(tmp_path, files, {"extend-select": [code], **case.config},
                             [(f"migrations/versions/{name}", text) for name, text in before])
-    report = check_dir(project, execute=code in RENDERED, base="HEAD")
-    assert report.errors == ()
-    found = {(f.location.path.name, f.location.line, f.code) for f in report.findings
-             if f.code not in CHANGE_ONLY}
-    assert found == {item for item in expected(files, catalog) if item[0] == last}, \
-        "\n".join(f"{f.location.path.name}:{f.location.line}: {f.code} {f.message}" for f in report.findings)
+    for _ in ("cold", "warm"):  # the second run reads headers, and what checks ask for, from the cache
+        report = check_dir(project, execute=code in RENDERED, base="HEAD")
+        assert report.errors == ()
+        found = {(f.location.path.name, f.location.line, f.code) for f in report.findings
+                 if f.code not in CHANGE_ONLY}
+        assert found == {item for item in expected(files, catalog) if item[0] == last}, "\n".join(
+            f"{f.location.path.name}:{f.location.line}: {f.code} {f.message}" for f in report.findings)

@@ -103,11 +103,6 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 def _check(args: argparse.Namespace) -> int:
     _also(args)
-    workers = None
-    if not args.no_execute or args.started_worker:  # now: its Alembic import overlaps all that follows
-        from migrate_lint.render import RenderPool
-
-        workers = RenderPool(started=args.started_worker)
     from migrate_lint import run
     from migrate_lint.finding import Severity
 
@@ -117,7 +112,8 @@ def _check(args: argparse.Namespace) -> int:
         "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
     }
     outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache,
-                        execute=not args.no_execute, base=args.base, workers=workers)
+                        execute=not args.no_execute, base=args.base,
+                        started_worker=args.started_worker)
     return _report(args, outcome)
 
 

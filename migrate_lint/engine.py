@@ -25,7 +25,7 @@ from migrate_lint.migration import LazyMigrations, Migration, Rendered, Revision
 from migrate_lint.naming import declares_naming_convention
 from migrate_lint.opsql import statements_from_operations
 from migrate_lint.paths import real_path
-from migrate_lint.reading import Files, Reader, header
+from migrate_lint.reading import Files, Reader, known_header
 from migrate_lint.sql import SqlFacts
 
 if TYPE_CHECKING:
@@ -145,8 +145,7 @@ class Engine:
         """Whether the file's own findings are reported: all files, or under --base the changed ones."""
         return self.changed_files is None or path in self.changed_files
 
-    def migrations(self, history: History, graph: RevisionGraph,
-                   files: Files,
+    def migrations(self, history: History, graph: RevisionGraph, files: Files,
                    rendered: dict[Path, Rendered]) -> LazyMigrations:
         """The graph's migrations, each built when a check first asks for it."""
         def build(revision: Revision) -> Migration:
@@ -165,7 +164,7 @@ class Engine:
         if not targets and not errors and self.changes is None:
             errors.append(InputError(history.script_location, None,
                                      f"no Alembic revisions found in {history.script_location.as_posix()}"))
-        headers = [header(known) for _, known in files.values()]
+        headers = [known_header(known) for _, known in files.values()]
         revisions = [header.revision for header in headers if header.revision]
         graph = RevisionGraph(revisions)
         if self.config.since:
@@ -231,7 +230,6 @@ class Engine:
 
         key = cache_key(self.config.dialect, history.version_dirs)
         if key not in self.render_stores:
-
             self.render_stores[key] = FactsCache(self.cache_folder, key, {"Rendered": Rendered,
                                                                            "SqlFacts": SqlFacts})
         return self.render_stores[key]

@@ -17,13 +17,13 @@ from migrate_lint.graph import Header
 Files = dict[Path, tuple[str, FileFacts | Header]]
 
 
-def header(known: FileFacts | Header) -> Header:
+def known_header(known: FileFacts | Header) -> Header:
     return known if isinstance(known, Header) else known.header
 
 
 def _spelt(known: FileFacts | Header, path: Path) -> FileFacts | Header:
     """Cached facts with the file named as this run names it (the cache may know another spelling)."""
-    found = header(known)
+    found = known_header(known)
     if found.revision is None or found.revision.path == path:
         return known
     fixed = replace(found, revision=replace(found.revision, path=path))

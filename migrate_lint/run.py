@@ -12,6 +12,8 @@ from migrate_lint.discover import DiscoveryError, History, discover_dir, discove
 from migrate_lint.finding import InputError, Report, Severity
 
 if TYPE_CHECKING:
+    import subprocess
+
     from migrate_lint.render import RenderPool
 
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
@@ -49,8 +51,14 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
 
 def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any],
           use_cache: bool = True, execute: bool = True, base: str | None = None,
-          ignore_baseline: bool = False, workers: RenderPool | None = None) -> CheckOutcome:
-    """`workers`: a render worker the caller started even sooner; kept only if rendering is wanted."""
+          ignore_baseline: bool = False, started_worker: subprocess.Popen[str] | None = None) -> CheckOutcome:
+    """`started_worker`: a render worker process the command started first (see __main__); used
+    only if rendering is wanted."""
+    workers = None
+    if started_worker is not None:
+        from migrate_lint.render import RenderPool
+
+        workers = RenderPool(started=started_worker)
     try:
         start = next((p for p in paths if p.exists()), Path("."))
         config = load(config_path, start).override(**overrides)
@@ -112,7 +120,7 @@ def lock(paths: list[Path], config_path: Path | None) -> tuple[list[tuple[Path, 
     from migrate_lint.engine import Engine
     from migrate_lint.facts import code_fingerprint
     from migrate_lint.graph import RevisionGraph
-    from migrate_lint.reading import header
+    from migrate_lint.reading import known_header
 
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start)
@@ -124,7 +132,7 @@ def lock(paths: list[Path], config_path: Path | None) -> tuple[list[tuple[Path, 
         files, problems = engine.read(history)
         errors += problems
         revisions = {revision.id: (revision, source)
-                     for source, known in files.values() if (revision := header(known).revision)}
+                     for source, known in files.values() if (revision := known_header(known).revision)}
         graph = RevisionGraph(rev for rev, _ in revisions.values())
         checksums = {rev_id: code_fingerprint(source) for rev_id, (_, source) in revisions.items()}
         target = history.script_location / lockfile.NAME

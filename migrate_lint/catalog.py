@@ -221,7 +221,7 @@ def load_catalog(folder: Path | None = None) -> Catalog:
         raise CatalogError(f"no rules found in {folder}")
     stamp = [(p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in paths]
     name = f"catalog-{cache.digest(repr((str(folder), stamp)).encode())}.bin"
-    classes = {cls.__name__: cls for cls in (Catalog, RuleSpec, Case, Severity)}
+    classes: dict[str, type] = {cls.__name__: cls for cls in (Catalog, RuleSpec, Case, Severity)}
     stored = cache.read(cache.cache_dir(), name)
     if stored is not None:
         try:

@@ -111,8 +111,8 @@ def from_alembic_ini(ini: Path) -> list[History]:
         raise DiscoveryError(f"cannot read alembic.ini: not a `key = value` line: {text.strip()!r}",
                              ini, line) from None
     except (configparser.Error, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise DiscoveryError(f"cannot read alembic.ini: {str(exc).splitlines()[0]}", ini, line) from None
+        at = getattr(exc, "lineno", None)
+        raise DiscoveryError(f"cannot read alembic.ini: {str(exc).splitlines()[0]}", ini, at) from None
     # Flask-Migrate's alembic.ini has no script_location: the folder holding it is the location.
     script_location = _resolve_location(location, ini.parent) if location else ini.parent
     dirs = [_resolve_location(v, ini.parent) for v in _split_locations(versions, separator)] \

@@ -138,9 +138,9 @@ def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[s
             if failures:
                 return  # the database stopped short of the heads: comparing it would only list that
         else:
-            failure = upgrade.upgrade(run.history, run.models, url, runner, progress, ini)
-            if failure is not None:
-                run.add_failure(failure)
+            stopped = upgrade.upgrade(run.history, run.models, url, runner, progress, ini)
+            if stopped is not None:
+                run.add_failure(stopped)
                 return
         _compare(run, url, keep)
 

@@ -49,7 +49,8 @@ class _Values:
         if isinstance(node, ast.Tuple | ast.List):
             return tuple(self.value(e) for e in node.elts)
         if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
-            return {self.value(k): self.value(v) for k, v in zip(node.keys, node.values, strict=True)}
+            return {self.value(k): self.value(v) for k, v in zip(node.keys, node.values, strict=True)
+                    if k is not None}
         if isinstance(node, ast.Name) and node.id in self.constants:
             return self.constants[node.id]
         if isinstance(node, ast.Call):
@@ -242,7 +243,7 @@ class Extractor:
                     for item in child:
                         if isinstance(item, ast.expr):
                             self._expression(item, ctx, values)
-                        elif isinstance(item, ast.excepthandler | ast.match_case):
+                        elif isinstance(item, ast.ExceptHandler | ast.match_case):
                             self._body(item.body, ctx, values)
                 elif isinstance(child, ast.expr):
                     self._expression(child, ctx, values)

@@ -21,13 +21,16 @@ def known_header(known: FileFacts | Header) -> Header:
     return known if isinstance(known, Header) else known.header
 
 
-def _spelt(known: FileFacts | Header, path: Path) -> FileFacts | Header:
-    """Cached facts with the file named as this run names it (the cache may know another spelling)."""
-    found = known_header(known)
+def _spelt(found: Header, path: Path) -> Header:
+    """A cached header with the file named as this run names it (the cache may know another spelling)."""
     if found.revision is None or found.revision.path == path:
-        return known
-    fixed = replace(found, revision=replace(found.revision, path=path))
-    return fixed if isinstance(known, Header) else replace(known, header=fixed)
+        return found
+    return replace(found, revision=replace(found.revision, path=path))
+
+
+def _spelt_facts(facts: FileFacts, path: Path) -> FileFacts:
+    spelt = _spelt(facts.header, path)
+    return facts if spelt is facts.header else replace(facts, header=spelt)
 
 
 class Reader:
@@ -65,7 +68,7 @@ class Reader:
             if known is None:
                 unknown.append((path, source, complete))
                 continue
-            files[path] = (source, _spelt(known, path))
+            files[path] = (source, _spelt_facts(known, path) if complete else _spelt(known, path))
         for (path, source, _), facts in zip(unknown, analyse_many(unknown, spare_core), strict=True):
             if isinstance(facts, FileFacts):
                 store.put(os.path.abspath(path), self.digests[path], facts)
@@ -80,8 +83,8 @@ class Reader:
             return known
         store = self._store(history)
         cached = store.get(os.path.abspath(path), self.digests[path])
-        if cached is not None:
-            return _spelt(cached, path)  # type: ignore[no-any-return]
+        if isinstance(cached, FileFacts):
+            return _spelt_facts(cached, path)
         facts = analyse(path, source)
         store.put(os.path.abspath(path), self.digests[path], facts)
         return facts

@@ -107,11 +107,13 @@ class RenderPool:
             for key, _ in self.selector.select(wait):
                 worker = key.data
                 line = worker.process.stdout.readline()
+                assert worker.job is not None  # only busy workers have output to read
                 results[worker.job] = _result(line) if line else Rendered(
                     (), "the rendering process died while importing or running this revision")
                 worker.job = None
                 feed(worker if line else self._replace(worker))
             for worker in [w for w in self.pool if w.job is not None and time.monotonic() > w.deadline]:
+                assert worker.job is not None
                 results[worker.job] = Rendered((), f"rendering took longer than {timeout:g} s")
                 worker.job = None
                 feed(self._replace(worker))

@@ -104,13 +104,13 @@ def _counting_steps(progress: Progress | None, total: int) -> Iterator[None]:
     if progress is None:
         yield
         return
-    done = [0]
+    report, done = progress, [0]
 
     class Counter(logging.Filter):  # a filter, not a handler: env.py's fileConfig() clears handlers
         def filter(self, record: logging.LogRecord) -> bool:
             if record.getMessage().startswith("Running upgrade"):
                 done[0] += 1
-                progress(done[0], max(total, done[0]))
+                report(done[0], max(total, done[0]))
             return True
 
     logger = logging.getLogger("alembic.runtime.migration")
@@ -145,12 +145,12 @@ def _engines_only_for(url: sa.URL) -> Iterator[None]:
 
     modules = (sqlalchemy, sqlalchemy.engine, create)
     for module in modules:
-        module.create_engine = guarded  # type: ignore[assignment]
+        module.create_engine = guarded  # type: ignore[attr-defined]
     try:
         yield
     finally:
         for module in modules:
-            module.create_engine = original  # type: ignore[assignment]
+            module.create_engine = original  # type: ignore[attr-defined]
 
 
 def revision_files(history: History) -> dict[str, Path]:
@@ -220,7 +220,7 @@ def steps(history: History, models: Models, connection: sa.Connection, destinati
         total[0] = len(found)
         return found
 
-    def applied(**_: Any) -> None:
+    def applied(*_: Any, **__: Any) -> None:
         done[0] += 1
         if progress:
             progress(done[0], total[0])

@@ -76,9 +76,9 @@ def _sets_not_null(op: Operation | None) -> bool:
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    op_at = {}
-    for index, op in enumerate(migration.operations):
-        op_at.setdefault(op.line, (index, op))
+    op_at: dict[int, tuple[int, Operation | None]] = {}
+    for index, call in enumerate(migration.operations):
+        op_at.setdefault(call.line, (index, call))
     for index, (statement, created) in enumerate(sql_walk(migration, ctx)):
         op_index, op = op_at.get(statement.line, (len(migration.operations), None))
         for table, column, sets_not_null, _ in statement.facts.altered_columns:

@@ -18,8 +18,8 @@ def render(report: Report) -> str:
         errors[display_path(error.path) if error.path else "migrate-lint"].append(error)
     counts = {"tests": str(max(1, len(by_file.keys() | errors.keys()))),
               "failures": str(len(report.findings)), "errors": str(len(report.errors))}
-    suites = ElementTree.Element("testsuites", name="migrate-lint", **counts)
-    suite = ElementTree.SubElement(suites, "testsuite", name="migrate-lint", **counts)
+    suites = ElementTree.Element("testsuites", {"name": "migrate-lint", **counts})
+    suite = ElementTree.SubElement(suites, "testsuite", {"name": "migrate-lint", **counts})
     for path in sorted(by_file.keys() | errors.keys()):
         case = ElementTree.SubElement(suite, "testcase", classname="migrate-lint", name=path, file=path)
         for finding in by_file.get(path, ()):

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_check import run_once
 from generate import HEADER, compile_tool, generate, revision_id
+from timing import timed
 
 BIN = Path(sys.executable).parent
 
@@ -54,11 +54,11 @@ def main() -> int:
     rows = []
     for label, extra in (("cold (--no-cache)", ["--no-cache"]), ("warm (content cache)", [])):
         if not extra:
-            run_once(full, out, (0, 1))  # fill the cache
+            timed(full, out)  # fill the cache
         times: tuple[list[float], list[float]] = ([], [])
         for _ in range(args.runs):  # alternating, so that a machine changing speed weighs on both
-            times[0].append(run_once([*full, *extra], out, (0, 1)))
-            times[1].append(run_once([*base, *extra], out, (0, 1)))
+            times[0].append(timed([*full, *extra], out)[0])
+            times[1].append(timed([*base, *extra], out)[0])
         rows.append((label, statistics.median(times[0]), statistics.median(times[1])))
     print(f"history: {args.count} revisions in git, one new on a branch; {args.runs} runs each, "
           "median seconds (whole commands)")

@@ -9,25 +9,15 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import compile_tool, generate
+from timing import timed
 
 BIN = Path(sys.executable).parent
-
-
-def run_once(command: list[str], cwd: Path, ok: tuple[int, ...]) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if result.returncode not in ok:
-        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
-    return elapsed
 
 
 def paired(baseline: list[str], ours: list[str], cwd: Path, runs: int,
@@ -37,8 +27,8 @@ def paired(baseline: list[str], ours: list[str], cwd: Path, runs: int,
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
         before()
-        times[0].append(run_once(baseline, cwd, (0,)))
-        times[1].append(run_once(ours, cwd, (0, 1)))
+        times[0].append(timed(baseline, cwd, (0,))[0])
+        times[1].append(timed(ours, cwd)[0])
     return times
 
 
@@ -56,8 +46,8 @@ def main() -> int:
     check = [str(BIN / "migrate-lint"), "check", "--no-execute", str(out)]
     drop_pycache = lambda: shutil.rmtree(pycache, ignore_errors=True)  # noqa: E731
     cold_heads, cold_check = paired(heads, [*check, "--no-cache"], out, args.runs, drop_pycache)
-    run_once(heads, out, (0,))  # write __pycache__ ...
-    run_once(check, out, (0, 1))  # ... and fill our cache, as alembic's first run filled __pycache__
+    timed(heads, out, (0,))  # write __pycache__ ...
+    timed(check, out)  # ... and fill our cache, as alembic's first run filled __pycache__
     warm_heads, warm_check = paired(heads, check, out, args.runs)
     rows = [("cold: no __pycache__ / --no-cache", cold_heads, cold_check),
             ("warm: __pycache__ / content cache", warm_heads, warm_check)]

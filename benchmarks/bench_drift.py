@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import compile_tool, generate, models_source
+from timing import timed
 
 BIN = Path(sys.executable).parent
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -36,15 +35,6 @@ def fresh_database(admin: sa.Engine) -> str:
 def drop(admin: sa.Engine, name: str) -> None:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def timed(command: list[str], cwd: Path, ok: tuple[int, ...]) -> tuple[float, str]:
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if result.returncode not in ok:
-        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
-    return elapsed, result.stdout
 
 
 def main() -> int:

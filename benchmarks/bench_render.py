@@ -10,27 +10,19 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import compile_tool, generate
+from timing import timed
 
 BIN = Path(sys.executable).parent
 
 
-def timed(command: list[str], cwd: Path, runs: int) -> tuple[list[float], str]:
-    times, output = [], ""
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if result.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
-        output = result.stdout
-    return times, output
+def repeated(command: list[str], cwd: Path, runs: int) -> tuple[list[float], str]:
+    results = [timed(command, cwd) for _ in range(runs)]
+    return [elapsed for elapsed, _ in results], results[-1][1]
 
 
 def main() -> int:
@@ -44,10 +36,10 @@ def main() -> int:
     compile_tool()
     alembic = [str(BIN / "alembic"), "-c", str(out / "alembic.ini"), "upgrade", "base:head", "--sql"]
     check = [str(BIN / "migrate-lint"), "check", str(out), "--dialect", "postgresql", "--format", "json"]
-    baseline, _ = timed(alembic, out, args.runs)
-    cold, report = timed([*check, "--no-cache"], out, args.runs)
-    timed(check, out, 1)
-    warm, _ = timed(check, out, args.runs)
+    baseline, _ = repeated(alembic, out, args.runs)
+    cold, report = repeated([*check, "--no-cache"], out, args.runs)
+    timed(check, out)  # fill the cache
+    warm, _ = repeated(check, out, args.runs)
     findings = json.loads(report)["findings"]
     flagged = {f["revision"] for f in findings if f["code"] == "ML101"}
     others = [f for f in findings if f["code"] != "ML101"]

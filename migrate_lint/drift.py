@@ -44,6 +44,7 @@ class _Run:
     history: History
     findings: list[Finding]
     notes: list[str]
+    origins: dict[str, tuple[Path, int, str]] | None = None  # table -> the revision that created it
 
     def add(self, rule: str, fields: dict[str, str], subject: str, path: Path, line: int = 1,
             revision: str | None = None) -> None:
@@ -56,8 +57,19 @@ class _Run:
                                      Location(path, line, 1, line), revision, subject, help_text))
 
     def add_item(self, item: DriftItem) -> None:
-        path, line = self.models.places.get(item.table or "", (self.models.source, 1))
-        self.add(item.rule, item.fields, item.subject, path, line)
+        """At the model class of the table; for a table no model declares, at the revision call
+        that created it; else at the top of the models' file."""
+        place = self.models.places.get(item.table or "")
+        if place is not None or not item.table:
+            path, line = place or (self.models.source, 1)
+            self.add(item.rule, item.fields, item.subject, path, line)
+            return
+        if self.origins is None:
+            from migrate_lint.origins import table_origins
+
+            self.origins = table_origins(self.history)
+        path, line, revision = self.origins.get(item.table.lower(), (self.models.source, 1, None))
+        self.add(item.rule, item.fields, item.subject, path, line, revision)
 
     def add_failure(self, failure: UpgradeFailure, rule: str = "drift-upgrade-failed") -> None:
         path = failure.path or self.history.script_location

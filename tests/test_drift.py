@@ -197,8 +197,10 @@ def test_tables_owned_by_others_can_be_left_out(tmp_path):
     (project / "migrations" / "versions" / "b1.py").write_text(
         'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "b1"\ndown_revision = "a1"\n\n'
         'def upgrade():\n    op.create_table("celery_taskmeta", sa.Column("id", sa.Integer))\n')
-    assert findings(ml("drift", "--format", "json", "--dialect", "sqlite", cwd=project)) == [
-        ("ML501", "celery_taskmeta")]
+    result = ml("drift", "--format", "json", "--dialect", "sqlite", cwd=project)
+    assert findings(result) == [("ML501", "celery_taskmeta")]
+    [extra] = json.loads(result.stdout)["findings"]  # no model to point at: the call that created it
+    assert (Path(extra["path"]).name, extra["line"], extra["revision"]) == ("b1.py", 8, "b1")
     assert ml("drift", "--exclude-tables", "celery_*", "--dialect", "sqlite", cwd=project).returncode == 0
 
 

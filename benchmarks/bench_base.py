@@ -7,7 +7,6 @@ warm runs (content cache) are shown for information: there both commands are nea
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import HEADER, compile_tool, generate, revision_id
-from timing import timed
+from timing import options, timed
 
 BIN = Path(sys.executable).parent
 
@@ -41,11 +40,7 @@ def prepare(out: Path, count: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--target", type=float, default=1 / 3, help="largest acceptable ratio")
-    args = parser.parse_args()
+    args = options(__doc__, runs=7, target=1 / 3)
     out = Path(__file__).resolve().parent / "_generated" / f"git_{args.count}"
     prepare(out, args.count)
     compile_tool()

@@ -6,7 +6,6 @@ because that is what a CI job pays. Target (issue 2): check takes at most half o
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import compile_tool, generate
-from timing import timed
+from timing import options, timed
 
 BIN = Path(sys.executable).parent
 
@@ -33,11 +32,7 @@ def paired(baseline: list[str], ours: list[str], cwd: Path, runs: int,
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--target", type=float, default=0.5, help="largest acceptable ratio")
-    args = parser.parse_args()
+    args = options(__doc__, runs=7, target=0.5)
     out = Path(__file__).resolve().parent / "_generated" / f"linear_{args.count}"
     generate(out, args.count)
     compile_tool()

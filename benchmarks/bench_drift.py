@@ -8,7 +8,6 @@ schema with the models, and drops the database.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import compile_tool, generate, models_source
-from timing import timed
+from timing import options, timed
 
 BIN = Path(sys.executable).parent
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -38,11 +37,7 @@ def drop(admin: sa.Engine, name: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--target", type=float, default=2.0)
-    args = parser.parse_args()
+    args = options(__doc__, runs=3, target=2.0)
     out = Path(__file__).resolve().parent / "_generated" / f"drift_{args.count}"
     generate(out, args.count)
     (out / "bench_models.py").write_text(models_source(args.count))

@@ -7,7 +7,6 @@ CREATE INDEX statements on existing tables that the generator wrote: every one, 
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import compile_tool, generate
-from timing import timed
+from timing import options, timed
 
 BIN = Path(sys.executable).parent
 
@@ -26,11 +25,7 @@ def repeated(command: list[str], cwd: Path, runs: int) -> tuple[list[float], str
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--target", type=float, default=1.5)
-    args = parser.parse_args()
+    args = options(__doc__, runs=5, target=1.5)
     out = Path(__file__).resolve().parent / "_generated" / f"linear_{args.count}"
     risky = set(generate(out, args.count))
     compile_tool()

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migrate_lint.cache import cache_dir
 from migrate_lint.discover import History
-from migrate_lint.facts import FileFacts, analyse_many
+from migrate_lint.facts import FileFacts
 from migrate_lint.graph import RevisionGraph
+from migrate_lint.reading import Reader
 
 
 def table_origins(history: History) -> dict[str, tuple[Path, int, str]]:
     """Lower-cased table name -> (revision file, line of the call, revision id). When several
     revisions create the same name, the latest one (the one with the most ancestors) wins."""
-    files = [(path, path.read_text(encoding="utf-8", errors="replace"), True) for path in history.files]
-    analysed = [facts for facts in analyse_many(files) if isinstance(facts, FileFacts)]
+    files, _ = Reader(cache_dir()).read(history, checked=lambda _: True, excluded=lambda _: False,
+                                        spare_core=True)
+    analysed = [facts for _, facts in files.values() if isinstance(facts, FileFacts)]
     graph = RevisionGraph(f.header.revision for f in analysed if f.header.revision)
     candidates: dict[str, list[tuple[Path, int, str]]] = {}
     for facts in analysed:

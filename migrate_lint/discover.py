@@ -35,6 +35,11 @@ class History:
     def is_target(self, path: Path) -> bool:
         return self.targets is None or path in self.targets
 
+    @property
+    def cache_key(self) -> str:
+        """What names this history's caches: its version folders, as absolute paths."""
+        return "|".join(os.path.abspath(d) for d in self.version_dirs)
+
 
 def version_files(version_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
     """Python files below the version folders, nested folders included, in a stable order."""

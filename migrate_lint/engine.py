@@ -228,7 +228,7 @@ class Engine:
         """The render cache of a history, read once per run."""
         from migrate_lint.render import cache_key
 
-        key = cache_key(self.config.dialect, history.version_dirs)
+        key = cache_key(self.config.dialect, history)
         if key not in self.render_stores:
             self.render_stores[key] = FactsCache(self.cache_folder, key, {"Rendered": Rendered,
                                                                            "SqlFacts": SqlFacts})

@@ -94,7 +94,7 @@ class Reader:
         self._store(history).save({os.path.abspath(p) for p in files})
 
     def _store(self, history: History) -> FactsCache:
-        key = "|".join(os.path.abspath(d) for d in history.version_dirs)
+        key = history.cache_key
         if key not in self.stores:
             self.stores[key] = FactsCache(self.cache_folder, key, CLASSES)
         return self.stores[key]

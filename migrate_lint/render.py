@@ -8,13 +8,13 @@ import selectors
 import subprocess
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrate_lint import worker_process
 
 if TYPE_CHECKING:  # imported where used, so that starting workers early stays cheap
+    from migrate_lint.discover import History
     from migrate_lint.migration import Operation, Rendered, Statement
 
 DEFAULT_TIMEOUT = 10.0
@@ -126,9 +126,9 @@ class RenderPool:
         self.selector.close()
 
 
-def cache_key(dialect: str, version_dirs: Iterable[Path]) -> str:
+def cache_key(dialect: str, history: History) -> str:
     """The render cache of one history for one dialect (see cache.FactsCache)."""
-    return f"render:{dialect}|" + "|".join(os.path.abspath(d) for d in version_dirs)
+    return f"render:{dialect}|{history.cache_key}"
 
 
 def render_many(paths: list[Path], dialect: str, timeout: float = DEFAULT_TIMEOUT,

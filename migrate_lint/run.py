@@ -98,7 +98,7 @@ def start_rendering(histories: list[History], config: Config, cache_folder: Path
     from migrate_lint.render import RenderPool, cache_key
 
     if not config.render or not histories or any(
-            FactsCache.stored(cache_folder, cache_key(config.dialect, h.version_dirs)) for h in histories):
+            FactsCache.stored(cache_folder, cache_key(config.dialect, h)) for h in histories):
         _stop(started)
         return None
     workers = RenderPool.size_for(1 if changes_only else sum(len(h.files) for h in histories))

@@ -98,8 +98,6 @@ def _protocol_stream() -> TextIO:
 
 
 def main() -> None:
-    cwd = os.getcwd()
-    sys.path[:] = [p for p in sys.path if p not in ("", ".", cwd)]  # no accidental app imports
     out = _protocol_stream()
     # Alembic imports Mako for its templates, and Mako imports Pygments, when installed, to colour
     # template tracebacks. No template is rendered here, and Pygments is a fifth of the worker's start.

@@ -7,13 +7,14 @@ the longest path of a check that renders, and it runs in parallel with everythin
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 
 def start() -> subprocess.Popen[str]:
+    # -P: neither the working folder nor any script folder goes on the worker's sys.path, so the
+    # worker imports this package and Alembic from wherever they are installed, and never a module of
+    # the checked project by accident; it must not depend on where the package itself lives.
     return subprocess.Popen(
-        [sys.executable, "-m", "migrate_lint.render_worker"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        [sys.executable, "-P", "-m", "migrate_lint.render_worker"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)

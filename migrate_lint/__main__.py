@@ -14,7 +14,7 @@ def _cold_check(argv: list[str]) -> bool:
         return False
     import os
 
-    from migrate_lint.cache_folder import cache_location
+    from migrate_lint.cache.folder import cache_location
 
     folder = cache_location()
     return "--no-cache" in argv or folder is None or not os.path.isdir(folder)
@@ -24,7 +24,7 @@ def main() -> int:
     argv = sys.argv[1:]
     worker = None
     if _cold_check(argv):
-        from migrate_lint import worker_process
+        from migrate_lint.rendering import process as worker_process
 
         worker = worker_process.start()
     try:

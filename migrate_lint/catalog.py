@@ -213,7 +213,7 @@ class Catalog:
 @lru_cache(maxsize=4)
 def load_catalog(folder: Path | None = None) -> Catalog:
     """The catalogue, compiled from YAML once and then read from the cache while the files stay put."""
-    from migrate_lint import cache
+    from migrate_lint.cache import store as cache
 
     folder = folder or rules_dir()
     paths = sorted(folder.glob("*.yml"))

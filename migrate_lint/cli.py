@@ -103,8 +103,8 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 def _check(args: argparse.Namespace) -> int:
     _also(args)
-    from migrate_lint import run
     from migrate_lint.finding import Severity
+    from migrate_lint.lint import run
 
     overrides = {
         "select": _split(args.select), "extend_select": _split(args.extend_select),
@@ -154,7 +154,7 @@ def _report(args: argparse.Namespace, outcome: Any) -> int:
 def _drift(args: argparse.Namespace) -> int:
     import os
 
-    from migrate_lint import drift
+    from migrate_lint.drift import run as drift
     from migrate_lint.finding import Severity
 
     overrides = {
@@ -183,7 +183,7 @@ def _progress_bar(done: int, total: int) -> None:
 
 
 def _baseline(args: argparse.Namespace) -> int:
-    from migrate_lint import baseline, run
+    from migrate_lint.lint import baseline, run
 
     outcome = run.check(args.paths or [Path(".")], args.config, {}, execute=not args.no_execute,
                         ignore_baseline=True)
@@ -201,8 +201,8 @@ def _baseline(args: argparse.Namespace) -> int:
 
 
 def _lock(args: argparse.Namespace) -> int:
-    from migrate_lint import run
     from migrate_lint.finding import display_path
+    from migrate_lint.lint import run
 
     written, errors = run.lock(args.paths or [Path(".")], args.config)
     for error in errors:

@@ -11,7 +11,7 @@ from typing import Any
 
 from migrate_lint.catalog import Catalog
 from migrate_lint.errors import UserError
-from migrate_lint.finding import Severity
+from migrate_lint.finding import Report, Severity
 from migrate_lint.paths import real_folder, real_path
 
 DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
@@ -231,3 +231,15 @@ def _line_of_source(config: Config, key: str) -> int | None:
         return _line_of(config.source.read_text(encoding="utf-8"), key)
     except OSError:
         return None
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What a `check` or `drift` run gives the command line: its report, under the config it ran with."""
+
+    report: Report
+    config: Config
+
+    @property
+    def fail_on(self) -> Severity:
+        return self.config.fail_on

@@ -1,11 +1,24 @@
-"""Severity, Location, Finding and Report: the immutable results of a run."""
+"""Hit, Severity, Location, Finding and Report: the immutable results of a run."""
 
 from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A fact a check found: where, about what, and the values its message needs. No wording."""
+
+    line: int
+    subject: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+    column: int = 1
+    end_line: int | None = None
+    path: Path | None = None  # history checks say which file; revision checks leave it None
 
 
 class Severity(enum.IntEnum):

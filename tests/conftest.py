@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from migrate_lint import run
 from migrate_lint.catalog import Catalog, load_catalog
 from migrate_lint.finding import Report
+from migrate_lint.lint import run
 
 REPO = Path(__file__).resolve().parent.parent
 

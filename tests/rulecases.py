@@ -87,9 +87,9 @@ def write_lock(script_location: Path, sources: list[str]) -> None:
     """migrate-lint.lock for these revision texts, as `migrate-lint lock` writes it."""
     import ast
 
-    from migrate_lint import lockfile
-    from migrate_lint.facts import code_fingerprint
-    from migrate_lint.graph import RevisionGraph, read_header
+    from migrate_lint.lint import lockfile
+    from migrate_lint.revisions.facts import code_fingerprint
+    from migrate_lint.revisions.graph import RevisionGraph, read_header
 
     revisions = [read_header(ast.parse(text), script_location / "x.py").revision for text in sources]
     checksums = {rev.id: code_fingerprint(text) for rev, text in zip(revisions, sources, strict=True)}

@@ -6,8 +6,10 @@ import marshal
 
 import pytest
 
-from migrate_lint import cache, facts, run
-from migrate_lint.engine import Engine
+from migrate_lint.cache import store as cache
+from migrate_lint.lint import run
+from migrate_lint.lint.engine import Engine
+from migrate_lint.revisions import facts
 from tests.test_discover import revision
 
 DROP = ('revision = "b1"\ndown_revision = "a1"\nfrom alembic import op\n\n'
@@ -36,7 +38,7 @@ def test_unchanged_files_come_from_the_cache(project, monkeypatch):
     def no_analysis(*_args):
         raise AssertionError("a cached file was analysed again")
 
-    monkeypatch.setattr("migrate_lint.facts.analyse", no_analysis)
+    monkeypatch.setattr("migrate_lint.revisions.facts.analyse", no_analysis)
     assert codes(project) == first
 
 
@@ -81,7 +83,7 @@ def test_one_field_decodes_alone(tmp_path):
 
 def test_no_cache_writes_nothing(project, catalog):
     from migrate_lint.config import Config, select_rules
-    from migrate_lint.discover import discover_dir
+    from migrate_lint.revisions.discover import discover_dir
 
     config = Config(root=project)
     Engine(catalog, select_rules(config, catalog), config, None).run(discover_dir(project / "p"))
@@ -90,7 +92,7 @@ def test_no_cache_writes_nothing(project, catalog):
 
 def test_a_partial_run_keeps_what_other_runs_cached(project, catalog):
     from migrate_lint.config import Config, select_rules
-    from migrate_lint.discover import discover_dir, discover_files
+    from migrate_lint.revisions.discover import discover_dir, discover_files
 
     config = Config(root=project)
     selection = select_rules(config, catalog)

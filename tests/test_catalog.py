@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from migrate_lint.catalog import CatalogError, parse_rule
-from migrate_lint.engine import check_module
 from migrate_lint.formatters.ruledoc import render
+from migrate_lint.lint.engine import check_module
 from tests.conftest import REPO
 
 NATIVE = {"syntax-error", "dynamic-revision-header", "unused-suppression", "suppression-without-reason",

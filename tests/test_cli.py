@@ -118,7 +118,7 @@ def test_usage_errors_exit_2():
 
 
 def test_internal_errors_are_one_line_unless_debug(monkeypatch, capsys, project):
-    from migrate_lint import run
+    from migrate_lint.lint import run
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")

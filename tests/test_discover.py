@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate_lint.discover import DiscoveryError, discover_dir, discover_files, from_alembic_ini
+from migrate_lint.revisions.discover import DiscoveryError, discover_dir, discover_files, from_alembic_ini
 
 REVISION = 'revision = "{rev}"\ndown_revision = {down}\n\ndef upgrade():\n    pass\n'
 

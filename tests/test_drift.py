@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from migrate_lint.scratch import PREFIX
+from migrate_lint.database.scratch import PREFIX
 from tests.servers import SERVERS, scratch_database, server_engine
 from tests.test_cli import REPO, ml
 
@@ -180,7 +180,7 @@ def test_live_mode_is_read_only_and_finds_hot_fixes(tmp_path):
 
 
 def test_live_sessions_refuse_writes():
-    from migrate_lint.drift import _read_only
+    from migrate_lint.drift.run import _read_only
 
     for server in ("postgresql", "mariadb"):
         with scratch_database(server) as database:

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from migrate_lint.catalog import load_catalog
-from migrate_lint.drift import DriftOptions, drift
+from migrate_lint.drift.run import DriftOptions, drift
 from tests.servers import SERVERS, server_engine
 
 CATALOG = load_catalog()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from migrate_lint.extract import extract
-from migrate_lint.migration import Call, ColumnSpec, Ref, Unknown
+from migrate_lint.revisions.extract import extract
+from migrate_lint.revisions.migration import Call, ColumnSpec, Ref, Unknown
 
 
 def ops_of(source: str):
@@ -158,7 +158,7 @@ def test_updates_through_named_tables_reflection_and_placeholders():
 
 
 def test_imports_at_any_depth():
-    from migrate_lint.facts import imports_of
+    from migrate_lint.revisions.facts import imports_of
 
     tree = ast.parse(textwrap.dedent('''
         import os, app.models as m

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate_lint import facts
+from migrate_lint.revisions import facts
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="the split needs fork")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migrate_lint import run
 from migrate_lint.formatters import FORMATS, get
+from migrate_lint.lint import run
 from tests.conftest import REPO
 
 SEEDS = [p.read_text() for p in sorted((REPO / "examples" / "blog" / "migrations" / "versions").glob("*.py"))]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from migrate_lint.checks.multiple_heads import fork_points
-from migrate_lint.graph import RevisionGraph, read_header
-from migrate_lint.migration import Revision
+from migrate_lint.revisions.graph import RevisionGraph, read_header
+from migrate_lint.revisions.migration import Revision
 
 
 def header(source: str):

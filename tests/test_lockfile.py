@@ -37,6 +37,6 @@ def test_a_broken_lock_is_an_input_error_and_the_rest_is_checked(tmp_path):
 
 
 def test_the_engine_knows_the_lock_file_name():
-    from migrate_lint import engine, lockfile
+    from migrate_lint.lint import engine, lockfile
 
     assert engine.LOCK_NAME == lockfile.NAME

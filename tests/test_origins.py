@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migrate_lint.discover import discover_dir
-from migrate_lint.origins import table_origins
+from migrate_lint.drift.origins import table_origins
+from migrate_lint.revisions.discover import discover_dir
 
 REV = 'from alembic import op\n\nrevision = "{rev}"\ndown_revision = {down!r}\n\ndef upgrade():\n{body}'
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from migrate_lint.facts import analyse
-from migrate_lint.render import render_many, statements_of
+from migrate_lint.rendering.render import render_many, statements_of
+from migrate_lint.revisions.facts import analyse
 
 HEAD = 'from alembic import op\nimport sqlalchemy as sa\nrevision = "{rev}"\ndown_revision = None\n\n'
 

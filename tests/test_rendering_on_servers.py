@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from migrate_lint.facts import analyse
-from migrate_lint.render import render_many, statements_of
+from migrate_lint.rendering.render import render_many, statements_of
+from migrate_lint.revisions.facts import analyse
 from tests.conftest import REPO
 from tests.servers import scratch_database
 

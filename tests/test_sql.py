@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migrate_lint import sql
+from migrate_lint.sql import facts as sql
 
 CANONICAL = [
     "CREATE INDEX ix_t1_c51 ON t1 (c51)",

@@ -6,7 +6,8 @@ import textwrap
 from pathlib import Path
 
 from migrate_lint.finding import Finding, Location, Severity
-from migrate_lint.suppress import apply, parse_directives
+from migrate_lint.lint.suppress import apply
+from migrate_lint.revisions.directives import parse_directives
 
 
 def test_parse_forms():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from migrate_lint.typenames import canonical, default
+from migrate_lint.database.typenames import canonical, default
 
 
 @pytest.mark.parametrize(("stored", "declared", "dialect"), [

@@ -1,4 +1,4 @@
-"""The check API: what a check receives (CheckContext) and what it yields (Hit)."""
+"""The check API: what a check receives (CheckContext) and what it yields (Hit, from finding)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from migrate_lint.graph import RevisionGraph
-from migrate_lint.migration import Migration, Operation, Statement, Unknown
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A fact a check found: where, about what, and the values its message needs. No wording."""
-
-    line: int
-    subject: str
-    fields: Mapping[str, str] = field(default_factory=dict)
-    column: int = 1
-    end_line: int | None = None
-    path: Path | None = None  # history checks say which file; revision checks leave it None
+from migrate_lint.finding import Hit
+from migrate_lint.revisions.graph import RevisionGraph
+from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
 
 
 def at(op: Operation, subject: str, **fields: str) -> Hit:

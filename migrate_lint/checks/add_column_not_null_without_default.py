@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, shown, sql_hit, sql_walk
-from migrate_lint.migration import Call, ColumnSpec, Migration
+from migrate_lint.revisions.migration import Call, ColumnSpec, Migration
 
 CODE = "ML301"
 SCOPE = "revision"

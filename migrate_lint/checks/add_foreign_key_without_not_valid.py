@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, constraints_without_not_valid
-from migrate_lint.migration import Migration
+from migrate_lint.revisions.migration import Migration
 
 CODE = "ML104"
 SCOPE = "revision"

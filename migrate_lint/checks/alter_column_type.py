@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.migration import Migration
-from migrate_lint.opsql import type_sql
+from migrate_lint.rendering.opsql import type_sql
+from migrate_lint.revisions.migration import Migration
 
 CODE = "ML107"
 SCOPE = "revision"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from migrate_lint.checks import CheckContext, Hit, at
 from migrate_lint.finding import display_path
-from migrate_lint.migration import Migration, Operation
 from migrate_lint.paths import real_path
+from migrate_lint.revisions.migration import Migration, Operation
 
 CODE = "ML205"
 SCOPE = "revision"

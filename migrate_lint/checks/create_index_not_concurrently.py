@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.migration import Migration
+from migrate_lint.revisions.migration import Migration
 
 CODE = "ML101"
 SCOPE = "revision"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
-from migrate_lint.graph import RevisionGraph
 from migrate_lint.paths import real_path
+from migrate_lint.revisions.graph import RevisionGraph
 
 CODE = "ML407"
 SCOPE = "history"

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, shown
-from migrate_lint.migration import Migration
+from migrate_lint.revisions.migration import Migration
 
 CODE = "ML202"
 SCOPE = "revision"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
-from migrate_lint.facts import code_fingerprint
-from migrate_lint.migration import Migration
 from migrate_lint.paths import real_path
+from migrate_lint.revisions.facts import code_fingerprint
+from migrate_lint.revisions.migration import Migration
 
 CODE = "ML406"
 SCOPE = "revision"

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
-from migrate_lint.migration import Migration
-from migrate_lint.sql import enum_value_added
+from migrate_lint.revisions.migration import Migration
+from migrate_lint.sql.facts import enum_value_added
 
 CODE = "ML111"
 SCOPE = "revision"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
-from migrate_lint.facts import code_fingerprint
+from migrate_lint.revisions.facts import code_fingerprint
 
 CODE = "ML409"
 SCOPE = "history"

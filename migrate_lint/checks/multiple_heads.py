@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
-from migrate_lint.graph import RevisionGraph
-from migrate_lint.migration import Revision
+from migrate_lint.revisions.graph import RevisionGraph
+from migrate_lint.revisions.migration import Revision
 
 CODE = "ML401"
 SCOPE = "history"

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
-from migrate_lint.migration import Migration
+from migrate_lint.revisions.migration import Migration
 
 CODE = "ML114"
 SCOPE = "revision"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.migration import Migration, Operation, Statement
+from migrate_lint.revisions.migration import Migration, Operation, Statement
 
 CODE = "ML302"
 SCOPE = "revision"

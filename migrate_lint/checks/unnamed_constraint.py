@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, at, shown
-from migrate_lint.migration import Migration, Operation
+from migrate_lint.revisions.migration import Migration, Operation
 
 # call -> (kind, name prefix, keyword of the table in the op. form, keyword of the columns)
 CREATES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
-from migrate_lint.migration import Migration
+from migrate_lint.revisions.migration import Migration
 
 CODE = "ML109"
 SCOPE = "revision"

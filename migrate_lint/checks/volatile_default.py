@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.migration import Migration
-from migrate_lint.sql import VOLATILE
+from migrate_lint.revisions.migration import Migration
+from migrate_lint.sql.facts import VOLATILE
 
 CODE = "ML108"
 SCOPE = "revision"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from migrate_lint.baseline import fingerprint
 from migrate_lint.finding import Report, Severity, display_path
+from migrate_lint.lint.baseline import fingerprint
 
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from migrate_lint import __version__
-from migrate_lint.baseline import fingerprint
 from migrate_lint.catalog import RuleSpec, load_catalog
 from migrate_lint.finding import Report, Severity, display_path
+from migrate_lint.lint.baseline import fingerprint
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -10,13 +10,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrate_lint.config import Config
 from migrate_lint.errors import UserError
+from migrate_lint.finding import InputError
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".venv", "venv", "env", ".tox", ".nox", "node_modules", "__pycache__",
     "site-packages", "build", "dist", ".mypy_cache", ".ruff_cache", ".pytest_cache",
 })
 SEARCH_DEPTH = 6
+LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
+              "a versions folder or revision files")
 
 
 class DiscoveryError(UserError):
@@ -211,3 +215,25 @@ def discover_files(files: list[Path]) -> list[History]:
         histories.append(History(folder, (folder,), tuple(sorted(set(files_in) | targets)),
                                  frozenset(targets)))
     return histories
+
+
+def find_histories(paths: list[Path], config: Config) -> tuple[list[History], list[InputError]]:
+    histories: list[History] = []
+    errors: list[InputError] = []
+    files = [p for p in paths if p.is_file()]
+    if files:
+        histories += discover_files(files)
+    location = config.root / config.script_location if config.script_location else None
+    for path in paths:
+        if not path.exists():
+            errors.append(InputError(path, None, "no such file or folder"))
+        elif path.is_dir():
+            try:
+                found = discover_dir(path, location)
+            except DiscoveryError as exc:
+                errors.append(InputError(exc.path or path, exc.line, exc.message))
+                continue
+            if not found:
+                errors.append(InputError(path, None, f"no Alembic revisions found (looked for {LOOKED_FOR})"))
+            histories += found
+    return histories, errors

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from migrate_lint.migration import Call, DataUpdate, Operation, Ref, Unknown
+from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Unknown
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
 TABLE_FACTORIES = frozenset({"table", "Table"})
@@ -347,7 +347,7 @@ def extract(tree: ast.Module) -> tuple[tuple[Operation, ...], tuple[DataUpdate, 
     extractor.run()
     updates = list(extractor.updates)
     if extractor.strings:
-        from migrate_lint.sql import updated_columns
+        from migrate_lint.sql.facts import updated_columns
 
         for text, line, position in extractor.strings:
             updates.extend(DataUpdate(t, cols, line, position) for t, cols in updated_columns(text))

@@ -1,6 +1,6 @@
 """The rendering worker: imports revisions one at a time and renders upgrade() to SQL, offline.
 
-Runs as its own process (`python -m migrate_lint.render_worker`), so nothing a revision does at
+Runs as its own process (`python -m migrate_lint.rendering.worker`), so nothing a revision does at
 import or upgrade time can touch the checking process. Protocol: one JSON job per stdin line
 ({"path", "dialect"}), one JSON result per line on the protocol stream. There is no database:
 the migration context is in as_sql mode, and env.py is never run.
@@ -83,7 +83,7 @@ def render(path: str, dialect: str) -> dict[str, Any]:
                      if f.filename == path), None)
         message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
         return {"statements": [], "error": message, "error_line": line}
-    from migrate_lint.sql import facts_of  # parsed here, in parallel, not in the checking process
+    from migrate_lint.sql.facts import facts_of  # parsed here, in parallel, not in the checking process
 
     statements = [(line, function, sql, facts_of(sql, dialect).to_json())
                   for line, function, sql in capture.statements]

@@ -8,12 +8,11 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrate_lint.checks import Hit
-from migrate_lint.extract import extract
-from migrate_lint.finding import InputError
-from migrate_lint.graph import Header, HeaderError, read_header
-from migrate_lint.migration import Call, DataUpdate, Operation, Ref, Revision, Unknown
-from migrate_lint.suppress import Directive, parse_directives
+from migrate_lint.finding import Hit, InputError
+from migrate_lint.revisions.directives import Directive, parse_directives
+from migrate_lint.revisions.extract import extract
+from migrate_lint.revisions.graph import Header, HeaderError, read_header
+from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Revision, Unknown
 
 
 @dataclass(frozen=True)

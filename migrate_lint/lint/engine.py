@@ -11,26 +11,27 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from migrate_lint import suppress
-from migrate_lint.cache import FactsCache
+from migrate_lint.cache.store import FactsCache
 from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
-from migrate_lint.discover import History
 from migrate_lint.errors import UserError
-from migrate_lint.facts import FileFacts
 from migrate_lint.finding import Finding, InputError, Location, Report
-from migrate_lint.graph import RevisionGraph
-from migrate_lint.migration import LazyMigrations, Migration, Rendered, Revision
-from migrate_lint.naming import declares_naming_convention
-from migrate_lint.opsql import statements_from_operations
+from migrate_lint.lint import suppress
 from migrate_lint.paths import real_path
-from migrate_lint.reading import Files, Reader, known_header
-from migrate_lint.sql import SqlFacts
+from migrate_lint.rendering.opsql import statements_from_operations
+from migrate_lint.revisions.directives import Directive
+from migrate_lint.revisions.discover import History
+from migrate_lint.revisions.facts import FileFacts
+from migrate_lint.revisions.graph import RevisionGraph
+from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision
+from migrate_lint.revisions.naming import declares_naming_convention
+from migrate_lint.revisions.reading import Files, Reader, known_header
+from migrate_lint.sql.facts import SqlFacts
 
 if TYPE_CHECKING:
-    from migrate_lint.history import ChangeSet
-    from migrate_lint.render import RenderPool
+    from migrate_lint.lint.changes import ChangeSet
+    from migrate_lint.rendering.render import RenderPool
 
 SYNTAX_ERROR, DYNAMIC_HEADER, NOT_RENDERED = "ML901", "ML405", "ML904"
 LOCK_NAME = "migrate-lint.lock"  # lockfile.NAME, without importing it on every run
@@ -83,7 +84,7 @@ class Engine:
         if renders == 0 or not self.execute:
             self.close()
         else:
-            from migrate_lint.render import RenderPool
+            from migrate_lint.rendering.render import RenderPool
 
             self.pool.grow(RenderPool.size_for(renders))
 
@@ -110,7 +111,7 @@ class Engine:
     def _run(self, histories: list[History]) -> Report:
         findings: list[Finding] = []
         errors: list[InputError] = []
-        directives: dict[Path, list[suppress.Directive]] = {}
+        directives: dict[Path, list[Directive]] = {}
         files = 0
         for history in histories:
             found, problems, targets = self._history(history)
@@ -137,7 +138,7 @@ class Engine:
     def _spare_core(self) -> bool:
         """Whether a core is left for a helper process once this one and the render workers have
         theirs: the workers' start is the longest path of a rendering run, so they come first."""
-        from migrate_lint.render import usable_cores
+        from migrate_lint.rendering.render import usable_cores
 
         return usable_cores() - 1 - (len(self.pool) if self.pool else 0) >= 1
 
@@ -216,7 +217,7 @@ class Engine:
         """The history's lock file, if it has one; a broken one is an input error, not a stop."""
         if not path.is_file():
             return None
-        from migrate_lint import lockfile
+        from migrate_lint.lint import lockfile
 
         try:
             return lockfile.load(path)
@@ -226,7 +227,7 @@ class Engine:
 
     def _render_store(self, history: History) -> FactsCache:
         """The render cache of a history, read once per run."""
-        from migrate_lint.render import cache_key
+        from migrate_lint.rendering.render import cache_key
 
         key = cache_key(self.config.dialect, history)
         if key not in self.render_stores:
@@ -245,7 +246,7 @@ class Engine:
                 results[path] = hit
         misses = [p for p in paths if p not in results]
         if misses and self.pool is None:
-            from migrate_lint.render import RenderPool
+            from migrate_lint.rendering.render import RenderPool
 
             self.pool = RenderPool(RenderPool.size_for(len(misses)))
         fresh = self.pool.render(misses, self.config.dialect, self.config.render_timeout) \
@@ -262,7 +263,7 @@ class Engine:
             statements = statements_from_operations(facts.operations, self.config.dialect)
             return Migration(revision, source, facts.operations, facts.updates, statements,
                              rendered.error if rendered else None, imports=facts.imports)
-        from migrate_lint.render import statements_of
+        from migrate_lint.rendering.render import statements_of
 
         statements = statements_of(rendered, facts.operations, self.config.dialect)
         return Migration(revision, source, facts.operations, facts.updates, statements, rendered=True,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrate_lint.errors import UserError
-from migrate_lint.graph import RevisionGraph
+from migrate_lint.revisions.graph import RevisionGraph
 
 NAME = "migrate-lint.lock"
 

@@ -11,11 +11,11 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrate_lint import worker_process
+from migrate_lint.rendering import process as worker_process
 
 if TYPE_CHECKING:  # imported where used, so that starting workers early stays cheap
-    from migrate_lint.discover import History
-    from migrate_lint.migration import Operation, Rendered, Statement
+    from migrate_lint.revisions.discover import History
+    from migrate_lint.revisions.migration import Operation, Rendered, Statement
 
 DEFAULT_TIMEOUT = 10.0
 SQLALCHEMY_DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mariadb",
@@ -45,8 +45,8 @@ class _Worker:
 
 
 def _result(line: str) -> Rendered:
-    from migrate_lint.migration import Rendered
-    from migrate_lint.sql import SqlFacts
+    from migrate_lint.revisions.migration import Rendered
+    from migrate_lint.sql.facts import SqlFacts
 
     data = json.loads(line)
     return Rendered(tuple((int(n), str(f), str(s), SqlFacts.from_json(facts))
@@ -91,7 +91,7 @@ class RenderPool:
     def render(self, paths: list[Path], dialect: str,
                timeout: float = DEFAULT_TIMEOUT) -> dict[Path, Rendered]:
         """Render every revision; one that hangs or kills its worker gets an error instead."""
-        from migrate_lint.migration import Rendered
+        from migrate_lint.revisions.migration import Rendered
 
         queue = deque(paths)
         results: dict[Path, Rendered] = {}
@@ -149,7 +149,7 @@ def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
     Batch operations run when their `with` block ends, so Alembic emits them from that line; when
     a block emitted one statement per call they are given back to their calls, in order.
     """
-    from migrate_lint.migration import Statement
+    from migrate_lint.revisions.migration import Statement
 
     batches: dict[int, list[Operation]] = defaultdict(list)
     for op in operations:

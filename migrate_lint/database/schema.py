@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrate_lint import typenames
+from migrate_lint.database import typenames
 
 MYSQL = ("mysql", "mariadb")
 

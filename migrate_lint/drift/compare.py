@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from migrate_lint.schema import ColumnShape, IndexShape, SchemaShape, TableShape
+from migrate_lint.database.schema import ColumnShape, IndexShape, SchemaShape, TableShape
 
 
 @dataclass(frozen=True)

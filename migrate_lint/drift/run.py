@@ -9,18 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migrate_lint.catalog import Catalog, load_catalog
-from migrate_lint.compare import DriftItem, compare
-from migrate_lint.config import Config, RuleSelection, load, select_rules
+from migrate_lint.config import CheckOutcome, Config, RuleSelection, load, select_rules
+from migrate_lint.drift.compare import DriftItem, compare
 from migrate_lint.errors import UserError
 from migrate_lint.finding import Finding, Location, Report
-from migrate_lint.run import CheckOutcome, find_histories
+from migrate_lint.revisions.discover import find_histories
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-    from migrate_lint.discover import History
-    from migrate_lint.models import Models
-    from migrate_lint.upgrade import Progress, UpgradeFailure
+    from migrate_lint.database.models import Models
+    from migrate_lint.database.upgrade import Progress, UpgradeFailure
+    from migrate_lint.revisions.discover import History
 
 VERSION_TABLE = "alembic_version"
 
@@ -65,7 +65,7 @@ class _Run:
             self.add(item.rule, item.fields, item.subject, path, line)
             return
         if self.origins is None:
-            from migrate_lint.origins import table_origins
+            from migrate_lint.drift.origins import table_origins
 
             self.origins = table_origins(self.history)
         path, line, revision = self.origins.get(item.table.lower(), (self.models.source, 1, None))
@@ -80,7 +80,7 @@ class _Run:
 def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any], options: DriftOptions,
           progress: Progress | None = None, notes: list[str] | None = None) -> CheckOutcome:
     """One drift run; `notes` receives what the user should know (which runner ran, SQLite caveats)."""
-    from migrate_lint import models as model_loading
+    from migrate_lint.database import models as model_loading
 
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start).override(**overrides)
@@ -108,7 +108,7 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
         _scratch(run, options, config, keep, progress)
     report = Report(tuple(sorted(run.findings, key=Finding.sort_key)), (), (), len(run.history.files),
                     tuple(errors))
-    return CheckOutcome(report, config.fail_on, config)
+    return CheckOutcome(report, config)
 
 
 def _table_filter(config: Config) -> Callable[[str], bool]:
@@ -123,8 +123,8 @@ def _table_filter(config: Config) -> Callable[[str], bool]:
 
 def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[str], bool],
              progress: Progress | None) -> None:
-    from migrate_lint import upgrade
-    from migrate_lint.scratch import scratch_url
+    from migrate_lint.database import upgrade
+    from migrate_lint.database.scratch import scratch_url
 
     runner, why = upgrade.runner_for(run.history, run.models, options.runner)
     if options.roundtrip:
@@ -140,7 +140,7 @@ def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[s
                     run.history.script_location)
         ini = _ini_of(run.history)
         if options.roundtrip:
-            from migrate_lint.roundtrip import roundtrip
+            from migrate_lint.drift.roundtrip import roundtrip
 
             failures = list(roundtrip(run.history, run.models, url, keep, progress))
             for failure in failures:
@@ -169,8 +169,8 @@ def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: boo
              shown: sa.URL | None = None) -> None:
     import sqlalchemy as sa
 
-    from migrate_lint.schema import from_metadata, reflect
-    from migrate_lint.upgrade import connection_to
+    from migrate_lint.database.schema import from_metadata, reflect
+    from migrate_lint.database.upgrade import connection_to
 
     try:
         with connection_to(url) as connection:
@@ -181,7 +181,7 @@ def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: boo
             comments = bool(connection.dialect.supports_comments)
             connection.rollback()
     except sa.exc.SQLAlchemyError as exc:
-        from migrate_lint.scratch import DatabaseError, describe, error_text
+        from migrate_lint.database.scratch import DatabaseError, describe, error_text
 
         raise DatabaseError(f"cannot read {describe(shown or url)}: {error_text(exc)}") from None
     for item in compare(models, database, comments):

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migrate_lint.migration import Revision
+from migrate_lint.revisions.migration import Revision
 
 HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from migrate_lint.migration import Call, ColumnSpec, Operation, Ref, Statement
-from migrate_lint.sql import SqlFacts
+from migrate_lint.revisions.migration import Call, ColumnSpec, Operation, Ref, Statement
+from migrate_lint.sql.facts import SqlFacts
 
 TYPES = {"String": "VARCHAR", "Unicode": "VARCHAR", "Text": "TEXT", "UnicodeText": "TEXT",
          "Integer": "INTEGER", "BigInteger": "BIGINT", "SmallInteger": "SMALLINT", "Boolean": "BOOLEAN",
@@ -54,7 +54,7 @@ def default_sql(value: Any) -> str | None:
 def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
     """(SQL, facts) for one call; facts are known from the call itself, so nothing is parsed,
     except literal SQL from op.execute() (facts None: parsed when a rule asks)."""
-    from migrate_lint.sql import split_statements
+    from migrate_lint.sql.facts import split_statements
 
     name, batch = op.name, op.batch_table is not None
     table, rest = op.table_and_rest()

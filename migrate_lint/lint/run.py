@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrate_lint.cache import FactsCache, cache_dir
-from migrate_lint.config import Config, load, select_rules
-from migrate_lint.discover import DiscoveryError, History, discover_dir, discover_files
-from migrate_lint.finding import InputError, Report, Severity
+from migrate_lint.cache.store import FactsCache, cache_dir
+from migrate_lint.config import CheckOutcome, Config, load, select_rules
+from migrate_lint.finding import InputError
+from migrate_lint.revisions.discover import History, find_histories
 
 if TYPE_CHECKING:
     import subprocess
 
-    from migrate_lint.render import RenderPool
-
-LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
-              "a versions folder or revision files")
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    report: Report
-    fail_on: Severity
-    config: Config
-
-
-def find_histories(paths: list[Path], config: Config) -> tuple[list[History], list[InputError]]:
-    histories: list[History] = []
-    errors: list[InputError] = []
-    files = [p for p in paths if p.is_file()]
-    if files:
-        histories += discover_files(files)
-    location = config.root / config.script_location if config.script_location else None
-    for path in paths:
-        if not path.exists():
-            errors.append(InputError(path, None, "no such file or folder"))
-        elif path.is_dir():
-            try:
-                found = discover_dir(path, location)
-            except DiscoveryError as exc:
-                errors.append(InputError(exc.path or path, exc.line, exc.message))
-                continue
-            if not found:
-                errors.append(InputError(path, None, f"no Alembic revisions found (looked for {LOOKED_FOR})"))
-            histories += found
-    return histories, errors
+    from migrate_lint.rendering.render import RenderPool
 
 
 def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any],
@@ -56,7 +24,7 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     only if rendering is wanted."""
     workers = None
     if started_worker is not None:
-        from migrate_lint.render import RenderPool
+        from migrate_lint.rendering.render import RenderPool
 
         workers = RenderPool(started=started_worker)
     try:
@@ -70,12 +38,12 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
             _stop(workers)
             workers = None
         from migrate_lint.catalog import load_catalog
-        from migrate_lint.engine import Engine
+        from migrate_lint.lint.engine import Engine
 
         catalog = load_catalog()
         engine = Engine(catalog, select_rules(config, catalog), config, cache_folder, execute, pool=workers)
         if base:
-            from migrate_lint.history import changes_since
+            from migrate_lint.lint.changes import changes_since
 
             engine.changes = changes_since(base, start if start.is_dir() else start.parent)
         report = engine.run(histories)
@@ -83,10 +51,10 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
         _stop(workers)
     report = replace(report, errors=tuple(errors) + report.errors)
     if config.baseline and not ignore_baseline:
-        from migrate_lint import baseline
+        from migrate_lint.lint import baseline
 
         report = baseline.apply(report, baseline.load(config.root / config.baseline))
-    return CheckOutcome(report, config.fail_on, config)
+    return CheckOutcome(report, config)
 
 
 def start_rendering(histories: list[History], config: Config, cache_folder: Path | None,
@@ -95,7 +63,7 @@ def start_rendering(histories: list[History], config: Config, cache_folder: Path
     Alembic, in parallel with this process reading and analysing the files. Not when the history
     has a render cache: then few revisions, often none, need rendering, and the engine starts
     workers for those it misses. Under --base a change usually adds a revision or two: one worker."""
-    from migrate_lint.render import RenderPool, cache_key
+    from migrate_lint.rendering.render import RenderPool, cache_key
 
     if not config.render or not histories or any(
             FactsCache.stored(cache_folder, cache_key(config.dialect, h)) for h in histories):
@@ -115,12 +83,12 @@ def _stop(workers: RenderPool | None) -> None:
 
 def lock(paths: list[Path], config_path: Path | None) -> tuple[list[tuple[Path, int]], list[InputError]]:
     """Write migrate-lint.lock into each history's script location; (lock file, revisions) pairs."""
-    from migrate_lint import lockfile
     from migrate_lint.catalog import load_catalog
-    from migrate_lint.engine import Engine
-    from migrate_lint.facts import code_fingerprint
-    from migrate_lint.graph import RevisionGraph
-    from migrate_lint.reading import known_header
+    from migrate_lint.lint import lockfile
+    from migrate_lint.lint.engine import Engine
+    from migrate_lint.revisions.facts import code_fingerprint
+    from migrate_lint.revisions.graph import RevisionGraph
+    from migrate_lint.revisions.reading import known_header
 
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start)

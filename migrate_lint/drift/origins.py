@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migrate_lint.cache import cache_dir
-from migrate_lint.discover import History
-from migrate_lint.facts import FileFacts
-from migrate_lint.graph import RevisionGraph
-from migrate_lint.reading import Reader
+from migrate_lint.cache.store import cache_dir
+from migrate_lint.revisions.discover import History
+from migrate_lint.revisions.facts import FileFacts
+from migrate_lint.revisions.graph import RevisionGraph
+from migrate_lint.revisions.reading import Reader
 
 
 def table_origins(history: History) -> dict[str, tuple[Path, int, str]]:

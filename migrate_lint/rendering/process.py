@@ -1,4 +1,4 @@
-"""Starting one render worker process (migrate_lint.render_worker).
+"""Starting one render worker process (migrate_lint.rendering.worker).
 
 Kept apart, on the standard library's subprocess alone, so that the `migrate-lint` command can start
 a worker before it imports anything else: the worker's ~0.3 s import of SQLAlchemy and Alembic is
@@ -16,5 +16,5 @@ def start() -> subprocess.Popen[str]:
     # worker imports this package and Alembic from wherever they are installed, and never a module of
     # the checked project by accident; it must not depend on where the package itself lives.
     return subprocess.Popen(
-        [sys.executable, "-P", "-m", "migrate_lint.render_worker"], stdin=subprocess.PIPE,
+        [sys.executable, "-P", "-m", "migrate_lint.rendering.worker"], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)

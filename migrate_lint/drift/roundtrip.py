@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrate_lint.compare import compare
-from migrate_lint.schema import reflect
-from migrate_lint.upgrade import (
+from migrate_lint.database.schema import reflect
+from migrate_lint.database.upgrade import (
     Progress,
     UpgradeFailure,
     alembic_config,
@@ -18,12 +17,13 @@ from migrate_lint.upgrade import (
     revision_files,
     steps,
 )
+from migrate_lint.drift.compare import compare
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-    from migrate_lint.discover import History
-    from migrate_lint.models import Models
+    from migrate_lint.database.models import Models
+    from migrate_lint.revisions.discover import History
 
 SHOWN = 3
 

@@ -6,8 +6,8 @@ import ast
 import os
 from pathlib import Path
 
-from migrate_lint.discover import SKIP_DIRS
-from migrate_lint.facts import parse
+from migrate_lint.revisions.discover import SKIP_DIRS
+from migrate_lint.revisions.facts import parse
 
 MAX_FILES = 5000
 KEYWORD = "naming_convention"

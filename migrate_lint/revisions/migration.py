@@ -131,14 +131,14 @@ class Statement:
         """The SqlFacts the rules read; computed (and parsed) here only when not already known."""
         if self.known_facts is not None:
             return self.known_facts
-        from migrate_lint.sql import facts_of
+        from migrate_lint.sql.facts import facts_of
 
         return facts_of(self.sql, self.dialect)
 
     @property
     def expression(self) -> Any:
         """The sqlglot expression (exp.Command for what sqlglot only half parses); parsed once."""
-        from migrate_lint.sql import parse_statement
+        from migrate_lint.sql.facts import parse_statement
 
         return parse_statement(self.sql, self.dialect)
 

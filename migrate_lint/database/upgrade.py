@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-    from migrate_lint.discover import History
-    from migrate_lint.models import Models
+    from migrate_lint.database.models import Models
+    from migrate_lint.revisions.discover import History
 
 Progress = Callable[[int, int], None]  # (revisions applied, revisions in all)
 
@@ -39,7 +39,7 @@ class UpgradeFailure:
 
 
 def first_line(exc: BaseException) -> str:
-    from migrate_lint.scratch import error_text
+    from migrate_lint.database.scratch import error_text
 
     return f"{type(getattr(exc, 'orig', None) or exc).__name__}: {error_text(exc)}"
 
@@ -130,8 +130,8 @@ def _engines_only_for(url: sa.URL) -> Iterator[None]:
     import sqlalchemy.engine
     import sqlalchemy.engine.create as create
 
+    from migrate_lint.database.scratch import describe
     from migrate_lint.errors import UserError
-    from migrate_lint.scratch import describe
 
     original = create.create_engine
 
@@ -173,7 +173,7 @@ def failure_of(exc: BaseException, paths: dict[str, Path], step: str = "upgrade"
 
 
 def _revision_id(path: Path) -> str | None:
-    from migrate_lint.facts import analyse
+    from migrate_lint.revisions.facts import analyse
 
     header = analyse(path, path.read_text(encoding="utf-8", errors="replace")).header
     return header.revision.id if header.revision else None

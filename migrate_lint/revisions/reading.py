@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from migrate_lint.cache import FactsCache, digest
-from migrate_lint.discover import History
-from migrate_lint.facts import CLASSES, FileFacts, analyse, analyse_many, decode
+from migrate_lint.cache.store import FactsCache, digest
 from migrate_lint.finding import InputError
-from migrate_lint.graph import Header
+from migrate_lint.revisions.discover import History
+from migrate_lint.revisions.facts import CLASSES, FileFacts, analyse, analyse_many, decode
+from migrate_lint.revisions.graph import Header
 
 Files = dict[Path, tuple[str, FileFacts | Header]]
 

@@ -4,7 +4,7 @@
         migrate_lint.assert_clean(migrate_lint.check())
 
     def test_models_match_migrations(migrate_lint):
-        migrate_lint.assert_clean(migrate_lint.drift(app="app", database_url=...))
+        migrate_lint.assert_clean(migrate_lint.drift.run(app="app", database_url=...))
 
 Registered through the pytest11 entry point; `--migrate-lint-database-url` (or the ini option
 `migrate_lint_database_url`) gives drift a server for its scratch database."""
@@ -35,7 +35,7 @@ class MigrateLint:
     def check(self, *paths: str | Path, base: str | None = None, execute: bool = True,
               **overrides: Any) -> Report:
         """`migrate-lint check` on the project (or the given paths); config overrides as keywords."""
-        from migrate_lint.run import check
+        from migrate_lint.lint.run import check
 
         targets = [self.root / p for p in paths] or [self.root]
         return check(targets, None, overrides, execute=execute, base=base).report
@@ -43,7 +43,7 @@ class MigrateLint:
     def drift(self, *paths: str | Path, app: str | None = None, metadata: str | None = None,
               database_url: str | None = None, roundtrip: bool = False, **overrides: Any) -> Report:
         """`migrate-lint drift` on a scratch database (SQLite unless a server URL is configured)."""
-        from migrate_lint.drift import DriftOptions, drift
+        from migrate_lint.drift.run import DriftOptions, drift
 
         options = DriftOptions(app, metadata, database_url or self.database_url, None, roundtrip)
         # no paths: the Flask app's own migrations directory, else the project root

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,13 @@ class Finding:
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location
         return (loc.path.as_posix(), loc.line, loc.column, self.code)
+
+    @property
+    def fingerprint(self) -> str:
+        """Code, revision and subject: stable when lines move or files are reformatted or renamed
+        (the baseline, SARIF and GitLab all identify a finding by it)."""
+        where = self.revision or self.location.path.name
+        return hashlib.sha256(f"{self.code}|{where}|{self.subject}".encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from migrate_lint.finding import Report, Severity, display_path
-from migrate_lint.lint.baseline import fingerprint
 
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 
@@ -15,7 +14,7 @@ def render(report: Report) -> str:
     issues = [{
         "description": f"{finding.code} {finding.message}",
         "check_name": finding.name,
-        "fingerprint": fingerprint(finding),
+        "fingerprint": finding.fingerprint,
         "severity": SEVERITIES[finding.severity],
         "location": {"path": display_path(finding.location.path),
                      "lines": {"begin": finding.location.line}},

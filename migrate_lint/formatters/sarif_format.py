@@ -8,7 +8,6 @@ from typing import Any
 from migrate_lint import __version__
 from migrate_lint.catalog import RuleSpec, load_catalog
 from migrate_lint.finding import Report, Severity, display_path
-from migrate_lint.lint.baseline import fingerprint
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -46,7 +45,7 @@ def render(report: Report) -> str:
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": display_path(loc.path), "uriBaseId": "%SRCROOT%"},
                 "region": region}}],
-            "partialFingerprints": {"migrateLint/v1": fingerprint(finding)},
+            "partialFingerprints": {"migrateLint/v1": finding.fingerprint},
         })
     notifications = [{
         "level": "error", "message": {"text": error.message},

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 from migrate_lint.errors import UserError
-from migrate_lint.finding import Finding, Report
+from migrate_lint.finding import Report
 
 DEFAULT_NAME = ".migrate-lint-baseline.json"
 
 
-def fingerprint(finding: Finding) -> str:
-    """Code, revision and subject: stable when lines move or files are reformatted or renamed."""
-    where = finding.revision or finding.location.path.name
-    return hashlib.sha256(f"{finding.code}|{where}|{finding.subject}".encode()).hexdigest()[:20]
-
-
 def write(report: Report, path: Path) -> int:
-    counts = Counter(fingerprint(f) for f in report.findings)
+    counts = Counter(f.fingerprint for f in report.findings)
     document = {"version": 1, "tool": "migrate-lint", "fingerprints": dict(sorted(counts.items()))}
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return sum(counts.values())
@@ -45,7 +38,7 @@ def apply(report: Report, known: Counter[str]) -> Report:
     remaining = Counter(known)
     kept, baselined = [], []
     for finding in report.findings:
-        key = fingerprint(finding)
+        key = finding.fingerprint
         if remaining[key] > 0:
             remaining[key] -= 1
             baselined.append(finding)

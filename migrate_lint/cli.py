@@ -15,85 +15,98 @@ from migrate_lint.formatters import FORMATS
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
+SEVERITIES = ("info", "warning", "error")
+
+# Every option, declared once: flags and argparse settings. A command lists the options it takes
+# (COMMANDS) and may word an option's help for itself.
+OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "paths": (("paths",), {"nargs": "*", "type": Path, "metavar": "PATH",
+                           "help": "project folders, script locations, versions folders or revision files"}),
+    "format": (("--format",), {"choices": FORMATS, "default": "text"}),
+    "also": (("--also",), {"action": "append", "default": [], "metavar": "FORMAT:FILE",
+                           "help": "also write the report in another format to a file (repeatable), "
+                                   "e.g. --also sarif:results.sarif --also markdown:$GITHUB_STEP_SUMMARY"}),
+    "output": (("--output",), {"type": Path, "metavar": "FILE", "help": "write the report to FILE"}),
+    "config": (("--config",), {"type": Path, "metavar": "FILE",
+                               "help": "pyproject.toml to read settings from"}),
+    "select": (("--select",), {"metavar": "RULES", "help": "comma-separated codes, prefixes or names"}),
+    "extend-select": (("--extend-select",), {"metavar": "RULES", "help": "rules to add to the selection"}),
+    "ignore": (("--ignore",), {"metavar": "RULES", "help": "rules to leave out"}),
+    "dialect": (("--dialect",), {"choices": DIALECTS}),
+    "script-location": (("--script-location",), {"metavar": "DIR", "help": "the Alembic script location"}),
+    "fail-on": (("--fail-on",), {"choices": SEVERITIES,
+                                 "help": "lowest severity that makes the exit code 1 (default: warning)"}),
+    "exit-zero": (("--exit-zero",), {"action": "store_true", "help": "exit 0 even when there are findings"}),
+    "no-execute": (("--no-execute",), {"action": "store_true",
+                                       "help": "never import or run anything from the checked project: "
+                                               "AST checks only, no rendering to SQL"}),
+    "base": (("--base",), {"metavar": "REF",
+                           "help": "pull-request mode: check only revisions added or changed since the merge "
+                                   "base with REF (graph rules still see the whole tree)"}),
+    "no-cache": (("--no-cache",), {"action": "store_true",
+                                   "help": "do not read or write the cache of per-file results"}),
+    "app": (("--app",), {"metavar": "IMPORT",
+                         "help": "the Flask app, as FLASK_APP names it (default: $FLASK_APP)"}),
+    "metadata": (("--metadata",), {"metavar": "MODULE:ATTR",
+                                   "help": "the models' MetaData, declarative base or Flask-SQLAlchemy db"}),
+    "database-url": (("--database-url",), {
+        "metavar": "URL", "help": "a PostgreSQL or MySQL/MariaDB server to create the scratch database on "
+                                  "(default: a temporary SQLite file); the database it names is never "
+                                  "migrated"}),
+    "live-url": (("--live-url",), {"metavar": "URL",
+                                   "help": "compare this live database with the models instead, read-only"}),
+    "roundtrip": (("--roundtrip",), {"action": "store_true",
+                                     "help": "also downgrade and upgrade each revision, checking the schema "
+                                             "comes back"}),
+    "runner": (("--runner",), {"choices": ("auto", "env", "builtin"), "default": "auto",
+                               "help": "env: the project's env.py; builtin: migrate-lint's own (default: "
+                                       "env.py when it is a standard template that can be bound to the "
+                                       "scratch database)"}),
+    "include-tables": (("--include-tables",), {"metavar": "GLOBS", "help": "compare only these tables"}),
+    "exclude-tables": (("--exclude-tables",), {"metavar": "GLOBS",
+                                               "help": "leave out tables owned by something else"}),
+    "rule": (("rule",), {"metavar": "NAME_OR_CODE"}),
+    "debug": (("--debug",), {"action": "store_true", "help": "show tracebacks of internal errors"}),
+}
+REPORTING = ("format", "also", "output", "config", "select", "ignore", "dialect", "fail-on", "exit-zero")
+COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
+    "check": ("lint revision histories (default: the current folder)",
+              ("paths", *REPORTING, "extend-select", "script-location", "no-execute", "base", "no-cache",
+               "debug"),
+              {}),
+    "drift": ("upgrade a scratch database and compare it with the models",
+              ("paths", "app", "metadata", "database-url", "live-url", "roundtrip", "runner",
+               "include-tables", "exclude-tables", *REPORTING, "debug"),
+              {"paths": "the project or its script location (default: the current folder, or the "
+                        "Flask-Migrate directory of the app)",
+               "dialect": "the production dialect (a SQLite stand-in for another is reported)",
+               "exit-zero": "exit 0 even when there is drift"}),
+    "baseline": ("record today's findings so that only new ones fail",
+                 ("paths", "config", "output", "no-execute", "debug"),
+                 {"output": "where to write it (default: the config's baseline, "
+                            "else .migrate-lint-baseline.json)",
+                  "no-execute": "AST checks only"}),
+    "lock": ("write migrate-lint.lock: revisions' parents and checksums", ("paths", "config", "debug"), {}),
+    "rule": ("show the documentation of one rule", ("rule", "debug"), {}),
+    "rules": ("list every rule", ("debug",), {}),
+}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="migrate-lint",
         description="Catch unsafe Alembic and Flask-Migrate revisions before they merge.")
     parser.add_argument("--version", action="version", version=f"migrate-lint {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = commands.add_parser("check", help="lint revision histories (default: the current folder)")
-    check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                       help="project folders, script locations, versions folders or revision files")
-    check.add_argument("--format", choices=FORMATS, default="text")
-    check.add_argument("--also", action="append", default=[], metavar="FORMAT:FILE",
-                       help="also write the report in another format to a file (repeatable), "
-                            "e.g. --also sarif:results.sarif --also markdown:$GITHUB_STEP_SUMMARY")
-    check.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
-    check.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml to read settings from")
-    check.add_argument("--select", metavar="RULES", help="comma-separated codes, prefixes or names")
-    check.add_argument("--extend-select", metavar="RULES", help="rules to add to the selection")
-    check.add_argument("--ignore", metavar="RULES", help="rules to leave out")
-    check.add_argument("--dialect", choices=("postgresql", "mysql", "mariadb", "sqlite"))
-    check.add_argument("--script-location", metavar="DIR", help="the Alembic script location")
-    check.add_argument("--fail-on", choices=("info", "warning", "error"),
-                       help="lowest severity that makes the exit code 1 (default: warning)")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    check.add_argument("--no-execute", action="store_true",
-                       help="never import or run anything from the checked project: AST checks only, "
-                            "no rendering to SQL")
-    check.add_argument("--base", metavar="REF",
-                       help="pull-request mode: check only revisions added or changed since the merge "
-                            "base with REF (graph rules still see the whole tree)")
-    check.add_argument("--no-cache", action="store_true",
-                       help="do not read or write the cache of per-file results")
-    check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    drift = commands.add_parser("drift", help="upgrade a scratch database and compare it with the models")
-    drift.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                       help="the project or its script location (default: the current folder, or the "
-                            "Flask-Migrate directory of the app)")
-    drift.add_argument("--app", metavar="IMPORT",
-                       help="the Flask app, as FLASK_APP names it (default: $FLASK_APP)")
-    drift.add_argument("--metadata", metavar="MODULE:ATTR",
-                       help="the models' MetaData, declarative base or Flask-SQLAlchemy db")
-    drift.add_argument("--database-url", metavar="URL",
-                       help="a PostgreSQL or MySQL/MariaDB server to create the scratch database on "
-                            "(default: a temporary SQLite file); the database it names is never migrated")
-    drift.add_argument("--live-url", metavar="URL",
-                       help="compare this live database with the models instead, read-only")
-    drift.add_argument("--roundtrip", action="store_true",
-                       help="also downgrade and upgrade each revision, checking the schema comes back")
-    drift.add_argument("--runner", choices=("auto", "env", "builtin"), default="auto",
-                       help="env: the project's env.py; builtin: migrate-lint's own (default: env.py when "
-                            "it is a standard template that can be bound to the scratch database)")
-    drift.add_argument("--include-tables", metavar="GLOBS", help="compare only these tables")
-    drift.add_argument("--exclude-tables", metavar="GLOBS", help="leave out tables owned by something else")
-    drift.add_argument("--format", choices=FORMATS, default="text")
-    drift.add_argument("--also", action="append", default=[], metavar="FORMAT:FILE",
-                       help="also write the report in another format to a file (repeatable)")
-    drift.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
-    drift.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml to read settings from")
-    drift.add_argument("--select", metavar="RULES", help="comma-separated codes, prefixes or names")
-    drift.add_argument("--ignore", metavar="RULES", help="rules to leave out")
-    drift.add_argument("--dialect", choices=("postgresql", "mysql", "mariadb", "sqlite"),
-                       help="the production dialect (a SQLite stand-in for another is reported)")
-    drift.add_argument("--fail-on", choices=("info", "warning", "error"))
-    drift.add_argument("--exit-zero", action="store_true", help="exit 0 even when there is drift")
-    drift.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    base = commands.add_parser("baseline", help="record today's findings so that only new ones fail")
-    base.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    base.add_argument("--config", type=Path, metavar="FILE")
-    base.add_argument("--output", type=Path, metavar="FILE",
-                      help="where to write it (default: the config's baseline, "
-                           "else .migrate-lint-baseline.json)")
-    base.add_argument("--no-execute", action="store_true", help="AST checks only")
-    locker = commands.add_parser("lock", help="write migrate-lint.lock: revisions' parents and checksums")
-    locker.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    locker.add_argument("--config", type=Path, metavar="FILE")
-    rule = commands.add_parser("rule", help="show the documentation of one rule")
-    rule.add_argument("rule", metavar="NAME_OR_CODE")
-    rules = commands.add_parser("rules", help="list every rule")
-    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text",
-                       help="markdown: the full rule reference (docs/rules.md)")
+    for name, (summary, options, helps) in COMMANDS.items():
+        command = commands.add_parser(name, help=summary)
+        for option in options:
+            flags, settings = OPTIONS[option]
+            command.add_argument(*flags, **(settings | ({"help": helps[option]} if option in helps else {})))
+    commands.choices["rules"].add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text",
+        help="markdown: the full rule reference (docs/rules.md)")
     return parser
 
 
@@ -101,16 +114,20 @@ def _split(value: str | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def _selection(args: argparse.Namespace) -> dict[str, Any]:
+    """The config overrides every reporting command takes."""
+    from migrate_lint.finding import Severity
+
+    return {"select": _split(args.select), "ignore": _split(args.ignore), "dialect": args.dialect,
+            "fail_on": Severity.parse(args.fail_on) if args.fail_on else None}
+
+
 def _check(args: argparse.Namespace) -> int:
     _also(args)
-    from migrate_lint.finding import Severity
     from migrate_lint.lint import run
 
-    overrides = {
-        "select": _split(args.select), "extend_select": _split(args.extend_select),
-        "ignore": _split(args.ignore), "dialect": args.dialect, "script_location": args.script_location,
-        "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
-    }
+    overrides = _selection(args) | {"extend_select": _split(args.extend_select),
+                                    "script_location": args.script_location}
     outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache,
                         execute=not args.no_execute, base=args.base,
                         started_worker=args.started_worker)
@@ -155,13 +172,9 @@ def _drift(args: argparse.Namespace) -> int:
     import os
 
     from migrate_lint.drift import run as drift
-    from migrate_lint.finding import Severity
 
-    overrides = {
-        "select": _split(args.select), "ignore": _split(args.ignore), "dialect": args.dialect,
-        "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
-        "drift_include": _split(args.include_tables), "drift_exclude": _split(args.exclude_tables),
-    }
+    overrides = _selection(args) | {"drift_include": _split(args.include_tables),
+                                    "drift_exclude": _split(args.exclude_tables)}
     options = drift.DriftOptions(args.app, args.metadata, args.database_url, args.live_url, args.roundtrip,
                                  args.runner, args.flask_app)
     shown = sys.stderr.isatty() and not os.environ.get("CI")  # a progress bar, never in CI logs

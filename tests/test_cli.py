@@ -147,3 +147,16 @@ def test_config_controls_what_is_reported(project, check_dir):
     assert check_dir(project, select=("drop-column",)).findings == ()
     unignored = check_dir(project, select=("drop-column",), per_file_ignores=())
     assert [(f.location.path.name, f.code) for f in unignored.findings] == [("b1.py", "ML201")]
+
+
+def test_every_command_takes_debug_and_shares_one_declaration_of_each_option(project):
+    for command in cli.COMMANDS:
+        assert "debug" in cli.COMMANDS[command][1]
+    assert ml("lock", "--debug", cwd=project).returncode == 0
+    assert ml("baseline", "--debug", "--no-execute", cwd=project).returncode == 0
+    assert ml("rule", "--debug", "drop-column").returncode == 0
+    parser = cli._parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    helps = {a.option_strings[0]: a.choices for a in commands["check"]._actions if a.option_strings}
+    drift_helps = {a.option_strings[0]: a.choices for a in commands["drift"]._actions if a.option_strings}
+    assert helps["--dialect"] == drift_helps["--dialect"] == cli.DIALECTS

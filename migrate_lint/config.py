@@ -50,6 +50,13 @@ class Config:
     drift_include: tuple[str, ...] = ()  # drift: only these tables (globs)
     drift_exclude: tuple[str, ...] = ()  # drift: tables owned by something else (globs)
 
+    @property
+    def mysql_server_version(self) -> tuple[int, ...]:
+        """The MySQL or MariaDB version verdicts assume: the configured one, else a current release."""
+        if self.mysql_version:
+            return tuple(int(p) for p in self.mysql_version.split("."))
+        return (10, 11, 0) if self.dialect == "mariadb" else (8, 0, 36)
+
     def override(self, **changes: Any) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 

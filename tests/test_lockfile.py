@@ -34,9 +34,3 @@ def test_a_broken_lock_is_an_input_error_and_the_rest_is_checked(tmp_path):
     assert result.returncode == 2
     assert "error: migrations/migrate-lint.lock: cannot read the lock file" in result.stdout
     assert "ML202" in result.stdout
-
-
-def test_the_engine_knows_the_lock_file_name():
-    from migrate_lint.lint import engine, lockfile
-
-    assert engine.LOCK_NAME == lockfile.NAME

@@ -4,37 +4,33 @@ from __future__ import annotations
 
 import gc
 import importlib
-import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from migrate_lint.cache.store import FactsCache
 from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
-from migrate_lint.errors import UserError
 from migrate_lint.finding import Finding, InputError, Location, Report
-from migrate_lint.lint import suppress
+from migrate_lint.lint import lockfile, suppress
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import statements_from_operations
+from migrate_lint.rendering.store import RenderStore
 from migrate_lint.revisions.directives import Directive
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.facts import FileFacts
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision
-from migrate_lint.revisions.naming import declares_naming_convention
+from migrate_lint.revisions.project import has_naming_convention, local_modules
 from migrate_lint.revisions.reading import Files, Reader, known_header
-from migrate_lint.sql.facts import SqlFacts
 
 if TYPE_CHECKING:
     from migrate_lint.lint.changes import ChangeSet
     from migrate_lint.rendering.render import RenderPool
 
 SYNTAX_ERROR, DYNAMIC_HEADER, NOT_RENDERED = "ML901", "ML405", "ML904"
-LOCK_NAME = "migrate-lint.lock"  # lockfile.NAME, without importing it on every run
 
 
 @cache
@@ -57,7 +53,7 @@ class Engine:
         self.pool = pool  # render workers, started by the caller or on the first cache miss
         self.enabled: dict[Path, frozenset[str]] = {}
         self.changes = changes
-        self.render_stores: dict[str, FactsCache] = {}
+        self.renders = RenderStore(cache_folder)
         self.reader = Reader(cache_folder)
         self.changed_files: frozenset[Path] | None = None  # under --base, as the histories spell them
         self.checks = [(spec.code, mod) for spec in catalog.rules
@@ -133,14 +129,9 @@ class Engine:
 
     def read(self, history: History) -> tuple[Files, list[InputError]]:
         """The history's files that are not excluded, as (source, facts); see Reader.read."""
-        return self.reader.read(history, self._checked, self._excluded, self._spare_core())
+        from migrate_lint.rendering.render import spare_core
 
-    def _spare_core(self) -> bool:
-        """Whether a core is left for a helper process once this one and the render workers have
-        theirs: the workers' start is the longest path of a rendering run, so they come first."""
-        from migrate_lint.rendering.render import usable_cores
-
-        return usable_cores() - 1 - (len(self.pool) if self.pool else 0) >= 1
+        return self.reader.read(history, self._checked, self._excluded, spare_core(self.pool))
 
     def _checked(self, path: Path) -> bool:
         """Whether the file's own findings are reported: all files, or under --base the changed ones."""
@@ -173,21 +164,21 @@ class Engine:
             errors += problem
         rendered = self._render(history, [p for p, f in targets.items() if f.header.revision]) \
             if self.execute else {}
-        lock_path = history.script_location / LOCK_NAME
+        lock_path = history.script_location / lockfile.NAME
         migrations = self.migrations(history, graph, files, rendered)
         ctx = CheckContext(
             dialect=self.config.dialect, graph=graph, migrations=migrations,
             opaque=frozenset(p for p, header in zip(files, headers, strict=True) if header.problems),
-            detect_naming_convention=lambda: self._naming_convention(history),
+            detect_naming_convention=lambda: has_naming_convention(history, self.config),
             postgresql_version=self.config.postgresql_version,
-            mysql_version=self._mysql_version(),
-            local_modules=self._local_modules(history),
+            mysql_version=self.config.mysql_server_version,
+            local_modules=local_modules(history, self.config),
             transaction_per_migration=self.config.transaction_per_migration,
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},
             changed=self.changed_files,
             removed_lines=self.changes.removed_lines if self.changes else {},
-            lock=self._lock(lock_path, errors), lock_path=lock_path)
+            lock=lockfile.load_if_present(lock_path, errors), lock_path=lock_path)
         hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}
         findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits
@@ -203,58 +194,20 @@ class Engine:
         if start is None:
             return {}, [InputError(self.config.source, None, f"`since` names revision {since!r}, which "
                                    f"is not in {history.script_location.as_posix()}")]
-        later, queue = set(), list(graph.children[start])
-        while queue:
-            rev_id = queue.pop()
-            if rev_id not in later:
-                later.add(rev_id)
-                queue.extend(graph.children[rev_id])
-        keep = {graph.by_id[r].path for r in later}
+        keep = {graph.by_id[r].path for r in graph.descendants(start)}
         return {p: f for p, f in targets.items() if p in keep or f.header.revision is None}, []
 
-    @staticmethod
-    def _lock(path: Path, errors: list[InputError]) -> dict[str, Any] | None:
-        """The history's lock file, if it has one; a broken one is an input error, not a stop."""
-        if not path.is_file():
-            return None
-        from migrate_lint.lint import lockfile
-
-        try:
-            return lockfile.load(path)
-        except UserError as exc:
-            errors.append(InputError(exc.path, exc.line, exc.message))
-            return None
-
-    def _render_store(self, history: History) -> FactsCache:
-        """The render cache of a history, read once per run."""
-        from migrate_lint.rendering.render import cache_key
-
-        key = cache_key(self.config.dialect, history)
-        if key not in self.render_stores:
-            self.render_stores[key] = FactsCache(self.cache_folder, key, {"Rendered": Rendered,
-                                                                           "SqlFacts": SqlFacts})
-        return self.render_stores[key]
-
     def _render(self, history: History, paths: list[Path]) -> dict[Path, Rendered]:
-        """Rendered SQL per revision: from the cache for unchanged files, else from the workers.
-
-        Only successful renders are cached: a failure may depend on code outside the file."""
-        store = self._render_store(history)
-        results: dict[Path, Rendered] = {}
-        for path in paths:
-            if (hit := store.get(os.path.abspath(path), self.reader.digests[path])) is not None:
-                results[path] = hit
+        """Rendered SQL per revision: from the render store for unchanged files, else from the workers."""
+        digests, dialect = self.reader.digests, self.config.dialect
+        results = self.renders.cached(history, dialect, paths, digests)
         misses = [p for p in paths if p not in results]
         if misses and self.pool is None:
             from migrate_lint.rendering.render import RenderPool
 
             self.pool = RenderPool(RenderPool.size_for(len(misses)))
-        fresh = self.pool.render(misses, self.config.dialect, self.config.render_timeout) \
-            if misses and self.pool else {}
-        for path, result in fresh.items():
-            if result.error is None:
-                store.put(os.path.abspath(path), self.reader.digests[path], result)
-        store.save({os.path.abspath(p) for p in history.files})  # keep what other runs rendered
+        fresh = self.pool.render(misses, dialect, self.config.render_timeout) if misses and self.pool else {}
+        self.renders.keep(history, dialect, fresh, digests)
         return results | fresh
 
     def _migration(self, revision: Revision, source: str, facts: FileFacts,
@@ -301,36 +254,5 @@ class Engine:
                     for hit in check(migration, ctx):
                         yield code, path, hit
 
-    def _mysql_version(self) -> tuple[int, ...]:
-        if self.config.mysql_version:
-            return tuple(int(p) for p in self.config.mysql_version.split("."))
-        return (10, 11, 0) if self.config.dialect == "mariadb" else (8, 0, 36)
-
-    def _project_root(self, history: History) -> Path:
-        try:
-            history.script_location.resolve().relative_to(self.config.root.resolve())
-            return self.config.root
-        except ValueError:
-            return history.script_location.parent
-
-    def _local_modules(self, history: History) -> frozenset[str]:
-        """Top-level modules and packages of the project itself (its application code)."""
-        root = self._project_root(history)
-        names = set()
-        for folder in (root, root / "src"):
-            if folder.is_dir():
-                names |= {p.stem if p.suffix == ".py" else p.name for p in folder.iterdir()
-                          if (p.suffix == ".py" or (p / "__init__.py").is_file())
-                          and not p.name.startswith(".")}
-        names.discard(history.script_location.name)  # migrations/ itself, when it is a package
-        return frozenset(names - {"setup", "conftest", "noxfile", "manage"}) | set(
-            self.config.application_modules)
-
     def _excluded(self, path: Path) -> bool:
         return bool(self.config.exclude) and self.selection.matches(path, self.config.exclude)
-
-    def _naming_convention(self, history: History) -> bool:
-        if self.config.naming_convention is not None:
-            return self.config.naming_convention
-        skip = frozenset(d.resolve() for d in history.version_dirs)
-        return declares_naming_convention(self._project_root(history), skip)

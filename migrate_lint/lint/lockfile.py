@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrate_lint.errors import UserError
+from migrate_lint.finding import InputError
 from migrate_lint.revisions.graph import RevisionGraph
 
 NAME = "migrate-lint.lock"
@@ -61,3 +62,14 @@ def load(path: Path) -> dict[str, Locked]:
         return found
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"cannot read the lock file: {exc}", path) from None
+
+
+def load_if_present(path: Path, errors: list[InputError]) -> dict[str, Locked] | None:
+    """The history's lock file, if it has one; a broken one is an input error, not a stop."""
+    if not path.is_file():
+        return None
+    try:
+        return load(path)
+    except UserError as exc:
+        errors.append(InputError(exc.path, exc.line, exc.message))
+        return None

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrate_lint.cache.store import FactsCache, cache_dir
+from migrate_lint.cache.store import cache_dir
 from migrate_lint.config import CheckOutcome, Config, load, select_rules
 from migrate_lint.finding import InputError
 from migrate_lint.revisions.discover import History, find_histories
@@ -63,10 +63,11 @@ def start_rendering(histories: list[History], config: Config, cache_folder: Path
     Alembic, in parallel with this process reading and analysing the files. Not when the history
     has a render cache: then few revisions, often none, need rendering, and the engine starts
     workers for those it misses. Under --base a change usually adds a revision or two: one worker."""
-    from migrate_lint.rendering.render import RenderPool, cache_key
+    from migrate_lint.rendering.render import RenderPool
+    from migrate_lint.rendering.store import has_renders
 
     if not config.render or not histories or any(
-            FactsCache.stored(cache_folder, cache_key(config.dialect, h)) for h in histories):
+            has_renders(cache_folder, h, config.dialect) for h in histories):
         _stop(started)
         return None
     workers = RenderPool.size_for(1 if changes_only else sum(len(h.files) for h in histories))

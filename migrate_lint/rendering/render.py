@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from migrate_lint.rendering import process as worker_process
 
 if TYPE_CHECKING:  # imported where used, so that starting workers early stays cheap
-    from migrate_lint.revisions.discover import History
     from migrate_lint.revisions.migration import Operation, Rendered, Statement
 
 DEFAULT_TIMEOUT = 10.0
@@ -24,6 +23,12 @@ SQLALCHEMY_DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": 
 
 def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def spare_core(pool: RenderPool | None) -> bool:
+    """Whether a core is left for a helper process once this one and the render workers have theirs:
+    the workers' start is the longest path of a rendering run, so they come first."""
+    return usable_cores() - 1 - (len(pool) if pool else 0) >= 1
 
 
 class _Worker:
@@ -124,11 +129,6 @@ class RenderPool:
             worker.stop()
         self.pool.clear()
         self.selector.close()
-
-
-def cache_key(dialect: str, history: History) -> str:
-    """The render cache of one history for one dialect (see cache.FactsCache)."""
-    return f"render:{dialect}|{history.cache_key}"
 
 
 def render_many(paths: list[Path], dialect: str, timeout: float = DEFAULT_TIMEOUT,

@@ -162,6 +162,16 @@ class RevisionGraph:
             yield rev
             queue.extend(self.parents(rev))
 
+    def descendants(self, rev_id: str) -> set[str]:
+        """Every revision that has rev_id among its ancestors."""
+        later, queue = set(), list(self.children[rev_id])
+        while queue:
+            child = queue.pop()
+            if child not in later:
+                later.add(child)
+                queue.extend(self.children[child])
+        return later
+
     def branch_labels_of(self, rev_id: str) -> frozenset[str]:
         """Branch labels on a revision and its ancestors: the named branch it belongs to."""
         rev = self.by_id[rev_id]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,25 @@ REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "
             "cases")
 OPTIONAL = ("dialects", "tags", "references", "default", "example")
 CASE_KEYS = {"name", "pass", "fail", "config"}
+RULES_URL = "https://github.com/migrate-lint/migrate-lint/blob/main/docs/rules.md"  # the one place
+
+
+def anchor(code: str, name: str) -> str:
+    """The rule's section in docs/rules.md (GitHub's heading anchor)."""
+    return f"{code}-{name}".lower()
+
+
+def rule_url(code: str, name: str) -> str:
+    return f"{RULES_URL}#{anchor(code, name)}"
+
+
+def suggestion(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean X?)' for the closest of the choices, or nothing."""
+    import difflib
+
+    pool = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(word.lower(), list(pool), n=1, cutoff=0.6)
+    return f" (did you mean {pool[close[0]]}?)" if close else ""
 
 
 class CatalogError(UserError):
@@ -195,11 +215,15 @@ class Catalog:
                 raise CatalogError(f"duplicate rule {attr}s: {', '.join(dupes)}")
 
     def get(self, key: str) -> RuleSpec | None:
-        key = key.strip()
+        key = key.strip().lower()
         for rule in self.rules:
-            if key in (rule.code, rule.name):
+            if key in (rule.code.lower(), rule.name):
                 return rule
         return None
+
+    def suggest(self, key: str) -> str:
+        """' (did you mean X?)' for a code or name that is not in the catalogue."""
+        return suggestion(key.strip(), [name for rule in self.rules for name in (rule.code, rule.name)])
 
     def matching(self, selector: str) -> list[RuleSpec]:
         """Rules a selector names: a code, a code prefix such as `ML2`, a name, or `ALL`."""

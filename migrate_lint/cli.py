@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from migrate_lint import __version__
 from migrate_lint.errors import UserError
@@ -67,9 +68,13 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "exclude-tables": (("--exclude-tables",), {"metavar": "GLOBS",
                                                "help": "leave out tables owned by something else"}),
     "rule": (("rule",), {"metavar": "NAME_OR_CODE"}),
+    "statistics": (("--statistics",), {"action": "store_true",
+                                       "help": "text: count findings per rule instead of listing them"}),
+    "quiet": (("--quiet", "-q"), {"action": "store_true", "help": "text: findings only, no summary"}),
     "debug": (("--debug",), {"action": "store_true", "help": "show tracebacks of internal errors"}),
 }
-REPORTING = ("format", "also", "output", "config", "select", "ignore", "dialect", "fail-on", "exit-zero")
+REPORTING = ("format", "also", "output", "config", "select", "ignore", "dialect", "fail-on", "exit-zero",
+             "statistics", "quiet")
 COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
     "check": ("lint revision histories (default: the current folder)",
               ("paths", *REPORTING, "extend-select", "script-location", "no-execute", "base", "no-cache",
@@ -93,8 +98,23 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a "did you mean" for a mistyped command, option or choice."""
+
+    def error(self, message: str) -> NoReturn:
+        from migrate_lint.catalog import suggestion
+
+        if match := re.search(r"unrecognized arguments: (\S+)", message):
+            word = match.group(1).split("=")[0]
+            message += suggestion(word, [flag for option, _ in OPTIONS.values() for flag in option
+                                         if flag.startswith("-")])
+        elif match := re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message):
+            message += suggestion(match.group(1), re.findall(r"'([^']*)'", match.group(2)))
+        super().error(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="migrate-lint",
         description="Catch unsafe Alembic and Flask-Migrate revisions before they merge.")
     parser.add_argument("--version", action="version", version=f"migrate-lint {__version__}")
@@ -152,7 +172,14 @@ def _report(args: argparse.Namespace, outcome: Any) -> int:
     for kind, target in _also(args):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(get(kind)(outcome.report), encoding="utf-8")
-    text = get(args.format)(outcome.report)
+    if args.format == "text":
+        from migrate_lint.formatters.text_format import TextOptions, render
+
+        options = TextOptions(colour=args.output is None and _colour(sys.stdout), quiet=args.quiet,
+                              statistics=args.statistics, per_rule=outcome.config.max_per_rule)
+        text = render(outcome.report, options)
+    else:
+        text = get(args.format)(outcome.report)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
@@ -166,6 +193,17 @@ def _report(args: argparse.Namespace, outcome: Any) -> int:
     if outcome.report.at_or_above(outcome.fail_on) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _colour(stream: Any) -> bool:
+    """Colour on a terminal; NO_COLOR (any value) turns it off, FORCE_COLOR on (https://no-color.org)."""
+    import os
+
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
 
 
 def _drift(args: argparse.Namespace) -> int:
@@ -229,9 +267,11 @@ def _rule(args: argparse.Namespace) -> int:
     from migrate_lint.catalog import load_catalog
     from migrate_lint.formatters.ruledoc import render
 
-    spec = load_catalog().get(args.rule)
+    catalog = load_catalog()
+    spec = catalog.get(args.rule)
     if spec is None:
-        raise UserError(f"no rule named {args.rule!r}; `migrate-lint rules` lists them")
+        raise UserError(f"no rule named {args.rule!r}{catalog.suggest(args.rule)}; "
+                        "`migrate-lint rules` lists them")
     sys.stdout.write(render(spec))
     return EXIT_CLEAN
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from migrate_lint.catalog import Catalog
+from migrate_lint.catalog import Catalog, suggestion
 from migrate_lint.errors import UserError
 from migrate_lint.finding import Report, Severity
 from migrate_lint.paths import real_folder, real_path
@@ -49,6 +49,7 @@ class Config:
     metadata: str | None = None  # drift: module:attribute of the models' MetaData
     drift_include: tuple[str, ...] = ()  # drift: only these tables (globs)
     drift_exclude: tuple[str, ...] = ()  # drift: tables owned by something else (globs)
+    max_per_rule: int = 5  # text output: findings of one rule shown per revision before "and N more"
 
     @property
     def mysql_server_version(self) -> tuple[int, ...]:
@@ -113,6 +114,8 @@ PARSERS: dict[str, Any] = {
     "metadata": lambda v, k: v if isinstance(v, str) and ":" in v else _bad(k, "module:attribute"),
     "drift-include": _strings,
     "drift-exclude": _strings,
+    "max-per-rule": lambda v, k: v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else
+    _bad(k, "a positive integer"),
     "render-timeout": lambda v, k: float(v) if isinstance(v, int | float) and v > 0 else
     _bad(k, "a positive number of seconds"),
 }
@@ -145,7 +148,8 @@ def parse(text: str, path: Path) -> Config:
     for key, raw in section.items():
         if key not in PARSERS:
             known = ", ".join(sorted(PARSERS))
-            raise ConfigError(f"unknown key `{key}` in [tool.{SECTION}] (known keys: {known})",
+            raise ConfigError(f"unknown key `{key}` in [tool.{SECTION}]{suggestion(key, PARSERS)} "
+                              f"(known keys: {known})",
                               path, _line_of(text, key))
         try:
             values[key.replace("-", "_")] = PARSERS[key](raw, key)
@@ -212,8 +216,8 @@ def select_rules(config: Config, catalog: Catalog) -> RuleSelection:
         for selector in selectors:
             matched = catalog.matching(selector)
             if not matched:
-                raise ConfigError(f"`{key}` names {selector!r}, which matches no rule "
-                                  "(see `migrate-lint rules`)", config.source,
+                raise ConfigError(f"`{key}` names {selector!r}, which matches no rule"
+                                  f"{catalog.suggest(selector)} (see `migrate-lint rules`)", config.source,
                                   _line_of_source(config, key))
             found |= {rule.code for rule in matched}
         return found

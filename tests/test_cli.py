@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +86,9 @@ def test_bad_config_is_one_line_with_file_and_line(project):
     assert result.returncode == 2 and result.stdout == ""
     known = ", ".join(sorted(PARSERS))
     assert result.stderr.strip().splitlines() == [
-        f"migrate-lint: pyproject.toml:3: unknown key `fail_on` in [tool.migrate-lint] (known keys: {known})"]
+        f"migrate-lint: pyproject.toml:3: unknown key `fail_on` in [tool.migrate-lint] "
+        "(did you mean fail-on?) "
+        f"(known keys: {known})"]
 
 
 def test_broken_alembic_ini_is_reported_with_its_line(tmp_path):
@@ -160,3 +163,33 @@ def test_every_command_takes_debug_and_shares_one_declaration_of_each_option(pro
     helps = {a.option_strings[0]: a.choices for a in commands["check"]._actions if a.option_strings}
     drift_helps = {a.option_strings[0]: a.choices for a in commands["drift"]._actions if a.option_strings}
     assert helps["--dialect"] == drift_helps["--dialect"] == cli.DIALECTS
+
+
+def test_colour_follows_the_terminal_and_no_color_force_color(project, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    plain = ml("check", "--no-execute", cwd=project).stdout
+    assert "\x1b[" not in plain  # a pipe: no colour
+    forced = subprocess.run([sys.executable, "-m", "migrate_lint", "check", "--no-execute"], cwd=project,
+                            capture_output=True, text=True, env={**os.environ, "FORCE_COLOR": "1"})
+    assert "\x1b[1;33mML201 drop-column\x1b[0m" in forced.stdout
+    both = subprocess.run([sys.executable, "-m", "migrate_lint", "check", "--no-execute"], cwd=project,
+                          capture_output=True, text=True,
+                          env={**os.environ, "FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert "\x1b[" not in both.stdout
+
+
+def test_statistics_quiet_and_did_you_mean(project):
+    stats = ml("check", "--no-execute", "--statistics", cwd=project)
+    assert stats.returncode == 1 and stats.stdout.splitlines()[0] == "1  ML201  drop-column [warning]"
+    quiet = ml("check", "--no-execute", "--quiet", cwd=project).stdout
+    assert "ML201 drop-column" in quiet and "Found" not in quiet
+    typo = ml("check", "--formt", "json", cwd=project)
+    assert typo.returncode == 2 and "(did you mean --format?)" in typo.stderr
+    assert "(did you mean check?)" in ml("chek", cwd=project).stderr
+    assert "(did you mean drop-column?)" in ml("rule", "drop-colum").stderr
+    assert ml("rule", "ml201").stdout.startswith("# ML201 drop-column")
+    (project / "pyproject.toml").write_text('[tool.migrate-lint]\nselct = ["ML"]\n')
+    typo_key = ml("check", cwd=project).stderr
+    assert "unknown key `selct` in [tool.migrate-lint] (did you mean select?)" in typo_key
+    (project / "pyproject.toml").write_text('[tool.migrate-lint]\nignore = ["drop-colum"]\n')
+    assert "(did you mean drop-column?)" in ml("check", cwd=project).stderr

@@ -114,3 +114,21 @@ def test_markdown_keeps_one_row_per_finding_whatever_the_message():
     rows = [line for line in text.splitlines() if line.startswith("| ") and "ML201" in line]
     assert rows == ["| 🟠 | `ML201` drop-column | `r.py:3` | a \\| b c |"]
     assert "No findings in 2 files" in get("markdown")(Report(files_checked=2))
+
+
+@pytest.mark.parametrize(("variant", "options"), [
+    ("colour", {"colour": True}), ("statistics", {"statistics": True}), ("quiet", {"quiet": True}),
+    ("per-rule", {"per_rule": 1})])
+def test_text_variants_golden(variant, options, example_report, monkeypatch):
+    from migrate_lint.formatters.text_format import TextOptions, render
+
+    monkeypatch.chdir(REPO)
+    report = example_report
+    if variant == "per-rule":  # the same rule three times in one revision: one shown, "and 2 more"
+        first = report.findings[0]
+        report = Report(tuple([first] * 3) + report.findings[1:], report.suppressed, (), report.files_checked)
+    rendered = render(report, TextOptions(**options))
+    golden = GOLDEN / f"example.text-{variant}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(rendered, encoding="utf-8")
+    assert rendered == golden.read_text(encoding="utf-8")

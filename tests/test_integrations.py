@@ -73,9 +73,10 @@ def test_pytest_plugin_fixtures_in_a_projects_own_suite(blog):
     assert result.returncode == 1, out + result.stderr
     assert "2 failed, 1 passed" in out
     assert "FAILED test_migrations.py::test_revisions_are_safe" in out
-    assert "ML301 [error] Adding NOT NULL column posts.slug" in out  # the findings, as check prints them
+    # the findings, as check prints them
+    assert "ML301 add-column-not-null-without-default [error] Adding NOT NULL column posts.slug" in out
     assert "FAILED test_migrations.py::test_models_match_the_migrations" in out
-    assert "ML508 [error] Foreign key posts(author_id)" in out
+    assert "ML508 drift-foreign-key [error] Foreign key posts(author_id)" in out
 
 
 def test_the_readme_pre_commit_recipe_names_the_hook_this_repository_ships():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from migrate_lint.catalog import Case, RuleSpec
+from migrate_lint.catalog import Case, RuleSpec, anchor
 
 
 def _case_source(case: Case) -> str:
@@ -63,9 +63,8 @@ def reference(specs: list[RuleSpec]) -> str:
              "Generated from `rules/*.yml` by `migrate-lint rules --format markdown`; do not edit by hand.",
              "", "| code | name | severity | default | title |", "|---|---|---|---|---|"]
     for spec in specs:
-        anchor = f"{spec.code}-{spec.name}".lower()
-        lines.append(f"| [{spec.code}](#{anchor}) | `{spec.name}` | {spec.severity.label} | "
-                     f"{'on' if spec.default else 'opt-in'} | {spec.title} |")
+        lines.append(f"| [{spec.code}](#{anchor(spec.code, spec.name)}) | `{spec.name}` | "
+                     f"{spec.severity.label} | {'on' if spec.default else 'opt-in'} | {spec.title} |")
     for spec in specs:
         page = render(spec).replace("\n## ", "\n### ")
         lines += ["", page.replace(f"# {spec.code} {spec.name}: {spec.title}",

@@ -1,10 +1,34 @@
-"""Human-readable output, ruff style: `path:line:col: CODE [severity] message`, help, summary."""
+"""Human-readable output, ruff style: `path:line:col: CODE name [severity] message`, the source line
+with a caret under the operation, help with a link to the rule's docs, and a summary."""
 
 from __future__ import annotations
 
+import linecache
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import groupby
 
-from migrate_lint.finding import Report, display_path
+from migrate_lint.catalog import rule_url
+from migrate_lint.finding import Finding, Report, Severity, display_path
+
+SEVERITY_STYLE = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INFO: "1;36"}
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    colour: bool = False
+    quiet: bool = False  # findings only, no summary
+    statistics: bool = False  # a count per rule instead of the findings
+    per_rule: int = 5  # findings of one rule shown per revision before "and N more"
+
+
+class _Paint:
+    def __init__(self, on: bool) -> None:
+        self.on = on
+
+    def __call__(self, text: str, style: str) -> str:
+        return f"\x1b[{style}m{text}\x1b[0m" if self.on and text else text
 
 
 def _plural(count: int, word: str) -> str:
@@ -26,18 +50,94 @@ def summary(report: Report) -> str:
     return f"Found {_plural(len(report.findings), 'finding')} ({parts}) in {files}{tail}."
 
 
-def render(report: Report) -> str:
-    lines = []
-    for finding in report.findings:
-        loc = finding.location
-        lines.append(f"{display_path(loc.path)}:{loc.line}:{loc.column}: {finding.code} "
-                     f"[{finding.severity.label}] {finding.message}")
-        if finding.help:
-            lines.append(f"  help: {finding.help}")
-    for error in report.errors:
-        lines.append(f"error: {error.describe()}")
-    if lines:
-        lines.append("")
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+def _source(finding: Finding, paint: _Paint) -> list[str]:
+    """The finding's source line, with a caret under the operation from its column to the line's end."""
+    loc = finding.location
+    text = linecache.getline(str(loc.path), loc.line).rstrip("\r\n").expandtabs(4)
+    if not text.strip():
+        return []
+    number = str(loc.line)
+    gutter = " " * len(number)
+    start = max(loc.column - 1, len(text) - len(text.lstrip()))
+    marks = "^" * max(_extent(text, start) - start, 1)
+    bar = paint("|", "1;34")
+    return [f"{gutter} {bar}", f"{paint(number, '1;34')} {bar} {text}",
+            f"{gutter} {bar} {' ' * start}{paint(marks, SEVERITY_STYLE[finding.severity])}"]
 
+
+def _extent(text: str, start: int) -> int:
+    """Where the expression starting at `start` ends on this line: its closing bracket, else the end
+    of the code before a trailing comment (a comment itself runs to the end of the line)."""
+    if text[start:start + 1] == "#":
+        return len(text.rstrip())
+    depth, quote, index = 0, "", start
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            break
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return len(text[:index].rstrip())
+
+
+def _finding(finding: Finding, paint: _Paint) -> Iterator[str]:
+    loc = finding.location
+    where = paint(f"{display_path(loc.path)}:{loc.line}:{loc.column}:", "1")
+    label = paint(f"{finding.code} {finding.name}", SEVERITY_STYLE[finding.severity])
+    yield f"{where} {label} [{finding.severity.label}] {finding.message}"
+    yield from _source(finding, paint)
+    link = rule_url(finding.code, finding.name)
+    help_text = f"{finding.help} ({link})" if finding.help else link
+    yield f"  {paint('help:', '1;36')} {help_text}"
+
+
+def _listing(report: Report, options: TextOptions, paint: _Paint) -> Iterator[str]:
+    """Findings grouped by file (a revision), and within it by rule, each rule's beyond `per_rule`
+    folded into one "and N more" line."""
+    for _, in_file in groupby(report.findings, key=lambda f: f.location.path):
+        shown: Counter[str] = Counter()
+        hidden: Counter[str] = Counter()
+        for finding in in_file:
+            if shown[finding.code] >= options.per_rule:
+                hidden[finding.code] += 1
+                continue
+            shown[finding.code] += 1
+            yield from _finding(finding, paint)
+            yield ""
+        for code, count in hidden.items():
+            yield f"  ... and {count} more {code} in this file (all of them in --format json)"
+            yield ""
+
+
+def _statistics(report: Report) -> Iterator[str]:
+    counts = Counter((f.code, f.name, f.severity.label) for f in report.findings)
+    width = len(str(max(counts.values(), default=0)))
+    for (code, name, severity), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        yield f"{count:>{width}}  {code}  {name} [{severity}]"
+
+
+def render(report: Report, options: TextOptions | None = None) -> str:
+    options = options or TextOptions()
+    paint = _Paint(options.colour)
+    lines = list(_statistics(report) if options.statistics else _listing(report, options, paint))
+    for error in report.errors:
+        lines.append(f"{paint('error:', '1;31')} {error.describe()}")
+    if not options.quiet:
+        if lines and lines[-1]:
+            lines.append("")
+        lines.append(paint(summary(report), "1"))
+    elif lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) + "\n" if lines else ""

@@ -117,7 +117,7 @@ class Engine:
             directives.update({path: list(facts.directives) for path, facts in targets.items()
                                if facts.directives})
         outcome = suppress.apply(findings, directives, self._resolve, self.enabled_for,
-                                 self.config.require_reason)
+                                 self.config.require_reason, self.catalog.suggest)
         kept = outcome.kept + [self.finding(code, hit, path, None) for code, path, hit
                                in outcome.hits if code in self.enabled_for(path)]
         kept.sort(key=Finding.sort_key)

@@ -1,4 +1,5 @@
-"""Inline directives (`# migrate-lint: ignore[...]`), read from tokenize COMMENT tokens."""
+"""Inline directives (`# migrate-lint: ignore[...]`), read from tokenize COMMENT tokens; also the
+`# noqa: MLxxx` comments that look like one but silence nothing here."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ MARKER = "migrate-lint:"
 DIRECTIVE = re.compile(
     r"#\s*migrate-lint:\s*(?P<kind>file-ignore|ignore)\s*\[(?P<rules>[^\]]*)\]"
     r"(?:\s*--\s*(?P<reason>.*))?", re.IGNORECASE)
+NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<rules>ML\d{3}(?:\s*,\s*\w+)*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Directive:
-    kind: str  # "ignore" or "file-ignore"
+    kind: str  # "ignore", "file-ignore", or "noqa" (which this tool does not honour)
     rules: tuple[str, ...]  # as written: codes or names
     reason: str
     line: int
@@ -24,7 +26,7 @@ class Directive:
 
 
 def parse_directives(source: str) -> list[Directive]:
-    if MARKER not in source:
+    if MARKER not in source and "noqa" not in source.lower():
         return []
     lines = source.splitlines()
     found = []
@@ -33,12 +35,17 @@ def parse_directives(source: str) -> list[Directive]:
     except (tokenize.TokenError, SyntaxError):
         return []  # a file that does not tokenize is reported as a syntax error
     for token in tokens:
-        if token.type != tokenize.COMMENT or MARKER not in token.string:
-            continue
-        match = DIRECTIVE.search(token.string)
-        if not match:
+        if token.type != tokenize.COMMENT:
             continue
         line, column = token.start
+        if (noqa := NOQA.search(token.string)) and MARKER not in token.string:
+            named = (c.strip().upper() for c in noqa["rules"].split(","))
+            codes = tuple(c for c in named if c.startswith("ML"))
+            found.append(Directive("noqa", codes, "", line, column + 1 + noqa.start(), line))
+            continue
+        match = DIRECTIVE.search(token.string) if MARKER in token.string else None
+        if not match:
+            continue
         kind = match["kind"].lower()
         own_line = lines[line - 1][:column].strip() == ""
         target = _next_code_line(lines, line) if own_line and kind == "ignore" else line

@@ -38,6 +38,17 @@ def runner_python(tmp_path_factory) -> Path:
     return folder / "bin"
 
 
+def condition(expression: str | None, status: int, values: dict[str, str]) -> bool:
+    """A step's `if:`, for the forms action.yml uses: always(), `==`/`!=` on contexts and strings, &&.
+    Without always() a step runs only while every step before it succeeded, as on GitHub."""
+    if expression is None:
+        return status == 0
+    text = " ".join(expression.split())
+    text = re.sub(r"\balways\(\)", "True", text).replace("&&", " and ")
+    text = re.sub(r"\b((?:inputs|github|steps)\.[\w.-]+)", lambda m: repr(values.get(m.group(1), "")), text)
+    return bool(eval(text, {}))  # our own action.yml's expressions, rewritten above
+
+
 def run_steps(inputs: dict[str, str], workspace: Path, bin_folder: Path, tmp: Path,
               event: dict[str, str]) -> tuple[int, str, dict[str, str]]:
     """Each `run:` step with bash -eo pipefail, as GitHub runs composite steps; `uses:` steps are
@@ -47,9 +58,21 @@ def run_steps(inputs: dict[str, str], workspace: Path, bin_folder: Path, tmp: Pa
     summary, output = tmp / "summary.md", tmp / "output.txt"
     env = {"PATH": f"{bin_folder}:/usr/bin:/bin", "HOME": str(tmp), "GITHUB_ACTION_PATH": str(REPO),
            "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
-           "GITHUB_WORKSPACE": str(workspace), "GITHUB_ACTIONS": "true", "CI": "true", **event}
-    stdout, status = "", 0
+           "GITHUB_WORKSPACE": str(workspace), "GITHUB_ACTIONS": "true", "CI": "true",
+           "RUNNER_TEMP": str(tmp), **event}
+    stdout, status, comments = "", 0, []
     for step in ACTION["runs"]["steps"]:
+        lines = output.read_text().splitlines() if output.exists() else []
+        outputs = dict(line.split("=", 1) for line in lines)
+        if not condition(step.get("if"), status, {**contexts, **{f"steps.check.outputs.{k}": v
+                                                                 for k, v in outputs.items()}, **{
+                "github.event_name": event.get("GITHUB_EVENT_NAME", "")}}):
+            continue
+        if step.get("uses", "").startswith("marocchino/sticky-pull-request-comment@v"):
+            assert step["continue-on-error"] is True  # a fork's read-only token must not hide the verdict
+            comments.append(Path(evaluate(step["with"]["path"], {"steps.check.outputs.comment":
+                                                                  outputs["comment"]})).read_text())
+            continue
         if "uses" in step:
             assert step["uses"].startswith("actions/setup-python@v")
             continue
@@ -60,10 +83,9 @@ def run_steps(inputs: dict[str, str], workspace: Path, bin_folder: Path, tmp: Pa
         stdout += result.stdout
         assert "Traceback" not in result.stderr, result.stderr
         status = result.returncode
-        if status != 0:
-            break
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines()) if output.exists() else {}
-    return status, stdout, {"summary": summary.read_text() if summary.exists() else "", **outputs}
+    return status, stdout, {"summary": summary.read_text() if summary.exists() else "",
+                            "comments": comments, **outputs}
 
 
 @pytest.fixture
@@ -141,3 +163,40 @@ def test_the_readme_recipe_is_a_valid_workflow_using_this_action(tmp_path):
     assert steps[0]["with"]["fetch-depth"] == 0
     used = next(s for s in steps if "migrate-lint" in s.get("uses", ""))
     assert set(used.get("with", {})) <= set(ACTION["inputs"])
+
+
+def test_the_pull_request_comment_carries_the_report_and_only_on_pull_requests(
+        pull_request, runner_python, tmp_path):
+    event = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"}
+    status, _, outputs = run_steps({}, pull_request, runner_python, tmp_path, event)
+    [comment] = outputs["comments"]
+    assert status == 1 and "| 🟠 | `ML201` drop-column | `migrations/versions/c1.py:7` |" in comment
+    assert run_steps({"comment": "false"}, pull_request, runner_python, tmp_path, event)[2]["comments"] == []
+    assert run_steps({}, pull_request, runner_python, tmp_path,
+                     {"GITHUB_EVENT_NAME": "push"})[2]["comments"] == []
+
+
+def test_paths_are_relative_to_the_repository_root_with_a_working_directory(tmp_path, runner_python):
+    """GitHub places annotations and SARIF results by their path from the repository root."""
+    repo = tmp_path / "repo"
+    write(repo / "backend", "a1", None, 'op.execute("SELECT 1")')
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "history")
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
+    write(repo / "backend", "b1", "a1", 'op.drop_column("users", "bio")')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "drop bio")
+    sarif = tmp_path / "results.sarif"
+    status, stdout, _ = run_steps(
+        {"working-directory": "backend", "sarif-file": str(sarif)}, repo, runner_python, tmp_path,
+        {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"})
+    assert status == 1
+    [annotation] = [line for line in stdout.splitlines() if line.startswith("::")]
+    assert "file=backend/migrations/versions/b1.py," in annotation
+    [result] = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+        "backend/migrations/versions/b1.py"
+    status, _, _ = run_steps({"working-directory": "backend", "paths": "migrations"}, repo, runner_python,
+                             tmp_path, {"GITHUB_EVENT_NAME": "push"})
+    assert status == 1

@@ -86,3 +86,18 @@ def test_the_readme_pre_commit_recipe_names_the_hook_this_repository_ships():
     shipped = {hook["id"] for hook in yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text())}
     used = {hook["id"] for repo in recipe["repos"] for hook in repo["hooks"]}
     assert used and used <= shipped
+
+
+def test_pytest_plugin_reports_an_unreachable_server_in_one_line(blog):
+    (blog / "test_unreachable.py").write_text(
+        "def test_drift(migrate_lint):\n"
+        "    migrate_lint.assert_clean(migrate_lint.drift(app='app'))\n")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "--migrate-lint-database-url", "postgresql+psycopg://postgres@127.0.0.1:1/x",
+                             "test_unreachable.py"], cwd=blog, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    failure = [line for line in result.stdout.splitlines()
+               if "migrate-lint:" in line and not line.startswith("FAILED")]
+    assert len(failure) == 1 and "cannot create a scratch database" in failure[0]
+    assert "Connection refused" in failure[0] and "Traceback" not in result.stdout
+    assert len(result.stdout.splitlines()) < 15

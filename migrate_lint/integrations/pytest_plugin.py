@@ -4,19 +4,22 @@
         migrate_lint.assert_clean(migrate_lint.check())
 
     def test_models_match_migrations(migrate_lint):
-        migrate_lint.assert_clean(migrate_lint.drift.run(app="app", database_url=...))
+        migrate_lint.assert_clean(migrate_lint.drift(app="app", database_url=...))
 
 Registered through the pytest11 entry point; `--migrate-lint-database-url` (or the ini option
 `migrate_lint_database_url`) gives drift a server for its scratch database."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from migrate_lint.errors import UserError
 from migrate_lint.finding import Report, Severity
 
 
@@ -25,6 +28,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="migrate-lint drift: the server to create scratch databases on")
     parser.addini("migrate_lint_database_url", "migrate-lint drift: the server for scratch databases",
                   default="")
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """An input problem (an unreachable server, a bad config) fails the test with the one line the
+    command would print, not with the tool's traceback."""
+    try:
+        yield
+    except UserError as exc:
+        pytest.fail(f"migrate-lint: {exc.describe()}", pytrace=False)
 
 
 @dataclass
@@ -38,7 +51,8 @@ class MigrateLint:
         from migrate_lint.lint.run import check
 
         targets = [self.root / p for p in paths] or [self.root]
-        return check(targets, None, overrides, execute=execute, base=base).report
+        with _one_line_errors():
+            return check(targets, None, overrides, execute=execute, base=base).report
 
     def drift(self, *paths: str | Path, app: str | None = None, metadata: str | None = None,
               database_url: str | None = None, roundtrip: bool = False, **overrides: Any) -> Report:
@@ -48,7 +62,8 @@ class MigrateLint:
         options = DriftOptions(app, metadata, database_url or self.database_url, None, roundtrip)
         # no paths: the Flask app's own migrations directory, else the project root
         targets = [self.root / p for p in paths] or ([] if app else [self.root])
-        return drift(targets, None, overrides, options).report
+        with _one_line_errors():
+            return drift(targets, None, overrides, options).report
 
     @staticmethod
     def assert_clean(report: Report, fail_on: str = "warning") -> None:

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", metavar="RULES", help="rules to leave out")
     check.add_argument("--dialect", choices=("postgresql", "mysql", "mariadb", "sqlite"))
     check.add_argument("--script-location", metavar="DIR", help="the Alembic script location")
+    check.add_argument("-n", "--name", metavar="NAME", help="the alembic.ini section to read, as alembic -n "
+                       "(default: [alembic], else every section with a script_location)")
     check.add_argument("--fail-on", choices=("info", "warning", "error"),
                        help="lowest severity that makes the exit code 1 (default: warning)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -77,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     drift.add_argument("--dialect", choices=("postgresql", "mysql", "mariadb", "sqlite"),
                        help="the production dialect (a SQLite stand-in for another is reported)")
     drift.add_argument("--fail-on", choices=("info", "warning", "error"))
+    drift.add_argument("-n", "--name", metavar="NAME", help="the alembic.ini section to read, as alembic -n")
     drift.add_argument("--exit-zero", action="store_true", help="exit 0 even when there is drift")
     drift.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     base = commands.add_parser("baseline", help="record today's findings so that only new ones fail")
@@ -109,6 +112,7 @@ def _check(args: argparse.Namespace) -> int:
     overrides = {
         "select": _split(args.select), "extend_select": _split(args.extend_select),
         "ignore": _split(args.ignore), "dialect": args.dialect, "script_location": args.script_location,
+        "name": args.name,
         "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
     }
     outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache,
@@ -159,7 +163,7 @@ def _drift(args: argparse.Namespace) -> int:
 
     overrides = {
         "select": _split(args.select), "ignore": _split(args.ignore), "dialect": args.dialect,
-        "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
+        "name": args.name, "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
         "drift_include": _split(args.include_tables), "drift_exclude": _split(args.exclude_tables),
     }
     options = drift.DriftOptions(args.app, args.metadata, args.database_url, args.live_url, args.roundtrip,

@@ -26,6 +26,14 @@ def summary(report: Report) -> str:
     return f"Found {_plural(len(report.findings), 'finding')} ({parts}) in {files}{tail}."
 
 
+def dialect_lines(report: Report) -> list[str]:
+    """`dialect: sqlite (alembic.ini sqlalchemy.url)`; one line per history when they differ."""
+    rows = report.dialects
+    if len({(r.dialect, r.source) for r in rows}) == 1:
+        return [f"dialect: {rows[0].dialect} ({rows[0].source})"]
+    return [f"dialect: {r.dialect} ({r.source}) for {display_path(r.path)}" for r in rows]
+
+
 def render(report: Report) -> str:
     lines = []
     for finding in report.findings:
@@ -39,5 +47,6 @@ def render(report: Report) -> str:
     if lines:
         lines.append("")
     lines.append(summary(report))
+    lines += dialect_lines(report)
     return "\n".join(lines) + "\n"
 

@@ -249,3 +249,33 @@ def test_the_render_cache_is_kept_per_dialect(per_dialect, check_dir):
     assert not FactsCache.stored(cache_dir(), cache_key("postgresql", histories["sqlite"]))
     forced = check_dir(per_dialect, execute=True, dialect="postgresql")  # the folder name still wins
     assert codes(forced) == codes(first)
+
+
+def test_multidb_operations_carry_their_bind_function(multidb):
+    from migrate_lint.revisions.facts import analyse
+
+    path = multidb / "migrations" / "versions" / "m1_init.py"
+    facts = analyse(path, path.read_text())
+    assert [(op.function, op.name, op.args[0]) for op in facts.operations] == [
+        ("upgrade_", "create_table", "users"), ("upgrade_analytics", "create_table", "events")]
+
+
+def test_flask_sqlalchemy_binds_are_compared_together(tmp_path):
+    """drift upgrades every bind into one scratch database: the models of every bind are compared."""
+    from flask import Flask
+    from flask_sqlalchemy import SQLAlchemy
+
+    from migrate_lint.database.models import from_app
+
+    app = Flask("multidb_app")
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", SQLALCHEMY_BINDS={"analytics": "sqlite://"})
+    db = SQLAlchemy(app)
+
+    class User(db.Model):  # type: ignore[name-defined]
+        id = db.Column(db.Integer, primary_key=True)
+
+    class Event(db.Model):  # type: ignore[name-defined]
+        __bind_key__ = "analytics"
+        id = db.Column(db.Integer, primary_key=True)
+
+    assert set(from_app(app, tmp_path).metadata.tables) == {"user", "event"}

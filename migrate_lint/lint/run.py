@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from migrate_lint.cache.store import FactsCache, cache_dir
 from migrate_lint.config import CheckOutcome, Config, load, select_rules
@@ -48,11 +48,14 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
 
             changes = changes_since(base, start if start.is_dir() else start.parent)
         reports = []
-        for dialect, group in by_dialect(histories, config).items():  # one engine per dialect
+        groups = by_dialect(histories, config)
+        for dialect, group in groups.items():  # one engine per dialect, sharing the render workers
+            lent = _Lent(workers) if workers is not None and len(groups) > 1 else workers
             engine = Engine(catalog, selection, replace(config, dialect=dialect), cache_folder, execute,
-                            changes, workers)
-            workers = None  # the first engine owns the workers started early, and closes them
+                            changes, cast("RenderPool | None", lent))
             reports.append(engine.run(group))
+            if lent is workers:
+                workers = None  # a single engine stops its workers itself, as soon as it is done
     finally:
         _stop(workers)
     report = merged(reports, dialects_of(histories, config))
@@ -62,6 +65,23 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
 
         report = baseline.apply(report, baseline.load(config.root / config.baseline))
     return CheckOutcome(report, config)
+
+
+class _Lent:
+    """Render workers lent to one of several engines: their close() leaves them for the next one
+    (each worker keeps a migration context per dialect); the run stops them at its end."""
+
+    def __init__(self, pool: RenderPool) -> None:
+        self.pool = pool
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+    def __len__(self) -> int:
+        return len(self.pool)
+
+    def close(self) -> None:
+        pass
 
 
 def given_dialect(config: Config, overrides: dict[str, Any]) -> Config:

@@ -21,7 +21,7 @@ SKIP_DIRS = frozenset({
 })
 SEARCH_DEPTH = 6
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
-              "a versions folder or revision files")
+              "a versions folder, revision files next to script.py.mako or revision files")
 
 
 class DiscoveryError(UserError):

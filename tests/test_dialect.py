@@ -141,3 +141,18 @@ def test_drift_never_claims_production_is_the_default(tmp_path):
     assert "production's dialect is not known (default: no dialect found" in result.stderr
     stated = ml("drift", "--dialect", "postgresql", "--format", "json", cwd=root)
     assert "production is postgresql" in stated.stdout
+
+
+def test_an_ini_url_that_env_py_replaces_is_not_the_dialect(tmp_path):
+    root = project(tmp_path, "sqlite:///will/be/overridden", flask=FLASK_SQLITE.replace("sqlite", "mysql"))
+    (root / "migrations" / "env.py").write_text(
+        "from alembic import context\nfrom myapp import app\nconfig = context.config\n"
+        'config.set_main_option("sqlalchemy.url", app.config["DB_URI"])\n')
+    assert inferred(root) == ("mysql", "SQLALCHEMY_DATABASE_URI in app/config.py")
+    (root / "app" / "config.py").unlink()
+    flask_config.cache_clear()
+    assert inferred(root) == ("postgresql", "default: env.py replaces alembic.ini sqlalchemy.url")
+    (root / "migrations" / "env.py").write_text(  # Alembic's generic template reads the ini's URL
+        "from alembic import context\nfrom sqlalchemy import engine_from_config\nconfig = context.config\n"
+        "connectable = engine_from_config(config.get_section(config.config_ini_section, {}))\n")
+    assert inferred(root) == ("sqlite", "alembic.ini sqlalchemy.url")

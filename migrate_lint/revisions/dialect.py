@@ -18,6 +18,8 @@ DEFAULT = "postgresql"
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "psycopg": "postgresql",
            "mysql": "mysql", "mariadb": "mariadb", "sqlite": "sqlite"}
 SETTING = "SQLALCHEMY_DATABASE_URI"
+URL_REPLACED = re.compile(r"""set_(main|section)_option\([^)]*['"]sqlalchemy\.url['"]|"""
+                          r"create_(async_)?engine\(")
 ENV_CALLS = frozenset({"os.environ.get", "environ.get", "os.getenv", "getenv", "config", "env",
                        "env.str", "os.environ.setdefault"})
 CONFIG_FILES = ("config.py", "settings.py", "configs/*.py", "config/*.py", "settings/*.py")
@@ -47,8 +49,17 @@ def _env_reference(url: str) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
+def _replaced_by(env_py: Path | None) -> bool:
+    """Whether env.py connects with a URL of its own (quay's `sqlite:///will/be/overridden`)."""
+    try:
+        text = env_py.read_text(encoding="utf-8", errors="replace") if env_py else ""
+    except OSError:
+        return False
+    return bool(URL_REPLACED.search(text))
+
+
 def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = None,
-          ini_label: str = "alembic.ini") -> Dialect:
+          ini_label: str = "alembic.ini", env_py: Path | None = None) -> Dialect:
     """Settings that name the history first, then the project's: per-path-dialect, a version folder
     named after a dialect, --dialect, [tool.migrate-lint] dialect, the ini's URL, the Flask config."""
     for folder in version_dirs:
@@ -62,7 +73,9 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
     if config.dialect_source:
         return Dialect(config.dialect, config.dialect_source)
     notes = []
-    if ini_url is not None:
+    if ini_url is not None and _replaced_by(env_py):
+        notes.append(f"env.py replaces {ini_label} sqlalchemy.url")
+    elif ini_url is not None:
         if found := url_dialect(ini_url):
             return Dialect(found, f"{ini_label} sqlalchemy.url")
         if variable := _env_reference(ini_url):

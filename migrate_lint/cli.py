@@ -36,6 +36,8 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "ignore": (("--ignore",), {"metavar": "RULES", "help": "rules to leave out"}),
     "dialect": (("--dialect",), {"choices": DIALECTS}),
     "script-location": (("--script-location",), {"metavar": "DIR", "help": "the Alembic script location"}),
+    "name": (("-n", "--name"), {"metavar": "NAME", "help": "the alembic.ini section to read, as alembic -n "
+                                "(default: [alembic], else every section with a script_location)"}),
     "fail-on": (("--fail-on",), {"choices": SEVERITIES,
                                  "help": "lowest severity that makes the exit code 1 (default: warning)"}),
     "exit-zero": (("--exit-zero",), {"action": "store_true", "help": "exit 0 even when there are findings"}),
@@ -73,8 +75,8 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "quiet": (("--quiet", "-q"), {"action": "store_true", "help": "text: findings only, no summary"}),
     "debug": (("--debug",), {"action": "store_true", "help": "show tracebacks of internal errors"}),
 }
-REPORTING = ("format", "also", "output", "config", "select", "ignore", "dialect", "fail-on", "exit-zero",
-             "statistics", "quiet")
+REPORTING = ("format", "also", "output", "config", "select", "ignore", "dialect", "name", "fail-on",
+             "exit-zero", "statistics", "quiet")
 COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
     "check": ("lint revision histories (default: the current folder)",
               ("paths", *REPORTING, "extend-select", "script-location", "no-execute", "base", "no-cache",
@@ -139,7 +141,7 @@ def _selection(args: argparse.Namespace) -> dict[str, Any]:
     from migrate_lint.finding import Severity
 
     return {"select": _split(args.select), "ignore": _split(args.ignore), "dialect": args.dialect,
-            "fail_on": Severity.parse(args.fail_on) if args.fail_on else None}
+            "name": args.name, "fail_on": Severity.parse(args.fail_on) if args.fail_on else None}
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -28,6 +28,9 @@ class Config:
     source: Path | None = None
     script_location: str | None = None
     dialect: str = "postgresql"
+    dialect_source: str = ""  # where `dialect` came from; "" while it is only the default
+    per_path_dialect: tuple[tuple[str, str], ...] = ()  # (glob of a version folder, dialect)
+    name: str | None = None  # the alembic.ini section to read, as Alembic's -n NAME
     postgresql_version: int = 15
     mysql_version: str | None = None  # MySQL or MariaDB server version; None: a current release
     select: tuple[str, ...] = ()
@@ -91,6 +94,8 @@ def _mapping(value: Any, key: str) -> dict[str, Any]:
 PARSERS: dict[str, Any] = {
     "script-location": lambda v, k: v if isinstance(v, str) else _bad(k, "a string"),
     "dialect": _dialect,
+    "per-path-dialect": lambda v, k: tuple(
+        (glob, _dialect(dialect, f"{k}.{glob}")) for glob, dialect in _mapping(v, k).items()),
     "postgresql-version": lambda v, k: v if isinstance(v, int) and v >= 9 else _bad(k, "an integer"),
     "mysql-version": lambda v, k: str(v) if re.match(r"^\d+(\.\d+){0,2}$", str(v)) else
     _bad(k, 'a version such as "8.0.32"'),
@@ -155,6 +160,8 @@ def parse(text: str, path: Path) -> Config:
             values[key.replace("-", "_")] = PARSERS[key](raw, key)
         except ValueError as exc:
             raise ConfigError(str(exc), path, _line_of(text, key)) from None
+    if "dialect" in section:
+        values["dialect_source"] = f"[tool.{SECTION}] dialect"
     return Config(**values)
 
 

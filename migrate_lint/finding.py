@@ -87,12 +87,22 @@ class InputError:
 
 
 @dataclass(frozen=True)
+class HistoryDialect:
+    """The dialect a history was checked for and where it came from ("default: ..." if nowhere)."""
+
+    path: Path
+    dialect: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Report:
     findings: tuple[Finding, ...] = ()
     suppressed: tuple[Finding, ...] = ()
     baselined: tuple[Finding, ...] = ()
     files_checked: int = 0
     errors: tuple[InputError, ...] = field(default=())
+    dialects: tuple[HistoryDialect, ...] = ()  # what each history was checked for, and why
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity >= threshold)

@@ -21,7 +21,7 @@ GOLDEN = Path(__file__).parent / "golden"
 def example_report(check_dir):
     report = check_dir(REPO, "examples/blog")
     extra = InputError(REPO / "examples" / "blog" / "broken.py", 3, "cannot decode as UTF-8")
-    return Report(report.findings, report.suppressed, (), report.files_checked, (extra,))
+    return Report(report.findings, report.suppressed, (), report.files_checked, (extra,), report.dialects)
 
 
 @pytest.mark.parametrize("name", FORMATS)

@@ -98,6 +98,13 @@ def _metadata_of(value: Any) -> Any:
 
     if isinstance(value, sa.MetaData):
         return value
+    binds = getattr(value, "metadatas", None)  # Flask-SQLAlchemy 3 with binds: one MetaData each
+    if isinstance(binds, dict) and len(binds) > 1:
+        merged = sa.MetaData()  # drift upgrades every bind into one scratch database
+        for bind in binds.values():
+            for table in bind.tables.values():
+                table.to_metadata(merged)
+        return merged
     meta = getattr(value, "metadata", None)
     return meta if isinstance(meta, sa.MetaData) else None
 

@@ -195,7 +195,7 @@ def connection_to(url: sa.URL) -> Iterator[sa.Connection]:
 def alembic_config(history: History, ini: Path | None) -> Any:
     from alembic.config import Config
 
-    config = Config(str(ini)) if ini and ini.is_file() else Config()
+    config = Config(str(ini), ini_section=history.section or "alembic") if ini and ini.is_file() else Config()
     config.set_main_option("script_location", str(history.script_location))
     config.set_main_option("version_locations", " ".join(str(d) for d in history.version_dirs))
     config.set_main_option("path_separator", "space")
@@ -225,13 +225,38 @@ def steps(history: History, models: Models, connection: sa.Connection, destinati
         if progress:
             progress(done[0], total[0])
 
-    with EnvironmentContext(config, script, fn=plan, destination_rev=destination) as environment:
-        environment.configure(connection=connection, target_metadata=models.metadata,
-                              on_version_apply=applied)
-        with environment.begin_transaction():
-            environment.run_migrations()
-    if connection.in_transaction():
-        connection.commit()
+    for bind in engine_names(history):
+        # Flask-Migrate's multi-database revisions: each bind's upgrade_<bind>() into the one scratch
+        # database, each with its own version table, as if every bind were its own database
+        arguments = {} if bind is None else {"engine_name": bind}
+        with EnvironmentContext(config, script, fn=plan, destination_rev=destination) as environment:
+            environment.configure(connection=connection, target_metadata=models.metadata,
+                                  on_version_apply=applied, version_table=version_table(bind))
+            with environment.begin_transaction():
+                environment.run_migrations(**arguments)
+        if connection.in_transaction():
+            connection.commit()
+
+
+MULTIDB_UPGRADE = re.compile(r"^def upgrade\(\s*engine_name\b", re.M)
+BIND_UPGRADE = re.compile(r"^def upgrade_(\w*)\(", re.M)
+
+
+def engine_names(history: History) -> list[str | None]:
+    """[None] for an ordinary history; for Flask-Migrate's multi-database template (`upgrade(engine_name)`
+    dispatching to `upgrade_<bind>()`), every bind its revisions define, the default ("") first."""
+    binds: dict[str, None] = {}
+    multidb = False
+    for path in history.files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if MULTIDB_UPGRADE.search(text):
+            multidb = True
+            binds.update(dict.fromkeys(BIND_UPGRADE.findall(text)))
+    return sorted(binds, key=lambda b: (b != "", b)) if multidb else [None]  # type: ignore[return-value]
+
+
+def version_table(bind: str | None) -> str:
+    return "alembic_version" if not bind else f"alembic_version_{bind}"
 
 
 def _upgrade_with_env(history: History, models: Models, url: sa.URL, ini: Path | None) -> None:

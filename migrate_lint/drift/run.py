@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +12,7 @@ from migrate_lint.catalog import Catalog, load_catalog
 from migrate_lint.config import CheckOutcome, Config, RuleSelection, load, select_rules
 from migrate_lint.drift.compare import DriftItem, compare
 from migrate_lint.errors import UserError
-from migrate_lint.finding import Finding, Location, Report
+from migrate_lint.finding import Finding, HistoryDialect, Location, Report
 from migrate_lint.revisions.discover import find_histories
 
 if TYPE_CHECKING:
@@ -84,6 +84,8 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
 
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start).override(**overrides)
+    if overrides.get("dialect"):
+        config = replace(config, dialect_source="--dialect")
     catalog = load_catalog()
     selection = select_rules(config, catalog)
     flags = options.app or options.metadata  # the command line wins over the config as a whole
@@ -100,20 +102,25 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     if len(histories) != 1:
         where = ", ".join(h.script_location.as_posix() for h in histories) or "none found"
         raise UserError(f"drift compares one history with the models; name its folder ({where})")
-    run = _Run(catalog, selection, found, histories[0], [], notes if notes is not None else [])
+    history = histories[0]
+    config = replace(config, dialect=history.dialect or config.dialect,
+                     dialect_source=history.dialect_source or config.dialect_source)
+    run = _Run(catalog, selection, found, history, [], notes if notes is not None else [])
     keep = _table_filter(config)
     if options.live_url:
         _live(run, options.live_url, keep)
     else:
         _scratch(run, options, config, keep, progress)
+    shown = HistoryDialect(history.version_dirs[0] if len(history.version_dirs) == 1
+                           else history.script_location, config.dialect, config.dialect_source or "default")
     report = Report(tuple(sorted(run.findings, key=Finding.sort_key)), (), (), len(run.history.files),
-                    tuple(errors))
+                    tuple(errors), (shown,))
     return CheckOutcome(report, config)
 
 
 def _table_filter(config: Config) -> Callable[[str], bool]:
     def keep(name: str) -> bool:
-        if name == VERSION_TABLE:
+        if name == VERSION_TABLE or name.startswith(f"{VERSION_TABLE}_"):  # one per bind (multidb)
             return False
         if config.drift_include and not any(fnmatch.fnmatchcase(name, p) for p in config.drift_include):
             return False
@@ -136,8 +143,12 @@ def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[s
         run.notes.append("scratch database: a temporary SQLite file" if backend == "sqlite"
                          else f"scratch database {url.database} on {backend}, dropped after use")
         if url.get_backend_name() == "sqlite" and config.dialect != "sqlite":
-            run.add("drift-sqlite-stand-in", {"dialect": config.dialect}, "sqlite",
-                    run.history.script_location)
+            if config.dialect_source.startswith("default") or not config.dialect_source:
+                run.notes.append(f"production's dialect is not known ({config.dialect_source or 'default'}); "
+                                 "compared on SQLite")  # never claim production is the default
+            else:
+                run.add("drift-sqlite-stand-in", {"dialect": config.dialect}, "sqlite",
+                        run.history.script_location)
         ini = _ini_of(run.history)
         if options.roundtrip:
             from migrate_lint.drift.roundtrip import roundtrip
@@ -158,6 +169,8 @@ def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[s
 
 
 def _ini_of(history: History) -> Path | None:
+    if history.ini is not None:
+        return history.ini
     folder = history.script_location
     for candidate in (folder / "alembic.ini", folder.parent / "alembic.ini"):
         if candidate.is_file():

@@ -18,6 +18,15 @@ def finding_dict(finding: Finding) -> dict[str, object]:
     }
 
 
+def _dialect(report: Report) -> dict[str, object]:
+    """The dialect checked for and its source (null when histories differ), then per history."""
+    shared = {(r.dialect, r.source) for r in report.dialects}
+    dialect, source = shared.pop() if len(shared) == 1 else (None, None)
+    return {"dialect": dialect, "dialect_source": source,
+            "dialects": [{"path": display_path(r.path), "dialect": r.dialect, "source": r.source}
+                         for r in report.dialects]}
+
+
 def render(report: Report) -> str:
     document = {
         "version": 1,
@@ -25,7 +34,7 @@ def render(report: Report) -> str:
         "summary": {
             "files": report.files_checked, "findings": len(report.findings),
             "suppressed": len(report.suppressed), "baselined": len(report.baselined),
-            "errors": len(report.errors),
+            "errors": len(report.errors), **_dialect(report),
         },
         "findings": [finding_dict(f) for f in report.findings],
         "errors": [{"path": display_path(e.path) if e.path else None, "line": e.line,

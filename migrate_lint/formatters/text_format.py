@@ -50,6 +50,14 @@ def summary(report: Report) -> str:
     return f"Found {_plural(len(report.findings), 'finding')} ({parts}) in {files}{tail}."
 
 
+def dialect_lines(report: Report) -> list[str]:
+    """`dialect: sqlite (alembic.ini sqlalchemy.url)`; one line per history when they differ."""
+    rows = report.dialects
+    if len({(r.dialect, r.source) for r in rows}) == 1:
+        return [f"dialect: {rows[0].dialect} ({rows[0].source})"]
+    return [f"dialect: {r.dialect} ({r.source}) for {display_path(r.path)}" for r in rows]
+
+
 def _source(finding: Finding, paint: _Paint) -> list[str]:
     """The finding's source line, with a caret under the operation from its column to the line's end."""
     loc = finding.location
@@ -138,6 +146,7 @@ def render(report: Report, options: TextOptions | None = None) -> str:
         if lines and lines[-1]:
             lines.append("")
         lines.append(paint(summary(report), "1"))
+        lines += dialect_lines(report)
     elif lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines) + "\n" if lines else ""

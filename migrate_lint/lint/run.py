@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from migrate_lint.cache.store import cache_dir
 from migrate_lint.config import CheckOutcome, Config, load, select_rules
-from migrate_lint.finding import InputError
+from migrate_lint.finding import Finding, HistoryDialect, InputError, Report
 from migrate_lint.revisions.discover import History, find_histories
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
         workers = RenderPool(started=started_worker)
     try:
         start = next((p for p in paths if p.exists()), Path("."))
-        config = load(config_path, start).override(**overrides)
+        config = given_dialect(load(config_path, start).override(**overrides), overrides)
         histories, errors = find_histories(paths, config)
         cache_folder = cache_dir() if use_cache else None
         if execute:
@@ -41,20 +41,73 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
         from migrate_lint.lint.engine import Engine
 
         catalog = load_catalog()
-        engine = Engine(catalog, select_rules(config, catalog), config, cache_folder, execute, pool=workers)
+        selection = select_rules(config, catalog)
+        changes = None
         if base:
             from migrate_lint.lint.changes import changes_since
 
-            engine.changes = changes_since(base, start if start.is_dir() else start.parent)
-        report = engine.run(histories)
+            changes = changes_since(base, start if start.is_dir() else start.parent)
+        reports = []
+        groups = by_dialect(histories, config)
+        for dialect, group in groups.items():  # one engine per dialect, sharing the render workers
+            lent = _Lent(workers) if workers is not None and len(groups) > 1 else workers
+            engine = Engine(catalog, selection, replace(config, dialect=dialect), cache_folder, execute,
+                            changes, cast("RenderPool | None", lent))
+            reports.append(engine.run(group))
+            if lent is workers:
+                workers = None  # a single engine stops its workers itself, as soon as it is done
     finally:
         _stop(workers)
+    report = merged(reports, dialects_of(histories, config))
     report = replace(report, errors=tuple(errors) + report.errors)
     if config.baseline and not ignore_baseline:
         from migrate_lint.lint import baseline
 
         report = baseline.apply(report, baseline.load(config.root / config.baseline))
     return CheckOutcome(report, config)
+
+
+class _Lent:
+    """Render workers lent to one of several engines: their close() leaves them for the next one
+    (each worker keeps a migration context per dialect); the run stops them at its end."""
+
+    def __init__(self, pool: RenderPool) -> None:
+        self.pool = pool
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+    def __len__(self) -> int:
+        return len(self.pool)
+
+    def close(self) -> None:
+        pass
+
+
+def given_dialect(config: Config, overrides: dict[str, Any]) -> Config:
+    """The config, saying so when the dialect came from --dialect."""
+    return replace(config, dialect_source="--dialect") if overrides.get("dialect") else config
+
+
+def by_dialect(histories: list[History], config: Config) -> dict[str, list[History]]:
+    groups: dict[str, list[History]] = {}
+    for history in histories:
+        groups.setdefault(history.dialect or config.dialect, []).append(history)
+    return groups
+
+
+def dialects_of(histories: list[History], config: Config) -> tuple[HistoryDialect, ...]:
+    return tuple(HistoryDialect(h.version_dirs[0] if len(h.version_dirs) == 1 else h.script_location,
+                                h.dialect or config.dialect, h.dialect_source or "default")
+                 for h in histories)
+
+
+def merged(reports: list[Report], dialects: tuple[HistoryDialect, ...]) -> Report:
+    """The reports of several engines (one per dialect) as one."""
+    return Report(tuple(sorted((f for r in reports for f in r.findings), key=Finding.sort_key)),
+                  tuple(f for r in reports for f in r.suppressed), (),
+                  sum(r.files_checked for r in reports), tuple(e for r in reports for e in r.errors),
+                  dialects)
 
 
 def start_rendering(histories: list[History], config: Config, cache_folder: Path | None,
@@ -67,7 +120,7 @@ def start_rendering(histories: list[History], config: Config, cache_folder: Path
     from migrate_lint.rendering.store import has_renders
 
     if not config.render or not histories or any(
-            has_renders(cache_folder, h, config.dialect) for h in histories):
+            has_renders(cache_folder, h, h.dialect or config.dialect) for h in histories):
         _stop(started)
         return None
     workers = RenderPool.size_for(1 if changes_only else sum(len(h.files) for h in histories))

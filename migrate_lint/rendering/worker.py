@@ -8,6 +8,7 @@ the migration context is in as_sql mode, and env.py is never run.
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib.util
 import io
@@ -15,6 +16,7 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from itertools import count
 from typing import Any, TextIO
 
@@ -63,6 +65,22 @@ def _context(path: str, dialect: str) -> tuple[Any, _Capture]:
     return context, capture
 
 
+def upgrades(module: Any) -> list[Callable[[], Any]]:
+    """What running the revision calls: upgrade(), or under Flask-Migrate's multi-database template
+    (`def upgrade(engine_name)` dispatching to `upgrade_<bind>()`) upgrade(bind) for each bind, in
+    the file's order, as its env.py does; each statement records the `upgrade_<bind>` it came from."""
+    upgrade = getattr(module, "upgrade", None)
+    if not callable(upgrade):
+        return []
+    code = getattr(upgrade, "__code__", None)
+    required = code.co_argcount - len(upgrade.__defaults__ or ()) if code is not None else 0
+    if required < 1:
+        return [upgrade]
+    binds = [name.removeprefix("upgrade_") for name, value in vars(module).items()
+             if name.startswith("upgrade_") and getattr(value, "__module__", None) == module.__name__]
+    return [functools.partial(upgrade, bind) for bind in binds] or [upgrade]
+
+
 def render(path: str, dialect: str) -> dict[str, Any]:
     from alembic.operations import Operations
 
@@ -73,9 +91,8 @@ def render(path: str, dialect: str) -> dict[str, Any]:
         module = importlib.util.module_from_spec(spec)
         with Operations.context(context):
             spec.loader.exec_module(module)
-            upgrade = getattr(module, "upgrade", None)
-            if upgrade is not None:  # no upgrade(): nothing to render, as the AST layer finds
-                upgrade()
+            for step in upgrades(module):  # no upgrade(): nothing to render, as the AST layer finds
+                step()
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise

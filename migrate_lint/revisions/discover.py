@@ -7,12 +7,13 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migrate_lint.config import Config
 from migrate_lint.errors import UserError
 from migrate_lint.finding import InputError
+from migrate_lint.revisions.dialect import infer
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".venv", "venv", "env", ".tox", ".nox", "node_modules", "__pycache__",
@@ -20,7 +21,7 @@ SKIP_DIRS = frozenset({
 })
 SEARCH_DEPTH = 6
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
-              "a versions folder or revision files")
+              "a versions folder, revision files next to script.py.mako or revision files")
 
 
 class DiscoveryError(UserError):
@@ -35,6 +36,11 @@ class History:
     version_dirs: tuple[Path, ...]
     files: tuple[Path, ...]
     targets: frozenset[Path] | None = None  # set when single files were named: report only these
+    ini: Path | None = None  # the alembic.ini it was read from, and its section (Alembic's -n)
+    section: str | None = None
+    ini_url: str | None = None  # that section's sqlalchemy.url, read for its dialect only
+    dialect: str | None = None  # set by find_histories; None: the config's
+    dialect_source: str = ""  # where the dialect came from, for the summary
 
     def is_target(self, path: Path) -> bool:
         return self.targets is None or path in self.targets
@@ -105,16 +111,27 @@ def _flag(value: object) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes", "on")
 
 
-def from_alembic_ini(ini: Path) -> list[History]:
+def _sections(parser: configparser.ConfigParser, name: str | None, ini: Path) -> list[str | None]:
+    """The sections that are histories: the one named (Alembic's -n), else [alembic], else every
+    section with a script_location (a multi-tenant ini read with `alembic -n core`)."""
+    if name is not None:
+        if not parser.has_section(name):
+            raise DiscoveryError(f"alembic.ini has no section [{name}] (--name)", ini)
+        return [name]
+    if parser.has_section("alembic"):
+        return ["alembic"]
+    named = [s for s in parser.sections() if parser.has_option(s, "script_location")]
+    return named or [None]  # type: ignore[return-value]
+
+
+def from_alembic_ini(ini: Path, name: str | None = None) -> list[History]:
     here = ini.parent.resolve()  # Alembic substitutes an absolute %(here)s
     parser = configparser.ConfigParser(defaults={"here": str(here)})
+    found: list[History] = []
     try:
         parser.read(ini, encoding="utf-8")
-        section = "alembic" if parser.has_section("alembic") else None
-        location = parser.get(section, "script_location", fallback=None) if section else None
-        versions = parser.get(section, "version_locations", fallback=None) if section else None
-        separator = parser.get(section, "version_path_separator", fallback=None) if section else None
-        recursive = parser.get(section, "recursive_version_locations", fallback="") if section else ""
+        for section in _sections(parser, name, ini):
+            found += _section_histories(parser, section, ini)
     except configparser.ParsingError as exc:
         line, text = exc.errors[0]
         raise DiscoveryError(f"cannot read alembic.ini: not a `key = value` line: {text.strip()!r}",
@@ -122,11 +139,22 @@ def from_alembic_ini(ini: Path) -> list[History]:
     except (configparser.Error, UnicodeDecodeError) as exc:
         at = getattr(exc, "lineno", None)
         raise DiscoveryError(f"cannot read alembic.ini: {str(exc).splitlines()[0]}", ini, at) from None
+    return found
+
+
+def _section_histories(parser: configparser.ConfigParser, section: str | None, ini: Path) -> list[History]:
+    def get(key: str, fallback: str | None = None) -> str | None:
+        return parser.get(section, key, fallback=fallback) if section else fallback
+
+    location, versions = get("script_location"), get("version_locations")
     # Flask-Migrate's alembic.ini has no script_location: the folder holding it is the location.
     script_location = _resolve_location(location, ini.parent) if location else ini.parent
+    separator = get("version_path_separator")
     dirs = [_resolve_location(v, ini.parent) for v in _split_locations(versions, separator)] \
         if versions else None
-    return _histories(script_location, dirs, _flag(recursive))
+    url = parser.get(section, "sqlalchemy.url", raw=True, fallback=None) if section else None
+    return [replace(h, ini=ini, section=section, ini_url=url)
+            for h in _histories(script_location, dirs, _flag(get("recursive_version_locations", "")))]
 
 
 def _pyproject_alembic(pyproject: Path) -> list[History] | None:
@@ -161,40 +189,43 @@ def _looks_like_versions(folder: Path, nested: bool = False, limit: int = 50) ->
     return False
 
 
-def _search(root: Path) -> Iterator[History]:
-    """Every history below a folder: alembic.ini files, and script locations with a versions folder."""
+def _search(root: Path, name: str | None = None) -> Iterator[History]:
+    """Every history below a folder: alembic.ini files, script locations with a versions folder, and
+    Flask-Alembic's migrations folder (revisions next to script.py.mako, no versions folder)."""
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         depth = len(here.relative_to(root).parts)
         dirnames[:] = [] if depth >= SEARCH_DEPTH else sorted(
             d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and d != "versions")
         if "alembic.ini" in filenames:
-            yield from from_alembic_ini(here / "alembic.ini")
+            yield from from_alembic_ini(here / "alembic.ini", name)
         elif (here / "versions").is_dir() and (
                 "env.py" in filenames or "script.py.mako" in filenames
                 or _looks_like_versions(here / "versions", nested=True)):
             yield from _histories(here)
+        elif "script.py.mako" in filenames and _looks_like_versions(here):
+            yield History(here, (here,), version_files((here,)))
 
 
-def discover_dir(folder: Path, script_location: Path | None = None) -> list[History]:
+def discover_dir(folder: Path, script_location: Path | None = None, name: str | None = None) -> list[History]:
     if script_location is not None:
         if (script_location / "alembic.ini").is_file():
-            return from_alembic_ini(script_location / "alembic.ini")
+            return from_alembic_ini(script_location / "alembic.ini", name)
         if (script_location / "versions").is_dir():
             return _histories(script_location)
         return [History(script_location, (script_location,), version_files((script_location,)))]
     if (folder / "alembic.ini").is_file():
-        return from_alembic_ini(folder / "alembic.ini")
+        return from_alembic_ini(folder / "alembic.ini", name)
     if (folder / "pyproject.toml").is_file() and (found := _pyproject_alembic(folder / "pyproject.toml")):
         return found
     if (folder / "migrations" / "alembic.ini").is_file():
-        return from_alembic_ini(folder / "migrations" / "alembic.ini")
+        return from_alembic_ini(folder / "migrations" / "alembic.ini", name)
     if (folder / "versions").is_dir():
         return _histories(folder)
     if _looks_like_versions(folder):
         return [History(folder, (folder,), version_files((folder,)))]
     unique: dict[tuple[Path, ...], History] = {}
-    for history in _search(folder):
+    for history in _search(folder, name):
         unique.setdefault(tuple(d.resolve() for d in history.version_dirs), history)
     return list(unique.values())
 
@@ -229,11 +260,18 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
             errors.append(InputError(path, None, "no such file or folder"))
         elif path.is_dir():
             try:
-                found = discover_dir(path, location)
+                found = discover_dir(path, location, config.name)
             except DiscoveryError as exc:
                 errors.append(InputError(exc.path or path, exc.line, exc.message))
                 continue
             if not found:
                 errors.append(InputError(path, None, f"no Alembic revisions found (looked for {LOOKED_FOR})"))
             histories += found
-    return histories, errors
+    return [with_dialect(h, config) for h in histories], errors
+
+
+def with_dialect(history: History, config: Config) -> History:
+    """The history with the dialect it is checked for, and where that came from."""
+    label = "alembic.ini" if history.section in (None, "alembic") else f"alembic.ini [{history.section}]"
+    found = infer(config, history.version_dirs, history.ini_url, label, history.script_location / "env.py")
+    return replace(history, dialect=found.name, dialect_source=found.source)

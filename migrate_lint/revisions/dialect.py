@@ -1,0 +1,189 @@
+"""Which dialect a history is checked for, and where that came from: settings, its folder's name,
+alembic.ini's sqlalchemy.url or a Flask config's literal URL, read without importing anything."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from migrate_lint.config import DIALECTS, Config
+from migrate_lint.paths import real_folder, real_path
+
+DEFAULT = "postgresql"
+SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "psycopg": "postgresql",
+           "mysql": "mysql", "mariadb": "mariadb", "sqlite": "sqlite"}
+SETTING = "SQLALCHEMY_DATABASE_URI"
+URL_REPLACED = re.compile(r"""set_(main|section)_option\([^)]*['"]sqlalchemy\.url['"]|"""
+                          r"create_(async_)?engine\(")
+ENV_CALLS = frozenset({"os.environ.get", "environ.get", "os.getenv", "getenv", "config", "env",
+                       "env.str", "os.environ.setdefault"})
+CONFIG_FILES = ("config.py", "settings.py", "configs/*.py", "config/*.py", "settings/*.py")
+SKIP = frozenset({"tests", "test", "docs", "node_modules", "migrations", "alembic", "build", "dist",
+                  "venv", ".venv", "site-packages"})
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    source: str  # shown in the summary: "alembic.ini sqlalchemy.url", "default: ..."
+
+    @property
+    def defaulted(self) -> bool:
+        return self.source.startswith("default")
+
+
+def url_dialect(url: str) -> str | None:
+    """The dialect a database URL names by its scheme (`postgresql+psycopg://`), or None."""
+    match = re.match(r"^\s*([A-Za-z][\w.+-]*):", url)
+    return SCHEMES.get(match.group(1).split("+")[0].lower()) if match else None
+
+
+def _env_reference(url: str) -> str | None:
+    """The variable an interpolated URL reads (`${DATABASE_URL}`, `%(DB_URL)s`), or None."""
+    match = re.search(r"\$\{?(\w+)\}?|%\((\w+)\)s", url)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def _replaced_by(env_py: Path | None) -> bool:
+    """Whether env.py connects with a URL of its own (quay's `sqlite:///will/be/overridden`)."""
+    try:
+        text = env_py.read_text(encoding="utf-8", errors="replace") if env_py else ""
+    except OSError:
+        return False
+    return bool(URL_REPLACED.search(text))
+
+
+def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = None,
+          ini_label: str = "alembic.ini", env_py: Path | None = None) -> Dialect:
+    """Settings that name the history first, then the project's: per-path-dialect, a version folder
+    named after a dialect, --dialect, [tool.migrate-lint] dialect, the ini's URL, the Flask config."""
+    for folder in version_dirs:
+        for pattern, dialect in config.per_path_dialect:
+            if _matches(folder, pattern, config.root):
+                return Dialect(dialect, f'[tool.migrate-lint] per-path-dialect "{pattern}"')
+    named = {d.name for d in version_dirs} & set(DIALECTS)
+    if len(named) == 1:
+        folder = next(d for d in version_dirs if d.name in named)
+        return Dialect(folder.name, f"version folder {folder.parent.name}/{folder.name}")
+    if config.dialect_source:
+        return Dialect(config.dialect, config.dialect_source)
+    notes = []
+    if ini_url is not None and _replaced_by(env_py):
+        notes.append(f"env.py replaces {ini_label} sqlalchemy.url")
+    elif ini_url is not None:
+        if found := url_dialect(ini_url):
+            return Dialect(found, f"{ini_label} sqlalchemy.url")
+        if variable := _env_reference(ini_url):
+            notes.append(f"{ini_label} sqlalchemy.url reads the environment variable {variable}, "
+                         "which is not a dialect")
+    flask = flask_config(str(real_folder(config.root)))
+    if flask.name:
+        return flask
+    if flask.source:
+        notes.append(flask.source)
+    reason = "; ".join(notes) or "no dialect found; set --dialect or [tool.migrate-lint] dialect"
+    return Dialect(DEFAULT, f"default: {reason}")
+
+
+def _matches(folder: Path, pattern: str, root: Path) -> bool:
+    try:
+        relative = real_path(folder).relative_to(real_folder(root)).as_posix()
+    except ValueError:
+        relative = folder.as_posix()
+    return fnmatch.fnmatch(relative, pattern.rstrip("/")) or fnmatch.fnmatch(folder.as_posix(), pattern)
+
+
+def _config_files(root: Path) -> Iterator[Path]:
+    """Where a Flask app keeps its configuration: config.py or settings.py at the root, in a
+    package (or a package below src/), or a configs/ folder of modules."""
+    packages = [root] + [p for base in (root, root / "src") if base.is_dir()
+                         for p in sorted(base.iterdir())
+                         if p.is_dir() and p.name not in SKIP and not p.name.startswith(".")]
+    for package in packages:
+        for pattern in CONFIG_FILES:
+            yield from sorted(f for f in package.glob(pattern) if "test" not in f.stem.lower())
+        if package is not root and (package / "__init__.py").is_file():
+            yield package / "__init__.py"  # app.config["SQLALCHEMY_DATABASE_URI"] = "..."
+
+
+@cache
+def flask_config(root: str) -> Dialect:
+    """The dialect of the literal SQLALCHEMY_DATABASE_URI of a Flask config (name "" if none).
+
+    Assignments in a class named Production* win; classes and files named after tests are left
+    out. A URL read from the environment is not a dialect, even with a literal fallback: that
+    fallback is the developer's database (often SQLite), not production's."""
+    found: list[tuple[str, str, str | None, str | None]] = []  # (file, class, dialect, env variable)
+    base = Path(root)
+    for path in _config_files(base):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (SyntaxError, ValueError, OSError):
+            continue
+        shown = path.relative_to(base).as_posix()
+        for klass, value in _assignments(tree):
+            dialect, variable = _classify(value)
+            if dialect or variable:
+                found.append((shown, klass, dialect, variable))
+    found = [f for f in found if "test" not in f[1].lower()]
+    production = [f for f in found if f[1].lower().startswith("prod")]
+    chosen = production or found
+    if not chosen:
+        return Dialect("", "")
+    where = f"{SETTING} in {chosen[0][0]}"
+    variables = sorted({v for *_, v in chosen if v})
+    if variables:
+        return Dialect("", f"{where} reads the environment variable {', '.join(variables)}, "
+                           "which is not a dialect")
+    dialects = sorted({d for _, _, d, _ in chosen if d})
+    if len(dialects) > 1:
+        return Dialect("", f"{SETTING} names several dialects ({', '.join(dialects)})")
+    return Dialect(dialects[0], where)
+
+
+def _assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:
+    """(enclosing class, value) of each assignment of SQLALCHEMY_DATABASE_URI: a module or class
+    attribute, `app.config["..."] = ...`, or a `config.update(SQLALCHEMY_DATABASE_URI=...)`."""
+    stack: list[tuple[str, ast.AST]] = [("", tree)]
+    while stack:
+        klass, node = stack.pop()
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(_names_setting(t) for t in targets):
+                yield klass, node.value
+        elif isinstance(node, ast.Call):
+            yield from ((klass, k.value) for k in node.keywords if k.arg == SETTING)
+        inner = node.name if isinstance(node, ast.ClassDef) else klass
+        stack.extend((inner, child) for child in ast.iter_child_nodes(node))
+
+
+def _names_setting(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return target.id == SETTING
+    return isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) \
+        and target.slice.value == SETTING
+
+
+def _classify(value: ast.expr) -> tuple[str | None, str | None]:
+    """(dialect of a literal URL, or of one built from a literal prefix; environment variable read)."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("os.environ", "environ"):
+            return None, _literal(node.slice) or "?"
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in ENV_CALLS:
+            return None, (_literal(node.args[0]) if node.args else None) or "?"
+    prefix = value
+    while isinstance(prefix, ast.BinOp) and isinstance(prefix.op, ast.Add | ast.Mod):
+        prefix = prefix.left
+    if isinstance(prefix, ast.JoinedStr) and prefix.values:
+        prefix = prefix.values[0]
+    text = _literal(prefix)
+    return (url_dialect(text) if text else None), None
+
+
+def _literal(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None

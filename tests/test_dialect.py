@@ -1,0 +1,158 @@
+"""The dialect a history is checked for, inferred without importing anything, in a stated order:
+per-path-dialect, a version folder named after a dialect, --dialect, [tool.migrate-lint] dialect,
+alembic.ini's sqlalchemy.url, a literal URL in the Flask config, then PostgreSQL, said to be the default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrate_lint.config import ConfigError, load, parse
+from migrate_lint.lint import run
+from migrate_lint.revisions.dialect import flask_config, url_dialect
+from migrate_lint.revisions.discover import find_histories
+
+REVISION = 'revision = "a1"\ndown_revision = None\n\ndef upgrade():\n    pass\n'
+
+
+def project(root: Path, ini_url: str | None = None, config: str | None = None,
+            flask: str | None = None) -> Path:
+    (root / "migrations" / "versions").mkdir(parents=True)
+    (root / "migrations" / "versions" / "a1.py").write_text(REVISION)
+    ini = "[alembic]\nscript_location = migrations\n"
+    if ini_url is not None:
+        ini += f"sqlalchemy.url = {ini_url}\n"
+    (root / "alembic.ini").write_text(ini)
+    if config is not None:
+        (root / "pyproject.toml").write_text(f"[tool.migrate-lint]\n{config}\n")
+    if flask is not None:
+        (root / "app").mkdir()
+        (root / "app" / "__init__.py").write_text("")
+        (root / "app" / "config.py").write_text(flask)
+    flask_config.cache_clear()
+    return root
+
+
+def inferred(root: Path, **overrides: object) -> tuple[str, str]:
+    config = run.given_dialect(load(None, root).override(**overrides), overrides)
+    [history], errors = find_histories([root], config)
+    assert not errors
+    return history.dialect or "", history.dialect_source
+
+
+FLASK_SQLITE = 'class Config:\n    SQLALCHEMY_DATABASE_URI = "sqlite:///app.db"\n'
+
+
+def test_dialect_flag_comes_first(tmp_path):
+    root = project(tmp_path, "sqlite:///x.db", 'dialect = "mariadb"', FLASK_SQLITE)
+    assert inferred(root, dialect="mysql") == ("mysql", "--dialect")
+
+
+def test_config_dialect_before_alembic_ini(tmp_path):
+    root = project(tmp_path, "sqlite:///x.db", 'dialect = "mariadb"', FLASK_SQLITE)
+    assert inferred(root) == ("mariadb", "[tool.migrate-lint] dialect")
+
+
+def test_alembic_ini_url_before_the_flask_config(tmp_path):
+    root = project(tmp_path, "mysql+pymysql://u@h/db", flask=FLASK_SQLITE)
+    assert inferred(root) == ("mysql", "alembic.ini sqlalchemy.url")
+
+
+def test_flask_config_literal_url(tmp_path):
+    root = project(tmp_path, "driver://user:pass@localhost/dbname", flask=FLASK_SQLITE)  # alembic init's
+    assert inferred(root) == ("sqlite", "SQLALCHEMY_DATABASE_URI in app/config.py")
+
+
+def test_nothing_found_is_the_stated_default(tmp_path):
+    assert inferred(project(tmp_path)) == (
+        "postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")
+
+
+@pytest.mark.parametrize("value", [
+    'os.environ["DATABASE_URL"]',
+    'os.environ.get("DATABASE_URL", "sqlite:///dev.db")',  # a developer's fallback is not production's
+    'os.getenv("DATABASE_URL") or "sqlite:///dev.db"',
+])
+def test_an_environment_variable_is_not_a_dialect(tmp_path, value):
+    root = project(tmp_path, flask=f"import os\n\nclass Config:\n    SQLALCHEMY_DATABASE_URI = {value}\n")
+    assert inferred(root) == ("postgresql", "default: SQLALCHEMY_DATABASE_URI in app/config.py reads the "
+                                            "environment variable DATABASE_URL, which is not a dialect")
+
+
+def test_an_ini_url_from_the_environment_says_so(tmp_path):
+    root = project(tmp_path, "${DATABASE_URL}")
+    assert inferred(root) == ("postgresql", "default: alembic.ini sqlalchemy.url reads the environment "
+                                            "variable DATABASE_URL, which is not a dialect")
+
+
+def test_production_class_wins_and_tests_are_left_out(tmp_path):
+    root = project(tmp_path, flask=(
+        'class Config:\n    SQLALCHEMY_DATABASE_URI = "sqlite:///dev.db"\n\n'
+        'class TestingConfig(Config):\n    SQLALCHEMY_DATABASE_URI = "sqlite://"\n\n'
+        'class ProductionConfig(Config):\n    SQLALCHEMY_DATABASE_URI = f"mysql://app@{HOST}/app"\n'))
+    assert inferred(root) == ("mysql", "SQLALCHEMY_DATABASE_URI in app/config.py")
+
+
+def test_app_config_assignment_in_the_package(tmp_path):
+    root = project(tmp_path)
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text(
+        'from flask import Flask\napp = Flask(__name__)\napp.config["SQLALCHEMY_DATABASE_URI"] = '
+        '"postgresql+psycopg2://app@db/app"\n')
+    flask_config.cache_clear()
+    assert inferred(root) == ("postgresql", "SQLALCHEMY_DATABASE_URI in app/__init__.py")
+
+
+@pytest.mark.parametrize(("url", "dialect"), [
+    ("postgres://x", "postgresql"), ("postgresql+asyncpg://x", "postgresql"), ("mysql+mysqldb://x", "mysql"),
+    ("mariadb+pymysql://x", "mariadb"), ("sqlite://", "sqlite"), ("oracle://x", None), ("driver://x", None),
+    ("", None)])
+def test_url_schemes(url, dialect):
+    assert url_dialect(url) == dialect
+
+
+def test_per_path_dialect_is_validated(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    config = parse('[tool.migrate-lint]\nper-path-dialect = { "db/lite" = "sqlite" }\n', path)
+    assert config.per_path_dialect == (("db/lite", "sqlite"),)
+    with pytest.raises(ConfigError, match=r'`per-path-dialect.db/lite` must be one of .*not \'oracle\''):
+        parse('[tool.migrate-lint]\nper-path-dialect = { "db/lite" = "oracle" }\n', path)
+    with pytest.raises(ConfigError, match="`per-path-dialect` must be a table"):
+        parse('[tool.migrate-lint]\nper-path-dialect = "sqlite"\n', path)
+
+
+def test_the_text_summary_says_which_dialect_and_why(tmp_path):
+    from tests.test_cli import ml
+
+    root = project(tmp_path, "sqlite:///%(here)s/app.db")
+    result = ml("check", "--no-execute", cwd=root)
+    assert result.stdout.splitlines()[-1] == "dialect: sqlite (alembic.ini sqlalchemy.url)"
+
+
+def test_drift_never_claims_production_is_the_default(tmp_path):
+    from tests.test_cli import ml
+    from tests.test_drift import plain_project
+
+    root = plain_project(tmp_path)  # no dialect anywhere: sqlalchemy.url is alembic init's placeholder
+    result = ml("drift", "--format", "json", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ML529" not in result.stdout and "production is" not in result.stdout
+    assert "production's dialect is not known (default: no dialect found" in result.stderr
+    stated = ml("drift", "--dialect", "postgresql", "--format", "json", cwd=root)
+    assert "production is postgresql" in stated.stdout
+
+
+def test_an_ini_url_that_env_py_replaces_is_not_the_dialect(tmp_path):
+    root = project(tmp_path, "sqlite:///will/be/overridden", flask=FLASK_SQLITE.replace("sqlite", "mysql"))
+    (root / "migrations" / "env.py").write_text(
+        "from alembic import context\nfrom myapp import app\nconfig = context.config\n"
+        'config.set_main_option("sqlalchemy.url", app.config["DB_URI"])\n')
+    assert inferred(root) == ("mysql", "SQLALCHEMY_DATABASE_URI in app/config.py")
+    (root / "app" / "config.py").unlink()
+    flask_config.cache_clear()
+    assert inferred(root) == ("postgresql", "default: env.py replaces alembic.ini sqlalchemy.url")
+    (root / "migrations" / "env.py").write_text(  # Alembic's generic template reads the ini's URL
+        "from alembic import context\nfrom sqlalchemy import engine_from_config\nconfig = context.config\n"
+        "connectable = engine_from_config(config.get_section(config.config_ini_section, {}))\n")
+    assert inferred(root) == ("sqlite", "alembic.ini sqlalchemy.url")

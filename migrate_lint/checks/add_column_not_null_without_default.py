@@ -13,12 +13,6 @@ SCOPE = "revision"
 FILLED_BY_DATABASE = re.compile(r"\b(GENERATED|IDENTITY|SERIAL|BIGSERIAL|SMALLSERIAL|AUTO_INCREMENT)\b", re.I)
 
 
-def _variant(ctx: CheckContext, python_default: bool = False) -> str:
-    if ctx.dialect == "sqlite":
-        return "sqlite"
-    return "python_default" if python_default else "default"
-
-
 def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for op, table, column in migration.added_columns():
         if op.name != "add_column" or table.lower() in migration.created_before(op):
@@ -27,7 +21,7 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         name = shown(column.name)
         yield at(op, f"{table}.{name}", table=table, column=name,
-                 variant=_variant(ctx, column.has_python_default))
+                 variant="python_default" if column.has_python_default else "default")
 
 
 def _read_from_ast(migration: Migration) -> set[int]:
@@ -49,4 +43,4 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         for table, column, not_null, default in statement.facts.added_columns:
             if not_null and default is None and table not in created:
                 yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
-                              variant=_variant(ctx))
+                              variant="default")

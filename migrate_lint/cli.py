@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     drift.add_argument("--database-url", metavar="URL",
                        help="a PostgreSQL or MySQL/MariaDB server to create the scratch database on "
                             "(default: a temporary SQLite file); the database it names is never migrated")
+    drift.add_argument("--allow-url-rights", action="store_true",
+                       help="if the --database-url login cannot create the throwaway login revisions run "
+                            "as, run them with its own rights (a warning says so)")
+    drift.add_argument("--clean-stale", action="store_true",
+                       help="drop scratch databases and logins on the --database-url server that earlier "
+                            "runs left behind (older than an hour, their process gone), then stop")
     drift.add_argument("--live-url", metavar="URL",
                        help="compare this live database with the models instead, read-only")
     drift.add_argument("--roundtrip", action="store_true",
@@ -157,13 +163,21 @@ def _drift(args: argparse.Namespace) -> int:
     from migrate_lint.drift import run as drift
     from migrate_lint.finding import Severity
 
+    if args.clean_stale:
+        from migrate_lint.database.scratch import clean_stale
+
+        dropped = clean_stale(args.database_url)
+        for name in dropped:
+            print(f"dropped {name}")
+        print(f"{len(dropped)} stale scratch databases and logins dropped")
+        return EXIT_CLEAN
     overrides = {
         "select": _split(args.select), "ignore": _split(args.ignore), "dialect": args.dialect,
         "fail_on": Severity.parse(args.fail_on) if args.fail_on else None,
         "drift_include": _split(args.include_tables), "drift_exclude": _split(args.exclude_tables),
     }
     options = drift.DriftOptions(args.app, args.metadata, args.database_url, args.live_url, args.roundtrip,
-                                 args.runner, args.flask_app)
+                                 args.runner, args.flask_app, args.allow_url_rights)
     shown = sys.stderr.isatty() and not os.environ.get("CI")  # a progress bar, never in CI logs
     notes: list[str] = []
     outcome = drift.drift(args.paths, args.config, overrides, options,

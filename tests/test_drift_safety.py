@@ -129,6 +129,27 @@ def test_postgresql_a_revision_cannot_drop_another_database(tmp_path):
         assert rows("postgresql", other) == [(1, 10), (2, 20)]
 
 
+def test_postgresql_objects_left_in_another_database_are_reported_and_dropped(tmp_path):
+    """Where a schema lets PUBLIC create (`public` before PostgreSQL 15), a revision that goes around
+    the engine guard (the driver itself) can leave a table in another database: said, and dropped."""
+    project = plain_project(tmp_path)
+    with sentinel("postgresql") as other:
+        engine = sa.create_engine(sa.make_url(SERVERS["postgresql"]).set(database=other),
+                                  isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("GRANT CREATE ON SCHEMA public TO PUBLIC")
+        revision(project, "url = op.get_bind().engine.url\n"
+                          "with psycopg.connect(host=url.host, port=url.port, user=url.username,\n"
+                          f"    password=url.password, dbname='{other}', autocommit=True) as c:\n"
+                          "    c.execute('CREATE TABLE planted (id integer)')", imports="import psycopg\n")
+        result = drift_json(project, "--runner", "builtin", "--database-url", server_url("postgresql"))
+        assert result.returncode == 1, result.stderr
+        [(code, _, message)] = codes(result)
+        assert code == "ML520" and f"outside the scratch database ({other}: 1 object(s))" in message
+        assert tables("postgresql", other) == ["legacy_stats"]
+        engine.dispose()
+
+
 @pytest.mark.parametrize(("server", "statement", "said"), [
     ("postgresql", "CREATE ROLE ml_intruder LOGIN", "permission denied to create role"),
     ("postgresql", "ALTER ROLE postgres PASSWORD 'x'", "must be superuser"),
@@ -241,6 +262,18 @@ def test_a_crashing_revision_leaves_nothing_behind(tmp_path, server, crash, said
     [(code, rev, message)] = codes(result)
     assert (code, rev) == ("ML520", "b1") and said in message, message
     assert used_database(result) not in leftovers(server)
+
+
+def test_what_a_revision_forks_ends_with_the_run(tmp_path):
+    project = plain_project(tmp_path)
+    marker = tmp_path / "grandchild.pid"
+    revision(project, f'child = subprocess.Popen(["sleep", "300"], start_new_session=False)\n'
+                      f'open({str(marker)!r}, "w").write(str(child.pid))', imports="import subprocess\n")
+    result = drift_json(project, "--runner", "builtin", "--database-url", server_url("mariadb"))
+    assert result.returncode == 0, result.stderr
+    pid = int(marker.read_text())
+    time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{pid}") or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
 
 
 @pytest.mark.parametrize(("where", "expected"), [

@@ -64,6 +64,7 @@ def run(work: Callable[[Mark], T]) -> T:
         raise
     finally:
         reader.close()
+        _end_group(process.pid)
     if answer is None:
         raise Crashed(_how(process.exitcode), last)
     kind, value = answer
@@ -79,6 +80,8 @@ def _child(work: Callable[[Mark], Any], writer: Any) -> None:
     it was forked from (the scratch database's cleanup) runs twice."""
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_DFL)  # the parent decides; the child just ends
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)  # a group of its own: whatever the project's code forks ends with it
     _die_with_parent()
     try:
         result: tuple[str, Any] = ("done", work(lambda where: writer.send(("mark", where))))
@@ -95,6 +98,13 @@ def _child(work: Callable[[Mark], Any], writer: Any) -> None:
             with contextlib.suppress(Exception):  # a closed stream: nothing to flush
                 stream.flush()
         os._exit(0)
+
+
+def _end_group(pid: int | None) -> None:
+    """Kill what the child's code left running (a forked grandchild still holding a session)."""
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 def _die_with_parent() -> None:

@@ -103,10 +103,18 @@ def create_database_only(admin: sa.Engine, database: str) -> None:
 
 
 def drop(admin: sa.Engine, database: str | None, role: str | None) -> list[str]:
-    """Drop the scratch database and its login, ending their sessions first; what else had to be
-    removed (objects the login created in other databases), as `database: what` lines."""
+    """Drop the scratch database and its login: the login first loses the right to log in, then its
+    sessions end (a killed child's, or a grandchild's, can outlive it), then both go. What else had
+    to be removed (objects the login created in other databases), as `database: what` lines."""
     removed: list[str] = []
     with admin.connect() as connection:
+        if role and is_postgresql(admin):
+            if connection.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).first():
+                connection.exec_driver_sql(f"ALTER ROLE {_quote(admin, role)} NOLOGIN")
+        elif role:
+            for (host,) in connection.exec_driver_sql(
+                    "SELECT Host FROM mysql.user WHERE User = %s", (role,)).fetchall():
+                connection.exec_driver_sql(f"DROP USER IF EXISTS {_account(admin, connection, role, host)}")
         if role:
             _end_sessions(admin, connection, role)
         if database:
@@ -115,10 +123,6 @@ def drop(admin: sa.Engine, database: str | None, role: str | None) -> list[str]:
         if role and is_postgresql(admin):
             removed = _drop_owned_elsewhere(admin, connection, role)
             connection.exec_driver_sql(f"DROP ROLE IF EXISTS {_quote(admin, role)}")
-        elif role:
-            for (host,) in connection.exec_driver_sql(
-                    "SELECT Host FROM mysql.user WHERE User = %s", (role,)).fetchall():
-                connection.exec_driver_sql(f"DROP USER IF EXISTS {_account(admin, connection, role, host)}")
     return removed
 
 
@@ -135,15 +139,31 @@ def _end_sessions(admin: sa.Engine, connection: sa.Connection, role: str) -> Non
             connection.exec_driver_sql(f"KILL {int(session)}")
 
 
-def _drop_owned_elsewhere(admin: sa.Engine, connection: sa.Connection, role: str) -> list[str]:
-    """Objects the role owns or was granted in other databases (possible where a schema lets PUBLIC
-    create, as `public` did before PostgreSQL 15): dropped there, and said."""
-    import sqlalchemy as sa
+def outside(admin: sa.Engine, database: str, role: str) -> list[str]:
+    """What the login owns or was granted outside its scratch database, as `database: N object(s)`
+    (PostgreSQL, where a schema lets PUBLIC create, as `public` did before version 15; a MySQL or
+    MariaDB user with rights on one database has nothing of its own elsewhere)."""
+    if not is_postgresql(admin):
+        return []
+    with admin.connect() as connection:
+        return [f"{datname}: {count} object(s)" for datname, count in _owned(connection, role)
+                if datname != database]
 
+
+def _owned(connection: sa.Connection, role: str) -> list[tuple[str, int]]:
     rows = connection.exec_driver_sql(
         "SELECT d.datname, count(*) FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid "
         "WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = "
-        "(SELECT oid FROM pg_roles WHERE rolname = %s) GROUP BY d.datname", (role,)).fetchall()
+        "(SELECT oid FROM pg_roles WHERE rolname = %s) GROUP BY d.datname ORDER BY 1", (role,)).fetchall()
+    return [(str(name), int(count)) for name, count in rows]
+
+
+def _drop_owned_elsewhere(admin: sa.Engine, connection: sa.Connection, role: str) -> list[str]:
+    """Objects the role owns or was granted in other databases: dropped there (DROP ROLE would
+    refuse otherwise), and said."""
+    import sqlalchemy as sa
+
+    rows = _owned(connection, role)
     removed = []
     for datname, count in rows:
         engine = sa.create_engine(admin.url.set(database=datname), isolation_level="AUTOCOMMIT",
@@ -181,14 +201,24 @@ def alive(pid: int) -> bool:
 
 
 def stale(admin: sa.Engine, now: float | None = None) -> list[tuple[str, str]]:
-    """Scratch databases and logins older than STALE_AFTER whose creator is no live process here."""
+    """Scratch databases and logins older than STALE_AFTER that nothing owns: their creator is no
+    live process here, and no session uses them (a run on another machine has sessions)."""
     now = time.time() if now is None else now
+    busy = _in_use(admin)
     found = []
     for name, kind in prefixed(admin):
         owner = parse(name)
-        if owner is not None and now - owner[1] > STALE_AFTER and not alive(owner[0]):
+        if owner is not None and now - owner[1] > STALE_AFTER and not alive(owner[0]) and name not in busy:
             found.append((name, kind))
     return found
+
+
+def _in_use(admin: sa.Engine) -> set[str]:
+    """Databases and logins with a session on the server now."""
+    with admin.connect() as connection:
+        query = ("SELECT datname, usename FROM pg_stat_activity" if is_postgresql(admin)
+                 else "SELECT DB, USER FROM information_schema.PROCESSLIST")
+        return {str(v) for row in connection.exec_driver_sql(query) for v in row if v is not None}
 
 
 def clean_stale(admin: sa.Engine) -> list[str]:

@@ -82,6 +82,13 @@ class Scratch:
     url: sa.URL  # the scratch database, as the login revisions run as
     confined: bool  # True: a throwaway login that can reach only this database
     login: str | None = None  # the URL's own login, when not confined
+    admin: Any = None  # the URL's engine (never handed to the project's code)
+
+    def outside(self) -> list[str]:
+        """What the throwaway login created outside the scratch database (dropped at cleanup)."""
+        if self.admin is None or not self.confined:
+            return []
+        return lifecycle.outside(self.admin, str(self.url.database), str(self.url.username))
 
 
 @contextmanager
@@ -128,7 +135,7 @@ def _create(admin: sa.Engine, url: sa.URL, database: str, role: str, password: s
     try:
         try:
             lifecycle.create(admin, database, role, password)
-            return Scratch(url.set(database=database, username=role, password=password), True)
+            return Scratch(url.set(database=database, username=role, password=password), True, None, admin)
         except sa.exc.SQLAlchemyError as exc:
             if not _is_permission(exc) or not allow_url_rights:
                 if _is_permission(exc):

@@ -128,6 +128,7 @@ def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[s
              progress: Progress | None) -> None:
     from migrate_lint.database import upgrade
     from migrate_lint.database.scratch import scratch
+    from migrate_lint.database.upgrade import UpgradeFailure
 
     runner, why = upgrade.runner_for(run.history, run.models, options.runner)
     if options.roundtrip:
@@ -146,6 +147,10 @@ def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[s
             run.add("drift-sqlite-stand-in", {"dialect": config.dialect}, "sqlite",
                     run.history.script_location)
         failures = _run_revisions(run, options, url, runner, keep, progress)
+        reached = made.outside()
+        if reached:  # a way out the login allowed (a schema open to PUBLIC): said, then dropped
+            failures.insert(0, UpgradeFailure(None, None, None, "created objects outside the scratch "
+                                              f"database ({'; '.join(reached)}); drift dropped them"))
         for failure in failures:
             run.add_failure(failure, "drift-downgrade-failed" if failure.step == "downgrade"
                             else "drift-downgrade-incomplete" if failure.step == "restore"

@@ -246,6 +246,26 @@ def test_a_login_that_cannot_create_roles_stops_unless_told(tmp_path):
         admin.dispose()
 
 
+def test_a_login_that_may_create_roles_without_being_superuser_confines_too(tmp_path):
+    project = plain_project(tmp_path)
+    revision(project, 'op.execute("CREATE ROLE ml_intruder LOGIN")')
+    login = f"ml_test_login_{uuid.uuid4().hex[:8]}"
+    admin = server_engine("postgresql")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {login} LOGIN CREATEDB CREATEROLE")
+    try:
+        url = sa.make_url(SERVERS["postgresql"]).set(username=login).render_as_string(hide_password=False)
+        result = drift_json(project, "--database-url", url)
+        assert result.returncode == 1, result.stderr
+        [(code, rev, message)] = codes(result)
+        assert (code, rev) == ("ML520", "b1") and "permission denied to create role" in message
+        assert used_database(result) not in leftovers("postgresql")
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {login}")
+        admin.dispose()
+
+
 # §2: cleanup that survives crashes, exit codes that hold
 
 

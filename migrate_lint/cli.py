@@ -57,6 +57,14 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
         "metavar": "URL", "help": "a PostgreSQL or MySQL/MariaDB server to create the scratch database on "
                                   "(default: a temporary SQLite file); the database it names is never "
                                   "migrated"}),
+    "allow-url-rights": (("--allow-url-rights",), {
+        "action": "store_true", "help": "if the --database-url login cannot create the throwaway login "
+                                        "revisions run as, run them with its own rights (a warning says "
+                                        "so)"}),
+    "clean-stale": (("--clean-stale",), {
+        "action": "store_true", "help": "drop scratch databases and logins on the --database-url server that "
+                                        "earlier runs left behind (older than an hour, their process gone), "
+                                        "then stop"}),
     "live-url": (("--live-url",), {"metavar": "URL",
                                    "help": "compare this live database with the models instead, read-only"}),
     "roundtrip": (("--roundtrip",), {"action": "store_true",
@@ -83,7 +91,8 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
                "debug"),
               {}),
     "drift": ("upgrade a scratch database and compare it with the models",
-              ("paths", "app", "metadata", "database-url", "live-url", "roundtrip", "runner",
+              ("paths", "app", "metadata", "database-url", "allow-url-rights", "clean-stale", "live-url",
+               "roundtrip", "runner",
                "include-tables", "exclude-tables", *REPORTING, "debug"),
               {"paths": "the project or its script location (default: the current folder, or the "
                         "Flask-Migrate directory of the app)",
@@ -213,10 +222,18 @@ def _drift(args: argparse.Namespace) -> int:
 
     from migrate_lint.drift import run as drift
 
+    if args.clean_stale:
+        from migrate_lint.database.scratch import clean_stale
+
+        dropped = clean_stale(args.database_url)
+        for name in dropped:
+            print(f"dropped {name}")
+        print(f"{len(dropped)} stale scratch databases and logins dropped")
+        return EXIT_CLEAN
     overrides = _selection(args) | {"drift_include": _split(args.include_tables),
                                     "drift_exclude": _split(args.exclude_tables)}
     options = drift.DriftOptions(args.app, args.metadata, args.database_url, args.live_url, args.roundtrip,
-                                 args.runner, args.flask_app)
+                                 args.runner, args.flask_app, args.allow_url_rights)
     shown = sys.stderr.isatty() and not os.environ.get("CI")  # a progress bar, never in CI logs
     notes: list[str] = []
     outcome = drift.drift(args.paths, args.config, overrides, options,

@@ -20,6 +20,17 @@ def private_cache(tmp_path_factory):
     os.environ["MIGRATE_LINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_on_the_servers():
+    """After the whole session, no scratch database or throwaway login of ours is left on a server
+    any test used (issue 13)."""
+    from tests import servers
+
+    yield
+    left = servers.left_behind()
+    assert not left, f"left behind on the servers: {', '.join(left)}"
+
+
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()

@@ -12,10 +12,16 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
+from migrate_lint.database import lifecycle
+
 SERVERS = {
     "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
     "mariadb": "mariadb+pymysql://root@127.0.0.1:3306/mysql",
 }
+
+
+# server -> the scratch databases and logins it had when this session first used it
+BEFORE: dict[str, set[str]] = {}
 
 
 def server_engine(name: str) -> sa.Engine:
@@ -28,7 +34,29 @@ def server_engine(name: str) -> sa.Engine:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+    if name not in BEFORE:
+        BEFORE[name] = {n for n, _ in lifecycle.prefixed(engine)}
     return engine
+
+
+def left_behind() -> list[str]:
+    """Scratch databases and logins that appeared during this session and whose creator is gone
+    (this process, or a finished `migrate-lint` it started): what the suite must never leave.
+    Others' runs on the same server (a live creator, or there before us) are not ours to judge."""
+    found = []
+    for name, before in BEFORE.items():
+        engine = sa.create_engine(SERVERS[name], isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        try:
+            now = lifecycle.prefixed(engine)
+        finally:
+            engine.dispose()
+        for item, kind in now:
+            owner = lifecycle.parse(item)
+            if item in before or owner is None:
+                continue
+            if owner[0] == os.getpid() or not lifecycle.alive(owner[0]):
+                found.append(f"{name} {kind} {item}")
+    return found
 
 
 @contextmanager

@@ -273,7 +273,7 @@ def test_a_template_look_alike_reaching_elsewhere_is_refused_before_connecting(t
                    f'_again({{"sqlalchemy.url": "{elsewhere}"}}, prefix="sqlalchemy.")\n')
     result = ml("drift", "--runner", "env", "--database-url", SERVERS["postgresql"], cwd=project)
     assert result.returncode == 2
-    assert "env.py asked for another database (sqlite:///" in result.stderr and "refused" in result.stderr
+    assert "asked for another database (sqlite:///" in result.stderr and "refused" in result.stderr
     assert not (tmp_path / "elsewhere.db").exists()
 
 

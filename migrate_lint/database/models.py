@@ -52,7 +52,7 @@ def _from_attribute(spec: str, root: Path) -> Models:
         value: Any = module
         for part in attribute.split("."):
             value = getattr(value, part)
-    except Exception as exc:  # the project's code can fail in any way: say what failed
+    except (Exception, SystemExit) as exc:  # the project's code can fail in any way: say what failed
         raise _failure(f"the models from {spec!r}", exc) from None
     meta = _metadata_of(value)
     if meta is None:
@@ -71,7 +71,7 @@ def _from_flask(spec: str, root: Path) -> Models:
     os.chdir(root)  # FLASK_APP paths are relative to where `flask` would run
     try:
         flask_app = ScriptInfo(app_import_path=spec).load_app()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in the app is its failure, not our exit code
         raise _failure(f"the Flask app {spec!r}", exc) from None
     finally:
         os.chdir(cwd)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 import signal
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from migrate_lint.database import lifecycle
 from migrate_lint.errors import UserError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-PREFIX = "migrate_lint_scratch_"
+PREFIX = lifecycle.PREFIX
 SERVER_DIALECTS = ("postgresql", "mysql", "mariadb")
 
 
@@ -38,56 +40,127 @@ def _first_line(exc: BaseException) -> str:
     return error_text(exc) or type(exc).__name__
 
 
-@contextmanager
-def _terminations_as_exits() -> Iterator[None]:
-    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so the scratch database is still dropped."""
-    def stop(signum: int, frame: Any) -> None:
+class _Signals:
+    """SIGINT and SIGTERM (a cancelled CI job) unwind like Ctrl-C, so the scratch database is still
+    dropped; while it is being created or dropped, a signal (a second Ctrl-C, the CI runner's
+    SIGTERM after its SIGINT) is held until that is done, then acted on."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.pending = False
+
+    def stop(self, signum: int, frame: Any) -> None:
+        if self.holding:
+            self.pending = True
+            return
         raise KeyboardInterrupt
 
-    try:
-        previous = signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        try:
+            previous = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        except ValueError:  # not the main thread: leave signals alone
+            yield
+            return
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+
+
+@dataclass(frozen=True)
+class Scratch:
+    url: sa.URL  # the scratch database, as the login revisions run as
+    confined: bool  # True: a throwaway login that can reach only this database
+    login: str | None = None  # the URL's own login, when not confined
+    admin: Any = None  # the URL's engine (never handed to the project's code)
+
+    def outside(self) -> list[str]:
+        """What the throwaway login created outside the scratch database (dropped at cleanup)."""
+        if self.admin is None or not self.confined:
+            return []
+        return lifecycle.outside(self.admin, str(self.url.database), str(self.url.username))
 
 
 @contextmanager
-def scratch_url(server_url: str | None) -> Iterator[sa.URL]:
-    """The URL of a new, empty database, dropped when the block ends, however it ends.
+def scratch(server_url: str | None, allow_url_rights: bool = False) -> Iterator[Scratch]:
+    """A new, empty database and a throwaway login that owns it and can reach nothing else, both
+    dropped when the block ends, however it ends.
 
     No server URL: a temporary SQLite file. A PostgreSQL or MySQL/MariaDB URL names a server (and
-    the database to connect to for administration); a new database with a unique name is created
-    beside it. The database the URL names is never migrated."""
+    the database to connect to for administration); the database it names is never migrated. If the
+    URL's login cannot create the throwaway login, this stops with the reason unless
+    `allow_url_rights`: then the scratch database is used with the URL's own login."""
     import sqlalchemy as sa
 
-    with _terminations_as_exits():
+    signals = _Signals()
+    with signals.installed():
         if server_url is None:
             with tempfile.TemporaryDirectory(prefix="migrate-lint-") as folder:
-                yield sa.make_url(f"sqlite:///{Path(folder) / 'scratch.db'}")
+                yield Scratch(sa.make_url(f"sqlite:///{Path(folder) / 'scratch.db'}"), True)
             return
         url = _server_url(server_url)
         admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-        name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
-        quoted = admin.dialect.identifier_preparer.quote_identifier(name)
+        database, role = lifecycle.names()
+        password = secrets.token_urlsafe(24)
+        with signals.held():
+            made = _create(admin, url, database, role, password, allow_url_rights)
         try:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
-        except sa.exc.SQLAlchemyError as exc:
-            admin.dispose()
-            raise DatabaseError(f"cannot create a scratch database on {describe(url)}: "
-                                f"{_first_line(exc)}") from None
-        try:
-            yield url.set(database=name)
-        except BaseException:
-            _drop(admin, quoted)  # the failure in flight is the one to report
+            yield made
+        except BaseException:  # the failure in flight is the one to report, not a failed drop
+            with signals.held():
+                _drop(admin, database, role if made.confined else None)
             raise
-        problem = _drop(admin, quoted)
+        with signals.held():
+            problem = _drop(admin, database, role if made.confined else None)
         if problem:
             raise DatabaseError(problem)
+        if signals.pending:
+            raise KeyboardInterrupt
+
+
+def _create(admin: sa.Engine, url: sa.URL, database: str, role: str, password: str,
+            allow_url_rights: bool) -> Scratch:
+    import sqlalchemy as sa
+
+    try:
+        try:
+            lifecycle.create(admin, database, role, password)
+            return Scratch(url.set(database=database, username=role, password=password), True, None, admin)
+        except sa.exc.SQLAlchemyError as exc:
+            if not _is_permission(exc) or not allow_url_rights:
+                if _is_permission(exc):
+                    raise DatabaseError(
+                        f"the login {url.username} on {describe(url)} cannot create roles or users "
+                        f"({_first_line(exc)}); drift runs revisions as a throwaway login that can reach "
+                        "only its scratch database. Use a login that can create them, or pass "
+                        "--allow-url-rights to run them with this login's own rights") from None
+                raise
+        lifecycle.create_database_only(admin, database)
+        return Scratch(url.set(database=database), False, url.username or "?")
+    except sa.exc.SQLAlchemyError as exc:
+        admin.dispose()
+        raise DatabaseError(f"cannot create a scratch database on {describe(url)}: "
+                            f"{_first_line(exc)}") from None
+
+
+def _is_permission(exc: BaseException) -> bool:
+    """The server refused for lack of a privilege (PostgreSQL 42501, MySQL 1227 and its kin)."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code == "42501":
+        return True
+    number = getattr(orig, "args", (None,))[0] if orig is not None else None
+    return number in (1044, 1045, 1142, 1227, 1410)
 
 
 def _server_url(value: str) -> sa.URL:
@@ -105,17 +178,31 @@ def _server_url(value: str) -> sa.URL:
     return url
 
 
-def _drop(admin: sa.Engine, quoted: str) -> str | None:
-    """Drop the scratch database (closing other sessions on it first, as PostgreSQL requires);
-    a message when that failed."""
+def _drop(admin: sa.Engine, database: str, role: str | None) -> str | None:
+    """Drop the scratch database and its login; a message when that failed."""
     import sqlalchemy as sa
 
-    force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
     try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}{force}")
+        lifecycle.drop(admin, database, role)
     except sa.exc.SQLAlchemyError as exc:
-        return f"could not drop the scratch database {quoted}: {_first_line(exc)}; drop it by hand"
+        return f"could not drop the scratch database {database}: {_first_line(exc)}; drop it by hand"
     finally:
         admin.dispose()
     return None
+
+
+def clean_stale(server_url: str | None) -> list[str]:
+    """Drop the scratch databases and logins on the server that were left behind (older than an
+    hour, their creator gone); their names."""
+    import sqlalchemy as sa
+
+    if server_url is None:
+        raise DatabaseError("--clean-stale needs --database-url: the server to clean")
+    url = _server_url(server_url)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        return lifecycle.clean_stale(admin)
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot clean {describe(url)}: {_first_line(exc)}") from None
+    finally:
+        admin.dispose()

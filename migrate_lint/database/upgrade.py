@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from migrate_lint.revisions.discover import History
 
 Progress = Callable[[int, int], None]  # (revisions applied, revisions in all)
+Mark = Callable[[tuple[str, str]], None]  # (revision, step) as each step starts
+FAILURES = (Exception, SystemExit)  # what a revision may raise and we report (sys.exit() included)
+STEP = re.compile(r"Running (upgrade|downgrade) (.*?) -> ([^ ,]*)")
 
 # An env.py may only run when every database it can reach is the one we hand it: it must be one of
 # the templates, and must not read a URL from anywhere else (the environment, the app's config).
@@ -76,23 +79,63 @@ def runner_for(history: History, models: Models, requested: str) -> tuple[str, s
 
 
 def upgrade(history: History, models: Models, url: sa.URL, runner: str,
-            progress: Progress | None = None, ini: Path | None = None) -> UpgradeFailure | None:
-    """Upgrade the scratch database at `url` to every head; the first failure, or None."""
+            progress: Progress | None = None, ini: Path | None = None,
+            mark: Mark | None = None) -> UpgradeFailure | None:
+    """Upgrade the scratch database at `url` to every head; the first failure, or None. Whatever
+    runs (env.py, the revisions) can connect to `url` only (guard); `mark` hears each revision as
+    it starts, so that a crash can be pinned on it."""
+    from migrate_lint.database.guard import only
+
     paths = revision_files(history)
     from migrate_lint.errors import UserError
 
     try:
-        if runner == "env":
-            with _engines_only_for(url), _counting_steps(progress, len(history.files)):
-                _upgrade_with_env(history, models, url, ini)
-        else:
-            with connection_to(url) as connection:
-                steps(history, models, connection, "heads", progress)
+        with only(url), marking(mark):
+            if runner == "env":
+                with _counting_steps(progress, len(history.files)):
+                    _upgrade_with_env(history, models, url, ini)
+            else:
+                with connection_to(url) as connection:
+                    steps(history, models, connection, "heads", progress)
     except UserError:
         raise
-    except Exception as exc:
+    except FAILURES as exc:
         return failure_of(exc, paths)
     return None
+
+
+@contextmanager
+def marking(mark: Mark | None) -> Iterator[None]:
+    """mark((revision, "upgrade" | "downgrade")) as Alembic starts each step: it logs "Running
+    upgrade a -> b" at INFO before running b (the level is lowered here if need be, and only
+    records that would have been shown before go on to the handlers)."""
+    import logging
+
+    if mark is None:
+        yield
+        return
+    logger = logging.getLogger("alembic.runtime.migration")
+    shown = logger.getEffectiveLevel()
+    tell = mark
+
+    class Marker(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            found = STEP.match(record.getMessage())
+            if found:
+                step, source, target = found.groups()
+                tell((target if step == "upgrade" else source, step))
+            lowered = logger.level == logging.INFO and shown > logging.INFO  # still our doing
+            return record.levelno >= shown if lowered else True
+
+    marker, level = Marker(), logger.level
+    logger.addFilter(marker)
+    if shown > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeFilter(marker)
+        logger.setLevel(level)
 
 
 @contextmanager
@@ -122,37 +165,6 @@ def _counting_steps(progress: Progress | None, total: int) -> Iterator[None]:
         logger.removeFilter(counter)
 
 
-@contextmanager
-def _engines_only_for(url: sa.URL) -> Iterator[None]:
-    """While env.py runs, SQLAlchemy refuses to build an engine for any other database: the last
-    guard, should an env.py that looks like a template still reach for a URL of its own."""
-    import sqlalchemy
-    import sqlalchemy.engine
-    import sqlalchemy.engine.create as create
-
-    from migrate_lint.database.scratch import describe
-    from migrate_lint.errors import UserError
-
-    original = create.create_engine
-
-    def guarded(target: Any, *args: Any, **kwargs: Any) -> Any:
-        wanted = sqlalchemy.make_url(target)
-        if (wanted.get_backend_name(), wanted.host, wanted.port, wanted.database) != (
-                url.get_backend_name(), url.host, url.port, url.database):
-            raise UserError(f"env.py asked for another database ({describe(wanted)}) than the scratch one; "
-                            "refused before connecting. Run drift with --runner builtin")
-        return original(target, *args, **kwargs)
-
-    modules = (sqlalchemy, sqlalchemy.engine, create)
-    for module in modules:
-        module.create_engine = guarded  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for module in modules:
-            module.create_engine = original  # type: ignore[attr-defined]
-
-
 def revision_files(history: History) -> dict[str, Path]:
     """Each revision file under every spelling a traceback may give it (as named, absolute, real)."""
     import os
@@ -169,10 +181,10 @@ def failure_of(exc: BaseException, paths: dict[str, Path], step: str = "upgrade"
         raise UserError(f"the {step} failed outside any revision: {first_line(exc)}") from None
     frame = frames[-1]
     path = paths[frame.filename]
-    return UpgradeFailure(_revision_id(path), path, frame.lineno, first_line(exc), step)
+    return UpgradeFailure(revision_id(path), path, frame.lineno, first_line(exc), step)
 
 
-def _revision_id(path: Path) -> str | None:
+def revision_id(path: Path) -> str | None:
     from migrate_lint.revisions.facts import analyse
 
     header = analyse(path, path.read_text(encoding="utf-8", errors="replace")).header

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING
 
 from migrate_lint.database.schema import reflect
 from migrate_lint.database.upgrade import (
+    FAILURES,
+    Mark,
     Progress,
     UpgradeFailure,
     alembic_config,
     connection_to,
     failure_of,
+    marking,
     revision_files,
     steps,
 )
@@ -29,20 +32,23 @@ SHOWN = 3
 
 
 def roundtrip(history: History, models: Models, url: sa.URL, keep: Callable[[str], bool],
-              progress: Progress | None = None) -> Iterator[UpgradeFailure]:
+              progress: Progress | None = None, mark: Mark | None = None) -> Iterator[UpgradeFailure]:
     """The first revision that cannot go down, come back up, or restore the schema it started from.
-    Merge revisions are upgraded but not taken down alone (there is no single schema below them)."""
+    Merge revisions are upgraded but not taken down alone (there is no single schema below them).
+    Like upgrade(), only the scratch database can be reached, and `mark` hears each step."""
     from alembic.script import ScriptDirectory
+
+    from migrate_lint.database.guard import only
 
     script = ScriptDirectory.from_config(alembic_config(history, None))
     order = list(reversed(list(script.walk_revisions())))
     paths = revision_files(history)
-    with connection_to(url) as connection:
+    with only(url), marking(mark), connection_to(url) as connection:
         for done, revision in enumerate(order, start=1):
             before = reflect(connection, keep)
             try:
                 steps(history, models, connection, revision.revision)
-            except Exception as exc:
+            except FAILURES as exc:
                 yield failure_of(exc, paths)
                 return
             parents = revision._all_down_revisions
@@ -63,14 +69,14 @@ def _down_and_up(history: History, models: Models, connection: sa.Connection, re
     path = Path(revision.path)  # type: ignore[attr-defined]
     try:
         steps(history, models, connection, parents[0] if parents else "base", downgrade=True)
-    except Exception as exc:
+    except FAILURES as exc:
         found = failure_of(exc, paths, "downgrade")
         return UpgradeFailure(rev_id, path, found.line or _downgrade_line(path), found.error, "downgrade")
     differences = compare(before, reflect(connection, keep))  # type: ignore[arg-type]
     if not differences:
         try:
             steps(history, models, connection, rev_id)
-        except Exception as exc:  # upgrade() cannot run again after its own downgrade()
+        except FAILURES as exc:  # upgrade() cannot run again after its own downgrade()
             return failure_of(exc, paths)
         return None
     shown = "; ".join(f"{d.rule.removeprefix('drift-')} {d.subject} ({d.fields.get('variant', 'changed')})"

@@ -34,6 +34,7 @@ class DriftOptions:
     roundtrip: bool = False
     runner: str = "auto"  # auto, env or builtin
     flask_app: Any = None  # an app already loaded (the `flask migrate-lint` command)
+    allow_url_rights: bool = False  # run revisions with the URL's login if it cannot create a throwaway one
 
 
 @dataclass
@@ -81,6 +82,7 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
           progress: Progress | None = None, notes: list[str] | None = None) -> CheckOutcome:
     """One drift run; `notes` receives what the user should know (which runner ran, SQLite caveats)."""
     from migrate_lint.database import models as model_loading
+    from migrate_lint.database.guard import only
 
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start).override(**overrides)
@@ -91,9 +93,10 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     flags = options.app or options.metadata  # the command line wins over the config as a whole
     if options.flask_app is not None and not options.metadata:
         found = model_loading.from_app(options.flask_app, config.root)
-    else:
-        found = model_loading.load(options.app if flags else config.app,
-                                   options.metadata if flags else config.metadata, config.root)
+    else:  # the app's import may not connect anywhere (a create_all() at import, say)
+        with only(None, strict=False):
+            found = model_loading.load(options.app if flags else config.app,
+                                       options.metadata if flags else config.metadata, config.root)
     if not paths and found.script_location is not None:
         paths = [found.script_location]
     histories, errors = find_histories(paths or [Path(".")], config)
@@ -131,17 +134,22 @@ def _table_filter(config: Config) -> Callable[[str], bool]:
 def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[str], bool],
              progress: Progress | None) -> None:
     from migrate_lint.database import upgrade
-    from migrate_lint.database.scratch import scratch_url
+    from migrate_lint.database.scratch import scratch
+    from migrate_lint.database.upgrade import UpgradeFailure
 
     runner, why = upgrade.runner_for(run.history, run.models, options.runner)
     if options.roundtrip:
         runner, why = "builtin", "--roundtrip steps through revisions itself"
     used = "env.py" if runner == "env" else "migrate-lint's own runner (no env.py)"
     run.notes.append(f"upgraded with {used}: {why}")
-    with scratch_url(options.database_url) as url:
+    with scratch(options.database_url, options.allow_url_rights) as made:
+        url = made.url
         backend = url.get_backend_name()
         run.notes.append("scratch database: a temporary SQLite file" if backend == "sqlite"
                          else f"scratch database {url.database} on {backend}, dropped after use")
+        if not made.confined:
+            run.notes.append(f"warning: revisions ran with the rights of {made.login} (--allow-url-rights): "
+                             "they could reach every database that login can")
         if url.get_backend_name() == "sqlite" and config.dialect != "sqlite":
             if config.dialect_source.startswith("default") or not config.dialect_source:
                 run.notes.append(f"production's dialect is not known ({config.dialect_source or 'default'}); "
@@ -149,23 +157,62 @@ def _scratch(run: _Run, options: DriftOptions, config: Config, keep: Callable[[s
             else:
                 run.add("drift-sqlite-stand-in", {"dialect": config.dialect}, "sqlite",
                         run.history.script_location)
-        ini = _ini_of(run.history)
+        failures = _run_revisions(run, options, url, runner, keep, progress)
+        reached = made.outside()
+        if reached:  # a way out the login allowed (a schema open to PUBLIC): said, then dropped
+            failures.insert(0, UpgradeFailure(None, None, None, "created objects outside the scratch "
+                                              f"database ({'; '.join(reached)}); drift dropped them"))
+        for failure in failures:
+            run.add_failure(failure, "drift-downgrade-failed" if failure.step == "downgrade"
+                            else "drift-downgrade-incomplete" if failure.step == "restore"
+                            else "drift-upgrade-failed")
+        if failures:
+            return  # the database stopped short of the heads: comparing it would only list that
+        from migrate_lint.database.guard import only
+
+        with only(url):  # the models' own types (TypeDecorators) run while they are compiled
+            _compare(run, url, keep)
+
+
+def _run_revisions(run: _Run, options: DriftOptions, url: sa.URL, runner: str, keep: Callable[[str], bool],
+                   progress: Progress | None) -> list[UpgradeFailure]:
+    """The upgrade (or roundtrip) in a child process: the revisions' code never runs here, where
+    the scratch database is dropped, so a crash, os._exit() or a signal there cannot leave it behind."""
+    from migrate_lint.database import isolate, upgrade
+
+    ini = _ini_of(run.history)
+
+    def work(mark: isolate.Mark) -> list[UpgradeFailure]:
         if options.roundtrip:
             from migrate_lint.drift.roundtrip import roundtrip
 
-            failures = list(roundtrip(run.history, run.models, url, keep, progress))
-            for failure in failures:
-                run.add_failure(failure, "drift-downgrade-failed" if failure.step == "downgrade"
-                                else "drift-downgrade-incomplete" if failure.step == "restore"
-                                else "drift-upgrade-failed")
-            if failures:
-                return  # the database stopped short of the heads: comparing it would only list that
-        else:
-            stopped = upgrade.upgrade(run.history, run.models, url, runner, progress, ini)
-            if stopped is not None:
-                run.add_failure(stopped)
-                return
-        _compare(run, url, keep)
+            return list(roundtrip(run.history, run.models, url, keep, progress, mark))
+        stopped = upgrade.upgrade(run.history, run.models, url, runner, progress, ini, mark)
+        return [stopped] if stopped is not None else []
+
+    try:
+        return isolate.run(work)
+    except isolate.Crashed as crash:
+        return [_crash_failure(run.history, crash)]
+
+
+def _crash_failure(history: History, crash: Any) -> UpgradeFailure:
+    """The revision that was running when the child died, with how it died."""
+    import re
+
+    from migrate_lint.database.upgrade import UpgradeFailure, revision_id
+
+    if crash.last is None:
+        raise UserError(f"the upgrade process ended ({crash.how}) before any revision ran; "
+                        "the scratch database was dropped")
+    revision, step = crash.last
+    for path in history.files:
+        if revision_id(path) == revision:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found = re.search(rf"^def {step}\b", text, re.MULTILINE)
+            line = text[: found.start()].count("\n") + 1 if found else 1
+            return UpgradeFailure(revision, path, line, f"the process running it ended ({crash.how})", step)
+    return UpgradeFailure(revision, None, None, f"the process running it ended ({crash.how})", step)
 
 
 def _ini_of(history: History) -> Path | None:

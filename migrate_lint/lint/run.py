@@ -12,14 +12,13 @@ from migrate_lint.finding import InputError
 from migrate_lint.revisions.discover import History, find_histories
 
 if TYPE_CHECKING:
-    import subprocess
-
+    from migrate_lint.rendering.process import Started
     from migrate_lint.rendering.render import RenderPool
 
 
 def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any],
           use_cache: bool = True, execute: bool = True, base: str | None = None,
-          ignore_baseline: bool = False, started_worker: subprocess.Popen[str] | None = None) -> CheckOutcome:
+          ignore_baseline: bool = False, started_worker: Started | None = None) -> CheckOutcome:
     """`started_worker`: a render worker process the command started first (see __main__); used
     only if rendering is wanted."""
     workers = None

@@ -1,22 +1,37 @@
 """The rendering worker: imports revisions one at a time and renders upgrade() to SQL, offline.
 
-Runs as its own process (`python -m migrate_lint.rendering.worker`), so nothing a revision does at
-import or upgrade time can touch the checking process. Protocol: one JSON job per stdin line
-({"path", "dialect"}), one JSON result per line on the protocol stream. There is no database:
-the migration context is in as_sql mode, and env.py is never run.
+Runs as its own process (`python -m migrate_lint.rendering.worker`, see process.py), so nothing a
+revision does at import or upgrade time can touch the checking process. There is no database: the
+migration context is in as_sql mode, and env.py is never run.
+
+Protocol. stdin: first `<key hex> <fd>` (the result pipe and the key that signs results), then one
+JSON job per line, {"id", "path", "dialect"}. Results go only to that pipe, never stdout (the worker's
+stdout and stderr are /dev/null), one line per job: `<mac> <id> <JSON result>`, where mac is the
+keyed BLAKE2b of `<id> <JSON result>`. The pipe is close-on-exec, so programs a revision runs do
+not inherit it. A revision runs in this process and can read its memory, key included: the key
+keeps out lines a revision writes blindly (to fd 1, sys.__stdout__, /proc/self/fd/N), and the
+checking process turns any line that is not authentic and well-formed into a not-rendered error for
+the job in progress (render.py states the whole guarantee).
+
+When stdin closes (the checking process ended, however it ended) the worker kills its own process
+group, so a worker stuck in a revision and whatever the revision forked do not outlive the check.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import importlib.util
 import io
 import json
 import os
+import queue
+import signal
 import sys
+import threading
 import traceback
 from itertools import count
-from typing import Any, TextIO
+from typing import Any
 
 _modules = count()
 
@@ -90,15 +105,28 @@ def render(path: str, dialect: str) -> dict[str, Any]:
     return {"statements": statements, "error": None, "error_line": None}
 
 
-def _protocol_stream() -> TextIO:
-    """Keep the real stdout for results; anything a revision prints goes to stderr instead."""
-    stream = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    return stream
+def _lifeline(jobs: queue.SimpleQueue[bytes], stdin: Any) -> None:
+    """Hand each job line to the main thread; at EOF the checking process is gone: kill the group
+    (this worker included, even when a revision holds its main thread in a loop)."""
+    for line in stdin:
+        jobs.put(line)
+    os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def _send(channel: int, key: bytes, job_id: int, result: dict[str, Any]) -> None:
+    body = f"{job_id} {json.dumps(result)}".encode()
+    line = hashlib.blake2b(body, key=key, digest_size=32).hexdigest().encode() + b" " + body + b"\n"
+    while line:
+        line = line[os.write(channel, line):]
 
 
 def main() -> None:
-    out = _protocol_stream()
+    stdin = sys.stdin.buffer
+    key_hex, fd = stdin.readline().split()
+    key, channel = bytes.fromhex(key_hex.decode()), int(fd)
+    os.set_inheritable(channel, False)  # what a revision runs (os.system, exec) does not get it
+    jobs: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    threading.Thread(target=_lifeline, args=(jobs, stdin), daemon=True).start()
     # Alembic imports Mako for its templates, and Mako imports Pygments, when installed, to colour
     # template tracebacks. No template is rendered here, and Pygments is a fifth of the worker's start.
     sys.modules.setdefault("mako.ext.pygmentplugin", None)  # type: ignore[arg-type]
@@ -108,9 +136,9 @@ def main() -> None:
     gc.freeze()  # what the import made lives as long as the worker: never scan it again
     gc.enable()
 
-    for line in sys.stdin:
-        job = json.loads(line)
-        out.write(json.dumps(render(job["path"], job["dialect"])) + "\n")
+    while True:
+        job = json.loads(jobs.get())
+        _send(channel, key, job["id"], render(job["path"], job["dialect"]))
 
 
 if __name__ == "__main__":

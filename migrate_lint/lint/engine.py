@@ -239,10 +239,14 @@ class Engine:
         """Rendered SQL per revision: from the cache for unchanged files, else from the workers.
 
         Only successful renders are cached: a failure may depend on code outside the file."""
+        from migrate_lint.rendering.inputs import unchanged
+
         store = self._render_store(history)
         results: dict[Path, Rendered] = {}
+        seen: dict[str, str | None] = {}  # digests of the files renders read (helpers), once per run
         for path in paths:
-            if (hit := store.get(os.path.abspath(path), self.reader.digests[path])) is not None:
+            if (hit := store.get(os.path.abspath(path), self.reader.digests[path])) is not None \
+                    and unchanged(hit.inputs, seen):
                 results[path] = hit
         misses = [p for p in paths if p not in results]
         if misses and self.pool is None:

@@ -115,9 +115,12 @@ def _result(payload: bytes) -> Rendered | None:
             if not _well_typed(value):
                 return None
             rows.append((line, function, sql, value))
-    except (ValueError, TypeError, KeyError, RecursionError):
+        inputs = tuple((path, digest) for path, digest in data.get("inputs", ()))
+        if not all(isinstance(p, str) and isinstance(d, str | None) for p, d in inputs):
+            return None
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
-    return Rendered(tuple(rows), error, error_line)
+    return Rendered(tuple(rows), error, error_line, inputs)
 
 
 def _is(value: Any, kind: type) -> bool:

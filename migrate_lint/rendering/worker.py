@@ -81,12 +81,15 @@ def _context(path: str, dialect: str) -> tuple[Any, _Capture]:
 def render(path: str, dialect: str) -> dict[str, Any]:
     from alembic.operations import Operations
 
+    from migrate_lint.rendering.inputs import Inputs
+
     context, capture = _context(path, dialect)
+    inputs = Inputs(path)
     try:
         spec = importlib.util.spec_from_file_location(f"_migrate_lint_revision_{next(_modules)}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        with Operations.context(context):
+        with Operations.context(context), inputs:
             spec.loader.exec_module(module)
             upgrade = getattr(module, "upgrade", None)
             if upgrade is not None:  # no upgrade(): nothing to render, as the AST layer finds
@@ -102,7 +105,8 @@ def render(path: str, dialect: str) -> dict[str, Any]:
 
     statements = [(line, function, sql, facts_of(sql, dialect).to_json())
                   for line, function, sql in capture.statements]
-    return {"statements": statements, "error": None, "error_line": None}
+    # the project's files the render read: the checking process keys its render cache on them
+    return {"statements": statements, "error": None, "error_line": None, "inputs": inputs.digests()}
 
 
 def _lifeline(jobs: queue.SimpleQueue[bytes], stdin: Any) -> None:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from migrate_lint import catalog as catalog_module
+from migrate_lint.cache import store
+
 HEAD = 'from alembic import op\nimport sqlalchemy as sa\nrevision = "{rev}"\ndown_revision = None\n\n'
 
 
@@ -92,3 +95,88 @@ def test_each_revision_reports_a_helper_even_when_the_worker_imported_it_before(
     assert check(project, cache)[:2] == (0, [])  # one worker renders a1 then b2
     (project / "migrations" / "migration_helpers.py").write_text(HELPER.format(concurrently=""))
     assert check(project, cache)[:2] == (1, [("a1.py", "ML101"), ("b2.py", "ML101")])
+
+
+# -- what is read back --------------------------------------------------------------------------------
+
+def _catalog_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("catalog-*.bin"))
+
+
+@pytest.fixture
+def cached_catalog(tmp_path, monkeypatch):
+    """A cache folder holding the catalogue, as the first run leaves it; load_catalog forgets what it
+    loaded in this process before and after."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("MIGRATE_LINT_CACHE_DIR", str(folder))
+    catalog_module.load_catalog.cache_clear()
+    full = catalog_module.load_catalog()
+    catalog_module.load_catalog.cache_clear()
+    [path] = _catalog_files(folder)
+    yield folder, path, full
+    catalog_module.load_catalog.cache_clear()
+
+
+def _plant(path: Path, value: object) -> None:
+    store.write(path.parent, path.name, value)
+
+
+def _planted_values(full) -> dict[str, object]:
+    encoded = store.encode(full)
+    first_rule = list(encoded[1][0])
+    wrong_severity = [encoded[0], (["RuleSpec", *first_rule[1:4], "warning", *first_rule[5:]],
+                                   *encoded[1][1:])]
+    return {
+        "no rules": store.encode(catalog_module.Catalog(())),
+        "one rule missing": [encoded[0], encoded[1][1:]],
+        "a severity that is a string": wrong_severity,
+        "not a catalogue": ["Path", "/etc"],
+        "a foreign shape": {"rules": 5},
+    }
+
+
+@pytest.mark.parametrize("kind", ["no rules", "one rule missing", "a severity that is a string",
+                                  "not a catalogue", "a foreign shape"])
+def test_a_planted_catalogue_is_ignored_and_replaced(cached_catalog, kind):
+    folder, path, full = cached_catalog
+    _plant(path, _planted_values(full)[kind])
+    assert catalog_module.load_catalog() == full
+    catalog_module.load_catalog.cache_clear()
+    assert store.read(folder, path.name) == store.encode(full)  # replaced by the fresh compile
+
+
+def test_a_corrupt_catalogue_is_ignored_and_replaced(cached_catalog):
+    folder, path, full = cached_catalog
+    data = bytearray(path.read_bytes())
+    at = data.index(b"ML101") + 4
+    data[at] = ord("9")  # a flipped byte inside a string: still a valid marshal stream
+    path.write_bytes(bytes(data))
+    assert catalog_module.load_catalog() == full
+    assert store.read(folder, path.name) == store.encode(full)
+
+
+def test_no_cache_reads_no_cache_at_all(cached_catalog, tmp_path):
+    folder, path, full = cached_catalog
+    project = tmp_path / "project"
+    versions = project / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1.py").write_text(HEAD.format(rev="a1") + 'def upgrade():\n    op.drop_column("t", "c")\n')
+    _plant(path, _planted_values(full)["no rules"])  # well-formed: only not reading it keeps rules on
+    planted = path.read_bytes()
+    before = sorted(p.name for p in folder.iterdir())
+    status, found, err = check(project, folder, "--no-cache", "--no-execute")
+    assert (status, found) == (1, [("a1.py", "ML201")]), err
+    assert path.read_bytes() == planted and sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_planted_facts_cache_of_the_wrong_shape_is_ignored(tmp_path):
+    project = tmp_path / "project"
+    versions = project / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1.py").write_text(HEAD.format(rev="a1") + 'def upgrade():\n    op.drop_column("t", "c")\n')
+    cache = tmp_path / "cache"
+    assert check(project, cache, "--no-execute")[:2] == (1, [("a1.py", "ML201")])
+    for path in cache.glob("facts-*.bin"):
+        _plant(path, {str(versions / "a1.py"): "not an entry", 5: ("x", None)})
+    for _ in range(2):
+        assert check(project, cache, "--no-execute")[:2] == (1, [("a1.py", "ML201")])

@@ -6,9 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from migrate_lint.cache.folder import bypassed
 from migrate_lint.cache.store import FactsCache, cache_dir
 from migrate_lint.config import CheckOutcome, Config, load, select_rules
-from migrate_lint.finding import InputError
+from migrate_lint.finding import InputError, Report
 from migrate_lint.revisions.discover import History, find_histories
 
 if TYPE_CHECKING:
@@ -27,10 +28,25 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
 
         workers = RenderPool(started=started_worker)
     try:
+        with bypassed(not use_cache):
+            report, config, errors = _check(paths, config_path, overrides, execute, base, workers)
+    finally:
+        _stop(workers)
+    report = replace(report, errors=tuple(errors) + report.errors)
+    if config.baseline and not ignore_baseline:
+        from migrate_lint.lint import baseline
+
+        report = baseline.apply(report, baseline.load(config.root / config.baseline))
+    return CheckOutcome(report, config)
+
+
+def _check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any], execute: bool,
+           base: str | None, workers: RenderPool | None) -> tuple[Report, Config, list[InputError]]:
+    try:
         start = next((p for p in paths if p.exists()), Path("."))
         config = load(config_path, start).override(**overrides)
         histories, errors = find_histories(paths, config)
-        cache_folder = cache_dir() if use_cache else None
+        cache_folder = cache_dir()  # None under --no-cache (cache.folder.bypassed)
         if execute:
             workers = start_rendering(histories, config, cache_folder, base is not None, workers)
         else:
@@ -45,15 +61,9 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
             from migrate_lint.lint.changes import changes_since
 
             engine.changes = changes_since(base, start if start.is_dir() else start.parent)
-        report = engine.run(histories)
+        return engine.run(histories), config, errors
     finally:
         _stop(workers)
-    report = replace(report, errors=tuple(errors) + report.errors)
-    if config.baseline and not ignore_baseline:
-        from migrate_lint.lint import baseline
-
-        report = baseline.apply(report, baseline.load(config.root / config.baseline))
-    return CheckOutcome(report, config)
 
 
 def start_rendering(histories: list[History], config: Config, cache_folder: Path | None,

@@ -96,6 +96,7 @@ class _Worker:
 
 
 def _result(payload: bytes) -> Rendered | None:
+    from migrate_lint.cache.store import conforms
     from migrate_lint.revisions.migration import Rendered
     from migrate_lint.sql.facts import SqlFacts
 
@@ -112,7 +113,7 @@ def _result(payload: bytes) -> Rendered | None:
             if not (_is(line, int) and isinstance(function, str) and isinstance(sql, str)):
                 return None
             value = SqlFacts.from_json(facts)
-            if not _well_typed(value):
+            if not conforms(value, SqlFacts):  # every fact of the type the SQL rules expect
                 return None
             rows.append((line, function, sql, value))
         inputs = tuple((path, digest) for path, digest in data.get("inputs", ()))
@@ -125,36 +126,6 @@ def _result(payload: bytes) -> Rendered | None:
 
 def _is(value: Any, kind: type) -> bool:
     return type(value) is kind  # bool is an int, and no field takes one for the other
-
-
-_hints: dict[str, Any] = {}
-
-
-def _well_typed(facts: Any) -> bool:
-    """Every field of a SqlFacts has the type its annotation names (tuples, unions, str, bool)."""
-    import typing
-
-    if not _hints:
-        _hints.update(typing.get_type_hints(type(facts)))
-    return all(_fits(getattr(facts, name), hint) for name, hint in _hints.items())
-
-
-def _fits(value: Any, hint: Any) -> bool:
-    import types
-    import typing
-
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(_fits(value, arg) for arg in args)
-    if origin is tuple:
-        if not isinstance(value, tuple):
-            return False
-        if len(args) == 2 and args[1] is Ellipsis:
-            return all(_fits(v, args[0]) for v in value)
-        return len(value) == len(args) and all(_fits(v, a) for v, a in zip(value, args, strict=True))
-    if hint is type(None):
-        return value is None
-    return type(value) is hint
 
 
 class RenderPool:

@@ -67,6 +67,8 @@ class Started:
         naming its process group, so stop() can still kill what it forked."""
         if self.process.returncode is not None:
             return True
+        if not hasattr(os, "waitid"):  # reaping is the only way to tell here: stop() then skips killpg
+            return self.process.poll() is not None
         try:
             return os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
         except ChildProcessError:

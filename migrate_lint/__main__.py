@@ -8,6 +8,15 @@ wanted. With a cache (a warm run renders little) the check decides later, from t
 
 import sys
 
+if __name__ == "__main__" and not sys.flags.safe_path and sys.path:
+    import os
+
+    # `python -m` put the working folder first on sys.path, where the checked project's own yaml.py
+    # or sqlalchemy.py would be imported in place of ours (under --no-execute too). This package is
+    # already imported, and finds its own modules through its __path__; nothing else needs it.
+    if sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+
 
 def _cold_check(argv: list[str]) -> bool:
     if argv[:1] != ["check"] or "--no-execute" in argv:
@@ -20,7 +29,22 @@ def _cold_check(argv: list[str]) -> bool:
     return "--no-cache" in argv or folder is None or not os.path.isdir(folder)
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM (a cancelled CI job) or SIGHUP: kill every render worker's process group now, then
+    unwind as an error, so that nothing a revision started outlives the check."""
+    from migrate_lint.rendering import process as worker_process
+
+    worker_process.kill_all()
+    print("migrate-lint: terminated", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def main() -> int:
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
     argv = sys.argv[1:]
     worker = None
     if _cold_check(argv):
@@ -32,9 +56,8 @@ def main() -> int:
 
         return command_line(argv, started_worker=worker)
     finally:
-        if worker is not None and worker.poll() is None:  # the command line ended before using it
-            worker.kill()
-            worker.wait()
+        if worker is not None:  # the command line may have ended before using it
+            worker.stop()
 
 
 if __name__ == "__main__":

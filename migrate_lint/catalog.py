@@ -249,11 +249,24 @@ def load_catalog(folder: Path | None = None) -> Catalog:
     stored = cache.read(cache.cache_dir(), name)
     if stored is not None:
         try:
-            return cache.decode(stored, classes)  # type: ignore[no-any-return]
-        except (cache.CacheError, TypeError, ValueError):
-            pass
+            catalog = cache.decode(stored, classes)
+        except (cache.CacheError, TypeError, ValueError, IndexError):
+            catalog = None
+        if _fits(catalog, paths):
+            return catalog  # type: ignore[no-any-return]
+        # else compiled again below, and the write replaces what did not fit
     rules = [parse_rule(path.read_text(encoding="utf-8"), path.name) for path in paths]
     catalog = Catalog(tuple(sorted(rules, key=lambda r: r.code)))
     with contextlib.suppress(cache.CacheError):  # an uncacheable catalogue only costs speed
         cache.write(cache.cache_dir(), name, cache.encode(catalog))
     return catalog
+
+
+def _fits(catalog: Any, paths: list[Path]) -> bool:
+    """Whether a catalogue read back from the cache is one these YAML files compile to, as far as
+    can be told without compiling them: every field of the right type, and one rule per file, with
+    the file's code (a planted or corrupt file must not turn rules off or break later runs)."""
+    from migrate_lint.cache.store import conforms
+
+    return (conforms(catalog, Catalog) and sorted(r.code for r in catalog.rules) == [p.stem for p in paths]
+            and all(r.cases and "default" in r.message and "default" in r.help for r in catalog.rules))

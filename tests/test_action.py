@@ -139,6 +139,23 @@ def test_a_bad_input_is_exit_code_2(pull_request, runner_python, tmp_path):
     assert status == 2 and outputs["exit-code"] == "2"
 
 
+def test_execute_false_runs_no_code_of_the_project(pull_request, runner_python, tmp_path):
+    marker = tmp_path / "imported"
+    write(pull_request, "c1", "b1", 'op.drop_column("users", "bio")')
+    source = (pull_request / "migrations" / "versions" / "c1.py").read_text()
+    (pull_request / "migrations" / "versions" / "c1.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\n" + source)
+    git(pull_request, "commit", "-qam", "a revision that runs code when imported")
+    event = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"}
+    status, stdout, outputs = run_steps({"execute": "false"}, pull_request, runner_python, tmp_path, event)
+    assert (status, outputs["exit-code"], marker.exists()) == (1, "1", False)
+    assert "ML201" in stdout
+    status, _, outputs = run_steps({"execute": "maybe"}, pull_request, runner_python, tmp_path, event)
+    assert (status, outputs["exit-code"], marker.exists()) == (2, "2", False)
+    status, _, outputs = run_steps({}, pull_request, runner_python, tmp_path, event)
+    assert (status, marker.exists()) == (1, True)  # the default renders: the revision was imported
+
+
 @pytest.mark.parametrize(("schema", "files"), [
     ("vendor.github-actions", ["action.yml"]),
     ("vendor.github-workflows", [p.relative_to(REPO).as_posix()

@@ -14,7 +14,7 @@ from typing import Any
 from migrate_lint import __version__
 from migrate_lint.cache.folder import cache_location
 
-FORMAT = 3  # bump whenever the shape of a cached value changes
+FORMAT = 4  # bump whenever the shape of a cached value changes
 STAMP = f"{__version__}/{FORMAT}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 
@@ -93,14 +93,18 @@ def digest(data: bytes) -> str:
 
 
 def read(folder: Path | None, name: str) -> Any:
-    """A stored value, or None when missing, stale or unreadable (a cache never fails a run)."""
+    """A stored value, or None when missing, stale, corrupt or unreadable (a cache never fails a
+    run; the caller computes the value again and its write replaces the file). The payload's
+    checksum catches truncation and flipped bits; callers validate the shape of what they get."""
     if folder is None:
         return None
     try:
-        stamp, value = marshal.loads((folder / name).read_bytes())
+        stamp, checksum, payload = marshal.loads((folder / name).read_bytes())
+        if stamp != STAMP or checksum != digest(payload):
+            return None
+        return marshal.loads(payload)
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    return value if stamp == STAMP else None
 
 
 def write(folder: Path | None, name: str, value: Any) -> None:
@@ -112,10 +116,61 @@ def write(folder: Path | None, name: str, value: Any) -> None:
 
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         with os.fdopen(handle, "wb") as out:
-            out.write(marshal.dumps((STAMP, value)))
+            payload = marshal.dumps(value)
+            out.write(marshal.dumps((STAMP, digest(payload), payload)))
         os.replace(temporary, folder / name)
     except (OSError, ValueError):
         pass  # a read-only or full disk only costs speed
+
+
+def _entries(stored: Any) -> dict[str, tuple[str, Any]]:
+    """The well-shaped entries of a stored FactsCache (path -> (digest, value)); the rest dropped."""
+    if not isinstance(stored, dict):
+        return {}
+    return {path: entry for path, entry in stored.items() if isinstance(path, str)
+            and type(entry) is tuple and len(entry) == 2 and isinstance(entry[0], str)}
+
+
+def conforms(value: Any, hint: Any) -> bool:
+    """Whether `value` has the type `hint` names, all the way down: dataclasses field by field,
+    enums, tuple[X, ...], tuple[A, B], dict[K, V], unions, Any and plain classes (exactly: a bool
+    is not taken for an int). For values read back from a cache or a worker."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(conforms(value, arg) for arg in args)
+    if origin is tuple:
+        if type(value) is not tuple:
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(conforms(v, args[0]) for v in value)
+        return len(value) == len(args) and all(conforms(v, a) for v, a in zip(value, args, strict=True))
+    if origin is dict:
+        return type(value) is dict and all(conforms(k, args[0]) and conforms(v, args[1])
+                                           for k, v in value.items())
+    if hint is None or hint is type(None):
+        return value is None
+    if dataclasses.is_dataclass(hint):
+        return type(value) is hint and all(conforms(getattr(value, name, None), field_hint)
+                                           for name, field_hint in _hints(hint).items())
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return isinstance(value, hint)
+    return type(value) is hint
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(kind: type) -> dict[str, Any]:
+    if kind not in _HINTS:
+        import typing
+
+        _HINTS[kind] = typing.get_type_hints(kind)
+    return _HINTS[kind]
 
 
 class FactsCache:
@@ -125,7 +180,7 @@ class FactsCache:
         self.folder = folder
         self.name = self._name(key)
         self.classes = classes
-        self.entries: dict[str, tuple[str, Any]] = read(folder, self.name) or {}
+        self.entries: dict[str, tuple[str, Any]] = _entries(read(folder, self.name))
         self.changed = False
 
     @staticmethod

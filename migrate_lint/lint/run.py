@@ -6,20 +6,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from migrate_lint.cache.folder import bypassed
 from migrate_lint.cache.store import cache_dir
 from migrate_lint.config import CheckOutcome, Config, load, select_rules
 from migrate_lint.finding import Finding, HistoryDialect, InputError, Report
 from migrate_lint.revisions.discover import History, find_histories
 
 if TYPE_CHECKING:
-    import subprocess
-
+    from migrate_lint.rendering.process import Started
     from migrate_lint.rendering.render import RenderPool
 
 
 def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any],
           use_cache: bool = True, execute: bool = True, base: str | None = None,
-          ignore_baseline: bool = False, started_worker: subprocess.Popen[str] | None = None) -> CheckOutcome:
+          ignore_baseline: bool = False, started_worker: Started | None = None) -> CheckOutcome:
     """`started_worker`: a render worker process the command started first (see __main__); used
     only if rendering is wanted."""
     workers = None
@@ -28,10 +28,25 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
 
         workers = RenderPool(started=started_worker)
     try:
+        with bypassed(not use_cache):
+            report, config, errors = _check(paths, config_path, overrides, execute, base, workers)
+    finally:
+        _stop(workers)
+    report = replace(report, errors=tuple(errors) + report.errors)
+    if config.baseline and not ignore_baseline:
+        from migrate_lint.lint import baseline
+
+        report = baseline.apply(report, baseline.load(config.root / config.baseline))
+    return CheckOutcome(report, config)
+
+
+def _check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any], execute: bool,
+           base: str | None, workers: RenderPool | None) -> tuple[Report, Config, list[InputError]]:
+    try:
         start = next((p for p in paths if p.exists()), Path("."))
         config = given_dialect(load(config_path, start).override(**overrides), overrides)
         histories, errors = find_histories(paths, config)
-        cache_folder = cache_dir() if use_cache else None
+        cache_folder = cache_dir()  # None under --no-cache (cache.folder.bypassed)
         if execute:
             workers = start_rendering(histories, config, cache_folder, base is not None, workers)
         else:
@@ -56,15 +71,9 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
             reports.append(engine.run(group))
             if lent is workers:
                 workers = None  # a single engine stops its workers itself, as soon as it is done
+        return merged(reports, dialects_of(histories, config)), config, errors
     finally:
         _stop(workers)
-    report = merged(reports, dialects_of(histories, config))
-    report = replace(report, errors=tuple(errors) + report.errors)
-    if config.baseline and not ignore_baseline:
-        from migrate_lint.lint import baseline
-
-        report = baseline.apply(report, baseline.load(config.root / config.baseline))
-    return CheckOutcome(report, config)
 
 
 class _Lent:

@@ -1,4 +1,5 @@
-"""Rendered revisions kept on disk per history and dialect, keyed by each file's content digest.
+"""Rendered revisions kept on disk per history and dialect, keyed by each file's content digest and
+used only while every project file the render read (its helpers) is unchanged (rendering.inputs).
 
 Only successful renders are stored: a failure may depend on code outside the file."""
 
@@ -27,6 +28,7 @@ class RenderStore:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.stores: dict[str, FactsCache] = {}
+        self.seen: dict[str, str | None] = {}  # digests of the files renders read, once per run
 
     def _store(self, history: History, dialect: str) -> FactsCache:
         """One history's store, read once per run."""
@@ -37,10 +39,13 @@ class RenderStore:
 
     def cached(self, history: History, dialect: str, paths: list[Path],
                digests: dict[Path, str]) -> dict[Path, Rendered]:
+        from migrate_lint.rendering.inputs import unchanged
+
         store = self._store(history, dialect)
         found = {}
         for path in paths:
-            if (hit := store.get(os.path.abspath(path), digests[path])) is not None:
+            if (hit := store.get(os.path.abspath(path), digests[path])) is not None \
+                    and unchanged(hit.inputs, self.seen):
                 found[path] = hit
         return found
 

@@ -1,24 +1,39 @@
 """The rendering worker: imports revisions one at a time and renders upgrade() to SQL, offline.
 
-Runs as its own process (`python -m migrate_lint.rendering.worker`), so nothing a revision does at
-import or upgrade time can touch the checking process. Protocol: one JSON job per stdin line
-({"path", "dialect"}), one JSON result per line on the protocol stream. There is no database:
-the migration context is in as_sql mode, and env.py is never run.
+Runs as its own process (`python -m migrate_lint.rendering.worker`, see process.py), so nothing a
+revision does at import or upgrade time can touch the checking process. There is no database: the
+migration context is in as_sql mode, and env.py is never run.
+
+Protocol. stdin: first `<key hex> <fd>` (the result pipe and the key that signs results), then one
+JSON job per line, {"id", "path", "dialect"}. Results go only to that pipe, never stdout (the worker's
+stdout and stderr are /dev/null), one line per job: `<mac> <id> <JSON result>`, where mac is the
+keyed BLAKE2b of `<id> <JSON result>`. The pipe is close-on-exec, so programs a revision runs do
+not inherit it. A revision runs in this process and can read its memory, key included: the key
+keeps out lines a revision writes blindly (to fd 1, sys.__stdout__, /proc/self/fd/N), and the
+checking process turns any line that is not authentic and well-formed into a not-rendered error for
+the job in progress (render.py states the whole guarantee).
+
+When stdin closes (the checking process ended, however it ended) the worker kills its own process
+group, so a worker stuck in a revision and whatever the revision forked do not outlive the check.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import importlib.util
 import io
 import json
 import os
+import queue
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from itertools import count
-from typing import Any, TextIO
+from typing import Any
 
 _modules = count()
 
@@ -84,12 +99,15 @@ def upgrades(module: Any) -> list[Callable[[], Any]]:
 def render(path: str, dialect: str) -> dict[str, Any]:
     from alembic.operations import Operations
 
+    from migrate_lint.rendering.inputs import Inputs
+
     context, capture = _context(path, dialect)
+    inputs = Inputs(path)
     try:
         spec = importlib.util.spec_from_file_location(f"_migrate_lint_revision_{next(_modules)}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        with Operations.context(context):
+        with Operations.context(context), inputs:
             spec.loader.exec_module(module)
             for step in upgrades(module):  # no upgrade(): nothing to render, as the AST layer finds
                 step()
@@ -104,18 +122,32 @@ def render(path: str, dialect: str) -> dict[str, Any]:
 
     statements = [(line, function, sql, facts_of(sql, dialect).to_json())
                   for line, function, sql in capture.statements]
-    return {"statements": statements, "error": None, "error_line": None}
+    # the project's files the render read: the checking process keys its render cache on them
+    return {"statements": statements, "error": None, "error_line": None, "inputs": inputs.digests()}
 
 
-def _protocol_stream() -> TextIO:
-    """Keep the real stdout for results; anything a revision prints goes to stderr instead."""
-    stream = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    return stream
+def _lifeline(jobs: queue.SimpleQueue[bytes], stdin: Any) -> None:
+    """Hand each job line to the main thread; at EOF the checking process is gone: kill the group
+    (this worker included, even when a revision holds its main thread in a loop)."""
+    for line in stdin:
+        jobs.put(line)
+    os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def _send(channel: int, key: bytes, job_id: int, result: dict[str, Any]) -> None:
+    body = f"{job_id} {json.dumps(result)}".encode()
+    line = hashlib.blake2b(body, key=key, digest_size=32).hexdigest().encode() + b" " + body + b"\n"
+    while line:
+        line = line[os.write(channel, line):]
 
 
 def main() -> None:
-    out = _protocol_stream()
+    stdin = sys.stdin.buffer
+    key_hex, fd = stdin.readline().split()
+    key, channel = bytes.fromhex(key_hex.decode()), int(fd)
+    os.set_inheritable(channel, False)  # what a revision runs (os.system, exec) does not get it
+    jobs: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    threading.Thread(target=_lifeline, args=(jobs, stdin), daemon=True).start()
     # Alembic imports Mako for its templates, and Mako imports Pygments, when installed, to colour
     # template tracebacks. No template is rendered here, and Pygments is a fifth of the worker's start.
     sys.modules.setdefault("mako.ext.pygmentplugin", None)  # type: ignore[arg-type]
@@ -125,9 +157,9 @@ def main() -> None:
     gc.freeze()  # what the import made lives as long as the worker: never scan it again
     gc.enable()
 
-    for line in sys.stdin:
-        job = json.loads(line)
-        out.write(json.dumps(render(job["path"], job["dialect"])) + "\n")
+    while True:
+        job = json.loads(jobs.get())
+        _send(channel, key, job["id"], render(job["path"], job["dialect"]))
 
 
 if __name__ == "__main__":

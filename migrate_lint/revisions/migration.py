@@ -150,6 +150,7 @@ class Rendered:
     statements: tuple[tuple[int, str, str, Any], ...]
     error: str | None = None
     error_line: int | None = None
+    inputs: tuple[tuple[str, str | None], ...] = ()  # (path, digest): project files the render read
 
 
 @dataclass(frozen=True)

@@ -158,12 +158,15 @@ def _report(args: argparse.Namespace, outcome: Any) -> int:
 
 def _write(target: Path, text: str) -> str | None:
     """Write a report file, creating its folders as needed; a one-line problem if that fails."""
+    from migrate_lint.finding import display_path
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+    except FileExistsError as exc:  # mkdir met a file where a folder belongs
+        return printable(f"cannot write {display_path(target)}: {display_path(Path(exc.filename))} "
+                         "is not a folder")
     except OSError as exc:
-        from migrate_lint.finding import display_path
-
         return printable(f"cannot write {display_path(target)}: {exc.strerror or exc}")
     return None
 

@@ -26,14 +26,17 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[
 # What is left that a terminal or a CI log would act on: C0 controls (a newline would start a new
 # line that a CI runner reads as a workflow command), DEL, C1 controls, and the bidirectional
 # overrides that make text read differently than it is ("Trojan Source").
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (a file name that is not UTF-8, as Python decodes it) cannot be written at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL_BUT_NEWLINES = re.compile(_CONTROL.pattern.replace("\\x0a-\\x1f", "\\x0b\\x0c\\x0e-\\x1f"))
 
 
-def printable(text: str) -> str:
-    """One line of text fit for a terminal or a CI log: escape sequences removed, other control
-    characters shown as escapes (a newline in a file name reads as \\n), tabs kept."""
+def printable(text: str, newlines: bool = False) -> str:
+    """Text fit for a terminal or a CI log: escape sequences removed, other control characters
+    shown as escapes (a newline in a file name reads as \\n), tabs kept. `newlines`: keep line
+    feeds, for a format that encodes them itself (GitHub's %0A)."""
     text = _ANSI.sub("", text)
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    return (_CONTROL_BUT_NEWLINES if newlines else _CONTROL).sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 # `user:password@` in a URL, and a password (or similar secret) passed as a query parameter.

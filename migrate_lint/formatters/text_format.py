@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from migrate_lint.errors import printable
 from migrate_lint.finding import Report, display_path
 
 
@@ -30,12 +31,14 @@ def render(report: Report) -> str:
     lines = []
     for finding in report.findings:
         loc = finding.location
-        lines.append(f"{display_path(loc.path)}:{loc.line}:{loc.column}: {finding.code} "
-                     f"[{finding.severity.label}] {finding.message}")
+        # one line each: what comes from the checked files (names, quoted source) cannot recolour
+        # the terminal or start a line a CI runner would read as a command
+        lines.append(printable(f"{display_path(loc.path)}:{loc.line}:{loc.column}: {finding.code} "
+                               f"[{finding.severity.label}] {finding.message}"))
         if finding.help:
-            lines.append(f"  help: {finding.help}")
+            lines.append(f"  help: {printable(finding.help)}")
     for error in report.errors:
-        lines.append(f"error: {error.describe()}")
+        lines.append(f"error: {printable(error.describe())}")
     if lines:
         lines.append("")
     lines.append(summary(report))

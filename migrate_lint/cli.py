@@ -225,7 +225,7 @@ def _baseline(args: argparse.Namespace) -> int:
     outcome = run.check(args.paths or [Path(".")], args.config, {}, execute=not args.no_execute,
                         ignore_baseline=True)
     for error in outcome.report.errors:
-        print(f"migrate-lint: {error.describe()}", file=sys.stderr)
+        print(f"migrate-lint: {printable(error.describe())}", file=sys.stderr)
     if outcome.report.errors:
         return EXIT_ERROR
     config = outcome.config
@@ -243,7 +243,7 @@ def _lock(args: argparse.Namespace) -> int:
 
     written, errors = run.lock(args.paths or [Path(".")], args.config)
     for error in errors:
-        print(f"migrate-lint: {error.describe()}", file=sys.stderr)
+        print(f"migrate-lint: {printable(error.describe())}", file=sys.stderr)
     for path, count in written:
         print(f"wrote {count} revisions to {display_path(path)}")
     return EXIT_ERROR if errors else EXIT_CLEAN

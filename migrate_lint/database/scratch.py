@@ -104,19 +104,24 @@ ALTERNATIVES = {"mysql": "mysql+pymysql:// with PyMySQL", "mariadb": "mariadb+py
 
 
 def parse_url(value: str, flag: str) -> sa.URL:
-    """A database URL whose driver can be loaded; else a one-line error saying what to install."""
+    """A database URL that drift can use, whose driver can be loaded; else a one-line error saying
+    what is wrong or what to install."""
     import sqlalchemy as sa
 
     try:
         url = sa.make_url(value)
-        dialect = url.get_dialect()
+    except (sa.exc.ArgumentError, ValueError) as exc:  # a port that is not a number, say
+        raise DatabaseError(f"{flag} {value!r} is not a database URL ({exc})") from None
+    if flag == "--database-url" and url.get_backend_name() == "sqlite":
+        raise DatabaseError("--database-url names a server; leave it out to use a temporary SQLite file")
+    if flag == "--database-url" and url.get_backend_name() not in SERVER_DIALECTS:
+        raise DatabaseError(f"--database-url: {url.get_backend_name()} is not supported "
+                            f"(use one of {', '.join(SERVER_DIALECTS)})")
+    try:
+        url.get_dialect().import_dbapi()
     except sa.exc.NoSuchModuleError:
         raise DatabaseError(f"{flag} {value!r}: SQLAlchemy knows no database or driver by that "
                             "name") from None
-    except (sa.exc.ArgumentError, ValueError) as exc:  # a port that is not a number, say
-        raise DatabaseError(f"{flag} {value!r} is not a database URL ({exc})") from None
-    try:
-        dialect.import_dbapi()
     except ImportError as exc:
         driver = url.get_driver_name()
         package = DRIVER_PACKAGES.get(driver, f"the {driver} driver")
@@ -129,13 +134,7 @@ def parse_url(value: str, flag: str) -> sa.URL:
 
 
 def _server_url(value: str) -> sa.URL:
-    url = parse_url(value, "--database-url")
-    if url.get_backend_name() == "sqlite":
-        raise DatabaseError("--database-url names a server; leave it out to use a temporary SQLite file")
-    if url.get_backend_name() not in SERVER_DIALECTS:
-        raise DatabaseError(f"--database-url: {url.get_backend_name()} is not supported "
-                            f"(use one of {', '.join(SERVER_DIALECTS)})")
-    return url
+    return parse_url(value, "--database-url")
 
 
 def _drop(admin: sa.Engine, quoted: str) -> str | None:

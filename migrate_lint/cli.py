@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from migrate_lint import __version__
-from migrate_lint.errors import UserError
+from migrate_lint.errors import UserError, printable, redact
 from migrate_lint.formatters import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -180,9 +180,8 @@ def _report(args: argparse.Namespace, outcome: Any) -> int:
     """Write the report in the chosen format; the exit code from errors, findings and fail-on."""
     from migrate_lint.formatters import get
 
-    for kind, target in _also(args):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(get(kind)(outcome.report), encoding="utf-8")
+    unwritten = [problem for kind, target in _also(args)
+                 if (problem := _write(target, get(kind)(outcome.report)))]
     if args.format == "text":
         from migrate_lint.formatters.text_format import TextOptions, render
 
@@ -191,15 +190,17 @@ def _report(args: argparse.Namespace, outcome: Any) -> int:
         text = render(outcome.report, options)
     else:
         text = get(args.format)(outcome.report)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    if args.output and (problem := _write(args.output, text)):
+        unwritten.append(problem)
+        args.output = None  # the report is never lost: it goes to stdout instead
+    if not args.output:
+        _stdout(text)
     if args.format != "text" or args.output:
         for error in outcome.report.errors:
-            print(f"migrate-lint: {error.describe()}", file=sys.stderr)
-    if outcome.report.errors:
+            print(f"migrate-lint: {printable(error.describe())}", file=sys.stderr)
+    for problem in unwritten:
+        print(f"migrate-lint: {problem}", file=sys.stderr)
+    if outcome.report.errors or unwritten:
         return EXIT_ERROR
     if outcome.report.at_or_above(outcome.fail_on) and not args.exit_zero:
         return EXIT_FINDINGS
@@ -215,6 +216,38 @@ def _colour(stream: Any) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+
+
+def _write(target: Path, text: str) -> str | None:
+    """Write a report file, creating its folders as needed; a one-line problem if that fails."""
+    from migrate_lint.finding import display_path
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except FileExistsError as exc:  # mkdir met a file where a folder belongs
+        return printable(f"cannot write {display_path(target)}: {display_path(Path(exc.filename))} "
+                         "is not a folder")
+    except OSError as exc:
+        return printable(f"cannot write {display_path(target)}: {exc.strerror or exc}")
+    return None
+
+
+def _stdout(text: str) -> None:
+    """Write to stdout; a reader that went away (`| head`) ends the output quietly."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Python's recipe for a closed pipe: point stdout at devnull, so the flush at exit is quiet."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _drift(args: argparse.Namespace) -> int:
@@ -241,7 +274,7 @@ def _drift(args: argparse.Namespace) -> int:
     if shown:
         print(file=sys.stderr)
     for note in notes:
-        print(f"migrate-lint: {note}", file=sys.stderr)
+        print(f"migrate-lint: {printable(redact(note))}", file=sys.stderr)
     return _report(args, outcome)
 
 
@@ -258,7 +291,7 @@ def _baseline(args: argparse.Namespace) -> int:
     outcome = run.check(args.paths or [Path(".")], args.config, {}, execute=not args.no_execute,
                         ignore_baseline=True)
     for error in outcome.report.errors:
-        print(f"migrate-lint: {error.describe()}", file=sys.stderr)
+        print(f"migrate-lint: {printable(error.describe())}", file=sys.stderr)
     if outcome.report.errors:
         return EXIT_ERROR
     config = outcome.config
@@ -276,7 +309,7 @@ def _lock(args: argparse.Namespace) -> int:
 
     written, errors = run.lock(args.paths or [Path(".")], args.config)
     for error in errors:
-        print(f"migrate-lint: {error.describe()}", file=sys.stderr)
+        print(f"migrate-lint: {printable(error.describe())}", file=sys.stderr)
     for path, count in written:
         print(f"wrote {count} revisions to {display_path(path)}")
     return EXIT_ERROR if errors else EXIT_CLEAN
@@ -330,9 +363,14 @@ def main(argv: Sequence[str] | None = None, flask_app: Any = None, started_worke
     handlers = {"check": _check, "drift": _drift, "baseline": _baseline, "lock": _lock, "rule": _rule,
                 "rules": _rules}
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # `migrate-lint rules | head -3`: the reader has all it wanted
+        _silence_stdout()
+        return EXIT_CLEAN
     except UserError as exc:
-        print(f"migrate-lint: {exc.describe()}", file=sys.stderr)
+        print(f"migrate-lint: {printable(exc.describe())}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("migrate-lint: interrupted", file=sys.stderr)
@@ -343,6 +381,6 @@ def main(argv: Sequence[str] | None = None, flask_app: Any = None, started_worke
 
             traceback.print_exc()
         else:
-            print(f"migrate-lint: internal error: {type(exc).__name__}: {exc} "
+            print(f"migrate-lint: internal error: {type(exc).__name__}: {printable(redact(str(exc)))} "
                   "(rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_ERROR

@@ -12,10 +12,11 @@ from typing import Any
 from migrate_lint.catalog import Catalog, suggestion
 from migrate_lint.errors import UserError
 from migrate_lint.finding import Report, Severity
-from migrate_lint.paths import real_folder, real_path
+from migrate_lint.paths import read_file, real_folder, real_path
 
 DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
 SECTION = "migrate-lint"
+MAX_RENDER_TIMEOUT = 3600  # an hour per revision: inf or 1e300 overflowed the clocks it is added to
 
 
 class ConfigError(UserError):
@@ -121,9 +122,14 @@ PARSERS: dict[str, Any] = {
     "drift-exclude": _strings,
     "max-per-rule": lambda v, k: v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else
     _bad(k, "a positive integer"),
-    "render-timeout": lambda v, k: float(v) if isinstance(v, int | float) and v > 0 else
-    _bad(k, "a positive number of seconds"),
+    "render-timeout": lambda v, k: _seconds(v, k),
 }
+
+
+def _seconds(value: Any, key: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= MAX_RENDER_TIMEOUT:
+        return float(value)  # (nan fails the comparison too)
+    return _bad(key, f"a number of seconds above 0 and at most {MAX_RENDER_TIMEOUT}")
 
 
 def _bad(key: str, expected: str) -> Any:
@@ -142,13 +148,24 @@ def _line_of(text: str, key: str) -> int | None:
     return None
 
 
+def _line_matching(text: str, pattern: str) -> int | None:
+    return next((n for n, line in enumerate(text.splitlines(), 1) if re.match(pattern, line.strip())), None)
+
+
 def parse(text: str, path: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         raise ConfigError(f"invalid TOML: {exc}", path, int(match.group(1)) if match else None) from None
-    section = data.get("tool", {}).get(SECTION, {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError("`tool` must be a table ([tool.migrate-lint] holds the settings)", path,
+                          _line_matching(text, r"^tool\s*="))
+    section = tool.get(SECTION, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"`tool.{SECTION}` must be a table: [tool.{SECTION}] followed by key = value "
+                          "lines", path, _line_matching(text, rf'^(tool\s*\.\s*)?"?{SECTION}"?\s*='))
     values: dict[str, Any] = {"root": path.parent, "source": path}
     for key, raw in section.items():
         if key not in PARSERS:
@@ -186,8 +203,10 @@ def load(path: Path | None, start: Path) -> Config:
         if path is None:
             return Config(root=start.resolve() if start.is_dir() else start.resolve().parent)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_file(path).decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror or exc}", path) from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read config: {exc}", path) from None
     return parse(text, path)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
 class UserError(Exception):
     def __init__(self, message: str, path: Path | None = None, line: int | None = None) -> None:
+        message = redact(message)  # a URL in a message never shows its password
         super().__init__(message)
         self.message = message
         self.path = path
@@ -16,3 +18,37 @@ class UserError(Exception):
         from migrate_lint.finding import InputError
 
         return InputError(self.path, self.line, self.message).describe()
+
+
+# Terminal escape sequences (CSI, OSC, and two-character ones) that a checked file may carry in its
+# name or in source that a message quotes: they could recolour, rewrite or hide lines of the report.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# What is left that a terminal or a CI log would act on: C0 controls (a newline would start a new
+# line that a CI runner reads as a workflow command), DEL, C1 controls, and the bidirectional
+# overrides that make text read differently than it is ("Trojan Source").
+# Lone surrogates (a file name that is not UTF-8, as Python decodes it) cannot be written at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL_BUT_NEWLINES = re.compile(_CONTROL.pattern.replace("\\x0a-\\x1f", "\\x0b\\x0c\\x0e-\\x1f"))
+
+
+def printable(text: str, newlines: bool = False) -> str:
+    """Text fit for a terminal or a CI log: escape sequences removed, other control characters
+    shown as escapes (a newline in a file name reads as \\n), tabs kept. `newlines`: keep line
+    feeds, for a format that encodes them itself (GitHub's %0A)."""
+    text = _ANSI.sub("", text)
+    return (_CONTROL_BUT_NEWLINES if newlines else _CONTROL).sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+# `user:password@` in a URL, and a password (or similar secret) passed as a query parameter.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<secret>\S*?)"
+                           r"@(?=[^@\s/]*(?:[/?#\s]|$))")  # up to the last @ before the host
+_QUERY_SECRET = re.compile(r"(?P<head>[?&;](?:password|passwd|pwd|secret|token|sslpassword|"
+                           r"sslkey|api_key|apikey|access_token)=)(?P<secret>[^&;\s'\"]*)",
+                           re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """The text with every password a database URL in it carries replaced by ***: the one helper
+    for every place a URL may be shown (messages, notes, errors the database sends back)."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***@", text)
+    return _QUERY_SECRET.sub(lambda m: f"{m.group('head')}***", text)

@@ -68,7 +68,8 @@ class Finding:
         """Code, revision and subject: stable when lines move or files are reformatted or renamed
         (the baseline, SARIF and GitLab all identify a finding by it)."""
         where = self.revision or self.location.path.name
-        return hashlib.sha256(f"{self.code}|{where}|{self.subject}".encode()).hexdigest()[:20]
+        key = f"{self.code}|{where}|{self.subject}".encode("utf-8", "surrogateescape")  # a non-UTF-8 name
+        return hashlib.sha256(key).hexdigest()[:20]
 
 
 @dataclass(frozen=True)

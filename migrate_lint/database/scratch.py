@@ -26,8 +26,10 @@ class DatabaseError(UserError):
 
 
 def describe(url: sa.URL) -> str:
-    """A URL fit for messages: never its password."""
-    return url.render_as_string(hide_password=True)
+    """A URL fit for messages: never its password, in its user part or its query."""
+    from migrate_lint.errors import redact
+
+    return redact(url.render_as_string(hide_password=True))
 
 
 def error_text(exc: BaseException) -> str:
@@ -163,19 +165,49 @@ def _is_permission(exc: BaseException) -> bool:
     return number in (1044, 1045, 1142, 1227, 1410)
 
 
-def _server_url(value: str) -> sa.URL:
+# The package that provides each SQLAlchemy driver, and a driver to suggest instead.
+DRIVER_PACKAGES = {
+    "mysqldb": "mysqlclient", "pymysql": "PyMySQL", "mysqlconnector": "mysql-connector-python",
+    "mariadbconnector": "mariadb", "asyncmy": "asyncmy", "aiomysql": "aiomysql",
+    "psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "psycopg2cffi": "psycopg2cffi",
+    "pg8000": "pg8000", "asyncpg": "asyncpg",
+}
+ALTERNATIVES = {"mysql": "mysql+pymysql:// with PyMySQL", "mariadb": "mariadb+pymysql:// with PyMySQL",
+                "postgresql": "postgresql+psycopg:// with psycopg[binary]"}
+
+
+def parse_url(value: str, flag: str) -> sa.URL:
+    """A database URL that drift can use, whose driver can be loaded; else a one-line error saying
+    what is wrong or what to install."""
     import sqlalchemy as sa
 
     try:
         url = sa.make_url(value)
-    except sa.exc.ArgumentError:
-        raise DatabaseError(f"--database-url {value!r} is not a database URL") from None
-    if url.get_backend_name() == "sqlite":
+    except (sa.exc.ArgumentError, ValueError) as exc:  # a port that is not a number, say
+        raise DatabaseError(f"{flag} {value!r} is not a database URL ({exc})") from None
+    if flag == "--database-url" and url.get_backend_name() == "sqlite":
         raise DatabaseError("--database-url names a server; leave it out to use a temporary SQLite file")
-    if url.get_backend_name() not in SERVER_DIALECTS:
+    if flag == "--database-url" and url.get_backend_name() not in SERVER_DIALECTS:
         raise DatabaseError(f"--database-url: {url.get_backend_name()} is not supported "
                             f"(use one of {', '.join(SERVER_DIALECTS)})")
+    try:
+        url.get_dialect().import_dbapi()
+    except sa.exc.NoSuchModuleError:
+        raise DatabaseError(f"{flag} {value!r}: SQLAlchemy knows no database or driver by that "
+                            "name") from None
+    except ImportError as exc:
+        driver = url.get_driver_name()
+        package = DRIVER_PACKAGES.get(driver, f"the {driver} driver")
+        other = ALTERNATIVES.get(url.get_backend_name())
+        instead = f", or use {other} installed" if other and not other.startswith(url.drivername + ":") \
+            else ""
+        raise DatabaseError(f"{flag}: the {url.get_backend_name()} driver {driver!r} is not installed "
+                            f"({exc}): install {package}{instead}") from None
     return url
+
+
+def _server_url(value: str) -> sa.URL:
+    return parse_url(value, "--database-url")
 
 
 def _drop(admin: sa.Engine, database: str, role: str | None) -> str | None:

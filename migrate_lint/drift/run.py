@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from migrate_lint.catalog import Catalog, load_catalog
 from migrate_lint.config import CheckOutcome, Config, RuleSelection, load, select_rules
 from migrate_lint.drift.compare import DriftItem, compare
-from migrate_lint.errors import UserError
+from migrate_lint.errors import UserError, redact
 from migrate_lint.finding import Finding, HistoryDialect, Location, Report
 from migrate_lint.revisions.discover import find_histories
 
@@ -53,7 +53,7 @@ class _Run:
         assert spec is not None, rule
         if spec.code not in self.selection.enabled:
             return
-        message, help_text = spec.render(fields)
+        message, help_text = spec.render({key: redact(value) for key, value in fields.items()})
         self.findings.append(Finding(spec.code, spec.name, self.selection.severities[spec.code], message,
                                      Location(path, line, 1, line), revision, subject, help_text))
 
@@ -84,6 +84,7 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     from migrate_lint.database import models as model_loading
     from migrate_lint.database.guard import only
 
+    _refuse_ignored_flags(options)
     start = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, start).override(**overrides)
     if overrides.get("dialect"):
@@ -119,6 +120,23 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
     report = Report(tuple(sorted(run.findings, key=Finding.sort_key)), (), (), len(run.history.files),
                     tuple(errors), (shown,))
     return CheckOutcome(report, config)
+
+
+def _refuse_ignored_flags(options: DriftOptions) -> None:
+    """URLs that cannot be used, and flags --live-url would ignore, are usage errors before any work
+    (--live-url reads one database and migrates nothing)."""
+    from migrate_lint.database.scratch import parse_url
+
+    for flag, value in (("--database-url", options.database_url), ("--live-url", options.live_url)):
+        if value:
+            parse_url(value, flag)
+    if options.live_url:
+        ignored = [flag for flag, given in (("--database-url", options.database_url),
+                                            ("--roundtrip", options.roundtrip),
+                                            ("--runner", options.runner != "auto")) if given]
+        if ignored:
+            raise UserError(f"--live-url compares a live database read-only and migrates nothing: "
+                            f"{', '.join(ignored)} cannot go with it")
 
 
 def _table_filter(config: Config) -> Callable[[str], bool]:
@@ -260,14 +278,16 @@ def _read_only(connection: sa.Connection) -> None:
 
 
 def _live(run: _Run, live_url: str, keep: Callable[[str], bool]) -> None:
-    import sqlalchemy as sa
+    from urllib.parse import quote
 
-    try:
-        url = sa.make_url(live_url)
-    except sa.exc.ArgumentError:
-        raise UserError(f"--live-url {live_url!r} is not a database URL") from None
+    from migrate_lint.database.scratch import parse_url
+
+    url = parse_url(live_url, "--live-url")
     shown = url
     if url.get_backend_name() == "sqlite" and url.database:  # read-only by the SQLite library itself
-        url = url.set(database=f"file:{url.database}?mode=ro", query={**url.query, "uri": "true"})
+        # quoted: in a URI a `#` or `?` in the path would start a fragment or query, and SQLite
+        # would then open (and create) another file, without mode=ro
+        path = quote(url.database, safe="/:")
+        url = url.set(database=f"file:{path}?mode=ro", query={**url.query, "uri": "true"})
     run.notes.append("compared the live database read-only; nothing was migrated")
     _compare(run, url, keep, read_only=True, shown=shown)

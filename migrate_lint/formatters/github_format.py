@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from migrate_lint.errors import printable
 from migrate_lint.finding import Report, Severity, display_path
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message: terminal escapes from the checked files gone, then what the runner decodes
+    (%, CR, LF) encoded, so nothing a file says can end the command or start another."""
+    return printable(text, newlines=True).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    """A property value (file=, title=): one line, with the separators of properties encoded too."""
+    return escape_data(printable(text)).replace(":", "%3A").replace(",", "%2C")
 
 
 def command(level: str, props: dict[str, str], message: str) -> str:

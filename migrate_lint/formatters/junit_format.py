@@ -3,10 +3,19 @@ so CI systems that read test reports show them (GitLab, Jenkins, Azure)."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from xml.etree import ElementTree
 
 from migrate_lint.finding import Finding, InputError, Report, display_path
+
+# Characters XML 1.0 forbids (most C0 controls, lone surrogates, U+FFFE/U+FFFF): one of them in a
+# message from a checked file made the whole report unreadable to every CI system.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 def render(report: Report) -> str:
@@ -32,6 +41,10 @@ def render(report: Report) -> str:
             element.text = error.describe()
     if not by_file and not errors:  # a clean run is one passing test, not an empty report
         ElementTree.SubElement(suite, "testcase", classname="migrate-lint", name="revisions")
+    for element in suites.iter():  # every value, whichever attribute or text it landed in
+        element.attrib = {key: _xml(value) for key, value in element.attrib.items()}
+        if element.text:
+            element.text = _xml(element.text)
     ElementTree.indent(suites)
     text = ElementTree.tostring(suites, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"

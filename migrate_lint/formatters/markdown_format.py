@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
+from migrate_lint.errors import printable
 from migrate_lint.finding import Report, Severity, display_path
 
 ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 
 
 def _cell(text: str) -> str:
-    """Table cells: pipes escaped, newlines folded, so one finding stays one row."""
-    return " ".join(text.replace("|", "\\|").split())
+    """Text from the checked files as inert Markdown on one line: control characters shown as escapes
+    (a newline would start a heading or a row), and every character Markdown, HTML or a table reads
+    (| ` * _ [ ] < > & # ! ~ \\) backslash-escaped."""
+    return re.sub(r"([\\`*_\[\]<>|#!~&])", r"\\\1", printable(" ".join(text.split())))
+
+
+def _code(text: str) -> str:
+    """A code span that no backtick in the text can close early; pipes escaped for tables."""
+    text = printable(text).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render(report: Report) -> str:
@@ -27,13 +40,13 @@ def render(report: Report) -> str:
     if report.findings:
         lines += ["", "| | rule | where | message |", "|---|---|---|---|"]
         for finding in report.findings:
-            where = f"`{display_path(finding.location.path)}:{finding.location.line}`"
+            where = _code(f"{display_path(finding.location.path)}:{finding.location.line}")
             lines.append(f"| {ICONS[finding.severity]} | `{finding.code}` {finding.name} | {where} | "
                          f"{_cell(finding.message)} |")
         lines += ["", "<details><summary>How to fix each</summary>", ""]
         for finding in report.findings:
-            lines.append(f"- **{finding.code}** `{display_path(finding.location.path)}:"
-                         f"{finding.location.line}`: {_cell(finding.help)}")
+            where = _code(f"{display_path(finding.location.path)}:{finding.location.line}")
+            lines.append(f"- **{finding.code}** {where}: {_cell(finding.help)}")
         lines += ["", "</details>"]
     if report.errors:
         lines += ["", "### Input errors", ""]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from migrate_lint.catalog import rule_url
+from migrate_lint.errors import printable
 from migrate_lint.finding import Finding, Report, Severity, display_path
 
 SEVERITY_STYLE = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INFO: "1;36"}
@@ -61,7 +62,7 @@ def dialect_lines(report: Report) -> list[str]:
 def _source(finding: Finding, paint: _Paint) -> list[str]:
     """The finding's source line, with a caret under the operation from its column to the line's end."""
     loc = finding.location
-    text = linecache.getline(str(loc.path), loc.line).rstrip("\r\n").expandtabs(4)
+    text = printable(linecache.getline(str(loc.path), loc.line).rstrip("\r\n").expandtabs(4))
     if not text.strip():
         return []
     number = str(loc.line)
@@ -102,12 +103,14 @@ def _extent(text: str, start: int) -> int:
 
 def _finding(finding: Finding, paint: _Paint) -> Iterator[str]:
     loc = finding.location
-    where = paint(f"{display_path(loc.path)}:{loc.line}:{loc.column}:", "1")
+    # what comes from the checked files (names, messages quoting source) is made printable before
+    # it is painted: it can neither recolour the terminal nor start a line a CI runner reads as a command
+    where = paint(printable(f"{display_path(loc.path)}:{loc.line}:{loc.column}:"), "1")
     label = paint(f"{finding.code} {finding.name}", SEVERITY_STYLE[finding.severity])
-    yield f"{where} {label} [{finding.severity.label}] {finding.message}"
+    yield f"{where} {label} [{finding.severity.label}] {printable(finding.message)}"
     yield from _source(finding, paint)
     link = rule_url(finding.code, finding.name)
-    help_text = f"{finding.help} ({link})" if finding.help else link
+    help_text = f"{printable(finding.help)} ({link})" if finding.help else link
     yield f"  {paint('help:', '1;36')} {help_text}"
 
 
@@ -141,7 +144,7 @@ def render(report: Report, options: TextOptions | None = None) -> str:
     paint = _Paint(options.colour)
     lines = list(_statistics(report) if options.statistics else _listing(report, options, paint))
     for error in report.errors:
-        lines.append(f"{paint('error:', '1;31')} {error.describe()}")
+        lines.append(f"{paint('error:', '1;31')} {printable(error.describe())}")
     if not options.quiet:
         if lines and lines[-1]:
             lines.append("")

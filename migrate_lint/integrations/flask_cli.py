@@ -31,7 +31,24 @@ def check(args: tuple[str, ...]) -> None:
     """Lint the app's migrations (Flask-Migrate's directory when no arguments are given)."""
     from migrate_lint.cli import main
 
-    sys.exit(main(["check", *(args or _directory())]))
+    sys.exit(main(["check", *args, *([] if _names_paths(args) else _directory())]))
+
+
+def _names_paths(args: tuple[str, ...]) -> bool:
+    """Whether the arguments name folders or files to check, as `migrate-lint check` reads them: with
+    options only (`--ignore ML101`), the app's own migrations are still the ones checked. Arguments
+    the command line rejects count as naming paths: it reports them itself."""
+    import contextlib
+    import io
+
+    from migrate_lint.cli import _parser
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            parsed = _parser().parse_args(["check", *args])
+    except SystemExit:
+        return True
+    return bool(parsed.paths)
 
 
 @lint.command("drift", context_settings=PASS_THROUGH)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from migrate_lint.errors import UserError
 from migrate_lint.finding import Report
+from migrate_lint.paths import read_file
 
 DEFAULT_NAME = ".migrate-lint-baseline.json"
 
@@ -22,15 +23,23 @@ def write(report: Report, path: Path) -> int:
 
 def load(path: Path) -> Counter[str]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_file(path).decode("utf-8"))
     except FileNotFoundError:
         raise UserError("baseline file not found; create it with `migrate-lint baseline`", path) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"cannot read baseline: {exc}", path) from None
+    except OSError as exc:
+        raise UserError(f"cannot read baseline: {exc.strerror or exc}", path) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"cannot read baseline: {exc}", path, getattr(exc, "lineno", None)) from None
+    except RecursionError:
+        raise UserError("cannot read baseline: nested too deeply to be one", path) from None
     fingerprints = document.get("fingerprints") if isinstance(document, dict) else None
-    if document.get("version") != 1 or not isinstance(fingerprints, dict):
+    if not isinstance(document, dict) or document.get("version") != 1 or not isinstance(fingerprints, dict):
         raise UserError("not a migrate-lint baseline (version 1)", path)
-    return Counter({str(k): int(v) for k, v in fingerprints.items()})
+    bad = next((k for k, v in fingerprints.items() if type(v) is not int or v < 0), None)
+    if bad is not None:
+        raise UserError(f"baseline: the count of {bad!r} must be a whole number, not "
+                        f"{json.dumps(fingerprints[bad])[:40]}", path)
+    return Counter(fingerprints)
 
 
 def apply(report: Report, known: Counter[str]) -> Report:

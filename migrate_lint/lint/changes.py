@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate_lint.errors import UserError
-from migrate_lint.paths import real_path
+from migrate_lint.paths import read_file, real_path
 
 
 @dataclass(frozen=True)
@@ -21,12 +23,18 @@ class ChangeSet:
 
 
 def _git(root: Path, *args: str) -> str:
+    return os.fsdecode(_git_bytes(root, *args))
+
+
+def _git_bytes(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    """git's raw output: file names in it are bytes, read with -z so that git never quotes them."""
     try:
-        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=60, input=stdin)
     except FileNotFoundError:
         raise UserError("--base needs git, which is not installed") from None
     if result.returncode != 0:
-        raise UserError(f"git {' '.join(args)} failed: {result.stderr.strip().splitlines()[-1:] or ['?']}")
+        stderr = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        raise UserError(f"git {' '.join(args)} failed: {stderr}")
     return result.stdout
 
 
@@ -45,64 +53,75 @@ def _merge_base(root: Path, ref: str) -> str:
         raise UserError(f"--base {ref}: cannot find where HEAD branched from it; {hint}") from None
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One line of `git diff --raw`: the blob at the base, the status, the names then and now."""
+
+    base_blob: str
+    status: str
+    before: str
+    after: str
+
+
+def _diff(root: Path, base: str) -> list[_Entry]:
+    """`git diff --raw -z`: NUL-separated names, exactly as on disk (no C-style quoting of
+    non-ASCII names, quotes, tabs or newlines, which line-based parsing silently lost)."""
+    fields = _git_bytes(root, "diff", "--raw", "-z", "--no-abbrev", "-M", base, "--").split(b"\0")
+    entries, at = [], 0
+    while at < len(fields) and fields[at].startswith(b":"):
+        _, _, base_blob, _, status = fields[at][1:].decode().split(" ")
+        before = os.fsdecode(fields[at + 1])
+        after = os.fsdecode(fields[at + 2]) if status[0] in "RC" else before  # renames name both
+        entries.append(_Entry(base_blob, status, before, after))
+        at += 3 if status[0] in "RC" else 2
+    return entries
+
+
 def changes_since(ref: str, start: Path) -> ChangeSet:
-    root = Path(_git(start, "rev-parse", "--show-toplevel").strip())
+    root = Path(_git(start, "rev-parse", "--show-toplevel").removesuffix("\n"))
     base = _merge_base(root, ref)
-    changed: set[Path] = set()
-    edited: dict[Path, str] = {}  # current path -> its name at the base
-    for line in _git(root, "diff", "--name-status", "-M", base, "--").splitlines():
-        status, *names = line.split("\t")
-        if status.startswith("R") and status[1:] == "100":
-            continue  # a rename with identical content is not a change
-        current = root / names[-1]
-        if status[0] in "AMRC":
-            changed.add(current)
-        if status[0] in "MR":
-            edited[current] = names[0]
-    for name in _git(root, "ls-files", "--others", "--exclude-standard").splitlines():
-        changed.add(root / name)
-    sources = _texts_at(root, base, list(edited.values()))
-    return ChangeSet(base, frozenset(real_path(p) for p in changed),
-                     {real_path(p): sources[name] for p, name in edited.items() if name in sources},
-                     {real_path(root / name): lines for name, lines in _removed_lines(root, base).items()})
+    entries = [e for e in _diff(root, base) if e.status != "R100"]  # a pure rename changes nothing
+    changed = {root / e.after for e in entries if e.status[0] in "AMRC"}
+    untracked = _git_bytes(root, "ls-files", "--others", "--exclude-standard", "-z").split(b"\0")
+    changed |= {root / os.fsdecode(name) for name in untracked if name}
+    gone = [e for e in entries if e.status[0] in "MRD"]  # what had lines at the base
+    texts = _blobs(root, [e.base_blob for e in gone])
+    sources = {real_path(root / e.after): texts[e.base_blob] for e in gone
+               if e.status[0] in "MR" and e.base_blob in texts}
+    removed = {real_path(root / e.before): lines for e in gone if e.base_blob in texts
+               and (lines := _removed(texts[e.base_blob], None if e.status[0] == "D" else root / e.after))}
+    return ChangeSet(base, frozenset(real_path(p) for p in changed), sources, removed)
 
 
-def _texts_at(root: Path, commit: str, names: list[str]) -> dict[str, str]:
-    """Files' texts at a commit, in one git call however many there are."""
-    if not names:
+def _blobs(root: Path, blobs: list[str]) -> dict[str, str]:
+    """Blobs' texts by object id, in one git call however many there are (ids need no quoting)."""
+    if not blobs:
         return {}
-    try:
-        result = subprocess.run(["git", "cat-file", "--batch"], cwd=root, capture_output=True, timeout=60,
-                                input="".join(f"{commit}:{name}\n" for name in names).encode())
-    except FileNotFoundError:
-        raise UserError("--base needs git, which is not installed") from None
-    texts, output, at = {}, result.stdout, 0
-    for name in names:
+    output = _git_bytes(root, "cat-file", "--batch", stdin="".join(f"{b}\n" for b in blobs).encode())
+    texts, at = {}, 0
+    for blob in blobs:
         end = output.index(b"\n", at)
         header = output[at:end].split()
         at = end + 1
         if len(header) == 3 and header[1] == b"blob":
             size = int(header[2])
-            texts[name] = output[at:at + size].decode("utf-8", "replace")
+            texts[blob] = output[at:at + size].decode("utf-8", "replace")
             at += size + 1
     return texts
 
 
-def _removed_lines(root: Path, base: str) -> dict[str, tuple[str, ...]]:
-    """The lines each file had at the base and no longer has (deleted files: all of them)."""
-    removed: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    in_header = False  # between `diff --git` and the first hunk, `--- a/name` names the file
-    diff = _git(root, "-c", "core.quotePath=false", "diff", "-U0", "--no-color", "--no-ext-diff",
-                "-M", base, "--")
-    for line in diff.splitlines():
-        if line.startswith("diff --git "):
-            in_header, current = True, None
-        elif in_header and line.startswith("--- "):
-            name = line[4:]
-            current = None if name == "/dev/null" else removed.setdefault(name.removeprefix("a/"), [])
-        elif line.startswith("@@"):
-            in_header = False
-        elif not in_header and line.startswith("-") and current is not None:
-            current.append(line[1:])
-    return {name: tuple(lines) for name, lines in removed.items() if lines}
+def _removed(before: str, now: Path | None) -> tuple[str, ...]:
+    """The lines a file had at the base and no longer has, in their order (a deleted file: all):
+    a line that only moved is still there."""
+    try:
+        after = read_file(now).decode("utf-8", "replace") if now is not None else ""
+    except OSError:  # gone, or not a file worth reading (a FIFO, a device, too large)
+        after = ""
+    remaining = Counter(after.splitlines())
+    lines = []
+    for line in before.splitlines():
+        if remaining[line] > 0:
+            remaining[line] -= 1
+        else:
+            lines.append(line)
+    return tuple(lines)

@@ -179,7 +179,8 @@ class Engine:
             changed=self.changed_files,
             removed_lines=self.changes.removed_lines if self.changes else {},
             lock=lockfile.load_if_present(lock_path, errors), lock_path=lock_path)
-        hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
+        hits = [*self._native_hits(targets), *self._render_hits(rendered),
+                *self._check_hits(ctx, targets, errors)]
         by_path = {rev.path: rev.id for rev in revisions}
         findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits
                     if code in self.enabled_for(path)]
@@ -236,7 +237,7 @@ class Engine:
                 yield DYNAMIC_HEADER, path, Hit(problem.line, path.name, {
                     "name": problem.name, "source": problem.source})
 
-    def _check_hits(self, ctx: CheckContext, targets: dict[Path, FileFacts]
+    def _check_hits(self, ctx: CheckContext, targets: dict[Path, FileFacts], errors: list[InputError]
                     ) -> Iterator[tuple[str, Path, Hit]]:
         for code, module in self.checks:
             if module.SCOPE == "history":
@@ -247,12 +248,16 @@ class Engine:
             revision = facts.header.revision
             if revision is None or ctx.graph.by_id.get(revision.id) is not revision:
                 continue  # unreadable, or a duplicate id (the graph keeps the first)
-            migration = ctx.migrations[revision.id]
             enabled = self.enabled_for(path)
-            for code, check in per_revision:
-                if code in enabled:
-                    for hit in check(migration, ctx):
-                        yield code, path, hit
+            try:  # one file nested beyond what an analysis can recurse through loses only its own
+                migration = ctx.migrations[revision.id]
+                found = [(code, path, hit) for code, check in per_revision if code in enabled
+                         for hit in check(migration, ctx)]
+            except RecursionError:
+                errors.append(InputError(path, None, "too deeply nested to analyse "
+                                                     "(the other files were checked)"))
+                continue
+            yield from found
 
     def _excluded(self, path: Path) -> bool:
         return bool(self.config.exclude) and self.selection.matches(path, self.config.exclude)

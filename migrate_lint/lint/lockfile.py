@@ -8,6 +8,7 @@ from pathlib import Path
 
 from migrate_lint.errors import UserError
 from migrate_lint.finding import InputError
+from migrate_lint.paths import read_file
 from migrate_lint.revisions.graph import RevisionGraph
 
 NAME = "migrate-lint.lock"
@@ -48,7 +49,7 @@ def write(path: Path, graph: RevisionGraph, checksums: dict[str, str]) -> int:
 
 def load(path: Path) -> dict[str, Locked]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_file(path).decode("utf-8")
         document = json.loads(text)
         entries = document["revisions"] if document.get("version") == 1 else None
         if not isinstance(entries, list):
@@ -60,7 +61,11 @@ def load(path: Path) -> dict[str, Locked]:
             line = next((n for n, text_line in enumerate(lines, 1) if marker in text_line), 1)
             found[str(entry["id"])] = Locked(tuple(entry["down_revisions"]), str(entry["checksum"]), line)
         return found
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except OSError as exc:
+        raise UserError(f"cannot read the lock file: {exc.strerror or exc}", path) from None
+    except RecursionError:
+        raise UserError("cannot read the lock file: nested too deeply to be one", path) from None
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"cannot read the lock file: {exc}", path) from None
 
 

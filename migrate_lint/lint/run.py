@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from migrate_lint.cache.folder import bypassed
 from migrate_lint.cache.store import cache_dir
 from migrate_lint.config import CheckOutcome, Config, load, select_rules
+from migrate_lint.errors import UserError
 from migrate_lint.finding import Finding, HistoryDialect, InputError, Report
 from migrate_lint.revisions.discover import History, find_histories
 
@@ -22,6 +23,8 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
           ignore_baseline: bool = False, started_worker: Started | None = None) -> CheckOutcome:
     """`started_worker`: a render worker process the command started first (see __main__); used
     only if rendering is wanted."""
+    if base is not None and not base.strip():
+        raise UserError("--base needs a git ref to compare with, such as origin/main")
     workers = None
     if started_worker is not None:
         from migrate_lint.rendering.render import RenderPool

@@ -163,14 +163,15 @@ def _pyproject_alembic(pyproject: Path) -> list[History] | None:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None  # reported by config loading when it is our config that is broken
-    section = data.get("tool", {}).get("alembic", {})
-    location = section.get("script_location") if isinstance(section, dict) else None
-    if not isinstance(location, str):
+    tool = data.get("tool")
+    section = tool.get("alembic") if isinstance(tool, dict) else None  # `tool = 5` is not ours to report
+    if not isinstance(section, dict) or not isinstance(section.get("script_location"), str):
         return None
+    location = section["script_location"]
     base = pyproject.parent
     location = location.replace("%(here)s", str(base))
     raw = section.get("version_locations")
-    dirs = [_resolve_location(v.replace("%(here)s", str(base)), base) for v in raw] \
+    dirs = [_resolve_location(v.replace("%(here)s", str(base)), base) for v in raw if isinstance(v, str)] \
         if isinstance(raw, list) else None
     return _histories(_resolve_location(location, base), dirs,
                       _flag(section.get("recursive_version_locations", False)))
@@ -180,6 +181,8 @@ def _looks_like_versions(folder: Path, nested: bool = False, limit: int = 50) ->
     """Whether a folder (or, if nested, its subfolders) has a file assigning `revision` at line start."""
     files = folder.rglob("*.py") if nested else folder.glob("*.py")
     for _, path in zip(range(limit), files, strict=False):
+        if not path.is_file():  # a FIFO named x.py would block the read below forever
+            continue
         try:
             with path.open(encoding="utf-8", errors="replace") as handle:
                 if re.search(r"^(down_)?revision\b", handle.read(4096), re.M):

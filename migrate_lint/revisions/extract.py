@@ -36,6 +36,15 @@ def dotted(node: ast.expr) -> str | None:
     return None
 
 
+def _text(node: ast.expr) -> str:
+    """The expression's source, for messages; a valid but deeply nested one (hundreds of chained
+    `+`) exceeds the recursion ast.unparse needs, and is then only named."""
+    try:
+        return ast.unparse(node)
+    except RecursionError:
+        return f"<a {type(node).__name__} expression too deeply nested to show>"
+
+
 class _Values:
     """Turns argument expressions into literal values, Calls, Refs or Unknown."""
 
@@ -57,12 +66,12 @@ class _Values:
             return self.call(node)
         if isinstance(node, ast.Attribute) and (name := dotted(node)):
             return Ref(name)
-        return Unknown(ast.unparse(node))
+        return Unknown(_text(node))
 
     def call(self, node: ast.Call) -> Any:
         func = dotted(node.func)
         if func is None or func.split(".", 1)[0] not in self.library:
-            return Unknown(ast.unparse(node))
+            return Unknown(_text(node))
         if func.endswith(".f") and len(node.args) == 1:  # op.f("name"): a final name
             return self.value(node.args[0])
         args, kwargs = self.arguments(node)
@@ -72,11 +81,11 @@ class _Values:
         args: list[Any] = []
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                args.append(Unknown(ast.unparse(arg)))
+                args.append(Unknown(_text(arg)))
                 break  # positions after *args are unknowable
             args.append(self.value(arg))
         kwargs = {kw.arg if kw.arg else "**": self.value(kw.value) if kw.arg else
-                  Unknown(ast.unparse(kw.value)) for kw in node.keywords}
+                  Unknown(_text(kw.value)) for kw in node.keywords}
         return tuple(args), kwargs
 
 

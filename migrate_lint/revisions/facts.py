@@ -31,11 +31,20 @@ class FileFacts:
 
 
 def decode(path: Path, data: bytes) -> str | InputError:
+    """The text as Python reads it: UTF-8, or the encoding a PEP 263 `# coding:` line declares."""
+    import io
+    import tokenize
+
     try:
-        return data.decode("utf-8-sig")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # an unknown encoding, or a declaration that contradicts a BOM
+        return InputError(path, exc.lineno, f"cannot decode: {exc.msg}")
+    try:
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding
         return InputError(path, data[: exc.start].count(b"\n") + 1,
-                          f"cannot decode as UTF-8 ({exc.reason} at byte {exc.start})")
+                          f"cannot decode as {name} ({exc.reason} at byte {exc.start})")
 
 
 def parse(source: str, filename: str = "<revision>") -> ast.Module:
@@ -71,14 +80,20 @@ def header_of(path: Path, source: str) -> Header:
     return read_header(tree, path)
 
 
-def _read(path: Path, source: str, complete: bool) -> FileFacts | Header:
-    return analyse(path, source) if complete else header_of(path, source)
+def _read(path: Path, source: str, complete: bool) -> FileFacts | Header | InputError:
+    """The file's facts; a file whose nesting exhausts the analysis's recursion (valid Python that
+    Python itself loads) is an input error of its own, so that the other files are still checked."""
+    try:
+        return analyse(path, source) if complete else header_of(path, source)
+    except RecursionError:
+        return InputError(path, None, "too deeply nested to analyse (the other files were checked)")
 
 
 SPLIT_AT = 200  # below this, a second process costs more than it saves
 
 
-def analyse_many(files: list[tuple[Path, str, bool]], spare_core: bool = True) -> list[FileFacts | Header]:
+def analyse_many(files: list[tuple[Path, str, bool]], spare_core: bool = True
+                 ) -> list[FileFacts | Header | InputError]:
     """For each (path, source, complete): analyse() when complete, else only header_of(). When
     there is a spare core a forked child takes about half of the files.
 

@@ -6,6 +6,7 @@ import ast
 import os
 from pathlib import Path
 
+from migrate_lint.paths import read_file
 from migrate_lint.revisions.discover import SKIP_DIRS
 from migrate_lint.revisions.facts import parse
 
@@ -41,7 +42,7 @@ def declares_naming_convention(root: Path, skip: frozenset[Path] = frozenset()) 
             if seen > MAX_FILES:
                 return False
             try:
-                text = (here / name).read_text(encoding="utf-8", errors="replace")
+                text = read_file(here / name).decode("utf-8", "replace")  # not a FIFO, not huge
             except OSError:
                 continue
             if KEYWORD in text:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from migrate_lint.cache.store import FactsCache, digest
 from migrate_lint.finding import InputError
+from migrate_lint.paths import read_file
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.facts import CLASSES, FileFacts, analyse, analyse_many, decode
 from migrate_lint.revisions.graph import Header
@@ -52,7 +53,7 @@ class Reader:
             if excluded(path):
                 continue
             try:
-                data = path.read_bytes()
+                data = read_file(path)  # a regular file, not too large (a FIFO would hang)
             except OSError as exc:
                 errors.append(InputError(path, None, f"cannot read file: {exc.strerror or exc}"))
                 continue
@@ -70,6 +71,10 @@ class Reader:
                 continue
             files[path] = (source, _spelt_facts(known, path) if complete else _spelt(known, path))
         for (path, source, _), facts in zip(unknown, analyse_many(unknown, spare_core), strict=True):
+            if isinstance(facts, InputError):
+                errors.append(facts)
+                order.remove(path)
+                continue
             if isinstance(facts, FileFacts):
                 store.put(os.path.abspath(path), self.digests[path], facts)
             files[path] = (source, facts)
@@ -85,7 +90,10 @@ class Reader:
         cached = store.get(os.path.abspath(path), self.digests[path])
         if isinstance(cached, FileFacts):
             return _spelt_facts(cached, path)
-        facts = analyse(path, source)
+        try:
+            facts = analyse(path, source)
+        except RecursionError:  # reported where the file is checked; here only its header counts
+            return FileFacts(known_header(known))
         store.put(os.path.abspath(path), self.digests[path], facts)
         return facts
 

@@ -56,7 +56,7 @@ def updated_columns(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
 
     try:
         statements = sqlglot.parse(sql)
-    except SqlglotError:
+    except (SqlglotError, RecursionError):  # RecursionError: SQL nested deeper than sqlglot goes
         return _updates_by_pattern(sql)
     found = []
     for statement in statements:
@@ -80,7 +80,7 @@ def parse_statement(sql: str, dialect: str) -> Any:
 
     try:
         parsed = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
-    except SqlglotError:
+    except (SqlglotError, RecursionError):  # RecursionError: SQL nested deeper than sqlglot goes
         head, _, rest = sql.partition(" ")
         return exp.Command(this=head.upper(), expression=exp.Literal.string(rest))
     return parsed if parsed is not None else exp.Command(this=sql)
@@ -245,7 +245,7 @@ def split_statements(sql: str, dialect: str) -> list[str]:
     read = SQLGLOT_DIALECTS.get(dialect, dialect)
     try:
         return [e.sql(read) for e in sqlglot.parse(sql, read=read) if e is not None]
-    except (SqlglotError, ValueError):
+    except (SqlglotError, ValueError, RecursionError):
         return [part.strip() for part in sql.split(";") if part.strip()]
 
 

@@ -90,6 +90,17 @@ def test_the_installed_check_prints_each_format_as_the_checkout_does(installed_m
     assert mine.stderr == reference.stderr == ""
 
 
+def test_the_readme_installs_the_package_as_users_do_and_tests_as_ci_does():
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"## Set-up and the two commands\n.*?```bash\n(.*?)```", readme, re.DOTALL)
+    assert block
+    commands = [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
+    assert commands == [
+        "python3 -m venv .venv && .venv/bin/python -m pip install . "  # not -e: what users get
+        "&& .venv/bin/migrate-lint check examples/blog",
+        (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]]
+
+
 def test_the_readme_command_with_the_installed_package(installed_migrate_lint, tmp_path):
     """The README's first command, `migrate-lint check examples/blog`, prints what the README shows."""
     readme = (REPO / "README.md").read_text()

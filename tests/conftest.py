@@ -10,6 +10,7 @@ import pytest
 from migrate_lint.catalog import Catalog, load_catalog
 from migrate_lint.finding import Report
 from migrate_lint.lint import run
+from tests import installed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,3 +55,24 @@ def check_dir():
             os.chdir(previous)
 
     return _check
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel of this checkout, built once per session."""
+    return installed.build_wheel(tmp_path_factory.mktemp("wheel") / "dist")
+
+
+@pytest.fixture(scope="session")
+def installed_migrate_lint(wheel: Path, tmp_path_factory) -> Path:
+    """`migrate-lint` as `pip install migrate-lint` gives it: the wheel, not editable, in a fresh venv
+    with nothing but its declared dependencies. The path to that venv's `migrate-lint` script."""
+    return installed.install(tmp_path_factory.mktemp("installed") / "venv", wheel) / "migrate-lint"
+
+
+@pytest.fixture(scope="session")
+def installed_in_flask_project(wheel: Path, tmp_path_factory) -> Path:
+    """The same wheel in a Flask-Migrate project's venv (the example app's dependencies beside it),
+    for commands that import the app, such as drift."""
+    folder = tmp_path_factory.mktemp("installed-flask") / "venv"
+    return installed.install(folder, wheel, *installed.EXAMPLE_DEPENDENCIES) / "migrate-lint"

@@ -7,13 +7,13 @@ import json
 import re
 import subprocess
 import sys
-import sysconfig
 import venv
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.installed import copy_example, editable, run
 from tests.rulecases import git
 from tests.test_history import write
 
@@ -29,12 +29,11 @@ def evaluate(text: str, contexts: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def runner_python(tmp_path_factory) -> Path:
-    """What actions/setup-python provides: a Python whose bin folder is on PATH. It sees the test
-    environment's dependencies but not migrate-lint, which the action's own step installs."""
+    """What actions/setup-python provides: a Python whose bin folder is on PATH, with nothing installed.
+    The action's own step installs migrate-lint and, from the index, its dependencies, so migrate-lint
+    runs from site-packages with nothing of this test environment on its path, as on a runner."""
     folder = tmp_path_factory.mktemp("runner") / "python"
     venv.create(folder, with_pip=True)
-    site = next((folder / "lib").glob("python3*/site-packages"))
-    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return folder / "bin"
 
 
@@ -131,6 +130,25 @@ def test_the_action_passes_a_safe_pull_request_and_checks_everything_on_push(
     status, _, outputs = run_steps({"fail-on": "error"}, pull_request, runner_python, tmp_path,
                                    {"GITHUB_EVENT_NAME": "push"})
     assert status == 0 and "in 3 files" in outputs["summary"]
+
+
+def test_the_action_renders_the_example_as_the_checkout_does(runner_python, tmp_path):
+    """The package the action installs renders every revision (no ML904 not-rendered, and the findings
+    only rendering gives are there), and reports what this checkout reports on the same project."""
+    project = copy_example(tmp_path / "blog")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "the example")
+    sarif = tmp_path / "out" / "results.sarif"
+    status, stdout, outputs = run_steps({"sarif-file": str(sarif), "extra-args": "--select ML --no-cache"},
+                                        project, runner_python, tmp_path, {"GITHUB_EVENT_NAME": "push"})
+    assert (status, outputs["exit-code"]) == (1, "1")
+    annotated = set(re.findall(r"^::\w+ .*?,title=(ML\d+) ", stdout, re.MULTILINE))
+    assert "ML904" not in annotated and "ML114" in annotated  # ML114 (SERIAL keys) needs the rendered SQL
+    for fmt, written in (("github", stdout), ("markdown", outputs["summary"]), ("sarif", sarif.read_text())):
+        reference = run([*editable(), "check", "--select", "ML", "--no-cache", "--format", fmt], project,
+                        tmp_path / "cache")
+        assert reference.returncode == 1 and written == reference.stdout, fmt
 
 
 def test_a_bad_input_is_exit_code_2(pull_request, runner_python, tmp_path):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tests.rulecases import git
 from tests.servers import SERVERS, server_engine
 from tests.test_drift import EXAMPLE
 
@@ -80,8 +83,6 @@ def test_pytest_plugin_fixtures_in_a_projects_own_suite(blog):
 
 
 def test_the_readme_pre_commit_recipe_names_the_hook_this_repository_ships():
-    import yaml
-
     recipe = yaml.safe_load(snippet("pre-commit-recipe"))
     shipped = {hook["id"] for hook in yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text())}
     used = {hook["id"] for repo in recipe["repos"] for hook in repo["hooks"]}
@@ -101,3 +102,24 @@ def test_pytest_plugin_reports_an_unreachable_server_in_one_line(blog):
     assert len(failure) == 1 and "cannot create a scratch database" in failure[0]
     assert "Connection refused" in failure[0] and "Traceback" not in result.stdout
     assert len(result.stdout.splitlines()) < 15
+
+
+def test_the_refs_the_readme_pins_are_commits_of_this_repository_with_what_the_recipes_use():
+    """rev: and @ref name a tag or commit that exists here, on HEAD's history, and that ships the hooks
+    and action inputs the recipes use: a user can follow them as written."""
+    pinned = set(re.findall(r"migrate-lint/migrate-lint@([\w.-]+)", README))
+    pinned |= set(re.findall(r"^ +rev: (\S+)", README, re.MULTILINE))
+    assert pinned
+    hook_ids = {"migrate-lint", "migrate-lint-render"}  # the recipe's hook and the one its comment offers
+    steps = yaml.safe_load(snippet("action-recipe"))["jobs"]["migrations"]["steps"]
+    action = next(step for step in steps if "migrate-lint" in step.get("uses", ""))
+    for ref in pinned:
+        found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                               cwd=REPO_ROOT, capture_output=True, text=True)
+        assert found.returncode == 0, f"the README pins {ref}, which is no tag or commit of this repository"
+        commit = found.stdout.strip()
+        git(REPO_ROOT, "merge-base", "--is-ancestor", commit, "HEAD")
+        hooks = yaml.safe_load(git(REPO_ROOT, "show", f"{commit}:.pre-commit-hooks.yaml"))
+        assert hook_ids <= {hook["id"] for hook in hooks}, ref
+        inputs = yaml.safe_load(git(REPO_ROOT, "show", f"{commit}:action.yml"))["inputs"]
+        assert set(action["with"]) <= set(inputs), ref

@@ -24,7 +24,7 @@ from migrate_lint.revisions.directives import Directive
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.facts import FileFacts
 from migrate_lint.revisions.graph import RevisionGraph
-from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision
+from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision, for_dialect
 from migrate_lint.revisions.naming import declares_naming_convention
 from migrate_lint.revisions.reading import Files, Reader, known_header
 from migrate_lint.sql.facts import SqlFacts
@@ -259,14 +259,15 @@ class Engine:
 
     def _migration(self, revision: Revision, source: str, facts: FileFacts,
                    rendered: Rendered | None) -> Migration:
+        operations, updates = for_dialect(facts.operations, facts.updates, self.config.dialect)
         if rendered is None or rendered.error is not None:
-            statements = statements_from_operations(facts.operations, self.config.dialect)
-            return Migration(revision, source, facts.operations, facts.updates, statements,
+            statements = statements_from_operations(operations, self.config.dialect)
+            return Migration(revision, source, operations, updates, statements,
                              rendered.error if rendered else None, imports=facts.imports)
         from migrate_lint.rendering.render import statements_of
 
-        statements = statements_of(rendered, facts.operations, self.config.dialect)
-        return Migration(revision, source, facts.operations, facts.updates, statements, rendered=True,
+        statements = statements_of(rendered, operations, self.config.dialect)
+        return Migration(revision, source, operations, updates, statements, rendered=True,
                          imports=facts.imports)
 
     @staticmethod

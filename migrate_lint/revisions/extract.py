@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from migrate_lint.revisions.dialects import DialectNames, branches
 from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Unknown
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
@@ -23,6 +24,7 @@ class _Context:
     batches: dict[str, tuple[Any, int]] = field(default_factory=dict)  # name -> (table, with line)
     autocommit: bool = False
     depth: int = 0
+    dialects: frozenset[str] | None = None  # inside `if bind.dialect.name == ...`: where it runs
 
 
 def dotted(node: ast.expr) -> str | None:
@@ -39,9 +41,11 @@ def dotted(node: ast.expr) -> str | None:
 class _Values:
     """Turns argument expressions into literal values, Calls, Refs or Unknown."""
 
-    def __init__(self, constants: dict[str, Any], library: frozenset[str]) -> None:
+    def __init__(self, constants: dict[str, Any], library: frozenset[str],
+                 dialect: DialectNames | None = None) -> None:
         self.constants = constants
         self.library = library  # names bound to SQLAlchemy/Alembic: their calls are declarative values
+        self.dialect = dialect or DialectNames()
 
     def value(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant):
@@ -121,10 +125,12 @@ class Scope:
     constants: dict[str, Any] = field(default_factory=dict)
     library: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)
+    dialect: DialectNames = field(default_factory=DialectNames)
 
     @classmethod
     def of(cls, body: list[ast.stmt], outer: Scope | None = None) -> Scope:
-        scope = cls(dict(outer.constants), set(outer.library), dict(outer.tables)) if outer else cls()
+        scope = cls(dict(outer.constants), set(outer.library), dict(outer.tables),
+                    outer.dialect.copy()) if outer else cls()
         counts: dict[str, int] = {}
         values: dict[str, ast.expr | None] = {}
         for stmt in _statements(body):
@@ -140,6 +146,7 @@ class Scope:
             elif counts[name] == 1 and value is not None:
                 with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     scope.constants[name] = ast.literal_eval(value)
+        scope.dialect.learn((n, v) for n, v in values.items() if counts[n] == 1 and v is not None)
         for name, value in values.items():
             table = _table_of(value, scope.constants)
             if table is not None:
@@ -193,7 +200,7 @@ class Extractor:
         self.tables: dict[str, str] = dict(self.module.tables)
         self.operations: list[Operation] = []
         self.updates: list[DataUpdate] = []
-        self.strings: list[tuple[str, int, int]] = []
+        self.strings: list[tuple[str, int, int, frozenset[str] | None]] = []
         self.visited: set[str] = set()
         self.stack: list[str] = []
 
@@ -213,7 +220,7 @@ class Extractor:
         for param in params:
             scope.constants.pop(param, None)
         scope.constants.update(bindings or {})
-        self._body(node.body, ctx, _Values(scope.constants, frozenset(scope.library)))
+        self._body(node.body, ctx, _Values(scope.constants, frozenset(scope.library), scope.dialect))
         self.stack.pop()
 
     def _bind(self, call: ast.Call, values: _Values) -> dict[str, Any]:
@@ -228,6 +235,9 @@ class Extractor:
     def _body(self, body: list[ast.stmt], ctx: _Context, values: _Values) -> None:
         for stmt in body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            if isinstance(stmt, ast.If) and (split := branches(stmt.test, values.dialect)):
+                ctx = self._dialect_branches(stmt, split, ctx, values)
                 continue
             if isinstance(stmt, ast.With | ast.AsyncWith):
                 inner = ctx
@@ -247,6 +257,21 @@ class Extractor:
                             self._body(item.body, ctx, values)
                 elif isinstance(child, ast.expr):
                     self._expression(child, ctx, values)
+
+    def _dialect_branches(self, stmt: ast.If, split: tuple[frozenset[str], frozenset[str]],
+                          ctx: _Context, values: _Values) -> _Context:
+        """Each branch of a dialect test with the dialects it runs on; the context for what follows
+        (after `if dialect != "postgresql": return`, the rest runs on PostgreSQL only)."""
+        self._expression(stmt.test, ctx, values)
+        within = ctx.dialects if ctx.dialects is not None else split[0] | split[1]
+        self._body(stmt.body, replace(ctx, dialects=within & split[0]), values)
+        self._body(stmt.orelse, replace(ctx, dialects=within & split[1]), values)
+        leaves = [bool(b) and isinstance(b[-1], ast.Return | ast.Raise) for b in (stmt.body, stmt.orelse)]
+        if leaves[0] and not leaves[1]:
+            return replace(ctx, dialects=within & split[1])
+        if leaves[1] and not leaves[0]:
+            return replace(ctx, dialects=within & split[0])
+        return ctx
 
     def _enter(self, item: ast.withitem, ctx: _Context, values: _Values) -> _Context:
         expr = item.context_expr
@@ -270,7 +295,8 @@ class Extractor:
             if kind is ast.Constant:
                 value = node.value  # type: ignore[attr-defined]
                 if type(value) is str and _UPDATE_WORD.search(value):
-                    self.strings.append((value, node.lineno, len(self.operations)))  # type: ignore[attr-defined]
+                    self.strings.append((value, node.lineno, len(self.operations),  # type: ignore[attr-defined]
+                                         ctx.dialects))
                 continue
             if kind is ast.Name:
                 continue
@@ -294,7 +320,7 @@ class Extractor:
             self._function(func.id, replace(ctx, function=func.id, depth=ctx.depth + 1),
                            self._bind(node, values))
         if isinstance(func, ast.Attribute) and func.attr == "values":
-            self._core_update(node, values)
+            self._core_update(node, ctx)
 
     def _record(self, node: ast.Call, name: str, ctx: _Context, values: _Values,
                 batch: tuple[Any, int] | None = None) -> None:
@@ -303,9 +329,9 @@ class Extractor:
             name=name, args=args, kwargs=kwargs, function=ctx.function, line=node.lineno,
             end_line=node.end_lineno or node.lineno, column=node.col_offset + 1,
             batch_table=batch[0] if batch else None, autocommit=ctx.autocommit,
-            batch_line=batch[1] if batch else None))
+            batch_line=batch[1] if batch else None, dialects=ctx.dialects))
 
-    def _core_update(self, node: ast.Call, values: _Values) -> None:
+    def _core_update(self, node: ast.Call, ctx: _Context) -> None:
         """`tbl.update().values(col=...)` or `sa.update(tbl).values(...)` on a known `sa.table`."""
         table = _updated_table(node.func.value, self.tables)  # type: ignore[attr-defined]
         if table is None:
@@ -316,7 +342,7 @@ class Extractor:
                 columns |= {_column_key(k) for k in arg.keys if k is not None} - {None}  # type: ignore[arg-type]
         if columns:
             self.updates.append(
-                DataUpdate(table, frozenset(columns), node.lineno, len(self.operations)))
+                DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
 
 
 def _column_key(node: ast.expr) -> str | None:
@@ -349,6 +375,6 @@ def extract(tree: ast.Module) -> tuple[tuple[Operation, ...], tuple[DataUpdate, 
     if extractor.strings:
         from migrate_lint.sql.facts import updated_columns
 
-        for text, line, position in extractor.strings:
-            updates.extend(DataUpdate(t, cols, line, position) for t, cols in updated_columns(text))
+        for text, line, position, dialects in extractor.strings:
+            updates.extend(DataUpdate(t, cols, line, position, dialects) for t, cols in updated_columns(text))
     return tuple(extractor.operations), tuple(sorted(updates, key=lambda u: u.position))

@@ -94,6 +94,7 @@ class Operation:
     batch_table: Any = None
     autocommit: bool = False
     batch_line: int | None = None  # the `with op.batch_alter_table(...)` line: batch ops run there
+    dialects: frozenset[str] | None = None  # in a dialect branch: the dialects it runs on (None: all)
 
     def arg(self, index: int, keyword: str, default: Any = None) -> Any:
         """Positional or keyword argument, counting positions after the batch table shift."""
@@ -180,6 +181,7 @@ class DataUpdate:
     columns: frozenset[str]
     line: int
     position: int = 0
+    dialects: frozenset[str] | None = None  # in a dialect branch: the dialects it runs on (None: all)
 
     def fills(self, table: str, column: str) -> bool:
         return self.table.lower() == table.lower() and column.lower() in {
@@ -264,3 +266,22 @@ class LazyMigrations(Mapping[str, Migration]):
 
     def __len__(self) -> int:
         return len(self._revisions)
+
+
+def for_dialect(operations: tuple[Operation, ...], updates: tuple[DataUpdate, ...], dialect: str
+                ) -> tuple[tuple[Operation, ...], tuple[DataUpdate, ...]]:
+    """The operations and UPDATEs that run on `dialect`: other dialects' branches are dropped, and
+    each UPDATE's position is counted again among the operations that are kept."""
+    if all(op.dialects is None for op in operations) and all(u.dialects is None for u in updates):
+        return operations, updates  # the common case: no dialect branch
+    from dataclasses import replace
+
+    from migrate_lint.revisions.dialects import runs_on
+
+    kept_before = [0]
+    for op in operations:
+        kept_before.append(kept_before[-1] + runs_on(op.dialects, dialect))
+    kept_ops = tuple(op for op in operations if runs_on(op.dialects, dialect))
+    kept_updates = tuple(replace(u, position=kept_before[min(u.position, len(operations))])
+                         for u in updates if runs_on(u.dialects, dialect))
+    return kept_ops, kept_updates

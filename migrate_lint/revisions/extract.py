@@ -65,10 +65,10 @@ class _Values:
 
     def call(self, node: ast.Call) -> Any:
         func = dotted(node.func)
+        if func is not None and func.endswith(".f") and len(node.args) == 1 and not node.keywords:
+            return self.value(node.args[0])  # op.f("name"), batch_op.f("name"): a final name
         if func is None or func.split(".", 1)[0] not in self.library:
             return Unknown(ast.unparse(node))
-        if func.endswith(".f") and len(node.args) == 1:  # op.f("name"): a final name
-            return self.value(node.args[0])
         args, kwargs = self.arguments(node)
         return Call(func, args, kwargs)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migrate_lint.revisions.dialects import DialectNames, branches
-from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Unknown
+from migrate_lint.revisions.migration import CREATE_ALL, Call, DataUpdate, Operation, Ref, Unknown
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
 TABLE_FACTORIES = frozenset({"table", "Table"})
@@ -321,6 +321,8 @@ class Extractor:
                            self._bind(node, values))
         if isinstance(func, ast.Attribute) and func.attr == "values":
             self._core_update(node, ctx)
+        elif isinstance(func, ast.Attribute) and func.attr in ("create_all", "create"):
+            self._python_create(node, func, ctx)
 
     def _record(self, node: ast.Call, name: str, ctx: _Context, values: _Values,
                 batch: tuple[Any, int] | None = None) -> None:
@@ -330,6 +332,20 @@ class Extractor:
             end_line=node.end_lineno or node.lineno, column=node.col_offset + 1,
             batch_table=batch[0] if batch else None, autocommit=ctx.autocommit,
             batch_line=batch[1] if batch else None, dialects=ctx.dialects))
+
+    def _python_create(self, node: ast.Call, func: ast.Attribute, ctx: _Context) -> None:
+        """`metadata.create_all(bind, tables=[Model.__table__])` or `Model.__table__.create(bind)`:
+        tables this revision creates without Alembic (recorded as a CREATE_ALL pseudo-operation)."""
+        if func.attr == "create_all":
+            listed = next((kw.value for kw in node.keywords if kw.arg == "tables"), None)
+            items = listed.elts if isinstance(listed, ast.List | ast.Tuple) else []
+        else:
+            items = [func.value]
+        tables = tuple(t for t in (_created_table(item, self.tables) for item in items) if t)
+        if tables:
+            self.operations.append(Operation(
+                name=CREATE_ALL, args=tables, kwargs={}, function=ctx.function, line=node.lineno,
+                end_line=node.end_lineno or node.lineno, column=node.col_offset + 1, dialects=ctx.dialects))
 
     def _core_update(self, node: ast.Call, ctx: _Context) -> None:
         """`tbl.update().values(col=...)` or `sa.update(tbl).values(...)` on a known `sa.table`."""
@@ -343,6 +359,16 @@ class Extractor:
         if columns:
             self.updates.append(
                 DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
+
+
+def _created_table(node: ast.expr, tables: dict[str, str]) -> str | None:
+    """`Model.__table__` (Flask-SQLAlchemy's default name: the class name in snake_case) or a
+    variable holding `sa.Table("name", ...)`."""
+    if isinstance(node, ast.Attribute) and node.attr == "__table__" and isinstance(node.value, ast.Name):
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", node.value.id).lower()
+    if isinstance(node, ast.Name):
+        return tables.get(node.id)
+    return None
 
 
 def _column_key(node: ast.expr) -> str | None:

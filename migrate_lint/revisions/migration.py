@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+CREATE_ALL = "create_all"  # a pseudo-operation: tables created by metadata.create_all()/Table.create()
+_CREATE_TABLE = re.compile(
+    r'\bCREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"?\w+"?\.)?"?(\w+)"?', re.I)
 
 
 @dataclass(frozen=True)
@@ -206,17 +211,25 @@ class Migration:
     @cached_property
     def statements_after_creates(self) -> tuple[tuple[Statement, frozenset[str]], ...]:
         """Each statement with the tables this revision created before it (computed once: most SQL
-        rules walk it)."""
+        rules walk it): by CREATE TABLE, or by `metadata.create_all()`/`Table.create()`, which
+        Alembic does not render."""
         pairs = []
         created: frozenset[str] = frozenset()
+        op_index = {op.line: index for index, op in reversed(list(enumerate(self.operations)))}
+        by_python = [(index, op) for index, op in enumerate(self.operations) if op.name == CREATE_ALL]
         for statement in self.statements:
+            if by_python:
+                at = op_index.get(statement.line)
+                created = created | {t.lower() for index, op in by_python for t in op.args
+                                     if (index < at if at is not None else op.line < statement.line)}
             pairs.append((statement, created))
             if statement.sql[:12].upper() == "CREATE TABLE" and (table := statement.facts.created_table):
                 created = created | {table}
         return tuple(pairs)
 
     def created_before(self, target: Operation) -> set[str]:
-        """Tables (lower-cased) this revision creates before running `target`: new, so lock-free."""
+        """Tables (lower-cased) this revision creates before running `target`: new, so lock-free.
+        Created by op.create_table, by CREATE TABLE in op.execute, or by `create_all()`."""
         created = set()
         for op in self.operations:
             if op is target:
@@ -224,7 +237,31 @@ class Migration:
             name = op.kwargs.get("table_name", op.args[0] if op.args else None)
             if op.name == "create_table" and isinstance(name, str):
                 created.add(name.lower())
+            elif op.name == CREATE_ALL:
+                created |= {t.lower() for t in op.args}
+            elif op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str):
+                created |= {m.lower() for m in _CREATE_TABLE.findall(sql)}
         return created
+
+    def columns_added_before(self, target: Operation | int) -> set[tuple[str, str]]:
+        """(table, column), lower-cased, that this revision adds before `target` (an operation, or
+        an index in operations): new, so no running code reads them yet."""
+        added = set()
+        for index, op in enumerate(self.operations):
+            if op is target or index == target:
+                break
+            if op.name == "add_column":
+                table, rest = op.table_and_rest()
+                column = op.kwargs.get("column", rest[0] if rest else None)
+                spec = ColumnSpec.from_call(column) if isinstance(column, Call) else None
+                if isinstance(table, str) and spec is not None and isinstance(spec.name, str):
+                    added.add((table.lower(), spec.name.lower()))
+            elif op.name == "alter_column" and isinstance(new := op.kwargs.get("new_column_name"), str):
+                table, rest = op.table_and_rest()
+                old = op.kwargs.get("column_name", rest[0] if rest else None)
+                if isinstance(table, str) and isinstance(old, str) and (table.lower(), old.lower()) in added:
+                    added.add((table.lower(), new.lower()))
+        return added
 
     def added_columns(self) -> Iterator[tuple[Operation, str, ColumnSpec]]:
         """Every column this revision adds, with the table it is added to."""

@@ -83,7 +83,9 @@ def read_header(tree: ast.Module, path: Path) -> Header:
     for name in HEADER_NAMES:
         resolved, line, node = found.get(name, (None, 1, None))
         ids = _as_ids(resolved)
-        if ids is None:
+        if ids is None and name == "branch_labels":
+            ids = ()  # labels name branches, they do not link revisions: the graph is still known
+        elif ids is None:
             problems.append(HeaderError(line, name, ast.unparse(node) if node else "?"))
             ids = ()
         values[name] = ids

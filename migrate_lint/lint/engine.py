@@ -18,6 +18,7 @@ from migrate_lint.config import Config, RuleSelection
 from migrate_lint.errors import UserError
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.lint import suppress
+from migrate_lint.lint.dedupe import one_per_location
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import statements_from_operations
 from migrate_lint.revisions.directives import Directive
@@ -190,8 +191,8 @@ class Engine:
             lock=self._lock(lock_path, errors), lock_path=lock_path)
         hits = [*self._native_hits(targets), *self._render_hits(rendered), *self._check_hits(ctx, targets)]
         by_path = {rev.path: rev.id for rev in revisions}
-        findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits
-                    if code in self.enabled_for(path)]
+        findings = one_per_location([self.finding(code, hit, path, by_path.get(path))
+                                     for code, path, hit in hits if code in self.enabled_for(path)])
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 

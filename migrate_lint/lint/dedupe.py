@@ -22,9 +22,13 @@ def one_per_location(findings: list[Finding]) -> list[Finding]:
         if key not in first:
             first[key] = len(kept)
             kept.append(finding)
-        elif finding.subject != kept[first[key]].subject and finding.subject not in others.get(first[key], []):
-            others.setdefault(first[key], []).append(finding.subject)
+            continue
+        named = others.setdefault(first[key], [])
+        if finding.subject != kept[first[key]].subject and finding.subject not in named:
+            named.append(finding.subject)
     for index, subjects in others.items():
+        if not subjects:
+            continue
         named = ", ".join(subjects[:MAX_NAMED]) + (f" and {len(subjects) - MAX_NAMED} more"
                                                    if len(subjects) > MAX_NAMED else "")
         kept[index] = replace(kept[index], message=f"{kept[index].message} (the same line also: {named})")

@@ -29,7 +29,7 @@ def one_per_location(findings: list[Finding]) -> list[Finding]:
     for index, subjects in others.items():
         if not subjects:
             continue
-        named = ", ".join(subjects[:MAX_NAMED]) + (f" and {len(subjects) - MAX_NAMED} more"
-                                                   if len(subjects) > MAX_NAMED else "")
-        kept[index] = replace(kept[index], message=f"{kept[index].message} (the same line also: {named})")
+        listed = ", ".join(subjects[:MAX_NAMED]) + (f" and {len(subjects) - MAX_NAMED} more"
+                                                    if len(subjects) > MAX_NAMED else "")
+        kept[index] = replace(kept[index], message=f"{kept[index].message} (the same line also: {listed})")
     return kept

@@ -261,15 +261,16 @@ class Engine:
     def _migration(self, revision: Revision, source: str, facts: FileFacts,
                    rendered: Rendered | None) -> Migration:
         operations, updates = for_dialect(facts.operations, facts.updates, self.config.dialect)
+        downgrade, _ = for_dialect(facts.downgrade, (), self.config.dialect)
         if rendered is None or rendered.error is not None:
             statements = statements_from_operations(operations, self.config.dialect)
             return Migration(revision, source, operations, updates, statements,
-                             rendered.error if rendered else None, imports=facts.imports)
+                             rendered.error if rendered else None, imports=facts.imports, downgrade=downgrade)
         from migrate_lint.rendering.render import statements_of
 
         statements = statements_of(rendered, operations, self.config.dialect)
         return Migration(revision, source, operations, updates, statements, rendered=True,
-                         imports=facts.imports)
+                         imports=facts.imports, downgrade=downgrade)
 
     @staticmethod
     def _render_hits(rendered: dict[Path, Rendered]) -> Iterator[tuple[str, Path, Hit]]:

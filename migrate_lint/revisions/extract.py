@@ -204,8 +204,8 @@ class Extractor:
         self.visited: set[str] = set()
         self.stack: list[str] = []
 
-    def run(self) -> None:
-        entry_points = ["upgrade", *sorted(n for n in self.functions if n.startswith("upgrade_"))]
+    def run(self, direction: str = "upgrade") -> None:
+        entry_points = [direction, *sorted(n for n in self.functions if n.startswith(direction + "_"))]
         for name in entry_points:
             if name in self.functions and name not in self.visited:
                 self._function(name, _Context(function=name))
@@ -391,6 +391,13 @@ def _updated_table(node: ast.expr, tables: dict[str, str]) -> str | None:
                 and isinstance(sub.args[0], ast.Name) and sub.args[0].id in tables:
             return tables[sub.args[0].id]
     return None
+
+
+def downgrade_operations(tree: ast.Module) -> tuple[Operation, ...]:
+    """The op.* calls of `downgrade()` and its helpers (rules about whether it can run read them)."""
+    extractor = Extractor(tree)
+    extractor.run("downgrade")
+    return tuple(extractor.operations)
 
 
 def extract(tree: ast.Module) -> tuple[tuple[Operation, ...], tuple[DataUpdate, ...]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from migrate_lint.finding import Hit, InputError
 from migrate_lint.revisions.directives import Directive, parse_directives
-from migrate_lint.revisions.extract import extract
+from migrate_lint.revisions.extract import downgrade_operations, extract
 from migrate_lint.revisions.graph import Header, HeaderError, read_header
 from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Revision, Unknown
 
@@ -23,6 +23,7 @@ class FileFacts:
     updates: tuple[DataUpdate, ...] = ()
     directives: tuple[Directive, ...] = ()
     imports: tuple[tuple[str, int], ...] = ()  # (module, line) of every import in the file
+    downgrade: tuple[Operation, ...] = ()  # the op.* calls of downgrade()
 
     @property
     def is_revision_file(self) -> bool:
@@ -58,7 +59,8 @@ def analyse(path: Path, source: str) -> FileFacts:
     if header.revision is None:
         return FileFacts(header)
     operations, updates = extract(tree)
-    return FileFacts(header, None, operations, updates, tuple(parse_directives(source)), imports_of(tree))
+    return FileFacts(header, None, operations, updates, tuple(parse_directives(source)), imports_of(tree),
+                     downgrade_operations(tree))
 
 
 def header_of(path: Path, source: str) -> Header:

@@ -203,6 +203,7 @@ class Migration:
     render_error: str | None = None
     rendered: bool = False  # statements come from Alembic itself
     imports: tuple[tuple[str, int], ...] = ()
+    downgrade: tuple[Operation, ...] = ()  # op.* calls of downgrade(), on the configured dialect
 
     @property
     def path(self) -> Path:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from migrate_lint.rendering.render import RenderPool
 
 SYNTAX_ERROR, DYNAMIC_HEADER, NOT_RENDERED = "ML901", "ML405", "ML904"
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")  # where a project's root is
 LOCK_NAME = "migrate-lint.lock"  # lockfile.NAME, without importing it on every run
 
 
@@ -320,7 +321,10 @@ class Engine:
         """Top-level modules and packages of the project itself (its application code)."""
         root = self._project_root(history)
         names = set()
-        for folder in (root, root / "src"):
+        marked = next((folder for folder in history.script_location.resolve().parents
+                       if any((folder / marker).exists() for marker in PROJECT_MARKERS)), None)
+        roots = [root] if marked is None or marked == root.resolve() else [root, marked]
+        for folder in [f for r in roots for f in (r, r / "src")]:
             if folder.is_dir():
                 names |= {p.stem if p.suffix == ".py" else p.name for p in folder.iterdir()
                           if (p.suffix == ".py" or (p / "__init__.py").is_file())

@@ -202,7 +202,7 @@ class Migration:
     statements: tuple[Statement, ...] = ()  # rendered by Alembic, else written from the AST (opsql)
     render_error: str | None = None
     rendered: bool = False  # statements come from Alembic itself
-    imports: tuple[tuple[str, int], ...] = ()
+    imports: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # (module, line, what it uses of it)
     downgrade: tuple[Operation, ...] = ()  # op.* calls of downgrade(), on the configured dialect
 
     @property

@@ -170,8 +170,12 @@ def test_imports_at_any_depth():
                 import yaml
             except ImportError:
                 from app.compat import yaml
+            m.Order.query.count()
+            os.path.join("a")
     '''))
-    assert imports_of(tree) == (("os", 2), ("app.models", 2), ("app", 6), ("yaml", 8), ("app.compat", 10))
+    assert imports_of(tree) == (  # with what the file uses of each: names, or dotted paths through it
+        ("os", 2, ("os.path.join",)), ("app.models", 2, ("app.models.Order.query.count",)),
+        ("app", 6, ("helpers",)), ("yaml", 8, ()), ("app.compat", 10, ("yaml",)))
 
 
 def test_dialect_branches_keep_only_the_configured_dialect():

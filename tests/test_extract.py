@@ -170,5 +170,36 @@ def test_imports_at_any_depth():
                 import yaml
             except ImportError:
                 from app.compat import yaml
+            m.Order.query.count()
+            os.path.join("a")
     '''))
-    assert imports_of(tree) == (("os", 2), ("app.models", 2), ("app", 6), ("yaml", 8), ("app.compat", 10))
+    assert imports_of(tree) == (  # with what the file uses of each: names, or dotted paths through it
+        ("os", 2, ("os.path.join",)), ("app.models", 2, ("app.models.Order.query.count",)),
+        ("app", 6, ("helpers",)), ("yaml", 8, ()), ("app.compat", 10, ("yaml",)))
+
+
+def test_dialect_branches_keep_only_the_configured_dialect():
+    from migrate_lint.revisions.migration import for_dialect
+
+    operations, updates = ops_of('''
+        from alembic import op
+        import sqlalchemy as sa
+
+        def upgrade():
+            is_lite = op.get_bind().dialect.name == "sqlite"
+            if is_lite:
+                op.execute("UPDATE accounts SET tier = 'free'")
+                op.drop_table("accounts_old")
+            elif op.get_context().dialect.name in ("mysql", "oracle") and flag:
+                op.drop_column("accounts", "legacy")
+            op.execute("UPDATE accounts SET tier = 'basic' WHERE tier IS NULL")
+            op.alter_column("accounts", "tier", nullable=False)
+    ''')
+    ddl = [o for o in operations if not o.name.startswith("get_")]
+    assert [(o.line, o.dialects) for o in ddl[:3]] == [(8, frozenset({"sqlite"})), (9, frozenset({"sqlite"})),
+                                                       (11, frozenset({"mysql", "mariadb", "oracle"}))]
+    kept, kept_updates = for_dialect(operations, updates, "postgresql")
+    assert [o.line for o in kept] == [6, 10, 12, 13]  # get_bind, get_context, then the common part
+    assert [(u.line, u.position) for u in kept_updates] == [(12, 3)]  # after its own op.execute
+    mariadb, _ = for_dialect(operations, updates, "mariadb")  # a mysql:// URL to MariaDB says "mysql"
+    assert [o.line for o in mariadb if not o.name.startswith("get_")] == [11, 12, 13]

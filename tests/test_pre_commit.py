@@ -101,6 +101,7 @@ def test_the_render_hook_renders_what_the_fast_hook_cannot_see(tmp_path, hook):
     assert rendered.returncode == 1, rendered.stdout + rendered.stderr
     assert "- hook id: migrate-lint-render" in rendered.stdout
     assert "ML904" not in rendered.stdout, rendered.stdout  # the revision was rendered
-    assert rendered.stdout.count(f"{first}:") == 3 and rendered.stdout.count("ML114 prefer-identity [info]") == 3
+    assert rendered.stdout.count(f"{first}:") == 3
+    assert rendered.stdout.count("ML114 prefer-identity [info]") == 3
     reference = run([*editable(), "check", "--no-cache", first], project, tmp_path / "cache")
     assert reference.returncode == 1 and reference.stdout in rendered.stdout

@@ -127,3 +127,24 @@ def test_the_command_leaves_no_worker_behind(tmp_path, args):
     subprocess.run([sys.executable, "-m", "migrate_lint", *args], cwd=tmp_path, env=env,
                    capture_output=True, text=True, timeout=120)
     assert _processes_in(tmp_path) == []  # a worker would still be importing Alembic now
+
+
+def test_alembic_context_is_established_offline_so_dialect_branches_render(tmp_path):
+    path = write(tmp_path, "branches", '''
+        from alembic import context
+
+        def upgrade():
+            if context.get_impl().bind.dialect.name == "sqlite":
+                op.execute("ALTER TABLE t RENAME TO t_old")
+            if op.get_bind().engine.name == "postgresql":
+                op.drop_index("ix_t_a", table_name="t")
+            if not context.is_offline_mode():
+                op.get_bind().execute(sa.text("SELECT 1")).fetchall()
+            if context.get_context().dialect.name != "postgresql":
+                return
+            op.drop_column("t", "b")
+    ''')
+    for dialect, expected in (("postgresql", ["DROP INDEX ix_t_a", "ALTER TABLE t DROP COLUMN b"]),
+                              ("sqlite", ["ALTER TABLE t RENAME TO t_old"])):
+        result = render_many([path], dialect)[path]
+        assert result.error is None and [sql for _, _, sql, _ in result.statements] == expected

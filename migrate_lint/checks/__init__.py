@@ -95,10 +95,14 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
     """Renames of one kind ("column" or "table") of objects this revision did not create."""
 
+    op_index = {op.line: index for index, op in reversed(list(enumerate(migration.operations)))}
     for statement, created in sql_walk(migration, ctx):
         if "RENAME" not in statement.sql.upper() and "CHANGE" not in statement.sql.upper():
             continue
         for found, table, old, new in statement.facts.renames:
+            if found == "column" and statement.line in op_index and (table.lower(), old.lower()) in \
+                    migration.columns_added_before(op_index[statement.line]):
+                continue  # a column this revision added: no running code reads it yet
             if found == kind and (table or old) not in created:
                 subject = f"{table}.{old}" if table else old
                 yield sql_hit(statement, subject, table=table, old=old, new=new)

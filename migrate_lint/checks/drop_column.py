@@ -17,4 +17,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         column = op.kwargs.get("column_name", rest[0] if rest else None)
         if isinstance(table, str) and table.lower() in migration.created_before(op):
             continue
+        if isinstance(table, str) and isinstance(column, str) and \
+                (table.lower(), column.lower()) in migration.columns_added_before(op):
+            continue  # added earlier in this revision: no running code reads it yet
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column))

@@ -3,16 +3,72 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.migration import Migration, Operation
 
 CODE = "ML102"
 SCOPE = "revision"
+
+
+def _table_of(op: Operation) -> str | None:
+    table = op.batch_table if op.batch_table is not None else op.arg(1, "table_name")
+    return table.lower() if isinstance(table, str) else None
+
+
+def _index_columns(migration: Migration, ctx: CheckContext, index: str) -> set[str] | None:
+    """The columns of the index, from the create_index that built it in this revision or before."""
+    for source in (migration, *ctx.ancestors(migration)):
+        for op in reversed(source.operations):
+            if op.name == "create_index" and op.arg(0, "index_name") == index:
+                columns = op.arg(1 if op.batch_table is not None else 2, "columns")
+                columns = (columns,) if isinstance(columns, str) else columns
+                return {c.lower() for c in columns if isinstance(c, str)} if isinstance(columns, tuple) \
+                    else None
+    return None
+
+
+def _covers(index: str, column: str, known: set[str] | None) -> bool:
+    """Whether the index is on the column: as its create_index says, else as its name says
+    (`ix_orders_customer_id`, `idx_extra_pkg_id`: the column as the name's last words)."""
+    if known is not None:
+        return column in known
+    name = index.lower()
+    return name == column or name.endswith("_" + column)
+
+
+def _dropped_with_its_table(migration: Migration, ctx: CheckContext, drop: Operation, index: str) -> bool:
+    """The revision drops the index's table, or a column it covers, after dropping the index: that
+    drop takes the same ACCESS EXCLUSIVE lock in the same transaction, and is reported itself, so
+    dropping the index concurrently first would gain nothing."""
+    table = _table_of(drop)
+    if table is None or drop.autocommit:
+        return False
+    later = migration.operations[migration.operations.index(drop) + 1:]
+    known: set[str] | None = None
+    looked = False
+    for op in later:
+        if op.autocommit:
+            continue
+        if op.name == "drop_table" and str(op.arg(0, "table_name")).lower() == table:
+            return True
+        if op.name == "drop_column" and _table_of_column(op) == table:
+            column = op.arg(0 if op.batch_table is not None else 1, "column_name")
+            if not looked:
+                known, looked = _index_columns(migration, ctx, index), True
+            if isinstance(column, str) and _covers(index, column.lower(), known):
+                return True
+    return False
+
+
+def _table_of_column(op: Operation) -> str | None:
+    table, _ = op.table_and_rest()
+    return table.lower() if isinstance(table, str) else None
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
     new_indexes: set[str] = set()
+    drops = {op.line: op for op in migration.operations if op.name == "drop_index"}
     for statement, _ in sql_walk(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue
@@ -20,4 +76,6 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if fact and fact[0] == "create":
             new_indexes.add(fact[1])
         elif fact and fact[0] == "drop" and not fact[3] and fact[1] not in new_indexes:
-            yield sql_hit(statement, fact[1], index=fact[1])
+            drop = drops.get(statement.line)
+            if drop is None or not _dropped_with_its_table(migration, ctx, drop, fact[1]):
+                yield sql_hit(statement, fact[1], index=fact[1])

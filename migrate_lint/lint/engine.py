@@ -15,6 +15,7 @@ from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.lint import lockfile, suppress
+from migrate_lint.lint.dedupe import one_per_location
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import statements_from_operations
 from migrate_lint.rendering.store import RenderStore
@@ -22,7 +23,7 @@ from migrate_lint.revisions.directives import Directive
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.facts import FileFacts
 from migrate_lint.revisions.graph import RevisionGraph
-from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision
+from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision, for_dialect
 from migrate_lint.revisions.project import has_naming_convention, local_modules
 from migrate_lint.revisions.reading import Files, Reader, known_header
 
@@ -182,8 +183,8 @@ class Engine:
         hits = [*self._native_hits(targets), *self._render_hits(rendered),
                 *self._check_hits(ctx, targets, errors)]
         by_path = {rev.path: rev.id for rev in revisions}
-        findings = [self.finding(code, hit, path, by_path.get(path)) for code, path, hit in hits
-                    if code in self.enabled_for(path)]
+        findings = one_per_location([self.finding(code, hit, path, by_path.get(path))
+                                     for code, path, hit in hits if code in self.enabled_for(path)])
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 
@@ -213,15 +214,17 @@ class Engine:
 
     def _migration(self, revision: Revision, source: str, facts: FileFacts,
                    rendered: Rendered | None) -> Migration:
+        operations, updates = for_dialect(facts.operations, facts.updates, self.config.dialect)
+        downgrade, _ = for_dialect(facts.downgrade, (), self.config.dialect)
         if rendered is None or rendered.error is not None:
-            statements = statements_from_operations(facts.operations, self.config.dialect)
-            return Migration(revision, source, facts.operations, facts.updates, statements,
-                             rendered.error if rendered else None, imports=facts.imports)
+            statements = statements_from_operations(operations, self.config.dialect)
+            return Migration(revision, source, operations, updates, statements,
+                             rendered.error if rendered else None, imports=facts.imports, downgrade=downgrade)
         from migrate_lint.rendering.render import statements_of
 
-        statements = statements_of(rendered, facts.operations, self.config.dialect)
-        return Migration(revision, source, facts.operations, facts.updates, statements, rendered=True,
-                         imports=facts.imports)
+        statements = statements_of(rendered, operations, self.config.dialect)
+        return Migration(revision, source, operations, updates, statements, rendered=True,
+                         imports=facts.imports, downgrade=downgrade)
 
     @staticmethod
     def _render_hits(rendered: dict[Path, Rendered]) -> Iterator[tuple[str, Path, Hit]]:

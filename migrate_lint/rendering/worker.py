@@ -63,6 +63,18 @@ def _revision_frame(path: str) -> tuple[int, str]:
     return 0, ""
 
 
+def _offline(context: Any) -> None:
+    """Establish `alembic.context` as env.py would, in offline mode, so that revisions that read
+    `context.get_context().dialect.name`, `context.get_impl().bind` or `context.is_offline_mode()`
+    render. (`op.get_bind()` already is Alembic's offline mock connection: it knows the dialect and
+    writes what it executes to the output, where it is captured.)"""
+    from alembic.runtime.environment import EnvironmentContext
+
+    environment = EnvironmentContext(None, None, as_sql=True)  # type: ignore[arg-type]
+    environment._migration_context = context
+    environment._install_proxy()
+
+
 _contexts: dict[str, tuple[Any, _Capture]] = {}
 
 
@@ -74,6 +86,7 @@ def _context(path: str, dialect: str) -> tuple[Any, _Capture]:
         capture = _Capture(path)
         context = MigrationContext.configure(
             dialect_name=dialect, opts={"as_sql": True, "output_buffer": capture, "literal_binds": True})
+        _offline(context)
         _contexts[dialect] = (context, capture)
     context, capture = _contexts[dialect]
     capture.path, capture.statements = path, []

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Unknown
+from migrate_lint.revisions.dialects import DialectNames, branches
+from migrate_lint.revisions.migration import CREATE_ALL, Call, DataUpdate, Operation, Ref, Unknown
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
 TABLE_FACTORIES = frozenset({"table", "Table"})
@@ -23,6 +24,7 @@ class _Context:
     batches: dict[str, tuple[Any, int]] = field(default_factory=dict)  # name -> (table, with line)
     autocommit: bool = False
     depth: int = 0
+    dialects: frozenset[str] | None = None  # inside `if bind.dialect.name == ...`: where it runs
 
 
 def dotted(node: ast.expr) -> str | None:
@@ -48,9 +50,11 @@ def _text(node: ast.expr) -> str:
 class _Values:
     """Turns argument expressions into literal values, Calls, Refs or Unknown."""
 
-    def __init__(self, constants: dict[str, Any], library: frozenset[str]) -> None:
+    def __init__(self, constants: dict[str, Any], library: frozenset[str],
+                 dialect: DialectNames | None = None) -> None:
         self.constants = constants
         self.library = library  # names bound to SQLAlchemy/Alembic: their calls are declarative values
+        self.dialect = dialect or DialectNames()
 
     def value(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant):
@@ -70,6 +74,8 @@ class _Values:
 
     def call(self, node: ast.Call) -> Any:
         func = dotted(node.func)
+        if func is not None and func.endswith(".f") and len(node.args) == 1 and not node.keywords:
+            return self.value(node.args[0])  # op.f("name"), batch_op.f("name"): a final name
         if func is None or func.split(".", 1)[0] not in self.library:
             return Unknown(_text(node))
         if func.endswith(".f") and len(node.args) == 1:  # op.f("name"): a final name
@@ -130,10 +136,12 @@ class Scope:
     constants: dict[str, Any] = field(default_factory=dict)
     library: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)
+    dialect: DialectNames = field(default_factory=DialectNames)
 
     @classmethod
     def of(cls, body: list[ast.stmt], outer: Scope | None = None) -> Scope:
-        scope = cls(dict(outer.constants), set(outer.library), dict(outer.tables)) if outer else cls()
+        scope = cls(dict(outer.constants), set(outer.library), dict(outer.tables),
+                    outer.dialect.copy()) if outer else cls()
         counts: dict[str, int] = {}
         values: dict[str, ast.expr | None] = {}
         for stmt in _statements(body):
@@ -149,6 +157,7 @@ class Scope:
             elif counts[name] == 1 and value is not None:
                 with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     scope.constants[name] = ast.literal_eval(value)
+        scope.dialect.learn((n, v) for n, v in values.items() if counts[n] == 1 and v is not None)
         for name, value in values.items():
             table = _table_of(value, scope.constants)
             if table is not None:
@@ -202,12 +211,12 @@ class Extractor:
         self.tables: dict[str, str] = dict(self.module.tables)
         self.operations: list[Operation] = []
         self.updates: list[DataUpdate] = []
-        self.strings: list[tuple[str, int, int]] = []
+        self.strings: list[tuple[str, int, int, frozenset[str] | None]] = []
         self.visited: set[str] = set()
         self.stack: list[str] = []
 
-    def run(self) -> None:
-        entry_points = ["upgrade", *sorted(n for n in self.functions if n.startswith("upgrade_"))]
+    def run(self, direction: str = "upgrade") -> None:
+        entry_points = [direction, *sorted(n for n in self.functions if n.startswith(direction + "_"))]
         for name in entry_points:
             if name in self.functions and name not in self.visited:
                 self._function(name, _Context(function=name))
@@ -222,7 +231,7 @@ class Extractor:
         for param in params:
             scope.constants.pop(param, None)
         scope.constants.update(bindings or {})
-        self._body(node.body, ctx, _Values(scope.constants, frozenset(scope.library)))
+        self._body(node.body, ctx, _Values(scope.constants, frozenset(scope.library), scope.dialect))
         self.stack.pop()
 
     def _bind(self, call: ast.Call, values: _Values) -> dict[str, Any]:
@@ -237,6 +246,9 @@ class Extractor:
     def _body(self, body: list[ast.stmt], ctx: _Context, values: _Values) -> None:
         for stmt in body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            if isinstance(stmt, ast.If) and (split := branches(stmt.test, values.dialect)):
+                ctx = self._dialect_branches(stmt, split, ctx, values)
                 continue
             if isinstance(stmt, ast.With | ast.AsyncWith):
                 inner = ctx
@@ -256,6 +268,21 @@ class Extractor:
                             self._body(item.body, ctx, values)
                 elif isinstance(child, ast.expr):
                     self._expression(child, ctx, values)
+
+    def _dialect_branches(self, stmt: ast.If, split: tuple[frozenset[str], frozenset[str]],
+                          ctx: _Context, values: _Values) -> _Context:
+        """Each branch of a dialect test with the dialects it runs on; the context for what follows
+        (after `if dialect != "postgresql": return`, the rest runs on PostgreSQL only)."""
+        self._expression(stmt.test, ctx, values)
+        within = ctx.dialects if ctx.dialects is not None else split[0] | split[1]
+        self._body(stmt.body, replace(ctx, dialects=within & split[0]), values)
+        self._body(stmt.orelse, replace(ctx, dialects=within & split[1]), values)
+        leaves = [bool(b) and isinstance(b[-1], ast.Return | ast.Raise) for b in (stmt.body, stmt.orelse)]
+        if leaves[0] and not leaves[1]:
+            return replace(ctx, dialects=within & split[1])
+        if leaves[1] and not leaves[0]:
+            return replace(ctx, dialects=within & split[0])
+        return ctx
 
     def _enter(self, item: ast.withitem, ctx: _Context, values: _Values) -> _Context:
         expr = item.context_expr
@@ -279,7 +306,8 @@ class Extractor:
             if kind is ast.Constant:
                 value = node.value  # type: ignore[attr-defined]
                 if type(value) is str and _UPDATE_WORD.search(value):
-                    self.strings.append((value, node.lineno, len(self.operations)))  # type: ignore[attr-defined]
+                    self.strings.append((value, node.lineno, len(self.operations),  # type: ignore[attr-defined]
+                                         ctx.dialects))
                 continue
             if kind is ast.Name:
                 continue
@@ -303,7 +331,9 @@ class Extractor:
             self._function(func.id, replace(ctx, function=func.id, depth=ctx.depth + 1),
                            self._bind(node, values))
         if isinstance(func, ast.Attribute) and func.attr == "values":
-            self._core_update(node, values)
+            self._core_update(node, ctx)
+        elif isinstance(func, ast.Attribute) and func.attr in ("create_all", "create"):
+            self._python_create(node, func, ctx)
 
     def _record(self, node: ast.Call, name: str, ctx: _Context, values: _Values,
                 batch: tuple[Any, int] | None = None) -> None:
@@ -312,9 +342,23 @@ class Extractor:
             name=name, args=args, kwargs=kwargs, function=ctx.function, line=node.lineno,
             end_line=node.end_lineno or node.lineno, column=node.col_offset + 1,
             batch_table=batch[0] if batch else None, autocommit=ctx.autocommit,
-            batch_line=batch[1] if batch else None))
+            batch_line=batch[1] if batch else None, dialects=ctx.dialects))
 
-    def _core_update(self, node: ast.Call, values: _Values) -> None:
+    def _python_create(self, node: ast.Call, func: ast.Attribute, ctx: _Context) -> None:
+        """`metadata.create_all(bind, tables=[Model.__table__])` or `Model.__table__.create(bind)`:
+        tables this revision creates without Alembic (recorded as a CREATE_ALL pseudo-operation)."""
+        if func.attr == "create_all":
+            listed = next((kw.value for kw in node.keywords if kw.arg == "tables"), None)
+            items = listed.elts if isinstance(listed, ast.List | ast.Tuple) else []
+        else:
+            items = [func.value]
+        tables = tuple(t for t in (_created_table(item, self.tables) for item in items) if t)
+        if tables:
+            self.operations.append(Operation(
+                name=CREATE_ALL, args=tables, kwargs={}, function=ctx.function, line=node.lineno,
+                end_line=node.end_lineno or node.lineno, column=node.col_offset + 1, dialects=ctx.dialects))
+
+    def _core_update(self, node: ast.Call, ctx: _Context) -> None:
         """`tbl.update().values(col=...)` or `sa.update(tbl).values(...)` on a known `sa.table`."""
         table = _updated_table(node.func.value, self.tables)  # type: ignore[attr-defined]
         if table is None:
@@ -325,7 +369,17 @@ class Extractor:
                 columns |= {_column_key(k) for k in arg.keys if k is not None} - {None}  # type: ignore[arg-type]
         if columns:
             self.updates.append(
-                DataUpdate(table, frozenset(columns), node.lineno, len(self.operations)))
+                DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
+
+
+def _created_table(node: ast.expr, tables: dict[str, str]) -> str | None:
+    """`Model.__table__` (Flask-SQLAlchemy's default name: the class name in snake_case) or a
+    variable holding `sa.Table("name", ...)`."""
+    if isinstance(node, ast.Attribute) and node.attr == "__table__" and isinstance(node.value, ast.Name):
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", node.value.id).lower()
+    if isinstance(node, ast.Name):
+        return tables.get(node.id)
+    return None
 
 
 def _column_key(node: ast.expr) -> str | None:
@@ -350,6 +404,13 @@ def _updated_table(node: ast.expr, tables: dict[str, str]) -> str | None:
     return None
 
 
+def downgrade_operations(tree: ast.Module) -> tuple[Operation, ...]:
+    """The op.* calls of `downgrade()` and its helpers (rules about whether it can run read them)."""
+    extractor = Extractor(tree)
+    extractor.run("downgrade")
+    return tuple(extractor.operations)
+
+
 def extract(tree: ast.Module) -> tuple[tuple[Operation, ...], tuple[DataUpdate, ...]]:
     """Operations in execution order and the UPDATEs found in `upgrade()` and its helpers."""
     extractor = Extractor(tree)
@@ -358,6 +419,6 @@ def extract(tree: ast.Module) -> tuple[tuple[Operation, ...], tuple[DataUpdate, 
     if extractor.strings:
         from migrate_lint.sql.facts import updated_columns
 
-        for text, line, position in extractor.strings:
-            updates.extend(DataUpdate(t, cols, line, position) for t, cols in updated_columns(text))
+        for text, line, position, dialects in extractor.strings:
+            updates.extend(DataUpdate(t, cols, line, position, dialects) for t, cols in updated_columns(text))
     return tuple(extractor.operations), tuple(sorted(updates, key=lambda u: u.position))

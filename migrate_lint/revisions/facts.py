@@ -10,7 +10,7 @@ from pathlib import Path
 
 from migrate_lint.finding import Hit, InputError
 from migrate_lint.revisions.directives import Directive, parse_directives
-from migrate_lint.revisions.extract import extract
+from migrate_lint.revisions.extract import downgrade_operations, extract
 from migrate_lint.revisions.graph import Header, HeaderError, read_header
 from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Revision, Unknown
 
@@ -22,7 +22,8 @@ class FileFacts:
     operations: tuple[Operation, ...] = ()
     updates: tuple[DataUpdate, ...] = ()
     directives: tuple[Directive, ...] = ()
-    imports: tuple[tuple[str, int], ...] = ()  # (module, line) of every import in the file
+    imports: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # (module, line, what it uses of it)
+    downgrade: tuple[Operation, ...] = ()  # the op.* calls of downgrade()
 
     @property
     def is_revision_file(self) -> bool:
@@ -67,7 +68,8 @@ def analyse(path: Path, source: str) -> FileFacts:
     if header.revision is None:
         return FileFacts(header)
     operations, updates = extract(tree)
-    return FileFacts(header, None, operations, updates, tuple(parse_directives(source)), imports_of(tree))
+    return FileFacts(header, None, operations, updates, tuple(parse_directives(source)), imports_of(tree),
+                     downgrade_operations(tree))
 
 
 def header_of(path: Path, source: str) -> Header:
@@ -136,16 +138,39 @@ def analyse_many(files: list[tuple[Path, str, bool]], spare_core: bool = True
     return results + [_read(*file) for file in theirs]
 
 
-def imports_of(tree: ast.Module) -> tuple[tuple[str, int], ...]:
-    """Every import in the file, at any depth; imports are statements, so expressions are skipped."""
-    found = []
+def _used_paths(tree: ast.Module) -> dict[str, set[str]]:
+    """For each name, the longest dotted paths the file reads through it (`prefect.server.x.UUID`)."""
+    paths: dict[str, set[str]] = {}
+    inner: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and id(node) not in inner:
+            parts, value = [node.attr], node.value
+            while isinstance(value, ast.Attribute):
+                inner.add(id(value))
+                parts.append(value.attr)
+                value = value.value
+            if isinstance(value, ast.Name):
+                paths.setdefault(value.id, set()).add(".".join([value.id, *reversed(parts)]))
+    return paths
+
+
+def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
+    """Every import in the file, at any depth, with what the file uses of it: the names it imports
+    from it, or the dotted paths it reads through a plain `import pkg`."""
+    found: list[tuple[str, int, tuple[str, ...]]] = []
+    used: dict[str, set[str]] | None = None
     stack: list[ast.stmt] = list(reversed(tree.body))
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Import):
-            found += [(alias.name, node.lineno) for alias in node.names]
+            used = _used_paths(tree) if used is None else used
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                paths = sorted(alias.name + p[len(local):] if alias.asname else p
+                               for p in used.get(local, ()))[:20]
+                found.append((alias.name, node.lineno, tuple(paths)))
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.append((node.module, node.lineno))
+            found.append((node.module, node.lineno, tuple(a.name for a in node.names)))
         for attr in ("body", "orelse", "finalbody"):
             stack.extend(reversed(getattr(node, attr, None) or ()))
         for block in getattr(node, "handlers", ()) or getattr(node, "cases", ()):

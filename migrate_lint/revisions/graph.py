@@ -83,7 +83,14 @@ def read_header(tree: ast.Module, path: Path) -> Header:
     for name in HEADER_NAMES:
         resolved, line, node = found.get(name, (None, 1, None))
         ids = _as_ids(resolved)
-        if ids is None:
+        if ids is None and name == "branch_labels" and node is not None:
+            # Labels name branches, they do not link revisions: the graph is still known. Each
+            # computed label stands for itself by its source (`cli.CONTRACT_BRANCH`), so branches
+            # with different labels stay apart (multiple-heads).
+            items = node.elts if isinstance(node, ast.Tuple | ast.List) else [node]
+            ids = tuple(i.value if isinstance(i, ast.Constant) and isinstance(i.value, str)
+                        else ast.unparse(i) for i in items)
+        elif ids is None:
             problems.append(HeaderError(line, name, ast.unparse(node) if node else "?"))
             ids = ()
         values[name] = ids
@@ -173,11 +180,17 @@ class RevisionGraph:
         return later
 
     def branch_labels_of(self, rev_id: str) -> frozenset[str]:
-        """Branch labels on a revision and its ancestors: the named branch it belongs to."""
-        rev = self.by_id[rev_id]
-        labels = set(rev.branch_labels)
-        for ancestor in self.ancestors(rev_id):
-            labels.update(ancestor.branch_labels)
+        """Branch labels on a revision and its ancestors through down_revision: the named branch it
+        belongs to (as in Alembic, depends_on orders revisions across branches without joining them)."""
+        labels: set[str] = set()
+        seen, queue = set(), deque([rev_id])
+        while queue:
+            current = queue.popleft()
+            if current in seen or current not in self.by_id:
+                continue
+            seen.add(current)
+            labels.update(self.by_id[current].branch_labels)
+            queue.extend(self.by_id[current].down_revisions)
         return frozenset(labels)
 
     def problems(self) -> list[GraphProblem]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+CREATE_ALL = "create_all"  # a pseudo-operation: tables created by metadata.create_all()/Table.create()
+_CREATE_TABLE = re.compile(
+    r'\bCREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"?\w+"?\.)?"?(\w+)"?', re.I)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class Operation:
     batch_table: Any = None
     autocommit: bool = False
     batch_line: int | None = None  # the `with op.batch_alter_table(...)` line: batch ops run there
+    dialects: frozenset[str] | None = None  # in a dialect branch: the dialects it runs on (None: all)
 
     def arg(self, index: int, keyword: str, default: Any = None) -> Any:
         """Positional or keyword argument, counting positions after the batch table shift."""
@@ -181,6 +187,7 @@ class DataUpdate:
     columns: frozenset[str]
     line: int
     position: int = 0
+    dialects: frozenset[str] | None = None  # in a dialect branch: the dialects it runs on (None: all)
 
     def fills(self, table: str, column: str) -> bool:
         return self.table.lower() == table.lower() and column.lower() in {
@@ -196,7 +203,8 @@ class Migration:
     statements: tuple[Statement, ...] = ()  # rendered by Alembic, else written from the AST (opsql)
     render_error: str | None = None
     rendered: bool = False  # statements come from Alembic itself
-    imports: tuple[tuple[str, int], ...] = ()
+    imports: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # (module, line, what it uses of it)
+    downgrade: tuple[Operation, ...] = ()  # op.* calls of downgrade(), on the configured dialect
 
     @property
     def path(self) -> Path:
@@ -205,17 +213,25 @@ class Migration:
     @cached_property
     def statements_after_creates(self) -> tuple[tuple[Statement, frozenset[str]], ...]:
         """Each statement with the tables this revision created before it (computed once: most SQL
-        rules walk it)."""
+        rules walk it): by CREATE TABLE, or by `metadata.create_all()`/`Table.create()`, which
+        Alembic does not render."""
         pairs = []
         created: frozenset[str] = frozenset()
+        op_index = {op.line: index for index, op in reversed(list(enumerate(self.operations)))}
+        by_python = [(index, op) for index, op in enumerate(self.operations) if op.name == CREATE_ALL]
         for statement in self.statements:
+            if by_python:
+                at = op_index.get(statement.line)
+                created = created | {t.lower() for index, op in by_python for t in op.args
+                                     if (index < at if at is not None else op.line < statement.line)}
             pairs.append((statement, created))
             if statement.sql[:12].upper() == "CREATE TABLE" and (table := statement.facts.created_table):
                 created = created | {table}
         return tuple(pairs)
 
     def created_before(self, target: Operation) -> set[str]:
-        """Tables (lower-cased) this revision creates before running `target`: new, so lock-free."""
+        """Tables (lower-cased) this revision creates before running `target`: new, so lock-free.
+        Created by op.create_table, by CREATE TABLE in op.execute, or by `create_all()`."""
         created = set()
         for op in self.operations:
             if op is target:
@@ -223,7 +239,31 @@ class Migration:
             name = op.kwargs.get("table_name", op.args[0] if op.args else None)
             if op.name == "create_table" and isinstance(name, str):
                 created.add(name.lower())
+            elif op.name == CREATE_ALL:
+                created |= {t.lower() for t in op.args}
+            elif op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str):
+                created |= {m.lower() for m in _CREATE_TABLE.findall(sql)}
         return created
+
+    def columns_added_before(self, target: Operation | int) -> set[tuple[str, str]]:
+        """(table, column), lower-cased, that this revision adds before `target` (an operation, or
+        an index in operations): new, so no running code reads them yet."""
+        added = set()
+        for index, op in enumerate(self.operations):
+            if op is target or index == target:
+                break
+            if op.name == "add_column":
+                table, rest = op.table_and_rest()
+                column = op.kwargs.get("column", rest[0] if rest else None)
+                spec = ColumnSpec.from_call(column) if isinstance(column, Call) else None
+                if isinstance(table, str) and spec is not None and isinstance(spec.name, str):
+                    added.add((table.lower(), spec.name.lower()))
+            elif op.name == "alter_column" and isinstance(new := op.kwargs.get("new_column_name"), str):
+                table, rest = op.table_and_rest()
+                old = op.kwargs.get("column_name", rest[0] if rest else None)
+                if isinstance(table, str) and isinstance(old, str) and (table.lower(), old.lower()) in added:
+                    added.add((table.lower(), new.lower()))
+        return added
 
     def added_columns(self) -> Iterator[tuple[Operation, str, ColumnSpec]]:
         """Every column this revision adds, with the table it is added to."""
@@ -265,3 +305,22 @@ class LazyMigrations(Mapping[str, Migration]):
 
     def __len__(self) -> int:
         return len(self._revisions)
+
+
+def for_dialect(operations: tuple[Operation, ...], updates: tuple[DataUpdate, ...], dialect: str
+                ) -> tuple[tuple[Operation, ...], tuple[DataUpdate, ...]]:
+    """The operations and UPDATEs that run on `dialect`: other dialects' branches are dropped, and
+    each UPDATE's position is counted again among the operations that are kept."""
+    if all(op.dialects is None for op in operations) and all(u.dialects is None for u in updates):
+        return operations, updates  # the common case: no dialect branch
+    from dataclasses import replace
+
+    from migrate_lint.revisions.dialects import runs_on
+
+    kept_before = [0]
+    for op in operations:
+        kept_before.append(kept_before[-1] + runs_on(op.dialects, dialect))
+    kept_ops = tuple(op for op in operations if runs_on(op.dialects, dialect))
+    kept_updates = tuple(replace(u, position=kept_before[min(u.position, len(operations))])
+                         for u in updates if runs_on(u.dialects, dialect))
+    return kept_ops, kept_updates

@@ -9,6 +9,7 @@ from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.naming import declares_naming_convention
 
 NOT_APPLICATION = frozenset({"setup", "conftest", "noxfile", "manage"})
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")  # where a project's root is
 
 
 def project_root(history: History, config: Config) -> Path:
@@ -21,10 +22,14 @@ def project_root(history: History, config: Config) -> Path:
 
 
 def local_modules(history: History, config: Config) -> frozenset[str]:
-    """Top-level modules and packages of the project itself (its application code)."""
+    """Top-level modules and packages of the project itself (its application code): beside the
+    configured root, and beside the nearest folder above the migrations that marks a project root."""
     root = project_root(history, config)
     names = set()
-    for folder in (root, root / "src"):
+    marked = next((folder for folder in history.script_location.resolve().parents
+                   if any((folder / marker).exists() for marker in PROJECT_MARKERS)), None)
+    roots = [root] if marked is None or marked == root.resolve() else [root, marked]
+    for folder in [f for r in roots for f in (r, r / "src")]:
         if folder.is_dir():
             names |= {p.stem if p.suffix == ".py" else p.name for p in folder.iterdir()
                       if (p.suffix == ".py" or (p / "__init__.py").is_file())

@@ -1,0 +1,113 @@
+"""Dialect branches: which dialects an `if bind.dialect.name == "postgresql":` body runs on.
+
+Revisions branch on `op.get_bind().dialect.name`, `op.get_context().dialect.name`,
+`context.get_impl().bind.dialect.name`, `bind.engine.name` or a variable holding one of them. The AST
+layer records, for each operation, the dialects it may run on, so that only the configured dialect's
+branch is checked: the other branches are neither flagged nor allowed to hide its risks.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# Every dialect a revision may name; the configured one is always among them.
+UNIVERSE = frozenset({"postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
+
+
+def matches(configured: str, literal: str) -> bool:
+    """Whether `dialect.name == literal` holds on the configured dialect. A MariaDB server reached
+    through a `mysql://` URL calls itself "mysql", so a "mysql" branch runs on MariaDB too."""
+    literal = literal.lower()
+    return configured == literal or (configured == "mariadb" and literal == "mysql")
+
+
+@dataclass
+class DialectNames:
+    """What one scope binds: names holding the dialect name, a dialect object, or a test of it."""
+
+    names: set[str] = field(default_factory=set)
+    objects: set[str] = field(default_factory=set)
+    tests: dict[str, ast.expr] = field(default_factory=dict)
+
+    def learn(self, assignments: Iterable[tuple[str, ast.expr]]) -> None:
+        """Single assignments of the scope, in source order: `name = bind.dialect.name`, ..."""
+        for name, value in assignments:
+            if self.is_name(value):
+                self.names.add(name)
+            elif isinstance(value, ast.Attribute) and value.attr == "dialect":
+                self.objects.add(name)
+            elif _mentions(value, self):
+                self.tests[name] = value
+
+    def copy(self) -> DialectNames:
+        return DialectNames(set(self.names), set(self.objects), dict(self.tests))
+
+    def is_name(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.names
+        if isinstance(node, ast.Attribute) and node.attr == "name":
+            inner = node.value
+            return (isinstance(inner, ast.Attribute) and inner.attr in ("dialect", "engine")) or (
+                isinstance(inner, ast.Name) and inner.id in self.objects)
+        return False
+
+
+def _mentions(node: ast.expr, known: DialectNames) -> bool:
+    return any(isinstance(n, ast.expr) and (known.is_name(n) or (
+        isinstance(n, ast.Name) and n.id in known.tests)) for n in ast.walk(node))
+
+
+def _literals(node: ast.expr) -> list[str] | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Tuple | ast.List | ast.Set) and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+        return [e.value for e in node.elts]  # type: ignore[attr-defined]
+    return None
+
+
+def _truth(node: ast.expr, dialect: str, known: DialectNames, depth: int = 0) -> bool | None:
+    """The test's value on `dialect`: True, False, or None when it depends on more than the dialect."""
+    if depth > 20:
+        return None
+    if isinstance(node, ast.Name) and node.id in known.tests:
+        return _truth(known.tests[node.id], dialect, known, depth + 1)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _truth(node.operand, dialect, known, depth + 1)
+        return None if inner is None else not inner
+    if isinstance(node, ast.BoolOp):
+        values = [_truth(v, dialect, known, depth + 1) for v in node.values]
+        decisive = isinstance(node.op, ast.Or)  # True decides an `or`, False an `and`
+        if decisive in values:
+            return decisive
+        return None if None in values else not decisive
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        left, right, op = node.left, node.comparators[0], node.ops[0]
+        if known.is_name(right) and isinstance(op, ast.Eq | ast.NotEq):
+            left, right = right, left
+        literals = _literals(right)
+        if not known.is_name(left) or literals is None:
+            return None
+        found = any(matches(dialect, literal) for literal in literals)
+        if isinstance(op, ast.Eq | ast.In | ast.Is):
+            return found
+        if isinstance(op, ast.NotEq | ast.NotIn | ast.IsNot):
+            return not found
+    return None
+
+
+def branches(test: ast.expr, known: DialectNames) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The dialects on which the `if` body may run, and those on which its `else` may run; None when
+    the test does not look at the dialect."""
+    if not _mentions(test, known):
+        return None
+    values = {dialect: _truth(test, dialect, known) for dialect in UNIVERSE}
+    return (frozenset(d for d, v in values.items() if v is not False),
+            frozenset(d for d, v in values.items() if v is not True))
+
+
+def runs_on(dialects: frozenset[str] | None, configured: str) -> bool:
+    """Whether code recorded under `dialects` (None: every dialect) runs on the configured one."""
+    return dialects is None or configured in dialects

@@ -238,15 +238,10 @@ def unfiltered_write(expression: Any) -> tuple[str, str] | None:
 
 
 def split_statements(sql: str, dialect: str) -> list[str]:
-    """Literal SQL from op.execute() as separate statements (for the AST layer)."""
-    sqlglot = _sqlglot()
-    from sqlglot.errors import SqlglotError
+    """Literal SQL from op.execute() as separate statements, as the render worker splits them."""
+    from migrate_lint.sql.split import split_sql
 
-    read = SQLGLOT_DIALECTS.get(dialect, dialect)
-    try:
-        return [e.sql(read) for e in sqlglot.parse(sql, read=read) if e is not None]
-    except (SqlglotError, ValueError):
-        return [part.strip() for part in sql.split(";") if part.strip()]
+    return list(split_sql(sql))
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,27 @@ def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[H
         fact = statement.facts.unfiltered
         if fact and fact[0] == verb and fact[1] not in created:
             yield sql_hit(statement, fact[1], table=fact[1])
+
+
+def raw_drops(migration: Migration, kind: str, op_name: str) -> Iterator[tuple[Statement, str, str]]:
+    """(statement, table, name) for each table or column dropped by SQL that no `op_name` call wrote
+    (op.execute() scripts, helpers), on tables this revision did not create."""
+    covered = {op.line for op in migration.operations if op.name == op_name} | {
+        op.batch_line for op in migration.operations if op.name == op_name and op.batch_line is not None}
+    for statement, created in migration.statements_after_creates:
+        if statement.line in covered or "DROP" not in statement.sql.upper():
+            continue
+        for found, table, name in statement.facts.dropped:
+            if found == kind and (table or name) not in created:
+                yield statement, table, name
+
+
+def blocking(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tuple[Statement, str, str]]:
+    """(statement, table or index, detail) for raw DDL of one kind ("lock", "reindex", "trigger")
+    on PostgreSQL tables this revision did not create."""
+    if not ctx.postgresql:
+        return
+    for statement, created in migration.statements_after_creates:
+        for found, target, detail in statement.facts.blocking:
+            if found == kind and target not in created:
+                yield statement, target, detail

@@ -7,7 +7,8 @@ from migrate_lint.revisions.migration import Migration
 
 CODE = "ML115"
 SCOPE = "revision"
-LOCKING = ("ALTER TABLE", "CREATE INDEX", "CREATE UNIQUE INDEX", "DROP INDEX", "DROP TABLE", "ALTER TYPE")
+LOCKING = ("ALTER TABLE", "CREATE INDEX", "CREATE UNIQUE INDEX", "DROP INDEX", "DROP TABLE", "ALTER TYPE",
+           "LOCK", "REINDEX", "CREATE TRIGGER", "DROP TRIGGER")
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

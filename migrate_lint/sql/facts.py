@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
 
@@ -256,6 +256,8 @@ class SqlFacts:
     renames: tuple[tuple[str, str, str, str], ...] = ()
     validated: tuple[str, str] | None = None
     unfiltered: tuple[str, str] | None = None
+    dropped: tuple[tuple[str, str, str], ...] = ()  # rawddl.dropped: tables and columns
+    blocking: tuple[tuple[str, str, str], ...] = ()  # rawddl.blocking: LOCK, REINDEX, triggers
 
     def to_json(self) -> list[Any]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -268,7 +270,7 @@ class SqlFacts:
         return cls(*(tuples(v) for v in values))
 
 
-INTERESTING = ("CREATE", "ALTER", "DROP", "UPDATE", "DELETE", "RENAME")
+INTERESTING = ("CREATE", "ALTER", "DROP", "UPDATE", "DELETE", "RENAME", "LOCK", "REINDEX")
 # A statement holds one of the facts above only if it contains one of these words; the rest
 # (a plain ADD COLUMN, DROP COLUMN, ...) are not worth parsing. Keep in step with SqlFacts.
 FACT_WORDS = re.compile(r"\b(INDEX|DEFAULT|CONSTRAINT|FOREIGN|UNIQUE|CHECK|PRIMARY|TYPE|MODIFY|CHANGE|"
@@ -315,10 +317,27 @@ def _canonical_facts(sql: str) -> SqlFacts | None:
     return None
 
 
+_RAW_WORDS = re.compile(r"^\s*(?:DROP\s+TABLE|LOCK|REINDEX)\b|\bDROP\b|\bTRIGGER\b", re.IGNORECASE)
+
+
 @lru_cache(maxsize=8192)
 def facts_of(sql: str, dialect: str) -> SqlFacts:
-    if not sql.lstrip()[:8].upper().startswith(INTERESTING) or not FACT_WORDS.search(sql):
+    if not sql.lstrip()[:8].upper().startswith(INTERESTING):
         return SqlFacts()
+    raw = _raw_facts(sql) if _RAW_WORDS.search(sql) else SqlFacts()
+    if not FACT_WORDS.search(sql) or raw.blocking or (raw.dropped and raw.dropped[0][0] == "table"):
+        return raw
+    facts = _parsed_facts(sql, dialect)
+    return replace(facts, dropped=raw.dropped) if raw.dropped else facts
+
+
+def _raw_facts(sql: str) -> SqlFacts:
+    from migrate_lint.sql import rawddl
+
+    return SqlFacts(dropped=rawddl.dropped(sql), blocking=rawddl.blocking(sql))
+
+
+def _parsed_facts(sql: str, dialect: str) -> SqlFacts:
     if (known := _canonical_facts(sql)) is not None:
         return known
     expression = parse_statement(sql, dialect)

@@ -67,3 +67,15 @@ def test_scripts_split_into_statements_without_leading_comments(script, expected
     from migrate_lint.sql.split import split_sql
 
     assert split_sql(script) == expected
+
+
+@pytest.mark.parametrize(("statement", "index", "dropped"), [
+    ("CREATE INDEX CONCURRENTLY ON t (c)", ("create", "t_c_idx", "t", True, False), ()),
+    ("CREATE UNIQUE INDEX ON s.t (lower(c)) WHERE d IS NULL",
+     ("create", "t_lower_idx", "t", False, True), ()),
+    ("DROP INDEX a, s.b", ("drop", "a", "", False, False), (("index", "", "a"), ("index", "", "b"))),
+    ("DROP INDEX CONCURRENTLY IF EXISTS a CASCADE", ("drop", "a", "", True, False), ()),
+])
+def test_index_facts_name_unnamed_indexes_and_list_every_drop(statement, index, dropped):
+    facts = sql.facts_of(statement, "postgresql")
+    assert (facts.index, facts.dropped) == (index, dropped)

@@ -12,7 +12,7 @@ from migrate_lint.revisions.migration import Migration
 CODE = "ML107"
 SCOPE = "revision"
 TYPE = re.compile(r"^\s*(?P<name>[A-Z ]+?)\s*(?:\((?P<size>\d+)(?:\s*,\s*(?P<scale>\d+))?\))?\s*$")
-VARYING = {"VARCHAR", "CHARACTER VARYING"}
+SYNONYMS = {"CHARACTER VARYING": "VARCHAR", "DECIMAL": "NUMERIC"}  # sqlglot writes NUMERIC as DECIMAL
 
 
 def _parts(sql_type: str) -> tuple[str, int | None, int | None] | None:
@@ -29,7 +29,7 @@ def no_rewrite(old: str, new: str, dialect: str) -> bool:
     if before is None or after is None:
         return False
     (old_name, old_size, old_scale), (new_name, new_size, new_scale) = before, after
-    old_name, new_name = ("VARCHAR" if n in VARYING else n for n in (old_name, new_name))
+    old_name, new_name = (SYNONYMS.get(n, n) for n in (old_name, new_name))
     if dialect in ("mysql", "mariadb"):  # in place while the length prefix stays 1 or 2 bytes
         return old_name == new_name == "VARCHAR" and old_size is not None and new_size is not None \
             and new_size >= old_size and (old_size > 255) == (new_size > 255)
@@ -37,7 +37,7 @@ def no_rewrite(old: str, new: str, dialect: str) -> bool:
         return new_name == "TEXT" or new_size is None or (old_size is not None and new_size >= old_size)
     if old_name == "TEXT" and new_name == "VARCHAR":
         return new_size is None
-    if old_name == new_name in ("NUMERIC", "DECIMAL"):
+    if old_name == new_name == "NUMERIC":
         return new_size is None or (old_size is not None and new_size >= old_size and old_scale == new_scale)
     return old_name == new_name and old_size == new_size
 

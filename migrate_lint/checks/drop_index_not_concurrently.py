@@ -19,5 +19,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         fact = statement.facts.index
         if fact and fact[0] == "create":
             new_indexes.add(fact[1])
-        elif fact and fact[0] == "drop" and not fact[3] and fact[1] not in new_indexes:
-            yield sql_hit(statement, fact[1], index=fact[1])
+        elif fact and fact[0] == "drop" and not fact[3]:  # DROP INDEX a, b: one finding per index
+            names = [n for kind, _, n in statement.facts.dropped if kind == "index"] or [fact[1]]
+            for name in names:
+                if name not in new_indexes:
+                    yield sql_hit(statement, name, index=name)

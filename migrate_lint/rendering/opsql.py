@@ -31,8 +31,11 @@ def type_sql(value: Any) -> str:
     if isinstance(value, Call | Ref):
         name = TYPES.get(value.short, value.short.upper())
         args = [str(a) for a in getattr(value, "args", ()) if isinstance(a, int)]
-        length = value.kwargs.get("length") if isinstance(value, Call) else None
-        args = args or ([str(length)] if isinstance(length, int) else [])
+        kwargs = value.kwargs if isinstance(value, Call) else {}
+        if not args:  # String(length=50), Numeric(precision=12, scale=2)
+            size = kwargs.get("length", kwargs.get("precision"))
+            args = [str(v) for v in (size, kwargs.get("scale") if size is not None else None)
+                    if isinstance(v, int)]
         return f"{name}({', '.join(args)})" if args else name
     return "TEXT"
 

@@ -116,8 +116,17 @@ def index_ddl(expression: Any) -> tuple[str, str, str, bool, bool] | None:
     if isinstance(expression, exp.Create) and str(expression.args.get("kind", "")).upper() == "INDEX":
         index = expression.this
         table = index.args.get("table") if isinstance(index, exp.Index) else None
-        return ("create", _name(index.this if isinstance(index, exp.Index) else index),
-                _name(table) if table is not None else "", bool(expression.args.get("concurrently")),
+        table_name = _name(table) if table is not None else ""
+        named = index.this if isinstance(index, exp.Index) else index
+        if named is None:  # CREATE INDEX ON t (...): the server names it
+            params = index.args.get("params")
+            columns = params.args.get("columns") if params is not None else None
+            first = columns[0].this if columns else None
+            column = _name(first) if isinstance(first, exp.Column) else (
+                (first.name if isinstance(first, exp.Anonymous) else first.sql_name()).lower()
+                if isinstance(first, exp.Func) else "expr")
+            named = f"{table_name}_{column}_idx"
+        return ("create", _name(named), table_name, bool(expression.args.get("concurrently")),
                 bool(expression.args.get("unique")))
     if isinstance(expression, exp.Drop) and str(expression.args.get("kind", "")).upper() == "INDEX":
         tables = expression.args.get("tables") or [expression.this]
@@ -279,11 +288,14 @@ FACT_WORDS = re.compile(r"\b(INDEX|DEFAULT|CONSTRAINT|FOREIGN|UNIQUE|CHECK|PRIMA
 
 
 # Alembic writes index DDL and CREATE TABLE heads in one fixed form: read those without a parser.
+# The index name is optional (CREATE INDEX [CONCURRENTLY] ON t (c)): the server then names it.
 _INDEX = re.compile(r"^CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?"
-                    r"(?:IF NOT EXISTS\s+)?(?P<name>[\w\"`.]+)\s+ON\s+(?:ONLY\s+)?(?P<table>[\w\"`.]+)"
-                    r"(?:\s+USING\s+\w+)?\s*\([^;]*\)$", re.IGNORECASE | re.DOTALL)
+                    r"(?:IF NOT EXISTS\s+)?(?:(?!ON\s)(?P<name>[\w\"`.]+)\s+)?ON\s+(?:ONLY\s+)?"
+                    r"(?P<table>[\w\"`.]+)(?:\s+USING\s+\w+)?\s*\((?P<columns>[^;]*)\)$",
+                    re.IGNORECASE | re.DOTALL)
 _DROP_INDEX = re.compile(r"^DROP\s+INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?(?:IF EXISTS\s+)?"
-                         r"(?P<name>[\w\"`.]+)$", re.IGNORECASE)
+                         r"(?P<names>[\w\"`.]+(?:\s*,\s*[\w\"`.]+)*)(?:\s+(?:CASCADE|RESTRICT))?$",
+                         re.IGNORECASE)
 _CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+(?:IF NOT EXISTS\s+)?(?P<table>[\w\"`.]+)\s*\(",
                            re.IGNORECASE)
 
@@ -305,13 +317,23 @@ def _constraint_from_text(sql: str) -> tuple[str, str, str, bool, str] | None:
     return (_unquote(match["table"]), name, kind, bool(match["not_valid"]), condition)
 
 
+def server_index_name(table: str, columns: str) -> str:
+    """The name PostgreSQL gives an unnamed index: <table>_<first column>_idx (expressions: _expr)."""
+    first = _flatten(columns).split(",")[0].strip().split()[0] if columns.strip() else ""
+    column = _unquote(first) if re.fullmatch(r'[\w"`]+', first or "") else "expr"
+    return f"{table}_{column}_idx"
+
+
 def _canonical_facts(sql: str) -> SqlFacts | None:
     text = sql.strip()
     if match := _INDEX.match(text):
-        return SqlFacts(index=("create", _unquote(match["name"]), _unquote(match["table"]),
-                               bool(match["concurrently"]), bool(match["unique"])))
-    if match := _DROP_INDEX.match(text):
-        return SqlFacts(index=("drop", _unquote(match["name"]), "", bool(match["concurrently"]), False))
+        table = _unquote(match["table"])
+        name = _unquote(match["name"]) if match["name"] else server_index_name(table, match["columns"])
+        return SqlFacts(index=("create", name, table, bool(match["concurrently"]), bool(match["unique"])))
+    if match := _DROP_INDEX.match(text):  # DROP INDEX a, b: the first is the fact, all are drops
+        names = [_unquote(n.strip()) for n in match["names"].split(",")]
+        return SqlFacts(index=("drop", names[0], "", bool(match["concurrently"]), False),
+                        dropped=tuple(("index", "", n) for n in names) if len(names) > 1 else ())
     if (match := _CREATE_TABLE.match(text)) and not re.search(r"\bAS\s+SELECT\b", text, re.IGNORECASE):
         return SqlFacts(created_table=_unquote(match["table"]))
     return None
@@ -324,6 +346,8 @@ _RAW_WORDS = re.compile(r"^\s*(?:DROP\s+TABLE|LOCK|REINDEX)\b|\bDROP\b|\bTRIGGER
 def facts_of(sql: str, dialect: str) -> SqlFacts:
     if not sql.lstrip()[:8].upper().startswith(INTERESTING):
         return SqlFacts()
+    if sql[:10].upper() == "DROP INDEX" and (known := _canonical_facts(sql)) is not None:
+        return known
     raw = _raw_facts(sql) if _RAW_WORDS.search(sql) else SqlFacts()
     if not FACT_WORDS.search(sql) or raw.blocking or (raw.dropped and raw.dropped[0][0] == "table"):
         return raw

@@ -11,6 +11,7 @@ from typing import Any
 from migrate_lint.finding import Hit
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
+from migrate_lint.sql.facts import server_constraint_name
 
 
 def at(op: Operation, subject: str, **fields: str) -> Hit:
@@ -87,9 +88,10 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
     for statement, created in sql_walk(migration, ctx):
         if "ADD" not in statement.sql.upper() or keyword not in statement.sql.upper():
             continue
-        for table, name, found, not_valid, _ in statement.facts.constraints:
+        for table, name, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
-                yield sql_hit(statement, f"{table}.{name or kind}", table=table, name=name or "name")
+                name = name or server_constraint_name(table, found, statement.sql, condition)
+                yield sql_hit(statement, f"{table}.{name}", table=table, name=name)
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:

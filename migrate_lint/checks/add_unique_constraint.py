@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.revisions.migration import Migration
+from migrate_lint.sql.facts import server_constraint_name
 
 CODE = "ML106"
 SCOPE = "revision"
@@ -18,5 +19,5 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         for table, name, kind, _, _ in statement.facts.constraints:
             if kind in ("unique", "primary key") and table not in created and "USING INDEX" not in \
                     statement.sql.upper():
-                yield sql_hit(statement, f"{table}.{name or kind}", table=table, name=name or f"uq_{table}",
-                              kind=kind.upper())
+                name = name or server_constraint_name(table, kind, statement.sql)
+                yield sql_hit(statement, f"{table}.{name}", table=table, name=name, kind=kind.upper())

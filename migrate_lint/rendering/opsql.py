@@ -6,10 +6,11 @@ rules read; values that are not literals become neutral placeholders, never gues
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from migrate_lint.revisions.migration import Call, ColumnSpec, Operation, Ref, Statement
+from migrate_lint.revisions.migration import Call, ColumnSpec, Operation, Ref, Statement, Unknown
 from migrate_lint.sql.facts import SqlFacts
 
 TYPES = {"String": "VARCHAR", "Unicode": "VARCHAR", "Text": "TEXT", "UnicodeText": "TEXT",
@@ -18,8 +19,20 @@ TYPES = {"String": "VARCHAR", "Unicode": "VARCHAR", "Text": "TEXT", "UnicodeText
          "JSONB": "JSONB", "UUID": "UUID", "Uuid": "UUID", "LargeBinary": "BYTEA"}
 
 
+_MARKED_NAME = re.compile(r"""^\w+\.(?:f|conv)\((?P<q>['"])(?P<name>[^'"]+)(?P=q)\)$""")
+
+
+def given_name(value: Any) -> str | None:
+    """A name as the code gives it: a literal, or op.f("...") / batch_op.f("...") / conv("...")."""
+    if isinstance(value, Call) and value.short in ("f", "conv") and value.args:
+        value = value.args[0]
+    elif isinstance(value, Unknown) and (match := _MARKED_NAME.match(value.source)):
+        value = match["name"]  # batch_op.f("..."): batch_op is not a library name the AST resolves
+    return value if isinstance(value, str) and value else None
+
+
 def _ident(value: Any) -> str:
-    return value if isinstance(value, str) and value else "unknown"
+    return given_name(value) or "unknown"
 
 
 def _columns(value: Any) -> str:
@@ -77,7 +90,10 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         yield f"CREATE TABLE {new_table} (id INTEGER)", SqlFacts(created_table=new_table.lower())
     elif name == "create_index":
         index_table = _ident(op.batch_table if batch else op.arg(1, "table_name"))
-        index, columns = _ident(op.arg(0, "index_name")), op.arg(1 if batch else 2, "columns")
+        columns = op.arg(1 if batch else 2, "columns")
+        first = (columns[0] if isinstance(columns, tuple) and columns else columns)
+        # unnamed: SQLAlchemy's default convention, ix_<table>_<first column>
+        index = given_name(op.arg(0, "index_name")) or f"ix_{index_table}_{_ident(first)}"
         unique = op.kwargs.get("unique") is True
         concurrently = op.kwargs.get("postgresql_concurrently") is True
         yield (f"CREATE {'UNIQUE ' if unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{index} "
@@ -122,8 +138,8 @@ CONSTRAINTS = {"create_foreign_key": "foreign key", "create_check_constraint": "
 
 def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     batch = op.batch_table is not None
-    name = op.arg(0, "constraint_name")
-    named = f"CONSTRAINT {name} " if isinstance(name, str) else ""
+    name = given_name(op.arg(0, "constraint_name"))
+    named = f"CONSTRAINT {name} " if name else ""
     shift = 0 if batch else 1
     table = _ident(op.batch_table if batch else op.arg(1, "table_name" if op.name != "create_foreign_key"
                                                        else "source_table"))
@@ -143,7 +159,7 @@ def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     else:
         body = f"PRIMARY KEY ({_columns(op.arg(1 + shift, 'columns'))})"
     not_valid = op.kwargs.get("postgresql_not_valid") is True
-    fact = (table.lower(), name.lower() if isinstance(name, str) else "", CONSTRAINTS[op.name], not_valid,
+    fact = (table.lower(), name.lower() if name else "", CONSTRAINTS[op.name], not_valid,
             condition)
     return (f"ALTER TABLE {table} ADD {named}{body}{' NOT VALID' if not_valid else ''}",
             SqlFacts(constraints=(fact,)))

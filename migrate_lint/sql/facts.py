@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
 
+from migrate_lint.sql.names import server_constraint_name, server_index_name  # noqa: F401 - re-exported
+
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
 # Driver placeholders (%s, %(name)s, :name) stop sqlglot; for an UPDATE the table and the
@@ -315,13 +317,6 @@ def _constraint_from_text(sql: str) -> tuple[str, str, str, bool, str] | None:
     condition = match["body"].strip()[1:-1].strip() if kind == "check" else ""
     name = _unquote(match["name"] or "")
     return (_unquote(match["table"]), name, kind, bool(match["not_valid"]), condition)
-
-
-def server_index_name(table: str, columns: str) -> str:
-    """The name PostgreSQL gives an unnamed index: <table>_<first column>_idx (expressions: _expr)."""
-    first = _flatten(columns).split(",")[0].strip().split()[0] if columns.strip() else ""
-    column = _unquote(first) if re.fullmatch(r'[\w"`]+', first or "") else "expr"
-    return f"{table}_{column}_idx"
 
 
 def _canonical_facts(sql: str) -> SqlFacts | None:

@@ -60,3 +60,25 @@ def test_names_come_from_the_code_or_the_server(tmp_path, check_dir, execute):
     assert "from INTEGER to BIGINT" in type_change and "existing_type" not in type_change
     raw = dict((c, m) for c, m, _ in found[9])["ML107"]
     assert "existing_type" not in raw
+
+
+HELP_BODY = '''
+op.create_primary_key("pk_block_document", "block_document", ["id"])
+op.create_index("ix_user_email", "user", ["email"], unique=True, schema="acct",
+                postgresql_where=sa.text("active"))
+op.create_foreign_key("fk_user_org", "user", "org", ["org_id"], ["id"])
+op.alter_column("user", "locale", nullable=False)
+'''
+
+
+@pytest.mark.parametrize("execute", [False, True])
+def test_help_text_is_safe_to_copy(tmp_path, check_dir, execute):
+    found = {line: dict((c, h) for c, _, h in items)
+             for line, items in _messages(tmp_path, check_dir, HELP_BODY, execute).items()}
+    assert "PRIMARY KEY USING INDEX" in found[1]["ML106"] and "UNIQUE USING INDEX" not in found[1]["ML106"]
+    index_help = found[2]["ML101"]
+    assert "unique=True" in index_help and "schema='acct'" in index_help
+    assert "postgresql_where=sa.text('active')" in index_help
+    assert '"user"' in index_help
+    assert 'ALTER TABLE "user" VALIDATE CONSTRAINT fk_user_org' in found[4]["ML104"]
+    assert "NOT VALID" in found[5]["ML302"] and 'ALTER TABLE "user"' in found[5]["ML302"]

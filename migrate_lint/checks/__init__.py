@@ -12,6 +12,7 @@ from migrate_lint.finding import Hit
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
+from migrate_lint.sql.names import sql_ident
 
 
 def at(op: Operation, subject: str, **fields: str) -> Hit:
@@ -91,7 +92,8 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
         for table, name, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
                 name = name or server_constraint_name(table, found, statement.sql, condition)
-                yield sql_hit(statement, f"{table}.{name}", table=table, name=name)
+                yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
+                              qname=sql_ident(name))
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:

@@ -13,6 +13,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
     new_indexes: set[str] = set()
+    created_later = {s.facts.index[1] for s, _ in sql_walk(migration, ctx)
+                     if "INDEX" in s.sql[:40].upper() and s.facts.index and s.facts.index[0] == "create"}
     for statement, _ in sql_walk(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue
@@ -22,5 +24,6 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         elif fact and fact[0] == "drop" and not fact[3]:  # DROP INDEX a, b: one finding per index
             names = [n for kind, _, n in statement.facts.dropped if kind == "index"] or [fact[1]]
             for name in names:
-                if name not in new_indexes:
-                    yield sql_hit(statement, name, index=name)
+                if name not in new_indexes:  # dropped to be re-created: build the new one first
+                    yield sql_hit(statement, name, index=name,
+                                  variant="recreated" if name in created_later else "default")

@@ -32,7 +32,11 @@ def given_name(value: Any) -> str | None:
 
 
 def _ident(value: Any) -> str:
-    return given_name(value) or "unknown"
+    """A name for the SQL written here: as given, else the expression that computes it, else
+    "unnamed" (never a placeholder that reads like a real name)."""
+    if (name := given_name(value)) is not None:
+        return name
+    return value.source if isinstance(value, Unknown) and value.source else "unnamed"
 
 
 def _columns(value: Any) -> str:
@@ -89,11 +93,14 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         new_table = _ident(op.arg(0, "table_name"))
         yield f"CREATE TABLE {new_table} (id INTEGER)", SqlFacts(created_table=new_table.lower())
     elif name == "create_index":
-        index_table = _ident(op.batch_table if batch else op.arg(1, "table_name"))
+        raw_table = op.batch_table if batch else op.arg(1, "table_name")
+        index_table = _ident(raw_table)
         columns = op.arg(1 if batch else 2, "columns")
         first = (columns[0] if isinstance(columns, tuple) and columns else columns)
         # unnamed: SQLAlchemy's default convention, ix_<table>_<first column>
-        index = given_name(op.arg(0, "index_name")) or f"ix_{index_table}_{_ident(first)}"
+        index = given_name(op.arg(0, "index_name")) or (
+            f"ix_{index_table}_{first}" if given_name(raw_table) and isinstance(first, str) else
+            _ident(op.arg(0, "index_name")))
         unique = op.kwargs.get("unique") is True
         concurrently = op.kwargs.get("postgresql_concurrently") is True
         yield (f"CREATE {'UNIQUE ' if unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{index} "

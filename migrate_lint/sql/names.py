@@ -44,3 +44,26 @@ def server_constraint_name(table: str, kind: str, sql: str, condition: str = "")
     columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
     suffix = "fkey" if kind == "foreign key" else "key"
     return "_".join([table, *columns, suffix]) if columns and "unknown" not in columns else "unnamed"
+
+
+# PostgreSQL's reserved key words (and those reserved as names of tables or columns) that real
+# schemas use as table or column names; an SQL line in help text must quote them.
+RESERVED = frozenset({
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "authorization", "between", "binary",
+    "both", "case", "cast", "check", "collate", "collation", "column", "concurrently", "constraint",
+    "create", "cross", "current_catalog", "current_date", "current_role", "current_schema",
+    "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct",
+    "do", "else", "end", "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant",
+    "group", "having", "ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull", "join",
+    "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural", "not",
+    "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing", "primary",
+    "references", "returning", "right", "select", "session_user", "similar", "some", "symmetric",
+    "system_user", "table", "tablesample", "then", "to", "trailing", "true", "union", "unique", "user",
+    "using", "variadic", "verbose", "when", "where", "window", "with"})
+
+
+def sql_ident(name: str) -> str:
+    """A name as it must be written in SQL: quoted when reserved, upper-case or not a plain word."""
+    if name in RESERVED or not re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        return '"' + name.replace('"', '""') + '"'
+    return name

@@ -90,8 +90,10 @@ def parse_statement(sql: str, dialect: str) -> Any:
 
 # --- Facts the lock and compatibility checks read from one statement -------------------------
 
+# statement_timestamp(), now() and CURRENT_TIMESTAMP are stable: PostgreSQL 11+ stores the value once
+# (checked on PostgreSQL 15: relfilenode unchanged); clock_timestamp() is volatile and rewrites.
 VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\d\w*|uuid|clock_timestamp|"
-                      r"timeofday|nextval|txid_current|statement_timestamp|newid)\s*\(", re.IGNORECASE)
+                      r"timeofday|nextval|txid_current|newid)\s*\(", re.IGNORECASE)
 _RENAME_COLUMN = re.compile(r"^ALTER TABLE\s+(?P<table>\S+)\s+RENAME\s+(?:COLUMN\s+)?(?P<old>\S+)\s+TO\s+"
                             r"(?P<new>\S+)$", re.IGNORECASE)
 _RENAME_TABLE = re.compile(r"^(?:ALTER TABLE\s+(?P<old>\S+)\s+RENAME TO\s+(?P<new>\S+)|"

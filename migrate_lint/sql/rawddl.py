@@ -79,3 +79,23 @@ def blocking(sql: str) -> tuple[tuple[str, str, str], ...]:
         verb = "DROP" if match["verb"].upper().startswith("DROP") else "CREATE"
         return (("trigger", unquote(match["table"]), verb),)
     return ()
+
+
+_ADD_COLUMN = re.compile(rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_IDENT})\s+ADD\s+"
+                         rf"(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?P<column>{_IDENT})\s+(?P<rest>.*)$",
+                         re.IGNORECASE | re.DOTALL)
+_FILLED_PER_ROW = re.compile(r"\b(?P<serial>(?:SMALL|BIG)?SERIAL\d?)\b|"
+                             r"\bGENERATED\s+(?:ALWAYS|BY\s+DEFAULT)\s+AS\s+(?P<identity>IDENTITY)\b|"
+                             r"\bGENERATED\s+ALWAYS\s+AS\s*\(.*\)\s*(?P<stored>STORED)\b",
+                             re.IGNORECASE | re.DOTALL)
+
+
+def rewriting_add_column(sql: str) -> tuple[str, str, str] | None:
+    """(table, column, what) for ADD COLUMN forms that fill every existing row, so rewrite the table:
+    serial types and identity columns (a sequence value per row), stored generated columns."""
+    match = _ADD_COLUMN.match(sql)
+    if not match or not (filled := _FILLED_PER_ROW.search(match["rest"])):
+        return None
+    what = ("a serial column" if filled["serial"] else "an identity column" if filled["identity"]
+            else "a stored generated column")
+    return unquote(match["table"]), unquote(match["column"]), what

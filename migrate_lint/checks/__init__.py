@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -119,16 +120,23 @@ def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[H
             yield sql_hit(statement, fact[1], table=fact[1])
 
 
+_CREATE_OTHER_TABLE = re.compile(r"^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP|TEMPORARY|UNLOGGED)\s+TABLE\s+"
+                                 r"(?:IF\s+NOT\s+EXISTS\s+)?(?P<table>[\w\".]+)", re.IGNORECASE)
+
+
 def raw_drops(migration: Migration, kind: str, op_name: str) -> Iterator[tuple[Statement, str, str]]:
     """(statement, table, name) for each table or column dropped by SQL that no `op_name` call wrote
     (op.execute() scripts, helpers), on tables this revision did not create."""
     covered = {op.line for op in migration.operations if op.name == op_name} | {
         op.batch_line for op in migration.operations if op.name == op_name and op.batch_line is not None}
+    temporary: set[str] = set()  # CREATE TEMP TABLE ... AS: scratch tables a script drops again
     for statement, created in migration.statements_after_creates:
+        if match := _CREATE_OTHER_TABLE.match(statement.sql):
+            temporary.add(match["table"].strip('"').rsplit(".", 1)[-1].lower())
         if statement.line in covered or "DROP" not in statement.sql.upper():
             continue
         for found, table, name in statement.facts.dropped:
-            if found == kind and (table or name) not in created:
+            if found == kind and (table or name) not in created | temporary:
                 yield statement, table, name
 
 

@@ -47,6 +47,8 @@ def no_rewrite(old: str, new: str, dialect: str) -> bool:
 def written(value: Any) -> str:
     """A type as SQL when it is one SQLAlchemy renders plainly, else as the code spells it (a
     TypeDecorator or a dialect type: what it renders is not knowable without importing it)."""
+    if isinstance(value, str):
+        return value.replace("DECIMAL", "NUMERIC")
     if isinstance(value, Call | Ref) and value.short not in TYPES:
         if isinstance(value, Ref):
             return value.short
@@ -90,11 +92,13 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             call = calls.get(statement.line) if calls.get(statement.line) is not None and \
                 _same_column(calls[statement.line], column) else calls.get((table, column))
             old_value = _old(migration, ctx, call, table, column)
-            old = type_sql(old_value) if old_value is not None else None
+            old = old_value if isinstance(old_value, str) else type_sql(old_value) if old_value is not None \
+                else None
             if old is not None and no_rewrite(old, new_type, ctx.dialect):
                 continue
             new_value = call.kwargs.get("type_") if call is not None else None
-            new = written(new_value) if new_value is not None and not migration.rendered else new_type
+            new = written(new_value) if new_value is not None and not migration.rendered else \
+                written(new_type)
             variant = "default" if old else "unknown" if call is not None else "raw"
             shown_old = written(old_value) if old_value is not None else ""
             rewrites.append((table, column, new, shown_old, variant))

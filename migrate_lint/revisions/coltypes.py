@@ -63,15 +63,34 @@ def _from_operations(operations: Iterable[Operation], table: str, column: str) -
     return found
 
 
+def _sql_type(op: Operation, table: str, column: str) -> str | None:
+    """The SQL type a downgrade's literal ALTER ... TYPE gives table.column back."""
+    from migrate_lint.sql.facts import facts_of, split_statements
+
+    sql = op.arg(0, "sqltext")
+    if isinstance(sql, Call) and sql.short == "text" and sql.args:
+        sql = sql.args[0]
+    if not isinstance(sql, str):
+        return None
+    for statement in split_statements(sql, "postgresql"):
+        for t, c, _, new_type in facts_of(statement, "postgresql").altered_columns:
+            if t == table and c == column and new_type:
+                return str(new_type)
+    return None
+
+
 def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, column: str) -> Any:
-    """The column's type before this revision: the downgrade's alter_column type_, else the nearest
-    earlier revision that created or altered it. None when the history does not say."""
+    """The column's type before this revision: the downgrade's alter_column type_ (a Call/Ref) or
+    literal ALTER ... TYPE (SQL text), else the nearest earlier revision that created or altered
+    it. None when the history does not say."""
     table, column = table.lower(), column.lower()
     for op in downgrade_operations(migration.source):
         if op.name == "alter_column" and "type_" in op.kwargs:
             t, c = _altered(op)
             if _same(t, table) and _same(c, column):
                 return op.kwargs["type_"]
+        if op.name == "execute" and (sql_type := _sql_type(op, table, column)):
+            return sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)") back
     for ancestor in ancestors:
         found = _from_operations(ancestor.operations, table, column)
         if found is not None:

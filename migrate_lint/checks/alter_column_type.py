@@ -115,5 +115,5 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
 
 def _same_column(op: Operation, column: str) -> bool:
     _, rest = op.table_and_rest()
-    name = op.kwargs.get("column_name", rest[0] if rest else None)
-    return isinstance(name, str) and name.lower() == column
+    names = (op.kwargs.get("column_name", rest[0] if rest else None), op.kwargs.get("new_column_name"))
+    return any(isinstance(name, str) and name.lower() == column for name in names)  # MySQL CHANGE: new

@@ -56,6 +56,11 @@ def main() -> int:
 
         return command_line(argv, started_worker=worker)
     finally:
+        # The exit code is decided and cleanup is done: a late SIGINT or SIGTERM (a CI runner sends
+        # both) must not turn it into a death by signal while the interpreter shuts down.
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
         if worker is not None:  # the command line may have ended before using it
             worker.stop()
 

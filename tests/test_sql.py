@@ -52,3 +52,30 @@ def test_constraints_sqlglot_leaves_as_commands_are_read_from_alembics_form():
         ("posts", "", "check", False, "score >= 0"),)
     assert sql.facts_of("ALTER TABLE posts ADD CHECK (score >= 0) NOT VALID", "postgresql").constraints == (
         ("posts", "", "check", True, "score >= 0"),)
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("-- why\nCREATE INDEX ix ON t (c);", ("CREATE INDEX ix ON t (c)",)),
+    ("/* a /* nested */ note */ DROP TABLE t", ("DROP TABLE t",)),
+    ("UPDATE t SET c = ';'; DROP TABLE u;\n-- done", ("UPDATE t SET c = ';'", "DROP TABLE u")),
+    ('ALTER TABLE "a;b" ADD COLUMN c INT; SELECT 1', ('ALTER TABLE "a;b" ADD COLUMN c INT', "SELECT 1")),
+    ("CREATE FUNCTION f() RETURNS int AS $body$ BEGIN RETURN 1; END $body$ LANGUAGE plpgsql; SELECT 2",
+     ("CREATE FUNCTION f() RETURNS int AS $body$ BEGIN RETURN 1; END $body$ LANGUAGE plpgsql", "SELECT 2")),
+    ("-- only a comment", ()),
+])
+def test_scripts_split_into_statements_without_leading_comments(script, expected):
+    from migrate_lint.sql.split import split_sql
+
+    assert split_sql(script) == expected
+
+
+@pytest.mark.parametrize(("statement", "index", "dropped"), [
+    ("CREATE INDEX CONCURRENTLY ON t (c)", ("create", "t_c_idx", "t", True, False), ()),
+    ("CREATE UNIQUE INDEX ON s.t (lower(c)) WHERE d IS NULL",
+     ("create", "t_lower_idx", "t", False, True), ()),
+    ("DROP INDEX a, s.b", ("drop", "a", "", False, False), (("index", "", "a"), ("index", "", "b"))),
+    ("DROP INDEX CONCURRENTLY IF EXISTS a CASCADE", ("drop", "a", "", True, False), ()),
+])
+def test_index_facts_name_unnamed_indexes_and_list_every_drop(statement, index, dropped):
+    facts = sql.facts_of(statement, "postgresql")
+    assert (facts.index, facts.dropped) == (index, dropped)

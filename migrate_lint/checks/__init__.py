@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -11,6 +12,8 @@ from typing import Any
 from migrate_lint.finding import Hit
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
+from migrate_lint.sql.facts import server_constraint_name
+from migrate_lint.sql.names import sql_ident
 
 
 def at(op: Operation, subject: str, **fields: str) -> Hit:
@@ -87,9 +90,11 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
     for statement, created in sql_walk(migration, ctx):
         if "ADD" not in statement.sql.upper() or keyword not in statement.sql.upper():
             continue
-        for table, name, found, not_valid, _ in statement.facts.constraints:
+        for table, name, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
-                yield sql_hit(statement, f"{table}.{name or kind}", table=table, name=name or "name")
+                name = name or server_constraint_name(table, found, statement.sql, condition)
+                yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
+                              qname=sql_ident(name))
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
@@ -117,3 +122,34 @@ def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[H
         fact = statement.facts.unfiltered
         if fact and fact[0] == verb and fact[1] not in created:
             yield sql_hit(statement, fact[1], table=fact[1])
+
+
+_CREATE_OTHER_TABLE = re.compile(r"^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP|TEMPORARY|UNLOGGED)\s+TABLE\s+"
+                                 r"(?:IF\s+NOT\s+EXISTS\s+)?(?P<table>[\w\".]+)", re.IGNORECASE)
+
+
+def raw_drops(migration: Migration, kind: str, op_name: str) -> Iterator[tuple[Statement, str, str]]:
+    """(statement, table, name) for each table or column dropped by SQL that no `op_name` call wrote
+    (op.execute() scripts, helpers), on tables this revision did not create."""
+    covered = {op.line for op in migration.operations if op.name == op_name} | {
+        op.batch_line for op in migration.operations if op.name == op_name and op.batch_line is not None}
+    temporary: set[str] = set()  # CREATE TEMP TABLE ... AS: scratch tables a script drops again
+    for statement, created in migration.statements_after_creates:
+        if match := _CREATE_OTHER_TABLE.match(statement.sql):
+            temporary.add(match["table"].strip('"').rsplit(".", 1)[-1].lower())
+        if statement.line in covered or "DROP" not in statement.sql.upper():
+            continue
+        for found, table, name in statement.facts.dropped:
+            if found == kind and (table or name) not in created | temporary:
+                yield statement, table, name
+
+
+def blocking(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tuple[Statement, str, str]]:
+    """(statement, table or index, detail) for raw DDL of one kind ("lock", "reindex", "trigger")
+    on PostgreSQL tables this revision did not create."""
+    if not ctx.postgresql:
+        return
+    for statement, created in migration.statements_after_creates:
+        for found, target, detail in statement.facts.blocking:
+            if found == kind and target not in created:
+                yield statement, target, detail

@@ -1,11 +1,15 @@
 """add-unique-constraint: ADD UNIQUE builds its index while holding a lock that blocks writes."""
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.revisions.migration import Migration
+from migrate_lint.sql.facts import server_constraint_name
+from migrate_lint.sql.names import sql_ident
 
 CODE = "ML106"
+_COLUMNS = re.compile(r"\b(?:UNIQUE|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)", re.IGNORECASE)
 SCOPE = "revision"
 
 
@@ -18,5 +22,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         for table, name, kind, _, _ in statement.facts.constraints:
             if kind in ("unique", "primary key") and table not in created and "USING INDEX" not in \
                     statement.sql.upper():
-                yield sql_hit(statement, f"{table}.{name or kind}", table=table, name=name or f"uq_{table}",
-                              kind=kind.upper())
+                name = name or server_constraint_name(table, kind, statement.sql)
+                match = _COLUMNS.search(statement.sql)
+                columns = [c.strip().strip('"') for c in match["columns"].split(",")] if match else []
+                yield sql_hit(statement, f"{table}.{name}", table=table, name=name, kind=kind.upper(),
+                              qtable=sql_ident(table), qname=sql_ident(name), columns=repr(columns),
+                              qcolumns=", ".join(sql_ident(c) for c in columns),
+                              variant="primary_key" if kind == "primary key" else "default")

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at, shown
+from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit
 from migrate_lint.revisions.migration import Migration
 
 CODE = "ML201"
@@ -21,3 +21,5 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 (table.lower(), column.lower()) in migration.columns_added_before(op):
             continue  # added earlier in this revision: no running code reads it yet
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column))
+    for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
+        yield sql_hit(statement, f"{table}.{column}", table=table, column=column)

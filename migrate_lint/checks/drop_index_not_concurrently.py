@@ -69,13 +69,21 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         return
     new_indexes: set[str] = set()
     drops = {op.line: op for op in migration.operations if op.name == "drop_index"}
+    created_later = {s.facts.index[1] for s, _ in sql_walk(migration, ctx)
+                     if "INDEX" in s.sql[:40].upper() and s.facts.index and s.facts.index[0] == "create"}
     for statement, _ in sql_walk(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue
         fact = statement.facts.index
         if fact and fact[0] == "create":
             new_indexes.add(fact[1])
-        elif fact and fact[0] == "drop" and not fact[3] and fact[1] not in new_indexes:
+        elif fact and fact[0] == "drop" and not fact[3]:  # DROP INDEX a, b: one finding per index
             drop = drops.get(statement.line)
-            if drop is None or not _dropped_with_its_table(migration, ctx, drop, fact[1]):
-                yield sql_hit(statement, fact[1], index=fact[1])
+            names = [n for kind, _, n in statement.facts.dropped if kind == "index"] or [fact[1]]
+            for name in names:
+                if name in new_indexes:  # dropped to be re-created: build the new one first
+                    continue
+                if drop is not None and _dropped_with_its_table(migration, ctx, drop, name):
+                    continue
+                yield sql_hit(statement, name, index=name,
+                              variant="recreated" if name in created_later else "default")

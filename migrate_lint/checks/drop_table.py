@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at, shown
+from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit
 from migrate_lint.revisions.migration import Migration
 
 CODE = "ML202"
@@ -17,3 +17,5 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if isinstance(table, str) and table.lower() in migration.created_before(op):
             continue
         yield at(op, shown(table), table=shown(table))
+    for statement, _, table in raw_drops(migration, "table", "drop_table"):  # DROP TABLE in op.execute()
+        yield sql_hit(statement, table, table=table)

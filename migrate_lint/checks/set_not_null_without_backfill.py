@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.revisions.migration import Migration, Operation, Statement
+from migrate_lint.sql.names import sql_ident
 
 CODE = "ML302"
 SCOPE = "revision"
@@ -85,4 +86,5 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             if not sets_not_null or table in created or not _sets_not_null(op):
                 continue
             if not _safe(migration, index, op_index, table, column, ctx):
-                yield sql_hit(statement, f"{table}.{column}", table=table, column=column)
+                yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
+                              qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table)

@@ -1,5 +1,6 @@
 """unnamed-constraint: constraints created or dropped with None as their name."""
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,8 +36,11 @@ def _suggested(prefix: str, table: str, columns: Any, op: Operation) -> str:
     if prefix == "fk":
         referent = op.arg(1 if op.batch_table is not None else 2, "referent_table")
         parts.append(shown(referent))
+    elif prefix == "ck" and isinstance(columns, str):  # the condition: name it after its first column
+        first = re.search(r"[A-Za-z_]\w*", columns)
+        parts.append(first.group().lower() if first else "check")
     elif prefix == "ck":
-        parts.append("name")
+        parts.append("check")
     return "_".join(parts)
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.revisions.migration import Migration
 from migrate_lint.sql.facts import VOLATILE
+from migrate_lint.sql.rawddl import rewriting_add_column
 
 CODE = "ML108"
 SCOPE = "revision"
@@ -14,6 +15,11 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
     for statement, created in sql_walk(migration, ctx):
+        if (filled := rewriting_add_column(statement.sql)) and filled[0] not in created:
+            table, column, what = filled
+            yield sql_hit(statement, f"{table}.{column}", table=table, column=column, default=what,
+                          version=str(ctx.postgresql_version), variant="filled")
+            continue
         if "DEFAULT" not in statement.sql.upper():
             continue
         for table, column, _, default in statement.facts.added_columns:

@@ -6,10 +6,11 @@ rules read; values that are not literals become neutral placeholders, never gues
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from migrate_lint.revisions.migration import Call, ColumnSpec, Operation, Ref, Statement
+from migrate_lint.revisions.migration import Call, ColumnSpec, Operation, Ref, Statement, Unknown
 from migrate_lint.sql.facts import SqlFacts
 
 TYPES = {"String": "VARCHAR", "Unicode": "VARCHAR", "Text": "TEXT", "UnicodeText": "TEXT",
@@ -18,8 +19,24 @@ TYPES = {"String": "VARCHAR", "Unicode": "VARCHAR", "Text": "TEXT", "UnicodeText
          "JSONB": "JSONB", "UUID": "UUID", "Uuid": "UUID", "LargeBinary": "BYTEA"}
 
 
+_MARKED_NAME = re.compile(r"""^\w+\.(?:f|conv)\((?P<q>['"])(?P<name>[^'"]+)(?P=q)\)$""")
+
+
+def given_name(value: Any) -> str | None:
+    """A name as the code gives it: a literal, or op.f("...") / batch_op.f("...") / conv("...")."""
+    if isinstance(value, Call) and value.short in ("f", "conv") and value.args:
+        value = value.args[0]
+    elif isinstance(value, Unknown) and (match := _MARKED_NAME.match(value.source)):
+        value = match["name"]  # batch_op.f("..."): batch_op is not a library name the AST resolves
+    return value if isinstance(value, str) and value else None
+
+
 def _ident(value: Any) -> str:
-    return value if isinstance(value, str) and value else "unknown"
+    """A name for the SQL written here: as given, else the expression that computes it, else
+    "unnamed" (never a placeholder that reads like a real name)."""
+    if (name := given_name(value)) is not None:
+        return name
+    return value.source if isinstance(value, Unknown) and value.source else "unnamed"
 
 
 def _columns(value: Any) -> str:
@@ -31,8 +48,11 @@ def type_sql(value: Any) -> str:
     if isinstance(value, Call | Ref):
         name = TYPES.get(value.short, value.short.upper())
         args = [str(a) for a in getattr(value, "args", ()) if isinstance(a, int)]
-        length = value.kwargs.get("length") if isinstance(value, Call) else None
-        args = args or ([str(length)] if isinstance(length, int) else [])
+        kwargs = value.kwargs if isinstance(value, Call) else {}
+        if not args:  # String(length=50), Numeric(precision=12, scale=2)
+            size = kwargs.get("length", kwargs.get("precision"))
+            args = [str(v) for v in (size, kwargs.get("scale") if size is not None else None)
+                    if isinstance(v, int)]
         return f"{name}({', '.join(args)})" if args else name
     return "TEXT"
 
@@ -73,8 +93,14 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         new_table = _ident(op.arg(0, "table_name"))
         yield f"CREATE TABLE {new_table} (id INTEGER)", SqlFacts(created_table=new_table.lower())
     elif name == "create_index":
-        index_table = _ident(op.batch_table if batch else op.arg(1, "table_name"))
-        index, columns = _ident(op.arg(0, "index_name")), op.arg(1 if batch else 2, "columns")
+        raw_table = op.batch_table if batch else op.arg(1, "table_name")
+        index_table = _ident(raw_table)
+        columns = op.arg(1 if batch else 2, "columns")
+        first = (columns[0] if isinstance(columns, tuple) and columns else columns)
+        # unnamed: SQLAlchemy's default convention, ix_<table>_<first column>
+        index = given_name(op.arg(0, "index_name")) or (
+            f"ix_{index_table}_{first}" if given_name(raw_table) and isinstance(first, str) else
+            _ident(op.arg(0, "index_name")))
         unique = op.kwargs.get("unique") is True
         concurrently = op.kwargs.get("postgresql_concurrently") is True
         yield (f"CREATE {'UNIQUE ' if unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{index} "
@@ -92,7 +118,12 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         spec = ColumnSpec.from_call(column) if isinstance(column, Call) else None
         if spec is not None:
             default, col = default_sql(spec.server_default), _ident(spec.name)
-            yield (f"ALTER TABLE {_ident(table)} ADD COLUMN {col} {type_sql(column.arg(1, 'type_'))}"
+            column_type = type_sql(column.arg(1, "type_"))
+            if spec.primary_key and column.kwargs.get("autoincrement") is not False and \
+                    column_type in SERIALS and not _generated_sql(column):
+                column_type = SERIALS[column_type]  # what Alembic renders for an integer key
+            yield (f"ALTER TABLE {_ident(table)} ADD COLUMN {col} {column_type}"
+                   + _generated_sql(column)
                    + (f" DEFAULT {default}" if default else "") + (" NOT NULL" if spec.not_null else ""),
                    SqlFacts(added_columns=((tbl, col.lower(), spec.not_null, default),)))
     elif name == "alter_column":
@@ -113,14 +144,28 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
                SqlFacts(renames=(("table", "", old.lower(), new.lower()),)))
 
 
+SERIALS = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}
+
+
+def _generated_sql(column: Call) -> str:
+    """sa.Identity() and sa.Computed(...) as the clause Alembic renders (persisted unless False)."""
+    for item in column.args[2:]:
+        if isinstance(item, Call) and item.short == "Identity":
+            return " GENERATED BY DEFAULT AS IDENTITY"
+        if isinstance(item, Call) and item.short == "Computed" and item.kwargs.get("persisted") is not False:
+            expression = item.arg(0, "sqltext")
+            return f" GENERATED ALWAYS AS ({expression if isinstance(expression, str) else '0'}) STORED"
+    return ""
+
+
 CONSTRAINTS = {"create_foreign_key": "foreign key", "create_check_constraint": "check",
                "create_unique_constraint": "unique", "create_primary_key": "primary key"}
 
 
 def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     batch = op.batch_table is not None
-    name = op.arg(0, "constraint_name")
-    named = f"CONSTRAINT {name} " if isinstance(name, str) else ""
+    name = given_name(op.arg(0, "constraint_name"))
+    named = f"CONSTRAINT {name} " if name else ""
     shift = 0 if batch else 1
     table = _ident(op.batch_table if batch else op.arg(1, "table_name" if op.name != "create_foreign_key"
                                                        else "source_table"))
@@ -140,7 +185,7 @@ def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     else:
         body = f"PRIMARY KEY ({_columns(op.arg(1 + shift, 'columns'))})"
     not_valid = op.kwargs.get("postgresql_not_valid") is True
-    fact = (table.lower(), name.lower() if isinstance(name, str) else "", CONSTRAINTS[op.name], not_valid,
+    fact = (table.lower(), name.lower() if name else "", CONSTRAINTS[op.name], not_valid,
             condition)
     return (f"ALTER TABLE {table} ADD {named}{body}{' NOT VALID' if not_valid else ''}",
             SqlFacts(constraints=(fact,)))

@@ -35,6 +35,8 @@ from collections.abc import Callable
 from itertools import count
 from typing import Any
 
+from migrate_lint.sql.split import split_sql
+
 _modules = count()
 
 
@@ -47,10 +49,11 @@ class _Capture(io.StringIO):
         self.statements: list[tuple[int, str, str]] = []
 
     def write(self, text: str) -> int:
-        sql = text.strip()
-        if sql:
+        # One write per op call: an op.execute() script is several statements, each linted.
+        statements = split_sql(text) if text.strip() else ()
+        if statements:
             line, function = _revision_frame(self.path)
-            self.statements.append((line, function, sql.removesuffix(";").strip()))
+            self.statements.extend((line, function, sql) for sql in statements)
         return len(text)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
+
+from migrate_lint.sql.names import server_constraint_name, server_index_name  # noqa: F401 - re-exported
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
@@ -88,8 +90,10 @@ def parse_statement(sql: str, dialect: str) -> Any:
 
 # --- Facts the lock and compatibility checks read from one statement -------------------------
 
+# statement_timestamp(), now() and CURRENT_TIMESTAMP are stable: PostgreSQL 11+ stores the value once
+# (checked on PostgreSQL 15: relfilenode unchanged); clock_timestamp() is volatile and rewrites.
 VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\d\w*|uuid|clock_timestamp|"
-                      r"timeofday|nextval|txid_current|statement_timestamp|newid)\s*\(", re.IGNORECASE)
+                      r"timeofday|nextval|txid_current|newid)\s*\(", re.IGNORECASE)
 _RENAME_COLUMN = re.compile(r"^ALTER TABLE\s+(?P<table>\S+)\s+RENAME\s+(?:COLUMN\s+)?(?P<old>\S+)\s+TO\s+"
                             r"(?P<new>\S+)$", re.IGNORECASE)
 _RENAME_TABLE = re.compile(r"^(?:ALTER TABLE\s+(?P<old>\S+)\s+RENAME TO\s+(?P<new>\S+)|"
@@ -116,8 +120,17 @@ def index_ddl(expression: Any) -> tuple[str, str, str, bool, bool] | None:
     if isinstance(expression, exp.Create) and str(expression.args.get("kind", "")).upper() == "INDEX":
         index = expression.this
         table = index.args.get("table") if isinstance(index, exp.Index) else None
-        return ("create", _name(index.this if isinstance(index, exp.Index) else index),
-                _name(table) if table is not None else "", bool(expression.args.get("concurrently")),
+        table_name = _name(table) if table is not None else ""
+        named = index.this if isinstance(index, exp.Index) else index
+        if named is None:  # CREATE INDEX ON t (...): the server names it
+            params = index.args.get("params")
+            columns = params.args.get("columns") if params is not None else None
+            first = columns[0].this if columns else None
+            column = _name(first) if isinstance(first, exp.Column) else (
+                (first.name if isinstance(first, exp.Anonymous) else first.sql_name()).lower()
+                if isinstance(first, exp.Func) else "expr")
+            named = f"{table_name}_{column}_idx"
+        return ("create", _name(named), table_name, bool(expression.args.get("concurrently")),
                 bool(expression.args.get("unique")))
     if isinstance(expression, exp.Drop) and str(expression.args.get("kind", "")).upper() == "INDEX":
         tables = expression.args.get("tables") or [expression.this]
@@ -238,15 +251,10 @@ def unfiltered_write(expression: Any) -> tuple[str, str] | None:
 
 
 def split_statements(sql: str, dialect: str) -> list[str]:
-    """Literal SQL from op.execute() as separate statements (for the AST layer)."""
-    sqlglot = _sqlglot()
-    from sqlglot.errors import SqlglotError
+    """Literal SQL from op.execute() as separate statements, as the render worker splits them."""
+    from migrate_lint.sql.split import split_sql
 
-    read = SQLGLOT_DIALECTS.get(dialect, dialect)
-    try:
-        return [e.sql(read) for e in sqlglot.parse(sql, read=read) if e is not None]
-    except (SqlglotError, ValueError, RecursionError):
-        return [part.strip() for part in sql.split(";") if part.strip()]
+    return list(split_sql(sql))
 
 
 @dataclass(frozen=True)
@@ -261,6 +269,8 @@ class SqlFacts:
     renames: tuple[tuple[str, str, str, str], ...] = ()
     validated: tuple[str, str] | None = None
     unfiltered: tuple[str, str] | None = None
+    dropped: tuple[tuple[str, str, str], ...] = ()  # rawddl.dropped: tables and columns
+    blocking: tuple[tuple[str, str, str], ...] = ()  # rawddl.blocking: LOCK, REINDEX, triggers
 
     def to_json(self) -> list[Any]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -273,7 +283,7 @@ class SqlFacts:
         return cls(*(tuples(v) for v in values))
 
 
-INTERESTING = ("CREATE", "ALTER", "DROP", "UPDATE", "DELETE", "RENAME")
+INTERESTING = ("CREATE", "ALTER", "DROP", "UPDATE", "DELETE", "RENAME", "LOCK", "REINDEX")
 # A statement holds one of the facts above only if it contains one of these words; the rest
 # (a plain ADD COLUMN, DROP COLUMN, ...) are not worth parsing. Keep in step with SqlFacts.
 FACT_WORDS = re.compile(r"\b(INDEX|DEFAULT|CONSTRAINT|FOREIGN|UNIQUE|CHECK|PRIMARY|TYPE|MODIFY|CHANGE|"
@@ -282,11 +292,14 @@ FACT_WORDS = re.compile(r"\b(INDEX|DEFAULT|CONSTRAINT|FOREIGN|UNIQUE|CHECK|PRIMA
 
 
 # Alembic writes index DDL and CREATE TABLE heads in one fixed form: read those without a parser.
+# The index name is optional (CREATE INDEX [CONCURRENTLY] ON t (c)): the server then names it.
 _INDEX = re.compile(r"^CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?"
-                    r"(?:IF NOT EXISTS\s+)?(?P<name>[\w\"`.]+)\s+ON\s+(?:ONLY\s+)?(?P<table>[\w\"`.]+)"
-                    r"(?:\s+USING\s+\w+)?\s*\([^;]*\)$", re.IGNORECASE | re.DOTALL)
+                    r"(?:IF NOT EXISTS\s+)?(?:(?!ON\s)(?P<name>[\w\"`.]+)\s+)?ON\s+(?:ONLY\s+)?"
+                    r"(?P<table>[\w\"`.]+)(?:\s+USING\s+\w+)?\s*\((?P<columns>[^;]*)\)$",
+                    re.IGNORECASE | re.DOTALL)
 _DROP_INDEX = re.compile(r"^DROP\s+INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?(?:IF EXISTS\s+)?"
-                         r"(?P<name>[\w\"`.]+)$", re.IGNORECASE)
+                         r"(?P<names>[\w\"`.]+(?:\s*,\s*[\w\"`.]+)*)(?:\s+(?:CASCADE|RESTRICT))?$",
+                         re.IGNORECASE)
 _CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+(?:IF NOT EXISTS\s+)?(?P<table>[\w\"`.]+)\s*\(",
                            re.IGNORECASE)
 
@@ -311,19 +324,41 @@ def _constraint_from_text(sql: str) -> tuple[str, str, str, bool, str] | None:
 def _canonical_facts(sql: str) -> SqlFacts | None:
     text = sql.strip()
     if match := _INDEX.match(text):
-        return SqlFacts(index=("create", _unquote(match["name"]), _unquote(match["table"]),
-                               bool(match["concurrently"]), bool(match["unique"])))
-    if match := _DROP_INDEX.match(text):
-        return SqlFacts(index=("drop", _unquote(match["name"]), "", bool(match["concurrently"]), False))
+        table = _unquote(match["table"])
+        name = _unquote(match["name"]) if match["name"] else server_index_name(table, match["columns"])
+        return SqlFacts(index=("create", name, table, bool(match["concurrently"]), bool(match["unique"])))
+    if match := _DROP_INDEX.match(text):  # DROP INDEX a, b: the first is the fact, all are drops
+        names = [_unquote(n.strip()) for n in match["names"].split(",")]
+        return SqlFacts(index=("drop", names[0], "", bool(match["concurrently"]), False),
+                        dropped=tuple(("index", "", n) for n in names) if len(names) > 1 else ())
     if (match := _CREATE_TABLE.match(text)) and not re.search(r"\bAS\s+SELECT\b", text, re.IGNORECASE):
         return SqlFacts(created_table=_unquote(match["table"]))
     return None
 
 
+_RAW_WORDS = re.compile(r"^\s*(?:DROP\s+TABLE|LOCK|REINDEX)\b|\bDROP\b|\bTRIGGER\b", re.IGNORECASE)
+
+
 @lru_cache(maxsize=8192)
 def facts_of(sql: str, dialect: str) -> SqlFacts:
-    if not sql.lstrip()[:8].upper().startswith(INTERESTING) or not FACT_WORDS.search(sql):
+    if not sql.lstrip()[:8].upper().startswith(INTERESTING):
         return SqlFacts()
+    if sql[:10].upper() == "DROP INDEX" and (known := _canonical_facts(sql)) is not None:
+        return known
+    raw = _raw_facts(sql) if _RAW_WORDS.search(sql) else SqlFacts()
+    if not FACT_WORDS.search(sql) or raw.blocking or (raw.dropped and raw.dropped[0][0] == "table"):
+        return raw
+    facts = _parsed_facts(sql, dialect)
+    return replace(facts, dropped=raw.dropped) if raw.dropped else facts
+
+
+def _raw_facts(sql: str) -> SqlFacts:
+    from migrate_lint.sql import rawddl
+
+    return SqlFacts(dropped=rawddl.dropped(sql), blocking=rawddl.blocking(sql))
+
+
+def _parsed_facts(sql: str, dialect: str) -> SqlFacts:
     if (known := _canonical_facts(sql)) is not None:
         return known
     expression = parse_statement(sql, dialect)

@@ -1,0 +1,16 @@
+"""reindex-not-concurrently: REINDEX blocks writes to the table and reads through the index."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, blocking, sql_hit
+from migrate_lint.revisions.migration import Migration
+
+CODE = "ML117"
+SCOPE = "revision"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    for statement, target, kind in blocking(migration, ctx, "reindex"):
+        yield sql_hit(statement, target, target=target, kind=kind.lower(),
+                      version=str(ctx.postgresql_version),
+                      variant="default" if ctx.postgresql_version >= 12 else "before_12")

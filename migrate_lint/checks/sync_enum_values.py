@@ -1,0 +1,36 @@
+"""sync-enum-values: alembic_postgresql_enum re-creates the type and converts every column using it."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, at, shown
+from migrate_lint.revisions.migration import Call, Migration, Operation
+
+CODE = "ML119"
+SCOPE = "revision"
+
+
+def _target(item: object) -> str | None:
+    if isinstance(item, Call):  # TableReference(table_schema=..., table_name=..., column_name=...)
+        return f"{shown(item.kwargs.get('table_name', '?'))}.{shown(item.kwargs.get('column_name', '?'))}"
+    if isinstance(item, tuple) and len(item) == 2:  # the older API: (table, column)
+        return f"{shown(item[0])}.{shown(item[1])}"
+    return None
+
+
+def _columns(op: Operation) -> str:
+    """The table.column targets the call names (the older API has old_values before new_values)."""
+    candidates = [op.kwargs["affected_columns"]] if "affected_columns" in op.kwargs else list(op.args[2:])
+    for value in candidates:
+        names = [t for t in map(_target, value if isinstance(value, tuple | list) else ()) if t]
+        if names:
+            return ", ".join(names)
+    return "every column of that type"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if not ctx.postgresql:
+        return
+    for op in migration.operations:
+        if op.name == "sync_enum_values":
+            enum = shown(op.arg(1, "enum_name"))
+            yield at(op, enum, enum=enum, columns=_columns(op))

@@ -1,0 +1,98 @@
+"""What a history itself says a column's type was: its downgrade, and earlier revisions' DDL.
+
+alter_column(type_=...) without existing_type= leaves the old type unsaid; the revision's own
+downgrade usually alters it back (its type_ is the old type), and the revision that created or
+last altered the column wrote it down too. Values are the AST's (Call / Ref), never guesses.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from migrate_lint.revisions.migration import Call, ColumnSpec, Migration, Operation
+
+
+@lru_cache(maxsize=256)
+def downgrade_operations(source: str) -> tuple[Operation, ...]:
+    """The op calls of downgrade(), read as the AST layer reads upgrade()."""
+    from migrate_lint.revisions.extract import extract
+    from migrate_lint.revisions.facts import parse
+
+    try:
+        tree = parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return ()
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "downgrade"]
+    if not functions:
+        return ()
+    body = [n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name.startswith("upgrade"))]
+    for node in body:
+        if node is functions[0]:
+            node.name = "upgrade"  # the extractor starts at upgrade(): let it read downgrade()
+    return extract(ast.Module(body=body, type_ignores=[]))[0]
+
+
+def _altered(op: Operation) -> tuple[Any, Any]:
+    table, rest = op.table_and_rest()
+    return table, op.kwargs.get("column_name", rest[0] if rest else None)
+
+
+def _same(value: Any, name: str) -> bool:
+    return isinstance(value, str) and value.lower() == name
+
+
+def _from_operations(operations: Iterable[Operation], table: str, column: str) -> Any:
+    """The type the last call among `operations` gave table.column, or None."""
+    found = None
+    for op in operations:
+        if op.name == "alter_column" and "type_" in op.kwargs:
+            t, c = _altered(op)
+            if _same(t, table) and _same(c, column):
+                found = op.kwargs["type_"]
+        elif op.name in ("add_column", "create_table"):
+            target, rest = op.table_and_rest()
+            items = rest if op.name == "create_table" else (
+                op.kwargs.get("column", rest[0] if rest else None),)
+            for item in items:
+                spec = ColumnSpec.from_call(item) if isinstance(item, Call) else None
+                if spec is not None and _same(target, table) and _same(spec.name, column):
+                    found = item.arg(1, "type_")
+    return found
+
+
+def _sql_type(op: Operation, table: str, column: str) -> str | None:
+    """The SQL type a downgrade's literal ALTER ... TYPE gives table.column back."""
+    from migrate_lint.sql.facts import facts_of, split_statements
+
+    sql = op.arg(0, "sqltext")
+    if isinstance(sql, Call) and sql.short == "text" and sql.args:
+        sql = sql.args[0]
+    if not isinstance(sql, str):
+        return None
+    for statement in split_statements(sql, "postgresql"):
+        for t, c, _, new_type in facts_of(statement, "postgresql").altered_columns:
+            if t == table and c == column and new_type:
+                return str(new_type)
+    return None
+
+
+def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, column: str) -> Any:
+    """The column's type before this revision: the downgrade's alter_column type_ (a Call/Ref) or
+    literal ALTER ... TYPE (SQL text), else the nearest earlier revision that created or altered
+    it. None when the history does not say."""
+    table, column = table.lower(), column.lower()
+    for op in downgrade_operations(migration.source):
+        if op.name == "alter_column" and "type_" in op.kwargs:
+            t, c = _altered(op)
+            if _same(t, table) and _same(c, column):
+                return op.kwargs["type_"]
+        if op.name == "execute" and (sql_type := _sql_type(op, table, column)):
+            return sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)") back
+    for ancestor in ancestors:
+        found = _from_operations(ancestor.operations, table, column)
+        if found is not None:
+            return found
+    return None

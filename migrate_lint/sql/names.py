@@ -1,0 +1,69 @@
+"""The names PostgreSQL and SQLAlchemy give objects the code leaves unnamed, so findings say them."""
+
+from __future__ import annotations
+
+import re
+
+from migrate_lint.sql.rawddl import unquote as _unquote
+
+
+def _flatten(text: str) -> str:
+    """Drop parenthesised parts: lower(c), d -> lower, d."""
+    previous = None
+    while previous != text:
+        previous, text = text, re.sub(r"\([^()]*\)", "", text)
+    return text
+
+
+def server_index_name(table: str, columns: str) -> str:
+    """The name PostgreSQL gives an unnamed index: <table>_<first column>_idx (expressions: _expr)."""
+    first = _flatten(columns).split(",")[0].strip().split()[0] if columns.strip() else ""
+    column = _unquote(first) if re.fullmatch(r'[\w"`]+', first or "") else "expr"
+    return f"{table}_{column}_idx"
+
+
+_CONSTRAINT_COLUMNS = re.compile(r"\b(?:FOREIGN KEY|UNIQUE|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)",
+                                 re.IGNORECASE)
+_CHECK_WORDS = re.compile(r'"([^"]+)"|\b([A-Za-z_]\w*)\b(?!\s*\()')
+_SQL_WORDS = frozenset({"and", "or", "not", "is", "null", "in", "between", "like", "ilike", "true", "false",
+                        "check", "any", "all", "similar", "to", "escape", "case", "when", "then", "else",
+                        "end", "cast", "as", "constraint", "collate", "distinct", "from", "no", "inherit"})
+
+
+def server_constraint_name(table: str, kind: str, sql: str, condition: str = "") -> str:
+    """The name PostgreSQL chooses for an unnamed constraint: <table>_pkey, <table>_<cols>_key,
+    <table>_<cols>_fkey, <table>_<column>_check (one column referenced) or <table>_check."""
+    if kind == "primary key":
+        return f"{table}_pkey"
+    if kind == "check":
+        text = re.sub(r"'(?:[^']|'')*'", "", condition)  # string literals name no column
+        words = {_unquote(q or w) for q, w in _CHECK_WORDS.findall(text)} - _SQL_WORDS
+        words = {w for w in words if not w.isdigit() and not re.fullmatch(r"\d\w*", w)}
+        return f"{table}_{words.pop()}_check" if len(words) == 1 else f"{table}_check"
+    match = _CONSTRAINT_COLUMNS.search(sql)
+    columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
+    suffix = "fkey" if kind == "foreign key" else "key"
+    return "_".join([table, *columns, suffix]) if columns and "unknown" not in columns else "unnamed"
+
+
+# PostgreSQL's reserved key words (and those reserved as names of tables or columns) that real
+# schemas use as table or column names; an SQL line in help text must quote them.
+RESERVED = frozenset({
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "authorization", "between", "binary",
+    "both", "case", "cast", "check", "collate", "collation", "column", "concurrently", "constraint",
+    "create", "cross", "current_catalog", "current_date", "current_role", "current_schema",
+    "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct",
+    "do", "else", "end", "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant",
+    "group", "having", "ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull", "join",
+    "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural", "not",
+    "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing", "primary",
+    "references", "returning", "right", "select", "session_user", "similar", "some", "symmetric",
+    "system_user", "table", "tablesample", "then", "to", "trailing", "true", "union", "unique", "user",
+    "using", "variadic", "verbose", "when", "where", "window", "with"})
+
+
+def sql_ident(name: str) -> str:
+    """A name as it must be written in SQL: quoted when reserved, upper-case or not a plain word."""
+    if name in RESERVED or not re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        return '"' + name.replace('"', '""') + '"'
+    return name

@@ -11,6 +11,7 @@ from typing import Any
 from migrate_lint.finding import Hit
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
+from migrate_lint.sql.timeouts import Timeout
 
 
 def at(op: Operation, subject: str, **fields: str) -> Hit:
@@ -41,6 +42,7 @@ class CheckContext:
     changed: frozenset[Path] | None = None  # with --base: the history's files the change adds or edits
     lock: Mapping[str, Any] | None = None  # migrate-lint.lock entries, when the history has one
     lock_path: Path | None = None
+    lock_timeout: Timeout | None = None  # set for every revision by env.py or alembic.ini
 
     @property
     def postgresql(self) -> bool:

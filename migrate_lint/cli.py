@@ -293,7 +293,9 @@ def _stats(args: argparse.Namespace) -> int:
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        print(f"wrote the sizes of {len(data['tables'])} tables to {target}", file=sys.stderr)
+        from migrate_lint.finding import display_path
+
+        print(f"wrote the sizes of {len(data['tables'])} tables to {display_path(target)}", file=sys.stderr)
     return EXIT_CLEAN
 
 

@@ -21,7 +21,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for statement, created, timeout in in_force(migration, ctx):
         if timeout is not None:
             return  # set before the first lock: the revision fails fast rather than queuing
-        sql = " ".join(statement.sql.split())
+        sql = " ".join(statement.sql.split()).rstrip("; ")
         upper = sql.upper()
         if upper.startswith(LOCKING) and "CONCURRENTLY" not in upper and \
                 not any(f" {t.upper()} " in f" {upper} " for t in created):

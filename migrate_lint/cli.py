@@ -28,7 +28,7 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "also": (("--also",), {"action": "append", "default": [], "metavar": "FORMAT:FILE",
                            "help": "also write the report in another format to a file (repeatable), "
                                    "e.g. --also sarif:results.sarif --also markdown:$GITHUB_STEP_SUMMARY"}),
-    "output": (("--output",), {"type": Path, "metavar": "FILE", "help": "write the report to FILE"}),
+    "output": (("-o", "--output"), {"type": Path, "metavar": "FILE", "help": "write the report to FILE"}),
     "config": (("--config",), {"type": Path, "metavar": "FILE",
                                "help": "pyproject.toml to read settings from"}),
     "select": (("--select",), {"metavar": "RULES", "help": "comma-separated codes, prefixes or names"}),
@@ -81,6 +81,9 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "statistics": (("--statistics",), {"action": "store_true",
                                        "help": "text: count findings per rule instead of listing them"}),
     "quiet": (("--quiet", "-q"), {"action": "store_true", "help": "text: findings only, no summary"}),
+    "stats": (("--stats",), {"type": Path, "metavar": "FILE",
+                             "help": "a `migrate-lint stats` snapshot: lock findings weighed by the "
+                                     "size of their table"}),
     "debug": (("--debug",), {"action": "store_true", "help": "show tracebacks of internal errors"}),
 }
 REPORTING = ("format", "also", "output", "config", "select", "ignore", "dialect", "name", "fail-on",
@@ -88,7 +91,7 @@ REPORTING = ("format", "also", "output", "config", "select", "ignore", "dialect"
 COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
     "check": ("lint revision histories (default: the current folder)",
               ("paths", *REPORTING, "extend-select", "script-location", "no-execute", "base", "no-cache",
-               "debug"),
+               "stats", "debug"),
               {}),
     "drift": ("upgrade a scratch database and compare it with the models",
               ("paths", "app", "metadata", "database-url", "allow-url-rights", "clean-stale", "live-url",
@@ -103,6 +106,11 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
                  {"output": "where to write it (default: the config's baseline, "
                             "else .migrate-lint-baseline.json)",
                   "no-execute": "AST checks only"}),
+    "stats": ("snapshot a live database's table sizes (read-only) for check --stats",
+              ("live-url", "output", "config", "debug"),
+              {"live-url": "the database to read table sizes from, read-only (required)",
+               "output": "where to write the JSON snapshot (default: the config's `stats`, else "
+                         "standard output)"}),
     "lock": ("write migrate-lint.lock: revisions' parents and checksums", ("paths", "config", "debug"), {}),
     "rule": ("show the documentation of one rule", ("rule", "debug"), {}),
     "rules": ("list every rule", ("debug",), {}),
@@ -158,7 +166,8 @@ def _check(args: argparse.Namespace) -> int:
     from migrate_lint.lint import run
 
     overrides = _selection(args) | {"extend_select": _split(args.extend_select),
-                                    "script_location": args.script_location}
+                                    "script_location": args.script_location,
+                                    "stats": str(args.stats.resolve()) if args.stats else None}
     outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache,
                         execute=not args.no_execute, base=args.base,
                         started_worker=args.started_worker)
@@ -315,6 +324,31 @@ def _lock(args: argparse.Namespace) -> int:
     return EXIT_ERROR if errors else EXIT_CLEAN
 
 
+def _stats(args: argparse.Namespace) -> int:
+    import json
+
+    from migrate_lint.config import load
+    from migrate_lint.database.live import live_url
+    from migrate_lint.database.stats import snapshot
+
+    if not args.live_url:
+        raise UserError("stats needs --live-url URL: the database to read table sizes from")
+    url, shown = live_url(args.live_url)
+    config = load(args.config, Path("."))
+    target = args.output or (config.root / config.stats if config.stats else None)
+    data = snapshot(url, shown)
+    text = json.dumps(data, indent=2) + "\n"
+    if target is None:
+        sys.stdout.write(text)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        from migrate_lint.finding import display_path
+
+        print(f"wrote the sizes of {len(data['tables'])} tables to {display_path(target)}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
 def _rule(args: argparse.Namespace) -> int:
     from migrate_lint.catalog import load_catalog
     from migrate_lint.formatters.ruledoc import render
@@ -360,8 +394,8 @@ def main(argv: Sequence[str] | None = None, flask_app: Any = None, started_worke
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR
-    handlers = {"check": _check, "drift": _drift, "baseline": _baseline, "lock": _lock, "rule": _rule,
-                "rules": _rules}
+    handlers = {"check": _check, "drift": _drift, "baseline": _baseline, "lock": _lock, "stats": _stats,
+                "rule": _rule, "rules": _rules}
     try:
         code = handlers[args.command](args)
         sys.stdout.flush()

@@ -54,6 +54,10 @@ class Config:
     drift_include: tuple[str, ...] = ()  # drift: only these tables (globs)
     drift_exclude: tuple[str, ...] = ()  # drift: tables owned by something else (globs)
     max_per_rule: int = 5  # text output: findings of one rule shown per revision before "and N more"
+    stats: str | None = None  # a `migrate-lint stats` snapshot: lock findings weighed by table size
+    small_table_rows: int = 10_000  # below: lock findings one severity lower
+    large_table_rows: int = 10_000_000  # above: lock warnings become errors
+    stats_max_age_days: int = 30  # an older snapshot is reported as stale
 
     @property
     def mysql_server_version(self) -> tuple[int, ...]:
@@ -122,6 +126,10 @@ PARSERS: dict[str, Any] = {
     "drift-exclude": _strings,
     "max-per-rule": lambda v, k: v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else
     _bad(k, "a positive integer"),
+    "stats": lambda v, k: v if isinstance(v, str) and v else _bad(k, "a file path"),
+    "small-table-rows": lambda v, k: _count(v, k),
+    "large-table-rows": lambda v, k: _count(v, k),
+    "stats-max-age-days": lambda v, k: _count(v, k),
     "render-timeout": lambda v, k: _seconds(v, k),
 }
 
@@ -130,6 +138,12 @@ def _seconds(value: Any, key: str) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= MAX_RENDER_TIMEOUT:
         return float(value)  # (nan fails the comparison too)
     return _bad(key, f"a number of seconds above 0 and at most {MAX_RENDER_TIMEOUT}")
+
+
+def _count(value: Any, key: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return _bad(key, "a whole number")
 
 
 def _bad(key: str, expected: str) -> Any:

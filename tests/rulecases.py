@@ -71,6 +71,18 @@ def expected(files: list[tuple[str, str]], catalog: Catalog) -> set[tuple[str, i
     return found
 
 
+def expected_in_files(case: Case, catalog: Catalog) -> set[tuple[str, int, str]]:
+    """Findings a case's non-revision files expect at their first line (`expect: MLxxx`)."""
+    found = set()
+    for other in case.revisions:
+        if isinstance(other, dict) and "path" in other and other.get("expect"):
+            for rule in str(other["expect"]).split(","):
+                spec = catalog.get(rule.strip())
+                assert spec is not None, f"unknown rule in expect: {rule!r}"
+                found.add((Path(other["path"]).name, 1, spec.code))
+    return found
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"

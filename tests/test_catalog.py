@@ -10,7 +10,7 @@ from migrate_lint.lint.engine import check_module
 from tests.conftest import REPO
 
 NATIVE = {"syntax-error", "dynamic-revision-header", "unused-suppression", "suppression-without-reason",
-          "not-rendered", "noqa-comment"}
+          "not-rendered", "noqa-comment", "stale-stats"}
 
 
 def test_every_rule_has_a_check_or_is_reported_by_the_engine(catalog):

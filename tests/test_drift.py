@@ -180,7 +180,7 @@ def test_live_mode_is_read_only_and_finds_hot_fixes(tmp_path):
 
 
 def test_live_sessions_refuse_writes():
-    from migrate_lint.drift.run import _read_only
+    from migrate_lint.database.live import read_only as _read_only
 
     for server in ("postgresql", "mariadb"):
         with scratch_database(server) as database:

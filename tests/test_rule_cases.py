@@ -8,6 +8,7 @@ from migrate_lint.catalog import load_catalog
 from tests.rulecases import (
     base_sources,
     expected,
+    expected_in_files,
     locked_sources,
     project_files,
     revision_sources,
@@ -36,7 +37,7 @@ def test_rule_case(code, case, execute, tmp_path, catalog, check_dir):
     report = check_dir(project, execute=execute, base="HEAD" if base else None)
     assert report.errors == ()
     found = {(f.location.path.name, f.location.line, f.code) for f in report.findings}
-    want = expected(files, catalog)
+    want = expected(files, catalog) | expected_in_files(case, catalog)
     assert found == want, "\n".join(f"{f.location.line}: {f.code} {f.message}" for f in report.findings)
     if case.kind == "fail":
         assert any(c == code for _, _, c in want), f"a fail case of {code} must expect {code}"

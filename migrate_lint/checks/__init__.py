@@ -14,6 +14,7 @@ from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import sql_ident
+from migrate_lint.sql.timeouts import Timeout
 
 
 def at(op: Operation, subject: str, **fields: str) -> Hit:
@@ -44,6 +45,7 @@ class CheckContext:
     changed: frozenset[Path] | None = None  # with --base: the history's files the change adds or edits
     lock: Mapping[str, Any] | None = None  # migrate-lint.lock entries, when the history has one
     lock_path: Path | None = None
+    lock_timeout: Timeout | None = None  # set for every revision by env.py or alembic.ini
 
     @property
     def postgresql(self) -> bool:

@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.revisions.migration import Migration, Operation
+from migrate_lint.checks.lock_timeouts import in_force
+from migrate_lint.revisions.migration import Migration, Operation, Statement
 
 CODE = "ML102"
 SCOPE = "revision"
@@ -71,13 +72,14 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     drops = {op.line: op for op in migration.operations if op.name == "drop_index"}
     created_later = {s.facts.index[1] for s, _ in sql_walk(migration, ctx)
                      if "INDEX" in s.sql[:40].upper() and s.facts.index and s.facts.index[0] == "create"}
-    for statement, _ in sql_walk(migration, ctx):
+    for statement, _, timeout in in_force(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue
         fact = statement.facts.index
         if fact and fact[0] == "create":
             new_indexes.add(fact[1])
-        elif fact and fact[0] == "drop" and not fact[3]:  # DROP INDEX a, b: one finding per index
+        # under a lock_timeout the drop fails fast instead of queuing (this rule's own safe variant)
+        elif fact and fact[0] == "drop" and not fact[3] and timeout is None:
             drop = drops.get(statement.line)
             names = [n for kind, _, n in statement.facts.dropped if kind == "index"] or [fact[1]]
             for name in names:
@@ -85,5 +87,16 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                     continue
                 if drop is not None and _dropped_with_its_table(migration, ctx, drop, name):
                     continue
-                yield sql_hit(statement, name, index=name,
+                yield sql_hit(statement, name, index=name, **_table_field(migration, statement),
                               variant="recreated" if name in created_later else "default")
+
+
+def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:
+    """The table the dropped index is on, from its op.drop_index call (DROP INDEX does not name
+    it), so the engine can weigh the lock by the table's size."""
+    for op in migration.operations:
+        if op.line == statement.line and op.name == "drop_index":
+            table = op.kwargs.get("table_name", op.args[1] if len(op.args) > 1 else None)
+            if isinstance(table, str):
+                return {"table": table}
+    return {}

@@ -11,6 +11,7 @@ SCOPE = "revision"
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for statement, target, kind in blocking(migration, ctx, "reindex"):
-        yield sql_hit(statement, target, target=target, kind=kind.lower(),
+        on_table = {"table": target} if kind.upper() == "TABLE" else {}  # REINDEX INDEX names no table
+        yield sql_hit(statement, target, target=target, kind=kind.lower(), **on_table,
                       version=str(ctx.postgresql_version),
                       variant="default" if ctx.postgresql_version >= 12 else "before_12")

@@ -33,4 +33,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for op in migration.operations:
         if op.name == "sync_enum_values":
             enum = shown(op.arg(1, "enum_name"))
-            yield at(op, enum, enum=enum, columns=_columns(op))
+            columns = _columns(op)
+            tables = {column.split(".")[0] for column in columns.split(", ") if "." in column}
+            on_table = {"table": tables.pop()} if len(tables) == 1 else {}
+            yield at(op, enum, enum=enum, columns=columns, **on_table)

@@ -247,6 +247,7 @@ def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: boo
              shown: sa.URL | None = None) -> None:
     import sqlalchemy as sa
 
+    from migrate_lint.database.live import read_only as _read_only
     from migrate_lint.database.schema import from_metadata, reflect
     from migrate_lint.database.upgrade import connection_to
 
@@ -266,28 +267,9 @@ def _compare(run: _Run, url: sa.URL, keep: Callable[[str], bool], read_only: boo
         run.add_item(item)
 
 
-def _read_only(connection: sa.Connection) -> None:
-    """Every statement of this session is refused a write by the server itself."""
-    name = connection.dialect.name
-    if name == "postgresql":
-        connection.exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-    elif name in ("mysql", "mariadb"):
-        connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
-        connection.exec_driver_sql("START TRANSACTION READ ONLY")
-
-
 def _live(run: _Run, live_url: str, keep: Callable[[str], bool]) -> None:
-    from urllib.parse import quote
+    from migrate_lint.database.live import live_url as parsed
 
-    from migrate_lint.database.scratch import parse_url
-
-    url = parse_url(live_url, "--live-url")
-    shown = url
-    if url.get_backend_name() == "sqlite" and url.database:  # read-only by the SQLite library itself
-        # quoted: in a URI a `#` or `?` in the path would start a fragment or query, and SQLite
-        # would then open (and create) another file, without mode=ro
-        path = quote(url.database, safe="/:")
-        url = url.set(database=f"file:{path}?mode=ro", query={**url.query, "uri": "true"})
+    url, shown = parsed(live_url)
     run.notes.append("compared the live database read-only; nothing was migrated")
     _compare(run, url, keep, read_only=True, shown=shown)

@@ -26,9 +26,11 @@ from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision, for_dialect
 from migrate_lint.revisions.project import has_naming_convention, local_modules
 from migrate_lint.revisions.reading import Files, Reader, known_header
+from migrate_lint.revisions.timeouts import env_lock_timeout
 
 if TYPE_CHECKING:
     from migrate_lint.lint.changes import ChangeSet
+    from migrate_lint.lint.table_sizes import Snapshot, Weigher
     from migrate_lint.rendering.render import RenderPool
 
 SYNTAX_ERROR, DYNAMIC_HEADER, NOT_RENDERED = "ML901", "ML405", "ML904"
@@ -45,7 +47,8 @@ def check_module(module: str) -> ModuleType | None:
 class Engine:
     def __init__(self, catalog: Catalog, selection: RuleSelection, config: Config,
                  cache_folder: Path | None = None, execute: bool = True,
-                 changes: ChangeSet | None = None, pool: RenderPool | None = None) -> None:
+                 changes: ChangeSet | None = None, pool: RenderPool | None = None,
+                 sizes: Snapshot | None = None) -> None:
         self.catalog = catalog
         self.selection = selection
         self.config = config
@@ -57,16 +60,19 @@ class Engine:
         self.renders = RenderStore(cache_folder)
         self.reader = Reader(cache_folder)
         self.changed_files: frozenset[Path] | None = None  # under --base, as the histories spell them
+        self.sizes = sizes  # table sizes that weigh lock findings (check --stats)
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
 
-    def finding(self, code: str, hit: Hit, path: Path, revision: str | None) -> Finding:
+    def finding(self, code: str, hit: Hit, path: Path, revision: str | None,
+                weigher: Weigher | None = None) -> Finding:
         spec = self.catalog.get(code)
         assert spec is not None, code
         message, help_text = spec.render(dict(hit.fields))
         location = Location(path, hit.line, hit.column, hit.end_line or hit.line)
-        return Finding(code, spec.name, self.selection.severities[code], message, location,
-                       revision, hit.subject, help_text)
+        found = Finding(code, spec.name, self.selection.severities[code], message, location,
+                        revision, hit.subject, help_text)
+        return weigher.weigh(found, hit) if weigher else found
 
     def enabled_for(self, path: Path) -> frozenset[str]:
         """Rules that apply to a file: the selection less its per-file ignores (computed once)."""
@@ -179,14 +185,23 @@ class Engine:
             base_sources=self.changes.base_sources if self.changes else {},
             changed=self.changed_files,
             removed_lines=self.changes.removed_lines if self.changes else {},
-            lock=lockfile.load_if_present(lock_path, errors), lock_path=lock_path)
+            lock=lockfile.load_if_present(lock_path, errors), lock_path=lock_path,
+            lock_timeout=env_lock_timeout(history) if self.config.dialect == "postgresql" else None)
         hits = [*self._native_hits(targets), *self._render_hits(rendered),
                 *self._check_hits(ctx, targets, errors)]
         by_path = {rev.path: rev.id for rev in revisions}
-        findings = one_per_location([self.finding(code, hit, path, by_path.get(path))
+        weigher = self._weigher(graph, migrations)
+        findings = one_per_location([self.finding(code, hit, path, by_path.get(path), weigher)
                                      for code, path, hit in hits if code in self.enabled_for(path)])
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
+
+    def _weigher(self, graph: RevisionGraph, migrations: LazyMigrations) -> Weigher | None:
+        from migrate_lint.lint import table_sizes
+
+        if self.sizes is None or not table_sizes.same_family(self.sizes, self.config.dialect):
+            return None
+        return table_sizes.Weigher(self.sizes, self.config, self.catalog, graph, migrations)
 
     def _since(self, graph: RevisionGraph, targets: dict[Path, FileFacts], history: History
                ) -> tuple[dict[Path, FileFacts], list[InputError]]:

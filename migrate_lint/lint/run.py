@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from migrate_lint.cache.folder import bypassed
 from migrate_lint.cache.store import cache_dir
-from migrate_lint.config import CheckOutcome, Config, load, select_rules
+from migrate_lint.config import CheckOutcome, Config, RuleSelection, load, select_rules
 from migrate_lint.errors import UserError
-from migrate_lint.finding import Finding, HistoryDialect, InputError, Report
+from migrate_lint.finding import Finding, HistoryDialect, InputError, Location, Report
 from migrate_lint.revisions.discover import History, find_histories
 
 if TYPE_CHECKING:
+    from migrate_lint.catalog import Catalog
+    from migrate_lint.lint.table_sizes import Snapshot
     from migrate_lint.rendering.process import Started
     from migrate_lint.rendering.render import RenderPool
 
@@ -60,6 +62,7 @@ def _check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any
 
         catalog = load_catalog()
         selection = select_rules(config, catalog)
+        sizes = _snapshot(config)
         changes = None
         if base:
             from migrate_lint.lint.changes import changes_since
@@ -70,13 +73,42 @@ def _check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any
         for dialect, group in groups.items():  # one engine per dialect, sharing the render workers
             lent = _Lent(workers) if workers is not None and len(groups) > 1 else workers
             engine = Engine(catalog, selection, replace(config, dialect=dialect), cache_folder, execute,
-                            changes, cast("RenderPool | None", lent))
+                            changes, cast("RenderPool | None", lent), sizes)
             reports.append(engine.run(group))
             if lent is workers:
                 workers = None  # a single engine stops its workers itself, as soon as it is done
-        return merged(reports, dialects_of(histories, config)), config, errors
+        report = merged(reports, dialects_of(histories, config))
+        if sizes is not None:
+            report = replace(report, findings=report.findings + _stale(sizes, config, catalog, selection))
+        return report, config, errors
     finally:
         _stop(workers)
+
+
+def _snapshot(config: Config) -> Snapshot | None:
+    """The table sizes of `check --stats` or the config's `stats`, relative to the config's folder."""
+    if not config.stats:
+        return None
+    from migrate_lint.lint.table_sizes import load
+
+    return load(config.root / config.stats)
+
+
+def _stale(sizes: Snapshot, config: Config, catalog: Catalog, selection: RuleSelection
+           ) -> tuple[Finding, ...]:
+    """stale-stats, once per run (not once per dialect's engine)."""
+    import datetime
+
+    from migrate_lint.lint.table_sizes import STALE, stale_hit
+
+    hit = stale_hit(sizes, config, datetime.datetime.now(datetime.UTC))
+    if hit is None or STALE not in selection.enabled - selection.ignored_for(sizes.path):
+        return ()
+    spec = catalog.get(STALE)
+    assert spec is not None
+    message, help_text = spec.render(dict(hit.fields))
+    return (Finding(STALE, spec.name, selection.severities[STALE], message, Location(sizes.path, 1, 1, 1),
+                    None, hit.subject, help_text),)
 
 
 class _Lent:

@@ -45,6 +45,7 @@ class Config:
     baseline: str | None = None
     since: str | None = None
     render_timeout: float = 10.0
+    lock_timeout: str = "5s"  # what the missing-lock-timeout fix sets
     app: str | None = None  # drift: the Flask app, as FLASK_APP names it
     metadata: str | None = None  # drift: module:attribute of the models' MetaData
     drift_include: tuple[str, ...] = ()  # drift: only these tables (globs)
@@ -113,6 +114,8 @@ PARSERS: dict[str, Any] = {
     "metadata": lambda v, k: v if isinstance(v, str) and ":" in v else _bad(k, "module:attribute"),
     "drift-include": _strings,
     "drift-exclude": _strings,
+    "lock-timeout": lambda v, k: v if isinstance(v, str) and re.fullmatch(r"\d+\s*(us|ms|s|min|h)?", v)
+    else _bad(k, 'a duration such as "5s"'),
     "render-timeout": lambda v, k: float(v) if isinstance(v, int | float) and v > 0 else
     _bad(k, "a positive number of seconds"),
 }

@@ -1,0 +1,112 @@
+"""The edits fixers plan on a file's original statements, applied together in one pass of the tree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from migrate_lint.fix.source import CallSite, Source, autocommit, laid_out
+
+CallChange = Callable[[cst.Call], cst.Call]
+Emit = Callable[[cst.Call], list[cst.BaseStatement]]
+
+
+@dataclass
+class StatementEdit:
+    """What becomes of one call statement: its call changed, statements around it, an autocommit block."""
+
+    site: CallSite
+    changes: list[CallChange] = field(default_factory=list)
+    before: list[Emit] = field(default_factory=list)
+    after: list[Emit] = field(default_factory=list)
+    autocommit: bool = False
+
+
+@dataclass
+class Plan:
+    source: Source
+    dialect: str = "postgresql"
+    lock_timeout: str = "5s"
+    line_length: int = 88
+    claimed: set[int] = field(default_factory=set)  # statements another edit already answers for
+    edits: dict[int, StatementEdit] = field(default_factory=dict)
+    prepend: dict[str, list[cst.BaseStatement]] = field(default_factory=dict)  # function -> first statements
+
+    def on(self, site: CallSite) -> StatementEdit:
+        return self.edits.setdefault(id(site.statement), StatementEdit(site))
+
+    def apply(self) -> str:
+        if not self.edits and not self.prepend:
+            return self.source.text
+        return self.source.module.visit(_Apply(self)).code
+
+
+class _Apply(cst.CSTTransformer):
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+        self.depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+                          ) -> cst.FunctionDef:
+        self.depth -= 1
+        first = self.plan.prepend.get(original_node.name.value) if self.depth == 0 else None
+        if not first or not isinstance(updated_node.body, cst.IndentedBlock):
+            return updated_node
+        body = list(updated_node.body.body)
+        at = 1 if body and _is_docstring(body[0]) else 0
+        if body[at:] and _is_pass(body[at]):
+            body.pop(at)  # `pass` was the whole body
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=[*body[:at], *first,
+                                                                                   *body[at:]]))
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
+                                  updated_node: cst.SimpleStatementLine
+                                  ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        edit = self.plan.edits.get(id(original_node))
+        if edit is None:
+            return updated_node
+        expression = updated_node.body[0]
+        assert isinstance(expression, cst.Expr) and isinstance(expression.value, cst.Call)
+        call = expression.value
+        for change in edit.changes:
+            call = change(call)
+        column = edit.site.column + (4 if edit.autocommit else 0)
+        call = laid_out(call, column, self.plan.line_length)
+        statement = updated_node.with_changes(body=[expression.with_changes(value=call)], leading_lines=())
+        main: cst.BaseStatement = statement
+        if edit.autocommit:
+            main = autocommit([statement], edit.site.receiver)
+        out = [*(s for emit in edit.before for s in emit(call)), main,
+               *(s for emit in edit.after for s in emit(call))]
+        out = [self._fit(s, edit.site.column) for s in out]
+        out[0] = out[0].with_changes(leading_lines=updated_node.leading_lines)
+        return cst.FlattenSentinel(out)
+
+    def _fit(self, statement: cst.BaseStatement, column: int) -> cst.BaseStatement:
+        """New statements laid out to the line length too (an autocommit block indents its body)."""
+        if isinstance(statement, cst.With) and isinstance(statement.body, cst.IndentedBlock):
+            body = [self._fit(s, column + 4) for s in statement.body.body]
+            return statement.with_changes(body=statement.body.with_changes(body=body))
+        if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and \
+                isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, cst.Call):
+            call = laid_out(statement.body[0].value, column, self.plan.line_length)
+            return statement.with_changes(body=[statement.body[0].with_changes(value=call)])
+        return statement
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and \
+        isinstance(statement.body[0], cst.Expr) and \
+        isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+
+
+def _is_pass(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and \
+        isinstance(statement.body[0], cst.Pass) and not statement.leading_lines and \
+        statement.trailing_whitespace.comment is None

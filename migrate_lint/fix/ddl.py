@@ -78,6 +78,8 @@ def fix_set_not_null(plan: Plan, finding: Finding) -> str | None:
     if not isinstance(table, str) or not isinstance(column, str):
         return None
     name = truncated(f"ck_{table}_{column}_not_null", plan.dialect)
+    if name in plan.source.text:
+        return None  # the revision stages its own CHECK already: a second one by that name would fail
     quote, receiver = plan.source.quote, site.receiver
     schema_arg = f", schema={string(schema, quote).value}" if isinstance(schema, str) else ""
     create = call_statement(

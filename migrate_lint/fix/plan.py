@@ -77,7 +77,7 @@ class _Apply(cst.CSTTransformer):
         for change in edit.changes:
             call = change(call)
         column = edit.site.column + (4 if edit.autocommit else 0)
-        call = laid_out(call, column, self.plan.line_length)
+        call = laid_out(call, column, self.plan.line_length, _tail(updated_node))
         statement = updated_node.with_changes(body=[expression.with_changes(value=call)], leading_lines=())
         main: cst.BaseStatement = statement
         if edit.autocommit:
@@ -95,7 +95,7 @@ class _Apply(cst.CSTTransformer):
             return statement.with_changes(body=statement.body.with_changes(body=body))
         if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and \
                 isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, cst.Call):
-            call = laid_out(statement.body[0].value, column, self.plan.line_length)
+            call = laid_out(statement.body[0].value, column, self.plan.line_length, _tail(statement))
             return statement.with_changes(body=[statement.body[0].with_changes(value=call)])
         return statement
 
@@ -110,3 +110,9 @@ def _is_pass(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and \
         isinstance(statement.body[0], cst.Pass) and not statement.leading_lines and \
         statement.trailing_whitespace.comment is None
+
+
+def _tail(statement: cst.SimpleStatementLine) -> int:
+    """The width of the statement's trailing comment, which counts against the line length."""
+    comment = statement.trailing_whitespace.comment
+    return 0 if comment is None else len(statement.trailing_whitespace.whitespace.value) + len(comment.value)

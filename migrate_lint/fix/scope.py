@@ -37,8 +37,10 @@ def unapplied(histories: list[History], cache_folder: Path | None, changes: Chan
                     scope.why_not[path] = (f"revision {revision.id} is older than this change (it exists at "
                                            f"{changes.base[:12]}): it may be applied")
             continue
-        lock_path = history.script_location / lockfile.NAME
-        locked = lockfile.load(lock_path) if lock_path.is_file() else None
+        # files named on the command line make a history of their versions folder: the lock sits above
+        places = [history.script_location, *(d.parent for d in history.version_dirs)]
+        lock_path = next((p / lockfile.NAME for p in places if (p / lockfile.NAME).is_file()), None)
+        locked = lockfile.load(lock_path) if lock_path else None
         heads = {r.id for r in RevisionGraph(revisions).heads()} if locked is None else set()
         for revision in revisions:
             path = real_path(revision.path)

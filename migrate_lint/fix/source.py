@@ -184,12 +184,13 @@ def _newline(extra: str) -> cst.ParenthesizedWhitespace:
                                        last_line=cst.SimpleWhitespace(extra))
 
 
-def laid_out(call: cst.Call, column: int, limit: int) -> cst.Call:
+def laid_out(call: cst.Call, column: int, limit: int, tail: int = 0) -> cst.Call:
     """The call laid out as ruff format lays it out, when it is on one line: kept if it fits, else
     its arguments on one indented line, else one per line with a trailing comma. A call the author
-    already split over lines (a magic trailing comma) keeps its layout."""
+    already split over lines (a magic trailing comma) keeps its layout. `tail`: the width of a trailing
+    comment, which ruff counts too."""
     code = cst.Module(body=[]).code_for_node(call)
-    if ("\n" not in code and column + len(code) <= limit) or ("#" in code and _has_comment(call)):
+    if ("\n" not in code and column + len(code) + tail <= limit) or ("#" in code and _has_comment(call)):
         return call
     if "\n" in code:
         if any(isinstance(a.comma, cst.Comma) for a in call.args[-1:]):
@@ -202,7 +203,7 @@ def laid_out(call: cst.Call, column: int, limit: int) -> cst.Call:
         code = cst.Module(body=[]).code_for_node(call)
         if "\n" in code:
             return call
-        if column + len(code) <= limit:
+        if column + len(code) + tail <= limit:
             return call
     inner = cst.Module(body=[]).code_for_node(call.with_changes(func=cst.Name("x"))).removeprefix("x(")[:-1]
     args = list(call.args)

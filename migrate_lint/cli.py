@@ -155,7 +155,8 @@ def _fixes(args: argparse.Namespace, outcome: Any) -> tuple[Any, int | None]:
     from migrate_lint.paths import real_path
 
     asked = frozenset(real_path(p) for p in args.paths if p.suffix == ".py" and p.is_file())
-    options = FixOptions(args.unsafe_fixes, asked, None if args.no_cache else cache_dir(), args.base)
+    shown = bool({args.format, *(kind for kind, _ in _also(args))} & {"json", "sarif"})
+    options = FixOptions(args.unsafe_fixes, asked, None if args.no_cache else cache_dir(), args.base, shown)
     result = fix(outcome, args.paths or [Path(".")], options, apply=args.fix or args.diff)
     for note in result.notes:
         print(f"migrate-lint: {note}", file=sys.stderr)

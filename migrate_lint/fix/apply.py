@@ -26,6 +26,7 @@ class FixOptions:
     asked: frozenset[Path] = frozenset()  # revision files named on the command line (real paths)
     cache_folder: Path | None = None
     base: str | None = None
+    edits: bool = True  # each finding's own edits (json and sarif show them; --fix alone needs none)
 
 
 @dataclass
@@ -135,8 +136,11 @@ def fix(outcome: CheckOutcome, paths: list[Path], options: FixOptions, apply: bo
         for index, message in done.items():
             finding = findings[index]
             spec = catalog.get(finding.code)
-            single = after if len(done) == 1 else plan_file(path, text, [finding], outcome.config)[0]
-            fixes[finding] = Fix(spec.fix if spec else "safe", message, edits(text, single))
+            changes: tuple[Edit, ...] = ()
+            if options.edits:
+                single = after if len(done) == 1 else plan_file(path, text, [finding], outcome.config)[0]
+                changes = edits(text, single)
+            fixes[finding] = Fix(spec.fix if spec else "safe", message, changes)
         if done and after != text:
             planned.append(FileFix(path, text, after, [findings[i] for i in done]))
     report = replace(outcome.report,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -38,55 +38,62 @@ class Plan:
         return self.edits.setdefault(id(site.statement), StatementEdit(site))
 
     def apply(self) -> str:
+        """The fixed text: only the statements on the way to an edit are rebuilt (a transformer's
+        visit of the whole tree costs several times the parse)."""
         if not self.edits and not self.prepend:
             return self.source.text
-        return self.source.module.visit(_Apply(self)).code
+        builder = _Apply(self)
+        module = self.source.module
+        return module.with_changes(body=builder.body(module.body, top=True)).code
 
 
-class _Apply(cst.CSTTransformer):
+class _Apply:
     def __init__(self, plan: Plan) -> None:
-        super().__init__()
         self.plan = plan
-        self.depth = 0
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
+    def body(self, statements: Sequence[cst.BaseStatement], top: bool = False) -> list[cst.BaseStatement]:
+        out: list[cst.BaseStatement] = []
+        for statement in statements:
+            if isinstance(statement, cst.SimpleStatementLine) and id(statement) in self.plan.edits:
+                out += self.statement(statement)
+            elif isinstance(statement, cst.BaseCompoundStatement) and (
+                    id(statement) in self.plan.source.parents or (top and
+                    isinstance(statement, cst.FunctionDef) and statement.name.value in self.plan.prepend)):
+                out.append(self.compound(statement, top))
+            else:
+                out.append(statement)
+        return out
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-                          ) -> cst.FunctionDef:
-        self.depth -= 1
-        first = self.plan.prepend.get(original_node.name.value) if self.depth == 0 else None
-        if not first or not isinstance(updated_node.body, cst.IndentedBlock):
-            return updated_node
-        body = list(updated_node.body.body)
-        at = 1 if body and _is_docstring(body[0]) else 0
-        if body[at:] and _is_pass(body[at]):
-            body.pop(at)  # `pass` was the whole body
-        return updated_node.with_changes(body=updated_node.body.with_changes(body=[*body[:at], *first,
-                                                                                   *body[at:]]))
+    def compound(self, node: cst.BaseCompoundStatement, top: bool) -> cst.BaseCompoundStatement:
+        if not isinstance(node.body, cst.IndentedBlock):
+            return node
+        body = self.body(node.body.body) if id(node) in self.plan.source.parents else list(node.body.body)
+        first = self.plan.prepend.get(node.name.value) if top and isinstance(node, cst.FunctionDef) else None
+        if first:
+            at = 1 if body and _is_docstring(body[0]) else 0
+            if body[at:] and _is_pass(body[at]):
+                body.pop(at)  # `pass` was the whole body
+            body[at:at] = first
+        return node.with_changes(body=node.body.with_changes(body=body))
 
-    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
-                                  updated_node: cst.SimpleStatementLine
-                                  ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
-        edit = self.plan.edits.get(id(original_node))
-        if edit is None:
-            return updated_node
-        expression = updated_node.body[0]
+    def statement(self, original: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        edit = self.plan.edits[id(original)]
+        expression = original.body[0]
         assert isinstance(expression, cst.Expr) and isinstance(expression.value, cst.Call)
         call = expression.value
         for change in edit.changes:
             call = change(call)
         column = edit.site.column + (4 if edit.autocommit else 0)
-        call = laid_out(call, column, self.plan.line_length, _tail(updated_node))
-        statement = updated_node.with_changes(body=[expression.with_changes(value=call)], leading_lines=())
+        call = laid_out(call, column, self.plan.line_length, _tail(original))
+        statement = original.with_changes(body=[expression.with_changes(value=call)], leading_lines=())
         main: cst.BaseStatement = statement
         if edit.autocommit:
             main = autocommit([statement], edit.site.receiver)
         out = [*(s for emit in edit.before for s in emit(call)), main,
                *(s for emit in edit.after for s in emit(call))]
         out = [self._fit(s, edit.site.column) for s in out]
-        out[0] = out[0].with_changes(leading_lines=updated_node.leading_lines)
-        return cst.FlattenSentinel(out)
+        out[0] = out[0].with_changes(leading_lines=original.leading_lines)
+        return out
 
     def _fit(self, statement: cst.BaseStatement, column: int) -> cst.BaseStatement:
         """New statements laid out to the line length too (an autocommit block indents its body)."""

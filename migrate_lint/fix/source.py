@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 NONE = object()  # what literal() returns for the name None
 AUTOCOMMIT = "<autocommit>"  # marks an autocommit block on the stack of enclosing with blocks
@@ -33,12 +35,44 @@ class Source:
     module: cst.Module = field(init=False)
     sites: list[CallSite] = field(init=False, default_factory=list)
     functions: dict[str, cst.FunctionDef] = field(init=False, default_factory=dict)
+    parents: set[int] = field(init=False, default_factory=set)  # compound statements holding a site
 
     def __post_init__(self) -> None:
+        # Positions come from `ast`, walked statement by statement beside the libcst tree: a full
+        # visit of the tree with libcst's position metadata costs several times the parse.
         self.module = cst.parse_module(self.text)
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)  # the tree we edit keeps its nodes
-        collector = _Collector(self)
-        wrapper.visit(collector)
+        tree = ast.parse(self.text)
+        for node, twin in _pairs(self.module.body, tree.body):
+            if isinstance(node, cst.FunctionDef) and isinstance(twin, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.functions[node.name.value] = node
+                self._walk(node, twin, node.name.value, [])
+
+    def _walk(self, node: cst.BaseCompoundStatement, twin: ast.stmt, function: str,
+              within: list[str | None]) -> bool:
+        """Collect the call sites under a compound statement; whether it holds any."""
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        found = False
+        for child, other in _pairs(body, getattr(twin, "body", [])):
+            if isinstance(child, cst.SimpleStatementLine):
+                found |= self._site(child, other, function, within)
+            elif isinstance(child, cst.With | cst.If | cst.For | cst.While | cst.Try | cst.FunctionDef):
+                found |= self._walk(child, other, function, [*within, _with_kind(child)])
+        if found:
+            self.parents.add(id(node))
+        return found
+
+    def _site(self, node: cst.SimpleStatementLine, twin: ast.stmt, function: str,
+              within: list[str | None]) -> bool:
+        if len(node.body) != 1 or not isinstance(node.body[0], cst.Expr):
+            return False
+        call = node.body[0].value
+        receiver, name = _attribute(call.func) if isinstance(call, cst.Call) else (None, None)
+        if receiver is None or name is None or not isinstance(call, cst.Call):
+            return False
+        batch = next((t for t in reversed(within) if t and t is not AUTOCOMMIT), None)
+        self.sites.append(CallSite(node, call, receiver, name, function, batch, AUTOCOMMIT in within,
+                                   twin.lineno, twin.end_lineno or twin.lineno, twin.col_offset))
+        return True
 
     def site_at(self, line: int, names: tuple[str, ...], function: str | None = None) -> CallSite | None:
         """The call statement spanning `line` whose call is one of `names`."""
@@ -57,52 +91,31 @@ class Source:
         return "'" if self.text.count("'") > self.text.count('"') else '"'
 
 
-class _Collector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, source: Source) -> None:
-        super().__init__()
-        self.source = source
-        self.function: list[str] = []
-        self.batch: list[str | None] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not self.function:
-            self.source.functions[node.name.value] = node
-        self.function.append(node.name.value)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.function.pop()
-
-    def visit_With(self, node: cst.With) -> None:
-        table: str | None = None
-        for item in node.items:
-            call = item.item
-            if isinstance(call, cst.Call) and _attribute(call.func)[1] == "batch_alter_table":
-                found = literal(argument(call, 0, "table_name"))
-                table = found if isinstance(found, str) else None
-            elif isinstance(call, cst.Call) and _attribute(call.func)[1] == "autocommit_block":
-                table = AUTOCOMMIT
-        self.batch.append(table)
-
-    def leave_With(self, original_node: cst.With) -> None:
-        self.batch.pop()
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        if not self.function or len(node.body) != 1 or not isinstance(node.body[0], cst.Expr):
+def _pairs(nodes: Sequence[cst.BaseStatement], twins: list[ast.stmt]
+           ) -> Iterator[tuple[cst.BaseStatement, ast.stmt]]:
+    """libcst statements with their `ast` twins; a line of several statements (a; b) has no one twin."""
+    at = 0
+    for node in nodes:
+        count = len(node.body) if isinstance(node, cst.SimpleStatementLine) else 1
+        if at >= len(twins):
             return
-        call = node.body[0].value
-        if not isinstance(call, cst.Call):
-            return
-        receiver, name = _attribute(call.func)
-        if receiver is None or name is None:
-            return
-        where = self.get_metadata(PositionProvider, node)
-        self.source.sites.append(CallSite(
-            node, call, receiver, name, self.function[0],
-            next((t for t in reversed(self.batch) if t and t is not AUTOCOMMIT), None),
-            AUTOCOMMIT in self.batch,
-            where.start.line, where.end.line, where.start.column))
+        if count == 1:
+            yield node, twins[at]
+        at += count
+
+
+def _with_kind(node: cst.BaseCompoundStatement) -> str | None:
+    """The table of a batch_alter_table block, AUTOCOMMIT for an autocommit block, else None."""
+    if not isinstance(node, cst.With):
+        return None
+    for item in node.items:
+        call = item.item
+        if isinstance(call, cst.Call) and _attribute(call.func)[1] == "batch_alter_table":
+            found = literal(argument(call, 0, "table_name"))
+            return found if isinstance(found, str) else None
+        if isinstance(call, cst.Call) and _attribute(call.func)[1] == "autocommit_block":
+            return AUTOCOMMIT
+    return None
 
 
 def _attribute(func: cst.BaseExpression) -> tuple[str | None, str | None]:
@@ -222,10 +235,17 @@ def call_statement(code: str) -> cst.SimpleStatementLine:
     return statement
 
 
-def autocommit(statements: list[cst.BaseStatement], receiver: str = "op") -> cst.With:
-    """`with op.get_context().autocommit_block():` around statements (their comments go first)."""
+@functools.cache
+def _autocommit_block(receiver: str) -> cst.With:
+    """Parsed once: libcst nodes are immutable, so every block can share it."""
     block = cst.parse_statement(f"with {receiver}.get_context().autocommit_block():\n    pass\n")
     assert isinstance(block, cst.With) and isinstance(block.body, cst.IndentedBlock)
+    return block
+
+
+def autocommit(statements: list[cst.BaseStatement], receiver: str = "op") -> cst.With:
+    """`with op.get_context().autocommit_block():` around statements (their comments go first)."""
+    block = _autocommit_block(receiver)
     leading = statements[0].leading_lines if isinstance(statements[0], cst.SimpleStatementLine) else ()
     if leading:
         statements = [statements[0].with_changes(leading_lines=()), *statements[1:]]

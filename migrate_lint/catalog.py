@@ -17,8 +17,9 @@ CODE_PATTERN = re.compile(r"^ML\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "risk", "safe",
             "cases")
-OPTIONAL = ("dialects", "tags", "references", "default", "example")
-CASE_KEYS = {"name", "pass", "fail", "config"}
+OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix")
+CASE_KEYS = {"name", "pass", "fail", "config", "fixed"}
+FIXES = ("safe", "unsafe")
 RULES_URL = "https://github.com/migrate-lint/migrate-lint/blob/main/docs/rules.md"  # the one place
 
 
@@ -50,6 +51,7 @@ class Case:
     kind: str  # "pass" or "fail"
     revisions: tuple[Any, ...]  # each a body string or a mapping with a full `source`
     config: dict[str, Any]
+    fixed: str | None = None  # a fail case's upgrade() body once `check --fix` has fixed it
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class RuleSpec:
     tags: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     default: bool = True
+    fix: str = ""  # "safe", "unsafe" (`check --fix --unsafe-fixes`), or "" when there is no fix
 
     @property
     def module(self) -> str:
@@ -141,8 +144,13 @@ def _case(raw: Any, where: str) -> Case:
     if (kinds[0] == "fail") != has_marker:
         raise CatalogError(f"{where}: case {raw['name']!r}: fail cases carry `# expect:` markers "
                            "and pass cases carry none")
+    fixed = raw.get("fixed")
+    if fixed is not None and (kinds[0] != "fail" or not isinstance(fixed, str) or len(revisions) != 1
+                              or not isinstance(revisions[0], str)):
+        raise CatalogError(f"{where}: case {raw['name']!r}: `fixed` is the fixed body of a fail case "
+                           "with one revision body")
     config = {k: _frozen(v) for k, v in (raw.get("config") or {}).items()}
-    return Case(raw["name"], kinds[0], revisions, config)
+    return Case(raw["name"], kinds[0], revisions, config, fixed)
 
 
 DRIFT_KEYS = {"models", "upgrade", "downgrade", "roundtrip", "dialects"}
@@ -190,7 +198,12 @@ def parse_rule(text: str, where: str) -> RuleSpec:
         severity = Severity.parse(str(data["severity"]))
     except ValueError as exc:
         raise CatalogError(f"{where}: {exc}") from None
+    fix = str(data.get("fix") or "")
+    if fix and fix not in FIXES:
+        raise CatalogError(f"{where}: fix is one of {', '.join(FIXES)}, not {fix!r}")
     cases = tuple(_case(c, where) for c in data["cases"] or ())
+    if not fix and any(c.fixed is not None for c in cases):
+        raise CatalogError(f"{where}: a case gives `fixed` source but the rule has no fix")
     if not any(c.kind == "fail" for c in cases) or not any(c.kind == "pass" for c in cases):
         raise CatalogError(f"{where}: every rule needs at least one pass and one fail case")
     return RuleSpec(
@@ -200,7 +213,7 @@ def parse_rule(text: str, where: str) -> RuleSpec:
         risk=data["risk"].strip(), safe=data["safe"].strip(),
         example=str(data.get("example") or "").strip("\n"), cases=cases,
         dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
-        references=tuple(data.get("references") or ()), default=bool(data.get("default", True)),
+        references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
     )
 
 

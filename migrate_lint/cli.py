@@ -77,6 +77,14 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "include-tables": (("--include-tables",), {"metavar": "GLOBS", "help": "compare only these tables"}),
     "exclude-tables": (("--exclude-tables",), {"metavar": "GLOBS",
                                                "help": "leave out tables owned by something else"}),
+    "fix": (("--fix",), {"action": "store_true",
+                         "help": "rewrite revisions that are not applied yet to fix what has a safe fix"}),
+    "diff": (("--diff",), {"action": "store_true",
+                           "help": "print the fixes as a unified diff instead of writing them "
+                                   "(exit 1 if any)"}),
+    "unsafe-fixes": (("--unsafe-fixes",), {"action": "store_true",
+                                           "help": "with --fix or --diff, also apply fixes that change "
+                                                   "behaviour"}),
     "rule": (("rule",), {"metavar": "NAME_OR_CODE"}),
     "statistics": (("--statistics",), {"action": "store_true",
                                        "help": "text: count findings per rule instead of listing them"}),
@@ -91,7 +99,7 @@ REPORTING = ("format", "also", "output", "config", "select", "ignore", "dialect"
 COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
     "check": ("lint revision histories (default: the current folder)",
               ("paths", *REPORTING, "extend-select", "script-location", "no-execute", "base", "no-cache",
-               "stats", "debug"),
+               "stats", "fix", "diff", "unsafe-fixes", "debug"),
               {}),
     "drift": ("upgrade a scratch database and compare it with the models",
               ("paths", "app", "metadata", "database-url", "allow-url-rights", "clean-stale", "live-url",
@@ -171,7 +179,38 @@ def _check(args: argparse.Namespace) -> int:
     outcome = run.check(args.paths or [Path(".")], args.config, overrides, use_cache=not args.no_cache,
                         execute=not args.no_execute, base=args.base,
                         started_worker=args.started_worker)
+    if args.fix or args.diff or {args.format, *(kind for kind, _ in _also(args))} & {"json", "sarif"}:
+        outcome, code = _fixes(args, outcome)
+        if code is not None:
+            return code
     return _report(args, outcome)
+
+
+def _fixes(args: argparse.Namespace, outcome: Any) -> tuple[Any, int | None]:
+    """Findings with their fixes (json and sarif show them); --fix writes them, --diff prints them."""
+    from dataclasses import replace
+
+    from migrate_lint.cache.store import cache_dir
+    from migrate_lint.fix.apply import FixOptions, fix
+    from migrate_lint.paths import real_path
+
+    asked = frozenset(real_path(p) for p in args.paths if p.suffix == ".py" and p.is_file())
+    shown = bool({args.format, *(kind for kind, _ in _also(args))} & {"json", "sarif"})
+    options = FixOptions(args.unsafe_fixes, asked, None if args.no_cache else cache_dir(), args.base, shown)
+    result = fix(outcome, args.paths or [Path(".")], options, apply=args.fix or args.diff)
+    for note in result.notes:
+        print(f"migrate-lint: {note}", file=sys.stderr)
+    if args.diff:
+        sys.stdout.write("".join(file.diff() for file in result.files))
+        return outcome, EXIT_FINDINGS if result.files else EXIT_CLEAN
+    if args.fix:
+        for file in result.files:
+            with open(file.path, "w", encoding="utf-8", newline="") as target:
+                target.write(file.after)
+        count = sum(len(file.fixed) for file in result.files)
+        print(f"migrate-lint: fixed {count} finding{'s' * (count != 1)} in {len(result.files)} "
+              f"file{'s' * (len(result.files) != 1)}", file=sys.stderr)
+    return replace(outcome, report=result.report), None
 
 
 def _also(args: argparse.Namespace) -> list[tuple[str, Path]]:

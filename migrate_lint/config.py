@@ -49,6 +49,7 @@ class Config:
     baseline: str | None = None
     since: str | None = None
     render_timeout: float = 10.0
+    lock_timeout: str = "5s"  # what the missing-lock-timeout fix sets
     app: str | None = None  # drift: the Flask app, as FLASK_APP names it
     metadata: str | None = None  # drift: module:attribute of the models' MetaData
     drift_include: tuple[str, ...] = ()  # drift: only these tables (globs)
@@ -124,6 +125,8 @@ PARSERS: dict[str, Any] = {
     "metadata": lambda v, k: v if isinstance(v, str) and ":" in v else _bad(k, "module:attribute"),
     "drift-include": _strings,
     "drift-exclude": _strings,
+    "lock-timeout": lambda v, k: v if isinstance(v, str) and re.fullmatch(r"\d+\s*(us|ms|s|min|h)?", v)
+    else _bad(k, 'a duration such as "5s"'),
     "max-per-rule": lambda v, k: v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else
     _bad(k, "a positive integer"),
     "stats": lambda v, k: v if isinstance(v, str) and v else _bad(k, "a file path"),

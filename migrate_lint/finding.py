@@ -49,6 +49,26 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text from (line, column) up to (end_line, end_column), 1-based, with `content`."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """How to fix a finding: "safe" or "unsafe" (it changes behaviour), in words and as edits."""
+
+    applicability: str
+    message: str
+    edits: tuple[Edit, ...] = ()
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     name: str
@@ -58,6 +78,7 @@ class Finding:
     revision: str | None = None
     subject: str = ""
     help: str = ""
+    fix: Fix | None = None  # set by `check --fix`/`--diff` and the json and sarif formats
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location

@@ -39,7 +39,7 @@ def test_json_contract_fields(example_report, monkeypatch):
     document = json.loads(get("json")(example_report))
     assert list(document) == ["version", "tool", "summary", "findings", "errors"]
     assert list(document["findings"][0]) == ["code", "name", "severity", "message", "path", "line",
-                                             "end_line", "column", "revision", "subject", "help"]
+                                             "end_line", "column", "revision", "subject", "help", "fix"]
     assert document["errors"] == [{"path": "examples/blog/broken.py", "line": 3,
                                    "message": "cannot decode as UTF-8"}]
 

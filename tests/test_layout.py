@@ -22,8 +22,10 @@ ALLOWED: dict[str, set[str]] = {
     "lint": {VOCABULARY, "sql", "revisions", "rendering", "checks"},
     "database": {VOCABULARY, "sql", "revisions"},
     "drift": {VOCABULARY, "sql", "revisions", "database"},
+    "fix": {VOCABULARY, "sql", "revisions", "rendering", "checks", "lint"},
     "formatters": {VOCABULARY},
-    "cli": {VOCABULARY, "sql", "revisions", "rendering", "checks", "lint", "database", "drift", "formatters"},
+    "cli": {VOCABULARY, "sql", "revisions", "rendering", "checks", "lint", "database", "drift", "fix",
+            "formatters"},
 }
 ALLOWED["integrations"] = ALLOWED["cli"] | {"cli"}
 

@@ -14,7 +14,7 @@ def finding_dict(finding: Finding) -> dict[str, object]:
         "code": finding.code, "name": finding.name, "severity": finding.severity.label,
         "message": finding.message, "path": display_path(loc.path), "line": loc.line,
         "end_line": loc.end_line or loc.line, "column": loc.column, "revision": finding.revision,
-        "subject": finding.subject, "help": finding.help,
+        "subject": finding.subject, "help": finding.help, "fix": fix_dict(finding),
     }
 
 
@@ -25,6 +25,17 @@ def _dialect(report: Report) -> dict[str, object]:
     return {"dialect": dialect, "dialect_source": source,
             "dialects": [{"path": display_path(r.path), "dialect": r.dialect, "source": r.source}
                          for r in report.dialects]}
+
+
+def fix_dict(finding: Finding) -> dict[str, object] | None:
+    """The fix `check --fix` would apply (ruff's shape): none for findings without one, or in
+    revisions that are applied already."""
+    if finding.fix is None:
+        return None
+    return {"applicability": finding.fix.applicability, "message": finding.fix.message,
+            "edits": [{"content": e.content, "location": {"row": e.line, "column": e.column},
+                       "end_location": {"row": e.end_line, "column": e.end_column}}
+                      for e in finding.fix.edits]}
 
 
 def render(report: Report) -> str:

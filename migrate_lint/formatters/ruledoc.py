@@ -32,6 +32,11 @@ def _case_source(case: Case) -> str:
     return "\n".join(parts)
 
 
+FIXES = {"safe": "Fix: safe (`migrate-lint check --fix`).",
+         "unsafe": "Fix: unsafe, it changes behaviour (`migrate-lint check --fix --unsafe-fixes`).",
+         "": "Fix: none."}
+
+
 def render(spec: RuleSpec) -> str:
     lines = [
         f"# {spec.code} {spec.name}: {spec.title}", "",
@@ -40,6 +45,7 @@ def render(spec: RuleSpec) -> str:
     ]
     if spec.dialects:
         lines.append(f"Dialects: {', '.join(spec.dialects)}.")
+    lines.append(FIXES.get(spec.fix, FIXES[""]))
     lines += ["", "## What it catches", spec.catches, "", "## Why it is risky", spec.risk, "",
               "## The safe way", spec.safe]
     if spec.example:
@@ -51,6 +57,8 @@ def render(spec: RuleSpec) -> str:
             config = f" (config: {case.config})" if case.config else ""
             lines += ["", f"{case.name}{config}:", "", "```python",
                       textwrap.dedent(_case_source(case)), "```"]
+            if case.fixed is not None:
+                lines += ["", "`check --fix` rewrites it as:", "", "```python", case.fixed.rstrip(), "```"]
     if spec.references:
         lines += ["", "## References", *(f"- {ref}" for ref in spec.references)]
     lines += ["", f"Suppress one occurrence with `# migrate-lint: ignore[{spec.name}] -- reason`."]

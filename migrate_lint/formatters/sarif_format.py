@@ -7,7 +7,7 @@ from typing import Any
 
 from migrate_lint import __version__
 from migrate_lint.catalog import RuleSpec, load_catalog
-from migrate_lint.finding import Report, Severity, display_path
+from migrate_lint.finding import Finding, Report, Severity, display_path
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -30,6 +30,18 @@ def _rule(spec: RuleSpec) -> dict[str, Any]:
     return rule
 
 
+def _fix(finding: Finding) -> dict[str, Any]:
+    """The edits of `check --fix` as SARIF replacements of whole lines."""
+    assert finding.fix is not None
+    replacements = [{"deletedRegion": {"startLine": e.line, "startColumn": e.column, "endLine": e.end_line,
+                                       "endColumn": e.end_column},
+                     "insertedContent": {"text": e.content}} for e in finding.fix.edits]
+    return {"description": {"text": f"{finding.fix.message} ({finding.fix.applicability} fix)"},
+            "artifactChanges": [{"artifactLocation": {"uri": display_path(finding.location.path),
+                                                      "uriBaseId": "%SRCROOT%"},
+                                 "replacements": replacements}]}
+
+
 def render(report: Report) -> str:
     rules = load_catalog().rules
     index = {spec.code: i for i, spec in enumerate(rules)}
@@ -46,6 +58,7 @@ def render(report: Report) -> str:
                 "artifactLocation": {"uri": display_path(loc.path), "uriBaseId": "%SRCROOT%"},
                 "region": region}}],
             "partialFingerprints": {"migrateLint/v1": finding.fingerprint},
+            **({"fixes": [_fix(finding)]} if finding.fix else {}),
         })
     notifications = [{
         "level": "error", "message": {"text": error.message},

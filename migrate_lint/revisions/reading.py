@@ -39,6 +39,7 @@ class Reader:
         self.cache_folder = cache_folder
         self.digests: dict[Path, str] = {}  # content digest of every file read
         self.stores: dict[str, FactsCache] = {}
+        self.overlay: dict[Path, bytes] = {}  # texts read instead of the files' (a fix being re-checked)
 
     def read(self, history: History, checked: Callable[[Path], bool], excluded: Callable[[Path], bool],
              spare_core: bool) -> tuple[Files, list[InputError]]:
@@ -53,7 +54,8 @@ class Reader:
             if excluded(path):
                 continue
             try:
-                data = read_file(path)  # a regular file, not too large (a FIFO would hang)
+                # a regular file, not too large (a FIFO would hang); a fix's new text in place of the file
+                data = self.overlay[path] if path in self.overlay else read_file(path)
             except OSError as exc:
                 errors.append(InputError(path, None, f"cannot read file: {exc.strerror or exc}"))
                 continue

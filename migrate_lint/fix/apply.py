@@ -1,0 +1,158 @@
+"""`check --fix` and `--diff`, and the fixes json and sarif carry: plan each fixable finding's edits,
+re-check every fixed file, and keep a file's fix only if its fixed findings are gone and none appeared."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from migrate_lint.catalog import Catalog, load_catalog
+from migrate_lint.config import CheckOutcome, Config
+from migrate_lint.errors import UserError
+from migrate_lint.finding import Edit, Finding, Fix, Report, display_path
+from migrate_lint.fix.recheck import FileFix, recheck
+from migrate_lint.fix.scope import Scope
+from migrate_lint.paths import real_path
+from migrate_lint.revisions.discover import History, find_histories
+
+DEFAULT_LINE_LENGTH = 88  # ruff's
+
+
+@dataclass
+class FixOptions:
+    unsafe: bool = False  # also apply fixes marked unsafe
+    asked: frozenset[Path] = frozenset()  # revision files named on the command line (real paths)
+    cache_folder: Path | None = None
+    base: str | None = None
+    edits: bool = True  # each finding's own edits (json and sarif show them; --fix alone needs none)
+
+
+@dataclass
+class FixResult:
+    report: Report
+    files: list[FileFix] = field(default_factory=list)  # fixes that passed the re-check
+    notes: list[str] = field(default_factory=list)
+
+
+def fixers() -> dict[str, Callable[..., str | None]]:
+    """Each fixable rule's fixer; unnamed-constraint first, as the others read the names it gives."""
+    from migrate_lint.fix.ddl import fix_index, fix_lock_timeout, fix_not_valid, fix_set_not_null
+    from migrate_lint.fix.names import fix_unnamed_constraint
+
+    return {"ML303": fix_unnamed_constraint, "ML101": fix_index, "ML102": fix_index, "ML104": fix_not_valid,
+            "ML105": fix_not_valid, "ML115": fix_lock_timeout, "ML302": fix_set_not_null}
+
+
+def _candidates(report: Report, catalog: Catalog, unsafe: bool) -> dict[Path, list[Finding]]:
+    found: dict[Path, list[Finding]] = {}
+    for finding in report.findings:
+        spec = catalog.get(finding.code)
+        if spec and spec.fix and (unsafe or spec.fix == "safe"):
+            found.setdefault(finding.location.path, []).append(finding)
+    return found
+
+
+def _scope(outcome: CheckOutcome, options: FixOptions, paths: list[Path]) -> tuple[list[History], Scope]:
+    from migrate_lint.fix.scope import unapplied
+
+    histories, _ = find_histories(paths, outcome.config)
+    changes = None
+    if options.base:
+        from migrate_lint.lint.changes import changes_since
+
+        start = next((p for p in paths if p.exists()), Path("."))
+        changes = changes_since(options.base, start if start.is_dir() else start.parent)
+    return histories, unapplied(histories, options.cache_folder, changes)
+
+
+def plan_file(path: Path, text: str, findings: list[Finding], config: Config) -> tuple[str, dict[int, str]]:
+    """The fixed text of one file and, by index into `findings`, what each planned fix does."""
+    from migrate_lint.fix.plan import Plan
+    from migrate_lint.fix.source import Source
+
+    plan = Plan(Source(text), config.dialect, config.lock_timeout, line_length(config))
+    table = fixers()
+    done = {}
+    order = sorted(range(len(findings)),
+                   key=lambda i: (findings[i].code != "ML303", findings[i].location.line))
+    for index in order:
+        message = table[findings[index].code](plan, findings[index])
+        if message:
+            done[index] = message
+    return plan.apply(), done
+
+
+def line_length(config: Config) -> int:
+    """The project's ruff line length, so that a fix leaves a ruff-formatted file formatted."""
+    import tomllib
+
+    if config.source is None or config.source.name != "pyproject.toml":
+        return DEFAULT_LINE_LENGTH
+    try:
+        ruff = tomllib.loads(config.source.read_text(encoding="utf-8")).get("tool", {}).get("ruff", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return DEFAULT_LINE_LENGTH
+    value = ruff.get("line-length")
+    return value if isinstance(value, int) else DEFAULT_LINE_LENGTH
+
+
+def edits(before: str, after: str) -> tuple[Edit, ...]:
+    """Whole-line replacements that turn `before` into `after`."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return tuple(Edit(i1 + 1, 1, i2 + 1, 1, "".join(new[j1:j2]))
+                 for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
+
+
+def fix(outcome: CheckOutcome, paths: list[Path], options: FixOptions, apply: bool) -> FixResult:
+    """Findings with their fixes. With `apply`, the fixed files too, each re-checked (see FileFix)."""
+    catalog = load_catalog()
+    candidates = _candidates(outcome.report, catalog, options.unsafe or not apply)
+    if not candidates:
+        return FixResult(outcome.report)
+    histories, scope = _scope(outcome, options, paths)
+    notes: list[str] = []
+    fixes: dict[Finding, Fix] = {}
+    planned: list[FileFix] = []
+    for path, findings in candidates.items():
+        real = real_path(path)
+        if real not in scope.fixable:
+            reason = scope.why_not.get(real, "it is not a revision of the history")
+            if real in options.asked and apply:
+                raise UserError(f"cannot fix {display_path(path)}: {reason}; edit-applied-migration is "
+                                "worse than the finding")
+            if apply:
+                notes.append(f"not fixed: {display_path(path)}: {reason}")
+            continue
+        with open(path, encoding="utf-8", newline="") as handle:  # line endings as they are
+            text = handle.read()
+        try:
+            after, done = plan_file(path, text, findings, outcome.config)
+        except Exception as exc:  # libcst cannot parse what ast could: report, never guess
+            notes.append(f"not fixed: {display_path(path)}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            continue
+        for index, message in done.items():
+            finding = findings[index]
+            spec = catalog.get(finding.code)
+            changes: tuple[Edit, ...] = ()
+            if options.edits:
+                single = after if len(done) == 1 else plan_file(path, text, [finding], outcome.config)[0]
+                changes = edits(text, single)
+            fixes[finding] = Fix(spec.fix if spec else "safe", message, changes)
+        if done and after != text:
+            planned.append(FileFix(path, text, after, [findings[i] for i in done]))
+    report = replace(outcome.report,
+                     findings=tuple(replace(f, fix=fixes.get(f)) for f in outcome.report.findings))
+    if not apply:
+        return FixResult(report, notes=notes)
+    kept, refused, fresh = recheck(planned, histories, outcome, catalog, options.cache_folder)
+    notes += refused
+    # In a fixed file the findings left are the re-check's (their lines are the new ones), and those only
+    # the rendered layer finds, which the re-check (AST only) cannot see.
+    rendered_only = {spec.code for spec in catalog.rules if "rendered" in spec.tags} | {"ML904"}
+    remaining = [f for f in report.findings if f.location.path not in fresh or f.code in rendered_only]
+    remaining += [f for found in fresh.values() for f in found]
+    return FixResult(replace(report, findings=tuple(sorted(remaining, key=Finding.sort_key))), kept, notes)
+

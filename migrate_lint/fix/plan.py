@@ -1,0 +1,125 @@
+"""The edits fixers plan on a file's original statements, applied together in one pass of the tree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from migrate_lint.fix.source import CallSite, Source, autocommit, laid_out
+
+CallChange = Callable[[cst.Call], cst.Call]
+Emit = Callable[[cst.Call], list[cst.BaseStatement]]
+
+
+@dataclass
+class StatementEdit:
+    """What becomes of one call statement: its call changed, statements around it, an autocommit block."""
+
+    site: CallSite
+    changes: list[CallChange] = field(default_factory=list)
+    before: list[Emit] = field(default_factory=list)
+    after: list[Emit] = field(default_factory=list)
+    autocommit: bool = False
+
+
+@dataclass
+class Plan:
+    source: Source
+    dialect: str = "postgresql"
+    lock_timeout: str = "5s"
+    line_length: int = 88
+    claimed: set[int] = field(default_factory=set)  # statements another edit already answers for
+    edits: dict[int, StatementEdit] = field(default_factory=dict)
+    prepend: dict[str, list[cst.BaseStatement]] = field(default_factory=dict)  # function -> first statements
+
+    def on(self, site: CallSite) -> StatementEdit:
+        return self.edits.setdefault(id(site.statement), StatementEdit(site))
+
+    def apply(self) -> str:
+        """The fixed text: only the statements on the way to an edit are rebuilt (a transformer's
+        visit of the whole tree costs several times the parse)."""
+        if not self.edits and not self.prepend:
+            return self.source.text
+        builder = _Apply(self)
+        module = self.source.module
+        return module.with_changes(body=builder.body(module.body, top=True)).code
+
+
+class _Apply:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+
+    def body(self, statements: Sequence[cst.BaseStatement], top: bool = False) -> list[cst.BaseStatement]:
+        out: list[cst.BaseStatement] = []
+        for statement in statements:
+            if isinstance(statement, cst.SimpleStatementLine) and id(statement) in self.plan.edits:
+                out += self.statement(statement)
+            elif isinstance(statement, cst.BaseCompoundStatement) and (
+                    id(statement) in self.plan.source.parents or (top and
+                    isinstance(statement, cst.FunctionDef) and statement.name.value in self.plan.prepend)):
+                out.append(self.compound(statement, top))
+            else:
+                out.append(statement)
+        return out
+
+    def compound(self, node: cst.BaseCompoundStatement, top: bool) -> cst.BaseCompoundStatement:
+        if not isinstance(node.body, cst.IndentedBlock):
+            return node
+        body = self.body(node.body.body) if id(node) in self.plan.source.parents else list(node.body.body)
+        first = self.plan.prepend.get(node.name.value) if top and isinstance(node, cst.FunctionDef) else None
+        if first:
+            at = 1 if body and _is_docstring(body[0]) else 0
+            if body[at:] and _is_pass(body[at]):
+                body.pop(at)  # `pass` was the whole body
+            body[at:at] = first
+        return node.with_changes(body=node.body.with_changes(body=body))
+
+    def statement(self, original: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        edit = self.plan.edits[id(original)]
+        expression = original.body[0]
+        assert isinstance(expression, cst.Expr) and isinstance(expression.value, cst.Call)
+        call = expression.value
+        for change in edit.changes:
+            call = change(call)
+        column = edit.site.column + (4 if edit.autocommit else 0)
+        call = laid_out(call, column, self.plan.line_length, _tail(original))
+        statement = original.with_changes(body=[expression.with_changes(value=call)], leading_lines=())
+        main: cst.BaseStatement = statement
+        if edit.autocommit:
+            main = autocommit([statement], edit.site.receiver)
+        out = [*(s for emit in edit.before for s in emit(call)), main,
+               *(s for emit in edit.after for s in emit(call))]
+        out = [self._fit(s, edit.site.column) for s in out]
+        out[0] = out[0].with_changes(leading_lines=original.leading_lines)
+        return out
+
+    def _fit(self, statement: cst.BaseStatement, column: int) -> cst.BaseStatement:
+        """New statements laid out to the line length too (an autocommit block indents its body)."""
+        if isinstance(statement, cst.With) and isinstance(statement.body, cst.IndentedBlock):
+            body = [self._fit(s, column + 4) for s in statement.body.body]
+            return statement.with_changes(body=statement.body.with_changes(body=body))
+        if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and \
+                isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, cst.Call):
+            call = laid_out(statement.body[0].value, column, self.plan.line_length, _tail(statement))
+            return statement.with_changes(body=[statement.body[0].with_changes(value=call)])
+        return statement
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and \
+        isinstance(statement.body[0], cst.Expr) and \
+        isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+
+
+def _is_pass(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and \
+        isinstance(statement.body[0], cst.Pass) and not statement.leading_lines and \
+        statement.trailing_whitespace.comment is None
+
+
+def _tail(statement: cst.SimpleStatementLine) -> int:
+    """The width of the statement's trailing comment, which counts against the line length."""
+    comment = statement.trailing_whitespace.comment
+    return 0 if comment is None else len(statement.trailing_whitespace.whitespace.value) + len(comment.value)

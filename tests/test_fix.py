@@ -1,0 +1,119 @@
+"""`check --fix`, `--diff` and the fixes json and sarif carry: which revisions may be fixed, the re-check,
+and edits that leave the rest of the file (and its ruff formatting) as it was."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from migrate_lint.config import CheckOutcome, load
+from migrate_lint.fix.recheck import FileFix, recheck
+from migrate_lint.lint import run
+from migrate_lint.revisions.discover import find_histories
+from tests.rulecases import write_lock
+from tests.test_fix_cases import fix
+
+REVISION = '''"""{rev}"""
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down}
+
+
+def upgrade():
+    # the index the search page needs
+    op.create_index("ix_posts_{rev}", "posts", ["title"])  # comment kept
+
+
+def downgrade():
+    op.drop_index("ix_posts_{rev}", table_name="posts")
+'''
+
+
+def project(root: Path, *revs: str) -> Path:
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    for index, rev in enumerate(revs):
+        down = repr(revs[index - 1]).replace("'", '"') if index else "None"
+        (versions / f"{rev}.py").write_text(REVISION.format(rev=rev, down=down))
+    (root / "pyproject.toml").write_text('[tool.migrate-lint]\nscript-location = "migrations"\n')
+    return root
+
+
+def text(root: Path, rev: str) -> str:
+    return (root / "migrations" / "versions" / f"{rev}.py").read_text()
+
+
+def test_without_a_lock_file_only_the_head_is_fixed(tmp_path):
+    root = project(tmp_path, "a1", "b2")
+    before = text(root, "a1")
+    code, out, err = fix(root, "--fix", "--no-execute")
+    assert text(root, "a1") == before
+    assert "postgresql_concurrently=True" in text(root, "b2")
+    assert "not fixed: migrations/versions/a1.py: revision a1 is not a head" in err
+    assert code == 1 and "a1.py:12:5: ML101" in out and "b2.py" not in out
+
+
+def test_the_lock_file_says_what_is_applied_and_an_applied_revision_asked_for_is_refused(tmp_path):
+    root = project(tmp_path, "a1", "b2")
+    write_lock(root / "migrations", [text(root, "a1")])
+    code, out, err = fix(root, "--diff", "--no-execute")
+    assert code == 1 and out.startswith("--- a/migrations/versions/b2.py") and "a1.py" not in out
+    assert "postgresql_concurrently" not in text(root, "b2")  # --diff writes nothing
+    code, _, err = fix(root, "--fix", "--no-execute", "migrations/versions/a1.py")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("migrate-lint: cannot fix migrations/versions/a1.py: "
+                          "revision a1 is in migrate-lint.lock")
+
+
+def test_diff_exits_0_when_there_is_nothing_to_fix(tmp_path):
+    root = project(tmp_path, "a1")
+    assert fix(root, "--fix", "--no-execute")[0] == 0
+    assert fix(root, "--diff", "--no-execute") == (0, "", "")
+
+
+def test_the_fix_is_lossless_and_ruff_format_neutral(tmp_path):
+    root = project(tmp_path, "a1")
+    target = root / "migrations" / "versions" / "a1.py"
+    ruff = [sys.executable, "-m", "ruff", "format", "--check", "--isolated", str(target)]
+    assert subprocess.run(ruff, capture_output=True).returncode == 0
+    before = target.read_text().splitlines()
+    fix(root, "--fix", "--no-execute")
+    after = target.read_text().splitlines()
+    assert subprocess.run(ruff, capture_output=True).returncode == 0, target.read_text()
+    assert after[:10] == before[:10] and "    # the index the search page needs" in after
+    assert "        op.create_index(" in after and "        )  # comment kept" in after
+
+
+def test_json_and_sarif_carry_the_fix(tmp_path):
+    import jsonschema
+
+    root = project(tmp_path, "a1")
+    _, out, _ = fix(root, "--format", "json", "--no-execute")
+    found = json.loads(out)["findings"][0]["fix"]
+    assert found["applicability"] == "safe" and found["edits"][0]["location"] == {"row": 12, "column": 1}
+    assert "autocommit_block" in found["edits"][0]["content"]
+    _, out, _ = fix(root, "--format", "sarif", "--no-execute")
+    document = json.loads(out)
+    replacement = document["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"][0]
+    assert replacement["deletedRegion"]["startLine"] == 12
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(document, schema)
+
+
+def test_a_fix_that_re_checks_worse_is_left_out(tmp_path, monkeypatch):
+    root = project(tmp_path, "a1")
+    monkeypatch.chdir(root)
+    outcome: CheckOutcome = run.check([Path(".")], None, {}, execute=False, use_cache=False)
+    finding = outcome.report.findings[0]
+    path = finding.location.path
+    good = path.read_text().replace('["title"])', '["title"], postgresql_concurrently=True)')
+    worse = good.replace("    # the index", '    op.drop_column("posts", "body")\n    # the index')
+    histories, _ = find_histories([Path(".")], load(None, root))
+    kept, refused, _ = recheck([FileFix(path, path.read_text(), worse, [finding])], histories, outcome,
+                               __import__("migrate_lint.catalog").catalog.load_catalog(), None)
+    assert kept == [] and "re-checks with ML" in refused[0] and "(new)" in refused[0]

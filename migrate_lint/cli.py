@@ -315,22 +315,21 @@ def _drift(args: argparse.Namespace) -> int:
                                     "drift_exclude": _split(args.exclude_tables)}
     options = drift.DriftOptions(args.app, args.metadata, args.database_url, args.live_url, args.roundtrip,
                                  args.runner, args.flask_app, args.allow_url_rights)
-    shown = sys.stderr.isatty() and not os.environ.get("CI")  # a progress bar, never in CI logs
     notes: list[str] = []
-    outcome = drift.drift(args.paths, args.config, overrides, options,
-                          _progress_bar if shown else None, notes)
-    if shown:
-        print(file=sys.stderr)
+    if sys.stderr.isatty() and not os.environ.get("CI"):  # a progress bar, never in CI logs
+        from migrate_lint.formatters.progress import BarStream
+
+        real, sys.stderr = sys.stderr, BarStream(sys.stderr)
+        try:
+            outcome = drift.drift(args.paths, args.config, overrides, options, sys.stderr.draw, notes)
+        finally:
+            sys.stderr.close_bar()
+            sys.stderr = real
+    else:
+        outcome = drift.drift(args.paths, args.config, overrides, options, None, notes)
     for note in notes:
         print(f"migrate-lint: {printable(redact(note))}", file=sys.stderr)
     return _report(args, outcome)
-
-
-def _progress_bar(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    print(f"\rupgrading [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="",
-          file=sys.stderr, flush=True)
 
 
 def _baseline(args: argparse.Namespace) -> int:

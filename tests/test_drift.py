@@ -234,6 +234,12 @@ def test_progress_shows_in_a_terminal_and_never_in_ci(tmp_path, runner):
     shown = os.read(leader, 65536).decode()
     os.close(leader)
     assert process.returncode == 0 and "upgrading [" in shown and "1/1" in shown, shown
+    if runner == "env":  # env.py's logging writes "Running upgrade" lines while the bar is up
+        assert "Running upgrade" in shown, shown
+    for line in shown.split("\n"):  # each log line first clears the bar, which is drawn again after it
+        visible = line.split("\r\x1b[K")[-1]
+        mixed = "Running upgrade" in visible or "migrate-lint:" in visible
+        assert not ("upgrading [" in visible and mixed), repr(shown)
     in_ci = subprocess.run(command, cwd=project, capture_output=True, env={**env, "CI": "true"}, timeout=120)
     assert in_ci.returncode == 0 and b"upgrading [" not in in_ci.stderr
     assert "upgrading [" not in ml("drift", "--dialect", "sqlite", cwd=project).stderr  # not a terminal

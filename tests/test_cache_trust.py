@@ -99,74 +99,55 @@ def test_each_revision_reports_a_helper_even_when_the_worker_imported_it_before(
 
 # -- what is read back --------------------------------------------------------------------------------
 
-def _catalog_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("catalog-*.bin"))
-
-
-@pytest.fixture
-def cached_catalog(tmp_path, monkeypatch):
-    """A cache folder holding the catalogue, as the first run leaves it; load_catalog forgets what it
-    loaded in this process before and after."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("MIGRATE_LINT_CACHE_DIR", str(folder))
-    catalog_module.load_catalog.cache_clear()
-    full = catalog_module.load_catalog()
-    catalog_module.load_catalog.cache_clear()
-    [path] = _catalog_files(folder)
-    yield folder, path, full
-    catalog_module.load_catalog.cache_clear()
-
-
 def _plant(path: Path, value: object) -> None:
     store.write(path.parent, path.name, value)
 
 
-def _planted_values(full) -> dict[str, object]:
-    encoded = store.encode(full)
-    first_rule = list(encoded[1][0])
-    wrong_severity = [encoded[0], (["RuleSpec", *first_rule[1:4], "warning", *first_rule[5:]],
-                                   *encoded[1][1:])]
-    return {
-        "no rules": store.encode(catalog_module.Catalog(())),
-        "one rule missing": [encoded[0], encoded[1][1:]],
-        "a severity that is a string": wrong_severity,
-        "not a catalogue": ["Path", "/etc"],
-        "a foreign shape": {"rules": 5},
-    }
-
-
-@pytest.mark.parametrize("kind", ["no rules", "one rule missing", "a severity that is a string",
-                                  "not a catalogue", "a foreign shape"])
-def test_a_planted_catalogue_is_ignored_and_replaced(cached_catalog, kind):
-    folder, path, full = cached_catalog
-    _plant(path, _planted_values(full)[kind])
-    assert catalog_module.load_catalog() == full
-    catalog_module.load_catalog.cache_clear()
-    assert store.read(folder, path.name) == store.encode(full)  # replaced by the fresh compile
-
-
-def test_a_corrupt_catalogue_is_ignored_and_replaced(cached_catalog):
-    folder, path, full = cached_catalog
-    data = bytearray(path.read_bytes())
-    at = data.index(b"ML101") + 4
-    data[at] = ord("9")  # a flipped byte inside a string: still a valid marshal stream
-    path.write_bytes(bytes(data))
-    assert catalog_module.load_catalog() == full
-    assert store.read(folder, path.name) == store.encode(full)
-
-
-def test_no_cache_reads_no_cache_at_all(cached_catalog, tmp_path):
-    folder, path, full = cached_catalog
+def test_nothing_in_the_cache_folder_changes_the_catalogue(tmp_path):
+    """The catalogue is never cached in the user's cache folder: a planted file named like the old
+    catalogue cache is never read, with or without --no-cache."""
     project = tmp_path / "project"
     versions = project / "migrations" / "versions"
     versions.mkdir(parents=True)
     (versions / "a1.py").write_text(HEAD.format(rev="a1") + 'def upgrade():\n    op.drop_column("t", "c")\n')
-    _plant(path, _planted_values(full)["no rules"])  # well-formed: only not reading it keeps rules on
-    planted = path.read_bytes()
-    before = sorted(p.name for p in folder.iterdir())
-    status, found, err = check(project, folder, "--no-cache", "--no-execute")
-    assert (status, found) == (1, [("a1.py", "ML201")]), err
-    assert path.read_bytes() == planted and sorted(p.name for p in folder.iterdir()) == before
+    folder = tmp_path / "cache"
+    assert check(project, folder, "--no-execute")[:2] == (1, [("a1.py", "ML201")])
+    assert not list(folder.glob("catalog*"))
+    for name in ("catalog.bin", "catalog-0.bin"):
+        _plant(folder / name, store.encode(catalog_module.Catalog(())))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for flags in ((), ("--no-cache",)):
+        status, found, err = check(project, folder, "--no-execute", *flags)
+        assert (status, found) == (1, [("a1.py", "ML201")]), err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name.startswith("catalog")} == {
+        name: data for name, data in before.items() if name.startswith("catalog")}
+
+
+def test_the_compiled_catalogue_is_current():
+    """rules/catalog.json is what `python -m migrate_lint.catalog` compiles from rules/*.yml now."""
+    compiled = catalog_module.rules_dir() / catalog_module.COMPILED
+    assert compiled.read_text(encoding="utf-8") == catalog_module.compile_catalog(), (
+        "rules/*.yml changed: run `python -m migrate_lint.catalog` to compile rules/catalog.json")
+
+
+def test_a_compiled_catalogue_that_does_not_fit_the_yaml_is_not_used(tmp_path):
+    """Edited YAML, or a compiled file that is corrupt or of another catalogue: the YAML decides."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for path in catalog_module.rules_dir().glob("ML20*.yml"):
+        (folder / path.name).write_text(path.read_text())
+    (folder / "catalog.json").write_text(catalog_module.compile_catalog(folder))
+    catalog_module.load_catalog.cache_clear()
+    fresh = catalog_module.load_catalog(folder)
+    edited = (folder / "ML201.yml").read_text().replace("severity: warning", "severity: error", 1)
+    (folder / "ML201.yml").write_text(edited)
+    catalog_module.load_catalog.cache_clear()
+    assert catalog_module.load_catalog(folder).get("ML201").severity.label == "error"
+    for planted in ("{not json", json.dumps({"digest": "x", "rules": {}}), "[]"):
+        (folder / "catalog.json").write_text(planted)
+        catalog_module.load_catalog.cache_clear()
+        assert len(catalog_module.load_catalog(folder).rules) == len(fresh.rules)
+    catalog_module.load_catalog.cache_clear()
 
 
 def test_a_planted_facts_cache_of_the_wrong_shape_is_ignored(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,10 @@ def analyse_many(files: list[tuple[Path, str, bool]], spare_core: bool = True
     return results + [_read(*file) for file in theirs]
 
 
+# What every revision imports and no project is: the paths read through them are never asked for.
+NOT_THE_PROJECT = frozenset(sys.stdlib_module_names) | {"alembic", "sqlalchemy"}
+
+
 def _used_paths(tree: ast.Module) -> dict[str, set[str]]:
     """For each name, the longest dotted paths the file reads through it (`prefect.server.x.UUID`)."""
     paths: dict[str, set[str]] = {}
@@ -163,8 +168,11 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Import):
-            used = _used_paths(tree) if used is None else used
             for alias in node.names:
+                if alias.name.split(".")[0] in NOT_THE_PROJECT:  # no rule reads their paths: no walk
+                    found.append((alias.name, node.lineno, ()))
+                    continue
+                used = _used_paths(tree) if used is None else used
                 local = alias.asname or alias.name.split(".")[0]
                 paths = sorted(alias.name + p[len(local):] if alias.asname else p
                                for p in used.get(local, ()))[:20]

@@ -117,3 +117,24 @@ def test_a_fix_that_re_checks_worse_is_left_out(tmp_path, monkeypatch):
     kept, refused, _ = recheck([FileFix(path, path.read_text(), worse, [finding])], histories, outcome,
                                __import__("migrate_lint.catalog").catalog.load_catalog(), None)
     assert kept == [] and "re-checks with ML" in refused[0] and "(new)" in refused[0]
+
+
+def test_the_lock_timeout_is_set_again_after_an_autocommit_block(tmp_path):
+    # The block commits Alembic's transaction and the SET LOCAL with it: the foreign key after it would
+    # wait for its locks with no limit (and re-check with missing-lock-timeout), so the fix sets it again.
+    root = project(tmp_path, "a1")
+    target = root / "migrations" / "versions" / "a1.py"
+    target.write_text(text(root, "a1").replace(
+        "  # comment kept\n",
+        '  # comment kept\n    op.create_foreign_key("fk_posts_user", "posts", "users", ["user_id"], ["id"])'
+        "\n"))
+    (root / "pyproject.toml").write_text('[tool.migrate-lint]\nscript-location = "migrations"\n'
+                                         'dialect = "postgresql"\nextend-select = ["ML115"]\n')
+    code, out, err = fix(root, "--fix", "--no-execute")
+    fixed = target.read_text()
+    assert code == 0 and "not fixed" not in err, out + err
+    setting = "    op.execute(\"SET LOCAL lock_timeout = '5s'\")\n"
+    assert fixed.count(setting) == 2
+    upgrade = fixed.split("def upgrade():\n")[1].split("def downgrade")[0]
+    block, again = upgrade.index("autocommit_block"), upgrade.index(setting, 20)
+    assert block < again < upgrade.index("create_foreign_key")

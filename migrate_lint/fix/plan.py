@@ -74,6 +74,7 @@ class _Apply:
             if body[at:] and _is_pass(body[at]):
                 body.pop(at)  # `pass` was the whole body
             body[at:at] = first
+            body = _renewed(body, first)
         return node.with_changes(body=node.body.with_changes(body=body))
 
     def statement(self, original: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
@@ -105,6 +106,27 @@ class _Apply:
             call = laid_out(statement.body[0].value, column, self.plan.line_length, _tail(statement))
             return statement.with_changes(body=[statement.body[0].with_changes(value=call)])
         return statement
+
+
+def _renewed(body: list[cst.BaseStatement], first: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """`first` (the SET LOCAL lock_timeout) again after each autocommit block that something follows:
+    the block commits Alembic's transaction, and a SET LOCAL ends with it."""
+    out: list[cst.BaseStatement] = []
+    for index, statement in enumerate(body):
+        out.append(statement)
+        later = body[index + 1:]
+        if _is_autocommit(statement) and later and not _is_autocommit(later[0]) and \
+                later[:len(first)] != first:
+            out += first
+    return out
+
+
+def _is_autocommit(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.With) or len(statement.items) != 1:
+        return False
+    call = statement.items[0].item
+    return isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and \
+        call.func.attr.value == "autocommit_block"
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:

@@ -138,3 +138,38 @@ def test_the_lock_timeout_is_set_again_after_an_autocommit_block(tmp_path):
     upgrade = fixed.split("def upgrade():\n")[1].split("def downgrade")[0]
     block, again = upgrade.index("autocommit_block"), upgrade.index(setting, 20)
     assert block < again < upgrade.index("create_foreign_key")
+
+
+def git(root: Path, *args: str) -> str:
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    done = subprocess.run(["git", *identity, *args], cwd=root, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_under_base_only_the_revisions_the_change_adds_are_fixed(tmp_path):
+    root = project(tmp_path / "repo", "a1")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "a1 is merged: it may be applied")
+    base = git(root, "rev-parse", "HEAD").strip()
+    git(root, "checkout", "-q", "-b", "feature")
+    full = project(tmp_path / "next", "a1", "b2", "c3")  # the same history, two revisions longer
+    versions, others = root / "migrations" / "versions", full / "migrations" / "versions"
+    (versions / "b2.py").write_text((others / "b2.py").read_text())
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "b2, committed on the branch")
+    (versions / "c3.py").write_text((others / "c3.py").read_text())  # untracked
+    edited = text(root, "a1").replace("# the index the search page needs", "# edited on the branch")
+    (versions / "a1.py").write_text(edited)  # changed by the branch, but it exists at the base
+
+    code, out, err = fix(root, "--fix", "--no-execute", "--base", "main")
+    assert text(root, "a1") == edited
+    assert "postgresql_concurrently=True" in text(root, "b2")  # not a head, but new in the change
+    assert "postgresql_concurrently=True" in text(root, "c3")
+    assert f"not fixed: migrations/versions/a1.py: revision a1 is older than this change (it exists at " \
+           f"{base[:12]})" in err
+    assert code == 1 and "a1.py:12:5: ML101" in out and "b2.py" not in out and "c3.py" not in out
+    code, out, err = fix(root, "--fix", "--no-execute", "--base", "main", "migrations/versions/a1.py")
+    assert code == 2 and err.startswith("migrate-lint: cannot fix migrations/versions/a1.py: revision a1 "
+                                        "is older than this change")
+    assert text(root, "a1") == edited

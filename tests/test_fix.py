@@ -173,3 +173,42 @@ def test_under_base_only_the_revisions_the_change_adds_are_fixed(tmp_path):
     assert code == 2 and err.startswith("migrate-lint: cannot fix migrations/versions/a1.py: revision a1 "
                                         "is older than this change")
     assert text(root, "a1") == edited
+
+
+NOT_NULL = '    op.add_column("posts", sa.Column("lang", sa.String(8), nullable=False))\n'
+
+
+def test_a_not_null_column_is_added_nullable_and_a_follow_up_revision_sets_it_not_null(tmp_path):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    root = project(tmp_path, "a1", "b2")
+    write_lock(root / "migrations", [])  # nothing applied: both may be fixed
+    for rev in ("a1", "b2"):
+        target = root / "migrations" / "versions" / f"{rev}.py"
+        target.write_text(text(root, rev).replace("    # the index", NOT_NULL + "    # the index"))
+    before = {p.name: p.read_text() for p in (root / "migrations" / "versions").iterdir()}
+    code, out, err = fix(root, "--diff", "--unsafe-fixes", "--no-execute", "--select", "ML301")
+    assert {p.name: p.read_text() for p in (root / "migrations" / "versions").iterdir()} == before
+    follow = "4f990ad8346c"  # the same id on every run: derived from b2, the table and the column
+    new = f"--- /dev/null\n+++ b/migrations/versions/{follow}_set_posts_lang_not_null.py"
+    assert code == 1 and new in out
+    assert "a1.py" not in out  # not a head: a follow-up after it would fork the graph
+
+    code, out, err = fix(root, "--fix", "--unsafe-fixes", "--no-execute", "--select", "ML301,ML302")
+    assert "fixed 1 finding in 2 files" in err, err
+    assert text(root, "a1") == before["a1.py"]
+    assert 'sa.Column("lang", sa.String(8), nullable=True)' in text(root, "b2")
+    assert f"# TODO(migrate-lint): added nullable; revision {follow} backfills it" in text(root, "b2")
+    made = (root / "migrations" / "versions" / f"{follow}_set_posts_lang_not_null.py").read_text()
+    # the project has no script.py.mako: Alembic's generic one
+    assert f"revision: str = '{follow}'\ndown_revision: Union[str, Sequence[str], None] = 'b2'\n" in made
+    assert '    # op.execute("UPDATE posts SET lang = ... WHERE lang IS NULL")\n' \
+           '    op.alter_column("posts", "lang", existing_type=sa.String(8), nullable=False)\n' in made
+    config = Config()
+    config.set_main_option("script_location", str(root / "migrations"))
+    assert ScriptDirectory.from_config(config).get_heads() == [follow]  # still one line of revisions
+    assert code == 1 and "b2.py" not in out and "a1.py:11:5: ML301" in out
+    # the TODO is held to account: set-not-null-without-backfill fires on the follow-up until it is done
+    code, out, _ = fix(root, "--no-execute", "--select", "ML301,ML302")
+    assert f"{follow}_set_posts_lang_not_null.py:26:5: ML302" in out and "b2.py" not in out

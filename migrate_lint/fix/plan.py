@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -22,6 +23,7 @@ class StatementEdit:
     before: list[Emit] = field(default_factory=list)
     after: list[Emit] = field(default_factory=list)
     autocommit: bool = False
+    comments: list[str] = field(default_factory=list)  # comment lines to put above it
 
 
 @dataclass
@@ -33,6 +35,9 @@ class Plan:
     claimed: set[int] = field(default_factory=set)  # statements another edit already answers for
     edits: dict[int, StatementEdit] = field(default_factory=dict)
     prepend: dict[str, list[cst.BaseStatement]] = field(default_factory=dict)  # function -> first statements
+    revision: str | None = None  # the file's revision id
+    head: bool = False  # whether the revision is a head (a follow-up revision may come after it)
+    followups: list[Any] = field(default_factory=list)  # revisions to write after it (fix.followup)
 
     def on(self, site: CallSite) -> StatementEdit:
         return self.edits.setdefault(id(site.statement), StatementEdit(site))
@@ -93,7 +98,8 @@ class _Apply:
         out = [*(s for emit in edit.before for s in emit(call)), main,
                *(s for emit in edit.after for s in emit(call))]
         out = [self._fit(s, edit.site.column) for s in out]
-        out[0] = out[0].with_changes(leading_lines=original.leading_lines)
+        notes = [cst.EmptyLine(comment=cst.Comment(text)) for text in edit.comments]
+        out[0] = out[0].with_changes(leading_lines=[*original.leading_lines, *notes])
         return out
 
     def _fit(self, statement: cst.BaseStatement, column: int) -> cst.BaseStatement:

@@ -7,6 +7,7 @@ import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from migrate_lint.catalog import Catalog
 from migrate_lint.config import CheckOutcome, select_rules
@@ -23,11 +24,13 @@ class FileFix:
     before: str
     after: str
     fixed: list[Finding] = field(default_factory=list)
+    followups: list[Any] = field(default_factory=list)  # new revisions to write after it (fix.followup)
 
     def diff(self) -> str:
         name = display_path(self.path)
+        old = f"a/{name}" if self.before or self.path.exists() else "/dev/null"  # a new file
         return "".join(difflib.unified_diff(self.before.splitlines(keepends=True),
-                                            self.after.splitlines(keepends=True), f"a/{name}", f"b/{name}"))
+                                            self.after.splitlines(keepends=True), old, f"b/{name}"))
 
 
 def recheck(planned: list[FileFix], histories: list[History], outcome: CheckOutcome, catalog: Catalog,

@@ -212,3 +212,57 @@ def test_a_not_null_column_is_added_nullable_and_a_follow_up_revision_sets_it_no
     # the TODO is held to account: set-not-null-without-backfill fires on the follow-up until it is done
     code, out, _ = fix(root, "--no-execute", "--select", "ML301,ML302")
     assert f"{follow}_set_posts_lang_not_null.py:26:5: ML302" in out and "b2.py" not in out
+
+
+ODD = '''"""odd layouts"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "o1"
+down_revision = None
+
+
+def upgrade():
+\t# tab indentation\x0c and a form feed, which str.splitlines would split at
+\tif True:
+\t\top.create_index("ix_posts_o1", "posts", ["title"], unique=True)
+\top.create_check_constraint(None, "posts", """score >= 0
+  AND score < 100""")
+\top.create_foreign_key(None, "posts", "users", ["user_id"], ["id"])  # trailing
+
+
+def downgrade():
+\top.drop_constraint(None, "posts", type_="foreignkey")
+\top.drop_index("ix_posts_o1", table_name="posts")'''
+
+
+def test_spliced_statements_equal_the_whole_module_regenerated(tmp_path, monkeypatch):
+    from migrate_lint.fix.apply import fixers, line_length
+    from migrate_lint.fix.plan import Plan
+    from migrate_lint.fix.source import Source
+
+    root = project(tmp_path, "a1")
+    versions = root / "migrations" / "versions"
+    (versions / "o1.py").write_bytes(ODD.encode())  # no newline at its end
+    (versions / "o2.py").write_bytes(ODD.replace('"o1"', '"o2"').replace("None", '"o1"', 1)
+                                     .replace("\n", "\r\n").encode())  # CRLF
+    (root / "pyproject.toml").write_text('[tool.migrate-lint]\nscript-location = "migrations"\n'
+                                         'dialect = "postgresql"\n')
+    monkeypatch.chdir(root)
+    outcome: CheckOutcome = run.check([Path(".")], None, {}, execute=False, use_cache=False)
+    table = fixers()
+    compared = 0
+    for name in ("o1.py", "o2.py", "a1.py"):
+        path = Path("migrations/versions") / name
+        found = [f for f in outcome.report.findings if f.location.path.name == name and f.code in table]
+        assert found
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+        plan = Plan(Source(text), "postgresql", "5s", line_length(outcome.config))
+        done = [table[f.code](plan, f) for f in sorted(found, key=lambda f: (f.code != "ML303",
+                                                                               f.location.line))]
+        assert any(done)
+        spliced, whole = plan.apply(), plan.apply(whole=True)
+        assert spliced == whole and spliced != text
+        compared += 1
+    assert compared == 3

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
-from migrate_lint.fix.source import CallSite, Source, autocommit, laid_out
+from migrate_lint.fix.source import LINE, CallSite, Source, autocommit, laid_out
 
 CallChange = Callable[[cst.Call], cst.Call]
 Emit = Callable[[cst.Call], list[cst.BaseStatement]]
@@ -42,14 +43,42 @@ class Plan:
     def on(self, site: CallSite) -> StatementEdit:
         return self.edits.setdefault(id(site.statement), StatementEdit(site))
 
-    def apply(self) -> str:
+    def apply(self, whole: bool = False) -> str:
         """The fixed text: only the statements on the way to an edit are rebuilt (a transformer's
-        visit of the whole tree costs several times the parse)."""
+        visit of the whole tree costs several times the parse). Statement edits alone are spliced in
+        (see _spliced); statements put first in a function (`prepend`), or `whole`, regenerate the module."""
         if not self.edits and not self.prepend:
             return self.source.text
+        if not self.prepend and not whole:
+            return self._spliced()
         builder = _Apply(self)
         module = self.source.module
-        return module.with_changes(body=builder.body(module.body, top=True)).code
+        return self.source.head + module.with_changes(body=builder.body(module.body, top=True)).code
+
+
+    def _spliced(self) -> str:
+        """Each edited statement's new code generated alone, with the indentation of its line, and put in
+        place of the lines `ast` gives it; every other character is copied from the text (generating the
+        whole module costs as much as parsing it). The statement's comments above it stay as they are."""
+        builder = _Apply(self)
+        module = self.source.module
+        lines = LINE.findall(self.source.text)
+        for edit in sorted(self.edits.values(), key=lambda e: e.site.line, reverse=True):
+            original = edit.site.statement
+            new = builder.statement(original)
+            kept = len(original.leading_lines)
+            leading: Sequence[cst.EmptyLine] = getattr(new[0], "leading_lines", ())  # any statement has them
+            new[0] = new[0].with_changes(leading_lines=leading[kept:])
+            start, end = edit.site.line - 1, edit.site.end_line
+            state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline,
+                                 indent_tokens=[lines[start][:edit.site.column]])
+            for statement in new:
+                statement._codegen(state)
+            code = "".join(state.tokens)
+            if not lines[end - 1].endswith(("\n", "\r")):  # a last line with no newline after it
+                code = code.rstrip("\r\n")
+            lines[start:end] = [code]
+        return "".join(lines)
 
 
 class _Apply:
@@ -97,7 +126,7 @@ class _Apply:
             main = autocommit([statement], edit.site.receiver)
         out = [*(s for emit in edit.before for s in emit(call)), main,
                *(s for emit in edit.after for s in emit(call))]
-        out = [self._fit(s, edit.site.column) for s in out]
+        out = [s if s is main else self._fit(s, edit.site.column) for s in out]  # main is laid out already
         notes = [cst.EmptyLine(comment=cst.Comment(text)) for text in edit.comments]
         out[0] = out[0].with_changes(leading_lines=[*original.leading_lines, *notes])
         return out

@@ -266,3 +266,19 @@ def test_spliced_statements_equal_the_whole_module_regenerated(tmp_path, monkeyp
         assert spliced == whole and spliced != text
         compared += 1
     assert compared == 3
+
+
+def test_the_follow_up_revision_is_written_from_the_projects_script_template(tmp_path):
+    import shutil
+
+    root = project(tmp_path, "a1")
+    shutil.copy(Path(__file__).parent.parent / "examples" / "blog" / "migrations" / "script.py.mako",
+                root / "migrations")
+    target = root / "migrations" / "versions" / "a1.py"
+    target.write_text(text(root, "a1").replace("    # the index", NOT_NULL + "    # the index"))
+    fix(root, "--fix", "--unsafe-fixes", "--no-execute", "--select", "ML301")
+    made = [p for p in (root / "migrations" / "versions").iterdir() if p.name.endswith("_not_null.py")]
+    assert len(made) == 1
+    written = made[0].read_text()
+    assert "\nrevision = '" in written and "\ndown_revision = 'a1'\nbranch_labels = None\n" in written
+    assert "\n\ndef upgrade():\n    # TODO(migrate-lint): backfill posts.lang (revision a1 added" in written

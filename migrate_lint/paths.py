@@ -18,8 +18,10 @@ def real_folder(folder: Path) -> Path:
 def real_path(path: Path) -> Path:
     """The path with its folders' symbolic links resolved and the file's own name kept, as git names
     a file (a symlinked revision is itself the changed file). Resolving each of a thousand files
-    costs a realpath walk each; their few folders are resolved once."""
-    return real_folder(path.parent) / path.name
+    costs a realpath walk each; their few folders are resolved once. A relative folder is made absolute
+    first: cached as it is, it would resolve against whatever the working directory was the first time."""
+    folder = path.parent
+    return real_folder(folder if folder.is_absolute() else Path.cwd() / folder) / path.name
 
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # 7x the largest real revision we know (a 275 KB squash in polar)

@@ -66,6 +66,11 @@ def downgrade():
 '''
 
 
+USERS_ROW = '    op.execute("INSERT INTO users (id, email, locale) VALUES (1, \'a@example.com\', \'en\')")\n'
+
+LOCALE = ' sa.Column("locale", sa.String(8)),'
+
+
 def fix(project: Path, *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     previous = Path.cwd()
@@ -155,7 +160,11 @@ def test_the_fixed_history_builds_the_same_schema(spec, case, server, tmp_path):
     for name in ("original", "fixed"):
         project = case_project(tmp_path / name, spec, case, server)
         versions = project / "migrations" / "versions"
-        (versions / "r0.py").write_text(BASE)
+        # add-column-not-null-without-default: the original fails on a table with rows (the finding) and
+        # so does the fixed history until its TODO backfill is written: both are built on an empty users,
+        # without the column the cases add
+        base = BASE.replace(USERS_ROW, "").replace(LOCALE, "") if spec.code == "ML301" else BASE
+        (versions / "r0.py").write_text(base)
         r1 = versions / "r1.py"
         r1.write_text(r1.read_text().replace("down_revision = None", 'down_revision = "r0"'))
         projects.append(project)

@@ -7,6 +7,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from migrate_lint.catalog import Catalog, load_catalog
 from migrate_lint.config import CheckOutcome, Config
@@ -39,10 +40,12 @@ class FixResult:
 def fixers() -> dict[str, Callable[..., str | None]]:
     """Each fixable rule's fixer; unnamed-constraint first, as the others read the names it gives."""
     from migrate_lint.fix.ddl import fix_index, fix_lock_timeout, fix_not_valid, fix_set_not_null
+    from migrate_lint.fix.followup import fix_add_not_null
     from migrate_lint.fix.names import fix_unnamed_constraint
 
     return {"ML303": fix_unnamed_constraint, "ML101": fix_index, "ML102": fix_index, "ML104": fix_not_valid,
-            "ML105": fix_not_valid, "ML115": fix_lock_timeout, "ML302": fix_set_not_null}
+            "ML105": fix_not_valid, "ML115": fix_lock_timeout, "ML302": fix_set_not_null,
+            "ML301": fix_add_not_null}
 
 
 def _candidates(report: Report, catalog: Catalog, unsafe: bool) -> dict[Path, list[Finding]]:
@@ -67,12 +70,16 @@ def _scope(outcome: CheckOutcome, options: FixOptions, paths: list[Path]) -> tup
     return histories, unapplied(histories, options.cache_folder, changes)
 
 
-def plan_file(path: Path, text: str, findings: list[Finding], config: Config) -> tuple[str, dict[int, str]]:
-    """The fixed text of one file and, by index into `findings`, what each planned fix does."""
+def plan_file(path: Path, text: str, findings: list[Finding], config: Config,
+              revision: tuple[str, bool, History] | None = None) -> tuple[str, dict[int, str], list[Any]]:
+    """The fixed text of one file, by index into `findings` what each planned fix does, and the
+    follow-up revisions to write after it (fix.followup); `revision`: the file's (id, head, history)."""
     from migrate_lint.fix.plan import Plan
     from migrate_lint.fix.source import Source
 
     plan = Plan(Source(text), config.dialect, config.lock_timeout, line_length(config))
+    if revision is not None:
+        plan.revision, plan.head = revision[0], revision[1]
     table = fixers()
     done = {}
     order = sorted(range(len(findings)),
@@ -81,7 +88,7 @@ def plan_file(path: Path, text: str, findings: list[Finding], config: Config) ->
         message = table[findings[index].code](plan, findings[index])
         if message:
             done[index] = message
-    return plan.apply(), done
+    return plan.apply(), done, plan.followups
 
 
 def line_length(config: Config) -> int:
@@ -104,6 +111,19 @@ def edits(before: str, after: str) -> tuple[Edit, ...]:
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return tuple(Edit(i1 + 1, 1, i2 + 1, 1, "".join(new[j1:j2]))
                  for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
+
+
+def follow_ups(kept: list[FileFix], scope: Scope) -> list[FileFix]:
+    """The new revisions the kept fixes call for, each after its fixed revision (a head)."""
+    from migrate_lint.fix.followup import write_follow_up
+
+    made = []
+    for file in kept:
+        for follow in file.followups:
+            head, _, history = scope.revisions[real_path(file.path)]
+            path, text = write_follow_up(history, file.path, head, follow)
+            made.append(FileFix(path, "", text))
+    return made
 
 
 def fix(outcome: CheckOutcome, paths: list[Path], options: FixOptions, apply: bool) -> FixResult:
@@ -129,7 +149,8 @@ def fix(outcome: CheckOutcome, paths: list[Path], options: FixOptions, apply: bo
         with open(path, encoding="utf-8", newline="") as handle:  # line endings as they are
             text = handle.read()
         try:
-            after, done = plan_file(path, text, findings, outcome.config)
+            after, done, followups = plan_file(path, text, findings, outcome.config,
+                                               scope.revisions.get(real))
         except Exception as exc:  # libcst cannot parse what ast could: report, never guess
             notes.append(f"not fixed: {display_path(path)}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
             continue
@@ -138,17 +159,19 @@ def fix(outcome: CheckOutcome, paths: list[Path], options: FixOptions, apply: bo
             spec = catalog.get(finding.code)
             changes: tuple[Edit, ...] = ()
             if options.edits:
-                single = after if len(done) == 1 else plan_file(path, text, [finding], outcome.config)[0]
+                single = after if len(done) == 1 else \
+                    plan_file(path, text, [finding], outcome.config, scope.revisions.get(real))[0]
                 changes = edits(text, single)
             fixes[finding] = Fix(spec.fix if spec else "safe", message, changes)
         if done and after != text:
-            planned.append(FileFix(path, text, after, [findings[i] for i in done]))
+            planned.append(FileFix(path, text, after, [findings[i] for i in done], followups))
     report = replace(outcome.report,
                      findings=tuple(replace(f, fix=fixes.get(f)) for f in outcome.report.findings))
     if not apply:
         return FixResult(report, notes=notes)
     kept, refused, fresh = recheck(planned, histories, outcome, catalog, options.cache_folder)
     notes += refused
+    kept += follow_ups(kept, scope)
     # In a fixed file the findings left are the re-check's (their lines are the new ones), and those only
     # the rendered layer finds, which the re-check (AST only) cannot see.
     rendered_only = {spec.code for spec in catalog.rules if "rendered" in spec.tags} | {"ML904"}

@@ -18,6 +18,8 @@ from migrate_lint.revisions.reading import Reader, known_header
 class Scope:
     fixable: set[Path] = field(default_factory=set)  # real paths
     why_not: dict[Path, str] = field(default_factory=dict)  # real path -> why it is left alone
+    revisions: dict[Path, tuple[str, bool, History]] = field(default_factory=dict)  # real path -> (id,
+    # whether it is a head, its history): where a follow-up revision may go
 
 
 def unapplied(histories: list[History], cache_folder: Path | None, changes: ChangeSet | None) -> Scope:
@@ -28,6 +30,9 @@ def unapplied(histories: list[History], cache_folder: Path | None, changes: Chan
     for history in histories:
         files, _ = reader.read(history, lambda _: False, lambda _: False, False)
         revisions = [r for _, known in files.values() if (r := known_header(known).revision)]
+        heads = {r.id for r in RevisionGraph(revisions).heads()}
+        for revision in revisions:
+            scope.revisions[real_path(revision.path)] = (revision.id, revision.id in heads, history)
         if changes is not None:
             for revision in revisions:
                 path = real_path(revision.path)
@@ -41,12 +46,11 @@ def unapplied(histories: list[History], cache_folder: Path | None, changes: Chan
         places = [history.script_location, *(d.parent for d in history.version_dirs)]
         lock_path = next((p / lockfile.NAME for p in places if (p / lockfile.NAME).is_file()), None)
         locked = lockfile.load(lock_path) if lock_path else None
-        heads = {r.id for r in RevisionGraph(revisions).heads()} if locked is None else set()
         for revision in revisions:
             path = real_path(revision.path)
             if locked is not None and revision.id in locked:
                 scope.why_not[path] = f"revision {revision.id} is in {lockfile.NAME}: it is applied"
-            elif locked is None and revision.id not in heads:
+            elif locked is None and not scope.revisions[path][1]:
                 scope.why_not[path] = (f"revision {revision.id} is not a head and no {lockfile.NAME} says "
                                        "which revisions are applied")
             else:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-NONE = object()  # what literal() returns for the name None
+NONE = object()
+# A line as `ast` counts them (\n, \r\n or \r ends one; str.splitlines also splits at \f and others).
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # what literal() returns for the name None
 AUTOCOMMIT = "<autocommit>"  # marks an autocommit block on the stack of enclosing with blocks
 
 
@@ -37,12 +40,25 @@ class Source:
     functions: dict[str, cst.FunctionDef] = field(init=False, default_factory=dict)
     parents: set[int] = field(init=False, default_factory=set)  # compound statements holding a site
 
+    head: str = field(init=False, default="")  # the text before `module`: docstring, imports, identifiers
+
     def __post_init__(self) -> None:
         # Positions come from `ast`, walked statement by statement beside the libcst tree: a full
         # visit of the tree with libcst's position metadata costs several times the parse.
-        self.module = cst.parse_module(self.text)
+        # libcst parses only from the first top-level function on (the fixes edit only functions):
+        # the docstring, imports and identifiers above are a third of a revision's parse, and `head`.
         tree = ast.parse(self.text)
-        for node, twin in _pairs(self.module.body, tree.body):
+        functions = (i for i, node in enumerate(tree.body)
+                     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef))
+        first = next(functions, len(tree.body))
+        start = len(self.text)
+        if first < len(tree.body):
+            at = tree.body[first]
+            line = min([at.lineno, *(d.lineno for d in getattr(at, "decorator_list", []))])
+            start = sum(len(text) for text in LINE.findall(self.text)[:line - 1])
+        self.head = self.text[:start]
+        self.module = cst.parse_module(self.text[start:])
+        for node, twin in _pairs(self.module.body, tree.body[first:]):
             if isinstance(node, cst.FunctionDef) and isinstance(twin, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.functions[node.name.value] = node
                 self._walk(node, twin, node.name.value, [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from migrate_lint.sql import facts as sql
+from migrate_lint.sql.volatility import declared_non_volatile, unknown_calls
 
 CANONICAL = [
     "CREATE INDEX ix_t1_c51 ON t1 (c51)",
@@ -79,3 +80,19 @@ def test_scripts_split_into_statements_without_leading_comments(script, expected
 def test_index_facts_name_unnamed_indexes_and_list_every_drop(statement, index, dropped):
     facts = sql.facts_of(statement, "postgresql")
     assert (facts.index, facts.dropped) == (index, dropped)
+
+
+@pytest.mark.parametrize(("default", "unknown"), [
+    ("billing.next_code()", ["billing.next_code"]), ("MAKE_SLUG('a(b)')", ["MAKE_SLUG"]),
+    ("CAST('0' AS DECIMAL(10, 2))", []), ("'0'::numeric(10,2)", []), ("'f(x)'", []),
+    ("DATE_TRUNC('DAY', CURRENT_TIMESTAMP)", []), ("STATEMENT_TIMESTAMP()", [])])
+def test_calls_in_a_default_that_are_not_known_non_volatile(default, unknown):
+    assert unknown_calls(default) == unknown
+
+
+def test_a_function_created_stable_or_immutable_is_known():
+    assert declared_non_volatile("CREATE OR REPLACE FUNCTION app.tenant_id() RETURNS int LANGUAGE sql "
+                                 "STABLE AS $$ SELECT 1 $$") == "tenant_id"
+    plain = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$"
+    assert declared_non_volatile(plain) is None
+    assert unknown_calls("tenant_id()", {"tenant_id"}) == []

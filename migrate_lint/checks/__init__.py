@@ -90,7 +90,9 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
         return
     keyword = kind.split()[0].upper()
     for statement, created in sql_walk(migration, ctx):
-        if "ADD" not in statement.sql.upper() or keyword not in statement.sql.upper():
+        upper = statement.sql.upper()
+        inside_column = keyword == "FOREIGN" and "REFERENCES" in upper  # a key written inside ADD COLUMN
+        if "ADD" not in upper or (keyword not in upper and not inside_column):
             continue
         for table, name, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:

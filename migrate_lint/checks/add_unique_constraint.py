@@ -24,8 +24,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                     statement.sql.upper():
                 name = name or server_constraint_name(table, kind, statement.sql)
                 match = _COLUMNS.search(statement.sql)
-                columns = [c.strip().strip('"') for c in match["columns"].split(",")] if match else []
+                columns = [c.strip().strip('"') for c in match["columns"].split(",")] if match else [
+                    column for t, column, _, _ in statement.facts.added_columns if t == table]  # ADD COLUMN
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, kind=kind.upper(),
                               qtable=sql_ident(table), qname=sql_ident(name), columns=repr(columns),
                               qcolumns=", ".join(sql_ident(c) for c in columns),
-                              variant="primary_key" if kind == "primary key" else "default")
+                              variant="primary_key" if kind == "primary key" else
+                              "default" if match else "column")

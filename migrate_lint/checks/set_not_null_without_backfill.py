@@ -34,12 +34,13 @@ def _not_null_check(condition: str, column: str) -> bool:
     return re.fullmatch(pattern, condition, re.IGNORECASE) is not None
 
 
-def _validated_check(statements: tuple[Statement, ...], table: str, column: str,
-                     before: int | None) -> bool:
-    """A CHECK (column IS NOT NULL) that is validated: PostgreSQL 12+ then skips SET NOT NULL's scan
-    and, as validation passed, no row holds NULL."""
-    not_valid: set[str] = set()
-    for statement in statements if before is None else statements[:before]:
+def not_null_checks(statements: tuple[Statement, ...], table: str, column: str,
+                    not_valid: set[str]) -> bool:
+    """True once a CHECK (column IS NOT NULL) on table is validated among these statements.
+
+    not_valid carries the names of such checks added NOT VALID, across revisions: the staged
+    pattern adds the CHECK NOT VALID in one revision and validates it in a later one."""
+    for statement in statements:
         facts = statement.facts
         for t, name, kind, is_not_valid, condition in facts.constraints:
             if t == table and kind == "check" and _not_null_check(condition, column):
@@ -51,19 +52,35 @@ def _validated_check(statements: tuple[Statement, ...], table: str, column: str,
     return False
 
 
-def _safe(migration: Migration, statement_index: int, op_index: int, table: str, column: str,
-          ctx: CheckContext) -> bool:
-    pg12 = ctx.postgresql and ctx.postgresql_version >= 12
+def validated_not_null_check(migration: Migration, ctx: CheckContext, table: str, column: str,
+                             before: int | None) -> bool:
+    """A CHECK (column IS NOT NULL) validated before statement `before` of this revision or in an
+    ancestor: PostgreSQL 12+ then skips SET NOT NULL's scan and, as validation passed, no row holds
+    NULL."""
+    not_valid: set[str] = set()
+    for ancestor in reversed(list(ctx.ancestors(migration))):  # oldest first
+        if not_null_checks(ancestor.statements, table, column, not_valid):
+            return True
+    statements = migration.statements if before is None else migration.statements[:before]
+    return not_null_checks(statements, table, column, not_valid)
+
+
+def proven_by_check(migration: Migration, statement_index: int, table: str, column: str,
+                    ctx: CheckContext) -> bool:
+    """PostgreSQL 12+ skips SET NOT NULL's scan when a validated CHECK proves the column."""
+    return (ctx.postgresql and ctx.postgresql_version >= 12
+            and validated_not_null_check(migration, ctx, table, column, statement_index))
+
+
+def filled(migration: Migration, op_index: int, table: str, column: str, ctx: CheckContext) -> bool:
+    """An UPDATE or a default filled the column, in this revision before op_index or in an ancestor."""
     if _backfilled(migration, table, column, op_index):
-        return True
-    if pg12 and _validated_check(migration.statements, table, column, statement_index):
         return True
     added = _filled_when_added(migration, table, column, before=op_index)
     if added is not None:
         return added
     for ancestor in ctx.ancestors(migration):
-        if _backfilled(ancestor, table, column) or (pg12 and _validated_check(ancestor.statements, table,
-                                                                                column, None)):
+        if _backfilled(ancestor, table, column):
             return True
         added = _filled_when_added(ancestor, table, column)
         if added is not None:
@@ -76,15 +93,22 @@ def _sets_not_null(op: Operation | None) -> bool:
     return op is None or op.name != "alter_column" or op.kwargs.get("nullable") is False
 
 
-def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+def set_not_null(migration: Migration, ctx: CheckContext) -> Iterator[tuple[int, int, Statement, str, str]]:
+    """(statement index, operation index, statement, table, column) of each SET NOT NULL on a table
+    this revision did not create."""
     op_at: dict[int, tuple[int, Operation | None]] = {}
     for index, call in enumerate(migration.operations):
         op_at.setdefault(call.line, (index, call))
     for index, (statement, created) in enumerate(sql_walk(migration, ctx)):
         op_index, op = op_at.get(statement.line, (len(migration.operations), None))
         for table, column, sets_not_null, _ in statement.facts.altered_columns:
-            if not sets_not_null or table in created or not _sets_not_null(op):
-                continue
-            if not _safe(migration, index, op_index, table, column, ctx):
-                yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
-                              qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table)
+            if sets_not_null and table not in created and _sets_not_null(op):
+                yield index, op_index, statement, table, column
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    for index, op_index, statement, table, column in set_not_null(migration, ctx):
+        if not (proven_by_check(migration, index, table, column, ctx)
+                or filled(migration, op_index, table, column, ctx)):
+            yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
+                          qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table)

@@ -122,10 +122,13 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
             if spec.primary_key and column.kwargs.get("autoincrement") is not False and \
                     column_type in SERIALS and not _generated_sql(column):
                 column_type = SERIALS[column_type]  # what Alembic renders for an integer key
-            yield (f"ALTER TABLE {_ident(table)} ADD COLUMN {col} {column_type}"
-                   + _generated_sql(column)
-                   + (f" DEFAULT {default}" if default else "") + (" NOT NULL" if spec.not_null else ""),
-                   SqlFacts(added_columns=((tbl, col.lower(), spec.not_null, default),)))
+            sql = (f"ALTER TABLE {_ident(table)} ADD COLUMN {col} {column_type}" + _generated_sql(column)
+                   + (f" DEFAULT {default}" if default else "") + (" NOT NULL" if spec.not_null else ""))
+            inline, after = _column_constraints(op, column, _ident(table), col)
+            # written inside ADD COLUMN: parsed like raw SQL, so both layers read them alike
+            yield (sql + inline, None) if inline else \
+                (sql, SqlFacts(added_columns=((tbl, col.lower(), spec.not_null, default),)))
+            yield from after
     elif name == "alter_column":
         column = _ident(op.kwargs.get("column_name", rest[0] if rest else None))
         if "type_" in op.kwargs:
@@ -142,6 +145,38 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         old, new = _ident(op.arg(0, "old_table_name")), _ident(op.arg(1, "new_table_name"))
         yield (f"ALTER TABLE {old} RENAME TO {new}",
                SqlFacts(renames=(("table", "", old.lower(), new.lower()),)))
+
+
+def _column_constraints(op: Operation, column: Call, table: str,
+                        col: str) -> tuple[str, list[tuple[str, SqlFacts]]]:
+    """What Alembic renders for a Column's own constraints in op.add_column: its clause inside ADD
+    COLUMN (inline_references=True with one ForeignKey, inline_primary_key=True), and the statements
+    that follow (ADD FOREIGN KEY, ADD UNIQUE, CREATE INDEX for index=True)."""
+    fks = [item for item in column.args[2:] if isinstance(item, Call) and item.short == "ForeignKey"]
+    inline, after = "", []
+    for fk in fks:
+        target = fk.arg(0, "column")
+        ref_table, _, ref_col = (target.rpartition(".") if isinstance(target, str)
+                                 else ("unnamed", "", "unnamed"))
+        references = f"REFERENCES {ref_table} ({ref_col})"
+        if op.kwargs.get("inline_references") is True and len(fks) == 1:
+            inline += f" {references}"
+            continue
+        name = given_name(fk.kwargs.get("name"))
+        fact = (table.lower(), (name or "").lower(), "foreign key", False, "")
+        after.append((f"ALTER TABLE {table} ADD {f'CONSTRAINT {name} ' if name else ''}FOREIGN KEY ({col}) "
+                      f"{references}", SqlFacts(constraints=(fact,))))
+    if column.kwargs.get("primary_key") is True and op.kwargs.get("inline_primary_key") is True:
+        inline += " PRIMARY KEY"
+    unique = column.kwargs.get("unique") is True
+    if column.kwargs.get("index") is True:  # SQLAlchemy's default name, ix_<table>_<column>
+        index = f"ix_{table}_{col}"
+        after.append((f"CREATE {'UNIQUE ' if unique else ''}INDEX {index} ON {table} ({col})",
+                      SqlFacts(index=("create", index.lower(), table.lower(), False, unique))))
+    elif unique:
+        after.append((f"ALTER TABLE {table} ADD UNIQUE ({col})",
+                      SqlFacts(constraints=((table.lower(), "", "unique", False, ""),))))
+    return inline, after
 
 
 SERIALS = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}

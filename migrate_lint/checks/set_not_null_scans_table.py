@@ -1,0 +1,55 @@
+"""set-not-null-scans-table: SET NOT NULL after a backfill still scans the table under ACCESS EXCLUSIVE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit, sql_hit
+from migrate_lint.checks.alter_column_type import no_rewrite
+from migrate_lint.checks.set_not_null_without_backfill import filled, proven_by_check, set_not_null
+from migrate_lint.rendering.opsql import type_sql
+from migrate_lint.revisions.coltypes import old_type
+from migrate_lint.revisions.migration import Migration
+from migrate_lint.sql.names import sql_ident
+
+CODE = "ML121"
+SCOPE = "revision"
+
+
+def _rewritten_by_same_alter(migration: Migration, ctx: CheckContext, line: int, op_index: int,
+                             table: str) -> bool:
+    """The same ALTER (or alter_column call) changes a type of the table in a way that rewrites it:
+    alter-column-type (ML107) reports that place and its ACCESS EXCLUSIVE lock, and the column is
+    then usually a key restated NOT NULL (a no-op when it already is)."""
+    call = migration.operations[op_index] if op_index < len(migration.operations) else None
+    for statement in migration.statements:
+        if statement.line != line:
+            continue
+        for t, column, _, new_type in statement.facts.altered_columns:
+            if t != table or new_type is None:
+                continue
+            old = call.kwargs.get("existing_type") if call is not None else None
+            if old is None:
+                old = old_type(migration, ctx.ancestors(migration), table, column)
+            old_sql = old if isinstance(old, str) or old is None else type_sql(old)
+            if old_sql is None or not no_rewrite(old_sql, new_type, ctx.dialect):
+                return True
+    return False
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if not ctx.postgresql:
+        return
+    for index, op_index, statement, table, column in set_not_null(migration, ctx):
+        if proven_by_check(migration, index, table, column, ctx) or (
+                op_index < len(migration.operations)
+                and migration.operations[op_index].kwargs.get("existing_nullable") is False):
+            continue  # proven, or already NOT NULL: SET NOT NULL is then a no-op
+        if _rewritten_by_same_alter(migration, ctx, statement.line, op_index, table):
+            continue
+        # Where nothing filled the column, set-not-null-without-backfill (ML302) reports it and its
+        # help gives the CHECK route: one finding per place.
+        if filled(migration, op_index, table, column, ctx):
+            yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
+                          qtable=sql_ident(table), qcolumn=sql_ident(column),
+                          version=str(ctx.postgresql_version))

@@ -133,13 +133,19 @@ def render(path: str, dialect: str) -> dict[str, Any]:
         line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
                      if f.filename == path), None)
         message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
-        return {"statements": [], "error": message, "error_line": line}
-    from migrate_lint.sql.facts import facts_of  # parsed here, in parallel, not in the checking process
-
-    statements = [(line, function, sql, facts_of(sql, dialect).to_json())
-                  for line, function, sql in capture.statements]
+        # what upgrade() emitted before it failed is real rendered SQL: the checking process lints
+        # it, and writes the rest from the op.* calls (lint.engine); never cached (store.py)
+        return {"statements": _statements(capture, dialect), "error": message, "error_line": line}
+    statements = _statements(capture, dialect)
     # the project's files the render read: the checking process keys its render cache on them
     return {"statements": statements, "error": None, "error_line": None, "inputs": inputs.digests()}
+
+
+def _statements(capture: _Capture, dialect: str) -> list[tuple[int, str, str, Any]]:
+    from migrate_lint.sql.facts import facts_of  # parsed here, in parallel, not in the checking process
+
+    return [(line, function, sql, facts_of(sql, dialect).to_json())
+            for line, function, sql in capture.statements]
 
 
 def _lifeline(jobs: queue.SimpleQueue[bytes], stdin: Any) -> None:

@@ -109,7 +109,44 @@ def upgrades(module: Any) -> list[Callable[[], Any]]:
         return [upgrade]
     binds = [name.removeprefix("upgrade_") for name, value in vars(module).items()
              if name.startswith("upgrade_") and getattr(value, "__module__", None) == module.__name__]
-    return [functools.partial(upgrade, bind) for bind in binds] or [upgrade]
+    if binds:
+        return [functools.partial(upgrade, bind) for bind in binds]
+    # Another env.py passes its own keywords (`context.run_migrations(op=..., tables=..., tester=...)`,
+    # quay): `op` is Alembic's; the project's objects are absent, and a call that needs a real one
+    # stops the render there (what was emitted before it is still checked).
+    from alembic import op
+
+    names = code.co_varnames[:required] if code is not None else ()
+    return [functools.partial(upgrade, **{name: op if name == "op" else _Absent(name) for name in names})]
+
+
+class _Absent:
+    """An env.py object the worker does not have: every attribute and call gives another, false and
+    empty (a test-data helper then does nothing, as it does outside tests)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> _Absent:
+        return _Absent(f"{self._name}.{attribute}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Absent:
+        return _Absent(f"{self._name}()")
+
+    def __getitem__(self, key: Any) -> _Absent:
+        return _Absent(f"{self._name}[{key!r}]")
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __repr__(self) -> str:
+        return f"<{self._name}, which env.py passes>"
+
+    def __str__(self) -> str:  # never SQL: a statement built from it stops the render instead
+        raise TypeError(f"{self._name} is passed by env.py, which the offline render does not run")
 
 
 def render(path: str, dialect: str) -> dict[str, Any]:

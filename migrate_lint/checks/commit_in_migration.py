@@ -27,9 +27,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for line, column, function in data.commits:
         if _later_work(migration, line, function, calls):
             yield Hit(line, f"commit:{line}", {"variant": "default"}, column)
-    autocommit = {op.line for op in migration.operations if op.autocommit}
+    # op.execute("COMMIT"), not the COMMIT an autocommit_block() emits at its `with` line
+    executes = {op.line for op in migration.operations if op.name == "execute" and not op.autocommit}
     for index, statement in enumerate(migration.statements):
-        if statement.sql.strip().rstrip(";").upper() == "COMMIT" and statement.line not in autocommit \
+        if statement.sql.strip().rstrip(";").upper() == "COMMIT" and statement.line in executes \
                 and any(s.sql.strip().upper() not in ("BEGIN", "COMMIT")
                         for s in migration.statements[index + 1:]):
             yield Hit(statement.line, f"commit:{statement.line}", {"variant": "sql"}, statement.column,

@@ -232,15 +232,19 @@ class Engine:
                    rendered: Rendered | None) -> Migration:
         operations, updates = for_dialect(facts.operations, facts.updates, self.config.dialect)
         downgrade, _ = for_dialect(facts.downgrade, (), self.config.dialect)
+        if rendered is None:  # --no-execute: render.py is never imported
+            statements = statements_from_operations(operations, self.config.dialect)
+            return Migration(revision, source, operations, updates, statements,
+                             imports=facts.imports, downgrade=downgrade)
         from migrate_lint.rendering.render import statements_of
 
-        if rendered is None or rendered.error is not None:
+        if rendered.error is not None:
             # a render that stopped part-way: its SQL for the calls it reached, written SQL for the rest
-            done = rendered_prefix(rendered, operations) if rendered else 0
-            statements = (statements_of(rendered, operations, self.config.dialect) if rendered else ()) + \
+            done = rendered_prefix(rendered, operations)
+            statements = statements_of(rendered, operations, self.config.dialect) + \
                 statements_from_operations(operations[done:], self.config.dialect)
-            return Migration(revision, source, operations, updates, statements,
-                             rendered.error if rendered else None, imports=facts.imports, downgrade=downgrade)
+            return Migration(revision, source, operations, updates, statements, rendered.error,
+                             imports=facts.imports, downgrade=downgrade)
         statements = statements_of(rendered, operations, self.config.dialect)
         return Migration(revision, source, operations, updates, statements, rendered=True,
                          imports=facts.imports, downgrade=downgrade)

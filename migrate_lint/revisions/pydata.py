@@ -5,11 +5,15 @@ them here (commit-in-migration, row-by-row-update, update-without-where on unren
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 ROW_SOURCES = frozenset({"query", "all", "fetchall", "scalars", "yield_per"})
 FILTERS = frozenset({"where", "filter", "filter_by"})
+# What any finding here needs in the text: a commit, a row source, a Core update, or an execute()
+# that is not op.execute() (whose literal SQL is already among the statements).
+_GATE = re.compile(r"\.commit\(|\.(?:query|all|fetchall|scalars|yield_per)\(|\.update\(|(?<!\bop)\.execute\(")
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def _writes_rows(loop: ast.For) -> bool:
 
 @lru_cache(maxsize=256)
 def read(source: str) -> PyData:
-    if not any(word in source for word in (".commit(", "for ", ".update(", ".execute(")):
+    if not _GATE.search(source):  # most revisions: nothing to parse again
         return PyData()
     try:
         tree = ast.parse(source)

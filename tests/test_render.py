@@ -148,3 +148,29 @@ def test_alembic_context_is_established_offline_so_dialect_branches_render(tmp_p
                               ("sqlite", ["ALTER TABLE t RENAME TO t_old"])):
         result = render_many([path], dialect)[path]
         assert result.error is None and [sql for _, _, sql, _ in result.statements] == expected
+
+
+def test_a_render_that_stops_part_way_keeps_what_it_emitted_and_says_where(tmp_path):
+    """Names built in a loop are known only to the render: the index created before `.fetchone()`
+    on the offline connection is checked under its rendered name, the one after it from the AST."""
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    write(versions, "p1", '''
+        def upgrade():
+            for name in ("email",):
+                op.create_index("ix_users_" + name, "users", [name])
+            op.get_bind().execute(sa.text("SELECT 1")).fetchone()
+            op.create_index("ix_users_login", "users", ["login"])
+    ''')
+    [rendered] = render_many([versions / "p1.py"], "postgresql").values()
+    assert rendered.error is not None and rendered.error.startswith("AttributeError")
+    assert rendered.error_line == 10
+    assert [s[2] for s in rendered.statements] == ["CREATE INDEX ix_users_email ON users (email)", "SELECT 1"]
+    result = _cold_command_line(tmp_path, tmp_path / "cache")
+    findings = json.loads(result.stdout)["findings"]
+    assert sorted((f["code"], f["line"]) for f in findings) == [("ML101", 9), ("ML101", 11), ("ML904", 10)]
+    assert any("ix_users_email" in f["message"] for f in findings)  # the rendered name, not an expression
+    [stopped] = [f for f in findings if f["code"] == "ML904"]
+    assert "stopped at line 10" in stopped["message"] and "2 statement(s)" in stopped["message"]
+    again = json.loads(_cold_command_line(tmp_path, tmp_path / "cache").stdout)["findings"]
+    assert again == findings  # a failed render is not cached, and renders the same again

@@ -4,10 +4,30 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, unfiltered
 from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.pydata import read
 
 CODE = "ML304"
 SCOPE = "revision"
 
 
+def _python(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    """UPDATEs that only Python runs (Core `t.update()` with no where(), `conn.execute(text(...))`):
+    a render sees them as SQL, so they are read from the code only when it did not render."""
+    from migrate_lint.sql.facts import facts_of
+
+    data = read(migration.source)
+    created = {t for op in migration.operations if op.name == "create_table"
+               for t in op.args[:1] if isinstance(t, str)}
+    for line, column, table in data.unfiltered:
+        if table not in created:
+            yield Hit(line, table, {"table": table}, column)
+    for line, column, sql in data.texts:
+        fact = facts_of(sql, ctx.dialect).unfiltered if "UPDATE" in sql.upper() else None
+        if fact and fact[0] == "UPDATE" and fact[1] not in created:
+            yield Hit(line, fact[1], {"table": fact[1]}, column)
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    return unfiltered(migration, ctx, "UPDATE")
+    yield from unfiltered(migration, ctx, "UPDATE")
+    if not migration.rendered:
+        yield from _python(migration, ctx)

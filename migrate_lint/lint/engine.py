@@ -18,6 +18,7 @@ from migrate_lint.lint import lockfile, suppress
 from migrate_lint.lint.dedupe import one_per_location
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import statements_from_operations
+from migrate_lint.rendering.partial import rendered_prefix
 from migrate_lint.rendering.store import RenderStore
 from migrate_lint.revisions.directives import Directive
 from migrate_lint.revisions.discover import History
@@ -231,12 +232,19 @@ class Engine:
                    rendered: Rendered | None) -> Migration:
         operations, updates = for_dialect(facts.operations, facts.updates, self.config.dialect)
         downgrade, _ = for_dialect(facts.downgrade, (), self.config.dialect)
-        if rendered is None or rendered.error is not None:
+        if rendered is None:  # --no-execute: render.py is never imported
             statements = statements_from_operations(operations, self.config.dialect)
             return Migration(revision, source, operations, updates, statements,
-                             rendered.error if rendered else None, imports=facts.imports, downgrade=downgrade)
+                             imports=facts.imports, downgrade=downgrade)
         from migrate_lint.rendering.render import statements_of
 
+        if rendered.error is not None:
+            # a render that stopped part-way: its SQL for the calls it reached, written SQL for the rest
+            done = rendered_prefix(rendered, operations)
+            statements = statements_of(rendered, operations, self.config.dialect) + \
+                statements_from_operations(operations[done:], self.config.dialect)
+            return Migration(revision, source, operations, updates, statements, rendered.error,
+                             imports=facts.imports, downgrade=downgrade)
         statements = statements_of(rendered, operations, self.config.dialect)
         return Migration(revision, source, operations, updates, statements, rendered=True,
                          imports=facts.imports, downgrade=downgrade)
@@ -245,7 +253,11 @@ class Engine:
     def _render_hits(rendered: dict[Path, Rendered]) -> Iterator[tuple[str, Path, Hit]]:
         for path, result in rendered.items():
             if result.error:
-                yield NOT_RENDERED, path, Hit(result.error_line or 1, path.name, {"error": result.error})
+                yield NOT_RENDERED, path, Hit(result.error_line or 1, path.name, {
+                    "error": result.error, "line": str(result.error_line or "?"),
+                    "count": str(len(result.statements)),
+                    "variant": "partial" if result.statements else
+                    "default" if result.error_line else "whole"})
 
     def _native_hits(self, targets: dict[Path, FileFacts]) -> Iterator[tuple[str, Path, Hit]]:
         for path, facts in targets.items():

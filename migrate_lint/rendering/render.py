@@ -257,6 +257,9 @@ def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
         if len(indexes) == len(ops):
             for index, op in zip(indexes, ops, strict=True):
                 lines[index] = op.line
+        elif len(ops) == 1:  # one call that emitted several statements (a type and NOT NULL)
+            for index in indexes:
+                lines[index] = ops[0].line
     autocommit_lines = {op.line for op in operations if op.autocommit}
     call_at = {op.line: op for op in reversed(operations)}
     statements = []

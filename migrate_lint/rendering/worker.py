@@ -109,7 +109,44 @@ def upgrades(module: Any) -> list[Callable[[], Any]]:
         return [upgrade]
     binds = [name.removeprefix("upgrade_") for name, value in vars(module).items()
              if name.startswith("upgrade_") and getattr(value, "__module__", None) == module.__name__]
-    return [functools.partial(upgrade, bind) for bind in binds] or [upgrade]
+    if binds:
+        return [functools.partial(upgrade, bind) for bind in binds]
+    # Another env.py passes its own keywords (`context.run_migrations(op=..., tables=..., tester=...)`,
+    # quay): `op` is Alembic's; the project's objects are absent, and a call that needs a real one
+    # stops the render there (what was emitted before it is still checked).
+    from alembic import op
+
+    names = code.co_varnames[:required] if code is not None else ()
+    return [functools.partial(upgrade, **{name: op if name == "op" else _Absent(name) for name in names})]
+
+
+class _Absent:
+    """An env.py object the worker does not have: every attribute and call gives another, false and
+    empty (a test-data helper then does nothing, as it does outside tests)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> _Absent:
+        return _Absent(f"{self._name}.{attribute}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Absent:
+        return _Absent(f"{self._name}()")
+
+    def __getitem__(self, key: Any) -> _Absent:
+        return _Absent(f"{self._name}[{key!r}]")
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __repr__(self) -> str:
+        return f"<{self._name}, which env.py passes>"
+
+    def __str__(self) -> str:  # never SQL: a statement built from it stops the render instead
+        raise TypeError(f"{self._name} is passed by env.py, which the offline render does not run")
 
 
 def render(path: str, dialect: str) -> dict[str, Any]:
@@ -133,13 +170,19 @@ def render(path: str, dialect: str) -> dict[str, Any]:
         line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
                      if f.filename == path), None)
         message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
-        return {"statements": [], "error": message, "error_line": line}
-    from migrate_lint.sql.facts import facts_of  # parsed here, in parallel, not in the checking process
-
-    statements = [(line, function, sql, facts_of(sql, dialect).to_json())
-                  for line, function, sql in capture.statements]
+        # what upgrade() emitted before it failed is real rendered SQL: the checking process lints
+        # it, and writes the rest from the op.* calls (lint.engine); never cached (store.py)
+        return {"statements": _statements(capture, dialect), "error": message, "error_line": line}
+    statements = _statements(capture, dialect)
     # the project's files the render read: the checking process keys its render cache on them
     return {"statements": statements, "error": None, "error_line": None, "inputs": inputs.digests()}
+
+
+def _statements(capture: _Capture, dialect: str) -> list[tuple[int, str, str, Any]]:
+    from migrate_lint.sql.facts import facts_of  # parsed here, in parallel, not in the checking process
+
+    return [(line, function, sql, facts_of(sql, dialect).to_json())
+            for line, function, sql in capture.statements]
 
 
 def _lifeline(jobs: queue.SimpleQueue[bytes], stdin: Any) -> None:

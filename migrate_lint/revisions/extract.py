@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from migrate_lint.revisions.dialects import DialectNames, branches
-from migrate_lint.revisions.migration import CREATE_ALL, Call, DataUpdate, Operation, Ref, Unknown
+from migrate_lint.revisions.migration import ANY_TABLE, CREATE_ALL, Call, DataUpdate, Operation, Ref, Unknown
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
 TABLE_FACTORIES = frozenset({"table", "Table"})
@@ -213,7 +214,14 @@ class Extractor:
         self.updates: list[DataUpdate] = []
         self.strings: list[tuple[str, int, int, frozenset[str] | None]] = []
         self.visited: set[str] = set()
+        self.tree = tree
         self.stack: list[str] = []
+
+    @cached_property
+    def commits(self) -> bool:
+        """Whether the revision commits or flushes a session (asked only when a loop sets row attributes)."""
+        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                   and n.func.attr in ("commit", "flush") for n in ast.walk(self.tree))
 
     def run(self, direction: str = "upgrade") -> None:
         entry_points = [direction, *sorted(n for n in self.functions if n.startswith(direction + "_"))]
@@ -250,6 +258,9 @@ class Extractor:
             if isinstance(stmt, ast.If) and (split := branches(stmt.test, values.dialect)):
                 ctx = self._dialect_branches(stmt, split, ctx, values)
                 continue
+            if isinstance(stmt, ast.For) and (columns := _orm_loop_columns(stmt, lambda: self.commits)):
+                self.updates.append(DataUpdate(ANY_TABLE, frozenset(columns), stmt.lineno,
+                                               len(self.operations), ctx.dialects))
             if isinstance(stmt, ast.With | ast.AsyncWith):
                 inner = ctx
                 for item in stmt.items:
@@ -361,6 +372,8 @@ class Extractor:
     def _core_update(self, node: ast.Call, ctx: _Context) -> None:
         """`tbl.update().values(col=...)` or `sa.update(tbl).values(...)` on a known `sa.table`."""
         table = _updated_table(node.func.value, self.tables)  # type: ignore[attr-defined]
+        if table is None and _any_update(node.func.value):  # type: ignore[attr-defined]
+            table = ANY_TABLE
         if table is None:
             return
         columns = {kw.arg for kw in node.keywords if kw.arg}
@@ -388,6 +401,35 @@ def _column_key(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute):  # tbl.c.col
         return node.attr
     return None
+
+
+def _any_update(node: ast.expr) -> bool:
+    """`name.update()` or `sa.update(name)` on a name that holds some table (a loop variable)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "update":
+            if isinstance(sub.func.value, ast.Name) and not sub.args and not sub.keywords:
+                return True
+            if dotted(sub.func) in ("sa.update", "sqlalchemy.update") and sub.args \
+                    and isinstance(sub.args[0], ast.Name):
+                return True
+    return False
+
+
+_ROW_SOURCES = frozenset({"query", "all", "fetchall", "scalars", "execute", "yield_per"})
+
+
+def _orm_loop_columns(loop: ast.For, commits: Callable[[], bool]) -> set[str]:
+    """Columns an ORM loop sets on every row it reads (`for row in session.query(M): row.c = ...`),
+    when the revision commits or flushes the session: without that nothing is written."""
+    if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                                   and n.func.attr in _ROW_SOURCES for n in ast.walk(loop.iter)):
+        return set()
+    rows = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    return {target.attr for stmt in loop.body for node in ast.walk(stmt)
+            if isinstance(node, ast.Assign | ast.AugAssign)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+            and target.value.id in rows} if commits() else set()
 
 
 def _updated_table(node: ast.expr, tables: dict[str, str]) -> str | None:

@@ -176,6 +176,11 @@ class Revision:
         return self.down_revisions + self.depends_on
 
 
+# The table of an UPDATE whose table the syntax tree cannot name (a Core `tbl.update()` on a loop
+# variable, an ORM loop setting `row.col`): it fills the named column of whichever table it runs on.
+ANY_TABLE = "*"
+
+
 @dataclass(frozen=True)
 class DataUpdate:
     """An UPDATE in a revision: which columns of which table it fills, and where.
@@ -190,7 +195,7 @@ class DataUpdate:
     dialects: frozenset[str] | None = None  # in a dialect branch: the dialects it runs on (None: all)
 
     def fills(self, table: str, column: str) -> bool:
-        return self.table.lower() == table.lower() and column.lower() in {
+        return (self.table == ANY_TABLE or self.table.lower() == table.lower()) and column.lower() in {
             c.lower() for c in self.columns}
 
 

@@ -1,0 +1,37 @@
+"""commit-in-migration: a commit in the middle of upgrade() ends Alembic's transaction early."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit
+from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.pydata import read
+
+CODE = "ML310"
+SCOPE = "revision"
+
+
+def _later_work(migration: Migration, line: int, function: str, calls: dict[str, int]) -> bool:
+    """Whether an op.* call runs after a commit at `line` of `function` (a helper runs where
+    upgrade() first calls it)."""
+    at = line if function.startswith("upgrade") else calls.get(function)
+    return any((op.function == function and op.line > line)
+               or (at is not None and op.function.startswith("upgrade") and op.line > at)
+               for op in migration.operations)
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    data = read(migration.source)
+    calls = dict(data.calls)
+    for line, column, function in data.commits:
+        if _later_work(migration, line, function, calls):
+            yield Hit(line, f"commit:{line}", {"variant": "default"}, column)
+    # op.execute("COMMIT"), not the COMMIT an autocommit_block() emits at its `with` line
+    executes = {op.line for op in migration.operations if op.name == "execute" and not op.autocommit}
+    for index, statement in enumerate(migration.statements):
+        if statement.sql.strip().rstrip(";").upper() == "COMMIT" and statement.line in executes \
+                and any(s.sql.strip().upper() not in ("BEGIN", "COMMIT")
+                        for s in migration.statements[index + 1:]):
+            yield Hit(statement.line, f"commit:{statement.line}", {"variant": "sql"}, statement.column,
+                      statement.end_line)

@@ -1,0 +1,17 @@
+"""row-by-row-update: a Python loop over a whole table that writes one row at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit
+from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.pydata import read
+
+CODE = "ML311"
+SCOPE = "revision"
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    for line, column, source in read(migration.source).row_loops:
+        yield Hit(line, f"loop:{line}", {"source": source}, column)

@@ -1,0 +1,124 @@
+"""Data migrations written in Python, read from a revision's syntax tree: commits, row-by-row loops
+and Core UPDATEs with no WHERE. Rendering cannot see them (they need a database), so rules read
+them here (commit-in-migration, row-by-row-update, update-without-where on unrendered revisions)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+ROW_SOURCES = frozenset({"query", "all", "fetchall", "scalars", "yield_per"})
+FILTERS = frozenset({"where", "filter", "filter_by"})
+# What any finding here needs in the text: a commit, a row source, a Core update, or an execute()
+# that is not op.execute() (whose literal SQL is already among the statements).
+_GATE = re.compile(r"\.commit\(|\.(?:query|all|fetchall|scalars|yield_per)\(|\.update\(|(?<!\bop)\.execute\(")
+
+
+@dataclass(frozen=True)
+class PyData:
+    commits: tuple[tuple[int, int, str], ...] = ()  # (line, column, function) of each .commit() call
+    row_loops: tuple[tuple[int, int, str], ...] = ()  # (line, column, what it reads) of each loop
+    unfiltered: tuple[tuple[int, int, str], ...] = ()  # (line, column, table) of UPDATEs without WHERE
+    calls: tuple[tuple[str, int], ...] = ()  # (helper, line of its first call from an upgrade function)
+    texts: tuple[tuple[int, int, str], ...] = ()  # (line, column, SQL) run by conn.execute(), not op's
+
+
+def _tables(tree: ast.Module) -> dict[str, str]:
+    """Variables holding `sa.table("name", ...)` / `Table("name", ...)`, anywhere in the file."""
+    found = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call)):
+            continue
+        func, args = node.value.func, node.value.args
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in ("table", "Table") and args and isinstance(args[0], ast.Constant) \
+                and isinstance(args[0].value, str):
+            found[node.targets[0].id] = args[0].value
+    return found
+
+
+def _chain(node: ast.expr) -> list[str]:
+    """Method names of a call chain, outermost first: `t.update().values(...).where(...)`."""
+    names = []
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        names.append(node.func.attr)
+        node = node.func.value
+    return names
+
+
+def _base(node: ast.expr) -> ast.expr:
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return node
+
+
+def _writes_rows(loop: ast.For) -> bool:
+    """The loop body writes per row: an execute()/update() call, or an attribute set on the row."""
+    rows = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    for node in (n for stmt in loop.body for n in ast.walk(stmt)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("execute", "update"):
+            return True
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in rows
+                for t in node.targets):
+            return True
+    return False
+
+
+@lru_cache(maxsize=256)
+def read(source: str) -> PyData:
+    if not _GATE.search(source):  # most revisions: nothing to parse again
+        return PyData()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return PyData()
+    tables = _tables(tree)
+    commits: list[tuple[int, int, str]] = []
+    loops: list[tuple[int, int, str]] = []
+    unfiltered: list[tuple[int, int, str]] = []
+    texts: list[tuple[int, int, str]] = []
+    calls: dict[str, int] = {}
+    functions = [n for n in tree.body
+                 if isinstance(n, ast.FunctionDef) and not n.name.startswith("downgrade")]
+    names = {f.name for f in functions}
+    for function in functions:
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names \
+                    and function.name.startswith("upgrade"):
+                calls.setdefault(node.func.id, node.lineno)
+            method = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                else None
+            if method == "commit" and not node.args:  # type: ignore[attr-defined]
+                commits.append((node.lineno, node.col_offset + 1, function.name))  # type: ignore[attr-defined]
+            if isinstance(node, ast.For) and _writes_rows(node):
+                chain = [n for n in ast.walk(node.iter) if isinstance(n, ast.Call)
+                         and isinstance(n.func, ast.Attribute) and n.func.attr in ROW_SOURCES]
+                if chain and not any(f in _chain(node.iter) for f in FILTERS | {"limit", "first", "get"}):
+                    loops.append((node.lineno, node.col_offset + 1, ast.unparse(node.iter)[:80]))
+            if method == "execute" and isinstance(node, ast.Call) and node.args:
+                _execute(node, tables, unfiltered, texts)
+    return PyData(tuple(commits), tuple(loops), tuple(unfiltered), tuple(calls.items()), tuple(texts))
+
+
+def _execute(node: ast.Call, tables: dict[str, str], unfiltered: list[tuple[int, int, str]],
+             texts: list[tuple[int, int, str]]) -> None:
+    """`x.execute(t.update().values(...))` with no where(), and `conn.execute(text("UPDATE ..."))`
+    (op.execute's literal SQL is already among the revision's statements)."""
+    arg = node.args[0]
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name | ast.Attribute) \
+            and (arg.func.id if isinstance(arg.func, ast.Name) else arg.func.attr) == "text" and arg.args:
+        arg = arg.args[0]
+    where = (node.lineno, node.col_offset + 1)
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        if not (isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "op"):
+            texts.append((*where, arg.value))
+    elif isinstance(arg, ast.Call):
+        chain, base = _chain(arg), _base(arg)
+        if "update" in chain and not FILTERS & set(chain) and isinstance(base, ast.Name):
+            unfiltered.append((*where, tables.get(base.id, base.id)))

@@ -173,8 +173,10 @@ def test_imports_at_any_depth():
             m.Order.query.count()
             os.path.join("a")
     '''))
-    assert imports_of(tree) == (  # with what the file uses of each: names, or dotted paths through it
-        ("os", 2, ("os.path.join",)), ("app.models", 2, ("app.models.Order.query.count",)),
+    # with what the file uses of each: names, or dotted paths through it (none collected for the
+    # standard library, SQLAlchemy and Alembic: no rule reads them)
+    assert imports_of(tree) == (
+        ("os", 2, ()), ("app.models", 2, ("app.models.Order.query.count",)),
         ("app", 6, ("helpers",)), ("yaml", 8, ()), ("app.compat", 10, ("yaml",)))
 
 

@@ -1,0 +1,120 @@
+"""`migrate-lint trace` on the real PostgreSQL: what the server did, statement by statement."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.servers import server_engine
+from tests.test_drift_safety import leftovers, server_url, wait_for_scratch
+
+HEADER = '''from alembic import op
+import sqlalchemy as sa
+revision = {rev!r}
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+'''
+ENV = "from alembic import context\ncontext.configure(transaction_per_migration=True)\n"
+
+
+def project(tmp_path: Path, bodies: list[str], per_migration: bool = True) -> Path:
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text(ENV if per_migration else "from alembic import context\n")
+    down = None
+    for number, body in enumerate(bodies, 1):
+        rev = f"r{number:03d}"
+        (versions / f"{rev}_step.py").write_text(HEADER.format(rev=rev, down=down) + body)
+        down = rev
+    return tmp_path
+
+
+def trace(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "migrate_lint", "trace", "--database-url",
+                           server_url("postgresql"), "--format", "json", *extra], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+
+
+CREATE = ('    op.create_table("posts", sa.Column("id", sa.Integer, primary_key=True),\n'
+          '                    sa.Column("title", sa.String(50)))\n'
+          '    op.execute("INSERT INTO posts (title) SELECT \'t\' || g FROM generate_series(1, 100) g")\n')
+
+
+def test_locks_rewrites_and_invalid_state_are_recorded_per_statement(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    op.create_index("ix_posts_title", "posts", ["title"])\n'
+        '    op.add_column("posts", sa.Column("at", sa.DateTime, server_default=sa.text("now()")))\n'
+        '    op.alter_column("posts", "title", type_=sa.Text)\n'
+        '    op.alter_column("posts", "id", type_=sa.BigInteger)\n'
+        '    op.execute("ALTER TABLE posts ADD CONSTRAINT ck_t CHECK (id > 0) NOT VALID")\n',
+    ])
+    done = trace(folder)
+    assert done.returncode == 1, done.stderr  # the id rewrite on a table with rows: trace-only? no: ML found
+    data = json.loads(done.stdout)
+    statements = [s for s in data["trace"]["statements"] if s["revision"] == "r002"]
+    by_line = {s["line"]: s for s in statements}
+    assert by_line[10]["new_locks"] == {"posts": "ShareLock"}  # CREATE INDEX: writes blocked
+    assert by_line[11]["rewritten"] == [] and by_line[11]["new_locks"] == {"posts": "AccessExclusiveLock"}
+    assert by_line[12]["rewritten"] == []  # varchar -> text: binary-compatible, no rewrite
+    assert by_line[13]["rewritten"] == ["posts"] and by_line[13]["rows"] == {"posts": True}
+    assert by_line[14]["unvalidated"] == ["ck_t on posts"]
+    windows = [w for w in data["windows"] if w["revision"] == "r002"]
+    shown = [(w["table"], w["reads"], w["line"]) for w in windows]
+    assert shown == [("posts", False, 10), ("posts", True, 11)]
+    assert "to the end of the transaction" in windows[0]["text"]
+    kinds = {(v["kind"], v["line"]) for v in data["verdicts"]}
+    assert ("confirmed", 10) in kinds  # ML101 create-index-not-concurrently
+    assert any(kind == "trace-only" for kind, _ in kinds) or ("confirmed", 13) in kinds
+    assert not {name for name in leftovers("postgresql") if name in done.stdout}
+
+
+def test_one_transaction_by_default_and_tables_made_in_it_block_no_one(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [CREATE, '    op.create_index("ix_posts_title", "posts", ["title"])\n'],
+                     per_migration=False)
+    data = json.loads(trace(folder).stdout)
+    assert {s["transaction"] for s in data["trace"]["statements"]} == {0}
+    assert data["windows"] == []  # posts was created in the same transaction: nobody else saw it
+
+
+def test_from_traces_only_the_later_revisions(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [CREATE, '    op.create_index("ix_posts_title", "posts", ["title"])\n'],
+                     per_migration=False)
+    data = json.loads(trace(folder, "--from", "r001").stdout)
+    assert {s["revision"] for s in data["trace"]["statements"]} == {None, "r002"}
+    assert [(w["table"], w["mode"]) for w in data["windows"]] == [("posts", "SHARE")]
+
+
+def test_a_failing_revision_is_reported_and_nothing_is_left(tmp_path):
+    server_engine("postgresql")
+    before = leftovers("postgresql")
+    folder = project(tmp_path, [CREATE, '    op.execute("ALTER TABLE nowhere ADD COLUMN x int")\n'])
+    done = trace(folder, "--format", "text")
+    assert "the upgrade stopped: r002_step.py:10" in done.stdout, done.stdout + done.stderr
+    assert leftovers("postgresql") <= before
+
+
+def test_sigint_drops_the_scratch_database(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [CREATE, '    op.execute("SELECT pg_sleep(30)")\n'])
+    process = subprocess.Popen([sys.executable, "-m", "migrate_lint", "trace", "--database-url",
+                                server_url("postgresql")], cwd=folder, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    mine = wait_for_scratch("postgresql", process.pid)
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2 and "interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert mine not in leftovers("postgresql")

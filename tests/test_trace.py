@@ -118,3 +118,24 @@ def test_sigint_drops_the_scratch_database(tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 2 and "interrupted" in stderr and "Traceback" not in stderr, stderr
     assert mine not in leftovers("postgresql")
+
+
+def test_mariadb_names_each_alters_algorithm_and_never_pretends_to_see_metadata_locks(tmp_path):
+    server_engine("mariadb")
+    before = leftovers("mariadb")
+    folder = project(tmp_path, [
+        '    op.create_table("posts", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                    sa.Column("n", sa.Integer))\n',
+        '    op.add_column("posts", sa.Column("title", sa.String(50)))\n'
+        '    op.alter_column("posts", "n", type_=sa.String(20), existing_type=sa.Integer)\n',
+    ])
+    done = subprocess.run([sys.executable, "-m", "migrate_lint", "trace", "--database-url",
+                           server_url("mariadb"), "--format", "json"], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+    data = json.loads(done.stdout)
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert by_line[10]["algorithm"] == "INSTANT" and by_line[10]["blocked"] == {}
+    assert by_line[11]["algorithm"].startswith("COPY") and by_line[11]["blocked"] == {"posts": "writes"}
+    assert [(w["table"], w["reads"]) for w in data["windows"]] == [("posts", False)]
+    assert any("performance_schema is off" in note for note in data["notes"])
+    assert leftovers("mariadb") <= before

@@ -28,6 +28,8 @@ class Window:
     def describe(self) -> str:
         what = "reads and writes" if self.reads else "writes"
         where = f"line {self.line}" if self.line else "Alembic's bookkeeping"
+        if self.mode.startswith("ALGORITHM="):
+            return f"{self.table}: {what} blocked {self.seconds:.3f} s ({self.mode}), at {where}"
         until = ("the end of the transaction" if self.end_revision == self.revision
                  else f"the end of the transaction (after revision {self.end_revision})")
         return (f"{self.table}: {what} blocked {self.seconds:.3f} s ({self.mode}), from {where} "
@@ -46,6 +48,10 @@ def windows(trace: Trace) -> list[Window]:
             end = statement.started + statement.duration
         else:
             end = ends.get(statement.transaction, trace.total)
+        for table, what in statement.blocked.items():  # MariaDB: for the ALTER itself (DDL commits)
+            found.append(Window(table, what == "reads and writes", f"ALGORITHM={statement.algorithm}",
+                                statement.revision, statement.path, statement.line, statement.started,
+                                statement.started + statement.duration, statement.revision, statement.index))
         for table, mode in statement.new_locks.items():
             if table in statement.fresh:  # no other session can see it before the commit
                 continue

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrate_lint.trace import probe
+from migrate_lint.trace import mariadb, probe
 from migrate_lint.trace.model import Commit, Statement, Trace, blocks, strength
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class Recorder:
         self.before: probe.Snapshot | None = None
         self.started = 0.0
         self.postgresql = trace.backend == "postgresql"
+        self.algorithm: tuple[str, str] | None = None
         self.existing: set[str] = set()  # the relations there when the transaction began
 
     def clock(self) -> float:
@@ -71,7 +72,17 @@ class Recorder:
         if self.before is None:
             self.before = self._ask(conn)
             self.existing = {name for name, _, _ in self.before.files.values()} if self.before else set()
+        self.algorithm = self._algorithm(conn, statement)
         self.started = self.clock()
+
+    def _algorithm(self, conn: Any, statement: str) -> tuple[str, str] | None:
+        if self.postgresql:
+            return None
+        begun = time.perf_counter()
+        try:
+            return mariadb.algorithm(conn.connection.dbapi_connection, statement)
+        finally:
+            self.overhead += time.perf_counter() - begun
 
     def after_statement(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
                         executemany: bool) -> None:
@@ -84,6 +95,11 @@ class Recorder:
                          path, line, round(self.started, 6), round(ended - self.started, 6),
                          self.transaction, autocommit)
         self.trace.statements.append(made)
+        if self.algorithm is not None:
+            made.algorithm, made.meaning = self.algorithm
+            what, table = mariadb.blocked(made.algorithm), mariadb.table_of(statement)
+            if what and table:
+                made.blocked[table] = what
         after = self._ask(conn)
         if after is not None:
             self._compare(conn, made, self.before, after)
@@ -168,6 +184,13 @@ def traced_upgrade(history: History, url: sa.URL, start: str | None, mark: Any =
                 if mark is not None:
                     mark(where)
 
+            if url.get_backend_name() != "postgresql":
+                if mariadb.performance_schema(connection.connection.dbapi_connection):
+                    trace.notes.append("performance_schema is on, but metadata locks are not read yet: "
+                                       "what is blocked comes from each ALTER's algorithm")
+                else:
+                    trace.notes.append("performance_schema is off on this server: metadata locks could not "
+                                       "be observed; what is blocked comes from each ALTER's algorithm")
             recorder.attach(connection)
             with only(url), marking(heard):
                 try:

@@ -42,7 +42,9 @@ class Statement:
     unvalidated: list[str] = field(default_factory=list)  # constraints left NOT VALID after it
     fresh: list[str] = field(default_factory=list)  # locked tables made in this transaction: unseen by others
     rows: dict[str, bool] = field(default_factory=dict)  # newly locked table -> it had rows
-    algorithm: str | None = None  # MariaDB/MySQL: INSTANT, INPLACE or COPY
+    algorithm: str | None = None  # MariaDB/MySQL: INSTANT, INPLACE or COPY, with the LOCK it needs
+    meaning: str | None = None  # what that algorithm means for other sessions
+    blocked: dict[str, str] = field(default_factory=dict)  # MariaDB: table -> "writes" | "reads and writes"
     error: str | None = None  # the server refused it
 
 

@@ -56,9 +56,10 @@ def trace(paths: list[Path], config_path: Path | None, database_url: str | None,
             raise UserError(f"the upgrade process ended ({crash.how}) during revision "
                             f"{(crash.last or ('?',))[0]}; the scratch database was dropped") from None
     if recorded.backend != "postgresql":
-        notes.append(f"{recorded.backend}: statements and durations only; locks, rewrites and ALTER "
-                     "algorithms are traced on PostgreSQL only so far")
-    verdicts = _verdicts(recorded, paths, config_path) if cross else []
+        notes.append(f"{recorded.backend}: each ALTER's algorithm and durations; findings are cross-checked "
+                     "on PostgreSQL only so far")
+    # a finding can be held against what the server showed only where locks were observed
+    verdicts = _verdicts(recorded, paths, config_path) if cross and recorded.backend == "postgresql" else []
     return TraceOutcome(recorded, windows(recorded), verdicts, history.script_location,
                         notes + recorded.notes)
 

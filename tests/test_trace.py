@@ -139,3 +139,21 @@ def test_mariadb_names_each_alters_algorithm_and_never_pretends_to_see_metadata_
     assert [(w["table"], w["reads"]) for w in data["windows"]] == [("posts", False)]
     assert any("performance_schema is off" in note for note in data["notes"])
     assert leftovers("mariadb") <= before
+
+
+def test_rows_fills_existing_tables_parents_first_and_makes_rewrites_count(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        '    op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                    sa.Column("email", sa.String(40), nullable=False, unique=True))\n'
+        '    op.create_table("posts", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),\n'
+        '                    sa.Column("at", sa.DateTime, nullable=False))\n',
+        '    op.execute("ALTER TABLE posts ALTER COLUMN id TYPE bigint")\n',
+    ])
+    done = trace(folder, "--rows", "500")
+    data = json.loads(done.stdout)
+    assert data["trace"]["filled"] == {"users": 500, "posts": 500}, data["trace"]["unfilled"]
+    rewrite = next(s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"] == 10)
+    assert rewrite["rewritten"] == ["posts"] and rewrite["rows"] == {"posts": True}
+    assert any(v["kind"] in ("trace-only", "confirmed") and v["line"] == 10 for v in data["verdicts"])

@@ -47,13 +47,14 @@ def _enclosing(by_place: dict[tuple[str, int], list[Statement]], place: tuple[st
 def cross_check(trace: Trace, findings: list[Finding], lock_codes: set[str]) -> list[Verdict]:
     by_place: dict[tuple[str, int], list[Statement]] = {}
     for statement in trace.statements:
-        if statement.path and statement.line:
+        if statement.path and statement.line and statement.error is None:
             by_place.setdefault((str(Path(statement.path).resolve()), statement.line), []).append(statement)
     traced = {s.revision for s in trace.statements if s.revision}
     verdicts: list[Verdict] = []
     claimed: set[int] = set()
     for finding in findings:
-        if finding.code not in lock_codes or finding.revision not in traced:
+        if finding.code not in lock_codes or finding.revision not in traced \
+                or finding.revision == trace.failed_revision:  # it stopped there: nothing to hold it to
             continue
         place = (str(finding.location.path.resolve()), finding.location.line)
         statements = by_place.get(place) or _enclosing(by_place, place)

@@ -59,6 +59,10 @@ def text(outcome: TraceOutcome, markdown: bool = False) -> str:
             lines.append(f"{bullet}{verdict.kind} ({verdict.severity}) {_name(verdict.path)}:"
                          f"{verdict.line or '-'}: {verdict.text}")
         lines.append("")
+    if recorded.filled:
+        lines.append(f"--rows: filled {', '.join(f'{t} ({n})' for t, n in recorded.filled.items() if n)}")
+    for table, why in recorded.unfilled.items():
+        lines.append(f"--rows: could not fill {table}: {why}")
     if recorded.failure:
         lines += [f"the upgrade stopped: {recorded.failure}", ""]
     for note in outcome.notes:

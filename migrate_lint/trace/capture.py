@@ -117,6 +117,7 @@ class Recorder:
         made.fresh = sorted(set(made.new_locks) - self.existing)
         if before is not None:
             made.rewritten, made.rewritten_indexes = probe.rewritten(before, after)
+            made.scanned = probe.scanned(before, after)
         made.invalid_indexes, made.unvalidated = after.invalid, after.unvalidated
         begun = time.perf_counter()
         for table, mode in made.new_locks.items():
@@ -124,6 +125,8 @@ class Recorder:
                 made.rows[table] = probe.has_rows(conn.connection.dbapi_connection, table)
         for table in made.rewritten:
             made.rows.setdefault(table, probe.has_rows(conn.connection.dbapi_connection, table))
+        if made.rows:  # those reads count as scans: not the next statement's
+            after.scans = probe.take(conn.connection.dbapi_connection).scans
         self.overhead += time.perf_counter() - begun
 
     def failed(self, context: Any) -> None:

@@ -38,6 +38,7 @@ class Statement:
     new_locks: dict[str, str] = field(default_factory=dict)  # table -> mode this statement raised it to
     rewritten: list[str] = field(default_factory=list)  # tables whose file this statement replaced
     rewritten_indexes: list[str] = field(default_factory=list)
+    scanned: list[str] = field(default_factory=list)  # tables whose rows it read sequentially
     invalid_indexes: list[str] = field(default_factory=list)  # left invalid after it
     unvalidated: list[str] = field(default_factory=list)  # constraints left NOT VALID after it
     fresh: list[str] = field(default_factory=list)  # locked tables made in this transaction: unseen by others

@@ -25,6 +25,8 @@ SELECT json_build_object(
   'invalid', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM pg_index i
               JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE NOT i.indisvalid AND {USER}),
+  'scans', (SELECT coalesce(json_object_agg(s.relid::regclass::text, s.seq_tup_read), '{{}}')
+            FROM pg_stat_xact_user_tables s WHERE s.seq_scan > 0),
   'unvalidated', (SELECT coalesce(json_agg(k.conname || ' on ' || k.conrelid::regclass::text), '[]')
                   FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
                   WHERE NOT k.convalidated AND {USER}))
@@ -38,6 +40,7 @@ class Snapshot:
     files: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # oid -> (name, file, kind)
     invalid: list[str] = field(default_factory=list)
     unvalidated: list[str] = field(default_factory=list)
+    scans: dict[str, int] = field(default_factory=dict)  # table -> rows read by sequential scans so far
 
 
 def take(dbapi_connection: Any) -> Snapshot:
@@ -53,7 +56,14 @@ def take(dbapi_connection: Any) -> Snapshot:
         if kind in TABLE_KINDS and strength(mode) > strength(locks.get(name, "")):
             locks[name] = mode
     files = {oid: (name, int(node), kind) for oid, (name, node, kind) in data["files"].items()}
-    return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]))
+    scans = {name: int(rows) for name, rows in data["scans"].items()}
+    return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]), scans)
+
+
+def scanned(before: Snapshot, after: Snapshot) -> list[str]:
+    """Tables whose rows a sequential scan read during the statement (a validation, a rewrite's
+    copy): this transaction's own counters, pg_stat_xact_user_tables."""
+    return sorted(t for t, rows in after.scans.items() if rows > before.scans.get(t, 0))
 
 
 def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:

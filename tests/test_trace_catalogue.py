@@ -15,10 +15,10 @@ from tests.servers import server_engine
 from tests.test_trace import project, trace
 
 SETUP = '''    op.execute("""
-        CREATE TABLE users (id serial PRIMARY KEY, email varchar(200), name varchar(100));
+        CREATE TABLE users (id serial PRIMARY KEY, email varchar(120), name varchar(100));
         CREATE TABLE posts (id serial PRIMARY KEY, author_id integer, title varchar(200),
                             slug varchar(160), body text, views integer);
-        CREATE TABLE orders (id serial PRIMARY KEY, total integer);
+        CREATE TABLE orders (id serial PRIMARY KEY, total numeric(10, 2));
         INSERT INTO users (email, name) SELECT 'u' || g || '@x', 'n' || g FROM generate_series(1, 100) g;
         INSERT INTO posts (author_id, title, slug, body, views)
             SELECT g, 't' || g, 's' || g, 'b', g FROM generate_series(1, 100) g;

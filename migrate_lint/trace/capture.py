@@ -167,7 +167,10 @@ def _filled(recorder: Recorder, connection: sa.Connection, rows: int) -> None:
     try:
         fill(connection, rows, recorder.trace.filled, recorder.trace.unfilled)
         if recorder.postgresql:
+            starting = recorder.before is None  # the transaction has just begun
             recorder.before = probe.take(connection.connection.dbapi_connection)
+            if starting:
+                recorder.existing = {name for name, _, _ in recorder.before.files.values()}
     finally:
         recorder.paused = False
         recorder.overhead += time.perf_counter() - begun

@@ -22,8 +22,11 @@ class TraceOutcome:
     notes: list[str] = field(default_factory=list)
 
     def failing(self) -> list[Verdict]:
-        return [v for v in self.verdicts
-                if v.severity == "error" and v.kind in ("contradicted", "trace-only")]
+        recorded = self.trace
+        failed = [Verdict("failed", "error", None, recorded.failed_revision, None, None, recorded.failure)] \
+            if recorded.failure else []
+        return failed + [v for v in self.verdicts
+                         if v.severity == "error" and v.kind in ("contradicted", "trace-only")]
 
 
 def trace(paths: list[Path], config_path: Path | None, database_url: str | None, start: str | None = None,

@@ -28,6 +28,8 @@ def text(outcome: TraceOutcome, markdown: bool = False) -> str:
         by_revision.setdefault(window.revision, []).append(window.describe())
     for statement in recorded.statements:
         extra = [f"rewrote {t}" for t in statement.rewritten]
+        extra += [f"read every row of {t}" for t in statement.scanned
+                  if t not in statement.rewritten and not t.startswith("alembic_version")]
         if statement.algorithm:
             extra.append(f"ALGORITHM={statement.algorithm}: {statement.meaning}")
         extra += [f"left index {i} invalid" for i in statement.invalid_indexes if statement.error is None]

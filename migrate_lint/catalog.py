@@ -20,7 +20,7 @@ REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "
 OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix")
 CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
-SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned"}
+SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
 FIXES = ("safe", "unsafe")
 RULES_URL = "https://github.com/migrate-lint/migrate-lint/blob/main/docs/rules.md"  # the one place
 

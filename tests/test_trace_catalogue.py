@@ -6,12 +6,15 @@ the tables it rewrote, the constraints it left not validated."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
 
 from migrate_lint.catalog import load_catalog
 from tests.servers import server_engine
+from tests.test_drift_safety import server_url
 from tests.test_trace import project, trace
 
 SETUP = '''    op.execute("""
@@ -59,6 +62,30 @@ def observed(data: dict) -> dict:
         scanned |= set(statement["scanned"])
     return {"locks": {t: NAMES[m] for t, m in sorted(locks.items())}, "rewrites": sorted(rewrites),
             "unvalidated": sorted(unvalidated), "scanned": sorted(scanned)}
+
+
+MARIADB_SETUP = '''    op.execute("CREATE TABLE users (id int AUTO_INCREMENT PRIMARY KEY, "
+               "email varchar(120), name varchar(100), handle varchar(50))")
+    op.execute("CREATE TABLE posts (id int AUTO_INCREMENT PRIMARY KEY, author_id int, "
+               "title varchar(200), slug varchar(160), body text, views int)")
+    op.execute("INSERT INTO users (email, name) VALUES ('a@x', 'a'), ('b@x', 'b')")
+    op.execute("INSERT INTO posts (author_id, title, slug, body, views) VALUES (1, 't', 's', 'b', 1)")
+'''
+
+
+@pytest.mark.parametrize(("code", "name", "body", "facts"), cases("mariadb"),
+                         ids=[f"{c[0]}-{c[1]}" for c in cases("mariadb")])
+def test_mariadb_does_what_the_catalogue_says(tmp_path, code, name, body, facts):
+    server_engine("mariadb")
+    folder = project(tmp_path, [MARIADB_SETUP, textwrap.indent(body, "    ")])
+    done = subprocess.run([sys.executable, "-m", "migrate_lint", "trace", "--database-url",
+                           server_url("mariadb"), "--format", "json"], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+    data = json.loads(done.stdout or "{}") if done.returncode in (0, 1) else pytest.fail(done.stderr)
+    assert not data["trace"]["failure"], data["trace"]["failure"]
+    seen = {table: s["algorithm"] for s in data["trace"]["statements"] if s["revision"] == "r002"
+            and s["algorithm"] for table in [s["sql"].split()[2].strip("`")]}
+    assert seen == dict(facts["algorithm"]), f"{code} {name}: the server used {seen}"
 
 
 def test_the_catalogue_states_server_facts_for_the_contested_cases():

@@ -56,12 +56,13 @@ class Recorder:
     def mark(self, where: tuple[str, str]) -> None:
         self.revision = where[0]
 
-    def _ask(self, connection: sa.Connection) -> probe.Snapshot | None:
+    def _ask(self, connection: sa.Connection, everything: bool = True) -> probe.Snapshot | None:
         if not self.postgresql:
             return None
         begun = time.perf_counter()
         try:
-            return probe.take(connection.connection.dbapi_connection)
+            found = probe.take(connection.connection.dbapi_connection, everything)
+            return found if everything or self.before is None else probe.merged(self.before, found)
         finally:
             self.overhead += time.perf_counter() - begun
 
@@ -100,7 +101,7 @@ class Recorder:
             what, table = mariadb.blocked(made.algorithm), mariadb.table_of(statement)
             if what and table:
                 made.blocked[table] = what
-        after = self._ask(conn)
+        after = self._ask(conn, everything=self.before is None)
         if after is not None:
             self._compare(conn, made, self.before, after)
         self.before = after
@@ -126,7 +127,7 @@ class Recorder:
         for table in made.rewritten:
             made.rows.setdefault(table, probe.has_rows(conn.connection.dbapi_connection, table))
         if made.rows:  # those reads count as scans: not the next statement's
-            after.scans = probe.take(conn.connection.dbapi_connection).scans
+            after.scans = {**after.scans, **probe.take(conn.connection.dbapi_connection, False).scans}
         self.overhead += time.perf_counter() - begun
 
     def failed(self, context: Any) -> None:

@@ -13,6 +13,8 @@ USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT 
 # One round trip: the locks this backend holds on the project's relations, every relation's file,
 # the indexes that are not valid and the constraints that are not validated.
 SNAPSHOT = f"""
+WITH mine AS (SELECT DISTINCT relation FROM pg_locks
+              WHERE pid = pg_backend_pid() AND granted AND locktype = 'relation')
 SELECT json_build_object(
   'locks', (SELECT coalesce(json_agg(json_build_array(c.oid::regclass::text, c.relkind, l.mode)), '[]')
             FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
@@ -21,12 +23,13 @@ SELECT json_build_object(
   'files', (SELECT coalesce(json_object_agg(c.oid, json_build_array(c.oid::regclass::text, c.relfilenode,
                                                                      c.relkind)), '{{}}')
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'm', 'i') AND {USER}),
+            WHERE c.relkind IN ('r', 'm', 'i') AND {USER} AND (@ALL@ OR c.oid IN (SELECT relation FROM mine))),
   'invalid', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM pg_index i
               JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE NOT i.indisvalid AND {USER}),
   'scans', (SELECT coalesce(json_object_agg(s.relid::regclass::text, s.seq_tup_read), '{{}}')
-            FROM pg_stat_xact_user_tables s WHERE s.seq_scan > 0),
+            FROM pg_stat_xact_user_tables s
+            WHERE s.seq_scan > 0 AND (@ALL@ OR s.relid IN (SELECT relation FROM mine))),
   'unvalidated', (SELECT coalesce(json_agg(k.conname || ' on ' || k.conrelid::regclass::text), '[]')
                   FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
                   WHERE NOT k.convalidated AND {USER}))
@@ -43,10 +46,13 @@ class Snapshot:
     scans: dict[str, int] = field(default_factory=dict)  # table -> rows read by sequential scans so far
 
 
-def take(dbapi_connection: Any) -> Snapshot:
+def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
+    """`everything`: every relation's file and scan count (at a transaction's start); else only
+    those of the relations this backend holds a lock on, which is every one a statement since
+    can have rewritten or read: both take a lock that lasts until the commit."""
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(SNAPSHOT.replace("%%", "%"))
+        cursor.execute(SNAPSHOT.replace("%%", "%").replace("@ALL@", "true" if everything else "false"))
         raw = cursor.fetchone()[0]
     finally:
         cursor.close()
@@ -64,6 +70,12 @@ def scanned(before: Snapshot, after: Snapshot) -> list[str]:
     """Tables whose rows a sequential scan read during the statement (a validation, a rewrite's
     copy): this transaction's own counters, pg_stat_xact_user_tables."""
     return sorted(t for t, rows in after.scans.items() if rows > before.scans.get(t, 0))
+
+
+def merged(before: Snapshot, after: Snapshot) -> Snapshot:
+    """`after` (taken for the locked relations only) completed with what `before` knew."""
+    return Snapshot(after.locks, {**before.files, **after.files}, after.invalid, after.unvalidated,
+                    {**before.scans, **after.scans})
 
 
 def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:

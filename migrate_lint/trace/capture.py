@@ -121,10 +121,10 @@ class Recorder:
             made.scanned = probe.scanned(before, after)
         made.invalid_indexes, made.unvalidated = after.invalid, after.unvalidated
         begun = time.perf_counter()
-        for table, mode in made.new_locks.items():
-            if any(blocks(mode)) or table in made.rewritten:
+        for table, mode in made.new_locks.items():  # a table made in this transaction blocks no one
+            if (any(blocks(mode)) or table in made.rewritten) and table not in made.fresh:
                 made.rows[table] = probe.has_rows(conn.connection.dbapi_connection, table)
-        for table in made.rewritten:
+        for table in set(made.rewritten) - set(made.fresh):
             made.rows.setdefault(table, probe.has_rows(conn.connection.dbapi_connection, table))
         if made.rows:  # those reads count as scans: not the next statement's
             after.scans = {**after.scans, **probe.take(conn.connection.dbapi_connection, False).scans}

@@ -74,5 +74,5 @@ def _verdicts(recorded: Trace, paths: list[Path], config_path: Path | None) -> l
     catalog = load_catalog()
     codes = {rule.code for rule in catalog.rules if set(rule.tags) & set(LOCK_TAGS)}
     overrides: dict[str, Any] = {"dialect": recorded.backend if recorded.backend == "postgresql" else None}
-    outcome = check(paths or [Path(".")], config_path, overrides, use_cache=False)
+    outcome = check(paths or [Path(".")], config_path, overrides)
     return cross_check(recorded, list(outcome.report.findings), codes)

@@ -116,6 +116,10 @@ class Recorder:
         made.new_locks = {table: mode for table, mode in made.locks.items()
                           if strength(mode) > strength(held.get(table, ""))}
         made.fresh = sorted(set(made.new_locks) - self.existing)
+        created = {name for name, _, kind in after.files.values() if kind != "i"} - self.existing
+        if created:
+            known = self.trace.made.setdefault(str(self.transaction), [])
+            known.extend(sorted(created - set(known)))
         if before is not None:
             made.rewritten, made.rewritten_indexes = probe.rewritten(before, after)
             made.scanned = probe.scanned(before, after)

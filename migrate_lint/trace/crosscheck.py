@@ -35,6 +35,16 @@ def _did(statements: list[Statement]) -> str:
     return ", ".join(dict.fromkeys(parts)) or "took no lock that blocks reads or writes and rewrote nothing"
 
 
+def _touches_only_fresh(statements: list[Statement], trace: Trace) -> bool:
+    """Every table the statements name was made in the same transaction of the trace."""
+    import re
+
+    fresh = {table for s in statements for table in trace.made.get(str(s.transaction), [])}
+    named = {word.strip('"').lower() for s in statements
+             for word in re.findall(r'(?:ON|TABLE|INTO|REFERENCES)\s+("?[\w.]+"?)', s.sql, re.I)}
+    return bool(named) and named <= {t.lower() for t in fresh}
+
+
 def _blocking(statement: Statement) -> bool:
     return bool(set(statement.rewritten) - set(statement.fresh)) or any(
         any(blocks(mode)) for table, mode in statement.new_locks.items() if table not in statement.fresh)
@@ -65,7 +75,11 @@ def cross_check(trace: Trace, findings: list[Finding], lock_codes: set[str]) -> 
             continue  # nothing ran from that line (another dialect's branch, an unreached path)
         claimed.update(s.index for s in statements)
         confirmed = any(_blocking(s) for s in statements)
-        verdicts.append(Verdict("confirmed" if confirmed else "contradicted", finding.severity.label,
+        # its table was made earlier in the traced transaction (a history traced from empty in one
+        # transaction): no other session could see it, so the server shows nothing either way
+        unseen = not confirmed and _touches_only_fresh(statements, trace)
+        kind = "confirmed" if confirmed else "not observed" if unseen else "contradicted"
+        verdicts.append(Verdict(kind, finding.severity.label,
                                 finding.code, finding.revision, str(finding.location.path),
                                 finding.location.line,
                                 f"{finding.code} {finding.name}: the server " + _did(statements)))

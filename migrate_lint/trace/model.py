@@ -65,5 +65,6 @@ class Trace:
     failure: str | None = None  # the revision that failed and why (the trace stops there)
     failed_revision: str | None = None
     total: float = 0.0
+    made: dict[str, list[str]] = field(default_factory=dict)  # transaction -> relations it created
     filled: dict[str, int] = field(default_factory=dict)  # --rows: table -> rows inserted
     unfilled: dict[str, str] = field(default_factory=dict)  # --rows: table -> why not

@@ -112,14 +112,12 @@ class Recorder:
     def _compare(self, conn: Any, made: Statement, before: probe.Snapshot | None,
                  after: probe.Snapshot) -> None:
         held = before.locks if before is not None else {}
-        made.locks = dict(sorted(after.locks.items()))
-        made.new_locks = {table: mode for table, mode in made.locks.items()
+        # the locks held accumulate until the commit: each statement records what it raised
+        made.new_locks = {table: mode for table, mode in sorted(after.locks.items())
                           if strength(mode) > strength(held.get(table, ""))}
-        made.fresh = sorted(set(made.new_locks) - self.existing)
-        created = {name for name, _, kind in after.files.values() if kind != "i"} - self.existing
-        if created:
-            known = self.trace.made.setdefault(str(self.transaction), [])
-            known.extend(sorted(created - set(known)))
+        made.fresh = sorted(set(made.new_locks) - self.existing)  # a table it made is locked by it
+        if made.fresh:
+            self.trace.made.setdefault(str(self.transaction), []).extend(made.fresh)
         if before is not None:
             made.rewritten, made.rewritten_indexes = probe.rewritten(before, after)
             made.scanned = probe.scanned(before, after)

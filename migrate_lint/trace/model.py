@@ -34,7 +34,6 @@ class Statement:
     duration: float
     transaction: int  # which transaction it ran in (0, 1, ...); autocommit statements get their own
     autocommit: bool = False
-    locks: dict[str, str] = field(default_factory=dict)  # table -> strongest mode held after it
     new_locks: dict[str, str] = field(default_factory=dict)  # table -> mode this statement raised it to
     rewritten: list[str] = field(default_factory=list)  # tables whose file this statement replaced
     rewritten_indexes: list[str] = field(default_factory=list)

@@ -101,13 +101,15 @@ class Recorder:
             what, table = mariadb.blocked(made.algorithm), mariadb.table_of(statement)
             if what and table:
                 made.blocked[table] = what
-        after = self._ask(conn, everything=self.before is None)
-        if after is not None:
-            self._compare(conn, made, self.before, after)
-        self.before = after
+        if path is not None or self.before is None:  # Alembic's bookkeeping touches alembic_version only
+            after = self._ask(conn, everything=self.before is None)
+            if after is not None:
+                self._compare(conn, made, self.before, after)
+            self.before = after
         if autocommit:  # committed as it ran: its locks are gone already
             self.trace.commits.append(Commit(self.transaction, ended))
             self.transaction += 1
+            self.before = None
 
     def _compare(self, conn: Any, made: Statement, before: probe.Snapshot | None,
                  after: probe.Snapshot) -> None:

@@ -60,7 +60,8 @@ def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
     data = json.loads(raw) if isinstance(raw, str) else raw
     locks: dict[str, str] = {}
     for name, kind, mode in data["locks"]:
-        if kind in TABLE_KINDS and strength(mode) > strength(locks.get(name, "")):
+        if kind in TABLE_KINDS and strength(mode) > strength(locks.get(name, "")) \
+                and not name.startswith("alembic_version"):  # Alembic's bookkeeping, not the project's
             locks[name] = mode
     files = {oid: (name, int(node), kind) for oid, (name, node, kind) in data["files"].items()}
     scans = {name: int(rows) for name, rows in data["scans"].items()}

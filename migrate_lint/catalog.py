@@ -17,7 +17,9 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "risk", "safe",
             "cases")
 OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix")
-CASE_KEYS = {"name", "pass", "fail", "config", "fixed"}
+CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server"}
+# what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
+SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
 FIXES = ("safe", "unsafe")
 COMPILED = "catalog.json"  # rules/*.yml compiled, with the digest of the files it was compiled from
 RULES_URL = "https://github.com/migrate-lint/migrate-lint/blob/main/docs/rules.md"  # the one place
@@ -52,6 +54,7 @@ class Case:
     revisions: tuple[Any, ...]  # each a body string or a mapping with a full `source`
     config: dict[str, Any]
     fixed: str | None = None  # a fail case's upgrade() body once `check --fix` has fixed it
+    server: Any = None  # {"postgresql": {"locks": {table: MODE}, "rewrites": [...]}}: what trace sees
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,12 @@ def _case(raw: Any, where: str) -> Case:
         raise CatalogError(f"{where}: case {raw['name']!r}: `fixed` is the fixed body of a fail case "
                            "with one revision body")
     config = {k: _frozen(v) for k, v in (raw.get("config") or {}).items()}
-    return Case(raw["name"], kinds[0], revisions, config, fixed)
+    server = raw.get("server")
+    if server is not None and (not isinstance(server, dict) or any(
+            not isinstance(facts, dict) or set(facts) - SERVER_FACTS for facts in server.values())):
+        raise CatalogError(f"{where}: case {raw['name']!r}: `server` maps a server to facts among "
+                           f"{sorted(SERVER_FACTS)}")
+    return Case(raw["name"], kinds[0], revisions, config, fixed, _frozen(server))
 
 
 DRIFT_KEYS = {"models", "upgrade", "downgrade", "roundtrip", "dialects"}

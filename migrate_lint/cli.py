@@ -92,6 +92,11 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "stats": (("--stats",), {"type": Path, "metavar": "FILE",
                              "help": "a `migrate-lint stats` snapshot: lock findings weighed by the "
                                      "size of their table"}),
+    "rows": (("--rows",), {"type": int, "default": 0, "metavar": "N",
+                           "help": "fill each existing table with N generated rows before the revisions "
+                                   "that touch it"}),
+    "from": (("--from",), {"dest": "start", "metavar": "REV",
+                           "help": "upgrade to REV untraced, then trace from there to the heads"}),
     "debug": (("--debug",), {"action": "store_true", "help": "show tracebacks of internal errors"}),
 }
 REPORTING = ("format", "also", "output", "config", "select", "ignore", "dialect", "name", "fail-on",
@@ -120,6 +125,10 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
                "output": "where to write the JSON snapshot (default: the config's `stats`, else "
                          "standard output)"}),
     "lock": ("write migrate-lint.lock: revisions' parents and checksums", ("paths", "config", "debug"), {}),
+    "trace": ("run the history on a scratch database and record the locks and rewrites the server does",
+              ("paths", "database-url", "rows", "from", "output", "config", "debug"),
+              {"database-url": "the PostgreSQL or MySQL/MariaDB server to trace on (required); the "
+                               "database it names is never migrated"}),
     "rule": ("show the documentation of one rule", ("rule", "debug"), {}),
     "rules": ("list every rule", ("debug",), {}),
 }
@@ -151,6 +160,8 @@ def _parser() -> argparse.ArgumentParser:
         for option in options:
             flags, settings = OPTIONS[option]
             command.add_argument(*flags, **(settings | ({"help": helps[option]} if option in helps else {})))
+    commands.choices["trace"].add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                                           help="json carries the full trace")
     commands.choices["rules"].add_argument(
         "--format", choices=("text", "json", "markdown"), default="text",
         help="markdown: the full rule reference (docs/rules.md)")
@@ -387,6 +398,20 @@ def _stats(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _trace(args: argparse.Namespace) -> int:
+    from migrate_lint.trace.run import trace
+    from migrate_lint.trace.show import render
+
+    outcome = trace(args.paths, args.config, args.database_url, args.start, rows=args.rows)
+    text = render(outcome, args.format)
+    if args.output and (problem := _write(args.output, text)):
+        print(f"migrate-lint: {problem}", file=sys.stderr)
+        args.output = None
+    if not args.output:
+        _stdout(text)
+    return EXIT_FINDINGS if outcome.failing() else EXIT_CLEAN
+
+
 def _rule(args: argparse.Namespace) -> int:
     from migrate_lint.catalog import load_catalog
     from migrate_lint.formatters.ruledoc import render
@@ -433,7 +458,7 @@ def main(argv: Sequence[str] | None = None, flask_app: Any = None, started_worke
         parser.print_help()
         return EXIT_ERROR
     handlers = {"check": _check, "drift": _drift, "baseline": _baseline, "lock": _lock, "stats": _stats,
-                "rule": _rule, "rules": _rules}
+                "trace": _trace, "rule": _rule, "rules": _rules}
     try:
         code = handlers[args.command](args)
         sys.stdout.flush()

@@ -23,9 +23,10 @@ ALLOWED: dict[str, set[str]] = {
     "database": {VOCABULARY, "sql", "revisions"},
     "drift": {VOCABULARY, "sql", "revisions", "database"},
     "fix": {VOCABULARY, "sql", "revisions", "rendering", "checks", "lint"},
+    "trace": {VOCABULARY, "sql", "revisions", "rendering", "checks", "lint", "database"},
     "formatters": {VOCABULARY},
     "cli": {VOCABULARY, "sql", "revisions", "rendering", "checks", "lint", "database", "drift", "fix",
-            "formatters"},
+            "trace", "formatters"},
 }
 ALLOWED["integrations"] = ALLOWED["cli"] | {"cli"}
 

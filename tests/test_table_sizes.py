@@ -21,7 +21,8 @@ CATALOG = load_catalog()
 TABLE_UNNAMED = {("ML102", "several indexes in one DROP INDEX"), ("ML117", "a plain REINDEX of an index"),
                  ("ML117", "before PostgreSQL 12 there is no concurrent form, and the lock is the same"),
                  ("ML119", "values synced by re-creating the type"),
-                 ("ML311", "an ORM loop over the whole table"), ("ML311", "fetchall() then one UPDATE per row")}
+                 ("ML311", "an ORM loop over the whole table"),
+                 ("ML311", "fetchall() then one UPDATE per row")}
 LOCK_CASES = [(spec, case) for spec in CATALOG.rules if WEIGHED_TAG in spec.tags
               for case in spec.cases if case.kind == "fail" and (spec.code, case.name) not in TABLE_UNNAMED]
 

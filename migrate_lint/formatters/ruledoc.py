@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from migrate_lint.catalog import Case, RuleSpec, anchor
 
@@ -57,12 +58,39 @@ def render(spec: RuleSpec) -> str:
             config = f" (config: {case.config})" if case.config else ""
             lines += ["", f"{case.name}{config}:", "", "```python",
                       textwrap.dedent(_case_source(case)), "```"]
+            if case.server:
+                lines += ["", _verified(case.server)]
             if case.fixed is not None:
                 lines += ["", "`check --fix` rewrites it as:", "", "```python", case.fixed.rstrip(), "```"]
     if spec.references:
         lines += ["", "## References", *(f"- {ref}" for ref in spec.references)]
     lines += ["", f"Suppress one occurrence with `# migrate-lint: ignore[{spec.name}] -- reason`."]
     return "\n".join(lines) + "\n"
+
+
+SERVERS = {"postgresql": "PostgreSQL 15", "mariadb": "MariaDB 10.11"}
+
+
+def _verified(server: dict[str, Any]) -> str:
+    """The facts `migrate-lint trace` observed for this case on the real servers in CI."""
+    said = []
+    for name, facts in server.items():
+        if "algorithm" in facts:
+            algorithms = facts["algorithm"].items()
+            said.append(f"{SERVERS.get(name, name)}: " + ", ".join(
+                f"ALTER TABLE {table} runs with ALGORITHM={how}" for table, how in algorithms))
+            continue
+        locks = facts.get("locks") or {}
+        parts = [", ".join(f"{mode} on {table}" for table, mode in locks.items()) or
+                 "no lock left held that blocks reads or writes"]
+        rewrites = facts.get("rewrites") or ()
+        parts.append(f"rewrites {', '.join(rewrites)}" if rewrites else "rewrites nothing")
+        parts += [f"leaves {item} not validated" for item in facts.get("unvalidated") or ()]
+        if "scanned" in facts:
+            scanned = facts["scanned"]
+            parts.append(f"reads every row of {', '.join(scanned)}" if scanned else "reads no table's rows")
+        said.append(f"{SERVERS.get(name, name)}: {'; '.join(parts)}")
+    return f"Verified by `migrate-lint trace` on {' and '.join(said)}."
 
 
 def reference(specs: list[RuleSpec]) -> str:

@@ -1,0 +1,269 @@
+"""The traced upgrade, run in the child process: Alembic's own EnvironmentContext over one
+connection (the transaction model of `alembic upgrade`: one transaction for every pending revision
+unless env.py asks for `transaction_per_migration`; `autocommit_block()` commits), with the
+connection's events recording each statement and, after it, what the server reports."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from migrate_lint.trace import mariadb, probe
+from migrate_lint.trace.model import Commit, Statement, Trace, blocks, strength
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from migrate_lint.revisions.discover import History
+
+PER_MIGRATION = re.compile(r"transaction_per_migration\s*=\s*True")
+
+
+class Recorder:
+    """Listens on one connection; keeps a clock that leaves out the time spent asking the server
+    (so that durations and lock windows are the migration's, not the trace's)."""
+
+    def __init__(self, trace: Trace, files: dict[str, Path], revisions: dict[Path, str]) -> None:
+        self.trace = trace
+        self.files = files
+        self.revisions = revisions
+        self.revision: str | None = None
+        self.paused = False
+        self.origin = time.perf_counter()
+        self.overhead = 0.0
+        self.transaction = 0
+        self.before: probe.Snapshot | None = None
+        self.started = 0.0
+        self.postgresql = trace.backend == "postgresql"
+        self.algorithm: tuple[str, str] | None = None
+        self.existing: set[str] = set()  # the relations there when the transaction began
+
+    def clock(self) -> float:
+        return time.perf_counter() - self.origin - self.overhead
+
+    def attach(self, connection: sa.Connection) -> None:
+        from sqlalchemy import event
+
+        event.listen(connection, "before_cursor_execute", self.before_statement)
+        event.listen(connection, "after_cursor_execute", self.after_statement)
+        event.listen(connection.engine, "handle_error", self.failed)  # SQLAlchemy 2: engine-wide only
+        event.listen(connection, "commit", self.committed)
+        event.listen(connection, "rollback", self.committed)
+
+    def mark(self, where: tuple[str, str]) -> None:
+        self.revision = where[0]
+
+    def _ask(self, connection: sa.Connection, everything: bool = True) -> probe.Snapshot | None:
+        if not self.postgresql:
+            return None
+        begun = time.perf_counter()
+        try:
+            found = probe.take(connection.connection.dbapi_connection, everything)
+            return found if everything or self.before is None else probe.merged(self.before, found)
+        finally:
+            self.overhead += time.perf_counter() - begun
+
+    def before_statement(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                         executemany: bool) -> None:
+        if self.paused:
+            return
+        if self.before is None:
+            self.before = self._ask(conn)
+            self.existing = {name for name, _, _ in self.before.files.values()} if self.before else set()
+        self.algorithm = self._algorithm(conn, statement)
+        self.started = self.clock()
+
+    def _algorithm(self, conn: Any, statement: str) -> tuple[str, str] | None:
+        if self.postgresql:
+            return None
+        begun = time.perf_counter()
+        try:
+            return mariadb.algorithm(conn.connection.dbapi_connection, statement)
+        finally:
+            self.overhead += time.perf_counter() - begun
+
+    def after_statement(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                        executemany: bool) -> None:
+        if self.paused:
+            return
+        ended = self.clock()
+        autocommit = conn._execution_options.get("isolation_level") == "AUTOCOMMIT"
+        path, line = self._source()
+        made = Statement(len(self.trace.statements), _shown(statement, parameters), self.revision,
+                         path, line, round(self.started, 6), round(ended - self.started, 6),
+                         self.transaction, autocommit)
+        self.trace.statements.append(made)
+        if self.algorithm is not None:
+            made.algorithm, made.meaning = self.algorithm
+            what, table = mariadb.blocked(made.algorithm), mariadb.table_of(statement)
+            if what and table:
+                made.blocked[table] = what
+        if path is not None or self.before is None:  # Alembic's bookkeeping touches alembic_version only
+            after = self._ask(conn, everything=self.before is None)
+            if after is not None:
+                self._compare(conn, made, self.before, after)
+            self.before = after
+        if autocommit:  # committed as it ran: its locks are gone already
+            self.trace.commits.append(Commit(self.transaction, ended))
+            self.transaction += 1
+            self.before = None
+
+    def _compare(self, conn: Any, made: Statement, before: probe.Snapshot | None,
+                 after: probe.Snapshot) -> None:
+        held = before.locks if before is not None else {}
+        # the locks held accumulate until the commit: each statement records what it raised
+        made.new_locks = {table: mode for table, mode in sorted(after.locks.items())
+                          if strength(mode) > strength(held.get(table, ""))}
+        made.fresh = sorted(set(made.new_locks) - self.existing)  # a table it made is locked by it
+        if made.fresh:
+            self.trace.made.setdefault(str(self.transaction), []).extend(made.fresh)
+        if before is not None:
+            made.rewritten, made.rewritten_indexes = probe.rewritten(before, after)
+            made.scanned = probe.scanned(before, after)
+        made.invalid_indexes, made.unvalidated = after.invalid, after.unvalidated
+        begun = time.perf_counter()
+        for table, mode in made.new_locks.items():  # a table made in this transaction blocks no one
+            if (any(blocks(mode)) or table in made.rewritten) and table not in made.fresh:
+                made.rows[table] = probe.has_rows(conn.connection.dbapi_connection, table)
+        for table in set(made.rewritten) - set(made.fresh):
+            made.rows.setdefault(table, probe.has_rows(conn.connection.dbapi_connection, table))
+        if made.rows:  # those reads count as scans: not the next statement's
+            after.scans = {**after.scans, **probe.take(conn.connection.dbapi_connection, False).scans}
+        self.overhead += time.perf_counter() - begun
+
+    def failed(self, context: Any) -> None:
+        if self.paused:
+            return
+        error = str(getattr(context.original_exception, "args", [""])[0] or context.original_exception)
+        path, line = self._source()
+        self.trace.statements.append(Statement(
+            len(self.trace.statements), _shown(context.statement or "", context.parameters), self.revision,
+            path, line, round(self.started, 6), round(self.clock() - self.started, 6), self.transaction,
+            error=error.strip().splitlines()[0] if error.strip() else "error"))
+
+    def committed(self, conn: Any) -> None:
+        if self.paused:
+            return
+        self.trace.commits.append(Commit(self.transaction, round(self.clock(), 6)))
+        self.transaction += 1
+        self.before = None  # the locks are gone; the files are asked for again before the next one
+
+    def _source(self) -> tuple[str | None, int | None]:
+        """The revision file and line whose code sent the statement: the innermost frame in one."""
+        frame: Any = sys._getframe(2)
+        while frame is not None:
+            path = self.files.get(frame.f_code.co_filename)
+            if path is not None:
+                return str(path), frame.f_lineno
+            frame = frame.f_back
+        return None, None
+
+
+def _filled(recorder: Recorder, connection: sa.Connection, rows: int) -> None:
+    """--rows, unrecorded and left out of the clock; what the migration holds afterwards is asked
+    again, so the fill's own row locks are not pinned on the next statement."""
+    from migrate_lint.trace.fill import fill
+
+    begun = time.perf_counter()
+    recorder.paused = True
+    try:
+        fill(connection, rows, recorder.trace.filled, recorder.trace.unfilled)
+        if recorder.postgresql:
+            starting = recorder.before is None  # the transaction has just begun
+            recorder.before = probe.take(connection.connection.dbapi_connection)
+            if starting:
+                recorder.existing = {name for name, _, _ in recorder.before.files.values()}
+    finally:
+        recorder.paused = False
+        recorder.overhead += time.perf_counter() - begun
+
+
+def _shown(statement: str, parameters: Any) -> str:
+    text = statement.strip()
+    return text if not parameters else f"{text}  -- {parameters!r}"[:2000]
+
+
+def traced_upgrade(history: History, url: sa.URL, start: str | None, mark: Any = None,
+                   rows: int = 0) -> Trace:
+    """Upgrade the scratch database at `url` to every head, recording each statement; `start`:
+    first upgrade to that revision unrecorded (--from)."""
+    import sqlalchemy as sa
+
+    from migrate_lint.database.guard import only
+    from migrate_lint.database.upgrade import FAILURES, failure_of, marking, revision_files, revision_id
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    files = revision_files(history)
+    revisions = {path: revision_id(path) or path.stem for path in set(files.values())}
+    try:
+        with engine.connect() as connection:
+            asked = "SHOW server_version" if url.get_backend_name() == "postgresql" else "SELECT VERSION()"
+            version = str(connection.exec_driver_sql(asked).scalar())
+            connection.commit()
+            trace = Trace(url.get_backend_name(), version)
+            recorder = Recorder(trace, files, revisions)
+
+            def heard(where: tuple[str, str]) -> None:
+                recorder.mark(where)
+                if rows and not recorder.paused:
+                    _filled(recorder, connection, rows)
+                if mark is not None:
+                    mark(where)
+
+            if url.get_backend_name() != "postgresql":
+                if mariadb.performance_schema(connection.connection.dbapi_connection):
+                    trace.notes.append("performance_schema is on, but metadata locks are not read yet: "
+                                       "what is blocked comes from each ALTER's algorithm")
+                else:
+                    trace.notes.append("performance_schema is off on this server: metadata locks could not "
+                                       "be observed; what is blocked comes from each ALTER's algorithm")
+            recorder.attach(connection)
+            with only(url), marking(heard):
+                try:
+                    if start:
+                        recorder.paused = True
+                        _upgrade(history, connection, start)
+                        recorder.paused, recorder.revision = False, None
+                    recorder.origin, recorder.overhead = time.perf_counter(), 0.0
+                    _upgrade(history, connection, "heads")
+                except FAILURES as exc:
+                    stopped = failure_of(exc, files)
+                    trace.failure = f"{Path(str(stopped.path)).name}:{stopped.line}: {stopped.error}"
+                    trace.failed_revision = stopped.revision
+                    if connection.in_transaction():
+                        connection.rollback()
+            trace.total = round(recorder.clock(), 6)
+            return trace
+    finally:
+        engine.dispose()
+
+
+def _upgrade(history: History, connection: sa.Connection, destination: str) -> None:
+    """As `alembic upgrade <destination>` would, over our connection (no env.py: it could reach
+    another database), with the transaction model env.py asks for."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    from migrate_lint.database.upgrade import alembic_config, engine_names, version_table
+
+    config = alembic_config(history, None)
+    script = ScriptDirectory.from_config(config)
+    env = history.script_location / "env.py"
+    per_migration = env.is_file() and bool(PER_MIGRATION.search(env.read_text(encoding="utf-8",
+                                                                                errors="replace")))
+    for bind in engine_names(history):
+        arguments = {} if bind is None else {"engine_name": bind}
+
+        def plan(revision: Any, context: Any) -> Any:
+            return script._upgrade_revs(destination, revision)
+
+        with EnvironmentContext(config, script, fn=plan, destination_rev=destination) as environment:
+            environment.configure(connection=connection, target_metadata=None,
+                                  transaction_per_migration=per_migration, version_table=version_table(bind))
+            with environment.begin_transaction():
+                environment.run_migrations(**arguments)
+        if connection.in_transaction():
+            connection.commit()

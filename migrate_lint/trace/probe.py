@@ -1,0 +1,104 @@
+"""What the server says after each statement, asked on the migration's own backend (its own
+uncommitted catalogue changes and its own locks are visible only there)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrate_lint.trace.model import strength
+
+USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
+# One round trip: the locks this backend holds on the project's relations, every relation's file,
+# the indexes that are not valid and the constraints that are not validated.
+SNAPSHOT = f"""
+WITH mine AS (SELECT DISTINCT relation FROM pg_locks
+              WHERE pid = pg_backend_pid() AND granted AND locktype = 'relation')
+SELECT json_build_object(
+  'locks', (SELECT coalesce(json_agg(json_build_array(c.oid::regclass::text, c.relkind, l.mode)), '[]')
+            FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE l.pid = pg_backend_pid() AND l.granted AND l.locktype = 'relation' AND {USER}),
+  'files', (SELECT coalesce(json_object_agg(c.oid, json_build_array(c.oid::regclass::text, c.relfilenode,
+                                                                     c.relkind)), '{{}}')
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm', 'i') AND {USER}
+              AND (@ALL@ OR c.oid IN (SELECT relation FROM mine))),
+  'invalid', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM pg_index i
+              JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE NOT i.indisvalid AND {USER}),
+  'scans', (SELECT coalesce(json_object_agg(s.relid::regclass::text, s.seq_tup_read), '{{}}')
+            FROM pg_stat_xact_user_tables s
+            WHERE s.seq_scan > 0 AND (@ALL@ OR s.relid IN (SELECT relation FROM mine))),
+  'unvalidated', (SELECT coalesce(json_agg(k.conname || ' on ' || k.conrelid::regclass::text), '[]')
+                  FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
+                  WHERE NOT k.convalidated AND {USER}))
+"""
+TABLE_KINDS = ("r", "p", "m")
+
+
+@dataclass
+class Snapshot:
+    locks: dict[str, str] = field(default_factory=dict)  # table -> strongest mode held
+    files: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # oid -> (name, file, kind)
+    invalid: list[str] = field(default_factory=list)
+    unvalidated: list[str] = field(default_factory=list)
+    scans: dict[str, int] = field(default_factory=dict)  # table -> rows read by sequential scans so far
+
+
+def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
+    """`everything`: every relation's file and scan count (at a transaction's start); else only
+    those of the relations this backend holds a lock on, which is every one a statement since
+    can have rewritten or read: both take a lock that lasts until the commit."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(SNAPSHOT.replace("%%", "%").replace("@ALL@", "true" if everything else "false"))
+        raw = cursor.fetchone()[0]
+    finally:
+        cursor.close()
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    locks: dict[str, str] = {}
+    for name, kind, mode in data["locks"]:
+        if kind in TABLE_KINDS and strength(mode) > strength(locks.get(name, "")) \
+                and not name.startswith("alembic_version"):  # Alembic's bookkeeping, not the project's
+            locks[name] = mode
+    files = {oid: (name, int(node), kind) for oid, (name, node, kind) in data["files"].items()}
+    scans = {name: int(rows) for name, rows in data["scans"].items()}
+    return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]), scans)
+
+
+def scanned(before: Snapshot, after: Snapshot) -> list[str]:
+    """Tables whose rows a sequential scan read during the statement (a validation, a rewrite's
+    copy): this transaction's own counters, pg_stat_xact_user_tables."""
+    return sorted(t for t, rows in after.scans.items() if rows > before.scans.get(t, 0))
+
+
+def merged(before: Snapshot, after: Snapshot) -> Snapshot:
+    """`after` (taken for the locked relations only) completed with what `before` knew."""
+    return Snapshot(after.locks, {**before.files, **after.files}, after.invalid, after.unvalidated,
+                    {**before.scans, **after.scans})
+
+
+def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
+    """(tables, indexes) that existed before and now have a new file: their data was copied."""
+    tables: list[str] = []
+    indexes: list[str] = []
+    for oid, (name, node, kind) in after.files.items():
+        old = before.files.get(oid)
+        if old is not None and old[1] != node and node != 0:
+            (indexes if kind == "i" else tables).append(name)
+    return sorted(tables), sorted(indexes)
+
+
+def has_rows(dbapi_connection: Any, table: str) -> bool:
+    """Whether `table` (as regclass prints it) holds a row; read on the migration's backend, which
+    already holds a lock on it, so this never waits."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")  # regclass text: already quoted
+        return bool(cursor.fetchone()[0])
+    except Exception:  # a view or a relation this login cannot read: say no rows, never fail
+        return False
+    finally:
+        cursor.close()

@@ -1,0 +1,78 @@
+"""`trace`: one history, upgraded on a scratch database (a throwaway login that can reach only
+it, dropped after, however the run ends) in a child process, recorded statement by statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrate_lint.errors import UserError
+from migrate_lint.trace.blocking import Window, windows
+from migrate_lint.trace.crosscheck import LOCK_TAGS, Verdict, cross_check
+from migrate_lint.trace.model import Trace
+
+
+@dataclass
+class TraceOutcome:
+    trace: Trace
+    windows: list[Window]
+    verdicts: list[Verdict]
+    history: Path
+    notes: list[str] = field(default_factory=list)
+
+    def failing(self) -> list[Verdict]:
+        recorded = self.trace
+        failed = [Verdict("failed", "error", None, recorded.failed_revision, None, None, recorded.failure)] \
+            if recorded.failure else []
+        return failed + [v for v in self.verdicts
+                         if v.severity == "error" and v.kind in ("contradicted", "trace-only")]
+
+
+def trace(paths: list[Path], config_path: Path | None, database_url: str | None, start: str | None = None,
+          cross: bool = True, rows: int = 0) -> TraceOutcome:
+    from migrate_lint.config import load
+    from migrate_lint.database import isolate
+    from migrate_lint.database.scratch import parse_url, scratch
+    from migrate_lint.revisions.discover import find_histories
+    from migrate_lint.trace.capture import traced_upgrade
+
+    if not database_url:
+        raise UserError("trace needs --database-url: the PostgreSQL or MySQL/MariaDB server to trace on")
+    parse_url(database_url, "--database-url")
+    begin = next((p for p in paths if p.exists()), Path("."))
+    config = load(config_path, begin)
+    histories, errors = find_histories(paths or [Path(".")], config)
+    if not histories and errors:
+        raise UserError(errors[0].describe())
+    if len(histories) != 1:
+        where = ", ".join(h.script_location.as_posix() for h in histories) or "none found"
+        raise UserError(f"trace runs one history; name its folder ({where})")
+    history = histories[0]
+    notes = ["upgraded with migrate-lint's own runner (no env.py), in Alembic's transaction model"]
+    with scratch(database_url) as made:
+        notes.append(f"scratch database {made.url.database} on {made.url.get_backend_name()} as a throwaway "
+                     "login, dropped after use")
+        try:
+            recorded = isolate.run(lambda mark: traced_upgrade(history, made.url, start, mark, rows))
+        except isolate.Crashed as crash:
+            raise UserError(f"the upgrade process ended ({crash.how}) during revision "
+                            f"{(crash.last or ('?',))[0]}; the scratch database was dropped") from None
+    if recorded.backend != "postgresql":
+        notes.append(f"{recorded.backend}: each ALTER's algorithm and durations; findings are cross-checked "
+                     "on PostgreSQL only so far")
+    # a finding can be held against what the server showed only where locks were observed
+    verdicts = _verdicts(recorded, paths, config_path) if cross and recorded.backend == "postgresql" else []
+    return TraceOutcome(recorded, windows(recorded), verdicts, history.script_location,
+                        notes + recorded.notes)
+
+
+def _verdicts(recorded: Trace, paths: list[Path], config_path: Path | None) -> list[Verdict]:
+    from migrate_lint.catalog import load_catalog
+    from migrate_lint.lint.run import check
+
+    catalog = load_catalog()
+    codes = {rule.code for rule in catalog.rules if set(rule.tags) & set(LOCK_TAGS)}
+    overrides: dict[str, Any] = {"dialect": recorded.backend if recorded.backend == "postgresql" else None}
+    outcome = check(paths or [Path(".")], config_path, overrides)
+    return cross_check(recorded, list(outcome.report.findings), codes)

@@ -1,0 +1,87 @@
+"""The trace report as text (what a reviewer reads), JSON (the full trace) or Markdown. Shows what
+run.py found; decides nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from migrate_lint.trace.blocking import totals
+from migrate_lint.trace.run import TraceOutcome
+
+
+def _name(path: str | None) -> str:
+    return Path(path).name if path else "-"
+
+
+def text(outcome: TraceOutcome, markdown: bool = False) -> str:
+    recorded = outcome.trace
+    bullet = "- " if markdown else "  "
+    head = "## " if markdown else ""
+    sub = "### " if markdown else ""
+    lines = [f"{head}trace of {outcome.history.as_posix()} on {recorded.backend} {recorded.server_version}: "
+             f"{len(recorded.statements)} statements in {len(recorded.commits)} transactions, "
+             f"{recorded.total:.3f} s", ""]
+    by_revision: dict[str | None, list[str]] = {}
+    for window in outcome.windows:
+        by_revision.setdefault(window.revision, []).append(window.describe())
+    for statement in recorded.statements:
+        extra = [f"rewrote {t}" for t in statement.rewritten]
+        extra += [f"read every row of {t}" for t in statement.scanned
+                  if t not in statement.rewritten and not t.startswith("alembic_version")]
+        if statement.algorithm:
+            extra.append(f"ALGORITHM={statement.algorithm}: {statement.meaning}")
+        extra += [f"left index {i} invalid" for i in statement.invalid_indexes if statement.error is None]
+        extra += [f"left {c} not validated" for c in statement.unvalidated if statement.error is None]
+        if statement.error:
+            extra.append(f"failed: {statement.error}")
+        if extra:
+            by_revision.setdefault(statement.revision, []).append(
+                f"{_name(statement.path)}:{statement.line or '-'}: " + "; ".join(dict.fromkeys(extra)))
+    order = list(dict.fromkeys(s.revision for s in recorded.statements))
+    for revision in order:
+        entries = by_revision.get(revision)
+        if not entries:
+            continue
+        lines.append(f"{sub}revision {revision or '(bookkeeping)'}")
+        lines += [bullet + entry for entry in dict.fromkeys(entries)]
+        lines.append("")
+    blocked = totals(outcome.windows)
+    lines.append(f"{sub}whole upgrade")
+    if not blocked:
+        lines.append(bullet + "no table was blocked for reads or writes")
+    for table, seconds in blocked.items():
+        lines.append(f"{bullet}{table}: reads blocked {seconds['reads']:.3f} s, writes blocked "
+                     f"{seconds['writes']:.3f} s")
+    lines.append("")
+    if outcome.verdicts:
+        lines.append(f"{sub}findings against the server")
+        for verdict in outcome.verdicts:
+            lines.append(f"{bullet}{verdict.kind} ({verdict.severity}) {_name(verdict.path)}:"
+                         f"{verdict.line or '-'}: {verdict.text}")
+        lines.append("")
+    if recorded.filled:
+        lines.append(f"--rows: filled {', '.join(f'{t} ({n})' for t, n in recorded.filled.items() if n)}")
+    for table, why in recorded.unfilled.items():
+        lines.append(f"--rows: could not fill {table}: {why}")
+    if recorded.failure:
+        lines += [f"the upgrade stopped: {recorded.failure}", ""]
+    for note in outcome.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(outcome: TraceOutcome) -> str:
+    data = {"history": outcome.history.as_posix(), "trace": asdict(outcome.trace),
+            "windows": [asdict(w) | {"seconds": round(w.seconds, 6), "text": w.describe()}
+                        for w in outcome.windows],
+            "blocked": totals(outcome.windows), "verdicts": [asdict(v) for v in outcome.verdicts],
+            "notes": outcome.notes}
+    return json.dumps(data, indent=2) + "\n"
+
+
+def render(outcome: TraceOutcome, format: str) -> str:
+    if format == "json":
+        return as_json(outcome)
+    return text(outcome, markdown=format == "markdown")

@@ -1,0 +1,167 @@
+"""`migrate-lint trace` on the real PostgreSQL: what the server did, statement by statement."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.servers import server_engine
+from tests.test_drift_safety import leftovers, server_url, wait_for_scratch
+
+HEADER = '''from alembic import op
+import sqlalchemy as sa
+revision = {rev!r}
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+'''
+ENV = "from alembic import context\ncontext.configure(transaction_per_migration=True)\n"
+
+
+def project(tmp_path: Path, bodies: list[str], per_migration: bool = True) -> Path:
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text(ENV if per_migration else "from alembic import context\n")
+    down = None
+    for number, body in enumerate(bodies, 1):
+        rev = f"r{number:03d}"
+        (versions / f"{rev}_step.py").write_text(HEADER.format(rev=rev, down=down) + body)
+        down = rev
+    return tmp_path
+
+
+def trace(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "migrate_lint", "trace", "--database-url",
+                           server_url("postgresql"), "--format", "json", *extra], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+
+
+CREATE = ('    op.create_table("posts", sa.Column("id", sa.Integer, primary_key=True),\n'
+          '                    sa.Column("title", sa.String(50)))\n'
+          '    op.execute("INSERT INTO posts (title) SELECT \'t\' || g FROM generate_series(1, 100) g")\n')
+
+
+def test_locks_rewrites_and_invalid_state_are_recorded_per_statement(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    op.create_index("ix_posts_title", "posts", ["title"])\n'
+        '    op.add_column("posts", sa.Column("at", sa.DateTime, server_default=sa.text("now()")))\n'
+        '    op.alter_column("posts", "title", type_=sa.Text)\n'
+        '    op.alter_column("posts", "id", type_=sa.BigInteger)\n'
+        '    op.execute("ALTER TABLE posts ADD CONSTRAINT ck_t CHECK (id > 0) NOT VALID")\n',
+    ])
+    done = trace(folder)
+    assert done.returncode == 0, done.stderr  # what blocked is what check says, or brief (a warning)
+    data = json.loads(done.stdout)
+    statements = [s for s in data["trace"]["statements"] if s["revision"] == "r002"]
+    by_line = {s["line"]: s for s in statements}
+    assert by_line[10]["new_locks"] == {"posts": "ShareLock"}  # CREATE INDEX: writes blocked
+    assert by_line[11]["rewritten"] == [] and by_line[11]["new_locks"] == {"posts": "AccessExclusiveLock"}
+    assert by_line[12]["rewritten"] == []  # varchar -> text: binary-compatible, no rewrite
+    assert by_line[13]["rewritten"] == ["posts"] and by_line[13]["rows"] == {"posts": True}
+    assert by_line[14]["unvalidated"] == ["ck_t on posts"]
+    windows = [w for w in data["windows"] if w["revision"] == "r002"]
+    shown = [(w["table"], w["reads"], w["line"]) for w in windows]
+    assert shown == [("posts", False, 10), ("posts", True, 11)]
+    assert "to the end of the transaction" in windows[0]["text"]
+    verdicts = {(v["kind"], v["severity"], v["code"], v["line"]) for v in data["verdicts"]}
+    assert verdicts == {("confirmed", "error", "ML101", 10), ("confirmed", "warning", "ML107", 13),
+                        ("confirmed", "warning", "ML312", 13),  # the key's type: a rewrite, as it says
+                        ("trace-only", "warning", None, 11)}  # ADD COLUMN ... DEFAULT now(): brief
+    assert not {name for name in leftovers("postgresql") if name in done.stdout}
+
+
+def test_one_transaction_by_default_and_tables_made_in_it_block_no_one(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [CREATE, '    op.create_index("ix_posts_title", "posts", ["title"])\n'],
+                     per_migration=False)
+    done = trace(folder)
+    data = json.loads(done.stdout)
+    assert {s["transaction"] for s in data["trace"]["statements"]} == {0}
+    assert data["windows"] == []  # posts was created in the same transaction: nobody else saw it
+    # ML101 says the index blocks writes; traced from empty in one transaction, the table was new:
+    # the server can show nothing either way (--from traces it against an existing table)
+    assert [(v["kind"], v["code"]) for v in data["verdicts"]] == [("not observed", "ML101")]
+    assert done.returncode == 0
+
+
+def test_from_traces_only_the_later_revisions(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [CREATE, '    op.create_index("ix_posts_title", "posts", ["title"])\n'],
+                     per_migration=False)
+    data = json.loads(trace(folder, "--from", "r001").stdout)
+    assert {s["revision"] for s in data["trace"]["statements"]} == {None, "r002"}
+    assert [(w["table"], w["mode"]) for w in data["windows"]] == [("posts", "SHARE")]
+
+
+def test_a_failing_revision_is_reported_and_nothing_is_left(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [CREATE, '    op.execute("ALTER TABLE nowhere ADD COLUMN x int")\n'])
+    done = trace(folder, "--format", "text")
+    assert "the upgrade stopped: r002_step.py:10" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 1
+    used = re.search(r"migrate_lint_scratch_\w+", done.stdout).group(0)
+    assert used not in leftovers("postgresql")
+
+
+def test_sigint_drops_the_scratch_database(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [CREATE, '    op.execute("SELECT pg_sleep(30)")\n'])
+    process = subprocess.Popen([sys.executable, "-m", "migrate_lint", "trace", "--database-url",
+                                server_url("postgresql")], cwd=folder, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    mine = wait_for_scratch("postgresql", process.pid)
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2 and "interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert mine not in leftovers("postgresql")
+
+
+def test_mariadb_names_each_alters_algorithm_and_never_pretends_to_see_metadata_locks(tmp_path):
+    server_engine("mariadb")
+    folder = project(tmp_path, [
+        '    op.create_table("posts", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                    sa.Column("n", sa.Integer))\n',
+        '    op.add_column("posts", sa.Column("title", sa.String(50)))\n'
+        '    op.alter_column("posts", "n", type_=sa.String(20), existing_type=sa.Integer)\n',
+    ])
+    done = subprocess.run([sys.executable, "-m", "migrate_lint", "trace", "--database-url",
+                           server_url("mariadb"), "--format", "json"], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+    data = json.loads(done.stdout)
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert by_line[10]["algorithm"] == "INSTANT" and by_line[10]["blocked"] == {}
+    assert by_line[11]["algorithm"].startswith("COPY") and by_line[11]["blocked"] == {"posts": "writes"}
+    assert [(w["table"], w["reads"]) for w in data["windows"]] == [("posts", False)]
+    assert any("performance_schema is off" in note for note in data["notes"])
+    used = re.search(r"migrate_lint_scratch_\w+", " ".join(data["notes"])).group(0)
+    assert used not in leftovers("mariadb")  # others' runs on the server are not ours to judge
+
+
+def test_rows_fills_existing_tables_parents_first_and_makes_rewrites_count(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        '    op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                    sa.Column("email", sa.String(40), nullable=False, unique=True))\n'
+        '    op.create_table("posts", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),\n'
+        '                    sa.Column("at", sa.DateTime, nullable=False))\n',
+        '    op.execute("ALTER TABLE posts ALTER COLUMN id TYPE bigint")\n',
+    ])
+    done = trace(folder, "--rows", "500")
+    data = json.loads(done.stdout)
+    assert data["trace"]["filled"] == {"users": 500, "posts": 500}, data["trace"]["unfilled"]
+    rewrite = next(s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"] == 10)
+    assert rewrite["rewritten"] == ["posts"] and rewrite["rows"] == {"posts": True}
+    assert [(v["kind"], v["code"], v["line"]) for v in data["verdicts"]] == [("confirmed", "ML107", 10)]

@@ -13,7 +13,7 @@ from migrate_lint.config import CheckOutcome, Config, RuleSelection, load, selec
 from migrate_lint.drift.compare import DriftItem, compare
 from migrate_lint.errors import UserError, redact
 from migrate_lint.finding import Finding, HistoryDialect, Location, Report
-from migrate_lint.revisions.discover import find_histories
+from migrate_lint.revisions.discover import one_history
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -100,13 +100,7 @@ def drift(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
                                        options.metadata if flags else config.metadata, config.root)
     if not paths and found.script_location is not None:
         paths = [found.script_location]
-    histories, errors = find_histories(paths or [Path(".")], config)
-    if not histories and errors:
-        raise UserError(errors[0].describe())
-    if len(histories) != 1:
-        where = ", ".join(h.script_location.as_posix() for h in histories) or "none found"
-        raise UserError(f"drift compares one history with the models; name its folder ({where})")
-    history = histories[0]
+    history, errors = one_history(paths, config, "drift compares one history with the models")
     config = replace(config, dialect=history.dialect or config.dialect,
                      dialect_source=history.dialect_source or config.dialect_source)
     run = _Run(catalog, selection, found, history, [], notes if notes is not None else [])

@@ -278,3 +278,15 @@ def with_dialect(history: History, config: Config) -> History:
     label = "alembic.ini" if history.section in (None, "alembic") else f"alembic.ini [{history.section}]"
     found = infer(config, history.version_dirs, history.ini_url, label, history.script_location / "env.py")
     return replace(history, dialect=found.name, dialect_source=found.source)
+
+
+def one_history(paths: list[Path], config: Config, command: str) -> tuple[History, list[InputError]]:
+    """The single history a command that runs revisions works on, with the input errors met beside
+    it; else a one-line error naming what was found (`command`: how that error starts)."""
+    histories, errors = find_histories(paths or [Path(".")], config)
+    if not histories and errors:
+        raise UserError(errors[0].describe())
+    if len(histories) != 1:
+        where = ", ".join(h.script_location.as_posix() for h in histories) or "none found"
+        raise UserError(f"{command}; name its folder ({where})")
+    return histories[0], errors

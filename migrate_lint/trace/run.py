@@ -34,7 +34,7 @@ def trace(paths: list[Path], config_path: Path | None, database_url: str | None,
     from migrate_lint.config import load
     from migrate_lint.database import isolate
     from migrate_lint.database.scratch import parse_url, scratch
-    from migrate_lint.revisions.discover import find_histories
+    from migrate_lint.revisions.discover import one_history
     from migrate_lint.trace.capture import traced_upgrade
 
     if not database_url:
@@ -42,13 +42,7 @@ def trace(paths: list[Path], config_path: Path | None, database_url: str | None,
     parse_url(database_url, "--database-url")
     begin = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, begin)
-    histories, errors = find_histories(paths or [Path(".")], config)
-    if not histories and errors:
-        raise UserError(errors[0].describe())
-    if len(histories) != 1:
-        where = ", ".join(h.script_location.as_posix() for h in histories) or "none found"
-        raise UserError(f"trace runs one history; name its folder ({where})")
-    history = histories[0]
+    history, _ = one_history(paths, config, "trace runs one history")
     notes = ["upgraded with migrate-lint's own runner (no env.py), in Alembic's transaction model"]
     with scratch(database_url) as made:
         notes.append(f"scratch database {made.url.database} on {made.url.get_backend_name()} as a throwaway "

@@ -31,6 +31,26 @@ def fresh_database(admin: sa.Engine) -> str:
     return name
 
 
+def against_upgrade(admin: sa.Engine, command: list[str], out: Path, runs: int
+                    ) -> tuple[list[float], list[float], str]:
+    """`alembic upgrade head` on a fresh database of the server, then `command` (exit 0 or 1), `runs`
+    times alternating, so that a machine changing speed weighs on both; the last report too."""
+    alembic_times, times, report = [], [], ""
+    for _ in range(runs):
+        name = fresh_database(admin)
+        ini = out / "bench.ini"
+        ini.write_text((out / "alembic.ini").read_text().replace(
+            "postgresql://postgres@127.0.0.1:5432/postgres", f"{SERVER.rsplit('/', 1)[0]}/{name}"))
+        try:
+            upgrade = [str(BIN / "alembic"), "-c", str(ini), "upgrade", "head"]
+            alembic_times.append(timed(upgrade, out, (0,))[0])
+        finally:
+            drop(admin, name)
+        elapsed, report = timed(command, out, (0, 1))
+        times.append(elapsed)
+    return alembic_times, times, report
+
+
 def drop(admin: sa.Engine, name: str) -> None:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -45,19 +65,7 @@ def main() -> int:
     admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     drift = [str(BIN / "migrate-lint"), "drift", "--metadata", "bench_models:metadata",
              "--database-url", SERVER, "--format", "json"]
-    alembic_times, drift_times, report = [], [], ""
-    for _ in range(args.runs):  # alternating, so that a machine changing speed weighs on both
-        name = fresh_database(admin)
-        ini = out / "bench.ini"
-        ini.write_text((out / "alembic.ini").read_text().replace(
-            "postgresql://postgres@127.0.0.1:5432/postgres", f"{SERVER.rsplit('/', 1)[0]}/{name}"))
-        try:
-            upgrade = [str(BIN / "alembic"), "-c", str(ini), "upgrade", "head"]
-            alembic_times.append(timed(upgrade, out, (0,))[0])
-        finally:
-            drop(admin, name)
-        elapsed, report = timed(drift, out, (0, 1))
-        drift_times.append(elapsed)
+    alembic_times, drift_times, report = against_upgrade(admin, drift, out, args.runs)
     findings = json.loads(report)["findings"]
     baseline, ours = statistics.median(alembic_times), statistics.median(drift_times)
     print(f"history: {args.count} revisions on PostgreSQL; {args.runs} runs each, median seconds")

@@ -16,9 +16,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_drift import BIN, SERVER, drop, fresh_database
+from bench_drift import BIN, SERVER, against_upgrade
 from generate import compile_tool, generate
-from timing import options, timed
+from timing import options
 
 
 def main() -> int:
@@ -28,19 +28,7 @@ def main() -> int:
     compile_tool()
     admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     trace = [str(BIN / "migrate-lint"), "trace", "--database-url", SERVER, "--format", "json"]
-    alembic_times, trace_times, report = [], [], ""
-    for _ in range(args.runs):  # alternating, so that a machine changing speed weighs on both
-        name = fresh_database(admin)
-        ini = out / "bench.ini"
-        ini.write_text((out / "alembic.ini").read_text().replace(
-            "postgresql://postgres@127.0.0.1:5432/postgres", f"{SERVER.rsplit('/', 1)[0]}/{name}"))
-        try:
-            upgrade = [str(BIN / "alembic"), "-c", str(ini), "upgrade", "head"]
-            alembic_times.append(timed(upgrade, out, (0,))[0])
-        finally:
-            drop(admin, name)
-        elapsed, report = timed(trace, out, (0, 1))
-        trace_times.append(elapsed)
+    alembic_times, trace_times, report = against_upgrade(admin, trace, out, args.runs)
     data = json.loads(report)
     baseline, ours = statistics.median(alembic_times), statistics.median(trace_times)
     print(f"history: {args.count} revisions on PostgreSQL; {args.runs} runs each, median seconds")

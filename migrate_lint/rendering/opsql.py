@@ -150,8 +150,9 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
 def _column_constraints(op: Operation, column: Call, table: str,
                         col: str) -> tuple[str, list[tuple[str, SqlFacts]]]:
     """What Alembic renders for a Column's own constraints in op.add_column: its clause inside ADD
-    COLUMN (inline_references=True with one ForeignKey, inline_primary_key=True), and the statements
-    that follow (ADD FOREIGN KEY, ADD UNIQUE, CREATE INDEX for index=True)."""
+    COLUMN (inline_references=True with one ForeignKey, inline_primary_key=True, a CheckConstraint
+    with literal text), and the statements that follow (ADD FOREIGN KEY, ADD UNIQUE, CREATE INDEX
+    for index=True)."""
     fks = [item for item in column.args[2:] if isinstance(item, Call) and item.short == "ForeignKey"]
     inline, after = "", []
     for fk in fks:
@@ -168,6 +169,11 @@ def _column_constraints(op: Operation, column: Call, table: str,
                       f"{references}", SqlFacts(constraints=(fact,))))
     if column.kwargs.get("primary_key") is True and op.kwargs.get("inline_primary_key") is True:
         inline += " PRIMARY KEY"
+    for check in (item for item in column.args[2:] if isinstance(item, Call) and item.short == "CheckConstraint"):
+        condition = check.arg(0, "sqltext")
+        if isinstance(condition, str):
+            name = given_name(check.kwargs.get("name"))
+            inline += f"{f' CONSTRAINT {name}' if name else ''} CHECK ({condition})"
     unique = column.kwargs.get("unique") is True
     if column.kwargs.get("index") is True:  # SQLAlchemy's default name, ix_<table>_<column>
         index = f"ix_{table}_{col}"

@@ -189,7 +189,8 @@ def _column_constraints(table: str, column: Any) -> list[tuple[str, str, str, bo
     checks existing rows only when the column gets a value: with no default every row holds NULL
     and PostgreSQL 15 skips the check (0.6 ms on 2,000,000 rows, against 145 ms for ADD COLUMN then
     ADD FOREIGN KEY), and the referenced table's lock is the one NOT VALID would take, so that case
-    is left out; with a default it checks every row (0.6 s)."""
+    is left out; with a default it checks every row (0.6 s). CHECK scans every row even when the
+    column has no default (286 ms on 3,000,000 rows, against 0.5 ms without it)."""
     from sqlglot import exp
 
     if not table:
@@ -208,6 +209,9 @@ def _column_constraints(table: str, column: Any) -> list[tuple[str, str, str, bo
             found.append((table, name or f"{table}_pkey", "primary key", False, ""))
         elif isinstance(kind, exp.Reference) and has_default:
             found.append((table, name or f"{table}_{col}_fkey", "foreign key", False, ""))
+        elif isinstance(kind, exp.CheckColumnConstraint):
+            condition = kind.this.sql() if kind.this is not None else ""
+            found.append((table, name or f"{table}_{col}_check", "check", False, condition))
     return found
 
 

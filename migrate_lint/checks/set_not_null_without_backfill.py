@@ -34,35 +34,39 @@ def _not_null_check(condition: str, column: str) -> bool:
     return re.fullmatch(pattern, condition, re.IGNORECASE) is not None
 
 
-def not_null_checks(statements: tuple[Statement, ...], table: str, column: str,
-                    not_valid: set[str]) -> bool:
-    """True once a CHECK (column IS NOT NULL) on table is validated among these statements.
+_DROP_CONSTRAINT = re.compile(r"\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?(?P<name>[\w\"`]+)", re.IGNORECASE)
 
-    not_valid carries the names of such checks added NOT VALID, across revisions: the staged
-    pattern adds the CHECK NOT VALID in one revision and validates it in a later one."""
+
+def not_null_checks(statements: tuple[Statement, ...], table: str, column: str,
+                    not_valid: set[str], proving: set[str]) -> None:
+    """Follow the CHECK (column IS NOT NULL) constraints on table through these statements.
+
+    not_valid holds the names of such checks added NOT VALID, proving those added valid or
+    validated since, across revisions: the staged pattern adds the CHECK NOT VALID in one revision
+    and validates it in a later one, and a check dropped again proves nothing."""
     for statement in statements:
         facts = statement.facts
         for t, name, kind, is_not_valid, condition in facts.constraints:
             if t == table and kind == "check" and _not_null_check(condition, column):
-                if not is_not_valid:
-                    return True
-                not_valid.add(name)
-        if facts.validated and facts.validated[0] == table and facts.validated[1] in not_valid:
-            return True
-    return False
+                (not_valid if is_not_valid else proving).add(name.lower() or f"{table}_{column}_check")
+        if facts.validated and facts.validated[0] == table and facts.validated[1].lower() in not_valid:
+            proving.add(facts.validated[1].lower())
+        if proving and (dropped := _DROP_CONSTRAINT.search(statement.sql)):
+            proving.discard(dropped["name"].strip('"`').lower())
 
 
 def validated_not_null_check(migration: Migration, ctx: CheckContext, table: str, column: str,
                              before: int | None) -> bool:
     """A CHECK (column IS NOT NULL) validated before statement `before` of this revision or in an
-    ancestor: PostgreSQL 12+ then skips SET NOT NULL's scan and, as validation passed, no row holds
-    NULL."""
+    ancestor, and not dropped since: PostgreSQL 12+ then skips SET NOT NULL's scan and, as
+    validation passed, no row holds NULL."""
     not_valid: set[str] = set()
+    proving: set[str] = set()
     for ancestor in reversed(list(ctx.ancestors(migration))):  # oldest first
-        if not_null_checks(ancestor.statements, table, column, not_valid):
-            return True
+        not_null_checks(ancestor.statements, table, column, not_valid, proving)
     statements = migration.statements if before is None else migration.statements[:before]
-    return not_null_checks(statements, table, column, not_valid)
+    not_null_checks(statements, table, column, not_valid, proving)
+    return bool(proving)
 
 
 def proven_by_check(migration: Migration, statement_index: int, table: str, column: str,

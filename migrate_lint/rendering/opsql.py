@@ -141,6 +141,9 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         if isinstance(new_name := op.kwargs.get("new_column_name"), str):
             yield (f"ALTER TABLE {_ident(table)} RENAME COLUMN {column} TO {new_name}",
                    SqlFacts(renames=(("column", tbl, column.lower(), new_name.lower()),)))
+    elif name == "drop_constraint" and (dropped := given_name(op.arg(0, "constraint_name"))):
+        owner = _ident(op.batch_table if batch else op.arg(1, "table_name"))
+        yield f"ALTER TABLE {owner} DROP CONSTRAINT {dropped}", SqlFacts()
     elif name == "rename_table":
         old, new = _ident(op.arg(0, "old_table_name")), _ident(op.arg(1, "new_table_name"))
         yield (f"ALTER TABLE {old} RENAME TO {new}",
@@ -169,7 +172,8 @@ def _column_constraints(op: Operation, column: Call, table: str,
                       f"{references}", SqlFacts(constraints=(fact,))))
     if column.kwargs.get("primary_key") is True and op.kwargs.get("inline_primary_key") is True:
         inline += " PRIMARY KEY"
-    for check in (item for item in column.args[2:] if isinstance(item, Call) and item.short == "CheckConstraint"):
+    checks = [item for item in column.args[2:] if isinstance(item, Call) and item.short == "CheckConstraint"]
+    for check in checks:
         condition = check.arg(0, "sqltext")
         if isinstance(condition, str):
             name = given_name(check.kwargs.get("name"))

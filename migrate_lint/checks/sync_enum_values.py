@@ -10,8 +10,10 @@ SCOPE = "revision"
 
 
 def _target(item: object) -> str | None:
-    if isinstance(item, Call):  # TableReference(table_schema=..., table_name=..., column_name=...)
-        return f"{shown(item.kwargs.get('table_name', '?'))}.{shown(item.kwargs.get('column_name', '?'))}"
+    if isinstance(item, Call):  # TableReference(table_schema, table_name, column_name), by keyword or not
+        table, column = item.arg(1, "table_name"), item.arg(2, "column_name")
+        known = isinstance(table, str) and isinstance(column, str)
+        return f"{shown(table)}.{shown(column)}" if known else None
     if isinstance(item, tuple) and len(item) == 2:  # the older API: (table, column)
         return f"{shown(item[0])}.{shown(item[1])}"
     return None

@@ -17,7 +17,7 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "risk", "safe",
             "cases")
 OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix")
-CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server"}
+CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "project-root"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
 FIXES = ("safe", "unsafe")
@@ -55,6 +55,7 @@ class Case:
     config: dict[str, Any]
     fixed: str | None = None  # a fail case's upgrade() body once `check --fix` has fixed it
     server: Any = None  # {"postgresql": {"locks": {table: MODE}, "rewrites": [...]}}: what trace sees
+    project_root: bool = True  # False: no pyproject.toml, setup.py, setup.cfg or .git above the history
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,10 @@ def _case(raw: Any, where: str) -> Case:
             not isinstance(facts, dict) or set(facts) - SERVER_FACTS for facts in server.values())):
         raise CatalogError(f"{where}: case {raw['name']!r}: `server` maps a server to facts among "
                            f"{sorted(SERVER_FACTS)}")
-    return Case(raw["name"], kinds[0], revisions, config, fixed, _frozen(server))
+    project_root = raw.get("project-root", True)
+    if not isinstance(project_root, bool):
+        raise CatalogError(f"{where}: case {raw['name']!r}: `project-root` is true or false")
+    return Case(raw["name"], kinds[0], revisions, config, fixed, _frozen(server), project_root)
 
 
 DRIFT_KEYS = {"models", "upgrade", "downgrade", "roundtrip", "dialects"}

@@ -45,12 +45,12 @@ def check_dir():
     rendering run starts worker processes."""
 
     def _check(folder: Path, *paths: str, execute: bool = False, base: str | None = None,
-               **overrides: object) -> Report:
+               config: Path | None = None, **overrides: object) -> Report:
         previous = Path.cwd()
         os.chdir(folder)
         try:
             targets = [Path(p) for p in paths] or [Path(".")]
-            return run.check(targets, None, overrides, execute=execute, base=base).report
+            return run.check(targets, config, overrides, execute=execute, base=base).report
         finally:
             os.chdir(previous)
 

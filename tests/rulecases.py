@@ -12,6 +12,7 @@ from typing import Any
 from migrate_lint.catalog import Case, Catalog
 
 VERSIONS = "migrations/versions"
+CONFIG_ONLY = "migrate-lint.toml"  # a case's config when its project has no root marker
 EXPECT = re.compile(r"#\s*expect:\s*([A-Za-z0-9_, -]+)$")
 
 TEMPLATE = '''"""{name}"""
@@ -118,9 +119,10 @@ def base_sources(case: Case) -> list[tuple[str, str]]:
 
 def write_project(root: Path, files: list[tuple[str, str]], config: dict[str, Any],
                   base: list[tuple[str, str]] = (), locked: list[str] = (),
-                  others: list[tuple[str, str]] = ()) -> Path:
+                  others: list[tuple[str, str]] = (), project_root: bool = True) -> Path:
     """A project folder with pyproject.toml, migrations/versions holding the case's revisions, and
-    its other files.
+    its other files. Without project_root the config goes to migrate-lint.toml instead, so nothing
+    marks the folder as a project's root (pass it as the config file).
 
     With base texts, it is a git repository whose one commit holds them; the case's files are
     then the uncommitted change (checked with --base HEAD)."""
@@ -142,7 +144,8 @@ def write_project(root: Path, files: list[tuple[str, str]], config: dict[str, An
         write_lock(root / "migrations", locked)
     lines = ["[tool.migrate-lint]", 'script-location = "migrations"']
     lines += [f"{key} = {_toml_value(value)}" for key, value in config.items()]
-    (root / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / ("pyproject.toml" if project_root else CONFIG_ONLY)).write_text("\n".join(lines) + "\n",
+                                                                           encoding="utf-8")
     return root
 
 

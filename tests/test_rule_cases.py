@@ -6,6 +6,7 @@ import pytest
 
 from migrate_lint.catalog import load_catalog
 from tests.rulecases import (
+    CONFIG_ONLY,
     base_sources,
     expected,
     expected_in_files,
@@ -33,8 +34,9 @@ RUNS = [(code, case, execute) for code, case in CASES
 def test_rule_case(code, case, execute, tmp_path, catalog, check_dir):
     files, base = revision_sources(case), base_sources(case)
     project = write_project(tmp_path, files, {"extend-select": [code], **case.config}, base,
-                            locked_sources(case), project_files(case))
-    report = check_dir(project, execute=execute, base="HEAD" if base else None)
+                            locked_sources(case), project_files(case), case.project_root)
+    report = check_dir(project, execute=execute, base="HEAD" if base else None,
+                       config=None if case.project_root else project / CONFIG_ONLY)
     assert report.errors == ()
     found = {(f.location.path.name, f.location.line, f.code) for f in report.findings}
     want = expected(files, catalog) | expected_in_files(case, catalog)

@@ -39,6 +39,7 @@ class CheckContext:
     mysql_version: tuple[int, ...] = (8, 0, 36)
     transaction_per_migration: bool = False
     local_modules: frozenset[str] = frozenset()
+    project_marked: bool = True  # a pyproject.toml, setup.py, setup.cfg or .git lies above the history
     base: str = ""  # with --base: the merge-base commit
     base_sources: Mapping[Path, str] = field(default_factory=dict)  # edited files' text at the base
     removed_lines: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # lines the change took out

@@ -25,7 +25,7 @@ from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.facts import FileFacts
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision, for_dialect
-from migrate_lint.revisions.project import has_naming_convention, local_modules
+from migrate_lint.revisions.project import has_naming_convention, local_modules, marked_root
 from migrate_lint.revisions.reading import Files, Reader, known_header
 from migrate_lint.revisions.timeouts import env_lock_timeout
 
@@ -181,6 +181,7 @@ class Engine:
             postgresql_version=self.config.postgresql_version,
             mysql_version=self.config.mysql_server_version,
             local_modules=local_modules(history, self.config),
+            project_marked=bool(self.config.application_modules) or marked_root(history) is not None,
             transaction_per_migration=self.config.transaction_per_migration,
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},

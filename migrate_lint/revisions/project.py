@@ -21,13 +21,18 @@ def project_root(history: History, config: Config) -> Path:
         return history.script_location.parent
 
 
+def marked_root(history: History) -> Path | None:
+    """The nearest folder above the migrations that marks a project root, if any."""
+    return next((folder for folder in history.script_location.resolve().parents
+                 if any((folder / marker).exists() for marker in PROJECT_MARKERS)), None)
+
+
 def local_modules(history: History, config: Config) -> frozenset[str]:
     """Top-level modules and packages of the project itself (its application code): beside the
     configured root, and beside the nearest folder above the migrations that marks a project root."""
     root = project_root(history, config)
     names = set()
-    marked = next((folder for folder in history.script_location.resolve().parents
-                   if any((folder / marker).exists() for marker in PROJECT_MARKERS)), None)
+    marked = marked_root(history)
     roots = [root] if marked is None or marked == root.resolve() else [root, marked]
     for folder in [f for r in roots for f in (r, r / "src")]:
         if folder.is_dir():

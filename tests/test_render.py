@@ -174,3 +174,25 @@ def test_a_render_that_stops_part_way_keeps_what_it_emitted_and_says_where(tmp_p
     assert "stopped at line 10" in stopped["message"] and "2 statement(s)" in stopped["message"]
     again = json.loads(_cold_command_line(tmp_path, tmp_path / "cache").stdout)["findings"]
     assert again == findings  # a failed render is not cached, and renders the same again
+
+
+def test_an_update_rendered_before_the_render_stopped_is_reported_once(tmp_path, check_dir):
+    """The UPDATE the render emitted is not read a second time from the code that ran it."""
+    from tests.rulecases import write_project
+
+    project = write_project(tmp_path, [("r1.py", textwrap.dedent('''
+        from alembic import op
+        import sqlalchemy as sa
+
+        revision = "r1"
+        down_revision = None
+
+
+        def upgrade():
+            conn = op.get_bind()
+            conn.execute(sa.text("UPDATE users SET locale = 'en'"))
+            conn.execute(sa.text("SELECT 1")).fetchone()
+            conn.execute(sa.text("UPDATE users SET theme = 'dark'"))
+    '''))], {})
+    report = check_dir(project, execute=True)
+    assert sorted(f.location.line for f in report.findings if f.code == "ML304") == [11, 13]

@@ -12,18 +12,20 @@ SCOPE = "revision"
 
 def _python(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     """UPDATEs that only Python runs (Core `t.update()` with no where(), `conn.execute(text(...))`):
-    a render sees them as SQL, so they are read from the code only when it did not render."""
+    a render sees them as SQL, so they are read from the code only where it did not render (all of
+    upgrade(), or the lines after a partial render stopped)."""
     from migrate_lint.sql.facts import facts_of
 
     data = read(migration.source)
     created = {t for op in migration.operations if op.name == "create_table"
                for t in op.args[:1] if isinstance(t, str)}
+    rendered = {s.line for s in migration.statements if s.sql[:6].upper() == "UPDATE"}
     for line, column, table in data.unfiltered:
-        if table not in created:
+        if table not in created and line not in rendered:
             yield Hit(line, table, {"table": table}, column)
     for line, column, sql in data.texts:
         fact = facts_of(sql, ctx.dialect).unfiltered if "UPDATE" in sql.upper() else None
-        if fact and fact[0] == "UPDATE" and fact[1] not in created:
+        if fact and fact[0] == "UPDATE" and fact[1] not in created and line not in rendered:
             yield Hit(line, fact[1], {"table": fact[1]}, column)
 
 

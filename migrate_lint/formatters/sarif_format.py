@@ -75,8 +75,8 @@ def render(report: Report) -> str:
             "invocations": [{"executionSuccessful": not report.errors,
                              "toolExecutionNotifications": notifications}],
             "results": results,
-            "properties": {"dialects": [
-                {"path": display_path(r.path), "dialect": r.dialect, "source": r.source} for r in report.dialects]},
+            "properties": {"dialects": [{"path": display_path(r.path), "dialect": r.dialect,
+                                         "source": r.source} for r in report.dialects]},
         }],
     }
     return json.dumps(document, indent=2) + "\n"

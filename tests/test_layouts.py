@@ -5,6 +5,7 @@ template and per-dialect version folders. Both layers (AST only, and rendered) o
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -202,6 +203,20 @@ def test_multidb_drift_upgrades_every_bind(multidb):
     drifted = ml("drift", "--format", "json", cwd=multidb)
     assert drifted.returncode == 1, drifted.stdout + drifted.stderr
     assert {f["subject"] for f in json.loads(drifted.stdout)["findings"]} >= {"events.kind"}
+
+
+def test_multidb_drift_says_why_its_env_py_does_not_run(multidb):
+    """Flask-Migrate's multi-database env.py (bind_names, one engine per bind) is named as such."""
+    write(multidb / "migrations" / "env.py", textwrap.dedent('''
+        from flask import current_app
+        bind_names = list(current_app.config.get("SQLALCHEMY_BINDS", {}))
+        target_db = current_app.extensions['migrate'].db
+        engines = {"": {"engine": target_db.engine}}
+    '''))
+    result = ml("drift", "--format", "json", cwd=multidb)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Flask-Migrate's multi-database template; each bind is upgraded by our own runner" in result.stderr
+    assert "older" not in result.stderr
 
 
 @pytest.fixture

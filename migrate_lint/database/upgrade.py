@@ -29,6 +29,7 @@ ELSEWHERE = re.compile(r"os\.environ|getenv|dotenv|create_engine\(|async_engine_
 PLAIN_TEMPLATE = re.compile(r"engine_from_config\(\s*config\.get_section\(")
 FLASK_TEMPLATE = re.compile(r"""current_app\.extensions\[['"]migrate['"]\]""")
 FLASK_ENGINE = re.compile(r"connectable\s*=\s*get_engine\(\)")  # Flask-Migrate 3+: the app's engine
+MULTIDB_ENV = re.compile(r"""\bbind_names\b|engines\s*=\s*\{""")  # Flask-Migrate's multidb env.py
 URL_OVERRIDE = re.compile(r"""set_main_option\(\s*['"]sqlalchemy\.url['"]""")
 
 
@@ -56,6 +57,9 @@ def runner_for(history: History, models: Models, requested: str) -> tuple[str, s
     text = env.read_text(encoding="utf-8", errors="replace") if env.is_file() else ""
     if not text:
         reason = "there is no env.py"
+    elif FLASK_TEMPLATE.search(text) and MULTIDB_ENV.search(text):
+        reason = ("env.py is Flask-Migrate's multi-database template; each bind is upgraded by our own "
+                  "runner into its own version table")
     elif ELSEWHERE.search(text):
         reason = "env.py builds its own engine or reads the environment"
     elif FLASK_TEMPLATE.search(text):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate_lint.finding import Hit
+from migrate_lint.paths import real_path
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
@@ -60,6 +61,21 @@ class CheckContext:
     def naming_convention(self) -> bool:
         return self.detect_naming_convention()
 
+    def tables_new_in_change(self, migration: Migration) -> frozenset[str]:
+        """Under --base, the tables that revisions added by the change, and built on by this one,
+        create: no database has them yet, so they are empty when this revision runs."""
+        if not self.changed:
+            return frozenset()
+        tables: set[str] = set()
+        for ancestor in self.ancestors(migration):
+            path = ancestor.revision.path
+            if path in self.changed and real_path(path) not in self.base_sources:
+                pairs = ancestor.statements_after_creates
+                tables |= pairs[-1][1] if pairs else set()
+                tables |= {s.facts.created_table for s, _ in pairs[-1:]
+                           if s.sql[:12].upper() == "CREATE TABLE" and s.facts.created_table}
+        return frozenset(tables)
+
     def ancestors(self, migration: Migration) -> Iterator[Migration]:
         """The migrations this one builds on, nearest first."""
         for revision in self.graph.ancestors(migration.revision.id):
@@ -76,8 +92,12 @@ def graph_problems(ctx: CheckContext, kind: str) -> Iterator[Hit]:
 
 
 def sql_walk(migration: Migration, ctx: CheckContext) -> tuple[tuple[Statement, frozenset[str]], ...]:
-    """Each statement of the revision with the tables it created before it (new: lock-free)."""
-    return migration.statements_after_creates
+    """Each statement of the revision with the tables created before it (new and empty: lock-free):
+    by this revision, or, under --base, by a revision the same change adds (applied nowhere yet)."""
+    new = ctx.tables_new_in_change(migration)
+    if not new:
+        return migration.statements_after_creates
+    return tuple((statement, created | new) for statement, created in migration.statements_after_creates)
 
 
 def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:

@@ -14,13 +14,16 @@ from migrate_lint.finding import Severity
 
 CODE_PATTERN = re.compile(r"^ML\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "risk", "safe",
-            "cases")
+REQUIRED = ("code", "name", "title", "severity", "deploy", "message", "help", "catches", "risk",
+            "safe", "cases")
 OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix")
 CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
 FIXES = ("safe", "unsafe")
+# `deploy`: "online" when the risk needs the application running during the upgrade (locks that block
+# its queries, old code that still names what changed), "any" when it exists with the application stopped
+DEPLOYS = ("online", "any")
 COMPILED = "catalog.json"  # rules/*.yml compiled, with the digest of the files it was compiled from
 RULES_URL = "https://github.com/migrate-lint/migrate-lint/blob/main/docs/rules.md"  # the one place
 
@@ -75,6 +78,11 @@ class RuleSpec:
     references: tuple[str, ...] = ()
     default: bool = True
     fix: str = ""  # "safe", "unsafe" (`check --fix --unsafe-fixes`), or "" when there is no fix
+    deploy: str = "any"  # "online": not reported for revisions that run with the application stopped
+
+    @property
+    def needs_online(self) -> bool:
+        return self.deploy == "online"
 
     @property
     def module(self) -> str:
@@ -218,6 +226,8 @@ def rule_from(data: Any, where: str) -> RuleSpec:
     fix = str(data.get("fix") or "")
     if fix and fix not in FIXES:
         raise CatalogError(f"{where}: fix is one of {', '.join(FIXES)}, not {fix!r}")
+    if data["deploy"] not in DEPLOYS:
+        raise CatalogError(f"{where}: deploy is one of {', '.join(DEPLOYS)}, not {data['deploy']!r}")
     cases = tuple(_case(c, where) for c in data["cases"] or ())
     if not fix and any(c.fixed is not None for c in cases):
         raise CatalogError(f"{where}: a case gives `fixed` source but the rule has no fix")
@@ -231,6 +241,7 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         example=str(data.get("example") or "").strip("\n"), cases=cases,
         dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
         references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
+        deploy=data["deploy"],
     )
 
 

@@ -125,6 +125,9 @@ class Report:
     files_checked: int = 0
     errors: tuple[InputError, ...] = field(default=())
     dialects: tuple[HistoryDialect, ...] = ()  # what each history was checked for, and why
+    # findings of rules whose risk needs the application running, in revisions deployed offline
+    offline: tuple[Finding, ...] = ()
+    offline_reasons: tuple[tuple[str, int], ...] = ()  # ("contract branch", count), most first
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity >= threshold)

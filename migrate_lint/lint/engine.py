@@ -14,7 +14,7 @@ from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.finding import Finding, InputError, Location, Report
-from migrate_lint.lint import lockfile, suppress
+from migrate_lint.lint import deploy, lockfile, suppress
 from migrate_lint.lint.dedupe import one_per_location
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import statements_from_operations
@@ -62,6 +62,7 @@ class Engine:
         self.reader = Reader(cache_folder)
         self.changed_files: frozenset[Path] | None = None  # under --base, as the histories spell them
         self.sizes = sizes  # table sizes that weigh lock findings (check --stats)
+        self.offline: dict[Path, str] = {}  # revisions deployed with the application stopped, and why
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
 
@@ -128,8 +129,11 @@ class Engine:
                                  self.config.require_reason, self.catalog.suggest)
         kept = outcome.kept + [self.finding(code, hit, path, None) for code, path, hit
                                in outcome.hits if code in self.enabled_for(path)]
+        kept, offline, reasons = deploy.split(kept, self.offline, self.catalog)
         kept.sort(key=Finding.sort_key)
-        return Report(tuple(kept), tuple(outcome.suppressed), (), files, tuple(errors))
+        return Report(tuple(kept), tuple(outcome.suppressed), (), files, tuple(errors),
+                      offline=tuple(sorted(offline, key=Finding.sort_key)),
+                      offline_reasons=tuple(reasons.most_common()))
 
     def _resolve(self, rule: str) -> str | None:
         spec = self.catalog.get(rule)
@@ -167,6 +171,9 @@ class Engine:
         headers = [known_header(known) for _, known in files.values()]
         revisions = [header.revision for header in headers if header.revision]
         graph = RevisionGraph(revisions)
+        self.offline.update(deploy.offline_revisions(
+            self.config, graph, lambda path: files[path][0] if path in files else None,
+            self.selection.matches, history.script_location))
         if self.config.since:
             targets, problem = self._since(graph, targets, history)
             errors += problem

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -151,7 +152,15 @@ def merged(reports: list[Report], dialects: tuple[HistoryDialect, ...]) -> Repor
     return Report(tuple(sorted((f for r in reports for f in r.findings), key=Finding.sort_key)),
                   tuple(f for r in reports for f in r.suppressed), (),
                   sum(r.files_checked for r in reports), tuple(e for r in reports for e in r.errors),
-                  dialects)
+                  dialects, tuple(sorted((f for r in reports for f in r.offline), key=Finding.sort_key)),
+                  tuple(_sum_reasons(reports).most_common()))
+
+
+def _sum_reasons(reports: list[Report]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for report in reports:
+        total.update(dict(report.offline_reasons))
+    return total
 
 
 def start_rendering(histories: list[History], config: Config, cache_folder: Path | None,

@@ -42,8 +42,9 @@ def _resolved_labels(graph: RevisionGraph, sources: Callable[[Path], str | None]
     resolved: dict[str, str] = {}
     for rev in graph.by_id.values():
         source = sources(rev.path) if rev.branch_labels else None
-        for label in rev.branch_labels if source is not None else ():
-            resolved[label] = resolve_label(label, source, roots)  # a literal label stays itself
+        if source is not None:
+            for label in rev.branch_labels:
+                resolved[label] = resolve_label(label, source, roots)  # a literal label stays itself
     return resolved
 
 

@@ -37,6 +37,10 @@ FIXES = {"safe": "Fix: safe (`migrate-lint check --fix`).",
          "unsafe": "Fix: unsafe, it changes behaviour (`migrate-lint check --fix --unsafe-fixes`).",
          "": "Fix: none."}
 
+DEPLOYS = {True: "Deploy: online only; not reported for revisions that run with the application stopped "
+                 "(`deploy`, `per-branch-deploy`, `per-path-deploy`).",
+           False: "Deploy: any; reported whether or not the application runs during the upgrade."}
+
 
 def render(spec: RuleSpec) -> str:
     lines = [
@@ -47,6 +51,7 @@ def render(spec: RuleSpec) -> str:
     if spec.dialects:
         lines.append(f"Dialects: {', '.join(spec.dialects)}.")
     lines.append(FIXES.get(spec.fix, FIXES[""]))
+    lines.append(DEPLOYS[spec.needs_online])
     lines += ["", "## What it catches", spec.catches, "", "## Why it is risky", spec.risk, "",
               "## The safe way", spec.safe]
     if spec.example:

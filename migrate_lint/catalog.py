@@ -21,9 +21,13 @@ CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
 FIXES = ("safe", "unsafe")
-# `deploy`: "online" when the risk needs the application running during the upgrade (locks that block
-# its queries, old code that still names what changed), "any" when it exists with the application stopped
-DEPLOYS = ("online", "any")
+# `deploy`: what the rule's risk needs while revisions run. "traffic": the application serving queries
+# (locks that block them); "old-code": the previous release still running (it names what changed);
+# "any": nothing, the risk exists with the application stopped (failures, data loss, hygiene)
+DEPLOYS = ("traffic", "old-code", "any")
+# which rules' findings each deploy mode holds back (config `deploy`)
+HELD_BACK = {"online": frozenset(), "after-release": frozenset({"old-code"}),
+             "offline": frozenset({"traffic", "old-code"})}
 COMPILED = "catalog.json"  # rules/*.yml compiled, with the digest of the files it was compiled from
 RULES_URL = "https://github.com/migrate-lint/migrate-lint/blob/main/docs/rules.md"  # the one place
 
@@ -78,11 +82,11 @@ class RuleSpec:
     references: tuple[str, ...] = ()
     default: bool = True
     fix: str = ""  # "safe", "unsafe" (`check --fix --unsafe-fixes`), or "" when there is no fix
-    deploy: str = "any"  # "online": not reported for revisions that run with the application stopped
+    deploy: str = "any"  # what the risk needs while revisions run: "traffic", "old-code" or "any"
 
-    @property
-    def needs_online(self) -> bool:
-        return self.deploy == "online"
+    def applies_to(self, mode: str) -> bool:
+        """Whether the risk exists for revisions run in this deploy mode (online, after-release, offline)."""
+        return self.deploy not in HELD_BACK[mode]
 
     @property
     def module(self) -> str:

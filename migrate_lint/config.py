@@ -15,7 +15,9 @@ from migrate_lint.finding import Report, Severity
 from migrate_lint.paths import read_file, real_folder, real_path
 
 DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
-DEPLOYS = ("online", "offline")  # offline: the application is stopped while revisions run
+# how revisions run: while the previous release serves traffic (online), after the new release is live
+# everywhere (after-release: the contract step of expand/contract), or with the application stopped
+DEPLOYS = ("online", "after-release", "offline")
 SECTION = "migrate-lint"
 MAX_RENDER_TIMEOUT = 3600  # an hour per revision: inf or 1e300 overflowed the clocks it is added to
 

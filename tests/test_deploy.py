@@ -1,4 +1,4 @@
-"""deploy, per-branch-deploy, per-path-deploy: online-only findings held back for offline revisions."""
+"""deploy, per-branch-deploy, per-path-deploy: findings whose risk a revision's deploy rules out."""
 
 from __future__ import annotations
 
@@ -50,36 +50,46 @@ EVERY = {(rev, code) for rev in ("k0", "c1", "c2", "e1", "e2")
          for code in ("ML201", "ML303", "ML104")}
 
 
-def test_the_contract_branch_and_its_descendants_are_offline_by_default(tmp_path, check_dir):
+BOTH = ("ML201", "ML104")
+
+
+def held(revs: str, codes: tuple[str, ...] = BOTH) -> set[tuple[str, str]]:
+    return {(rev, code) for rev in revs.split() for code in codes}
+
+
+def test_the_contract_branch_and_its_descendants_run_after_the_release_by_default(tmp_path, check_dir):
     report = check_dir(history(tmp_path))
-    offline = {("c1", "ML201"), ("c1", "ML104"), ("c2", "ML201"), ("c2", "ML104")}
-    assert found(report) == EVERY - offline
-    assert {(f.location.path.stem, f.code) for f in report.offline} == offline
-    assert report.offline_reasons == (("contract branch", 4),)
+    old_code = held("c1 c2", ("ML201",))  # drop-column needs the previous release; ML104's lock does not
+    assert found(report) == EVERY - old_code
+    assert {(f.location.path.stem, f.code) for f in report.not_reported} == old_code
+    assert report.not_reported_reasons == (("after-release deploy (contract branch)", 2),)
 
 
-@pytest.mark.parametrize(("config", "held"), [
+@pytest.mark.parametrize(("config", "offline"), [
     ('[tool.migrate-lint.per-branch-deploy]\ncontract = "online"\n', set()),
-    ('per-branch-deploy = { "cli.CONTRACT_BRANCH" = "online" }\n', set()),  # the label as written
-    ('deploy = "offline"\nper-branch-deploy = { contract = "online" }\n', {"k0", "e1", "e2"}),
-    ('per-branch-deploy = { expand = "offline", contract = "online" }\n', {"e1", "e2"}),
+    ('per-branch-deploy = { "cli.CONTRACT_BRANCH" = "offline" }\n', held("c1 c2")),  # as written
+    ('per-branch-deploy = { contract = "offline" }\n', held("c1 c2")),  # by the constant's value
+    ('deploy = "offline"\nper-branch-deploy = { contract = "online" }\n', held("k0 e1 e2")),
+    ('per-branch-deploy = { expand = "offline", contract = "online" }\n', held("e1 e2")),
+    ('deploy = "after-release"\nper-branch-deploy = { contract = "online" }\n',
+     held("k0 e1 e2", ("ML201",))),
     ('per-path-deploy = { "migrations/versions/c2.py" = "online", "*/e?.py" = "offline" }\n',
-     {"c1", "e1", "e2"}),
+     held("c1", ("ML201",)) | held("e1 e2")),
 ])
-def test_configured_deploys(tmp_path, check_dir, config, held):
+def test_configured_deploys(tmp_path, check_dir, config, offline):
     report = check_dir(history(tmp_path, config))
-    offline = {(rev, code) for rev in held for code in ("ML201", "ML104")}
     assert found(report) == EVERY - offline
-    assert {(f.location.path.stem, f.code) for f in report.offline} == offline
+    assert {(f.location.path.stem, f.code) for f in report.not_reported} == offline
 
 
 def test_summaries_count_what_was_not_reported(tmp_path, check_dir):
     report = check_dir(history(tmp_path))
     assert text_format.summary(report).endswith(
-        " 4 findings not reported: offline deploy (contract branch).")
+        " 2 findings not reported: after-release deploy (contract branch).")
     summary = json.loads(json_format.render(report))["summary"]
-    assert summary["offline"] == 4
-    assert summary["offline_reasons"] == [{"reason": "contract branch", "findings": 4}]
+    assert summary["not_reported"] == 2
+    assert summary["not_reported_reasons"] == [
+        {"reason": "after-release deploy (contract branch)", "findings": 2}]
 
 
 def test_a_suppressed_finding_stays_suppressed_in_an_offline_revision(tmp_path, check_dir):
@@ -89,13 +99,13 @@ def test_a_suppressed_finding_stays_suppressed_in_an_offline_revision(tmp_path, 
         '"legacy_c2")', '"legacy_c2")  # migrate-lint: ignore[drop-column] -- shipped in 2.0'))
     report = check_dir(root)
     assert [(f.location.path.stem, f.code) for f in report.suppressed] == [("c2", "ML201")]
-    assert ("c2", "ML902") not in found(report) and len(report.offline) == 3
+    assert ("c2", "ML902") not in found(report) and len(report.not_reported) == 1
 
 
 @pytest.mark.parametrize(("body", "message", "line"), [
-    ('deploy = "stopped"\n', "`deploy` must be one of online, offline, not 'stopped'", 5),
+    ('deploy = "stopped"\n', "`deploy` must be one of online, after-release, offline, not 'stopped'", 5),
     ('[tool.migrate-lint.per-branch-deploy]\ncontract = "down"\n',
-     "`per-branch-deploy.contract` must be one of online, offline, not 'down'", 5),
+     "`per-branch-deploy.contract` must be one of online, after-release, offline, not 'down'", 5),
     ('per-path-deploy = ["contract/*.py"]\n', "`per-path-deploy` must be a table", 5),
 ])
 def test_bad_deploy_values_name_key_and_line(body, message, line):
@@ -109,4 +119,5 @@ def test_a_bad_deploy_exits_2_with_one_line(tmp_path):
     result = ml("check", cwd=root)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "migrate-lint: pyproject.toml:4: `deploy` must be one of online, offline, not 'offline-ish'"]
+        "migrate-lint: pyproject.toml:4: `deploy` must be one of online, after-release, offline, "
+        "not 'offline-ish'"]

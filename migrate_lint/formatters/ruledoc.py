@@ -37,9 +37,11 @@ FIXES = {"safe": "Fix: safe (`migrate-lint check --fix`).",
          "unsafe": "Fix: unsafe, it changes behaviour (`migrate-lint check --fix --unsafe-fixes`).",
          "": "Fix: none."}
 
-DEPLOYS = {True: "Deploy: online only; not reported for revisions that run with the application stopped "
-                 "(`deploy`, `per-branch-deploy`, `per-path-deploy`).",
-           False: "Deploy: any; reported whether or not the application runs during the upgrade."}
+DEPLOYS = {"traffic": "Deploy: the risk needs traffic while revisions run; not reported for revisions "
+                      'deployed `"offline"` (`deploy`, `per-branch-deploy`, `per-path-deploy`).',
+           "old-code": "Deploy: the risk needs the previous release running; not reported for revisions "
+                       'deployed `"after-release"` or `"offline"` (the contract branch by default).',
+           "any": "Deploy: any; reported however revisions are deployed."}
 
 
 def render(spec: RuleSpec) -> str:
@@ -51,7 +53,7 @@ def render(spec: RuleSpec) -> str:
     if spec.dialects:
         lines.append(f"Dialects: {', '.join(spec.dialects)}.")
     lines.append(FIXES.get(spec.fix, FIXES[""]))
-    lines.append(DEPLOYS[spec.needs_online])
+    lines.append(DEPLOYS[spec.deploy])
     lines += ["", "## What it catches", spec.catches, "", "## Why it is risky", spec.risk, "",
               "## The safe way", spec.safe]
     if spec.example:

@@ -62,7 +62,7 @@ class Engine:
         self.reader = Reader(cache_folder)
         self.changed_files: frozenset[Path] | None = None  # under --base, as the histories spell them
         self.sizes = sizes  # table sizes that weigh lock findings (check --stats)
-        self.offline: dict[Path, str] = {}  # revisions deployed with the application stopped, and why
+        self.deploys: dict[Path, deploy.Mode] = {}  # revisions not deployed online: how, and why
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
 
@@ -129,11 +129,11 @@ class Engine:
                                  self.config.require_reason, self.catalog.suggest)
         kept = outcome.kept + [self.finding(code, hit, path, None) for code, path, hit
                                in outcome.hits if code in self.enabled_for(path)]
-        kept, offline, reasons = deploy.split(kept, self.offline, self.catalog)
+        kept, held, reasons = deploy.split(kept, self.deploys, self.catalog)
         kept.sort(key=Finding.sort_key)
         return Report(tuple(kept), tuple(outcome.suppressed), (), files, tuple(errors),
-                      offline=tuple(sorted(offline, key=Finding.sort_key)),
-                      offline_reasons=tuple(reasons.most_common()))
+                      not_reported=tuple(sorted(held, key=Finding.sort_key)),
+                      not_reported_reasons=tuple(reasons.most_common()))
 
     def _resolve(self, rule: str) -> str | None:
         spec = self.catalog.get(rule)
@@ -171,7 +171,7 @@ class Engine:
         headers = [known_header(known) for _, known in files.values()]
         revisions = [header.revision for header in headers if header.revision]
         graph = RevisionGraph(revisions)
-        self.offline.update(deploy.offline_revisions(
+        self.deploys.update(deploy.modes(
             self.config, graph, lambda path: files[path][0] if path in files else None,
             self.selection.matches, history.script_location))
         if self.config.since:

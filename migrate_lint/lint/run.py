@@ -152,14 +152,14 @@ def merged(reports: list[Report], dialects: tuple[HistoryDialect, ...]) -> Repor
     return Report(tuple(sorted((f for r in reports for f in r.findings), key=Finding.sort_key)),
                   tuple(f for r in reports for f in r.suppressed), (),
                   sum(r.files_checked for r in reports), tuple(e for r in reports for e in r.errors),
-                  dialects, tuple(sorted((f for r in reports for f in r.offline), key=Finding.sort_key)),
+                  dialects, tuple(sorted((f for r in reports for f in r.not_reported), key=Finding.sort_key)),
                   tuple(_sum_reasons(reports).most_common()))
 
 
 def _sum_reasons(reports: list[Report]) -> Counter[str]:
     total: Counter[str] = Counter()
     for report in reports:
-        total.update(dict(report.offline_reasons))
+        total.update(dict(report.not_reported_reasons))
     return total
 
 

@@ -121,3 +121,15 @@ def test_a_bad_deploy_exits_2_with_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "migrate-lint: pyproject.toml:4: `deploy` must be one of online, after-release, offline, "
         "not 'offline-ish'"]
+
+
+def test_the_readme_config_examples_parse():
+    import re
+
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```toml\n(.*?)```", readme, re.S) if "[tool.migrate-lint]" in b]
+    configs = [parse(block, Path("/p/pyproject.toml")) for block in blocks]
+    assert ("contract", "offline") in {pair for config in configs for pair in config.per_branch_deploy}
+    assert any(config.per_path_deploy for config in configs)

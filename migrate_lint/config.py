@@ -299,6 +299,11 @@ def select_rules(config: Config, catalog: Catalog) -> RuleSelection:
     return RuleSelection(frozenset(enabled), severities, per_file, config.root)
 
 
+def line_of_key(config: Config, key: str) -> int | None:
+    """The line of a key in the config file, for errors found after the file was read."""
+    return _line_of_source(config, key)
+
+
 def _line_of_source(config: Config, key: str) -> int | None:
     if config.source is None:
         return None

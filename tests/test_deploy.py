@@ -133,3 +133,11 @@ def test_the_readme_config_examples_parse():
     configs = [parse(block, Path("/p/pyproject.toml")) for block in blocks]
     assert ("contract", "offline") in {pair for config in configs for pair in config.per_branch_deploy}
     assert any(config.per_path_deploy for config in configs)
+
+
+def test_a_branch_label_no_revision_carries_is_an_error(tmp_path):
+    root = history(tmp_path, '\n[tool.migrate-lint.per-branch-deploy]\ncontrct = "offline"\n')
+    result = ml("check", cwd=root)
+    assert result.returncode == 2
+    assert ("error: pyproject.toml:5: `per-branch-deploy` names branch 'contrct', which no revision "
+            "carries (did you mean contract?)") in result.stdout

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from migrate_lint.catalog import Catalog
+from migrate_lint.catalog import Catalog, suggestion
 from migrate_lint.config import Config
 from migrate_lint.finding import Finding
 from migrate_lint.revisions.graph import RevisionGraph
@@ -26,8 +26,10 @@ Mode = tuple[str, str]  # (deploy mode, why: "contract branch")
 
 
 def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | None],
-          matches: Callable[[Path, tuple[str, ...]], bool], script_location: Path) -> dict[Path, Mode]:
-    """The deploy mode of each revision file that is not online, with why."""
+          matches: Callable[[Path, tuple[str, ...]], bool], script_location: Path
+          ) -> tuple[dict[Path, Mode], set[str]]:
+    """The deploy mode of each revision file that is not online, with why; and the branch labels the
+    history carries, as written and as resolved."""
     labels = _resolved_labels(graph, sources, search_roots(config.root, script_location))
     branches = dict(config.per_branch_deploy)
     found: dict[Path, Mode] = {}
@@ -38,7 +40,13 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
             config.deploy, f'deploy = "{config.deploy}"')
         if mode[0] != "online":
             found[rev.path] = mode
-    return found
+    return found, set(graph.labels) | set(labels.values())
+
+
+def unknown_branches(config: Config, seen: set[str]) -> list[str]:
+    """per-branch-deploy labels that no checked revision carries (a typo would silently do nothing)."""
+    return [f"`per-branch-deploy` names branch {label!r}, which no revision carries"
+            f"{suggestion(label, seen)}" for label, _ in config.per_branch_deploy if label not in seen]
 
 
 def _resolved_labels(graph: RevisionGraph, sources: Callable[[Path], str | None],

@@ -63,6 +63,7 @@ class Engine:
         self.changed_files: frozenset[Path] | None = None  # under --base, as the histories spell them
         self.sizes = sizes  # table sizes that weigh lock findings (check --stats)
         self.deploys: dict[Path, deploy.Mode] = {}  # revisions not deployed online: how, and why
+        self.labels: set[str] = set()  # every branch label of the histories, for per-branch-deploy
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
 
@@ -171,9 +172,10 @@ class Engine:
         headers = [known_header(known) for _, known in files.values()]
         revisions = [header.revision for header in headers if header.revision]
         graph = RevisionGraph(revisions)
-        self.deploys.update(deploy.modes(
-            self.config, graph, lambda path: files[path][0] if path in files else None,
-            self.selection.matches, history.script_location))
+        modes, labels = deploy.modes(self.config, graph, lambda p: files[p][0] if p in files else None,
+                                     self.selection.matches, history.script_location)
+        self.deploys.update(modes)
+        self.labels |= labels
         if self.config.since:
             targets, problem = self._since(graph, targets, history)
             errors += problem

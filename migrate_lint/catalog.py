@@ -14,13 +14,20 @@ from migrate_lint.finding import Severity
 
 CODE_PATTERN = re.compile(r"^ML\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "risk", "safe",
-            "cases")
+REQUIRED = ("code", "name", "title", "severity", "deploy", "message", "help", "catches", "risk",
+            "safe", "cases")
 OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix")
 CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "project-root"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
 FIXES = ("safe", "unsafe")
+# `deploy`: what the rule's risk needs while revisions run. "traffic": the application serving queries
+# (locks that block them); "old-code": the previous release still running (it names what changed);
+# "any": nothing, the risk exists with the application stopped (failures, data loss, hygiene)
+DEPLOYS = ("traffic", "old-code", "any")
+# which rules' findings each deploy mode holds back (config `deploy`)
+HELD_BACK = {"online": frozenset(), "after-release": frozenset({"old-code"}),
+             "offline": frozenset({"traffic", "old-code"})}
 COMPILED = "catalog.json"  # rules/*.yml compiled, with the digest of the files it was compiled from
 RULES_URL = "https://github.com/migrate-lint/migrate-lint/blob/main/docs/rules.md"  # the one place
 
@@ -76,6 +83,11 @@ class RuleSpec:
     references: tuple[str, ...] = ()
     default: bool = True
     fix: str = ""  # "safe", "unsafe" (`check --fix --unsafe-fixes`), or "" when there is no fix
+    deploy: str = "any"  # what the risk needs while revisions run: "traffic", "old-code" or "any"
+
+    def applies_to(self, mode: str) -> bool:
+        """Whether the risk exists for revisions run in this deploy mode (online, after-release, offline)."""
+        return self.deploy not in HELD_BACK[mode]
 
     @property
     def module(self) -> str:
@@ -222,6 +234,8 @@ def rule_from(data: Any, where: str) -> RuleSpec:
     fix = str(data.get("fix") or "")
     if fix and fix not in FIXES:
         raise CatalogError(f"{where}: fix is one of {', '.join(FIXES)}, not {fix!r}")
+    if data["deploy"] not in DEPLOYS:
+        raise CatalogError(f"{where}: deploy is one of {', '.join(DEPLOYS)}, not {data['deploy']!r}")
     cases = tuple(_case(c, where) for c in data["cases"] or ())
     if not fix and any(c.fixed is not None for c in cases):
         raise CatalogError(f"{where}: a case gives `fixed` source but the rule has no fix")
@@ -235,6 +249,7 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         example=str(data.get("example") or "").strip("\n"), cases=cases,
         dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
         references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
+        deploy=data["deploy"],
     )
 
 

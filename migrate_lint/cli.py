@@ -438,7 +438,7 @@ def _rules(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     if args.format == "json":
         rows = [{"code": r.code, "name": r.name, "title": r.title, "severity": r.severity.label,
-                 "default": r.default} for r in catalog.rules]
+                 "default": r.default, "deploy": r.deploy} for r in catalog.rules]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_CLEAN
     for r in catalog.rules:

@@ -15,6 +15,9 @@ from migrate_lint.finding import Report, Severity
 from migrate_lint.paths import read_file, real_folder, real_path
 
 DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
+# how revisions run: while the previous release serves traffic (online), after the new release is live
+# everywhere (after-release: the contract step of expand/contract), or with the application stopped
+DEPLOYS = ("online", "after-release", "offline")
 SECTION = "migrate-lint"
 MAX_RENDER_TIMEOUT = 3600  # an hour per revision: inf or 1e300 overflowed the clocks it is added to
 
@@ -54,6 +57,9 @@ class Config:
     metadata: str | None = None  # drift: module:attribute of the models' MetaData
     drift_include: tuple[str, ...] = ()  # drift: only these tables (globs)
     drift_exclude: tuple[str, ...] = ()  # drift: tables owned by something else (globs)
+    deploy: str = "online"  # how revisions run: while the previous release serves traffic, or not
+    per_branch_deploy: tuple[tuple[str, str], ...] = ()  # (branch label, deploy)
+    per_path_deploy: tuple[tuple[str, str], ...] = ()  # (glob of revision files, deploy)
     max_per_rule: int = 5  # text output: findings of one rule shown per revision before "and N more"
     stats: str | None = None  # a `migrate-lint stats` snapshot: lock findings weighed by table size
     small_table_rows: int = 10_000  # below: lock findings one severity lower
@@ -91,6 +97,16 @@ def _dialect(value: Any, key: str) -> str:
     return str(value)
 
 
+def _deploy(value: Any, key: str) -> str:
+    if value not in DEPLOYS:
+        raise ValueError(f"`{key}` must be one of {', '.join(DEPLOYS)}, not {value!r}")
+    return str(value)
+
+
+def _deploys(value: Any, key: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, _deploy(deploy, f"{key}.{name}")) for name, deploy in _mapping(value, key).items())
+
+
 def _mapping(value: Any, key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"`{key}` must be a table")
@@ -102,6 +118,9 @@ PARSERS: dict[str, Any] = {
     "dialect": _dialect,
     "per-path-dialect": lambda v, k: tuple(
         (glob, _dialect(dialect, f"{k}.{glob}")) for glob, dialect in _mapping(v, k).items()),
+    "deploy": _deploy,
+    "per-branch-deploy": _deploys,
+    "per-path-deploy": _deploys,
     "postgresql-version": lambda v, k: v if isinstance(v, int) and v >= 9 else _bad(k, "an integer"),
     "mysql-version": lambda v, k: str(v) if re.match(r"^\d+(\.\d+){0,2}$", str(v)) else
     _bad(k, 'a version such as "8.0.32"'),
@@ -159,6 +178,8 @@ def _line_of(text: str, key: str) -> int | None:
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("["):
+            if re.match(rf'^\[\s*tool\.{SECTION}\.\s*"?{re.escape(key)}"?\s*\]', stripped):
+                return number  # a key written as its own table: [tool.migrate-lint.per-branch-deploy]
             in_section = stripped.startswith(f"[tool.{SECTION}")
         elif in_section and re.match(rf'^"?{re.escape(key)}"?\s*=', stripped):
             return number
@@ -276,6 +297,11 @@ def select_rules(config: Config, catalog: Catalog) -> RuleSelection:
     per_file = tuple((glob, frozenset(codes(rules, "per-file-ignores")))
                      for glob, rules in config.per_file_ignores)
     return RuleSelection(frozenset(enabled), severities, per_file, config.root)
+
+
+def line_of_key(config: Config, key: str) -> int | None:
+    """The line of a key in the config file, for errors found after the file was read."""
+    return _line_of_source(config, key)
 
 
 def _line_of_source(config: Config, key: str) -> int | None:

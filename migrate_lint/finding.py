@@ -125,6 +125,9 @@ class Report:
     files_checked: int = 0
     errors: tuple[InputError, ...] = field(default=())
     dialects: tuple[HistoryDialect, ...] = ()  # what each history was checked for, and why
+    # findings whose risk needs what their revision's deploy rules out (`deploy`: offline, after-release)
+    not_reported: tuple[Finding, ...] = ()
+    not_reported_reasons: tuple[tuple[str, int], ...] = ()  # ("offline deploy (contract branch)", 4)
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity >= threshold)

@@ -44,7 +44,7 @@ def test_example_exits_1_with_pinned_findings():
         "files": 6, "findings": 7, "suppressed": 1, "baselined": 0, "errors": 0, "dialect": "postgresql",
         "dialect_source": "[tool.migrate-lint] dialect", "dialects": [{
             "path": "examples/blog/migrations/versions", "dialect": "postgresql",
-            "source": "[tool.migrate-lint] dialect"}]}
+            "source": "[tool.migrate-lint] dialect"}], "not_reported": 0, "not_reported_reasons": []}
 
 
 def test_clean_project_exits_0(tmp_path):

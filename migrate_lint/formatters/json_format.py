@@ -46,6 +46,10 @@ def render(report: Report) -> str:
             "files": report.files_checked, "findings": len(report.findings),
             "suppressed": len(report.suppressed), "baselined": len(report.baselined),
             "errors": len(report.errors), **_dialect(report),
+            # findings whose risk the revision's deploy rules out (README: Online and offline deploys)
+            "not_reported": len(report.not_reported),
+            "not_reported_reasons": [{"reason": reason, "findings": count}
+                                     for reason, count in report.not_reported_reasons],
         },
         "findings": [finding_dict(f) for f in report.findings],
         "errors": [{"path": display_path(e.path) if e.path else None, "line": e.line,

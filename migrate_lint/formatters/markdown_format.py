@@ -6,7 +6,7 @@ import re
 
 from migrate_lint.errors import printable
 from migrate_lint.finding import Report, Severity, display_path
-from migrate_lint.formatters.text_format import dialect_lines
+from migrate_lint.formatters.text_format import dialect_lines, not_reported_note
 
 ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 
@@ -38,6 +38,8 @@ def render(report: Report) -> str:
                      f"in {report.files_checked} files.")
     if report.suppressed or report.baselined:
         lines.append(f"{len(report.suppressed)} suppressed, {len(report.baselined)} in the baseline.")
+    if report.not_reported:
+        lines.append(_cell(not_reported_note(report)))
     if report.dialects:
         lines += ["", *(f"- {_cell(line)}" for line in dialect_lines(report))]
     if report.findings:

@@ -37,6 +37,12 @@ FIXES = {"safe": "Fix: safe (`migrate-lint check --fix`).",
          "unsafe": "Fix: unsafe, it changes behaviour (`migrate-lint check --fix --unsafe-fixes`).",
          "": "Fix: none."}
 
+DEPLOYS = {"traffic": "Deploy: the risk needs traffic while revisions run; not reported for revisions "
+                      'deployed `"offline"` (`deploy`, `per-branch-deploy`, `per-path-deploy`).',
+           "old-code": "Deploy: the risk needs the previous release running; not reported for revisions "
+                       'deployed `"after-release"` or `"offline"` (the contract branch by default).',
+           "any": "Deploy: any; reported however revisions are deployed."}
+
 
 def render(spec: RuleSpec) -> str:
     lines = [
@@ -47,6 +53,7 @@ def render(spec: RuleSpec) -> str:
     if spec.dialects:
         lines.append(f"Dialects: {', '.join(spec.dialects)}.")
     lines.append(FIXES.get(spec.fix, FIXES[""]))
+    lines.append(DEPLOYS[spec.deploy])
     lines += ["", "## What it catches", spec.catches, "", "## Why it is risky", spec.risk, "",
               "## The safe way", spec.safe]
     if spec.example:

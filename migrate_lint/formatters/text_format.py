@@ -45,10 +45,18 @@ def summary(report: Report) -> str:
     if report.errors:
         extras.append(_plural(len(report.errors), "error") + " reading the input")
     tail = f" ({', '.join(extras)})" if extras else ""
+    note = f" {not_reported_note(report)}" if report.not_reported else ""
     if not report.findings:
-        return f"No findings in {files}{tail}."
+        return f"No findings in {files}{tail}.{note}"
     parts = ", ".join(_plural(counts[s], s.label) for s in sorted(counts, reverse=True))
-    return f"Found {_plural(len(report.findings), 'finding')} ({parts}) in {files}{tail}."
+    return f"Found {_plural(len(report.findings), 'finding')} ({parts}) in {files}{tail}.{note}"
+
+
+def not_reported_note(report: Report) -> str:
+    """`4 findings not reported: offline deploy (contract branch).`: what the deploy settings held back."""
+    reasons = report.not_reported_reasons
+    why = reasons[0][0] if len(reasons) == 1 else ", ".join(f"{reason}: {count}" for reason, count in reasons)
+    return f"{_plural(len(report.not_reported), 'finding')} not reported: {why}."
 
 
 def dialect_lines(report: Report) -> list[str]:

@@ -14,7 +14,7 @@ from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.finding import Finding, InputError, Location, Report
-from migrate_lint.lint import lockfile, suppress
+from migrate_lint.lint import deploy, lockfile, suppress
 from migrate_lint.lint.dedupe import one_per_location
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import statements_from_operations
@@ -62,6 +62,8 @@ class Engine:
         self.reader = Reader(cache_folder)
         self.changed_files: frozenset[Path] | None = None  # under --base, as the histories spell them
         self.sizes = sizes  # table sizes that weigh lock findings (check --stats)
+        self.deploys: dict[Path, deploy.Mode] = {}  # revisions not deployed online: how, and why
+        self.labels: set[str] = set()  # every branch label of the histories, for per-branch-deploy
         self.checks = [(spec.code, mod) for spec in catalog.rules
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
 
@@ -128,8 +130,11 @@ class Engine:
                                  self.config.require_reason, self.catalog.suggest)
         kept = outcome.kept + [self.finding(code, hit, path, None) for code, path, hit
                                in outcome.hits if code in self.enabled_for(path)]
+        kept, held, reasons = deploy.split(kept, self.deploys, self.catalog)
         kept.sort(key=Finding.sort_key)
-        return Report(tuple(kept), tuple(outcome.suppressed), (), files, tuple(errors))
+        return Report(tuple(kept), tuple(outcome.suppressed), (), files, tuple(errors),
+                      not_reported=tuple(sorted(held, key=Finding.sort_key)),
+                      not_reported_reasons=tuple(reasons.most_common()))
 
     def _resolve(self, rule: str) -> str | None:
         spec = self.catalog.get(rule)
@@ -167,6 +172,10 @@ class Engine:
         headers = [known_header(known) for _, known in files.values()]
         revisions = [header.revision for header in headers if header.revision]
         graph = RevisionGraph(revisions)
+        modes, labels = deploy.modes(self.config, graph, lambda p: files[p][0] if p in files else None,
+                                     self.selection.matches, history.script_location)
+        self.deploys.update(modes)
+        self.labels |= labels
         if self.config.since:
             targets, problem = self._since(graph, targets, history)
             errors += problem

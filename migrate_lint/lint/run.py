@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -69,20 +70,32 @@ def _check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any
 
             changes = changes_since(base, start if start.is_dir() else start.parent)
         reports = []
+        labels: set[str] = set()  # every history's branch labels: per-branch-deploy must name one
         groups = by_dialect(histories, config)
         for dialect, group in groups.items():  # one engine per dialect, sharing the render workers
             lent = _Lent(workers) if workers is not None and len(groups) > 1 else workers
             engine = Engine(catalog, selection, replace(config, dialect=dialect), cache_folder, execute,
                             changes, cast("RenderPool | None", lent), sizes)
             reports.append(engine.run(group))
+            labels |= engine.labels
             if lent is workers:
                 workers = None  # a single engine stops its workers itself, as soon as it is done
         report = merged(reports, dialects_of(histories, config))
+        report = replace(report, errors=report.errors + _unknown_branches(config, labels))
         if sizes is not None:
             report = replace(report, findings=report.findings + _stale(sizes, config, catalog, selection))
         return report, config, errors
     finally:
         _stop(workers)
+
+
+def _unknown_branches(config: Config, labels: set[str]) -> tuple[InputError, ...]:
+    from migrate_lint.config import line_of_key
+    from migrate_lint.lint.deploy import unknown_branches
+
+    problems = unknown_branches(config, labels)
+    line = line_of_key(config, "per-branch-deploy") if problems else None
+    return tuple(InputError(config.source, line, problem) for problem in problems)
 
 
 def _snapshot(config: Config) -> Snapshot | None:
@@ -151,7 +164,15 @@ def merged(reports: list[Report], dialects: tuple[HistoryDialect, ...]) -> Repor
     return Report(tuple(sorted((f for r in reports for f in r.findings), key=Finding.sort_key)),
                   tuple(f for r in reports for f in r.suppressed), (),
                   sum(r.files_checked for r in reports), tuple(e for r in reports for e in r.errors),
-                  dialects)
+                  dialects, tuple(sorted((f for r in reports for f in r.not_reported), key=Finding.sort_key)),
+                  tuple(_sum_reasons(reports).most_common()))
+
+
+def _sum_reasons(reports: list[Report]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for report in reports:
+        total.update(dict(report.not_reported_reasons))
+    return total
 
 
 def start_rendering(histories: list[History], config: Config, cache_folder: Path | None,

@@ -1,0 +1,99 @@
+"""How each revision is deployed, from `deploy`, `per-branch-deploy` and `per-path-deploy`: online (the
+previous release serves traffic while it runs), after-release (only the new release runs: the contract
+step of expand/contract) or offline (the application is stopped). Findings of rules whose risk needs
+what a revision's deploy rules out are set apart, and counted, instead of reported."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from migrate_lint.catalog import Catalog, suggestion
+from migrate_lint.config import Config
+from migrate_lint.finding import Finding
+from migrate_lint.revisions.graph import RevisionGraph
+from migrate_lint.revisions.labels import resolve_label, search_roots
+
+# Expand/contract (OpenStack's neutron, keystone, glance; the pattern in general): a contract revision
+# runs only once no server runs the previous release. Whether traffic is stopped too differs (neutron
+# stops every neutron-server, keystone and glance contract while the new release serves), so the
+# convention assumes only what every one of them guarantees. Configure the label to change it.
+CONVENTIONS = {"contract": "after-release"}
+RANK = {"online": 0, "after-release": 1, "offline": 2}  # labels that disagree: the lowest wins
+
+Mode = tuple[str, str]  # (deploy mode, why: "contract branch")
+
+
+def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | None],
+          matches: Callable[[Path, tuple[str, ...]], bool], script_location: Path
+          ) -> tuple[dict[Path, Mode], set[str]]:
+    """The deploy mode of each revision file that is not online, with why; and the branch labels the
+    history carries, as written and as resolved."""
+    labels = _resolved_labels(graph, sources, search_roots(config.root, script_location))
+    branches = dict(config.per_branch_deploy)
+    found: dict[Path, Mode] = {}
+    for rev in graph.by_id.values():
+        branch = graph.branch_labels_of(rev.id)
+        mode = _by_path(config, rev.path, matches) or _by_branch(
+            branches, {labels.get(label, label) for label in branch}, branch) or (
+            config.deploy, f'deploy = "{config.deploy}"')
+        if mode[0] != "online":
+            found[rev.path] = mode
+    return found, set(graph.labels) | set(labels.values())
+
+
+def unknown_branches(config: Config, seen: set[str]) -> list[str]:
+    """per-branch-deploy labels that no checked revision carries (a typo would silently do nothing)."""
+    return [f"`per-branch-deploy` names branch {label!r}, which no revision carries"
+            f"{suggestion(label, seen)}" for label, _ in config.per_branch_deploy if label not in seen]
+
+
+def _resolved_labels(graph: RevisionGraph, sources: Callable[[Path], str | None],
+                     roots: tuple[Path, ...]) -> dict[str, str]:
+    """Computed labels (`cli.CONTRACT_BRANCH`) mapped to their value where it can be read."""
+    resolved: dict[str, str] = {}
+    for rev in graph.by_id.values():
+        source = sources(rev.path) if rev.branch_labels else None
+        if source is not None:
+            for label in rev.branch_labels:
+                resolved[label] = resolve_label(label, source, roots)  # a literal label stays itself
+    return resolved
+
+
+def _by_path(config: Config, path: Path, matches: Callable[[Path, tuple[str, ...]], bool]) -> Mode | None:
+    """The first per-path-deploy glob that matches the revision file."""
+    for glob, mode in config.per_path_deploy:
+        if matches(path, (glob,)):
+            return mode, f'per-path-deploy "{glob}"'
+    return None
+
+
+def _by_branch(branches: dict[str, str], values: Iterable[str], sources: Iterable[str]) -> Mode | None:
+    """The deploy of the revision's branch: configured labels (by value or as written in the header)
+    first, then the conventions; when two labels disagree the one that reports more wins."""
+    values, sources = sorted(set(values)), sorted(set(sources))
+    configured = [(branches[label], label) for label in (*values, *sources) if label in branches]
+    found = configured or [(CONVENTIONS[label], label) for label in values if label in CONVENTIONS]
+    if not found:
+        return None
+    mode, label = min(found, key=lambda item: (RANK[item[0]], item[1]))
+    return mode, f"{label} branch"
+
+
+def split(findings: Iterable[Finding], deploys: dict[Path, Mode], catalog: Catalog
+          ) -> tuple[list[Finding], list[Finding], Counter[str]]:
+    """(reported, not reported, reasons with their counts): a finding is not reported when its rule's
+    risk needs what its revision's deploy rules out (traffic, or the previous release running)."""
+    kept: list[Finding] = []
+    held: list[Finding] = []
+    reasons: Counter[str] = Counter()
+    for finding in findings:
+        mode = deploys.get(finding.location.path)
+        spec = catalog.get(finding.code) if mode else None
+        if mode and spec is not None and not spec.applies_to(mode[0]):
+            held.append(finding)
+            reasons[f"{mode[0]} deploy ({mode[1]})"] += 1
+        else:
+            kept.append(finding)
+    return kept, held, reasons

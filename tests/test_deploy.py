@@ -1,0 +1,143 @@
+"""deploy, per-branch-deploy, per-path-deploy: findings whose risk a revision's deploy rules out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from migrate_lint.config import ConfigError, parse
+from migrate_lint.formatters import json_format, text_format
+from tests.test_cli import ml
+
+REVISION = '''from alembic import op
+{imports}
+revision = "{rev}"
+down_revision = {down}
+branch_labels = {labels}
+
+
+def upgrade():
+    op.drop_column("users", "legacy_{rev}")
+    op.create_foreign_key(None, "users", "teams", ["team_id"], ["id"])
+'''
+
+
+def history(root: Path, config: str = "") -> Path:
+    """k0 <- c1 (label contract, by a project constant) <- c2, and k0 <- e1 (label expand) <- e2."""
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (root / "proj" / "db").mkdir(parents=True)
+    (root / "proj" / "db" / "cli.py").write_text('EXPAND_BRANCH = "expand"\nCONTRACT_BRANCH = "contract"\n')
+    cli = "from proj.db import cli\n"
+    for rev, down, labels, imports in [("k0", None, None, ""), ("c1", "k0", "(cli.CONTRACT_BRANCH,)", cli),
+                                        ("c2", "c1", None, ""), ("e1", "k0", "(cli.EXPAND_BRANCH,)", cli),
+                                        ("e2", "e1", None, "")]:
+        (versions / f"{rev}.py").write_text(REVISION.format(
+            rev=rev, down=repr(down), labels=labels, imports=imports))
+    (root / "pyproject.toml").write_text(
+        '[tool.migrate-lint]\nscript-location = "migrations"\nignore = ["application-helper-import"]\n'
+        + config)
+    return root
+
+
+def found(report) -> set[tuple[str, str]]:
+    return {(f.location.path.stem, f.code) for f in report.findings}
+
+
+EVERY = {(rev, code) for rev in ("k0", "c1", "c2", "e1", "e2")
+         for code in ("ML201", "ML303", "ML104")}
+
+
+BOTH = ("ML201", "ML104")
+
+
+def held(revs: str, codes: tuple[str, ...] = BOTH) -> set[tuple[str, str]]:
+    return {(rev, code) for rev in revs.split() for code in codes}
+
+
+def test_the_contract_branch_and_its_descendants_run_after_the_release_by_default(tmp_path, check_dir):
+    report = check_dir(history(tmp_path))
+    old_code = held("c1 c2", ("ML201",))  # drop-column needs the previous release; ML104's lock does not
+    assert found(report) == EVERY - old_code
+    assert {(f.location.path.stem, f.code) for f in report.not_reported} == old_code
+    assert report.not_reported_reasons == (("after-release deploy (contract branch)", 2),)
+
+
+@pytest.mark.parametrize(("config", "offline"), [
+    ('[tool.migrate-lint.per-branch-deploy]\ncontract = "online"\n', set()),
+    ('per-branch-deploy = { "cli.CONTRACT_BRANCH" = "offline" }\n', held("c1 c2")),  # as written
+    ('per-branch-deploy = { contract = "offline" }\n', held("c1 c2")),  # by the constant's value
+    ('deploy = "offline"\nper-branch-deploy = { contract = "online" }\n', held("k0 e1 e2")),
+    ('per-branch-deploy = { expand = "offline", contract = "online" }\n', held("e1 e2")),
+    ('deploy = "after-release"\nper-branch-deploy = { contract = "online" }\n',
+     held("k0 e1 e2", ("ML201",))),
+    ('per-path-deploy = { "migrations/versions/c2.py" = "online", "*/e?.py" = "offline" }\n',
+     held("c1", ("ML201",)) | held("e1 e2")),
+])
+def test_configured_deploys(tmp_path, check_dir, config, offline):
+    report = check_dir(history(tmp_path, config))
+    assert found(report) == EVERY - offline
+    assert {(f.location.path.stem, f.code) for f in report.not_reported} == offline
+
+
+def test_summaries_count_what_was_not_reported(tmp_path, check_dir):
+    report = check_dir(history(tmp_path))
+    assert text_format.summary(report).endswith(
+        " 2 findings not reported: after-release deploy (contract branch).")
+    summary = json.loads(json_format.render(report))["summary"]
+    assert summary["not_reported"] == 2
+    assert summary["not_reported_reasons"] == [
+        {"reason": "after-release deploy (contract branch)", "findings": 2}]
+
+
+def test_a_suppressed_finding_stays_suppressed_in_an_offline_revision(tmp_path, check_dir):
+    root = history(tmp_path)
+    path = root / "migrations" / "versions" / "c2.py"
+    path.write_text(path.read_text().replace(
+        '"legacy_c2")', '"legacy_c2")  # migrate-lint: ignore[drop-column] -- shipped in 2.0'))
+    report = check_dir(root)
+    assert [(f.location.path.stem, f.code) for f in report.suppressed] == [("c2", "ML201")]
+    assert ("c2", "ML902") not in found(report) and len(report.not_reported) == 1
+
+
+@pytest.mark.parametrize(("body", "message", "line"), [
+    ('deploy = "stopped"\n', "`deploy` must be one of online, after-release, offline, not 'stopped'", 5),
+    ('[tool.migrate-lint.per-branch-deploy]\ncontract = "down"\n',
+     "`per-branch-deploy.contract` must be one of online, after-release, offline, not 'down'", 5),
+    ('per-path-deploy = ["contract/*.py"]\n', "`per-path-deploy` must be a table", 5),
+])
+def test_bad_deploy_values_name_key_and_line(body, message, line):
+    with pytest.raises(ConfigError) as info:
+        parse("[project]\nname = 'x'\n\n[tool.migrate-lint]\n" + body, Path("/p/pyproject.toml"))
+    assert info.value.message == message and info.value.line == line
+
+
+def test_a_bad_deploy_exits_2_with_one_line(tmp_path):
+    root = history(tmp_path, 'deploy = "offline-ish"\n')
+    result = ml("check", cwd=root)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "migrate-lint: pyproject.toml:4: `deploy` must be one of online, after-release, offline, "
+        "not 'offline-ish'"]
+
+
+def test_the_readme_config_examples_parse():
+    import re
+
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```toml\n(.*?)```", readme, re.S) if "[tool.migrate-lint]" in b]
+    configs = [parse(block, Path("/p/pyproject.toml")) for block in blocks]
+    assert ("contract", "offline") in {pair for config in configs for pair in config.per_branch_deploy}
+    assert any(config.per_path_deploy for config in configs)
+
+
+def test_a_branch_label_no_revision_carries_is_an_error(tmp_path):
+    root = history(tmp_path, '\n[tool.migrate-lint.per-branch-deploy]\ncontrct = "offline"\n')
+    result = ml("check", cwd=root)
+    assert result.returncode == 2
+    assert ("error: pyproject.toml:5: `per-branch-deploy` names branch 'contrct', which no revision "
+            "carries (did you mean contract?)") in result.stdout

@@ -16,7 +16,7 @@ CODE_PATTERN = re.compile(r"^ML\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "risk", "safe",
             "cases")
-OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix")
+OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table")
 CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
@@ -75,6 +75,9 @@ class RuleSpec:
     references: tuple[str, ...] = ()
     default: bool = True
     fix: str = ""  # "safe", "unsafe" (`check --fix --unsafe-fixes`), or "" when there is no fix
+    # what the rule's objects are called ("index"): its findings on one table in one revision file
+    # are one risk, reported as one finding naming the others (lint.dedupe); "" for every finding apart
+    per_table: str = ""
 
     @property
     def module(self) -> str:
@@ -218,6 +221,9 @@ def rule_from(data: Any, where: str) -> RuleSpec:
     fix = str(data.get("fix") or "")
     if fix and fix not in FIXES:
         raise CatalogError(f"{where}: fix is one of {', '.join(FIXES)}, not {fix!r}")
+    per_table = data.get("per-table") or ""
+    if not isinstance(per_table, str) or (per_table and not re.fullmatch(r"[a-z]+( [a-z]+)*", per_table)):
+        raise CatalogError(f"{where}: per-table names the rule's objects in lower-case words (index)")
     cases = tuple(_case(c, where) for c in data["cases"] or ())
     if not fix and any(c.fixed is not None for c in cases):
         raise CatalogError(f"{where}: a case gives `fixed` source but the rule has no fix")
@@ -231,6 +237,7 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         example=str(data.get("example") or "").strip("\n"), cases=cases,
         dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
         references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
+        per_table=per_table,
     )
 
 

@@ -69,5 +69,4 @@ def _verdicts(recorded: Trace, paths: list[Path], config_path: Path | None) -> l
     codes = {rule.code for rule in catalog.rules if set(rule.tags) & set(LOCK_TAGS)}
     overrides: dict[str, Any] = {"dialect": recorded.backend if recorded.backend == "postgresql" else None}
     outcome = check(paths or [Path(".")], config_path, overrides)
-    # each object's own finding: a merged one's other lines ran statements of their own
-    return cross_check(recorded, [part for f in outcome.report.findings for part in f.parts], codes)
+    return cross_check(recorded, list(outcome.report.findings), codes)

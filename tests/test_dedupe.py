@@ -6,9 +6,10 @@ import contextlib
 import io
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
-from migrate_lint.finding import Finding, Location, Severity
+from migrate_lint.finding import Finding, Fix, Location, Severity
 from migrate_lint.lint import run
 from migrate_lint.lint.dedupe import one_per_location, one_per_table, qualified
 
@@ -69,6 +70,8 @@ def test_merging_merged_findings_again_gives_the_same_findings():
     findings.append(on("ML104", 3, "t", "fk"))
     once = one_per_table(findings, NOUNS)
     assert one_per_table(once, NOUNS) == once
+    fixed = [replace(once[0], fix=Fix("safe", "concurrently")), *once[1:]]
+    assert one_per_table(fixed, NOUNS) == fixed  # a merged finding is kept as it is, with its fix
     assert once[0].message.endswith("ix_5 (line 5), ix_6 (line 6) and 2 more)")
 
 

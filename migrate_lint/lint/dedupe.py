@@ -42,6 +42,8 @@ def one_per_table(findings: Iterable[Finding], nouns: dict[str, str]) -> list[Fi
     in the same file as one: the first by line, its message naming the others and their lines, its
     help and location kept, every finding it stands for in `merged`. Run after suppressions and the
     baseline, which judge each finding on its own; already merged findings are merged afresh."""
+    findings = list(findings)
+    already = {finding.merged: finding for finding in findings if finding.merged}  # kept with their fix
     ordered = sorted((part for finding in findings for part in finding.parts), key=Finding.sort_key)
     groups: dict[tuple[str, object, str], list[Finding]] = {}
     kept: list[list[Finding]] = []
@@ -55,7 +57,7 @@ def one_per_table(findings: Iterable[Finding], nouns: dict[str, str]) -> list[Fi
             groups[key] = []
             kept.append(groups[key])
         groups[key].append(finding)
-    return [_merged(group, nouns.get(group[0].code, "")) for group in kept]
+    return [already.get(tuple(group)) or _merged(group, nouns.get(group[0].code, "")) for group in kept]
 
 
 def _merged(group: list[Finding], noun: str) -> Finding:

@@ -150,3 +150,10 @@ def test_the_fix_fixes_every_merged_call_and_json_carries_all_their_edits(tmp_pa
     text = (root / "migrations" / "versions" / "r1.py").read_text()
     assert text.count("postgresql_concurrently=True") == 4, err
     assert code == 0 and "fixed 4 findings" in err
+
+
+def test_calls_that_name_their_table_by_a_variable_are_never_merged(tmp_path, check_dir):
+    root = history(tmp_path, 'for table in ("posts", "users"):', '    op.create_index(None, table, ["a"])',
+                   'for table in ("orders",):', '    op.create_index(None, table, ["b"])', *INDEXES[:2])
+    report = check_dir(root)  # the AST layer: both loops' calls are on a table called `table`
+    assert [(f.location.line, len(f.parts)) for f in report.findings] == [(10, 1), (12, 1), (13, 2)]

@@ -25,7 +25,14 @@ from migrate_lint.revisions.directives import Directive
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.facts import FileFacts
 from migrate_lint.revisions.graph import RevisionGraph
-from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision, for_dialect
+from migrate_lint.revisions.migration import (
+    LazyMigrations,
+    Migration,
+    Rendered,
+    Revision,
+    Unknown,
+    for_dialect,
+)
 from migrate_lint.revisions.project import has_naming_convention, local_modules
 from migrate_lint.revisions.reading import Files, Reader, known_header
 from migrate_lint.revisions.timeouts import env_lock_timeout
@@ -297,12 +304,17 @@ class Engine:
 
 
 def _with_schema(finding: Finding, migrations: LazyMigrations) -> Finding:
-    """The finding's table qualified by the schema its SQL names (see dedupe.qualified)."""
+    """The finding's table qualified by the schema its call or SQL names (see dedupe.qualified);
+    none when the call names its table by a variable."""
     migration = migrations.get(finding.revision or "")
     if migration is None:
         return finding
     line = finding.location.line
-    schemas = [schema for op in migration.operations if op.line == line for schema in
+    calls = [op for op in migration.operations if op.line == line]
+    if any(isinstance(value, Unknown) and (value.source or "").lower() == finding.table.lower()
+           for op in calls for value in (op.batch_table, *op.args, *op.kwargs.values())):
+        return replace(finding, table="")  # a variable's name: each call may be on another table
+    schemas = [schema for op in calls for schema in
                (op.kwargs.get("schema"), op.kwargs.get("source_schema")) if isinstance(schema, str)]
     table = f"{schemas[0]}.{finding.table}" if schemas and "." not in finding.table else \
         qualified(finding.table, finding.subject, [s.sql for s in migration.statements if s.line == line])

@@ -91,20 +91,20 @@ def _listed(names: list[str]) -> str:
                                            if len(names) > MAX_NAMED else "")
 
 
-_QUALIFIER = r'("(?:[^"]|"")+"|\w+)\s*\.\s*'
+_QUALIFIED = re.compile(r'(?<![\w."])("(?:[^"]|"")+"|\w+)\s*\.\s*("(?:[^"]|"")+"|\w+)(?![\w"])')
 
 
 def qualified(table: str, subject: str, statements: Iterable[str]) -> str:
     """The table with its schema when the SQL at the finding's line names one, on the table
     (`ON accounts.users`) or on the object (`DROP INDEX accounts.ix_users_a`): the SQL facts keep
     bare names, and `accounts.users` is not `users`."""
-    names = [table] + [name for name in (subject.rsplit(".", 1)[-1],) if name and name != table]
+    wanted = [name.lower() for name in (table, subject.rsplit(".", 1)[-1]) if name]
     for sql in statements:
-        for name in names:
-            pattern = rf'(?<![\w."]){_QUALIFIER}("?){re.escape(name)}\2(?![\w"])'
-            if match := re.search(pattern, sql, re.IGNORECASE):
-                schema = match[1].lower() if match[1] == match[1].lower() or '"' not in match[1] \
-                    else match[1]  # "Accounts" keeps its quotes: it is not accounts
-                schema = schema.strip('"') if schema == schema.lower() else schema
-                return f"{schema}.{table}"
+        if "." not in sql:  # the common case, without a regular expression
+            continue
+        found = {match[2].strip('"').lower(): match[1] for match in _QUALIFIED.finditer(sql)}
+        qualifier = next((found[name] for name in wanted if name in found), None)
+        if qualifier is not None:
+            schema = qualifier.lower() if '"' not in qualifier else qualifier  # "Accounts" is not accounts
+            return f"{schema.strip(chr(34)) if schema == schema.lower() else schema}.{table}"
     return table

@@ -16,7 +16,7 @@ CODE_PATTERN = re.compile(r"^ML\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "deploy", "message", "help", "catches", "risk",
             "safe", "cases")
-OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix")
+OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table")
 CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "project-root"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
@@ -83,6 +83,9 @@ class RuleSpec:
     references: tuple[str, ...] = ()
     default: bool = True
     fix: str = ""  # "safe", "unsafe" (`check --fix --unsafe-fixes`), or "" when there is no fix
+    # what the rule's objects are called ("index"): its findings on one table in one revision file
+    # are one risk, reported as one finding naming the others (lint.dedupe); "" for every finding apart
+    per_table: str = ""
     deploy: str = "any"  # what the risk needs while revisions run: "traffic", "old-code" or "any"
 
     def applies_to(self, mode: str) -> bool:
@@ -236,6 +239,9 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         raise CatalogError(f"{where}: fix is one of {', '.join(FIXES)}, not {fix!r}")
     if data["deploy"] not in DEPLOYS:
         raise CatalogError(f"{where}: deploy is one of {', '.join(DEPLOYS)}, not {data['deploy']!r}")
+    per_table = data.get("per-table") or ""
+    if not isinstance(per_table, str) or (per_table and not re.fullmatch(r"[a-z]+( [a-z]+)*", per_table)):
+        raise CatalogError(f"{where}: per-table names the rule's objects in lower-case words (index)")
     cases = tuple(_case(c, where) for c in data["cases"] or ())
     if not fix and any(c.fixed is not None for c in cases):
         raise CatalogError(f"{where}: a case gives `fixed` source but the rule has no fix")
@@ -250,6 +256,7 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
         references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
         deploy=data["deploy"],
+        per_table=per_table,
     )
 
 

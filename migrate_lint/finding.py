@@ -79,6 +79,14 @@ class Finding:
     subject: str = ""
     help: str = ""
     fix: Fix | None = None  # set by `check --fix`/`--diff` and the json and sarif formats
+    table: str = ""  # the table of a finding its rule reports once per table (RuleSpec.per_table)
+    merged: tuple[Finding, ...] = ()  # the findings, first included, this one reports (lint.dedupe)
+
+    @property
+    def parts(self) -> tuple[Finding, ...]:
+        """The findings this one stands for: itself, or each finding merged into it (each with its
+        own line, subject and fingerprint)."""
+        return self.merged or (self,)
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location

@@ -81,6 +81,21 @@ def test_locks_rewrites_and_invalid_state_are_recorded_per_statement(tmp_path):
     assert not {name for name in leftovers("postgresql") if name in done.stdout}
 
 
+def test_a_merged_finding_is_held_to_what_each_of_its_calls_ran(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    op.create_index("ix_posts_title", "posts", ["title"])\n'
+        '    op.create_index("ix_posts_id_title", "posts", ["id", "title"])\n',
+    ])
+    data = json.loads(trace(folder).stdout)
+    # check reports the two builds on posts as one finding, at the first; the server saw the first
+    # take SHARE on posts, and the second build held it on: one verdict, nothing left trace-only
+    assert [(v["kind"], v["code"], v["line"]) for v in data["verdicts"]] == [("confirmed", "ML101", 10)]
+    built = [s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"]]
+    assert [(s["line"], s["new_locks"]) for s in built] == [(10, {"posts": "ShareLock"}), (11, {})]
+
+
 def test_one_transaction_by_default_and_tables_made_in_it_block_no_one(tmp_path):
     server_engine("postgresql")
     folder = project(tmp_path, [CREATE, '    op.create_index("ix_posts_title", "posts", ["title"])\n'],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from migrate_lint.errors import UserError
 from migrate_lint.finding import Edit, Finding, Fix, Report, display_path
 from migrate_lint.fix.recheck import FileFix, recheck
 from migrate_lint.fix.scope import Scope
+from migrate_lint.lint.run import per_table
 from migrate_lint.paths import real_path
 from migrate_lint.revisions.discover import History, find_histories
 
@@ -52,8 +54,8 @@ def _candidates(report: Report, catalog: Catalog, unsafe: bool) -> dict[Path, li
     found: dict[Path, list[Finding]] = {}
     for finding in report.findings:
         spec = catalog.get(finding.code)
-        if spec and spec.fix and (unsafe or spec.fix == "safe"):
-            found.setdefault(finding.location.path, []).append(finding)
+        if spec and spec.fix and (unsafe or spec.fix == "safe"):  # each object of a merged finding
+            found.setdefault(finding.location.path, []).extend(finding.parts)
     return found
 
 
@@ -165,6 +167,8 @@ def fix(outcome: CheckOutcome, paths: list[Path], options: FixOptions, apply: bo
             fixes[finding] = Fix(spec.fix if spec else "safe", message, changes)
         if done and after != text:
             planned.append(FileFix(path, text, after, [findings[i] for i in done], followups))
+        plan = partial(plan_file, path, text, config=outcome.config, revision=scope.revisions.get(real))
+        fixes |= _merged_fixes(outcome.report.findings, path, fixes, text, plan if options.edits else None)
     report = replace(outcome.report,
                      findings=tuple(replace(f, fix=fixes.get(f)) for f in outcome.report.findings))
     if not apply:
@@ -176,6 +180,23 @@ def fix(outcome: CheckOutcome, paths: list[Path], options: FixOptions, apply: bo
     # the rendered layer finds, which the re-check (AST only) cannot see.
     rendered_only = {spec.code for spec in catalog.rules if "rendered" in spec.tags} | {"ML904"}
     remaining = [f for f in report.findings if f.location.path not in fresh or f.code in rendered_only]
-    remaining += [f for found in fresh.values() for f in found]
-    return FixResult(replace(report, findings=tuple(sorted(remaining, key=Finding.sort_key))), kept, notes)
+    remaining += [f for found in fresh.values() for f in found]  # the re-check's, one per object
+    return FixResult(replace(report, findings=tuple(per_table(remaining))), kept, notes)
+
+
+def _merged_fixes(findings: tuple[Finding, ...], path: Path, fixes: dict[Finding, Fix], text: str,
+                  plan: Callable[..., tuple[str, Any, Any]] | None) -> dict[Finding, Fix]:
+    """A merged finding's fix: every one of its objects' fixes, as one set of edits (json, sarif)."""
+    found = {}
+    for finding in findings:
+        if len(finding.parts) < 2 or finding.location.path != path:
+            continue
+        fixed = [part for part in finding.parts if part in fixes]
+        if not fixed:
+            continue
+        messages = list(dict.fromkeys(fixes[part].message for part in fixed))
+        edits_of = edits(text, plan(fixed)[0]) if plan is not None else ()
+        found[finding] = Fix(fixes[fixed[0]].applicability, "; ".join(messages)
+                             + (f" ({len(fixed)} calls)" if len(fixed) > 1 else ""), edits_of)
+    return found
 

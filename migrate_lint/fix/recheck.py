@@ -47,7 +47,7 @@ def recheck(planned: list[FileFix], histories: list[History], outcome: CheckOutc
     # counted per file once: a filter of every finding for each of a thousand files costs a second
     before: dict[Path, Counter[str]] = defaultdict(Counter)
     for finding in (*outcome.report.findings, *outcome.report.baselined, *outcome.report.suppressed):
-        before[finding.location.path][finding.code] += 1
+        before[finding.location.path][finding.code] += len(finding.parts)  # the re-check merges none
     after: dict[Path, Counter[str]] = defaultdict(Counter)
     for finding in report.findings:
         after[finding.location.path][finding.code] += 1

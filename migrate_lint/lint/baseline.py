@@ -15,7 +15,7 @@ DEFAULT_NAME = ".migrate-lint-baseline.json"
 
 
 def write(report: Report, path: Path) -> int:
-    counts = Counter(f.fingerprint for f in report.findings)
+    counts = Counter(part.fingerprint for f in report.findings for part in f.parts)  # per object
     document = {"version": 1, "tool": "migrate-lint", "fingerprints": dict(sorted(counts.items()))}
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return sum(counts.values())

@@ -1,8 +1,11 @@
-"""One finding per rule and source location: a helper called twice, or one statement that does
-the same risky thing to several columns, is reported once, naming every subject."""
+"""One finding per risk: per rule and source location (a helper called twice, one statement doing
+the same risky thing to several columns), and per rule, table and revision file for rules whose
+findings on one table are one lock risk (three indexes built on one table without CONCURRENTLY)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import replace
 
 from migrate_lint.finding import Finding
@@ -29,7 +32,79 @@ def one_per_location(findings: list[Finding]) -> list[Finding]:
     for index, subjects in others.items():
         if not subjects:
             continue
-        listed = ", ".join(subjects[:MAX_NAMED]) + (f" and {len(subjects) - MAX_NAMED} more"
-                                                    if len(subjects) > MAX_NAMED else "")
-        kept[index] = replace(kept[index], message=f"{kept[index].message} (the same line also: {listed})")
+        kept[index] = replace(kept[index], message=f"{kept[index].message} (the same line also: "
+                                                   f"{_listed(subjects)})")
     return kept
+
+
+def one_per_table(findings: Iterable[Finding], nouns: dict[str, str]) -> list[Finding]:
+    """Findings of a per-table rule (`nouns`: code -> what its objects are called) on the same table
+    in the same file as one: the first by line, its message naming the others and their lines, its
+    help and location kept, every finding it stands for in `merged`. Run after suppressions and the
+    baseline, which judge each finding on its own; already merged findings are merged afresh."""
+    findings = list(findings)
+    already = {finding.merged: finding for finding in findings if finding.merged}  # kept with their fix
+    ordered = sorted((part for finding in findings for part in finding.parts), key=Finding.sort_key)
+    groups: dict[tuple[str, object, str], list[Finding]] = {}
+    kept: list[list[Finding]] = []
+    for finding in ordered:
+        if finding.code not in nouns or not finding.table:
+            kept.append([finding])
+            continue
+        table = finding.table if '"' in finding.table else finding.table.lower()
+        key = (finding.code, finding.location.path, table)
+        if key not in groups:
+            groups[key] = []
+            kept.append(groups[key])
+        groups[key].append(finding)
+    return [already.get(tuple(group)) or _merged(group, nouns.get(group[0].code, "")) for group in kept]
+
+
+def _merged(group: list[Finding], noun: str) -> Finding:
+    first = group[0]
+    if len(group) == 1:
+        return first
+    named: dict[str, list[int]] = {}
+    for other in group[1:]:
+        named.setdefault(_object(other), []).append(other.location.line)
+    lines = [f"{name} ({'line' if len(at) == 1 else 'lines'} {', '.join(map(str, at))})"
+             for name, at in named.items()]
+    more = len(group) - 1
+    what = noun if more == 1 else _plural(noun)
+    message = f"{first.message} (and {more} more {what} on {first.table}: {_listed(lines)})"
+    return replace(first, message=message, merged=tuple(group))
+
+
+def _object(finding: Finding) -> str:
+    """The finding's own object: its subject less the table (`users.ix_b` -> `ix_b`)."""
+    prefix = finding.table.rsplit(".", 1)[-1] + "."
+    subject = finding.subject
+    return subject[len(prefix):] if subject.lower().startswith(prefix.lower()) else subject
+
+
+def _plural(noun: str) -> str:
+    return noun + ("es" if noun.endswith(("x", "s", "ch", "sh")) else "s")
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:MAX_NAMED]) + (f" and {len(names) - MAX_NAMED} more"
+                                           if len(names) > MAX_NAMED else "")
+
+
+_QUALIFIED = re.compile(r'(?<![\w."])("(?:[^"]|"")+"|\w+)\s*\.\s*("(?:[^"]|"")+"|\w+)(?![\w"])')
+
+
+def qualified(table: str, subject: str, statements: Iterable[str]) -> str:
+    """The table with its schema when the SQL at the finding's line names one, on the table
+    (`ON accounts.users`) or on the object (`DROP INDEX accounts.ix_users_a`): the SQL facts keep
+    bare names, and `accounts.users` is not `users`."""
+    wanted = [name.lower() for name in (table, subject.rsplit(".", 1)[-1]) if name]
+    for sql in statements:
+        if "." not in sql:  # the common case, without a regular expression
+            continue
+        found = {match[2].strip('"').lower(): match[1] for match in _QUALIFIED.finditer(sql)}
+        qualifier = next((found[name] for name in wanted if name in found), None)
+        if qualifier is not None:
+            schema = qualifier.lower() if '"' not in qualifier else qualifier  # "Accounts" is not accounts
+            return f"{schema.strip(chr(34)) if schema == schema.lower() else schema}.{table}"
+    return table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import importlib
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -15,7 +16,7 @@ from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.lint import deploy, lockfile, suppress
-from migrate_lint.lint.dedupe import one_per_location
+from migrate_lint.lint.dedupe import one_per_location, qualified
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import statements_from_operations
 from migrate_lint.rendering.partial import rendered_prefix
@@ -24,7 +25,14 @@ from migrate_lint.revisions.directives import Directive
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.facts import FileFacts
 from migrate_lint.revisions.graph import RevisionGraph
-from migrate_lint.revisions.migration import LazyMigrations, Migration, Rendered, Revision, for_dialect
+from migrate_lint.revisions.migration import (
+    LazyMigrations,
+    Migration,
+    Rendered,
+    Revision,
+    Unknown,
+    for_dialect,
+)
 from migrate_lint.revisions.project import has_naming_convention, local_modules, marked_root
 from migrate_lint.revisions.reading import Files, Reader, known_header
 from migrate_lint.revisions.timeouts import env_lock_timeout
@@ -73,8 +81,9 @@ class Engine:
         assert spec is not None, code
         message, help_text = spec.render(dict(hit.fields))
         location = Location(path, hit.line, hit.column, hit.end_line or hit.line)
+        table = hit.fields.get("table", "") if spec.per_table else ""  # see lint.dedupe.one_per_table
         found = Finding(code, spec.name, self.selection.severities[code], message, location,
-                        revision, hit.subject, help_text)
+                        revision, hit.subject, help_text, table=table)
         return weigher.weigh(found, hit) if weigher else found
 
     def enabled_for(self, path: Path) -> frozenset[str]:
@@ -204,6 +213,7 @@ class Engine:
         weigher = self._weigher(graph, migrations)
         findings = one_per_location([self.finding(code, hit, path, by_path.get(path), weigher)
                                      for code, path, hit in hits if code in self.enabled_for(path)])
+        findings = [_with_schema(f, migrations) if f.table and f.revision else f for f in findings]
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 
@@ -301,3 +311,21 @@ class Engine:
 
     def _excluded(self, path: Path) -> bool:
         return bool(self.config.exclude) and self.selection.matches(path, self.config.exclude)
+
+
+def _with_schema(finding: Finding, migrations: LazyMigrations) -> Finding:
+    """The finding's table qualified by the schema its call or SQL names (see dedupe.qualified);
+    none when the call names its table by a variable."""
+    migration = migrations.get(finding.revision or "")
+    if migration is None:
+        return finding
+    line = finding.location.line
+    calls = [op for op in migration.operations if op.line == line]
+    if any(isinstance(value, Unknown) and (value.source or "").lower() == finding.table.lower()
+           for op in calls for value in (op.batch_table, *op.args, *op.kwargs.values())):
+        return replace(finding, table="")  # a variable's name: each call may be on another table
+    schemas = [schema for op in calls for schema in
+               (op.kwargs.get("schema"), op.kwargs.get("source_schema")) if isinstance(schema, str)]
+    table = f"{schemas[0]}.{finding.table}" if schemas and "." not in finding.table else \
+        qualified(finding.table, finding.subject, [s.sql for s in migration.statements if s.line == line])
+    return finding if table == finding.table else replace(finding, table=table)

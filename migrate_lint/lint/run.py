@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -43,7 +44,16 @@ def check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any]
         from migrate_lint.lint import baseline
 
         report = baseline.apply(report, baseline.load(config.root / config.baseline))
-    return CheckOutcome(report, config)
+    # after the baseline, which knows each object's finding on its own (Finding.parts keeps them)
+    return CheckOutcome(replace(report, findings=tuple(per_table(report.findings))), config)
+
+
+def per_table(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings of per-table rules on one table in one revision file as one (see dedupe.one_per_table)."""
+    from migrate_lint.catalog import load_catalog
+    from migrate_lint.lint.dedupe import one_per_table
+
+    return one_per_table(findings, {r.code: r.per_table for r in load_catalog().rules if r.per_table})
 
 
 def _check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any], execute: bool,

@@ -69,8 +69,9 @@ def cross_check(trace: Trace, findings: list[Finding], lock_codes: set[str]) -> 
         if finding.code not in lock_codes or finding.revision not in traced \
                 or finding.revision == trace.failed_revision:  # it stopped there: nothing to hold it to
             continue
-        place = (str(finding.location.path.resolve()), finding.location.line)
-        statements = by_place.get(place) or _enclosing(by_place, place)
+        # a merged finding (lint.dedupe) is held to what every call it reports ran
+        places = [(str(part.location.path.resolve()), part.location.line) for part in finding.parts]
+        statements = [s for place in places for s in by_place.get(place) or _enclosing(by_place, place)]
         if not statements:
             continue  # nothing ran from that line (another dialect's branch, an unreached path)
         claimed.update(s.index for s in statements)

@@ -165,3 +165,26 @@ def test_rows_fills_existing_tables_parents_first_and_makes_rewrites_count(tmp_p
     rewrite = next(s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"] == 10)
     assert rewrite["rewritten"] == ["posts"] and rewrite["rows"] == {"posts": True}
     assert [(v["kind"], v["code"], v["line"]) for v in data["verdicts"]] == [("confirmed", "ML107", 10)]
+
+
+def test_a_may_rewrite_finding_the_server_does_not_bear_out_is_contradicted(tmp_path):
+    # the table is made in raw SQL, so check cannot tell the column's old type: ML107 says the
+    # change "may rewrite"; on the server varchar -> text is binary-compatible and nothing is rewritten
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        '    op.execute("CREATE TABLE users (id serial PRIMARY KEY, email varchar(120))")\n'
+        '    op.execute("INSERT INTO users (email) SELECT \'u\' || g FROM generate_series(1, 50) g")\n',
+        '    op.alter_column("users", "email", type_=sa.Text())\n'
+        '    op.alter_column("users", "id", type_=sa.BigInteger())\n',
+    ])
+    done = trace(folder)
+    data = json.loads(done.stdout)
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert by_line[10]["rewritten"] == [] and by_line[10]["new_locks"] == {"users": "AccessExclusiveLock"}
+    assert by_line[11]["rewritten"] == ["users"]
+    verdicts = {(v["kind"], v["code"], v["line"]): v["text"] for v in data["verdicts"]
+                if v["code"] == "ML107"}
+    assert set(verdicts) == {("contradicted", "ML107", 10), ("confirmed", "ML107", 11)}
+    # what the server did instead is said: the lock, and no rewrite
+    assert verdicts[("contradicted", "ML107", 10)].endswith("the server took ACCESS EXCLUSIVE on users")
+    assert done.returncode == 0  # ML107 is a warning: a contradicted warning does not fail the run

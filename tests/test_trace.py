@@ -188,3 +188,31 @@ def test_a_may_rewrite_finding_the_server_does_not_bear_out_is_contradicted(tmp_
     # what the server did instead is said: the lock, and no rewrite
     assert verdicts[("contradicted", "ML107", 10)].endswith("the server took ACCESS EXCLUSIVE on users")
     assert done.returncode == 0  # ML107 is a warning: a contradicted warning does not fail the run
+
+
+def test_markdown_report_of_a_real_trace_has_its_sections_and_escapes_names(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        '    op.execute(\'CREATE TABLE "a_*b|c" (id serial PRIMARY KEY, n int)\')\n'
+        '    op.execute(\'INSERT INTO "a_*b|c" (n) SELECT g FROM generate_series(1, 20) g\')\n',
+        '    op.create_index("ix_<n>", "a_*b|c", ["n"])\n',
+    ])
+    done = trace(folder, "--format", "markdown")  # the last --format given wins
+    assert done.returncode == 0, done.stderr  # confirmed findings do not fail a trace
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"## trace of migrations on postgresql 15[^:]*: \d+ statements in 2 transactions, "
+                        r"[\d.]+ s", lines[0]), lines[0]
+    headings = [line for line in lines if line.startswith("#")]
+    assert headings[1:] == ["### revision r002", "### whole upgrade", "### findings against the server"]
+    section = lines[lines.index("### revision r002") + 1]
+    # the table as PostgreSQL names it, "a_*b|c", with every character Markdown reads escaped
+    assert re.fullmatch(r'- "a\\_\\\*b\\\|c": writes blocked [\d.]+ s \(SHARE\), from line 10 to the end '
+                        r"of the transaction", section), section
+    total = lines[lines.index("### whole upgrade") + 1]
+    assert re.fullmatch(r'- "a\\_\\\*b\\\|c": reads blocked 0\.000 s, writes blocked [\d.]+ s', total), total
+    verdict = lines[lines.index("### findings against the server") + 1]
+    assert verdict.startswith(r"- confirmed (error) r002\_step.py:10: ML101 create-index-not-concurrently: "
+                              r'the server took SHARE on "a\_\*b\|c"'), verdict
+    assert all(line.startswith("- note: ") for line in lines[lines.index(verdict) + 2:] if line)
+    # nothing from the files can open a table cell, a tag or emphasis
+    assert not re.search(r"(?<!\\)[|<>*]", done.stdout)

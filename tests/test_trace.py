@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from migrate_lint.trace import mariadb
 from tests.servers import server_engine
 from tests.test_drift_safety import leftovers, server_url, wait_for_scratch
 
@@ -145,6 +146,7 @@ def test_mariadb_names_each_alters_algorithm_and_never_pretends_to_see_metadata_
     assert by_line[11]["algorithm"].startswith("COPY") and by_line[11]["blocked"] == {"posts": "writes"}
     assert [(w["table"], w["reads"]) for w in data["windows"]] == [("posts", False)]
     assert any("performance_schema is off" in note for note in data["notes"])
+    assert all(s["metadata_locks"] == {} for s in data["trace"]["statements"])  # never read, never made up
     used = re.search(r"migrate_lint_scratch_\w+", " ".join(data["notes"])).group(0)
     assert used not in leftovers("mariadb")  # others' runs on the server are not ours to judge
 
@@ -216,3 +218,18 @@ def test_markdown_report_of_a_real_trace_has_its_sections_and_escapes_names(tmp_
     assert all(line.startswith("- note: ") for line in lines[lines.index(verdict) + 2:] if line)
     # nothing from the files can open a table cell, a tag or emphasis
     assert not re.search(r"(?<!\\)[|<>*]", done.stdout)
+
+
+def test_mariadb_metadata_locks_are_read_only_where_performance_schema_shows_them():
+    engine = server_engine("mariadb")
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        on = bool(int(connection.exec_driver_sql("SELECT @@performance_schema").scalar()))
+        read, note = mariadb.metadata_note(raw)
+        if not on:  # this machine: the report says so, and nothing is read
+            assert not read and note.startswith("performance_schema is off on this server")
+        else:
+            assert read == ("performance_schema.metadata_locks" in note)
+        # the query runs on this server either way (None would mean unreadable); an idle session
+        # holds no table's metadata lock, and with the schema off nothing is listed at all
+        assert mariadb.metadata_locks(raw) == {}

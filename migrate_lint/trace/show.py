@@ -32,6 +32,8 @@ def text(outcome: TraceOutcome, markdown: bool = False) -> str:
         extra = [f"rewrote {t}" for t in statement.rewritten]
         extra += [f"read every row of {t}" for t in statement.scanned
                   if t not in statement.rewritten and not t.startswith("alembic_version")]
+        extra += [f"holds metadata lock {kind} on {table} until the commit"
+                  for table, kind in statement.metadata_locks.items()]
         if statement.algorithm:
             extra.append(f"ALGORITHM={statement.algorithm}: {statement.meaning}")
         extra += [f"left index {i} invalid" for i in statement.invalid_indexes if statement.error is None]

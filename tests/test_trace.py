@@ -233,3 +233,72 @@ def test_mariadb_metadata_locks_are_read_only_where_performance_schema_shows_the
         # the query runs on this server either way (None would mean unreadable); an idle session
         # holds no table's metadata lock, and with the schema off nothing is listed at all
         assert mariadb.metadata_locks(raw) == {}
+
+
+PARTITIONED = (
+    '    op.execute("CREATE TABLE events (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at)")\n'
+    '    op.execute("CREATE TABLE events_2024 PARTITION OF events '
+    'FOR VALUES FROM (\'2024-01-01\') TO (\'2025-01-01\')")\n'
+    '    op.execute("CREATE TABLE events_2025 PARTITION OF events '
+    'FOR VALUES FROM (\'2025-01-01\') TO (\'2026-01-01\')")\n'
+    '    op.execute("INSERT INTO events '
+    'SELECT g, \'2024-01-01\'::date + g FROM generate_series(1, 500) g")\n')
+
+
+def test_detach_partition_plain_blocks_the_parent_and_concurrently_leaves_nothing_held(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        PARTITIONED,
+        '    op.execute("ALTER TABLE events DETACH PARTITION events_2024")\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.execute("ALTER TABLE events DETACH PARTITION events_2025 CONCURRENTLY")\n',
+    ])
+    done = trace(folder)
+    data = json.loads(done.stdout)
+    assert not data["trace"]["failure"], data["trace"]["failure"]
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert by_line[10]["new_locks"] == {"events": "AccessExclusiveLock", "events_2024": "AccessExclusiveLock"}
+    assert by_line[12]["autocommit"] and by_line[12]["new_locks"] == {}  # its locks ended as it committed
+    assert [(w["table"], w["reads"], w["line"]) for w in data["windows"] if w["revision"] == "r002"] == [
+        ("events", True, 10), ("events_2024", True, 10)]
+    assert [(v["kind"], v["line"]) for v in data["verdicts"]] == [("trace-only", 10)]
+
+
+def test_detach_partition_concurrently_asks_share_update_exclusive_on_the_parent():
+    # the statement commits itself, so trace cannot see its lock afterwards: a watcher holding a
+    # conflicting lock makes it wait, and pg_locks then names the mode it asked for
+    import threading
+    import uuid
+
+    engine = server_engine("postgresql")
+    schema = f"ml_detach_{uuid.uuid4().hex[:10]}"
+    with engine.connect() as setup:
+        setup.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        with engine.connect() as setup:
+            setup.exec_driver_sql(f"CREATE TABLE {schema}.events (id int, at date) PARTITION BY RANGE (at); "
+                                  f"CREATE TABLE {schema}.events_2024 PARTITION OF {schema}.events "
+                                  "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')")
+        asked = {}
+        with engine.connect() as watcher, engine.connect() as migration:
+            pid = migration.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            watcher.exec_driver_sql(f"BEGIN; LOCK TABLE {schema}.events IN SHARE UPDATE EXCLUSIVE MODE")
+            runner = threading.Thread(target=migration.exec_driver_sql, args=(
+                f"ALTER TABLE {schema}.events DETACH PARTITION {schema}.events_2024 CONCURRENTLY",))
+            runner.start()
+            for _ in range(200):
+                asked = dict(watcher.exec_driver_sql(
+                    "SELECT relation::regclass::text, mode FROM pg_locks WHERE pid = %(pid)s AND NOT granted "
+                    "AND locktype = 'relation'", {"pid": pid}).all())
+                if asked:
+                    break
+                time.sleep(0.05)
+            watcher.exec_driver_sql("COMMIT")
+            runner.join(timeout=60)
+        assert asked == {f"{schema}.events": "ShareUpdateExclusiveLock"}
+        with engine.connect() as check:  # and it did detach, once the watcher let it
+            assert check.exec_driver_sql(f"SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                                         f"'{schema}.events'::regclass").scalar() == 0
+    finally:
+        with engine.connect() as cleanup:
+            cleanup.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

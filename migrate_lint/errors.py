@@ -39,6 +39,13 @@ def printable(text: str, newlines: bool = False) -> str:
     return (_CONTROL_BUT_NEWLINES if newlines else _CONTROL).sub(lambda m: ascii(m.group())[1:-1], text)
 
 
+def inert_markdown(text: str) -> str:
+    """Text from the checked files as inert Markdown on one line: control characters shown as escapes
+    (a newline would start a heading or a row), and every character Markdown, HTML or a table reads
+    (| ` * _ [ ] < > & # ! ~ \\) backslash-escaped."""
+    return re.sub(r"([\\`*_\[\]<>|#!~&])", r"\\\1", printable(" ".join(text.split())))
+
+
 # `user:password@` in a URL, and a password (or similar secret) passed as a query parameter.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<secret>\S*?)"
                            r"@(?=[^@\s/]*(?:[/?#\s]|$))")  # up to the last @ before the host

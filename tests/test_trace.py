@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from migrate_lint.trace import mariadb
 from tests.servers import server_engine
 from tests.test_drift_safety import leftovers, server_url, wait_for_scratch
 
@@ -160,6 +161,7 @@ def test_mariadb_names_each_alters_algorithm_and_never_pretends_to_see_metadata_
     assert by_line[11]["algorithm"].startswith("COPY") and by_line[11]["blocked"] == {"posts": "writes"}
     assert [(w["table"], w["reads"]) for w in data["windows"]] == [("posts", False)]
     assert any("performance_schema is off" in note for note in data["notes"])
+    assert all(s["metadata_locks"] == {} for s in data["trace"]["statements"])  # never read, never made up
     used = re.search(r"migrate_lint_scratch_\w+", " ".join(data["notes"])).group(0)
     assert used not in leftovers("mariadb")  # others' runs on the server are not ours to judge
 
@@ -180,3 +182,139 @@ def test_rows_fills_existing_tables_parents_first_and_makes_rewrites_count(tmp_p
     rewrite = next(s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"] == 10)
     assert rewrite["rewritten"] == ["posts"] and rewrite["rows"] == {"posts": True}
     assert [(v["kind"], v["code"], v["line"]) for v in data["verdicts"]] == [("confirmed", "ML107", 10)]
+
+
+def test_a_may_rewrite_finding_the_server_does_not_bear_out_is_contradicted(tmp_path):
+    # the table is made in raw SQL, so check cannot tell the column's old type: ML107 says the
+    # change "may rewrite"; on the server varchar -> text is binary-compatible and nothing is rewritten
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        '    op.execute("CREATE TABLE users (id serial PRIMARY KEY, email varchar(120))")\n'
+        '    op.execute("INSERT INTO users (email) SELECT \'u\' || g FROM generate_series(1, 50) g")\n'
+        '    op.execute("CREATE TABLE accounts AS SELECT g AS id FROM generate_series(1, 50) g")\n',
+        '    op.alter_column("users", "email", type_=sa.Text())\n'
+        '    op.alter_column("accounts", "id", type_=sa.BigInteger())\n',
+    ])
+    done = trace(folder)
+    data = json.loads(done.stdout)
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert by_line[10]["rewritten"] == [] and by_line[10]["new_locks"] == {"users": "AccessExclusiveLock"}
+    assert by_line[11]["rewritten"] == ["accounts"]  # another table: one finding per table and rule
+    verdicts = {(v["kind"], v["code"], v["line"]): v["text"] for v in data["verdicts"]
+                if v["code"] == "ML107"}
+    assert set(verdicts) == {("contradicted", "ML107", 10), ("confirmed", "ML107", 11)}
+    # what the server did instead is said: the lock, and no rewrite
+    assert verdicts[("contradicted", "ML107", 10)].endswith("the server took ACCESS EXCLUSIVE on users")
+    assert done.returncode == 0  # ML107 is a warning: a contradicted warning does not fail the run
+
+
+def test_markdown_report_of_a_real_trace_has_its_sections_and_escapes_names(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        '    op.execute(\'CREATE TABLE "a_*b|c" (id serial PRIMARY KEY, n int)\')\n'
+        '    op.execute(\'INSERT INTO "a_*b|c" (n) SELECT g FROM generate_series(1, 20) g\')\n',
+        '    op.create_index("ix_<n>", "a_*b|c", ["n"])\n',
+    ])
+    done = trace(folder, "--format", "markdown")  # the last --format given wins
+    assert done.returncode == 0, done.stderr  # confirmed findings do not fail a trace
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"## trace of migrations on postgresql 15[^:]*: \d+ statements in 2 transactions, "
+                        r"[\d.]+ s", lines[0]), lines[0]
+    headings = [line for line in lines if line.startswith("#")]
+    assert headings[1:] == ["### revision r002", "### whole upgrade", "### findings against the server"]
+    section = lines[lines.index("### revision r002") + 1]
+    # the table as PostgreSQL names it, "a_*b|c", with every character Markdown reads escaped
+    assert re.fullmatch(r'- "a\\_\\\*b\\\|c": writes blocked [\d.]+ s \(SHARE\), from line 10 to the end '
+                        r"of the transaction", section), section
+    total = lines[lines.index("### whole upgrade") + 1]
+    assert re.fullmatch(r'- "a\\_\\\*b\\\|c": reads blocked 0\.000 s, writes blocked [\d.]+ s', total), total
+    verdict = lines[lines.index("### findings against the server") + 1]
+    assert verdict.startswith(r"- confirmed (error) r002\_step.py:10: ML101 create-index-not-concurrently: "
+                              r'the server took SHARE on "a\_\*b\|c"'), verdict
+    assert all(line.startswith("- note: ") for line in lines[lines.index(verdict) + 2:] if line)
+    # nothing from the files can open a table cell, a tag or emphasis
+    assert not re.search(r"(?<!\\)[|<>*]", done.stdout)
+
+
+def test_mariadb_metadata_locks_are_read_only_where_performance_schema_shows_them():
+    engine = server_engine("mariadb")
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        on = bool(int(connection.exec_driver_sql("SELECT @@performance_schema").scalar()))
+        read, note = mariadb.metadata_note(raw)
+        if not on:  # this machine: the report says so, and nothing is read
+            assert not read and note.startswith("performance_schema is off on this server")
+        else:
+            assert read == ("performance_schema.metadata_locks" in note)
+        # the query runs on this server either way (None would mean unreadable); an idle session
+        # holds no table's metadata lock, and with the schema off nothing is listed at all
+        assert mariadb.metadata_locks(raw) == {}
+
+
+PARTITIONED = (
+    '    op.execute("CREATE TABLE events (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at)")\n'
+    '    op.execute("CREATE TABLE events_2024 PARTITION OF events '
+    'FOR VALUES FROM (\'2024-01-01\') TO (\'2025-01-01\')")\n'
+    '    op.execute("CREATE TABLE events_2025 PARTITION OF events '
+    'FOR VALUES FROM (\'2025-01-01\') TO (\'2026-01-01\')")\n'
+    '    op.execute("INSERT INTO events '
+    'SELECT g, \'2024-01-01\'::date + g FROM generate_series(1, 500) g")\n')
+
+
+def test_detach_partition_plain_blocks_the_parent_and_concurrently_leaves_nothing_held(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        PARTITIONED,
+        '    op.execute("ALTER TABLE events DETACH PARTITION events_2024")\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.execute("ALTER TABLE events DETACH PARTITION events_2025 CONCURRENTLY")\n',
+    ])
+    done = trace(folder)
+    data = json.loads(done.stdout)
+    assert not data["trace"]["failure"], data["trace"]["failure"]
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert by_line[10]["new_locks"] == {"events": "AccessExclusiveLock", "events_2024": "AccessExclusiveLock"}
+    assert by_line[12]["autocommit"] and by_line[12]["new_locks"] == {}  # its locks ended as it committed
+    assert [(w["table"], w["reads"], w["line"]) for w in data["windows"] if w["revision"] == "r002"] == [
+        ("events", True, 10), ("events_2024", True, 10)]
+    assert [(v["kind"], v["line"]) for v in data["verdicts"]] == [("trace-only", 10)]
+
+
+def test_detach_partition_concurrently_asks_share_update_exclusive_on_the_parent():
+    # the statement commits itself, so trace cannot see its lock afterwards: a watcher holding a
+    # conflicting lock makes it wait, and pg_locks then names the mode it asked for
+    import threading
+    import uuid
+
+    engine = server_engine("postgresql")
+    schema = f"ml_detach_{uuid.uuid4().hex[:10]}"
+    with engine.connect() as setup:
+        setup.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        with engine.connect() as setup:
+            setup.exec_driver_sql(f"CREATE TABLE {schema}.events (id int, at date) PARTITION BY RANGE (at); "
+                                  f"CREATE TABLE {schema}.events_2024 PARTITION OF {schema}.events "
+                                  "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')")
+        asked = {}
+        with engine.connect() as watcher, engine.connect() as migration:
+            pid = migration.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            watcher.exec_driver_sql(f"BEGIN; LOCK TABLE {schema}.events IN SHARE UPDATE EXCLUSIVE MODE")
+            runner = threading.Thread(target=migration.exec_driver_sql, args=(
+                f"ALTER TABLE {schema}.events DETACH PARTITION {schema}.events_2024 CONCURRENTLY",))
+            runner.start()
+            for _ in range(200):
+                asked = dict(watcher.exec_driver_sql(
+                    "SELECT relation::regclass::text, mode FROM pg_locks WHERE pid = %(pid)s AND NOT granted "
+                    "AND locktype = 'relation'", {"pid": pid}).all())
+                if asked:
+                    break
+                time.sleep(0.05)
+            watcher.exec_driver_sql("COMMIT")
+            runner.join(timeout=60)
+        assert asked == {f"{schema}.events": "ShareUpdateExclusiveLock"}
+        with engine.connect() as check:  # and it did detach, once the watcher let it
+            assert check.exec_driver_sql(f"SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                                         f"'{schema}.events'::regclass").scalar() == 0
+    finally:
+        with engine.connect() as cleanup:
+            cleanup.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

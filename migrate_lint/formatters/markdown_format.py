@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from migrate_lint.errors import printable
+from migrate_lint.errors import inert_markdown, printable
 from migrate_lint.finding import Report, Severity, display_path
 from migrate_lint.formatters.text_format import dialect_lines, not_reported_note
 
@@ -12,10 +12,7 @@ ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"
 
 
 def _cell(text: str) -> str:
-    """Text from the checked files as inert Markdown on one line: control characters shown as escapes
-    (a newline would start a heading or a row), and every character Markdown, HTML or a table reads
-    (| ` * _ [ ] < > & # ! ~ \\) backslash-escaped."""
-    return re.sub(r"([\\`*_\[\]<>|#!~&])", r"\\\1", printable(" ".join(text.split())))
+    return inert_markdown(text)
 
 
 def _code(text: str) -> str:

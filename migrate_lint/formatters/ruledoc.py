@@ -95,7 +95,8 @@ def _verified(server: dict[str, Any]) -> str:
         parts += [f"leaves {item} not validated" for item in facts.get("unvalidated") or ()]
         if "scanned" in facts:
             scanned = facts["scanned"]
-            parts.append(f"reads every row of {', '.join(scanned)}" if scanned else "reads no table's rows")
+            parts.append(f"reads every row of {', '.join(scanned)}" if scanned
+                         else "reads no table's rows in the migration's transaction")
         said.append(f"{SERVERS.get(name, name)}: {'; '.join(parts)}")
     return f"Verified by `migrate-lint trace` on {' and '.join(said)}."
 

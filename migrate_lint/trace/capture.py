@@ -40,6 +40,7 @@ class Recorder:
         self.postgresql = trace.backend == "postgresql"
         self.algorithm: tuple[str, str] | None = None
         self.existing: set[str] = set()  # the relations there when the transaction began
+        self.mdl = False  # MariaDB/MySQL: read performance_schema.metadata_locks after each statement
 
     def clock(self) -> float:
         return time.perf_counter() - self.origin - self.overhead
@@ -101,6 +102,8 @@ class Recorder:
             what, table = mariadb.blocked(made.algorithm), mariadb.table_of(statement)
             if what and table:
                 made.blocked[table] = what
+        if self.mdl:
+            self._metadata_locks(conn, made)
         if path is not None or self.before is None:  # Alembic's bookkeeping touches alembic_version only
             after = self._ask(conn, everything=self.before is None)
             if after is not None:
@@ -110,6 +113,17 @@ class Recorder:
             self.trace.commits.append(Commit(self.transaction, ended))
             self.transaction += 1
             self.before = None
+
+    def _metadata_locks(self, conn: Any, made: Statement) -> None:
+        begun = time.perf_counter()
+        held = mariadb.metadata_locks(conn.connection.dbapi_connection)
+        self.overhead += time.perf_counter() - begun
+        if held is None:  # unreadable after all: say so once, stop asking
+            self.mdl = False
+            self.trace.notes.append("performance_schema.metadata_locks could not be read by the throwaway "
+                                    "login: metadata locks were not observed")
+        else:
+            made.metadata_locks = held
 
     def _compare(self, conn: Any, made: Statement, before: probe.Snapshot | None,
                  after: probe.Snapshot) -> None:
@@ -214,12 +228,8 @@ def traced_upgrade(history: History, url: sa.URL, start: str | None, mark: Any =
                     mark(where)
 
             if url.get_backend_name() != "postgresql":
-                if mariadb.performance_schema(connection.connection.dbapi_connection):
-                    trace.notes.append("performance_schema is on, but metadata locks are not read yet: "
-                                       "what is blocked comes from each ALTER's algorithm")
-                else:
-                    trace.notes.append("performance_schema is off on this server: metadata locks could not "
-                                       "be observed; what is blocked comes from each ALTER's algorithm")
+                recorder.mdl, said = mariadb.metadata_note(connection.connection.dbapi_connection)
+                trace.notes.append(said)
             recorder.attach(connection)
             with only(url), marking(heard):
                 try:

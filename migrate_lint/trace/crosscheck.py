@@ -57,7 +57,14 @@ def _enclosing(by_place: dict[tuple[str, int], list[Statement]], place: tuple[st
     return by_place[(place[0], max(above))] if above else []
 
 
-def cross_check(trace: Trace, findings: list[Finding], lock_codes: set[str]) -> list[Verdict]:
+def _rewrote(statement: Statement) -> bool:
+    return bool(set(statement.rewritten) - set(statement.fresh))
+
+
+def cross_check(trace: Trace, findings: list[Finding], lock_codes: set[str],
+                rewrite_codes: frozenset[str] = frozenset()) -> list[Verdict]:
+    """`rewrite_codes`: rules whose claim is a rewrite (their catalogue cases show one), held to it:
+    an exclusive lock without a rewrite does not confirm "rewrites the whole table"."""
     by_place: dict[tuple[str, int], list[Statement]] = {}
     for statement in trace.statements:
         if statement.path and statement.line and statement.error is None:
@@ -75,10 +82,11 @@ def cross_check(trace: Trace, findings: list[Finding], lock_codes: set[str]) -> 
         if not statements:
             continue  # nothing ran from that line (another dialect's branch, an unreached path)
         claimed.update(s.index for s in statements)
-        confirmed = any(_blocking(s) for s in statements)
+        confirmed = any((_rewrote if finding.code in rewrite_codes else _blocking)(s) for s in statements)
         # its table was made earlier in the traced transaction (a history traced from empty in one
         # transaction): no other session could see it, so the server shows nothing either way
-        unseen = not confirmed and _touches_only_fresh(statements, trace)
+        unseen = not confirmed and not any(_blocking(s) for s in statements) \
+            and _touches_only_fresh(statements, trace)
         kind = "confirmed" if confirmed else "not observed" if unseen else "contradicted"
         verdicts.append(Verdict(kind, finding.severity.label,
                                 finding.code, finding.revision, str(finding.location.path),

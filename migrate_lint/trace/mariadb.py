@@ -83,3 +83,50 @@ def performance_schema(dbapi_connection: Any) -> bool:
         return False
     finally:
         cursor.close()
+
+
+# The metadata locks this session holds, as performance_schema lists them. What a statement leaves
+# held lasts until the transaction ends (DML's SHARED_WRITE, an explicit LOCK TABLES); a DDL's
+# exclusive lock ends with the implicit commit it makes, so its ALGORITHM says what it blocked.
+# (The thread id is looked up by connection id: MariaDB has no PS_CURRENT_THREAD_ID().)
+HELD = ("SELECT OBJECT_NAME, LOCK_TYPE FROM performance_schema.metadata_locks "
+        "WHERE OWNER_THREAD_ID = (SELECT THREAD_ID FROM performance_schema.threads "
+        "WHERE PROCESSLIST_ID = CONNECTION_ID()) AND OBJECT_TYPE = 'TABLE' "
+        "AND OBJECT_SCHEMA = DATABASE() AND LOCK_STATUS = 'GRANTED'")
+INSTRUMENT = ("SELECT ENABLED FROM performance_schema.setup_instruments "
+              "WHERE NAME = 'wait/lock/metadata/sql/mdl'")
+
+
+def metadata_locks(dbapi_connection: Any) -> dict[str, str] | None:
+    """table -> metadata lock type this session holds after a statement; None if they cannot be read."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(HELD)
+        return {str(name): str(kind) for name, kind in cursor.fetchall()
+                if not str(name).startswith("alembic_version")}  # Alembic's bookkeeping
+    except Exception:
+        return None
+    finally:
+        cursor.close()
+
+
+def metadata_note(dbapi_connection: Any) -> tuple[bool, str]:
+    """(whether to read metadata locks after each statement, what the report says about them)."""
+    if not performance_schema(dbapi_connection):
+        return False, ("performance_schema is off on this server: metadata locks could not be observed; "
+                       "what is blocked comes from each ALTER's algorithm")
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(INSTRUMENT)
+        row = cursor.fetchone()
+    except Exception:
+        row = None
+    finally:
+        cursor.close()
+    if not row or str(row[0]).upper() != "YES":
+        return False, ("performance_schema is on, but its metadata lock instrument "
+                       "(wait/lock/metadata/sql/mdl) is not enabled or not readable: metadata locks "
+                       "could not be observed; what is blocked comes from each ALTER's algorithm")
+    return True, ("metadata locks each statement leaves held until its transaction ends are read from "
+                  "performance_schema.metadata_locks; a DDL's own lock ends with its implicit commit: "
+                  "its ALGORITHM says what it blocked")

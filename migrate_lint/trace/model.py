@@ -45,6 +45,7 @@ class Statement:
     algorithm: str | None = None  # MariaDB/MySQL: INSTANT, INPLACE or COPY, with the LOCK it needs
     meaning: str | None = None  # what that algorithm means for other sessions
     blocked: dict[str, str] = field(default_factory=dict)  # MariaDB: table -> "writes" | "reads and writes"
+    metadata_locks: dict[str, str] = field(default_factory=dict)  # MariaDB: table -> MDL held after it
     error: str | None = None  # the server refused it
 
 

@@ -23,7 +23,7 @@ SELECT json_build_object(
   'files', (SELECT coalesce(json_object_agg(c.oid, json_build_array(c.oid::regclass::text, c.relfilenode,
                                                                      c.relkind)), '{{}}')
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'm', 'i') AND {USER}
+            WHERE c.relkind IN ('r', 'p', 'm', 'i') AND {USER}  -- p: a partitioned table
               AND (@ALL@ OR c.oid IN (SELECT relation FROM mine))),
   'invalid', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM pg_index i
               JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace

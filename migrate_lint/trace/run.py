@@ -69,4 +69,10 @@ def _verdicts(recorded: Trace, paths: list[Path], config_path: Path | None) -> l
     codes = {rule.code for rule in catalog.rules if set(rule.tags) & set(LOCK_TAGS)}
     overrides: dict[str, Any] = {"dialect": recorded.backend if recorded.backend == "postgresql" else None}
     outcome = check(paths or [Path(".")], config_path, overrides)
-    return cross_check(recorded, list(outcome.report.findings), codes)
+    return cross_check(recorded, list(outcome.report.findings), codes, rewrite_claims(catalog.rules))
+
+
+def rewrite_claims(rules: Any) -> frozenset[str]:
+    """The rules whose claim is a rewrite: a fail case of theirs shows the server rewriting."""
+    return frozenset(rule.code for rule in rules for case in rule.cases if case.kind == "fail"
+                     and any(facts.get("rewrites") for facts in (case.server or {}).values()))

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from migrate_lint.errors import inert_markdown, printable
 from migrate_lint.trace.blocking import totals
 from migrate_lint.trace.run import TraceOutcome
 
@@ -20,9 +21,10 @@ def text(outcome: TraceOutcome, markdown: bool = False) -> str:
     bullet = "- " if markdown else "  "
     head = "## " if markdown else ""
     sub = "### " if markdown else ""
-    lines = [f"{head}trace of {outcome.history.as_posix()} on {recorded.backend} {recorded.server_version}: "
-             f"{len(recorded.statements)} statements in {len(recorded.commits)} transactions, "
-             f"{recorded.total:.3f} s", ""]
+    say = inert_markdown if markdown else printable  # names and SQL come from the checked files
+    lines = [head + say(f"trace of {outcome.history.as_posix()} on {recorded.backend} "
+                        f"{recorded.server_version}: {len(recorded.statements)} statements in "
+                        f"{len(recorded.commits)} transactions, {recorded.total:.3f} s"), ""]
     by_revision: dict[str | None, list[str]] = {}
     for window in outcome.windows:
         by_revision.setdefault(window.revision, []).append(window.describe())
@@ -30,6 +32,8 @@ def text(outcome: TraceOutcome, markdown: bool = False) -> str:
         extra = [f"rewrote {t}" for t in statement.rewritten]
         extra += [f"read every row of {t}" for t in statement.scanned
                   if t not in statement.rewritten and not t.startswith("alembic_version")]
+        extra += [f"holds metadata lock {kind} on {table} until the commit"
+                  for table, kind in statement.metadata_locks.items()]
         if statement.algorithm:
             extra.append(f"ALGORITHM={statement.algorithm}: {statement.meaning}")
         extra += [f"left index {i} invalid" for i in statement.invalid_indexes if statement.error is None]
@@ -44,31 +48,33 @@ def text(outcome: TraceOutcome, markdown: bool = False) -> str:
         entries = by_revision.get(revision)
         if not entries:
             continue
-        lines.append(f"{sub}revision {revision or '(bookkeeping)'}")
-        lines += [bullet + entry for entry in dict.fromkeys(entries)]
+        lines.append(sub + say(f"revision {revision or '(bookkeeping)'}"))
+        lines += [bullet + say(entry) for entry in dict.fromkeys(entries)]
         lines.append("")
     blocked = totals(outcome.windows)
     lines.append(f"{sub}whole upgrade")
     if not blocked:
         lines.append(bullet + "no table was blocked for reads or writes")
     for table, seconds in blocked.items():
-        lines.append(f"{bullet}{table}: reads blocked {seconds['reads']:.3f} s, writes blocked "
-                     f"{seconds['writes']:.3f} s")
+        lines.append(bullet + say(f"{table}: reads blocked {seconds['reads']:.3f} s, writes blocked "
+                                  f"{seconds['writes']:.3f} s"))
     lines.append("")
     if outcome.verdicts:
         lines.append(f"{sub}findings against the server")
         for verdict in outcome.verdicts:
-            lines.append(f"{bullet}{verdict.kind} ({verdict.severity}) {_name(verdict.path)}:"
-                         f"{verdict.line or '-'}: {verdict.text}")
+            lines.append(bullet + say(f"{verdict.kind} ({verdict.severity}) {_name(verdict.path)}:"
+                                      f"{verdict.line or '-'}: {verdict.text}"))
         lines.append("")
+    item = "- " if markdown else ""  # a list in Markdown, not one run-on paragraph
     if recorded.filled:
-        lines.append(f"--rows: filled {', '.join(f'{t} ({n})' for t, n in recorded.filled.items() if n)}")
+        filled = ", ".join(f"{t} ({n})" for t, n in recorded.filled.items() if n)
+        lines.append(item + say(f"--rows: filled {filled}"))
     for table, why in recorded.unfilled.items():
-        lines.append(f"--rows: could not fill {table}: {why}")
+        lines.append(item + say(f"--rows: could not fill {table}: {why}"))
     if recorded.failure:
-        lines += [f"the upgrade stopped: {recorded.failure}", ""]
+        lines += [say(f"the upgrade stopped: {recorded.failure}"), ""]
     for note in outcome.notes:
-        lines.append(f"note: {note}")
+        lines.append(item + say(f"note: {note}"))
     return "\n".join(lines) + "\n"
 
 

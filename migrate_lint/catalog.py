@@ -17,7 +17,7 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "message", "help", "catches", "risk", "safe",
             "cases")
 OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix")
-CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server"}
+CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "message", "help"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
 FIXES = ("safe", "unsafe")
@@ -55,6 +55,9 @@ class Case:
     config: dict[str, Any]
     fixed: str | None = None  # a fail case's upgrade() body once `check --fix` has fixed it
     server: Any = None  # {"postgresql": {"locks": {table: MODE}, "rewrites": [...]}}: what trace sees
+    # text a fail case's finding of its rule must show in its message / help (each item, somewhere)
+    message: tuple[str, ...] = ()
+    help: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,20 @@ def _case(raw: Any, where: str) -> Case:
             not isinstance(facts, dict) or set(facts) - SERVER_FACTS for facts in server.values())):
         raise CatalogError(f"{where}: case {raw['name']!r}: `server` maps a server to facts among "
                            f"{sorted(SERVER_FACTS)}")
-    return Case(raw["name"], kinds[0], revisions, config, fixed, _frozen(server))
+    shown = {key: _texts(raw.get(key), key, raw["name"], where) for key in ("message", "help")}
+    if kinds[0] != "fail" and any(shown.values()):
+        raise CatalogError(f"{where}: case {raw['name']!r}: only a fail case says what its finding shows")
+    return Case(raw["name"], kinds[0], revisions, config, fixed, _frozen(server), **shown)
+
+
+def _texts(value: Any, key: str, case: str, where: str) -> tuple[str, ...]:
+    """A case's `message:` or `help:`: one text or a list of texts the finding must contain."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) and i for i in items):
+        raise CatalogError(f"{where}: case {case!r}: `{key}` is a text or a list of texts")
+    return tuple(items)
 
 
 DRIFT_KEYS = {"models", "upgrade", "downgrade", "roundtrip", "dialects"}

@@ -22,7 +22,7 @@ MAX_HELPER_DEPTH = 8
 @dataclass(frozen=True)
 class _Context:
     function: str
-    batches: dict[str, tuple[Any, int]] = field(default_factory=dict)  # name -> (table, with line)
+    batches: dict[str, tuple[Any, int, Any]] = field(default_factory=dict)  # name -> (table, line, schema)
     autocommit: bool = False
     depth: int = 0
     dialects: frozenset[str] | None = None  # inside `if bind.dialect.name == ...`: where it runs
@@ -305,7 +305,8 @@ class Extractor:
             args, kwargs = values.arguments(expr)
             table = kwargs.get("table_name", args[0] if args else Unknown(""))
             if isinstance(item.optional_vars, ast.Name):
-                return replace(ctx, batches={**ctx.batches, item.optional_vars.id: (table, expr.lineno)})
+                batch = (table, expr.lineno, kwargs.get("schema", args[1] if len(args) > 1 else None))
+                return replace(ctx, batches={**ctx.batches, item.optional_vars.id: batch})
         return ctx
 
     def _expression(self, expr: ast.expr, ctx: _Context, values: _Values) -> None:
@@ -347,13 +348,14 @@ class Extractor:
             self._python_create(node, func, ctx)
 
     def _record(self, node: ast.Call, name: str, ctx: _Context, values: _Values,
-                batch: tuple[Any, int] | None = None) -> None:
+                batch: tuple[Any, int, Any] | None = None) -> None:
         args, kwargs = values.arguments(node)
         self.operations.append(Operation(
             name=name, args=args, kwargs=kwargs, function=ctx.function, line=node.lineno,
             end_line=node.end_lineno or node.lineno, column=node.col_offset + 1,
             batch_table=batch[0] if batch else None, autocommit=ctx.autocommit,
-            batch_line=batch[1] if batch else None, dialects=ctx.dialects))
+            batch_line=batch[1] if batch else None, dialects=ctx.dialects,
+            batch_schema=batch[2] if batch else None))
 
     def _python_create(self, node: ast.Call, func: ast.Attribute, ctx: _Context) -> None:
         """`metadata.create_all(bind, tables=[Model.__table__])` or `Model.__table__.create(bind)`:

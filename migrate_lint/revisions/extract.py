@@ -57,6 +57,10 @@ class _Values:
         self.library = library  # names bound to SQLAlchemy/Alembic: their calls are declarative values
         self.dialect = dialect or DialectNames()
 
+    def bound(self, names: dict[str, Any]) -> _Values:
+        """These values with some names bound (a loop variable to one item)."""
+        return _Values({**self.constants, **names}, self.library, self.dialect)
+
     def value(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant):
             return node.value
@@ -261,6 +265,9 @@ class Extractor:
             if isinstance(stmt, ast.For) and (columns := _orm_loop_columns(stmt, lambda: self.commits)):
                 self.updates.append(DataUpdate(ANY_TABLE, frozenset(columns), stmt.lineno,
                                                len(self.operations), ctx.dialects))
+            if isinstance(stmt, ast.For | ast.AsyncFor):
+                self._loop(stmt, ctx, values)
+                continue
             if isinstance(stmt, ast.With | ast.AsyncWith):
                 inner = ctx
                 for item in stmt.items:
@@ -279,6 +286,21 @@ class Extractor:
                             self._body(item.body, ctx, values)
                 elif isinstance(child, ast.expr):
                     self._expression(child, ctx, values)
+
+    def _loop(self, stmt: ast.For | ast.AsyncFor, ctx: _Context, values: _Values) -> None:
+        """A loop's body once per item when it iterates over literals (`for t in ("a", "b")`, or a
+        constant holding them), so each call names its real table; otherwise once, with the loop
+        variable standing for "each <name> of the loop over <iterable> (line N)", never a name."""
+        self._expression(stmt.iter, ctx, values)
+        items = _loop_items(stmt.iter, values)
+        names = [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
+        if items is None:
+            over = f"the loop over {_text(stmt.iter)} (line {stmt.lineno})"
+            unknown = {name: Unknown(f"each {name} of {over}") for name in names}
+            self._body(stmt.body, ctx, values.bound(unknown))
+        for item in items or ():
+            self._body(stmt.body, ctx, values.bound(_unpacked(stmt.target, item)))
+        self._body(stmt.orelse, ctx, values)
 
     def _dialect_branches(self, stmt: ast.If, split: tuple[frozenset[str], frozenset[str]],
                           ctx: _Context, values: _Values) -> _Context:
@@ -385,6 +407,41 @@ class Extractor:
         if columns:
             self.updates.append(
                 DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
+
+
+MAX_LOOP_ITEMS = 50  # a longer literal list is data, not a list of tables
+
+
+def _loop_items(node: ast.expr, values: _Values) -> tuple[Any, ...] | None:
+    """The literal items a loop iterates over (also through reversed/sorted/list/tuple), or None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1 and \
+            node.func.id in ("reversed", "sorted", "list", "tuple") and not node.keywords:
+        items = _loop_items(node.args[0], values)
+        return tuple(reversed(items)) if items is not None and node.func.id == "reversed" else \
+            tuple(sorted(items, key=repr)) if items is not None and node.func.id == "sorted" else items
+    if not isinstance(node, ast.Tuple | ast.List | ast.Name | ast.Set):
+        return None
+    found = values.value(node) if not isinstance(node, ast.Set) else \
+        tuple(values.value(e) for e in node.elts)
+    if isinstance(found, list | set | frozenset):
+        found = tuple(found)
+    if not isinstance(found, tuple) or not found or len(found) > MAX_LOOP_ITEMS or \
+            any(isinstance(item, Unknown | Call | Ref) for item in found):
+        return None
+    return found
+
+
+def _unpacked(target: ast.expr, item: Any) -> dict[str, Any]:
+    """Loop variables bound to one item (`for name, kind in PAIRS` unpacks each pair)."""
+    if isinstance(target, ast.Name):
+        return {target.id: item}
+    if isinstance(target, ast.Tuple | ast.List) and isinstance(item, tuple | list) and \
+            len(item) == len(target.elts):
+        bound: dict[str, Any] = {}
+        for sub, value in zip(target.elts, item, strict=True):
+            bound.update(_unpacked(sub, value))
+        return bound
+    return {n.id: Unknown(n.id) for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
 def _created_table(node: ast.expr, tables: dict[str, str]) -> str | None:

@@ -205,3 +205,35 @@ def test_dialect_branches_keep_only_the_configured_dialect():
     assert [(u.line, u.position) for u in kept_updates] == [(12, 3)]  # after its own op.execute
     mariadb, _ = for_dialect(operations, updates, "mariadb")  # a mysql:// URL to MariaDB says "mysql"
     assert [o.line for o in mariadb if not o.name.startswith("get_")] == [11, 12, 13]
+
+
+def test_loops_over_literals_run_once_per_item_and_other_loops_say_which_loop():
+    operations, _ = ops_of('''
+        from alembic import op
+        import sqlalchemy as sa
+
+        TABLES = ("posts", "comments")
+
+        def rename(table):
+            op.alter_column(table, "tenant_id", new_column_name="project_id")
+
+        def upgrade():
+            for table in reversed(TABLES):
+                op.drop_column(table, "legacy_id", schema="blog")
+            for name, column in [("users", "email")]:
+                op.create_index(None, name, [column])
+            for table in inspector.get_table_names():
+                op.drop_column(table, "legacy_id")
+                rename(table)
+            with op.batch_alter_table("posts", schema="blog") as batch_op:
+                batch_op.drop_column("slug")
+    ''')
+    assert [(o.name, o.args[0]) for o in operations[:2]] == [("drop_column", "comments"),
+                                                             ("drop_column", "posts")]
+    assert all(o.schema == "blog" for o in operations[:2])
+    assert operations[2].args == (None, "users", ("email",))
+    loop = "each table of the loop over inspector.get_table_names() (line 15)"
+    assert operations[3].args[0] == Unknown(loop)
+    assert operations[4].args[0] == Unknown("the table argument of rename()")
+    assert operations[5].name == "batch_alter_table"  # recorded as an operation too
+    assert operations[6].schema == "blog" and operations[6].batch_table == "posts"

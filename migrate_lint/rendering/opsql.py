@@ -209,7 +209,9 @@ CONSTRAINTS = {"create_foreign_key": "foreign key", "create_check_constraint": "
 
 def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     batch = op.batch_table is not None
-    name = given_name(op.arg(0, "constraint_name"))
+    raw_name = op.arg(0, "constraint_name")
+    # a name the code computes is still the code's name, not one the server chooses
+    name = given_name(raw_name) or (raw_name.source if isinstance(raw_name, Unknown) else None)
     named = f"CONSTRAINT {name} " if name else ""
     shift = 0 if batch else 1
     table = _ident(op.batch_table if batch else op.arg(1, "table_name" if op.name != "create_foreign_key"

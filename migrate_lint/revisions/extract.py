@@ -240,8 +240,8 @@ class Extractor:
         scope = Scope.of(node.body, self.module)
         self.tables.update(scope.tables)
         params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-        for param in params:
-            scope.constants.pop(param, None)
+        for param in params:  # a parameter no call binds to a literal reads as what it is, not as a name
+            scope.constants[param] = Unknown(f"the {param} argument of {name}()")
         scope.constants.update(bindings or {})
         self._body(node.body, ctx, _Values(scope.constants, frozenset(scope.library), scope.dialect))
         self.stack.pop()

@@ -62,7 +62,7 @@ def test_non_literals_are_unknown_and_constants_resolve():
     create, drop = operations
     assert create.args[:2] == ("ix_users_email", "users")
     assert isinstance(create.args[2], Unknown)
-    assert isinstance(drop.args[0], Unknown) and drop.args[0].source == "f'{TABLE}_old'"
+    assert drop.args[0] == "users_old"  # built from constants only: as known as the constants
 
 
 def test_helpers_are_followed_with_their_literal_arguments():
@@ -237,3 +237,18 @@ def test_loops_over_literals_run_once_per_item_and_other_loops_say_which_loop():
     assert operations[4].args[0] == Unknown("the table argument of rename()")
     assert operations[5].name == "batch_alter_table"  # recorded as an operation too
     assert operations[6].schema == "blog" and operations[6].batch_table == "posts"
+
+
+def test_names_built_from_literal_parts_are_names():
+    operations, _ = ops_of('''
+        from alembic import op
+
+        def upgrade():
+            for table in ("posts",):
+                op.create_unique_constraint("uq_%s_slug" % table, table, ["slug"])
+                op.create_index("ix_" + table + "_slug", table, ["slug"])
+                op.create_index(f"ix_{table}_title", table, ["title"])
+                op.create_index("ix_%s" % other, table, ["title"])
+    ''')
+    assert [o.args[0] for o in operations] == ["uq_posts_slug", "ix_posts_slug", "ix_posts_title",
+                                               Unknown("'ix_%s' % other")]

@@ -73,9 +73,31 @@ class _Values:
             return self.constants[node.id]
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.BinOp | ast.JoinedStr) and (text := self._text_of(node)) is not None:
+            return text  # "ix_" + table, "uq_%s" % table, f"fk_{table}" with literal parts: a name
         if isinstance(node, ast.Attribute) and (name := dotted(node)):
             return Ref(name)
         return Unknown(_text(node))
+
+    def _text_of(self, node: ast.expr) -> str | None:
+        """A string built from literal parts with +, % or an f-string; None when a part is not known."""
+        if isinstance(node, ast.JoinedStr):
+            parts = [self._text_of(v.value) if isinstance(v, ast.FormattedValue) and v.conversion == -1
+                     and v.format_spec is None else v.value if isinstance(v, ast.Constant) else None
+                     for v in node.values]
+            return "".join(parts) if all(isinstance(p, str) for p in parts) else None  # type: ignore[arg-type]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+            left = self._text_of(node.left)
+            right = self.value(node.right) if isinstance(node.op, ast.Mod) else self._text_of(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right if isinstance(left, str) and isinstance(right, str) else None
+            items = right if isinstance(right, tuple) else (right,)
+            if isinstance(left, str) and all(isinstance(v, str | int) for v in items):
+                with contextlib.suppress(TypeError, ValueError, KeyError):
+                    return left % right
+            return None
+        value = self.value(node)
+        return value if isinstance(value, str) else None
 
     def call(self, node: ast.Call) -> Any:
         func = dotted(node.func)

@@ -252,3 +252,20 @@ def test_names_built_from_literal_parts_are_names():
     ''')
     assert [o.args[0] for o in operations] == ["uq_posts_slug", "ix_posts_slug", "ix_posts_title",
                                                Unknown("'ix_%s' % other")]
+
+
+def test_sql_written_from_operations_keeps_schema_and_the_codes_names():
+    from migrate_lint.rendering.opsql import statements_from_operations
+
+    operations, _ = ops_of('''
+        from alembic import op
+
+        def upgrade():
+            fk_name = find_name()
+            op.create_foreign_key(fk_name, "posts", "users", ["author_id"], ["id"], source_schema="blog")
+            op.drop_column("posts", "legacy_id", schema="blog")
+    ''')
+    assert [s.sql for s in statements_from_operations(tuple(operations), "postgresql")] == [
+        "ALTER TABLE blog.posts ADD CONSTRAINT (the name held by fk_name) FOREIGN KEY (author_id) "
+        "REFERENCES users (id)",
+        "ALTER TABLE blog.posts DROP COLUMN legacy_id"]

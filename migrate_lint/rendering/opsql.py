@@ -211,7 +211,7 @@ def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     batch = op.batch_table is not None
     raw_name = op.arg(0, "constraint_name")
     # a name the code computes is still the code's name, not one the server chooses
-    name = given_name(raw_name) or (raw_name.source if isinstance(raw_name, Unknown) else None)
+    name = given_name(raw_name) or (_computed(raw_name.source) if isinstance(raw_name, Unknown) else None)
     named = f"CONSTRAINT {name} " if name else ""
     shift = 0 if batch else 1
     table = _ident(op.batch_table if batch else op.arg(1, "table_name" if op.name != "create_foreign_key"
@@ -239,6 +239,11 @@ def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
             condition)
     return (f"ALTER TABLE {_in_schema(op, table)} ADD {named}{body}{' NOT VALID' if not_valid else ''}",
             SqlFacts(constraints=(fact,)))
+
+
+def _computed(source: str) -> str:
+    """A name the code computes, shown as such: a variable's name is not the constraint's."""
+    return f"(the name held by {source})" if source.isidentifier() else source
 
 
 def statements_from_operations(operations: tuple[Operation, ...], dialect: str) -> tuple[Statement, ...]:

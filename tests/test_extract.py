@@ -269,3 +269,15 @@ def test_sql_written_from_operations_keeps_schema_and_the_codes_names():
         "ALTER TABLE blog.posts ADD CONSTRAINT (the name held by fk_name) FOREIGN KEY (author_id) "
         "REFERENCES users (id)",
         "ALTER TABLE blog.posts DROP COLUMN legacy_id"]
+
+
+def test_other_operators_are_unknown():
+    operations, _ = ops_of('''
+        from alembic import op
+
+        def upgrade():
+            op.drop_column("t" * 2, "c" + "_old")
+            op.execute(Config.external >> None)
+    ''')
+    assert operations[0].args == (Unknown("'t' * 2"), "c_old")
+    assert operations[1].args == (Unknown("Config.external >> None"),)

@@ -73,8 +73,12 @@ class _Values:
             return self.constants[node.id]
         if isinstance(node, ast.Call):
             return self.call(node)
-        if isinstance(node, ast.BinOp | ast.JoinedStr) and (text := self._text_of(node)) is not None:
-            return text  # "ix_" + table, "uq_%s" % table, f"fk_{table}" with literal parts: a name
+        if isinstance(node, ast.BinOp | ast.JoinedStr):
+            text = None
+            with contextlib.suppress(RecursionError):  # hundreds of chained `+`: left as an expression
+                text = self._text_of(node)
+            if text is not None:
+                return text  # "ix_" + table, "uq_%s" % table, f"fk_{table}" with literal parts: a name
         if isinstance(node, ast.Attribute) and (name := dotted(node)):
             return Ref(name)
         return Unknown(_text(node))
@@ -96,6 +100,8 @@ class _Values:
                 with contextlib.suppress(TypeError, ValueError, KeyError):
                     return left % right
             return None
+        if isinstance(node, ast.BinOp):
+            return None  # a - b, a >> b: not a name
         value = self.value(node)
         return value if isinstance(value, str) else None
 

@@ -17,7 +17,7 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "deploy", "message", "help", "catches", "risk",
             "safe", "cases")
 OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table")
-CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "project-root"}
+CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "project-root", "message", "help"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
 FIXES = ("safe", "unsafe")
@@ -63,6 +63,9 @@ class Case:
     fixed: str | None = None  # a fail case's upgrade() body once `check --fix` has fixed it
     server: Any = None  # {"postgresql": {"locks": {table: MODE}, "rewrites": [...]}}: what trace sees
     project_root: bool = True  # False: no pyproject.toml, setup.py, setup.cfg or .git above the history
+    # text a fail case's finding of its rule must show in its message / help (each item, somewhere)
+    message: tuple[str, ...] = ()
+    help: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,20 @@ def _case(raw: Any, where: str) -> Case:
     project_root = raw.get("project-root", True)
     if not isinstance(project_root, bool):
         raise CatalogError(f"{where}: case {raw['name']!r}: `project-root` is true or false")
-    return Case(raw["name"], kinds[0], revisions, config, fixed, _frozen(server), project_root)
+    shown = {key: _texts(raw.get(key), key, raw["name"], where) for key in ("message", "help")}
+    if kinds[0] != "fail" and any(shown.values()):
+        raise CatalogError(f"{where}: case {raw['name']!r}: only a fail case says what its finding shows")
+    return Case(raw["name"], kinds[0], revisions, config, fixed, _frozen(server), project_root, **shown)
+
+
+def _texts(value: Any, key: str, case: str, where: str) -> tuple[str, ...]:
+    """A case's `message:` or `help:`: one text or a list of texts the finding must contain."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) and i for i in items):
+        raise CatalogError(f"{where}: case {case!r}: `{key}` is a text or a list of texts")
+    return tuple(items)
 
 
 DRIFT_KEYS = {"models", "upgrade", "downgrade", "roundtrip", "dialects"}

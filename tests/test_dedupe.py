@@ -153,7 +153,15 @@ def test_the_fix_fixes_every_merged_call_and_json_carries_all_their_edits(tmp_pa
 
 
 def test_calls_that_name_their_table_by_a_variable_are_never_merged(tmp_path, check_dir):
+    root = history(tmp_path, 'for table in tables_of("blog"):', '    op.create_index(None, table, ["a"])',
+                   'for table in tables_of("shop"):', '    op.create_index(None, table, ["b"])', *INDEXES[:2])
+    report = check_dir(root)  # the AST layer: neither loop's tables can be known
+    assert [(f.location.line, len(f.parts)) for f in report.findings] == [(10, 1), (12, 1), (13, 2)]
+
+
+def test_a_loop_over_literal_tables_merges_with_other_calls_on_those_tables(tmp_path, check_dir):
     root = history(tmp_path, 'for table in ("posts", "users"):', '    op.create_index(None, table, ["a"])',
                    'for table in ("orders",):', '    op.create_index(None, table, ["b"])', *INDEXES[:2])
-    report = check_dir(root)  # the AST layer: both loops' calls are on a table called `table`
-    assert [(f.location.line, len(f.parts)) for f in report.findings] == [(10, 1), (12, 1), (13, 2)]
+    report = check_dir(root)  # each loop runs once per literal table: line 10 on posts joins 13 and 14
+    assert [(f.location.line, len(f.parts)) for f in report.findings] == [(10, 3), (12, 1)]
+    assert "users" in report.findings[0].message and "orders" in report.findings[1].message

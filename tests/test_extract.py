@@ -62,7 +62,7 @@ def test_non_literals_are_unknown_and_constants_resolve():
     create, drop = operations
     assert create.args[:2] == ("ix_users_email", "users")
     assert isinstance(create.args[2], Unknown)
-    assert isinstance(drop.args[0], Unknown) and drop.args[0].source == "f'{TABLE}_old'"
+    assert drop.args[0] == "users_old"  # built from constants only: as known as the constants
 
 
 def test_helpers_are_followed_with_their_literal_arguments():
@@ -205,3 +205,79 @@ def test_dialect_branches_keep_only_the_configured_dialect():
     assert [(u.line, u.position) for u in kept_updates] == [(12, 3)]  # after its own op.execute
     mariadb, _ = for_dialect(operations, updates, "mariadb")  # a mysql:// URL to MariaDB says "mysql"
     assert [o.line for o in mariadb if not o.name.startswith("get_")] == [11, 12, 13]
+
+
+def test_loops_over_literals_run_once_per_item_and_other_loops_say_which_loop():
+    operations, _ = ops_of('''
+        from alembic import op
+        import sqlalchemy as sa
+
+        TABLES = ("posts", "comments")
+
+        def rename(table):
+            op.alter_column(table, "tenant_id", new_column_name="project_id")
+
+        def upgrade():
+            for table in reversed(TABLES):
+                op.drop_column(table, "legacy_id", schema="blog")
+            for name, column in [("users", "email")]:
+                op.create_index(None, name, [column])
+            for table in inspector.get_table_names():
+                op.drop_column(table, "legacy_id")
+                rename(table)
+            with op.batch_alter_table("posts", schema="blog") as batch_op:
+                batch_op.drop_column("slug")
+    ''')
+    assert [(o.name, o.args[0]) for o in operations[:2]] == [("drop_column", "comments"),
+                                                             ("drop_column", "posts")]
+    assert all(o.schema == "blog" for o in operations[:2])
+    assert operations[2].args == (None, "users", ("email",))
+    loop = "each table of the loop over inspector.get_table_names() (line 15)"
+    assert operations[3].args[0] == Unknown(loop)
+    assert operations[4].args[0] == Unknown("the table argument of rename()")
+    assert operations[5].name == "batch_alter_table"  # recorded as an operation too
+    assert operations[6].schema == "blog" and operations[6].batch_table == "posts"
+
+
+def test_names_built_from_literal_parts_are_names():
+    operations, _ = ops_of('''
+        from alembic import op
+
+        def upgrade():
+            for table in ("posts",):
+                op.create_unique_constraint("uq_%s_slug" % table, table, ["slug"])
+                op.create_index("ix_" + table + "_slug", table, ["slug"])
+                op.create_index(f"ix_{table}_title", table, ["title"])
+                op.create_index("ix_%s" % other, table, ["title"])
+    ''')
+    assert [o.args[0] for o in operations] == ["uq_posts_slug", "ix_posts_slug", "ix_posts_title",
+                                               Unknown("'ix_%s' % other")]
+
+
+def test_sql_written_from_operations_keeps_schema_and_the_codes_names():
+    from migrate_lint.rendering.opsql import statements_from_operations
+
+    operations, _ = ops_of('''
+        from alembic import op
+
+        def upgrade():
+            fk_name = find_name()
+            op.create_foreign_key(fk_name, "posts", "users", ["author_id"], ["id"], source_schema="blog")
+            op.drop_column("posts", "legacy_id", schema="blog")
+    ''')
+    assert [s.sql for s in statements_from_operations(tuple(operations), "postgresql")] == [
+        "ALTER TABLE blog.posts ADD CONSTRAINT (the name held by fk_name) FOREIGN KEY (author_id) "
+        "REFERENCES users (id)",
+        "ALTER TABLE blog.posts DROP COLUMN legacy_id"]
+
+
+def test_other_operators_are_unknown():
+    operations, _ = ops_of('''
+        from alembic import op
+
+        def upgrade():
+            op.drop_column("t" * 2, "c" + "_old")
+            op.execute(Config.external >> None)
+    ''')
+    assert operations[0].args == (Unknown("'t' * 2"), "c_old")
+    assert operations[1].args == (Unknown("Config.external >> None"),)

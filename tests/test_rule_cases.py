@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from migrate_lint.catalog import load_catalog
@@ -17,6 +19,7 @@ from tests.rulecases import (
 )
 
 CATALOG = load_catalog()
+UNFILLED = re.compile(r"\{[a-z_]+\}")  # a message template's field left as it was written
 CASES = [(spec.code, case) for spec in CATALOG.rules if "drift" not in spec.tags for case in spec.cases]
 RENDERED = {spec.code for spec in CATALOG.rules if "sql" in spec.tags} | {"ML904"}
 # Rules that read what only Alembic's own rendering knows (column types of a whole CREATE TABLE).
@@ -41,8 +44,15 @@ def test_rule_case(code, case, execute, tmp_path, catalog, check_dir):
     found = {(f.location.path.name, f.location.line, f.code) for f in report.findings}
     want = expected(files, catalog) | expected_in_files(case, catalog)
     assert found == want, "\n".join(f"{f.location.line}: {f.code} {f.message}" for f in report.findings)
+    for finding in report.findings:  # a template field no check filled shows as `{name}`
+        assert not UNFILLED.search(finding.message + " " + (finding.help or "")), finding
     if case.kind == "fail":
         assert any(c == code for _, _, c in want), f"a fail case of {code} must expect {code}"
+        own = [f for f in report.findings if f.code == code]
+        for text in case.message:
+            assert any(text in f.message for f in own), (text, [f.message for f in own])
+        for text in case.help:
+            assert any(text in (f.help or "") for f in own), (text, [f.help for f in own])
     else:
         assert all(c != code for _, _, c in found)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, at, shown
 from migrate_lint.revisions.migration import Migration, Operation
+from migrate_lint.sql.names import is_name
 
 # call -> (kind, name prefix, keyword of the table in the op. form, keyword of the columns)
 CREATES = {
@@ -30,7 +31,7 @@ def _table_and_columns(op: Operation, table_key: str, columns_key: str) -> tuple
 
 
 def _suggested(prefix: str, table: str, columns: Any, op: Operation) -> str:
-    parts = [prefix, table]
+    parts = [prefix, table if is_name(table) else "<table>"]  # a computed table: a template, not a name
     if prefix in ("fk", "uq") and isinstance(columns, tuple) and columns:
         parts.append("_".join(str(c) for c in columns))
     if prefix == "fk":

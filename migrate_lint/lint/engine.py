@@ -17,6 +17,7 @@ from migrate_lint.config import Config, RuleSelection
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.lint import deploy, lockfile, suppress
 from migrate_lint.lint.dedupe import one_per_location, qualified
+from migrate_lint.lint.schemas import DEFAULTS, with_schema
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import statements_from_operations
 from migrate_lint.rendering.partial import rendered_prefix
@@ -79,7 +80,7 @@ class Engine:
                 weigher: Weigher | None = None) -> Finding:
         spec = self.catalog.get(code)
         assert spec is not None, code
-        message, help_text = spec.render(dict(hit.fields))
+        message, help_text = spec.render({"subject": hit.subject, **DEFAULTS, **hit.fields})
         location = Location(path, hit.line, hit.column, hit.end_line or hit.line)
         table = hit.fields.get("table", "") if spec.per_table else ""  # see lint.dedupe.one_per_table
         found = Finding(code, spec.name, self.selection.severities[code], message, location,
@@ -301,8 +302,8 @@ class Engine:
             enabled = self.enabled_for(path)
             try:  # one file nested beyond what an analysis can recurse through loses only its own
                 migration = ctx.migrations[revision.id]
-                found = [(code, path, hit) for code, check in per_revision if code in enabled
-                         for hit in check(migration, ctx)]
+                found = [(code, path, with_schema(hit, migration)) for code, check in per_revision
+                         if code in enabled for hit in check(migration, ctx)]
             except RecursionError:
                 errors.append(InputError(path, None, "too deeply nested to analyse "
                                                      "(the other files were checked)"))

@@ -129,7 +129,7 @@ def _stale(sizes: Snapshot, config: Config, catalog: Catalog, selection: RuleSel
         return ()
     spec = catalog.get(STALE)
     assert spec is not None
-    message, help_text = spec.render(dict(hit.fields))
+    message, help_text = spec.render({"subject": hit.subject, **hit.fields})  # "-o {subject}"
     return (Finding(STALE, spec.name, selection.severities[STALE], message, Location(sizes.path, 1, 1, 1),
                     None, hit.subject, help_text),)
 

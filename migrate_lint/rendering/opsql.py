@@ -79,6 +79,7 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
     name, batch = op.name, op.batch_table is not None
     table, rest = op.table_and_rest()
     tbl = _ident(table).lower()
+    target = _in_schema(op, _ident(table))  # as SQL names it: schema-qualified when the call says so
     if name == "execute":
         sql = op.arg(0, "sqltext")
         if isinstance(sql, Call) and sql.short == "text":
@@ -104,12 +105,12 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         unique = op.kwargs.get("unique") is True
         concurrently = op.kwargs.get("postgresql_concurrently") is True
         yield (f"CREATE {'UNIQUE ' if unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{index} "
-               f"ON {index_table} ({_columns(columns)})",
+               f"ON {_in_schema(op, index_table)} ({_columns(columns)})",
                SqlFacts(index=("create", index.lower(), index_table.lower(), concurrently, unique)))
     elif name == "drop_index":
         index = _ident(op.arg(0, "index_name"))
         concurrently = op.kwargs.get("postgresql_concurrently") is True
-        yield (f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}{index}",
+        yield (f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}{_in_schema(op, index)}",
                SqlFacts(index=("drop", index.lower(), "", concurrently, False)))
     elif name in CONSTRAINTS:
         yield _constraint_sql(op)
@@ -122,9 +123,9 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
             if spec.primary_key and column.kwargs.get("autoincrement") is not False and \
                     column_type in SERIALS and not _generated_sql(column):
                 column_type = SERIALS[column_type]  # what Alembic renders for an integer key
-            sql = (f"ALTER TABLE {_ident(table)} ADD COLUMN {col} {column_type}" + _generated_sql(column)
+            sql = (f"ALTER TABLE {target} ADD COLUMN {col} {column_type}" + _generated_sql(column)
                    + (f" DEFAULT {default}" if default else "") + (" NOT NULL" if spec.not_null else ""))
-            inline, after = _column_constraints(op, column, _ident(table), col)
+            inline, after = _column_constraints(op, column, _ident(table), col, target)
             # written inside ADD COLUMN: parsed like raw SQL, so both layers read them alike
             yield (sql + inline, None) if inline else \
                 (sql, SqlFacts(added_columns=((tbl, col.lower(), spec.not_null, default),)))
@@ -133,25 +134,34 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         column = _ident(op.kwargs.get("column_name", rest[0] if rest else None))
         if "type_" in op.kwargs:
             new_type = type_sql(op.kwargs["type_"])
-            yield (f"ALTER TABLE {_ident(table)} ALTER COLUMN {column} TYPE {new_type}",
+            yield (f"ALTER TABLE {target} ALTER COLUMN {column} TYPE {new_type}",
                    SqlFacts(altered_columns=((tbl, column.lower(), False, new_type),)))
         if op.kwargs.get("nullable") is False:
-            yield (f"ALTER TABLE {_ident(table)} ALTER COLUMN {column} SET NOT NULL",
+            yield (f"ALTER TABLE {target} ALTER COLUMN {column} SET NOT NULL",
                    SqlFacts(altered_columns=((tbl, column.lower(), True, None),)))
         if isinstance(new_name := op.kwargs.get("new_column_name"), str):
-            yield (f"ALTER TABLE {_ident(table)} RENAME COLUMN {column} TO {new_name}",
+            yield (f"ALTER TABLE {target} RENAME COLUMN {column} TO {new_name}",
                    SqlFacts(renames=(("column", tbl, column.lower(), new_name.lower()),)))
     elif name == "drop_constraint" and (dropped := given_name(op.arg(0, "constraint_name"))):
         owner = _ident(op.batch_table if batch else op.arg(1, "table_name"))
         yield f"ALTER TABLE {owner} DROP CONSTRAINT {dropped}", SqlFacts()
     elif name == "rename_table":
         old, new = _ident(op.arg(0, "old_table_name")), _ident(op.arg(1, "new_table_name"))
-        yield (f"ALTER TABLE {old} RENAME TO {new}",
+        yield (f"ALTER TABLE {_in_schema(op, old)} RENAME TO {new}",
                SqlFacts(renames=(("table", "", old.lower(), new.lower()),)))
+    elif name == "drop_column":  # parsed like the rendered statement (the facts of what it drops)
+        column = _ident(op.kwargs.get("column_name", rest[0] if rest else None))
+        yield f"ALTER TABLE {target} DROP COLUMN {column}", None
+    elif name == "drop_table":
+        yield f"DROP TABLE {target}", None
 
 
-def _column_constraints(op: Operation, column: Call, table: str,
-                        col: str) -> tuple[str, list[tuple[str, SqlFacts]]]:
+def _in_schema(op: Operation, name: str) -> str:
+    return f"{op.schema}.{name}" if op.schema else name
+
+
+def _column_constraints(op: Operation, column: Call, table: str, col: str,
+                        target: str) -> tuple[str, list[tuple[str, SqlFacts]]]:
     """What Alembic renders for a Column's own constraints in op.add_column: its clause inside ADD
     COLUMN (inline_references=True with one ForeignKey, inline_primary_key=True, a CheckConstraint
     with literal text), and the statements that follow (ADD FOREIGN KEY, ADD UNIQUE, CREATE INDEX
@@ -168,7 +178,7 @@ def _column_constraints(op: Operation, column: Call, table: str,
             continue
         name = given_name(fk.kwargs.get("name"))
         fact = (table.lower(), (name or "").lower(), "foreign key", False, "")
-        after.append((f"ALTER TABLE {table} ADD {f'CONSTRAINT {name} ' if name else ''}FOREIGN KEY ({col}) "
+        after.append((f"ALTER TABLE {target} ADD {f'CONSTRAINT {name} ' if name else ''}FOREIGN KEY ({col}) "
                       f"{references}", SqlFacts(constraints=(fact,))))
     if column.kwargs.get("primary_key") is True and op.kwargs.get("inline_primary_key") is True:
         inline += " PRIMARY KEY"
@@ -181,10 +191,10 @@ def _column_constraints(op: Operation, column: Call, table: str,
     unique = column.kwargs.get("unique") is True
     if column.kwargs.get("index") is True:  # SQLAlchemy's default name, ix_<table>_<column>
         index = f"ix_{table}_{col}"
-        after.append((f"CREATE {'UNIQUE ' if unique else ''}INDEX {index} ON {table} ({col})",
+        after.append((f"CREATE {'UNIQUE ' if unique else ''}INDEX {index} ON {target} ({col})",
                       SqlFacts(index=("create", index.lower(), table.lower(), False, unique))))
     elif unique:
-        after.append((f"ALTER TABLE {table} ADD UNIQUE ({col})",
+        after.append((f"ALTER TABLE {target} ADD UNIQUE ({col})",
                       SqlFacts(constraints=((table.lower(), "", "unique", False, ""),))))
     return inline, after
 
@@ -209,7 +219,9 @@ CONSTRAINTS = {"create_foreign_key": "foreign key", "create_check_constraint": "
 
 def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     batch = op.batch_table is not None
-    name = given_name(op.arg(0, "constraint_name"))
+    raw_name = op.arg(0, "constraint_name")
+    # a name the code computes is still the code's name, not one the server chooses
+    name = given_name(raw_name) or (_computed(raw_name.source) if isinstance(raw_name, Unknown) else None)
     named = f"CONSTRAINT {name} " if name else ""
     shift = 0 if batch else 1
     table = _ident(op.batch_table if batch else op.arg(1, "table_name" if op.name != "create_foreign_key"
@@ -217,8 +229,11 @@ def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     condition = ""
     if op.name == "create_foreign_key":
         referent = op.arg(1 + shift, "referent_table")
+        referent_schema = op.kwargs.get("referent_schema")
+        referent_sql = _ident(referent) if not isinstance(referent_schema, str) else \
+            f"{referent_schema}.{_ident(referent)}"
         body = (f"FOREIGN KEY ({_columns(op.arg(2 + shift, 'local_cols'))}) REFERENCES "
-                f"{_ident(referent)} ({_columns(op.arg(3 + shift, 'remote_cols'))})")
+                f"{referent_sql} ({_columns(op.arg(3 + shift, 'remote_cols'))})")
     elif op.name == "create_check_constraint":
         raw = op.arg(1 + shift, "condition")
         if isinstance(raw, Call) and raw.short == "text" and raw.args:
@@ -232,8 +247,13 @@ def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     not_valid = op.kwargs.get("postgresql_not_valid") is True
     fact = (table.lower(), name.lower() if name else "", CONSTRAINTS[op.name], not_valid,
             condition)
-    return (f"ALTER TABLE {table} ADD {named}{body}{' NOT VALID' if not_valid else ''}",
+    return (f"ALTER TABLE {_in_schema(op, table)} ADD {named}{body}{' NOT VALID' if not_valid else ''}",
             SqlFacts(constraints=(fact,)))
+
+
+def _computed(source: str) -> str:
+    """A name the code computes, shown as such: a variable's name is not the constraint's."""
+    return f"(the name held by {source})" if source.isidentifier() else source
 
 
 def statements_from_operations(operations: tuple[Operation, ...], dialect: str) -> tuple[Statement, ...]:

@@ -22,7 +22,7 @@ MAX_HELPER_DEPTH = 8
 @dataclass(frozen=True)
 class _Context:
     function: str
-    batches: dict[str, tuple[Any, int]] = field(default_factory=dict)  # name -> (table, with line)
+    batches: dict[str, tuple[Any, int, Any]] = field(default_factory=dict)  # name -> (table, line, schema)
     autocommit: bool = False
     depth: int = 0
     dialects: frozenset[str] | None = None  # inside `if bind.dialect.name == ...`: where it runs
@@ -57,6 +57,10 @@ class _Values:
         self.library = library  # names bound to SQLAlchemy/Alembic: their calls are declarative values
         self.dialect = dialect or DialectNames()
 
+    def bound(self, names: dict[str, Any]) -> _Values:
+        """These values with some names bound (a loop variable to one item)."""
+        return _Values({**self.constants, **names}, self.library, self.dialect)
+
     def value(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant):
             return node.value
@@ -69,9 +73,37 @@ class _Values:
             return self.constants[node.id]
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.BinOp | ast.JoinedStr):
+            text = None
+            with contextlib.suppress(RecursionError):  # hundreds of chained `+`: left as an expression
+                text = self._text_of(node)
+            if text is not None:
+                return text  # "ix_" + table, "uq_%s" % table, f"fk_{table}" with literal parts: a name
         if isinstance(node, ast.Attribute) and (name := dotted(node)):
             return Ref(name)
         return Unknown(_text(node))
+
+    def _text_of(self, node: ast.expr) -> str | None:
+        """A string built from literal parts with +, % or an f-string; None when a part is not known."""
+        if isinstance(node, ast.JoinedStr):
+            parts = [self._text_of(v.value) if isinstance(v, ast.FormattedValue) and v.conversion == -1
+                     and v.format_spec is None else v.value if isinstance(v, ast.Constant) else None
+                     for v in node.values]
+            return "".join(parts) if all(isinstance(p, str) for p in parts) else None  # type: ignore[arg-type]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+            left = self._text_of(node.left)
+            right = self.value(node.right) if isinstance(node.op, ast.Mod) else self._text_of(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right if isinstance(left, str) and isinstance(right, str) else None
+            items = right if isinstance(right, tuple) else (right,)
+            if isinstance(left, str) and all(isinstance(v, str | int) for v in items):
+                with contextlib.suppress(TypeError, ValueError, KeyError):
+                    return left % right
+            return None
+        if isinstance(node, ast.BinOp):
+            return None  # a - b, a >> b: not a name
+        value = self.value(node)
+        return value if isinstance(value, str) else None
 
     def call(self, node: ast.Call) -> Any:
         func = dotted(node.func)
@@ -237,8 +269,8 @@ class Extractor:
         scope = Scope.of(node.body, self.module)
         self.tables.update(scope.tables)
         params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-        for param in params:
-            scope.constants.pop(param, None)
+        for param in params:  # a parameter no call binds to a literal reads as what it is, not as a name
+            scope.constants[param] = Unknown(f"the {param} argument of {name}()")
         scope.constants.update(bindings or {})
         self._body(node.body, ctx, _Values(scope.constants, frozenset(scope.library), scope.dialect))
         self.stack.pop()
@@ -262,6 +294,9 @@ class Extractor:
             if isinstance(stmt, ast.For) and (columns := _orm_loop_columns(stmt, lambda: self.commits)):
                 self.updates.append(DataUpdate(ANY_TABLE, frozenset(columns), stmt.lineno,
                                                len(self.operations), ctx.dialects))
+            if isinstance(stmt, ast.For | ast.AsyncFor):
+                self._loop(stmt, ctx, values)
+                continue
             if isinstance(stmt, ast.With | ast.AsyncWith):
                 inner = ctx
                 for item in stmt.items:
@@ -280,6 +315,21 @@ class Extractor:
                             self._body(item.body, ctx, values)
                 elif isinstance(child, ast.expr):
                     self._expression(child, ctx, values)
+
+    def _loop(self, stmt: ast.For | ast.AsyncFor, ctx: _Context, values: _Values) -> None:
+        """A loop's body once per item when it iterates over literals (`for t in ("a", "b")`, or a
+        constant holding them), so each call names its real table; otherwise once, with the loop
+        variable standing for "each <name> of the loop over <iterable> (line N)", never a name."""
+        self._expression(stmt.iter, ctx, values)
+        items = _loop_items(stmt.iter, values)
+        names = [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
+        if items is None:
+            over = f"the loop over {_text(stmt.iter)} (line {stmt.lineno})"
+            unknown = {name: Unknown(f"each {name} of {over}") for name in names}
+            self._body(stmt.body, ctx, values.bound(unknown))
+        for item in items or ():
+            self._body(stmt.body, ctx, values.bound(_unpacked(stmt.target, item)))
+        self._body(stmt.orelse, ctx, values)
 
     def _dialect_branches(self, stmt: ast.If, split: tuple[frozenset[str], frozenset[str]],
                           ctx: _Context, values: _Values) -> _Context:
@@ -306,7 +356,8 @@ class Extractor:
             args, kwargs = values.arguments(expr)
             table = kwargs.get("table_name", args[0] if args else Unknown(""))
             if isinstance(item.optional_vars, ast.Name):
-                return replace(ctx, batches={**ctx.batches, item.optional_vars.id: (table, expr.lineno)})
+                batch = (table, expr.lineno, kwargs.get("schema", args[1] if len(args) > 1 else None))
+                return replace(ctx, batches={**ctx.batches, item.optional_vars.id: batch})
         return ctx
 
     def _expression(self, expr: ast.expr, ctx: _Context, values: _Values) -> None:
@@ -348,13 +399,14 @@ class Extractor:
             self._python_create(node, func, ctx)
 
     def _record(self, node: ast.Call, name: str, ctx: _Context, values: _Values,
-                batch: tuple[Any, int] | None = None) -> None:
+                batch: tuple[Any, int, Any] | None = None) -> None:
         args, kwargs = values.arguments(node)
         self.operations.append(Operation(
             name=name, args=args, kwargs=kwargs, function=ctx.function, line=node.lineno,
             end_line=node.end_lineno or node.lineno, column=node.col_offset + 1,
             batch_table=batch[0] if batch else None, autocommit=ctx.autocommit,
-            batch_line=batch[1] if batch else None, dialects=ctx.dialects))
+            batch_line=batch[1] if batch else None, dialects=ctx.dialects,
+            batch_schema=batch[2] if batch else None))
 
     def _python_create(self, node: ast.Call, func: ast.Attribute, ctx: _Context) -> None:
         """`metadata.create_all(bind, tables=[Model.__table__])` or `Model.__table__.create(bind)`:
@@ -384,6 +436,41 @@ class Extractor:
         if columns:
             self.updates.append(
                 DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
+
+
+MAX_LOOP_ITEMS = 50  # a longer literal list is data, not a list of tables
+
+
+def _loop_items(node: ast.expr, values: _Values) -> tuple[Any, ...] | None:
+    """The literal items a loop iterates over (also through reversed/sorted/list/tuple), or None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1 and \
+            node.func.id in ("reversed", "sorted", "list", "tuple") and not node.keywords:
+        items = _loop_items(node.args[0], values)
+        return tuple(reversed(items)) if items is not None and node.func.id == "reversed" else \
+            tuple(sorted(items, key=repr)) if items is not None and node.func.id == "sorted" else items
+    if not isinstance(node, ast.Tuple | ast.List | ast.Name | ast.Set):
+        return None
+    found = values.value(node) if not isinstance(node, ast.Set) else \
+        tuple(values.value(e) for e in node.elts)
+    if isinstance(found, list | set | frozenset):
+        found = tuple(found)
+    if not isinstance(found, tuple) or not found or len(found) > MAX_LOOP_ITEMS or \
+            any(isinstance(item, Unknown | Call | Ref) for item in found):
+        return None
+    return found
+
+
+def _unpacked(target: ast.expr, item: Any) -> dict[str, Any]:
+    """Loop variables bound to one item (`for name, kind in PAIRS` unpacks each pair)."""
+    if isinstance(target, ast.Name):
+        return {target.id: item}
+    if isinstance(target, ast.Tuple | ast.List) and isinstance(item, tuple | list) and \
+            len(item) == len(target.elts):
+        bound: dict[str, Any] = {}
+        for sub, value in zip(target.elts, item, strict=True):
+            bound.update(_unpacked(sub, value))
+        return bound
+    return {n.id: Unknown(n.id) for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
 def _created_table(node: ast.expr, tables: dict[str, str]) -> str | None:

@@ -100,6 +100,16 @@ class Operation:
     autocommit: bool = False
     batch_line: int | None = None  # the `with op.batch_alter_table(...)` line: batch ops run there
     dialects: frozenset[str] | None = None  # in a dialect branch: the dialects it runs on (None: all)
+    batch_schema: Any = None  # batch_alter_table(..., schema=...)
+
+    @property
+    def schema(self) -> str | None:
+        """The schema of the table this call works on, when the code names one as a literal."""
+        if self.batch_table is not None:
+            value = self.batch_schema
+        else:
+            value = self.kwargs.get("source_schema" if self.name == "create_foreign_key" else "schema")
+        return value if isinstance(value, str) and value else None
 
     def arg(self, index: int, keyword: str, default: Any = None) -> Any:
         """Positional or keyword argument, counting positions after the batch table shift."""

@@ -15,8 +15,15 @@ def _flatten(text: str) -> str:
     return text
 
 
+def is_name(text: str) -> bool:
+    """A real (possibly quoted or schema-qualified) name, not an expression or "each t of the loop"."""
+    return bool(re.fullmatch(r'[\w$."`]+', text))
+
+
 def server_index_name(table: str, columns: str) -> str:
     """The name PostgreSQL gives an unnamed index: <table>_<first column>_idx (expressions: _expr)."""
+    if not is_name(table):
+        return "unnamed"  # built from a table the code computes: no name can be known
     first = _flatten(columns).split(",")[0].strip().split()[0] if columns.strip() else ""
     column = _unquote(first) if re.fullmatch(r'[\w"`]+', first or "") else "expr"
     return f"{table}_{column}_idx"
@@ -33,6 +40,8 @@ _SQL_WORDS = frozenset({"and", "or", "not", "is", "null", "in", "between", "like
 def server_constraint_name(table: str, kind: str, sql: str, condition: str = "") -> str:
     """The name PostgreSQL chooses for an unnamed constraint: <table>_pkey, <table>_<cols>_key,
     <table>_<cols>_fkey, <table>_<column>_check (one column referenced) or <table>_check."""
+    if not is_name(table):
+        return "unnamed"  # built from a table the code computes: no name can be known
     if kind == "primary key":
         return f"{table}_pkey"
     if kind == "check":

@@ -173,7 +173,8 @@ class Scope:
     dialect: DialectNames = field(default_factory=DialectNames)
 
     @classmethod
-    def of(cls, body: list[ast.stmt], outer: Scope | None = None) -> Scope:
+    def of(cls, body: list[ast.stmt], outer: Scope | None = None, dialects: bool = True) -> Scope:
+        """`dialects=False`: the file never names a dialect, so no name here can hold one."""
         scope = cls(dict(outer.constants), set(outer.library), dict(outer.tables),
                     outer.dialect.copy()) if outer else cls()
         counts: dict[str, int] = {}
@@ -191,7 +192,8 @@ class Scope:
             elif counts[name] == 1 and value is not None:
                 with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     scope.constants[name] = ast.literal_eval(value)
-        scope.dialect.learn((n, v) for n, v in values.items() if counts[n] == 1 and v is not None)
+        if dialects:
+            scope.dialect.learn((n, v) for n, v in values.items() if counts[n] == 1 and v is not None)
         for name, value in values.items():
             table = _table_of(value, scope.constants)
             if table is not None:
@@ -234,14 +236,31 @@ def _schema_constructor(call: ast.Call, library: frozenset[str]) -> bool:
     return name is not None and name.split(".", 1)[0] in library and name.rsplit(".", 1)[-1][:1].isupper()
 
 
+def names_dialects(source: str | None) -> bool:
+    """Whether a revision's text may test its dialect: every such test reads an attribute named
+    `dialect` or `engine` (dialects.py), and an ASCII text without either word has none. Most
+    revisions have none, and then their scopes and `if` tests are not searched for one."""
+    return source is None or not source.isascii() or "dialect" in source or "engine" in source
+
+
+def _does_nothing(function: ast.FunctionDef) -> bool:
+    """A body of `pass`, `...` or a docstring: it calls nothing (most downgrades of old revisions)."""
+    return all(isinstance(stmt, ast.Pass)
+               or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+               for stmt in function.body)
+
+
 class Extractor:
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, dialects: bool = True, module: Scope | None = None) -> None:
+        """`dialects=False` when the file never names a dialect (names_dialects); `module`: the
+        module's Scope when another Extractor of the same tree already built it."""
         self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
         self.op_names = {"op"} | {
             alias.asname for node in tree.body if isinstance(node, ast.ImportFrom)
             and node.module == "alembic" for alias in node.names if alias.name == "op" and alias.asname
         }
-        self.module = Scope.of(tree.body)
+        self.dialects = dialects
+        self.module = module if module is not None else Scope.of(tree.body, dialects=dialects)
         self.tables: dict[str, str] = dict(self.module.tables)
         self.operations: list[Operation] = []
         self.updates: list[DataUpdate] = []
@@ -266,7 +285,7 @@ class Extractor:
         self.visited.add(name)
         self.stack.append(name)
         node = self.functions[name]
-        scope = Scope.of(node.body, self.module)
+        scope = Scope.of(node.body, self.module, self.dialects)
         self.tables.update(scope.tables)
         params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
         for param in params:  # a parameter no call binds to a literal reads as what it is, not as a name
@@ -288,7 +307,7 @@ class Extractor:
         for stmt in body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 continue
-            if isinstance(stmt, ast.If) and (split := branches(stmt.test, values.dialect)):
+            if isinstance(stmt, ast.If) and self.dialects and (split := branches(stmt.test, values.dialect)):
                 ctx = self._dialect_branches(stmt, split, ctx, values)
                 continue
             if isinstance(stmt, ast.For) and (columns := _orm_loop_columns(stmt, lambda: self.commits)):
@@ -534,16 +553,34 @@ def _updated_table(node: ast.expr, tables: dict[str, str]) -> str | None:
     return None
 
 
-def downgrade_operations(tree: ast.Module) -> tuple[Operation, ...]:
-    """The op.* calls of `downgrade()` and its helpers (rules about whether it can run read them)."""
-    extractor = Extractor(tree)
+def downgrade_operations(tree: ast.Module, source: str | None = None, module: Scope | None = None
+                         ) -> tuple[Operation, ...]:
+    """The op.* calls of `downgrade()` and its helpers (rules about whether it can run read them).
+    `source`: the tree's text, for names_dialects; `module`: its module Scope, if already built."""
+    entry_points = [f for f in tree.body if isinstance(f, ast.FunctionDef)
+                    and (f.name == "downgrade" or f.name.startswith("downgrade_"))]
+    if all(_does_nothing(f) for f in entry_points):
+        return ()  # nothing runs, so nothing is called: no Scope to build
+    extractor = Extractor(tree, names_dialects(source), module)
     extractor.run("downgrade")
     return tuple(extractor.operations)
 
 
-def extract(tree: ast.Module) -> tuple[tuple[Operation, ...], tuple[DataUpdate, ...]]:
+def extract(tree: ast.Module, source: str | None = None
+            ) -> tuple[tuple[Operation, ...], tuple[DataUpdate, ...]]:
     """Operations in execution order and the UPDATEs found in `upgrade()` and its helpers."""
-    extractor = Extractor(tree)
+    return _extract(Extractor(tree, names_dialects(source)))
+
+
+def extract_both(tree: ast.Module, source: str | None = None
+                 ) -> tuple[tuple[Operation, ...], tuple[DataUpdate, ...], tuple[Operation, ...]]:
+    """extract() and downgrade_operations() of one tree, sharing the module's Scope."""
+    extractor = Extractor(tree, names_dialects(source))
+    operations, updates = _extract(extractor)
+    return operations, updates, downgrade_operations(tree, source, extractor.module)
+
+
+def _extract(extractor: Extractor) -> tuple[tuple[Operation, ...], tuple[DataUpdate, ...]]:
     extractor.run()
     updates = list(extractor.updates)
     if extractor.strings:

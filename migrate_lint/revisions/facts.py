@@ -11,7 +11,7 @@ from pathlib import Path
 
 from migrate_lint.finding import Hit, InputError
 from migrate_lint.revisions.directives import Directive, parse_directives
-from migrate_lint.revisions.extract import downgrade_operations, extract
+from migrate_lint.revisions.extract import extract_both
 from migrate_lint.revisions.graph import Header, HeaderError, read_header
 from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Revision, Unknown
 
@@ -68,9 +68,9 @@ def analyse(path: Path, source: str) -> FileFacts:
     header = read_header(tree, path)
     if header.revision is None:
         return FileFacts(header)
-    operations, updates = extract(tree)
+    operations, updates, downgrade = extract_both(tree, source)
     return FileFacts(header, None, operations, updates, tuple(parse_directives(source)), imports_of(tree),
-                     downgrade_operations(tree))
+                     downgrade)
 
 
 def header_of(path: Path, source: str) -> Header:

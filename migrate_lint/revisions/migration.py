@@ -282,6 +282,14 @@ class Migration:
 
     def added_columns(self) -> Iterator[tuple[Operation, str, ColumnSpec]]:
         """Every column this revision adds, with the table it is added to."""
+        return iter(self._added_columns)
+
+    @cached_property
+    def _added_columns(self) -> tuple[tuple[Operation, str, ColumnSpec], ...]:
+        """added_columns(), found once: five rules ask for it on every revision."""
+        return tuple(self._find_added_columns())
+
+    def _find_added_columns(self) -> Iterator[tuple[Operation, str, ColumnSpec]]:
         for op in self.operations:
             if op.name == "add_column":
                 table, rest = op.table_and_rest()

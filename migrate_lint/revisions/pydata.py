@@ -14,6 +14,10 @@ FILTERS = frozenset({"where", "filter", "filter_by"})
 # What any finding here needs in the text: a commit, a row source, a Core update, or an execute()
 # that is not op.execute() (whose literal SQL is already among the statements).
 _GATE = re.compile(r"\.commit\(|\.(?:query|all|fetchall|scalars|yield_per)\(|\.update\(|(?<!\bop)\.execute\(")
+# The gate's literal parts: plain substring tests are ten times faster than the regex (which has no
+# literal prefix to scan for), and a text with none of them cannot match it.
+_GATE_WORDS = (".commit(", ".query(", ".all(", ".fetchall(", ".scalars(", ".yield_per(", ".update(",
+               ".execute(")
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,8 @@ def _writes_rows(loop: ast.For) -> bool:
 
 @lru_cache(maxsize=256)
 def read(source: str) -> PyData:
-    if not _GATE.search(source):  # most revisions: nothing to parse again
+    if not any(word in source for word in _GATE_WORDS) or not _GATE.search(source):
+        # most revisions: nothing to parse again
         return PyData()
     try:
         tree = ast.parse(source)

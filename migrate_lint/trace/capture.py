@@ -129,8 +129,11 @@ class Recorder:
         asked = [table for table, mode in made.new_locks.items()
                  if (any(blocks(mode)) or table in made.rewritten) and table not in made.fresh]
         asked += sorted(set(made.rewritten) - set(made.fresh) - set(asked))
-        made.rows = probe.which_have_rows(conn.connection.dbapi_connection, asked)
-        if made.rows:  # those reads count as scans: not the next statement's
+        # a table whose file has no page has no row: known without reading it (nor counting a scan)
+        read = probe.which_have_rows(conn.connection.dbapi_connection,
+                                     [table for table in asked if table not in after.empty])
+        made.rows = {table: read.get(table, False) for table in asked}
+        if read:  # those reads count as scans: not the next statement's
             after.scans = {**after.scans, **probe.scans(conn.connection.dbapi_connection)}
         self.overhead += time.perf_counter() - begun
 

@@ -25,7 +25,8 @@ SCANS = """SELECT coalesce(json_object_agg(c.oid::regclass::text, pg_stat_get_xa
               AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
               AND pg_stat_get_xact_numscans(c.oid) > 0"""
 # One round trip: the locks this backend holds on the project's relations, the relations' files, the
-# indexes that are not valid, the scan counts and the constraints that are not validated.
+# indexes that are not valid, the scan counts, the locked tables without a single page (so without
+# a row: asking them needs no scan) and the constraints that are not validated.
 SNAPSHOT = f"""
 WITH {HELD}
 SELECT json_build_object(
@@ -39,6 +40,8 @@ SELECT json_build_object(
               JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE NOT i.indisvalid AND {USER}),
   'scans', ({SCANS}),
+  'empty', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM {RELATIONS[True]}
+            WHERE c.relkind IN ('r', 'm') AND NOT c.relhassubclass AND pg_relation_size(c.oid) = 0),
   'unvalidated', (SELECT coalesce(json_agg(k.conname || ' on ' || k.conrelid::regclass::text), '[]')
                   FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
                   WHERE NOT k.convalidated AND {USER}))
@@ -56,6 +59,7 @@ class Snapshot:
     invalid: list[str] = field(default_factory=list)
     unvalidated: list[str] = field(default_factory=list)
     scans: dict[str, int] = field(default_factory=dict)  # table -> rows read by sequential scans so far
+    empty: set[str] = field(default_factory=set)  # locked tables (no children) whose file has no page
 
 
 def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
@@ -76,7 +80,8 @@ def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
             locks[name] = mode
     files = {oid: (name, int(node), kind) for oid, (name, node, kind) in data["files"].items()}
     scans = {name: int(rows) for name, rows in data["scans"].items()}
-    return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]), scans)
+    return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]), scans,
+                    set(data["empty"]))
 
 
 def scanned(before: Snapshot, after: Snapshot) -> list[str]:
@@ -88,7 +93,7 @@ def scanned(before: Snapshot, after: Snapshot) -> list[str]:
 def merged(before: Snapshot, after: Snapshot) -> Snapshot:
     """`after` (taken for the locked relations only) completed with what `before` knew."""
     return Snapshot(after.locks, {**before.files, **after.files}, after.invalid, after.unvalidated,
-                    {**before.scans, **after.scans})
+                    {**before.scans, **after.scans}, after.empty)
 
 
 def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:

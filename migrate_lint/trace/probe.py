@@ -24,17 +24,17 @@ SCANS = """SELECT coalesce(json_object_agg(c.oid::regclass::text, pg_stat_get_xa
             FROM @RELATIONS@ WHERE c.relkind IN ('r', 't', 'm', 'p')
               AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
               AND pg_stat_get_xact_numscans(c.oid) > 0"""
-# One round trip: the locks this backend holds on the project's relations, the relations' files, the
-# indexes that are not valid, the scan counts, the locked tables without a single page (so without
-# a row: asking them needs no scan) and the constraints that are not validated.
+# One round trip: the locks this backend holds on the project's relations, the relations' files (as
+# columns), the indexes that are not valid, the scan counts, the locked tables without a single page
+# (so without a row: asking them needs no scan) and the constraints that are not validated.
 SNAPSHOT = f"""
 WITH {HELD}
 SELECT json_build_object(
   'locks', (SELECT coalesce(json_agg(json_build_array(c.oid::regclass::text, c.relkind, l.mode)), '[]')
             FROM held l JOIN pg_class c ON c.oid = l.relation
             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER}),
-  'files', (SELECT coalesce(json_object_agg(c.oid, json_build_array(c.oid::regclass::text, c.relfilenode,
-                                                                     c.relkind)), '{{}}')
+  'files', (SELECT json_build_array(array_agg(c.oid), array_agg(c.oid::regclass::text),
+                                    array_agg(c.relfilenode), array_agg(c.relkind))
             FROM @RELATIONS@ WHERE c.relkind IN ('r', 'm', 'i') AND {USER}),
   'invalid', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM pg_index i
               JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -78,7 +78,9 @@ def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
         if kind in TABLE_KINDS and strength(mode) > strength(locks.get(name, "")) \
                 and not name.startswith("alembic_version"):  # Alembic's bookkeeping, not the project's
             locks[name] = mode
-    files = {oid: (name, int(node), kind) for oid, (name, node, kind) in data["files"].items()}
+    # four columns (oids, names, files, kinds) rather than an object per relation: a third cheaper
+    files = {str(oid): (name, int(node), kind)
+             for oid, name, node, kind in zip(*(column or [] for column in data["files"]), strict=True)}
     scans = {name: int(rows) for name, rows in data["scans"].items()}
     return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]), scans,
                     set(data["empty"]))

@@ -318,3 +318,25 @@ def test_detach_partition_concurrently_asks_share_update_exclusive_on_the_parent
     finally:
         with engine.connect() as cleanup:
             cleanup.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_rows_of_empty_and_emptied_tables_and_no_scan_pinned_on_the_next_statement(tmp_path):
+    """A table without a page is known to be empty unread; one whose rows were deleted (its pages
+    remain) is read: both say no rows, and neither read shows as the next statement's scan."""
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        '    op.create_table("never", sa.Column("id", sa.Integer, primary_key=True))\n'
+        '    op.create_table("emptied", sa.Column("id", sa.Integer, primary_key=True))\n'
+        '    op.execute("INSERT INTO emptied SELECT g FROM generate_series(1, 50) g")\n'
+        '    op.execute("DELETE FROM emptied")\n',
+        '    op.add_column("never", sa.Column("a", sa.Integer))\n'
+        '    op.add_column("emptied", sa.Column("a", sa.Integer))\n'
+        '    op.execute("SELECT 1")\n',
+    ])
+    done = trace(folder)
+    assert done.returncode in (0, 1), done.stderr
+    statements = [s for s in json.loads(done.stdout)["trace"]["statements"] if s["revision"] == "r002"]
+    by_line = {s["line"]: s for s in statements}
+    assert by_line[10]["rows"] == {"never": False} and by_line[10]["scanned"] == []
+    assert by_line[11]["rows"] == {"emptied": False} and by_line[11]["scanned"] == []
+    assert by_line[12]["scanned"] == [] and by_line[12]["new_locks"] == {}

@@ -34,10 +34,11 @@ def _how(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-def run(work: Callable[[Mark], T]) -> T:
+def run(work: Callable[[Mark], T], meanwhile: Callable[[], None] | None = None) -> T:
     """work(mark) in a forked child (it shares what this process loaded: the app, the models); its
-    return value, or its UserError re-raised here, or Crashed. On an interrupt here, the child is
-    killed before the interrupt goes on, so that cleanup never races it."""
+    return value, or its UserError re-raised here, or Crashed. `meanwhile`: work of this process's
+    own done while the child runs (it must not raise: keep its error for later). On an interrupt
+    here, the child is killed before the interrupt goes on, so that cleanup never races it."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -48,6 +49,8 @@ def run(work: Callable[[Mark], T]) -> T:
     last: Any = None
     answer: tuple[str, Any] | None = None
     try:
+        if meanwhile is not None:
+            meanwhile()
         while answer is None:
             try:
                 kind, value = reader.recv()

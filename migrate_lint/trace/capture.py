@@ -139,13 +139,16 @@ class Recorder:
             made.scanned = probe.scanned(before, after)
         made.invalid_indexes, made.unvalidated = after.invalid, after.unvalidated
         begun = time.perf_counter()
-        for table, mode in made.new_locks.items():  # a table made in this transaction blocks no one
-            if (any(blocks(mode)) or table in made.rewritten) and table not in made.fresh:
-                made.rows[table] = probe.has_rows(conn.connection.dbapi_connection, table)
-        for table in set(made.rewritten) - set(made.fresh):
-            made.rows.setdefault(table, probe.has_rows(conn.connection.dbapi_connection, table))
-        if made.rows:  # those reads count as scans: not the next statement's
-            after.scans = {**after.scans, **probe.take(conn.connection.dbapi_connection, False).scans}
+        # a table made in this transaction blocks no one
+        asked = [table for table, mode in made.new_locks.items()
+                 if (any(blocks(mode)) or table in made.rewritten) and table not in made.fresh]
+        asked += sorted(set(made.rewritten) - set(made.fresh) - set(asked))
+        # a table whose file has no page has no row: known without reading it (nor counting a scan)
+        read = probe.which_have_rows(conn.connection.dbapi_connection,
+                                     [table for table in asked if table not in after.empty])
+        made.rows = {table: read.get(table, False) for table in asked}
+        if read:  # those reads count as scans: not the next statement's
+            after.scans = {**after.scans, **probe.scans(conn.connection.dbapi_connection)}
         self.overhead += time.perf_counter() - begun
 
     def failed(self, context: Any) -> None:

@@ -10,31 +10,46 @@ from typing import Any
 from migrate_lint.trace.model import strength
 
 USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
-# One round trip: the locks this backend holds on the project's relations, every relation's file,
-# the indexes that are not valid and the constraints that are not validated.
+HELD = """held AS MATERIALIZED (SELECT relation, mode FROM pg_locks
+                               WHERE pid = pg_backend_pid() AND granted AND locktype = 'relation')"""
+# The relations whose file and scan count are asked for: every one, or (True) only those this
+# backend holds a lock on, looked up by oid rather than by reading the whole of pg_class.
+RELATIONS = {False: "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
+             True: "(SELECT DISTINCT relation FROM held) m JOIN pg_class c ON c.oid = m.relation "
+                   "JOIN pg_namespace n ON n.oid = c.relnamespace"}
+# The rows sequential scans read in this transaction, per table: the definition of
+# pg_stat_xact_user_tables (its tables, schemas and counters) without the per-index sums it also adds.
+SCANS = """SELECT coalesce(json_object_agg(c.oid::regclass::text, pg_stat_get_xact_tuples_returned(c.oid)),
+                     '{}')
+            FROM @RELATIONS@ WHERE c.relkind IN ('r', 't', 'm', 'p')
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+              AND pg_stat_get_xact_numscans(c.oid) > 0"""
+# One round trip: the locks this backend holds on the project's relations, the relations' files (as
+# columns; partitioned tables too), the indexes that are not valid, the scan counts, the locked
+# tables without a single page (so without a row: asking them needs no scan) and the constraints
+# that are not validated.
 SNAPSHOT = f"""
-WITH mine AS (SELECT DISTINCT relation FROM pg_locks
-              WHERE pid = pg_backend_pid() AND granted AND locktype = 'relation')
+WITH {HELD}
 SELECT json_build_object(
   'locks', (SELECT coalesce(json_agg(json_build_array(c.oid::regclass::text, c.relkind, l.mode)), '[]')
-            FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-            JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE l.pid = pg_backend_pid() AND l.granted AND l.locktype = 'relation' AND {USER}),
-  'files', (SELECT coalesce(json_object_agg(c.oid, json_build_array(c.oid::regclass::text, c.relfilenode,
-                                                                     c.relkind)), '{{}}')
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p', 'm', 'i') AND {USER}  -- p: a partitioned table
-              AND (@ALL@ OR c.oid IN (SELECT relation FROM mine))),
+            FROM held l JOIN pg_class c ON c.oid = l.relation
+            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER}),
+  'files', (SELECT json_build_array(array_agg(c.oid), array_agg(c.oid::regclass::text),
+                                    array_agg(c.relfilenode), array_agg(c.relkind))
+            FROM @RELATIONS@ WHERE c.relkind IN ('r', 'p', 'm', 'i') AND {USER}),
   'invalid', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM pg_index i
               JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE NOT i.indisvalid AND {USER}),
-  'scans', (SELECT coalesce(json_object_agg(s.relid::regclass::text, s.seq_tup_read), '{{}}')
-            FROM pg_stat_xact_user_tables s
-            WHERE s.seq_scan > 0 AND (@ALL@ OR s.relid IN (SELECT relation FROM mine))),
+  'scans', ({SCANS}),
+  'empty', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM {RELATIONS[True]}
+            WHERE c.relkind IN ('r', 'm') AND NOT c.relhassubclass AND pg_relation_size(c.oid) = 0),
   'unvalidated', (SELECT coalesce(json_agg(k.conname || ' on ' || k.conrelid::regclass::text), '[]')
                   FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
                   WHERE NOT k.convalidated AND {USER}))
-"""
+""".replace("%%", "%")
+QUERIES = {locked: SNAPSHOT.replace("@RELATIONS@", relations) for locked, relations in RELATIONS.items()}
+# The scan counts alone, of the relations this backend holds a lock on (after reads of its own).
+SCANS_HELD = f"WITH {HELD} {SCANS}".replace("@RELATIONS@", RELATIONS[True])
 TABLE_KINDS = ("r", "p", "m")
 
 
@@ -45,6 +60,7 @@ class Snapshot:
     invalid: list[str] = field(default_factory=list)
     unvalidated: list[str] = field(default_factory=list)
     scans: dict[str, int] = field(default_factory=dict)  # table -> rows read by sequential scans so far
+    empty: set[str] = field(default_factory=set)  # locked tables (no children) whose file has no page
 
 
 def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
@@ -53,7 +69,7 @@ def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
     can have rewritten or read: both take a lock that lasts until the commit."""
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(SNAPSHOT.replace("%%", "%").replace("@ALL@", "true" if everything else "false"))
+        cursor.execute(QUERIES[not everything])
         raw = cursor.fetchone()[0]
     finally:
         cursor.close()
@@ -63,9 +79,12 @@ def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
         if kind in TABLE_KINDS and strength(mode) > strength(locks.get(name, "")) \
                 and not name.startswith("alembic_version"):  # Alembic's bookkeeping, not the project's
             locks[name] = mode
-    files = {oid: (name, int(node), kind) for oid, (name, node, kind) in data["files"].items()}
+    # four columns (oids, names, files, kinds) rather than an object per relation: a third cheaper
+    files = {str(oid): (name, int(node), kind)
+             for oid, name, node, kind in zip(*(column or [] for column in data["files"]), strict=True)}
     scans = {name: int(rows) for name, rows in data["scans"].items()}
-    return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]), scans)
+    return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]), scans,
+                    set(data["empty"]))
 
 
 def scanned(before: Snapshot, after: Snapshot) -> list[str]:
@@ -77,7 +96,7 @@ def scanned(before: Snapshot, after: Snapshot) -> list[str]:
 def merged(before: Snapshot, after: Snapshot) -> Snapshot:
     """`after` (taken for the locked relations only) completed with what `before` knew."""
     return Snapshot(after.locks, {**before.files, **after.files}, after.invalid, after.unvalidated,
-                    {**before.scans, **after.scans})
+                    {**before.scans, **after.scans}, after.empty)
 
 
 def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
@@ -89,6 +108,32 @@ def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
         if old is not None and old[1] != node and node != 0:
             (indexes if kind == "i" else tables).append(name)
     return sorted(tables), sorted(indexes)
+
+
+def scans(dbapi_connection: Any) -> dict[str, int]:
+    """What `take(everything=False)` says of scans, alone."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(SCANS_HELD)
+        raw = cursor.fetchone()[0]
+    finally:
+        cursor.close()
+    return {name: int(rows) for name, rows in (json.loads(raw) if isinstance(raw, str) else raw).items()}
+
+
+def which_have_rows(dbapi_connection: Any, tables: list[str]) -> dict[str, bool]:
+    """has_rows of each table, in one round trip; should the server refuse one (a materialized
+    view not populated yet), each is asked alone, as has_rows would."""
+    if not tables:
+        return {}
+    cursor = dbapi_connection.cursor()
+    try:  # regclass text: already quoted
+        cursor.execute("SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {table})" for table in tables))
+        return {table: bool(found) for table, found in zip(tables, cursor.fetchone(), strict=True)}
+    except Exception:
+        return {table: has_rows(dbapi_connection, table) for table in tables}
+    finally:
+        cursor.close()
 
 
 def has_rows(dbapi_connection: Any, table: str) -> bool:

@@ -39,37 +39,60 @@ def trace(paths: list[Path], config_path: Path | None, database_url: str | None,
 
     if not database_url:
         raise UserError("trace needs --database-url: the PostgreSQL or MySQL/MariaDB server to trace on")
-    parse_url(database_url, "--database-url")
+    url = parse_url(database_url, "--database-url")
     begin = next((p for p in paths if p.exists()), Path("."))
     config = load(config_path, begin)
     history, _ = one_history(paths, config, "trace runs one history")
     notes = ["upgraded with migrate-lint's own runner (no env.py), in Alembic's transaction model"]
+    # a finding can be held against what the server showed only where locks were observed; check's
+    # findings come from the files alone, so they are found while the child upgrades
+    findings = _Findings(paths, config_path) if cross and url.get_backend_name() == "postgresql" else None
     with scratch(database_url) as made:
         notes.append(f"scratch database {made.url.database} on {made.url.get_backend_name()} as a throwaway "
                      "login, dropped after use")
         try:
-            recorded = isolate.run(lambda mark: traced_upgrade(history, made.url, start, mark, rows))
+            recorded = isolate.run(lambda mark: traced_upgrade(history, made.url, start, mark, rows),
+                                   findings.find if findings is not None else None)
         except isolate.Crashed as crash:
             raise UserError(f"the upgrade process ended ({crash.how}) during revision "
                             f"{(crash.last or ('?',))[0]}; the scratch database was dropped") from None
     if recorded.backend != "postgresql":
         notes.append(f"{recorded.backend}: each ALTER's algorithm and durations; findings are cross-checked "
                      "on PostgreSQL only so far")
-    # a finding can be held against what the server showed only where locks were observed
-    verdicts = _verdicts(recorded, paths, config_path) if cross and recorded.backend == "postgresql" else []
+    verdicts = findings.verdicts(recorded) if findings is not None else []
     return TraceOutcome(recorded, windows(recorded), verdicts, history.script_location,
                         notes + recorded.notes)
 
 
-def _verdicts(recorded: Trace, paths: list[Path], config_path: Path | None) -> list[Verdict]:
-    from migrate_lint.catalog import load_catalog
-    from migrate_lint.lint.run import check
+class _Findings:
+    """check's findings on the lock rules, found while the traced upgrade runs in its child; an error
+    is kept, and raised only once the trace has ended (so that the trace's own failure comes first)."""
 
-    catalog = load_catalog()
-    codes = {rule.code for rule in catalog.rules if set(rule.tags) & set(LOCK_TAGS)}
-    overrides: dict[str, Any] = {"dialect": recorded.backend if recorded.backend == "postgresql" else None}
-    outcome = check(paths or [Path(".")], config_path, overrides)
-    return cross_check(recorded, list(outcome.report.findings), codes, rewrite_claims(catalog.rules))
+    def __init__(self, paths: list[Path], config_path: Path | None) -> None:
+        self.paths = paths
+        self.config_path = config_path
+        self.found: tuple[list[Any], set[str], frozenset[str]] | None = None
+        self.error: BaseException | None = None
+
+    def find(self) -> None:
+        from migrate_lint.catalog import load_catalog
+        from migrate_lint.lint.run import check
+
+        try:
+            catalog = load_catalog()
+            codes = {rule.code for rule in catalog.rules if set(rule.tags) & set(LOCK_TAGS)}
+            outcome = check(self.paths or [Path(".")], self.config_path, {"dialect": "postgresql"})
+            self.found = (list(outcome.report.findings), codes, rewrite_claims(catalog.rules))
+        except Exception as exc:  # raised in verdicts(), after the trace
+            self.error = exc
+
+    def verdicts(self, recorded: Trace) -> list[Verdict]:
+        if self.found is None and self.error is None:
+            self.find()  # not asked for while the child ran
+        if self.error is not None:
+            raise self.error
+        assert self.found is not None
+        return cross_check(recorded, *self.found)
 
 
 def rewrite_claims(rules: Any) -> frozenset[str]:

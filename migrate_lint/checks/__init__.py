@@ -104,6 +104,14 @@ def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:
     return Hit(statement.line, subject, fields, statement.column, statement.end_line)
 
 
+_ADD_CONSTRAINT_CLAUSE = re.compile(r"\bADD\s+(CONSTRAINT|CHECK|FOREIGN|UNIQUE|PRIMARY|EXCLUDE)\b")
+
+
+def _adds_column_only(upper: str) -> bool:
+    """The statement's constraints are written inside ADD COLUMN (no ADD CONSTRAINT clause)."""
+    return "ADD COLUMN" in upper and not _ADD_CONSTRAINT_CLAUSE.search(upper)
+
+
 def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
     """ADD CONSTRAINT of one kind on an existing PostgreSQL table without NOT VALID."""
 
@@ -115,11 +123,12 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
         inside_column = keyword == "FOREIGN" and "REFERENCES" in upper  # a key written inside ADD COLUMN
         if "ADD" not in upper or (keyword not in upper and not inside_column):
             continue
+        in_column = {"variant": "inside_column"} if _adds_column_only(upper) else {}
         for table, name, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
                 name = name or server_constraint_name(table, found, statement.sql, condition)
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
-                              qname=sql_ident(name))
+                              qname=sql_ident(name), **in_column)
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:

@@ -12,9 +12,9 @@ from typing import Any
 from migrate_lint.finding import Hit
 from migrate_lint.paths import real_path
 from migrate_lint.revisions.graph import RevisionGraph
-from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
+from migrate_lint.revisions.migration import Call, Migration, Operation, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
-from migrate_lint.sql.names import sql_ident
+from migrate_lint.sql.names import BY_CONVENTION, convention_name, sql_ident
 from migrate_lint.sql.timeouts import Timeout
 
 
@@ -48,6 +48,7 @@ class CheckContext:
     lock: Mapping[str, Any] | None = None  # migrate-lint.lock entries, when the history has one
     lock_path: Path | None = None
     lock_timeout: Timeout | None = None  # set for every revision by env.py or alembic.ini
+    detect_conventions: Callable[[], dict[str, str | None] | None] = lambda: None
 
     @property
     def postgresql(self) -> bool:
@@ -60,6 +61,12 @@ class CheckContext:
     @cached_property
     def naming_convention(self) -> bool:
         return self.detect_naming_convention()
+
+    @cached_property
+    def conventions(self) -> dict[str, str | None]:
+        """The project's naming convention templates by kind ("fk", "ck", ...), as its source writes
+        them; empty when it has none (read once, and only when a finding needs a name)."""
+        return self.detect_conventions() or {}
 
     def tables_new_in_change(self, migration: Migration) -> frozenset[str]:
         """Under --base, the tables that revisions added by the change, and built on by this one,
@@ -104,6 +111,34 @@ def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:
     return Hit(statement.line, subject, fields, statement.column, statement.end_line)
 
 
+_ADD_CONSTRAINT_CLAUSE = re.compile(r"\bADD\s+(CONSTRAINT|CHECK|FOREIGN|UNIQUE|PRIMARY|EXCLUDE)\b")
+
+
+# the calls whose constraints SQLAlchemy builds, so the project's naming convention names them
+CONVENTION_CALLS = frozenset({"create_foreign_key", "create_check_constraint", "create_unique_constraint",
+                              "create_primary_key", "add_column", "create_table"})
+
+
+def named_by_convention(migration: Migration, ctx: CheckContext, statement: Statement, kind: str,
+                        table: str, given: str) -> str | None:
+    """The name the project's naming convention gives the constraint, where it has one for this kind
+    and the code did not mark the name as final with op.f()."""
+    if not ctx.postgresql or not ctx.conventions:
+        return None
+    call = next((op for op in migration.operations if op.line == statement.line), None)
+    if call is None or call.name not in CONVENTION_CALLS:
+        return None  # raw SQL names its constraints itself: SQLAlchemy's convention never sees them
+    first = call.arg(0, "constraint_name")
+    if isinstance(first, Call) and first.short == "f":
+        return None
+    return convention_name(ctx.conventions, kind, table, given, statement.sql)
+
+
+def _adds_column_only(upper: str) -> bool:
+    """The statement's constraints are written inside ADD COLUMN (no ADD CONSTRAINT clause)."""
+    return "ADD COLUMN" in upper and not _ADD_CONSTRAINT_CLAUSE.search(upper)
+
+
 def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
     """ADD CONSTRAINT of one kind on an existing PostgreSQL table without NOT VALID."""
 
@@ -115,11 +150,17 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
         inside_column = keyword == "FOREIGN" and "REFERENCES" in upper  # a key written inside ADD COLUMN
         if "ADD" not in upper or (keyword not in upper and not inside_column):
             continue
-        for table, name, found, not_valid, condition in statement.facts.constraints:
+        in_column = {"variant": "inside_column"} if _adds_column_only(upper) else {}
+        for table, given, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
-                name = name or server_constraint_name(table, found, statement.sql, condition)
+                by_convention = named_by_convention(migration, ctx, statement, found, table, given)
+                name = by_convention or given or \
+                    server_constraint_name(table, found, statement.sql, condition)
+                qname = name if name == BY_CONVENTION else sql_ident(name)
+                # the call to write: under the convention, the argument as the code gave it names it again
+                call_name = (f'"{given}"' if given else "None") if by_convention else f'"{name}"'
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
-                              qname=sql_ident(name))
+                              qname=qname, call_name=call_name, **in_column)
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:

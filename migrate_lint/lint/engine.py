@@ -34,7 +34,7 @@ from migrate_lint.revisions.migration import (
     Unknown,
     for_dialect,
 )
-from migrate_lint.revisions.project import has_naming_convention, local_modules, marked_root
+from migrate_lint.revisions.project import has_naming_convention, local_modules, marked_root, naming_templates
 from migrate_lint.revisions.reading import Files, Reader, known_header
 from migrate_lint.revisions.timeouts import env_lock_timeout
 
@@ -197,6 +197,7 @@ class Engine:
             dialect=self.config.dialect, graph=graph, migrations=migrations,
             opaque=frozenset(p for p, header in zip(files, headers, strict=True) if header.problems),
             detect_naming_convention=lambda: has_naming_convention(history, self.config),
+            detect_conventions=lambda: naming_templates(history, self.config),
             postgresql_version=self.config.postgresql_version,
             mysql_version=self.config.mysql_server_version,
             local_modules=local_modules(history, self.config),

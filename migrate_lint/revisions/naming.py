@@ -52,3 +52,67 @@ def declares_naming_convention(root: Path, skip: frozenset[Path] = frozenset()) 
                 except (SyntaxError, ValueError, RecursionError):
                     continue
     return False
+
+
+Templates = dict[str, str | None]  # "fk", "ix", ... -> the template, or None where it is not a literal
+
+
+def _templates(value: ast.expr | None, constants: dict[str, ast.expr]) -> Templates | None:
+    """The kinds a `naming_convention` dict names, with their templates where they are literals."""
+    if isinstance(value, ast.Name):
+        value = constants.get(value.id)
+    if not isinstance(value, ast.Dict):
+        return None
+    found: Templates = {}
+    for key, item in zip(value.keys, value.values, strict=True):
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            text = item.value if isinstance(item, ast.Constant) and isinstance(item.value, str) else None
+            found[key.value] = text
+    return found
+
+
+def _names_convention(target: ast.expr) -> bool:
+    return (isinstance(target, ast.Attribute) and target.attr == KEYWORD) or \
+        (isinstance(target, ast.Name) and target.id == KEYWORD)
+
+
+def _convention_of(tree: ast.Module) -> Templates | None:
+    constants = {t.id: node.value for node in tree.body if isinstance(node, ast.Assign)
+                 for t in node.targets if isinstance(t, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg == KEYWORD and (found := _templates(kw.value, constants)) is not None:
+                    return found
+        elif isinstance(node, ast.Assign) and any(_names_convention(t) for t in node.targets) \
+                and (found := _templates(node.value, constants)) is not None:
+            return found
+    return None
+
+
+def naming_convention(root: Path, skip: frozenset[Path] = frozenset()) -> Templates | None:
+    """The project's naming convention as its source writes it (the first `naming_convention=` dict
+    found), or None when there is none or it is not a dict written out in the source."""
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
+                       and (here / d).resolve() not in skip]
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            seen += 1
+            if seen > MAX_FILES:
+                return None
+            try:
+                text = read_file(here / name).decode("utf-8", "replace")
+            except OSError:
+                continue
+            if KEYWORD in text:
+                try:
+                    found = _convention_of(parse(text))
+                except (SyntaxError, ValueError, RecursionError):
+                    continue
+                if found is not None:
+                    return found
+    return None

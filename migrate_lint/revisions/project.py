@@ -6,7 +6,7 @@ from pathlib import Path
 
 from migrate_lint.config import Config
 from migrate_lint.revisions.discover import History
-from migrate_lint.revisions.naming import declares_naming_convention
+from migrate_lint.revisions.naming import Templates, declares_naming_convention, naming_convention
 
 NOT_APPLICATION = frozenset({"setup", "conftest", "noxfile", "manage"})
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")  # where a project's root is
@@ -49,3 +49,11 @@ def has_naming_convention(history: History, config: Config) -> bool:
         return config.naming_convention
     skip = frozenset(d.resolve() for d in history.version_dirs)
     return declares_naming_convention(project_root(history, config), skip)
+
+
+def naming_templates(history: History, config: Config) -> Templates | None:
+    """The project's naming convention as its source writes it; none when the config says there is none."""
+    if config.naming_convention is False:
+        return None
+    skip = frozenset(d.resolve() for d in history.version_dirs)
+    return naming_convention(project_root(history, config), skip)

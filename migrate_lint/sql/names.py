@@ -76,3 +76,40 @@ def sql_ident(name: str) -> str:
     if name in RESERVED or not re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
         return '"' + name.replace('"', '""') + '"'
     return name
+
+
+CONVENTION_KEYS = {"foreign key": "fk", "check": "ck", "unique": "uq", "primary key": "pk", "index": "ix"}
+BY_CONVENTION = "<the name the project's naming convention gives it>"
+_TOKEN = re.compile(r"%\((\w+)\)s")
+_REFERENCES = re.compile(r"\bREFERENCES\s+(?P<table>[\w\".]+)\s*(?:\((?P<columns>[^)]*)\))?", re.IGNORECASE)
+
+
+def convention_name(templates: dict[str, str | None], kind: str, table: str, given: str,
+                    sql: str) -> str | None:
+    """The name SQLAlchemy gives a constraint under the project's naming convention: None where the
+    convention does not name this kind (the usual name stands), BY_CONVENTION where it does but
+    cannot be worked out from the source (a template that is not a literal, a token of its own)."""
+    key = CONVENTION_KEYS.get(kind)
+    if key not in templates:
+        return None
+    template = templates[key]
+    if template is None:
+        return BY_CONVENTION
+    if given and "%(constraint_name)s" not in template:
+        return None  # a given name stands unless the template builds on it
+    match = _CONSTRAINT_COLUMNS.search(sql)
+    columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
+    refers = _REFERENCES.search(sql)
+    referred = _unquote(refers["table"]).rsplit(".", 1)[-1] if refers else ""
+    referred_columns = [_unquote(c.strip()) for c in (refers["columns"] or "").split(",")] if refers else []
+    values = {"table_name": table.rsplit(".", 1)[-1], "constraint_name": given,
+              "referred_table_name": referred}
+    if columns:
+        values |= {"column_0_name": columns[0], "column_0N_name": "".join(columns),
+                   "column_0_N_name": "_".join(columns)}
+    if referred_columns and referred_columns[0]:
+        values["referred_column_0_name"] = referred_columns[0]
+    tokens = _TOKEN.findall(template)
+    if any(not values.get(token) for token in tokens):
+        return BY_CONVENTION
+    return _TOKEN.sub(lambda m: values[m.group(1)], template)

@@ -6,6 +6,7 @@ from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, shown, sql_hit, sql_walk
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
+from migrate_lint.sql.names import convention_name
 
 CODE = "ML101"
 SCOPE = "revision"
@@ -22,7 +23,8 @@ def _literal(value: Any) -> str:
     return repr(value) if isinstance(value, str | bool | int | tuple | list) else shown(value)
 
 
-def safe_call(statement: Statement, op: Operation | None, index: str, table: str) -> str:
+def safe_call(statement: Statement, op: Operation | None, index: str, table: str,
+              call_name: str | None = None) -> str:
     """The statement's concurrent form, keeping what makes it the same index (unique, where, schema)."""
     if op is None or op.name != "create_index":
         sql = re.sub(r"^(CREATE\s+(?:UNIQUE\s+)?INDEX)\s+", r"\1 CONCURRENTLY ", statement.sql, count=1,
@@ -33,7 +35,8 @@ def safe_call(statement: Statement, op: Operation | None, index: str, table: str
     kept = "".join(f", {k}={_literal(op.kwargs[k])}" for k in KEPT if k in op.kwargs and
                    not (k == "unique" and op.kwargs[k] is False))
     columns_text = repr(list(columns)) if isinstance(columns, tuple) else _literal(columns)
-    return (f'op.create_index("{index}", "{table}", {columns_text}{kept}, '
+    name_argument = call_name or f'"{index}"'
+    return (f'op.create_index({name_argument}, "{table}", {columns_text}{kept}, '
             "postgresql_concurrently=True)")
 
 
@@ -47,5 +50,18 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         fact = statement.facts.index
         if fact and fact[0] == "create" and not fact[3] and fact[2] not in created:
             _, index, table, _, _ = fact
-            yield sql_hit(statement, f"{table}.{index}", table=table, index=index,
-                          call=safe_call(statement, calls.get(statement.line), index, table))
+            call = calls.get(statement.line)
+            by_convention = _named_by_convention(ctx, call, table)
+            yield sql_hit(statement, f"{table}.{by_convention or index}", table=table,
+                          index=by_convention or index,
+                          call=safe_call(statement, call, index, table, "None" if by_convention else None))
+
+
+def _named_by_convention(ctx: CheckContext, call: Operation | None, table: str) -> str | None:
+    """An index the code leaves unnamed is named by the project's convention ("ix"), where it has one:
+    the name SQLAlchemy's own default would give is then not the index's."""
+    if call is None or call.arg(0, "index_name") is not None or "ix" not in ctx.conventions:
+        return None
+    columns = call.arg(1 if call.batch_table is not None else 2, "columns")
+    names = [c for c in columns if isinstance(c, str)] if isinstance(columns, tuple | list) else []
+    return convention_name(ctx.conventions, "index", table, "", "", names or None) or None

@@ -85,7 +85,7 @@ _REFERENCES = re.compile(r"\bREFERENCES\s+(?P<table>[\w\".]+)\s*(?:\((?P<columns
 
 
 def convention_name(templates: dict[str, str | None], kind: str, table: str, given: str,
-                    sql: str) -> str | None:
+                    sql: str, columns: list[str] | None = None) -> str | None:
     """The name SQLAlchemy gives a constraint under the project's naming convention: None where the
     convention does not name this kind (the usual name stands), BY_CONVENTION where it does but
     cannot be worked out from the source (a template that is not a literal, a token of its own)."""
@@ -97,8 +97,9 @@ def convention_name(templates: dict[str, str | None], kind: str, table: str, giv
         return BY_CONVENTION
     if given and "%(constraint_name)s" not in template:
         return None  # a given name stands unless the template builds on it
-    match = _CONSTRAINT_COLUMNS.search(sql)
-    columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
+    if columns is None:
+        match = _CONSTRAINT_COLUMNS.search(sql)
+        columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
     refers = _REFERENCES.search(sql)
     referred = _unquote(refers["table"]).rsplit(".", 1)[-1] if refers else ""
     referred_columns = [_unquote(c.strip()) for c in (refers["columns"] or "").split(",")] if refers else []
@@ -106,7 +107,8 @@ def convention_name(templates: dict[str, str | None], kind: str, table: str, giv
               "referred_table_name": referred}
     if columns:
         values |= {"column_0_name": columns[0], "column_0N_name": "".join(columns),
-                   "column_0_N_name": "_".join(columns)}
+                   "column_0_N_name": "_".join(columns),
+                   "column_0_label": f"{values['table_name']}_{columns[0]}"}
     if referred_columns and referred_columns[0]:
         values["referred_column_0_name"] = referred_columns[0]
     tokens = _TOKEN.findall(template)

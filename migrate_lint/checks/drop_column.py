@@ -9,8 +9,21 @@ CODE = "ML201"
 SCOPE = "revision"
 
 
+def _swapped_in_after(migration: Migration, index: int, table: str, column: str) -> bool:
+    """The same revision renames another column of the table, filled by an UPDATE of this revision,
+    to the dropped one's name (the copy-and-swap that changes a column's type): running code finds
+    the column it reads, with its values."""
+    for op in migration.operations[index + 1:]:
+        if op.name == "alter_column" and str(op.kwargs.get("new_column_name", "")).lower() == column:
+            owner, rest = op.table_and_rest()
+            source = op.kwargs.get("column_name", rest[0] if rest else None)
+            if str(owner).lower() == table and isinstance(source, str):
+                return any(update.fills(table, source) for update in migration.updates)
+    return False
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    for op in migration.operations:
+    for index, op in enumerate(migration.operations):
         if op.name != "drop_column":
             continue
         table, rest = op.table_and_rest()
@@ -20,6 +33,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if isinstance(table, str) and isinstance(column, str) and \
                 (table.lower(), column.lower()) in migration.columns_added_before(op):
             continue  # added earlier in this revision: no running code reads it yet
+        if isinstance(table, str) and isinstance(column, str) and \
+                _swapped_in_after(migration, index, table.lower(), column.lower()):
+            continue
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column))
     for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
         yield sql_hit(statement, f"{table}.{column}", table=table, column=column)

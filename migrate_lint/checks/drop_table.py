@@ -1,5 +1,6 @@
 """drop-table: dropping a table that running code may still use."""
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit
@@ -9,12 +10,31 @@ CODE = "ML202"
 SCOPE = "revision"
 
 
+def _rebuilt_after(migration: Migration, index: int, table: str) -> bool:
+    """The same revision makes the table again after dropping it, rows and all (the copy-and-swap
+    rebuild: another table renamed to its name, or a new one filled by INSERT INTO ... SELECT): in
+    one transaction, no one sees it gone and nothing is lost. Re-created empty, its data is gone."""
+    insert = re.compile(rf'^\s*INSERT\s+INTO\s+"?{re.escape(table)}"?\b.*\bSELECT\b',
+                        re.IGNORECASE | re.DOTALL)
+    created = False
+    for op in migration.operations[index + 1:]:
+        if op.name == "rename_table" and str(op.arg(1, "new_table_name")).lower() == table:
+            return True
+        if op.name == "create_table" and str(op.arg(0, "table_name")).lower() == table:
+            created = True
+        elif created and op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) \
+                and insert.search(sql):
+            return True
+    return False
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    for op in migration.operations:
+    for index, op in enumerate(migration.operations):
         if op.name != "drop_table":
             continue
         table = op.arg(0, "table_name")
-        if isinstance(table, str) and table.lower() in migration.created_before(op):
+        if isinstance(table, str) and (table.lower() in migration.created_before(op)
+                                       or _rebuilt_after(migration, index, table.lower())):
             continue
         yield at(op, shown(table), table=shown(table))
     for statement, _, table in raw_drops(migration, "table", "drop_table"):  # DROP TABLE in op.execute()

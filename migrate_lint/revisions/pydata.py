@@ -73,6 +73,39 @@ def _writes_rows(loop: ast.For) -> bool:
     return False
 
 
+def _is_get_bind(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        node.func.attr == "get_bind"
+
+
+def _joined_sessions(tree: ast.Module) -> set[str]:
+    """Names of sessions bound to Alembic's own connection (`Session(bind=op.get_bind())`, through a
+    name or a sessionmaker): SQLAlchemy joins them to the connection's transaction, so their commit()
+    ends nothing (measured with SQLAlchemy 2: the outer rollback still undoes the session's rows)."""
+    assigned: list[tuple[str, ast.expr]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            assigned.append((node.targets[0].id, node.value))
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            assigned += [(item.optional_vars.id, item.context_expr) for item in node.items
+                         if isinstance(item.optional_vars, ast.Name)]
+    connections = {name for name, value in assigned if _is_get_bind(value)}
+    factories: set[str] = set()
+    sessions: set[str] = set()
+    for name, value in assigned:
+        if not isinstance(value, ast.Call):
+            continue
+        callee = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
+        first = value.args[0] if value.args else None
+        bind = next((kw.value for kw in value.keywords if kw.arg == "bind"), first)
+        to_alembic = _is_get_bind(bind) or (isinstance(bind, ast.Name) and bind.id in connections)
+        if callee == "sessionmaker" and to_alembic:
+            factories.add(name)
+        elif (callee == "Session" and to_alembic) or callee in factories:
+            sessions.add(name)
+    return sessions
+
+
 @lru_cache(maxsize=256)
 def read(source: str) -> PyData:
     if not any(word in source for word in _GATE_WORDS) or not _GATE.search(source):
@@ -83,6 +116,7 @@ def read(source: str) -> PyData:
     except (SyntaxError, ValueError, RecursionError):
         return PyData()
     tables = _tables(tree)
+    joined = _joined_sessions(tree) if "get_bind" in source else set()
     commits: list[tuple[int, int, str]] = []
     loops: list[tuple[int, int, str]] = []
     unfiltered: list[tuple[int, int, str]] = []
@@ -98,7 +132,8 @@ def read(source: str) -> PyData:
                 calls.setdefault(node.func.id, node.lineno)
             method = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 else None
-            if method == "commit" and not node.args:  # type: ignore[attr-defined]
+            if method == "commit" and not node.args and not (  # type: ignore[attr-defined]
+                    isinstance(receiver := node.func.value, ast.Name) and receiver.id in joined):  # type: ignore[attr-defined]
                 commits.append((node.lineno, node.col_offset + 1, function.name))  # type: ignore[attr-defined]
             if isinstance(node, ast.For) and _writes_rows(node):
                 chain = [n for n in ast.walk(node.iter) if isinstance(n, ast.Call)

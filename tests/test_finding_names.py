@@ -84,3 +84,17 @@ def test_help_text_is_safe_to_copy(tmp_path, check_dir, execute):
     assert '"user"' in index_help
     assert 'ALTER TABLE "user" VALIDATE CONSTRAINT fk_user_org' in found[4]["ML104"]
     assert "NOT VALID" in found[5]["ML302"] and 'ALTER TABLE "user"' in found[5]["ML302"]
+
+
+def test_names_the_code_computes_are_shown_as_code_in_the_syntax_tree_layer(tmp_path, check_dir):
+    body = '''
+for table, old in {"posts": "ix_posts_title"}.items():
+    op.drop_index(old, table_name=table)
+for table, name in {"posts": "ix_posts_slug"}.items():
+    op.create_index(name, table, ["slug"])
+'''
+    found = {code: (message, help_text) for items in _messages(tmp_path, check_dir, body, False).values()
+             for code, message, help_text in items}
+    assert found["ML101"][0].startswith("CREATE INDEX each name of the loop over")
+    assert "op.create_index(name, table, ['slug'], postgresql_concurrently=True)" in found["ML101"][1]
+    assert "op.drop_index(old, postgresql_concurrently=True)" in found["ML102"][1]

@@ -107,6 +107,28 @@ def sql_walk(migration: Migration, ctx: CheckContext) -> tuple[tuple[Statement, 
     return tuple((statement, created | new) for statement, created in migration.statements_after_creates)
 
 
+_LOOP_VARIABLE = re.compile(r"each (\w+) of the loop")  # how an Unknown says a loop variable
+
+
+def as_code(value: Any, shown: str) -> str:
+    """An argument as the call wrote it: a literal quoted, an expression (a loop variable) as code."""
+    if isinstance(value, Unknown) and value.source:
+        loop = _LOOP_VARIABLE.match(value.source)
+        return loop[1] if loop else value.source
+    return f'"{shown}"'
+
+
+def computed_index_name(call: Operation | None, name: str) -> tuple[str, str] | None:
+    """(as shown, as code) where the index name a call passes is computed by the code (a loop
+    variable, a format) and the SQL knows no better (`name` is that expression): never shown as if
+    it were a name. None where the name is given, or rendering knew it."""
+    value = call.arg(0, "index_name") if call is not None else None
+    if not isinstance(value, Unknown) or not value.source or value.source.lower() != name:
+        return None
+    shown = value.source if _LOOP_VARIABLE.match(value.source) else f"the index named by {value.source}"
+    return shown, as_code(value, name)
+
+
 def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:
     return Hit(statement.line, subject, fields, statement.column, statement.end_line)
 

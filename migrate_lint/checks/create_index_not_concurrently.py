@@ -4,8 +4,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from migrate_lint.checks import CheckContext, Hit, shown, sql_hit, sql_walk
-from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement, Unknown
+from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, shown, sql_hit, sql_walk
+from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
 from migrate_lint.sql.names import convention_name
 
 CODE = "ML101"
@@ -34,20 +34,12 @@ def safe_call(statement: Statement, op: Operation | None, index: str, table: str
     columns = op.arg(1 if batch else 2, "columns")
     kept = "".join(f", {k}={_literal(op.kwargs[k])}" for k in KEPT if k in op.kwargs and
                    not (k == "unique" and op.kwargs[k] is False))
-    columns_text = repr(list(columns)) if isinstance(columns, tuple) else _literal(columns)
+    listed = isinstance(columns, tuple)
+    columns_text = f"[{', '.join(map(_literal, columns))}]" if listed else _literal(columns)
     name_argument = call_name or f'"{index}"'
-    table_argument = f'"{table}"' if batch else _as_code(op.arg(1, "table_name"), table)
+    table_argument = f'"{table}"' if batch else as_code(op.arg(1, "table_name"), table)
     return (f'op.create_index({name_argument}, {table_argument}, {columns_text}{kept}, '
             "postgresql_concurrently=True)")
-
-
-def _as_code(value: Any, shown: str) -> str:
-    """An argument as the call wrote it: a literal quoted, an expression (a loop variable) as code."""
-    if isinstance(value, Unknown) and value.source:
-        loop = re.match(r"each (\w+) of the loop", value.source)
-        return loop[1] if loop else value.source
-    return f'"{shown}"'
-
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
@@ -62,21 +54,12 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             _, index, table, _, _ = fact
             call = calls.get(statement.line)
             by_convention = _named_by_convention(ctx, call, table)
-            computed = _computed_name(call, index)
+            computed = computed_index_name(call, index)
             shown = by_convention or (computed[0] if computed else index)
             argument = "None" if by_convention else (computed[1] if computed else None)
             yield sql_hit(statement, f"{table}.{shown}", table=table, index=shown,
                           call=safe_call(statement, call, index, table, argument))
 
-
-def _computed_name(call: Operation | None, index: str) -> tuple[str, str] | None:
-    """(as shown, as code) where the syntax tree knows only the expression that computes the index's
-    name (a loop variable, a format): never shown as if it were a name."""
-    value = call.arg(0, "index_name") if call is not None else None
-    if not isinstance(value, Unknown) or not value.source or value.source.lower() != index:
-        return None
-    shown = value.source if value.source.startswith("each ") else f"the index named by {value.source}"
-    return shown, _as_code(value, index)
 
 
 def _named_by_convention(ctx: CheckContext, call: Operation | None, table: str) -> str | None:

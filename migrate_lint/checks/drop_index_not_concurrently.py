@@ -1,11 +1,10 @@
 """drop-index-not-concurrently: DROP INDEX takes an ACCESS EXCLUSIVE lock on its PostgreSQL table."""
 
-import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
+from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, sql_hit, sql_walk
 from migrate_lint.checks.lock_timeouts import in_force
-from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
+from migrate_lint.revisions.migration import Migration, Operation, Statement
 
 CODE = "ML102"
 SCOPE = "revision"
@@ -83,30 +82,18 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         elif fact and fact[0] == "drop" and not fact[3] and timeout is None:
             drop = drops.get(statement.line)
             names = [n for kind, _, n in statement.facts.dropped if kind == "index"] or [fact[1]]
-            computed = _computed_name(drop)
-            expression = computed[1].lower() if computed else None
             for name in names:
                 if name in new_indexes:  # dropped to be re-created: build the new one first
                     continue
                 if drop is not None and _dropped_with_its_table(migration, ctx, drop, name):
                     continue
                 # the render knows the name; the syntax tree only the expression that computes it
-                shown_name = computed[0] if computed and name == expression else name
-                yield sql_hit(statement, shown_name, index=shown_name,
-                              index_arg=computed[1] if computed else f'"{name}"',
+                computed = computed_index_name(drop, name)
+                shown_name = computed[0] if computed else name
+                argument = as_code(drop.arg(0, "index_name"), name) if drop is not None else f'"{name}"'
+                yield sql_hit(statement, shown_name, index=shown_name, index_arg=argument,
                               **_table_field(migration, statement),
                               variant="recreated" if name in created_later else "default")
-
-
-def _computed_name(drop: Operation | None) -> tuple[str, str] | None:
-    """(as shown, as code) for an op.drop_index call whose index name the code computes (a loop
-    variable, a format) rather than gives: never shown as if it were a name."""
-    value = drop.arg(0, "index_name") if drop is not None else None
-    if not isinstance(value, Unknown) or not value.source:
-        return None
-    loop = re.match(r"each (\w+) of the loop", value.source)  # how a loop variable is said
-    shown = value.source if loop else f"the index named by {value.source}"
-    return shown, (loop[1] if loop else value.source)
 
 
 def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:

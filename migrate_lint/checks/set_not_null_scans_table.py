@@ -6,7 +6,12 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
 from migrate_lint.checks.alter_column_type import no_rewrite
-from migrate_lint.checks.set_not_null_without_backfill import filled, proven_by_check, set_not_null
+from migrate_lint.checks.set_not_null_without_backfill import (
+    already_not_null,
+    filled,
+    proven_by_check,
+    set_not_null,
+)
 from migrate_lint.rendering.opsql import type_sql
 from migrate_lint.revisions.coltypes import old_type
 from migrate_lint.revisions.migration import Migration
@@ -41,9 +46,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
     for index, op_index, statement, table, column in set_not_null(migration, ctx):
-        if proven_by_check(migration, index, table, column, ctx) or (
-                op_index < len(migration.operations)
-                and migration.operations[op_index].kwargs.get("existing_nullable") is False):
+        if proven_by_check(migration, index, table, column, ctx) or already_not_null(migration, op_index):
             continue  # proven, or already NOT NULL: SET NOT NULL is then a no-op
         if _rewritten_by_same_alter(migration, ctx, statement.line, op_index, table):
             continue

@@ -110,9 +110,15 @@ def set_not_null(migration: Migration, ctx: CheckContext) -> Iterator[tuple[int,
                 yield index, op_index, statement, table, column
 
 
+def already_not_null(migration: Migration, op_index: int) -> bool:
+    """The call says the column is NOT NULL already (existing_nullable=False): SET NOT NULL is a no-op."""
+    return op_index < len(migration.operations) and \
+        migration.operations[op_index].kwargs.get("existing_nullable") is False
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for index, op_index, statement, table, column in set_not_null(migration, ctx):
-        if not (proven_by_check(migration, index, table, column, ctx)
+        if not (already_not_null(migration, op_index) or proven_by_check(migration, index, table, column, ctx)
                 or filled(migration, op_index, table, column, ctx)):
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table)

@@ -134,6 +134,7 @@ class RevisionGraph:
         self.labels = {label: rev.id for rev in self.by_id.values() for label in rev.branch_labels}
         self.children: dict[str, list[str]] = {rid: [] for rid in self.by_id}
         self._problems: list[GraphProblem] | None = None
+        self._branch_labels: dict[str, frozenset[str]] = {}
         for rev in self.by_id.values():
             for parent in self.parents(rev):
                 self.children[parent].append(rev.id)
@@ -181,17 +182,27 @@ class RevisionGraph:
 
     def branch_labels_of(self, rev_id: str) -> frozenset[str]:
         """Branch labels on a revision and its ancestors through down_revision: the named branch it
-        belongs to (as in Alembic, depends_on orders revisions across branches without joining them)."""
-        labels: set[str] = set()
-        seen, queue = set(), deque([rev_id])
-        while queue:
-            current = queue.popleft()
-            if current in seen or current not in self.by_id:
+        belongs to (as in Alembic, depends_on orders revisions across branches without joining them).
+        Each revision's set is found once, from its parents' (a history asks for every revision's)."""
+        if not self.labels:
+            return frozenset()
+        memo, visiting = self._branch_labels, set()
+        stack = [(rev_id, False)]
+        while stack:
+            current, parents_done = stack.pop()
+            if current in memo or current not in self.by_id:
                 continue
-            seen.add(current)
-            labels.update(self.by_id[current].branch_labels)
-            queue.extend(self.by_id[current].down_revisions)
-        return frozenset(labels)
+            rev = self.by_id[current]
+            if parents_done:
+                labels = set(rev.branch_labels)
+                for parent in rev.down_revisions:
+                    labels |= memo.get(parent, frozenset())
+                memo[current] = frozenset(labels)
+            elif current not in visiting:  # a cycle (revision-cycle reports it) is walked once
+                visiting.add(current)
+                stack.append((current, True))
+                stack.extend((parent, False) for parent in rev.down_revisions if parent not in memo)
+        return memo.get(rev_id, frozenset())
 
     def problems(self) -> list[GraphProblem]:
         """Structural problems of the graph (found once; each graph rule reads its own kind)."""

@@ -162,7 +162,9 @@ def test_an_interrupted_run_still_drops_its_scratch_database(tmp_path):
     time.sleep(0.5)  # inside the sleeping revision by now
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 2 and "interrupted" in stderr and "Traceback" not in stderr
+    # under load the signal can land before the child reaches the revision: said as "terminated"
+    assert process.returncode == 2 and ("interrupted" in stderr or "terminated" in stderr), stderr
+    assert "Traceback" not in stderr
     assert not ours & scratch_databases("postgresql")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from migrate_lint.paths import read_file
@@ -25,34 +26,35 @@ def _declares(tree: ast.AST) -> bool:
     return False
 
 
-def declares_naming_convention(root: Path, skip: frozenset[Path] = frozenset()) -> bool:
-    """True if a Python file under root passes `naming_convention=` (MetaData, SQLAlchemy, ...).
-
-    Revision folders are skipped: a convention written inside a revision names nothing else.
-    """
+def _trees(root: Path, skip: frozenset[Path]) -> Iterator[ast.Module]:
+    """The parsed Python files under root that mention `naming_convention`, in a stable order, at most
+    MAX_FILES read. Revision folders are skipped: a convention written inside a revision names
+    nothing else."""
     seen = 0
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
-                       and (here / d).resolve() not in skip]
-        for name in filenames:
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
+                             and (here / d).resolve() not in skip)
+        for name in sorted(filenames):
             if not name.endswith(".py"):
                 continue
             seen += 1
             if seen > MAX_FILES:
-                return False
+                return
             try:
                 text = read_file(here / name).decode("utf-8", "replace")  # not a FIFO, not huge
             except OSError:
                 continue
             if KEYWORD in text:
                 try:
-                    if _declares(parse(text)):
-                        return True
+                    yield parse(text)
                 except (SyntaxError, ValueError, RecursionError):
                     continue
-    return False
 
+
+def declares_naming_convention(root: Path, skip: frozenset[Path] = frozenset()) -> bool:
+    """True if a Python file under root passes `naming_convention=` (MetaData, SQLAlchemy, ...)."""
+    return any(_declares(tree) for tree in _trees(root, skip))
 
 Templates = dict[str, str | None]  # "fk", "ix", ... -> the template, or None where it is not a literal
 
@@ -93,26 +95,4 @@ def _convention_of(tree: ast.Module) -> Templates | None:
 def naming_convention(root: Path, skip: frozenset[Path] = frozenset()) -> Templates | None:
     """The project's naming convention as its source writes it (the first `naming_convention=` dict
     found), or None when there is none or it is not a dict written out in the source."""
-    seen = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
-                       and (here / d).resolve() not in skip]
-        for name in sorted(filenames):
-            if not name.endswith(".py"):
-                continue
-            seen += 1
-            if seen > MAX_FILES:
-                return None
-            try:
-                text = read_file(here / name).decode("utf-8", "replace")
-            except OSError:
-                continue
-            if KEYWORD in text:
-                try:
-                    found = _convention_of(parse(text))
-                except (SyntaxError, ValueError, RecursionError):
-                    continue
-                if found is not None:
-                    return found
-    return None
+    return next((found for tree in _trees(root, skip) if (found := _convention_of(tree)) is not None), None)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,15 +59,21 @@ class Recorder:
     def mark(self, where: tuple[str, str]) -> None:
         self.revision = where[0]
 
+    @contextmanager
+    def _timed(self) -> Iterator[None]:
+        """Time spent asking the server, kept apart from the statements' own durations."""
+        begun = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.overhead += time.perf_counter() - begun
+
     def _ask(self, connection: sa.Connection, everything: bool = True) -> probe.Snapshot | None:
         if not self.postgresql:
             return None
-        begun = time.perf_counter()
-        try:
+        with self._timed():
             found = probe.take(connection.connection.dbapi_connection, everything)
-            return found if everything or self.before is None else probe.merged(self.before, found)
-        finally:
-            self.overhead += time.perf_counter() - begun
+        return found if everything or self.before is None else probe.merged(self.before, found)
 
     def before_statement(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
                          executemany: bool) -> None:
@@ -80,11 +88,8 @@ class Recorder:
     def _algorithm(self, conn: Any, statement: str) -> tuple[str, str] | None:
         if self.postgresql:
             return None
-        begun = time.perf_counter()
-        try:
+        with self._timed():
             return mariadb.algorithm(conn.connection.dbapi_connection, statement)
-        finally:
-            self.overhead += time.perf_counter() - begun
 
     def after_statement(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
                         executemany: bool) -> None:
@@ -115,9 +120,8 @@ class Recorder:
             self.before = None
 
     def _metadata_locks(self, conn: Any, made: Statement) -> None:
-        begun = time.perf_counter()
-        held = mariadb.metadata_locks(conn.connection.dbapi_connection)
-        self.overhead += time.perf_counter() - begun
+        with self._timed():
+            held = mariadb.metadata_locks(conn.connection.dbapi_connection)
         if held is None:  # unreadable after all: say so once, stop asking
             self.mdl = False
             self.trace.notes.append("performance_schema.metadata_locks could not be read by the throwaway "
@@ -138,18 +142,17 @@ class Recorder:
             made.rewritten, made.rewritten_indexes = probe.rewritten(before, after)
             made.scanned = probe.scanned(before, after)
         made.invalid_indexes, made.unvalidated = after.invalid, after.unvalidated
-        begun = time.perf_counter()
         # a table made in this transaction blocks no one
         asked = [table for table, mode in made.new_locks.items()
                  if (any(blocks(mode)) or table in made.rewritten) and table not in made.fresh]
         asked += sorted(set(made.rewritten) - set(made.fresh) - set(asked))
-        # a table whose file has no page has no row: known without reading it (nor counting a scan)
-        read = probe.which_have_rows(conn.connection.dbapi_connection,
-                                     [table for table in asked if table not in after.empty])
+        with self._timed():
+            # a table whose file has no page has no row: known without reading it (nor counting a scan)
+            read = probe.which_have_rows(conn.connection.dbapi_connection,
+                                         [table for table in asked if table not in after.empty])
+            if read:  # those reads count as scans: not the next statement's
+                after.scans = {**after.scans, **probe.scans(conn.connection.dbapi_connection)}
         made.rows = {table: read.get(table, False) for table in asked}
-        if read:  # those reads count as scans: not the next statement's
-            after.scans = {**after.scans, **probe.scans(conn.connection.dbapi_connection)}
-        self.overhead += time.perf_counter() - begun
 
     def failed(self, context: Any) -> None:
         if self.paused:
@@ -184,18 +187,17 @@ def _filled(recorder: Recorder, connection: sa.Connection, rows: int) -> None:
     again, so the fill's own row locks are not pinned on the next statement."""
     from migrate_lint.trace.fill import fill
 
-    begun = time.perf_counter()
     recorder.paused = True
     try:
-        fill(connection, rows, recorder.trace.filled, recorder.trace.unfilled)
-        if recorder.postgresql:
-            starting = recorder.before is None  # the transaction has just begun
-            recorder.before = probe.take(connection.connection.dbapi_connection)
-            if starting:
-                recorder.existing = {name for name, _, _ in recorder.before.files.values()}
+        with recorder._timed():
+            fill(connection, rows, recorder.trace.filled, recorder.trace.unfilled)
+            if recorder.postgresql:
+                starting = recorder.before is None  # the transaction has just begun
+                recorder.before = probe.take(connection.connection.dbapi_connection)
+                if starting:
+                    recorder.existing = {name for name, _, _ in recorder.before.files.values()}
     finally:
         recorder.paused = False
-        recorder.overhead += time.perf_counter() - begun
 
 
 def _shown(statement: str, parameters: Any) -> str:

@@ -414,6 +414,10 @@ class Extractor:
                            self._bind(node, values))
         if isinstance(func, ast.Attribute) and func.attr == "values":
             self._core_update(node, ctx)
+        elif isinstance(func, ast.Attribute) and func.attr == "update" \
+                and (columns := _orm_update_columns(node)):
+            self.updates.append(DataUpdate(ANY_TABLE, frozenset(columns), node.lineno,
+                                           len(self.operations), ctx.dialects))
         elif isinstance(func, ast.Attribute) and func.attr in ("create_all", "create"):
             self._python_create(node, func, ctx)
 
@@ -510,6 +514,22 @@ def _column_key(node: ast.expr) -> str | None:
     return None
 
 
+_QUERY_CALLS = frozenset({"query", "filter", "filter_by", "where"})
+
+
+def _orm_update_columns(node: ast.Call) -> set[str]:
+    """Columns an ORM bulk update sets: peewee's `Model.update(col=...)` (a class, by its capital) or
+    SQLAlchemy's `session.query(M).filter(...).update({"col": ...})`. Its table is the model's, which
+    the syntax tree cannot name; a plain dict's `.update()` is neither."""
+    receiver = node.func.value  # type: ignore[attr-defined]
+    if isinstance(receiver, ast.Name) and receiver.id[:1].isupper() and not node.args:
+        return {kw.arg for kw in node.keywords if kw.arg}
+    if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute) \
+            and receiver.func.attr in _QUERY_CALLS and node.args and isinstance(node.args[0], ast.Dict):
+        return {key for k in node.args[0].keys if k is not None and (key := _column_key(k))}
+    return set()
+
+
 def _any_update(node: ast.expr) -> bool:
     """`name.update()` or `sa.update(name)` on a name that holds some table (a loop variable)."""
     for sub in ast.walk(node):
@@ -527,16 +547,21 @@ _ROW_SOURCES = frozenset({"query", "all", "fetchall", "scalars", "execute", "yie
 
 def _orm_loop_columns(loop: ast.For, commits: Callable[[], bool]) -> set[str]:
     """Columns an ORM loop sets on every row it reads (`for row in session.query(M): row.c = ...`),
-    when the revision commits or flushes the session: without that nothing is written."""
-    if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                                   and n.func.attr in _ROW_SOURCES for n in ast.walk(loop.iter)):
-        return set()
+    when the revision commits or flushes the session, or the loop saves each row (`row.save()`,
+    peewee's and Django's way): without that nothing is written."""
     rows = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    saves = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "save"
+                and isinstance(n.func.value, ast.Name) and n.func.value.id in rows
+                for stmt in loop.body for n in ast.walk(stmt))
+    reads_rows = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                     and n.func.attr in _ROW_SOURCES for n in ast.walk(loop.iter))
+    if not (saves or (reads_rows and commits())):
+        return set()
     return {target.attr for stmt in loop.body for node in ast.walk(stmt)
             if isinstance(node, ast.Assign | ast.AugAssign)
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-            and target.value.id in rows} if commits() else set()
+            and target.value.id in rows}
 
 
 def _updated_table(node: ast.expr, tables: dict[str, str]) -> str | None:

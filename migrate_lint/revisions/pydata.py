@@ -22,7 +22,7 @@ _GATE_WORDS = (".commit(", ".query(", ".all(", ".fetchall(", ".scalars(", ".yiel
 
 @dataclass(frozen=True)
 class PyData:
-    commits: tuple[tuple[int, int, str], ...] = ()  # (line, column, function) of each .commit() call
+    commits: tuple[tuple[int, int, str, str], ...] = ()  # (line, column, function, kind) of .commit() calls
     row_loops: tuple[tuple[int, int, str], ...] = ()  # (line, column, what it reads) of each loop
     unfiltered: tuple[tuple[int, int, str], ...] = ()  # (line, column, table) of UPDATEs without WHERE
     calls: tuple[tuple[str, int], ...] = ()  # (helper, line of its first call from an upgrade function)
@@ -78,10 +78,21 @@ def _is_get_bind(node: ast.expr | None) -> bool:
         node.func.attr == "get_bind"
 
 
-def _joined_sessions(tree: ast.Module) -> set[str]:
-    """Names of sessions bound to Alembic's own connection (`Session(bind=op.get_bind())`, through a
-    name or a sessionmaker): SQLAlchemy joins them to the connection's transaction, so their commit()
-    ends nothing (measured with SQLAlchemy 2: the outer rollback still undoes the session's rows)."""
+# Sessions and connections of the application's own, on a connection apart from Alembic's
+_OWN_FACTORIES = frozenset({"Session", "sessionmaker", "scoped_session", "create_session", "connect"})
+
+
+@dataclass(frozen=True)
+class _Binds:
+    connections: frozenset[str]  # names holding op.get_bind()
+    joined: frozenset[str]  # sessions bound to it
+    own: frozenset[str]  # sessions or connections made otherwise
+
+
+def _binds(tree: ast.Module) -> _Binds:
+    """Which names hold Alembic's connection, a session joined to it (`Session(bind=op.get_bind())`,
+    through a name or a sessionmaker: SQLAlchemy joins it to the connection's transaction, so its
+    commit() ends nothing; measured with SQLAlchemy 2), or a session of the application's own."""
     assigned: list[tuple[str, ast.expr]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -92,6 +103,7 @@ def _joined_sessions(tree: ast.Module) -> set[str]:
     connections = {name for name, value in assigned if _is_get_bind(value)}
     factories: set[str] = set()
     sessions: set[str] = set()
+    own: set[str] = set()
     for name, value in assigned:
         if not isinstance(value, ast.Call):
             continue
@@ -103,7 +115,20 @@ def _joined_sessions(tree: ast.Module) -> set[str]:
             factories.add(name)
         elif (callee == "Session" and to_alembic) or callee in factories:
             sessions.add(name)
-    return sessions
+        elif callee in _OWN_FACTORIES and (bind is None or callee == "connect"):
+            own.add(name)
+    return _Binds(frozenset(connections), frozenset(sessions), frozenset(own))
+
+
+def _commit_kind(receiver: ast.expr, binds: _Binds) -> str | None:
+    """"own" for a commit on the application's session (`db.session`, a Session() of its own): a
+    second connection; None for a session joined to Alembic's; "default" otherwise."""
+    if isinstance(receiver, ast.Name) and receiver.id in binds.joined:
+        return None
+    if (isinstance(receiver, ast.Name) and receiver.id in binds.own) or \
+            (isinstance(receiver, ast.Attribute) and receiver.attr == "session"):
+        return "own"
+    return "default"
 
 
 @lru_cache(maxsize=256)
@@ -116,8 +141,8 @@ def read(source: str) -> PyData:
     except (SyntaxError, ValueError, RecursionError):
         return PyData()
     tables = _tables(tree)
-    joined = _joined_sessions(tree) if "get_bind" in source else set()
-    commits: list[tuple[int, int, str]] = []
+    binds = _binds(tree)
+    commits: list[tuple[int, int, str, str]] = []
     loops: list[tuple[int, int, str]] = []
     unfiltered: list[tuple[int, int, str]] = []
     texts: list[tuple[int, int, str]] = []
@@ -132,9 +157,9 @@ def read(source: str) -> PyData:
                 calls.setdefault(node.func.id, node.lineno)
             method = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 else None
-            if method == "commit" and not node.args and not (  # type: ignore[attr-defined]
-                    isinstance(receiver := node.func.value, ast.Name) and receiver.id in joined):  # type: ignore[attr-defined]
-                commits.append((node.lineno, node.col_offset + 1, function.name))  # type: ignore[attr-defined]
+            if method == "commit" and not node.args and \
+                    (kind := _commit_kind(node.func.value, binds)):  # type: ignore[attr-defined]
+                commits.append((node.lineno, node.col_offset + 1, function.name, kind))  # type: ignore[attr-defined]
             if isinstance(node, ast.For) and _writes_rows(node):
                 chain = [n for n in ast.walk(node.iter) if isinstance(n, ast.Call)
                          and isinstance(n.func, ast.Attribute) and n.func.attr in ROW_SOURCES]

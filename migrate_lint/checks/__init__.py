@@ -198,7 +198,11 @@ def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]
                 continue  # a column this revision added: no running code reads it yet
             if found == kind and (table or old) not in created:
                 subject = f"{table}.{old}" if table else old
-                yield sql_hit(statement, subject, table=table, old=old, new=new)
+                # an UPDATE rewriting the renamed column changes what it means: the old name
+                # cannot simply be kept under a new attribute
+                rewritten = kind == "column" and any(u.fills(table, new) for u in migration.updates)
+                yield sql_hit(statement, subject, table=table, old=old, new=new,
+                              variant="rewritten" if rewritten else "default")
 
 
 def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[Hit]:

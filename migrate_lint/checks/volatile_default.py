@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.revisions.migration import Migration
 from migrate_lint.sql.facts import VOLATILE
-from migrate_lint.sql.rawddl import rewriting_add_column
+from migrate_lint.sql.rawddl import rewriting_add_column, written_default
 from migrate_lint.sql.volatility import declared_non_volatile, unknown_calls
 
 CODE = "ML108"
@@ -33,7 +33,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         if "DEFAULT" not in statement.sql.upper():
             continue
-        for table, column, _, default in statement.facts.added_columns:
+        for table, column, not_null, default in statement.facts.added_columns:
             if default is None or default.upper() == "NULL" or table in created:
                 continue
             calls = unknown_calls(default) if not VOLATILE.search(default) else []
@@ -47,6 +47,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 variant = "before_11"
             else:
                 continue
-            yield sql_hit(statement, f"{table}.{column}", table=table, column=column, default=default,
+            if not_null and variant != "before_11":
+                variant += "_not_null"  # the help must not add a NOT NULL column without a default
+            yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
+                          default=written_default(statement.sql, column) or default,
                           version=str(ctx.postgresql_version), variant=variant,
                           function=calls[0] if calls else "")

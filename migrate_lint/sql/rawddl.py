@@ -99,3 +99,37 @@ def rewriting_add_column(sql: str) -> tuple[str, str, str] | None:
     what = ("a serial column" if filled["serial"] else "an identity column" if filled["identity"]
             else "a stored generated column")
     return unquote(match["table"]), unquote(match["column"]), what
+
+
+_DEFAULT_ENDS = re.compile(r"\s+(?:NOT\s+NULL|NULL|CONSTRAINT|CHECK|REFERENCES|UNIQUE|PRIMARY|GENERATED|"
+                           r"COLLATE)\b", re.IGNORECASE)
+SHOWN_DEFAULT_CHARS = 80
+
+
+def written_default(sql: str, column: str) -> str | None:
+    """The DEFAULT of an added column as the SQL writes it (a parser's rendering may rename its
+    functions), shortened for a message; None when it cannot be found."""
+    match = re.search(rf'\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?{re.escape(column)}"?\s',
+                      sql, re.IGNORECASE)
+    default = re.compile(r"\bDEFAULT\s+", re.IGNORECASE).search(sql, match.end()) if match else None
+    if default is None:
+        return None
+    depth, quote, end = 0, "", len(sql)
+    for index in range(default.end(), len(sql)):
+        char = sql[index]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                end = index
+                break
+            depth -= 1
+        elif depth == 0 and (char == "," or _DEFAULT_ENDS.match(sql, index)):
+            end = index
+            break
+    text = " ".join(sql[default.end():end].split())
+    return text if len(text) <= SHOWN_DEFAULT_CHARS else text[:SHOWN_DEFAULT_CHARS - 1].rstrip() + "…"

@@ -46,7 +46,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
     for index, op_index, statement, table, column in set_not_null(migration, ctx):
-        if proven_by_check(migration, index, table, column, ctx) or already_not_null(migration, op_index):
+        if proven_by_check(migration, index, table, column, ctx) or \
+                already_not_null(migration, op_index, ctx, table, column):
             continue  # proven, or already NOT NULL: SET NOT NULL is then a no-op
         if _rewritten_by_same_alter(migration, ctx, statement.line, op_index, table):
             continue

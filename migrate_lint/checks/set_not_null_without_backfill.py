@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
+from migrate_lint.revisions.coltypes import known_not_null
 from migrate_lint.revisions.migration import Migration, Operation, Statement
 from migrate_lint.sql.names import sql_ident
 
@@ -110,15 +111,20 @@ def set_not_null(migration: Migration, ctx: CheckContext) -> Iterator[tuple[int,
                 yield index, op_index, statement, table, column
 
 
-def already_not_null(migration: Migration, op_index: int) -> bool:
-    """The call says the column is NOT NULL already (existing_nullable=False): SET NOT NULL is a no-op."""
-    return op_index < len(migration.operations) and \
-        migration.operations[op_index].kwargs.get("existing_nullable") is False
+def already_not_null(migration: Migration, op_index: int, ctx: CheckContext, table: str, column: str) -> bool:
+    """The call says the column is NOT NULL already (existing_nullable=False), or on PostgreSQL the
+    history made it so and nothing made it nullable since (a type-only ALTER keeps NOT NULL there;
+    MySQL's MODIFY does not): SET NOT NULL is then a no-op that scans nothing."""
+    if op_index < len(migration.operations) and \
+            migration.operations[op_index].kwargs.get("existing_nullable") is False:
+        return True
+    return ctx.postgresql and known_not_null(migration, op_index, ctx.ancestors(migration), table, column)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for index, op_index, statement, table, column in set_not_null(migration, ctx):
-        if not (already_not_null(migration, op_index) or proven_by_check(migration, index, table, column, ctx)
+        if not (already_not_null(migration, op_index, ctx, table, column)
+                or proven_by_check(migration, index, table, column, ctx)
                 or filled(migration, op_index, table, column, ctx)):
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table)

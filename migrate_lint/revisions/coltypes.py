@@ -96,3 +96,44 @@ def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, c
         if found is not None:
             return found
     return None
+
+
+_DROP_NOT_NULL = r"ALTER\s+(?:COLUMN\s+)?\"?{column}\"?\s+DROP\s+NOT\s+NULL"
+
+
+def _nullability(operations: Iterable[Operation], table: str, column: str) -> bool | None:
+    """Whether the last of `operations` that says so leaves table.column NOT NULL (None: none says)."""
+    import re
+
+    for op in reversed(tuple(operations)):
+        if op.name == "alter_column" and isinstance(op.kwargs.get("nullable"), bool):
+            t, c = _altered(op)
+            if _same(t, table) and _same(c, column):
+                return op.kwargs["nullable"] is False
+        elif op.name in ("add_column", "create_table"):
+            target, rest = op.table_and_rest()
+            if not _same(target, table):
+                continue
+            items = rest if op.name == "create_table" else (
+                op.kwargs.get("column", rest[0] if rest else None),)
+            for item in items:
+                spec = ColumnSpec.from_call(item) if isinstance(item, Call) else None
+                if spec is not None and _same(spec.name, column) and spec.nullable is not None:
+                    return spec.not_null
+        elif op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) and table in sql.lower() \
+                and re.search(_DROP_NOT_NULL.format(column=re.escape(column)), sql, re.IGNORECASE):
+            return False
+    return None
+
+
+def known_not_null(migration: Migration, before: int, ancestors: Iterable[Migration], table: str,
+                   column: str) -> bool:
+    """The history made table.column NOT NULL and nothing since made it nullable: this revision's
+    calls before operation `before`, else the nearest earlier revision that says."""
+    table, column = table.lower(), column.lower()
+    found = _nullability(migration.operations[:before], table, column)
+    for ancestor in ancestors:
+        if found is not None:
+            break
+        found = _nullability(ancestor.operations, table, column)
+    return found is True

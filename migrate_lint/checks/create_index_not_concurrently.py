@@ -46,6 +46,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
     calls = {op.line: op for op in migration.operations if op.name == "create_index"}
+    column_calls = {op.line for op in migration.operations if op.name == "add_column"}
     for statement, created in sql_walk(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue
@@ -57,8 +58,11 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             computed = computed_index_name(call, index)
             shown = by_convention or (computed[0] if computed else index)
             argument = "None" if by_convention else (computed[1] if computed else None)
+            # `Column(..., index=True)` in op.add_column: the copied help would build a second
+            # index of the same name unless the column stops asking for one
             yield sql_hit(statement, f"{table}.{shown}", table=table, index=shown,
-                          call=safe_call(statement, call, index, table, argument))
+                          call=safe_call(statement, call, index, table, argument),
+                          variant="column" if call is None and statement.line in column_calls else "default")
 
 
 

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit
-from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.migration import Call, Migration, Operation, Unknown
 
 CODE = "ML202"
 SCOPE = "revision"
@@ -22,10 +22,24 @@ def _rebuilt_after(migration: Migration, index: int, table: str) -> bool:
             return True
         if op.name == "create_table" and str(op.arg(0, "table_name")).lower() == table:
             created = True
-        elif created and op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) \
-                and insert.search(sql):
+        elif created and (_inserts_copy(op, insert) or _copies_into(op, table)):
             return True
     return False
+
+
+def _inserts_copy(op: Operation, insert: re.Pattern[str]) -> bool:
+    return op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) and bool(insert.search(sql))
+
+
+def _copies_into(op: Operation, table: str) -> bool:
+    """op.bulk_insert(t, rows) into the re-created table with rows computed at run time (read from
+    the old table before the drop), not a literal list that seeds an empty one."""
+    if op.name != "bulk_insert":
+        return False
+    target, rows = op.arg(0, "table"), op.arg(1, "rows")
+    named = isinstance(target, Unknown) or (isinstance(target, Call) and target.args
+                                            and str(target.args[0]).lower() == table)
+    return named and isinstance(rows, Unknown)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

@@ -39,6 +39,7 @@ class CheckContext:
     postgresql_version: int = 15
     mysql_version: tuple[int, ...] = (8, 0, 36)
     transaction_per_migration: bool = False
+    transactional_ddl: bool = True  # env.py's transactional_ddl=False commits every statement
     local_modules: frozenset[str] = frozenset()
     project_marked: bool = True  # a pyproject.toml, setup.py, setup.cfg or .git lies above the history
     base: str = ""  # with --base: the merge-base commit

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, sql_hit, sql_walk
+from migrate_lint.checks.held_locks import held_exclusively
 from migrate_lint.checks.lock_timeouts import in_force
 from migrate_lint.revisions.migration import Migration, Operation, Statement
 
@@ -87,6 +88,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                     continue
                 if drop is not None and _dropped_with_its_table(migration, ctx, drop, name):
                     continue
+                table = _table_field(migration, statement).get("table")
+                if table and held_exclusively(migration, statement, table, ctx.transactional_ddl):
+                    continue  # an earlier ALTER already holds ACCESS EXCLUSIVE on the table
                 # the render knows the name; the syntax tree only the expression that computes it
                 computed = computed_index_name(drop, name)
                 shown_name = computed[0] if computed else name

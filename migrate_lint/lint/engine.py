@@ -34,7 +34,13 @@ from migrate_lint.revisions.migration import (
     Unknown,
     for_dialect,
 )
-from migrate_lint.revisions.project import has_naming_convention, local_modules, marked_root, naming_templates
+from migrate_lint.revisions.project import (
+    env_transactional_ddl,
+    has_naming_convention,
+    local_modules,
+    marked_root,
+    naming_templates,
+)
 from migrate_lint.revisions.reading import Files, Reader, known_header
 from migrate_lint.revisions.timeouts import env_lock_timeout
 
@@ -203,6 +209,7 @@ class Engine:
             local_modules=local_modules(history, self.config),
             project_marked=bool(self.config.application_modules) or marked_root(history) is not None,
             transaction_per_migration=self.config.transaction_per_migration,
+            transactional_ddl=env_transactional_ddl(history),
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},
             changed=self.changed_files,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from migrate_lint.config import Config
@@ -57,3 +58,14 @@ def naming_templates(history: History, config: Config) -> Templates | None:
         return None
     skip = frozenset(d.resolve() for d in history.version_dirs)
     return naming_convention(project_root(history, config), skip)
+
+
+def env_transactional_ddl(history: History) -> bool:
+    """False when env.py configures `transactional_ddl=False` (each statement then commits on its
+    own, so no lock outlives its statement); read as text, never run."""
+    env = history.script_location / "env.py"
+    try:
+        text = env.read_text(encoding="utf-8", errors="replace") if env.is_file() else ""
+    except OSError:
+        return True
+    return re.search(r"\btransactional_ddl\s*=\s*False\b", text) is None

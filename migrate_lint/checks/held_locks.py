@@ -1,0 +1,46 @@
+"""Whether a statement's table is already under ACCESS EXCLUSIVE from an earlier statement of the
+same transaction. (A helper of the lock rules, not a rule.)
+
+A lock is held until the transaction ends: once an ALTER TABLE has taken ACCESS EXCLUSIVE, a later
+lock of the same revision on that table blocks nobody who was not already blocked, and the safe
+form (CONCURRENTLY, NOT VALID) cannot help inside that transaction anyway.
+"""
+
+from __future__ import annotations
+
+import re
+
+from migrate_lint.revisions.migration import Migration, Statement
+from migrate_lint.sql.rawddl import unquote
+
+_IDENT = r'(?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?'
+_ALTER = re.compile(rf"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_IDENT})\s+"
+                    rf"(?P<action>.*)$", re.IGNORECASE | re.DOTALL)
+_RENAME_TO = re.compile(rf"^RENAME\s+TO\s+(?P<new>{_IDENT})", re.IGNORECASE)
+# ALTER TABLE forms that take less than ACCESS EXCLUSIVE (SHARE ROW EXCLUSIVE, SHARE UPDATE EXCLUSIVE)
+_WEAKER = re.compile(r"^(?:ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY|VALIDATE\s+CONSTRAINT|"
+                     r"ALTER\s+(?:COLUMN\s+)?\S+\s+SET\s+STATISTICS|SET\s*\(|RESET\s*\(|CLUSTER\s+ON|"
+                     r"ATTACH\s+PARTITION|DETACH\s+PARTITION\s+\S+\s+CONCURRENTLY)", re.IGNORECASE)
+
+
+def held_exclusively(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
+    """An earlier statement of this revision, with no commit in between, took ACCESS EXCLUSIVE on
+    `table` (by this name, or by the name a RENAME TO gave it). Never when DDL is not transactional
+    (env.py's transactional_ddl=False): each statement then commits and releases its locks."""
+    if not transactional:
+        return False
+    names = {table.lower()}
+    position = next((i for i, s in enumerate(migration.statements) if s is statement), None)
+    if position is None or statement.autocommit:
+        return False
+    for earlier in reversed(migration.statements[:position]):
+        if earlier.autocommit:  # an autocommit block committed: what was held before it is released
+            return False
+        match = _ALTER.match(earlier.sql)
+        if match is None:
+            continue
+        action = match["action"].strip()
+        renamed = _RENAME_TO.match(action)
+        if unquote(match["table"]) in names or (renamed and unquote(renamed["new"]) in names):
+            return not _WEAKER.match(action)
+    return False

@@ -157,9 +157,9 @@ def read(source: str) -> PyData:
                 calls.setdefault(node.func.id, node.lineno)
             method = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 else None
-            if method == "commit" and not node.args and \
-                    (kind := _commit_kind(node.func.value, binds)):  # type: ignore[attr-defined]
-                commits.append((node.lineno, node.col_offset + 1, function.name, kind))  # type: ignore[attr-defined]
+            if method == "commit" and isinstance(node, ast.Call) and not node.args and \
+                    isinstance(node.func, ast.Attribute) and (kind := _commit_kind(node.func.value, binds)):
+                commits.append((node.lineno, node.col_offset + 1, function.name, kind))
             if isinstance(node, ast.For) and _writes_rows(node):
                 chain = [n for n in ast.walk(node.iter) if isinstance(n, ast.Call)
                          and isinstance(n.func, ast.Attribute) and n.func.attr in ROW_SOURCES]

@@ -37,7 +37,7 @@ def _copies_into(op: Operation, table: str) -> bool:
     if op.name != "bulk_insert":
         return False
     target, rows = op.arg(0, "table"), op.arg(1, "rows")
-    named = isinstance(target, Unknown) or (isinstance(target, Call) and target.args
+    named = isinstance(target, Unknown) or (isinstance(target, Call) and bool(target.args)
                                             and str(target.args[0]).lower() == table)
     return named and isinstance(rows, Unknown)
 

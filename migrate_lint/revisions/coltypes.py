@@ -101,11 +101,21 @@ def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, c
 _DROP_NOT_NULL = r"ALTER\s+(?:COLUMN\s+)?\"?{column}\"?\s+DROP\s+NOT\s+NULL"
 
 
-def _nullability(operations: Iterable[Operation], table: str, column: str) -> bool | None:
-    """Whether the last of `operations` that says so leaves table.column NOT NULL (None: none says)."""
+def _schema(op: Operation) -> str | None:
+    schema = op.kwargs.get("schema", op.batch_schema)
+    return schema.lower() if isinstance(schema, str) else None
+
+
+def _nullability(operations: Iterable[Operation], table: str, column: str, schema: str | None) -> bool | None:
+    """Whether the last of `operations` that says so leaves table.column NOT NULL (None: none says;
+    False also when one drops or replaces the column, so what came before no longer counts)."""
     import re
 
     for op in reversed(tuple(operations)):
+        if _schema(op) != schema and op.name != "execute":
+            continue
+        if _replaces(op, table, column):
+            return False  # dropped, re-created or renamed into this name: not known to be NOT NULL
         if op.name == "alter_column" and isinstance(op.kwargs.get("nullable"), bool):
             t, c = _altered(op)
             if _same(t, table) and _same(c, column):
@@ -126,14 +136,30 @@ def _nullability(operations: Iterable[Operation], table: str, column: str) -> bo
     return None
 
 
+def _replaces(op: Operation, table: str, column: str) -> bool:
+    """The call drops table.column or its table, or renames another column or table into it."""
+    if op.name in ("drop_table", "rename_table"):
+        names = (op.arg(0, "table_name"), op.arg(1, "new_table_name"), op.arg(0, "old_table_name"))
+        return any(_same(n, table) for n in names)
+    if op.name == "drop_column":
+        t, rest = op.table_and_rest()
+        return _same(t, table) and _same(op.kwargs.get("column_name", rest[0] if rest else None), column)
+    if op.name == "alter_column":
+        t, _ = _altered(op)
+        return _same(t, table) and _same(op.kwargs.get("new_column_name"), column)
+    return False
+
+
 def known_not_null(migration: Migration, before: int, ancestors: Iterable[Migration], table: str,
                    column: str) -> bool:
     """The history made table.column NOT NULL and nothing since made it nullable: this revision's
-    calls before operation `before`, else the nearest earlier revision that says."""
+    calls before operation `before` (the alter_column that sets it, whose schema is the table's),
+    else the nearest earlier revision that says, in the same schema."""
     table, column = table.lower(), column.lower()
-    found = _nullability(migration.operations[:before], table, column)
+    schema = _schema(migration.operations[before]) if before < len(migration.operations) else None
+    found = _nullability(migration.operations[:before], table, column, schema)
     for ancestor in ancestors:
         if found is not None:
             break
-        found = _nullability(ancestor.operations, table, column)
+        found = _nullability(ancestor.operations, table, column, schema)
     return found is True

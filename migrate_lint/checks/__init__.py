@@ -168,6 +168,7 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
     if not ctx.postgresql:
         return
     keyword = kind.split()[0].upper()
+    calls = {op.line: op for op in migration.operations if op.name in _CONSTRAINT_CALLS}
     for statement, created in sql_walk(migration, ctx):
         upper = statement.sql.upper()
         inside_column = keyword == "FOREIGN" and "REFERENCES" in upper  # a key written inside ADD COLUMN
@@ -182,8 +183,59 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                 qname = name if name == BY_CONVENTION else sql_ident(name)
                 # the call to write: under the convention, the argument as the code gave it names it again
                 call_name = (f'"{given}"' if given else "None") if by_convention else f'"{name}"'
+                call = calls.get(statement.line)
+                computed = _computed(call)
+                if computed:  # a name or table the code computes: the help writes them as code
+                    call_name, in_column = computed[0], {**in_column, "variant": "computed"}
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
-                              qname=qname, call_name=call_name, **in_column)
+                              qname=qname, call_name=call_name,
+                              referent=_referent(call),
+                              table_code=computed[1] if computed else f'"{table}"', **in_column)
+
+
+_CONSTRAINT_CALLS = frozenset({"create_foreign_key", "create_check_constraint", "create_unique_constraint"})
+
+
+def _computed(call: Operation | None) -> tuple[str, str] | None:
+    """(name, table) as code where the call computes its constraint name or its table (a variable,
+    a loop over tables); None where both are literals."""
+    if call is None:
+        return None
+    name = call.arg(0, "constraint_name")
+    table = call.arg(1, "source_table" if call.name == "create_foreign_key" else "table_name") \
+        if call.batch_table is None else call.batch_table
+    if not any(isinstance(v, Unknown) and v.source for v in (name, table)):
+        return None
+    name_code = "None" if name is None else as_code(name, str(name))
+    return name_code, as_code(table, str(table))
+
+
+_FOREIGN_KEY_KEPT = ("referent_schema", "onupdate", "ondelete", "deferrable", "initially", "match")
+
+
+def _code(value: Any) -> str | None:
+    """A literal argument written back as code; None for anything else."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple | list) and all(isinstance(v, str) for v in value):
+        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    return repr(value) if isinstance(value, bool | int) else None
+
+
+def _referent(op: Operation | None) -> str:
+    """What follows the table in the create_foreign_key call the help writes: the referred table,
+    the columns and the options the code gave, or "..." where they are not literals."""
+    if op is None or op.name != "create_foreign_key":
+        return "..."
+    start = 1 if op.batch_table is not None else 2
+    names = ("referent_table", "local_cols", "remote_cols")
+    kept = [key for key in _FOREIGN_KEY_KEPT if key in op.kwargs]
+    values = [op.arg(start + i, name) for i, name in enumerate(names)] + [op.kwargs[key] for key in kept]
+    codes = [_code(value) for value in values]
+    if not all(codes):
+        return "..."
+    return ", ".join(f"{key}{code}" for key, code in zip(["", "", ""] + [f"{k}=" for k in kept], codes,
+                                                          strict=True))
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:

@@ -141,6 +141,7 @@ class Recorder:
         if before is not None:
             made.rewritten, made.rewritten_indexes = probe.rewritten(before, after)
             made.scanned = probe.scanned(before, after)
+            made.rekeyed = probe.rekeyed(before, after)
         made.invalid_indexes, made.unvalidated = after.invalid, after.unvalidated
         # a table made in this transaction blocks no one
         asked = [table for table, mode in made.new_locks.items()

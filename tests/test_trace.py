@@ -97,6 +97,56 @@ def test_a_merged_finding_is_held_to_what_each_of_its_calls_ran(tmp_path):
     assert [(s["line"], s["new_locks"]) for s in built] == [(10, {"posts": "ShareLock"}), (11, {})]
 
 
+def test_statements_in_an_autocommit_block_are_observed_outside_the_transaction(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    with op.get_context().autocommit_block():\n'
+        '        op.create_index("ix_posts_title", "posts", ["title"], postgresql_concurrently=True)\n'
+        '        op.execute("ALTER TABLE posts ALTER COLUMN id TYPE bigint")\n'
+        '        op.create_index("ix_posts_id", "posts", ["id"])\n',
+    ])
+    done = trace(folder)
+    data = json.loads(done.stdout)
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert [by_line[n]["autocommit"] for n in (11, 12, 13)] == [True] * 3
+    # the concurrent build: its locks ended as it committed; it rewrote nothing, left its index valid
+    built = by_line[11]
+    assert (built["new_locks"], built["rewritten"], built["invalid_indexes"]) == ({}, [], [])
+    assert built["duration"] > 0 and built["error"] is None
+    # a rewrite is seen after the commit (every relation's file asked again), and it blocked posts
+    # for reads and writes while it ran
+    assert by_line[12]["rewritten"] == ["posts"] and by_line[12]["rows"] == {"posts": True}
+    [window] = [w for w in data["windows"] if w["revision"] == "r002"]
+    assert (window["table"], window["reads"], window["line"]) == ("posts", True, 12) and window["autocommit"]
+    assert abs(window["seconds"] - by_line[12]["duration"]) < 1e-5
+    # check flags the plain build in the block (ML101) and the type change (ML107); the concurrent
+    # build (ML101's pass case) is neither a finding nor trace-only
+    verdicts = {(v["kind"], v["code"], v["line"]) for v in data["verdicts"]}
+    assert verdicts == {("confirmed", "ML107", 12), ("not observed", "ML101", 13)}
+    assert done.returncode == 0
+    shown = trace(folder, "--format", "text").stdout
+    assert re.search(r"r002_step.py:11: ran outside the migration's transaction \(autocommit\), [\d.]+ s\n",
+                     shown), shown
+
+
+def test_a_failed_concurrent_build_is_reported_with_the_invalid_index_it_leaves(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    with op.get_context().autocommit_block():\n'
+        '        op.execute("CREATE UNIQUE INDEX CONCURRENTLY ix_posts_parity ON posts ((id % 2))")\n',
+    ])
+    done = trace(folder)
+    assert done.returncode == 1
+    data = json.loads(done.stdout)
+    [failed] = [s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"] == 11]
+    assert failed["autocommit"] and failed["error"].startswith("could not create unique index")
+    assert failed["invalid_indexes"] == ["ix_posts_parity"]
+    used = re.search(r"migrate_lint_scratch_\w+", " ".join(data["notes"])).group(0)
+    assert used not in leftovers("postgresql")
+
+
 def test_one_transaction_by_default_and_tables_made_in_it_block_no_one(tmp_path):
     server_engine("postgresql")
     folder = project(tmp_path, [CREATE, '    op.create_index("ix_posts_title", "posts", ["title"])\n'],

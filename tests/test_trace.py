@@ -82,19 +82,53 @@ def test_locks_rewrites_and_invalid_state_are_recorded_per_statement(tmp_path):
     assert not {name for name in leftovers("postgresql") if name in done.stdout}
 
 
-def test_a_merged_finding_is_held_to_what_each_of_its_calls_ran(tmp_path):
+def test_a_merged_finding_gets_a_verdict_per_call(tmp_path):
     server_engine("postgresql")
     folder = project(tmp_path, [
         CREATE,
         '    op.create_index("ix_posts_title", "posts", ["title"])\n'
-        '    op.create_index("ix_posts_id_title", "posts", ["id", "title"])\n',
+        '    op.create_index("ix_posts_id_title", "posts", ["id", "title"])\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.create_index("ix_posts_upper", "posts", [sa.text("upper(title)")])\n',
     ])
     data = json.loads(trace(folder).stdout)
-    # check reports the two builds on posts as one finding, at the first; the server saw the first
-    # take SHARE on posts, and the second build held it on: one verdict, nothing left trace-only
-    assert [(v["kind"], v["code"], v["line"]) for v in data["verdicts"]] == [("confirmed", "ML101", 10)]
     built = [s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"]]
-    assert [(s["line"], s["new_locks"]) for s in built] == [(10, {"posts": "ShareLock"}), (11, {})]
+    assert [(s["line"], s["new_locks"], s["autocommit"]) for s in built] == [
+        (10, {"posts": "ShareLock"}, False), (11, {}, False), (13, {}, True)]
+    # check reports the three builds on posts as one finding, at the first; each call is held to
+    # the rule: the first took SHARE, the second ran under it (taken at line 10, held to the
+    # commit), the third committed as it ended, so its lock was never seen; nothing is trace-only
+    [verdict] = data["verdicts"]
+    assert (verdict["kind"], verdict["code"], verdict["line"]) == ("confirmed", "ML101", 10)
+    assert [(p["kind"], p["line"], p["subject"]) for p in verdict["parts"]] == [
+        ("confirmed", 10, "posts.ix_posts_title"), ("confirmed", 11, "posts.ix_posts_id_title"),
+        ("not observed", 13, "posts.ix_posts_upper")]
+    assert verdict["parts"][1]["text"] == "ran under SHARE on posts, held since line 10"
+    shown = trace(folder, "--format", "text").stdout
+    assert "\n    line 11 (posts.ix_posts_id_title): confirmed: the server ran under SHARE on posts, " \
+           "held since line 10\n" in shown, shown
+
+
+def test_a_merged_finding_one_of_whose_calls_the_server_does_not_bear_out_is_contradicted_naming_it(
+        tmp_path):
+    # users is made in raw SQL, so check cannot tell the columns' old types: both changes "may
+    # rewrite", one finding for the table; varchar -> text rewrites nothing, integer -> bigint does
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        '    op.execute("CREATE TABLE users (id serial PRIMARY KEY, email varchar(120))")\n'
+        '    op.execute("INSERT INTO users (email) SELECT \'u\' || g FROM generate_series(1, 50) g")\n',
+        '    op.alter_column("users", "email", type_=sa.Text())\n'
+        '    op.alter_column("users", "id", type_=sa.BigInteger())\n',
+    ])
+    data = json.loads(trace(folder).stdout)
+    [verdict] = [v for v in data["verdicts"] if v["code"] == "ML107"]
+    assert (verdict["kind"], verdict["line"]) == ("contradicted", 10)
+    assert [(p["kind"], p["line"]) for p in verdict["parts"]] == [("contradicted", 10), ("confirmed", 11)]
+    assert verdict["text"] == ("ML107 alter-column-type: at line 10 (users.email) the server took "
+                               "ACCESS EXCLUSIVE on users")
+    shown = trace(folder, "--format", "markdown").stdout
+    assert "\n  - line 11 (users.id): confirmed: the server ran under ACCESS EXCLUSIVE on users, held " \
+           "since line 10, rewrote users" in shown, shown
 
 
 def test_statements_in_an_autocommit_block_are_observed_outside_the_transaction(tmp_path):

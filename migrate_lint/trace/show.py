@@ -69,6 +69,10 @@ def text(outcome: TraceOutcome, markdown: bool = False) -> str:
         for verdict in outcome.verdicts:
             lines.append(bullet + say(f"{verdict.kind} ({verdict.severity}) {_name(verdict.path)}:"
                                       f"{verdict.line or '-'}: {verdict.text}"))
+            # a merged finding: each call it reports, held to the rule on its own
+            nested = "  - " if markdown else "    "
+            lines += [nested + say(f"line {part.line} ({part.subject}): {part.kind}: the server {part.text}")
+                      for part in verdict.parts]
         lines.append("")
     item = "- " if markdown else ""  # a list in Markdown, not one run-on paragraph
     if recorded.filled:

@@ -424,3 +424,24 @@ def test_rows_of_empty_and_emptied_tables_and_no_scan_pinned_on_the_next_stateme
     assert by_line[10]["rows"] == {"never": False} and by_line[10]["scanned"] == []
     assert by_line[11]["rows"] == {"emptied": False} and by_line[11]["scanned"] == []
     assert by_line[12]["scanned"] == [] and by_line[12]["new_locks"] == {}
+
+
+def test_a_row_by_row_loop_is_traced_statement_by_statement_and_given_no_verdict(tmp_path):
+    # ML311's claim (one statement per row) is no server fact: its catalogue entry says so
+    # (`trace:`), trace records every statement of the loop and judges the finding neither way
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    if not op.get_context().as_sql:\n'
+        '        bind = op.get_bind()\n'
+        '        for row in bind.execute(sa.text("SELECT id, title FROM posts")).fetchall():\n'
+        '            bind.execute(sa.text("UPDATE posts SET title = :t WHERE id = :i"),\n'
+        '                         {"t": row[1], "i": row[0]})\n',
+    ])
+    done = subprocess.run([sys.executable, "-m", "migrate_lint", "check", "--format", "json"], cwd=folder,
+                          capture_output=True, text=True, timeout=120)
+    assert ("ML311", 12) in {(f["code"], f["line"]) for f in json.loads(done.stdout)["findings"]}
+    data = json.loads(trace(folder).stdout)
+    updates = [s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"] == 13]
+    assert len(updates) == 100 and all(s["new_locks"] in ({}, {"posts": "RowExclusiveLock"}) for s in updates)
+    assert data["verdicts"] == []

@@ -186,9 +186,11 @@ class Recorder:
     def committed(self, conn: Any) -> None:
         if self.paused:
             return
+        self.before = None  # the locks are gone; the files are asked for again before the next one
+        if not self.trace.statements or self.trace.statements[-1].transaction != self.transaction:
+            return  # nothing ran since the last commit (autocommit_block() ends an empty one): not counted
         self.trace.commits.append(Commit(self.transaction, round(self.clock(), 6)))
         self.transaction += 1
-        self.before = None  # the locks are gone; the files are asked for again before the next one
 
     def _source(self) -> tuple[str | None, int | None]:
         """The revision file and line whose code sent the statement: the innermost frame in one."""

@@ -16,10 +16,10 @@ CODE_PATTERN = re.compile(r"^ML\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "deploy", "message", "help", "catches", "risk",
             "safe", "cases")
-OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table")
+OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table", "trace")
 CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "project-root", "message", "help"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
-SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "algorithm"}
+SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "keys", "autocommit", "invalid", "algorithm"}
 FIXES = ("safe", "unsafe")
 # `deploy`: what the rule's risk needs while revisions run. "traffic": the application serving queries
 # (locks that block them); "old-code": the previous release still running (it names what changed);
@@ -90,6 +90,9 @@ class RuleSpec:
     # are one risk, reported as one finding naming the others (lint.dedupe); "" for every finding apart
     per_table: str = ""
     deploy: str = "any"  # what the risk needs while revisions run: "traffic", "old-code" or "any"
+    # a lock rule whose claim no server fact shows: why (its cases state no `server:` facts, and
+    # `migrate-lint trace` gives its findings no verdict)
+    trace: str = ""
 
     def applies_to(self, mode: str) -> bool:
         """Whether the risk exists for revisions run in this deploy mode (online, after-release, offline)."""
@@ -259,6 +262,9 @@ def rule_from(data: Any, where: str) -> RuleSpec:
     if not isinstance(per_table, str) or (per_table and not re.fullmatch(r"[a-z]+( [a-z]+)*", per_table)):
         raise CatalogError(f"{where}: per-table names the rule's objects in lower-case words (index)")
     cases = tuple(_case(c, where) for c in data["cases"] or ())
+    if data.get("trace") and any(c.server for c in cases):
+        raise CatalogError(f"{where}: `trace` says why the server cannot show the rule's claim, so no "
+                           "case states `server:` facts")
     if not fix and any(c.fixed is not None for c in cases):
         raise CatalogError(f"{where}: a case gives `fixed` source but the rule has no fix")
     if not any(c.kind == "fail" for c in cases) or not any(c.kind == "pass" for c in cases):
@@ -272,7 +278,7 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
         references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
         deploy=data["deploy"],
-        per_table=per_table,
+        per_table=per_table, trace=" ".join(str(data.get("trace") or "").split()),
     )
 
 

@@ -82,19 +82,103 @@ def test_locks_rewrites_and_invalid_state_are_recorded_per_statement(tmp_path):
     assert not {name for name in leftovers("postgresql") if name in done.stdout}
 
 
-def test_a_merged_finding_is_held_to_what_each_of_its_calls_ran(tmp_path):
+def test_a_merged_finding_gets_a_verdict_per_call(tmp_path):
     server_engine("postgresql")
     folder = project(tmp_path, [
         CREATE,
         '    op.create_index("ix_posts_title", "posts", ["title"])\n'
-        '    op.create_index("ix_posts_id_title", "posts", ["id", "title"])\n',
+        '    op.create_index("ix_posts_id_title", "posts", ["id", "title"])\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.create_index("ix_posts_upper", "posts", [sa.text("upper(title)")])\n',
     ])
     data = json.loads(trace(folder).stdout)
-    # check reports the two builds on posts as one finding, at the first; the server saw the first
-    # take SHARE on posts, and the second build held it on: one verdict, nothing left trace-only
-    assert [(v["kind"], v["code"], v["line"]) for v in data["verdicts"]] == [("confirmed", "ML101", 10)]
     built = [s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"]]
-    assert [(s["line"], s["new_locks"]) for s in built] == [(10, {"posts": "ShareLock"}), (11, {})]
+    assert [(s["line"], s["new_locks"], s["autocommit"]) for s in built] == [
+        (10, {"posts": "ShareLock"}, False), (11, {}, False), (13, {}, True)]
+    # check reports the three builds on posts as one finding, at the first; each call is held to
+    # the rule: the first took SHARE, the second ran under it (taken at line 10, held to the
+    # commit), the third committed as it ended, so its lock was never seen; nothing is trace-only
+    [verdict] = data["verdicts"]
+    assert (verdict["kind"], verdict["code"], verdict["line"]) == ("confirmed", "ML101", 10)
+    assert [(p["kind"], p["line"], p["subject"]) for p in verdict["parts"]] == [
+        ("confirmed", 10, "posts.ix_posts_title"), ("confirmed", 11, "posts.ix_posts_id_title"),
+        ("not observed", 13, "posts.ix_posts_upper")]
+    assert verdict["parts"][1]["text"] == "ran under SHARE on posts, held since line 10"
+    shown = trace(folder, "--format", "text").stdout
+    assert "\n    line 11 (posts.ix_posts_id_title): confirmed: the server ran under SHARE on posts, " \
+           "held since line 10\n" in shown, shown
+
+
+def test_a_merged_finding_one_of_whose_calls_the_server_does_not_bear_out_is_contradicted_naming_it(
+        tmp_path):
+    # users is made in raw SQL, so check cannot tell the columns' old types: both changes "may
+    # rewrite", one finding for the table; varchar -> text rewrites nothing, integer -> bigint does
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        '    op.execute("CREATE TABLE users (id serial PRIMARY KEY, email varchar(120))")\n'
+        '    op.execute("INSERT INTO users (email) SELECT \'u\' || g FROM generate_series(1, 50) g")\n',
+        '    op.alter_column("users", "email", type_=sa.Text())\n'
+        '    op.alter_column("users", "id", type_=sa.BigInteger())\n',
+    ])
+    data = json.loads(trace(folder).stdout)
+    [verdict] = [v for v in data["verdicts"] if v["code"] == "ML107"]
+    assert (verdict["kind"], verdict["line"]) == ("contradicted", 10)
+    assert [(p["kind"], p["line"]) for p in verdict["parts"]] == [("contradicted", 10), ("confirmed", 11)]
+    assert verdict["text"] == ("ML107 alter-column-type: at line 10 (users.email) the server took "
+                               "ACCESS EXCLUSIVE on users")
+    shown = trace(folder, "--format", "markdown").stdout
+    assert "\n  - line 11 (users.id): confirmed: the server ran under ACCESS EXCLUSIVE on users, held " \
+           "since line 10, rewrote users" in shown, shown
+
+
+def test_statements_in_an_autocommit_block_are_observed_outside_the_transaction(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    with op.get_context().autocommit_block():\n'
+        '        op.create_index("ix_posts_title", "posts", ["title"], postgresql_concurrently=True)\n'
+        '        op.execute("ALTER TABLE posts ALTER COLUMN id TYPE bigint")\n'
+        '        op.create_index("ix_posts_id", "posts", ["id"])\n',
+    ])
+    done = trace(folder)
+    data = json.loads(done.stdout)
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert [by_line[n]["autocommit"] for n in (11, 12, 13)] == [True] * 3
+    # the concurrent build: its locks ended as it committed; it rewrote nothing, left its index valid
+    built = by_line[11]
+    assert (built["new_locks"], built["rewritten"], built["invalid_indexes"]) == ({}, [], [])
+    assert built["duration"] > 0 and built["error"] is None
+    # a rewrite is seen after the commit (every relation's file asked again), and it blocked posts
+    # for reads and writes while it ran
+    assert by_line[12]["rewritten"] == ["posts"] and by_line[12]["rows"] == {"posts": True}
+    [window] = [w for w in data["windows"] if w["revision"] == "r002"]
+    assert (window["table"], window["reads"], window["line"]) == ("posts", True, 12) and window["autocommit"]
+    assert abs(window["seconds"] - by_line[12]["duration"]) < 1e-5
+    # check flags the plain build in the block (ML101) and the type change (ML107); the concurrent
+    # build (ML101's pass case) is neither a finding nor trace-only
+    verdicts = {(v["kind"], v["code"], v["line"]) for v in data["verdicts"]}
+    assert verdicts == {("confirmed", "ML107", 12), ("not observed", "ML101", 13)}
+    assert done.returncode == 0
+    shown = trace(folder, "--format", "text").stdout
+    assert re.search(r"r002_step.py:11: ran outside the migration's transaction \(autocommit\), [\d.]+ s\n",
+                     shown), shown
+
+
+def test_a_failed_concurrent_build_is_reported_with_the_invalid_index_it_leaves(tmp_path):
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    with op.get_context().autocommit_block():\n'
+        '        op.execute("CREATE UNIQUE INDEX CONCURRENTLY ix_posts_parity ON posts ((id % 2))")\n',
+    ])
+    done = trace(folder)
+    assert done.returncode == 1
+    data = json.loads(done.stdout)
+    [failed] = [s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"] == 11]
+    assert failed["autocommit"] and failed["error"].startswith("could not create unique index")
+    assert failed["invalid_indexes"] == ["ix_posts_parity"]
+    used = re.search(r"migrate_lint_scratch_\w+", " ".join(data["notes"])).group(0)
+    assert used not in leftovers("postgresql")
 
 
 def test_one_transaction_by_default_and_tables_made_in_it_block_no_one(tmp_path):
@@ -340,3 +424,24 @@ def test_rows_of_empty_and_emptied_tables_and_no_scan_pinned_on_the_next_stateme
     assert by_line[10]["rows"] == {"never": False} and by_line[10]["scanned"] == []
     assert by_line[11]["rows"] == {"emptied": False} and by_line[11]["scanned"] == []
     assert by_line[12]["scanned"] == [] and by_line[12]["new_locks"] == {}
+
+
+def test_a_row_by_row_loop_is_traced_statement_by_statement_and_given_no_verdict(tmp_path):
+    # ML311's claim (one statement per row) is no server fact: its catalogue entry says so
+    # (`trace:`), trace records every statement of the loop and judges the finding neither way
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    if not op.get_context().as_sql:\n'
+        '        bind = op.get_bind()\n'
+        '        for row in bind.execute(sa.text("SELECT id, title FROM posts")).fetchall():\n'
+        '            bind.execute(sa.text("UPDATE posts SET title = :t WHERE id = :i"),\n'
+        '                         {"t": row[1], "i": row[0]})\n',
+    ])
+    done = subprocess.run([sys.executable, "-m", "migrate_lint", "check", "--format", "json"], cwd=folder,
+                          capture_output=True, text=True, timeout=120)
+    assert ("ML311", 12) in {(f["code"], f["line"]) for f in json.loads(done.stdout)["findings"]}
+    data = json.loads(trace(folder).stdout)
+    updates = [s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"] == 13]
+    assert len(updates) == 100 and all(s["new_locks"] in ({}, {"posts": "RowExclusiveLock"}) for s in updates)
+    assert data["verdicts"] == []

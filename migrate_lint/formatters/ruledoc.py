@@ -58,6 +58,8 @@ def render(spec: RuleSpec) -> str:
               "## The safe way", spec.safe]
     if spec.example:
         lines += ["", "```python", spec.example, "```"]
+    if spec.trace:
+        lines += ["", f"Not verified by `migrate-lint trace`: {spec.trace}"]
     for kind, title in (("fail", "Flagged"), ("pass", "Not flagged")):
         cases = [c for c in spec.cases if c.kind == kind]
         lines += ["", f"## {title}"]
@@ -88,11 +90,24 @@ def _verified(server: dict[str, Any]) -> str:
                 f"ALTER TABLE {table} runs with ALGORITHM={how}" for table, how in algorithms))
             continue
         locks = facts.get("locks") or {}
+        # a statement run outside the migration's transaction commits as it ends: its locks are never
+        # seen held, so the docs say where it ran rather than "no lock"
+        outside = "runs outside the migration's transaction (autocommit): its locks end with it"
         parts = [", ".join(f"{mode} on {table}" for table, mode in locks.items()) or
-                 "no lock left held that blocks reads or writes"]
+                 (outside if facts.get("autocommit") else "no lock left held that blocks reads or writes")]
+        if locks and facts.get("autocommit"):
+            parts.append("part of it " + outside)
         rewrites = facts.get("rewrites") or ()
         parts.append(f"rewrites {', '.join(rewrites)}" if rewrites else "rewrites nothing")
         parts += [f"leaves {item} not validated" for item in facts.get("unvalidated") or ()]
+        if "invalid" in facts:
+            invalid = facts["invalid"]
+            parts.append(f"leaves index {', '.join(invalid)} invalid" if invalid
+                         else "leaves no index invalid")
+        if "keys" in facts:
+            keys = facts["keys"]
+            parts.append(f"drops or replaces the primary key of {', '.join(keys)}" if keys
+                         else "keeps every primary key")
         if "scanned" in facts:
             scanned = facts["scanned"]
             parts.append(f"reads every row of {', '.join(scanned)}" if scanned

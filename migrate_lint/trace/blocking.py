@@ -20,6 +20,7 @@ class Window:
     end: float
     end_revision: str | None  # the revision whose end committed the transaction
     statement: int  # the index of the statement that took the lock
+    autocommit: bool = False  # a rewrite run outside the migration's transaction: blocked while it ran
 
     @property
     def seconds(self) -> float:
@@ -28,6 +29,9 @@ class Window:
     def describe(self) -> str:
         what = "reads and writes" if self.reads else "writes"
         where = f"line {self.line}" if self.line else "Alembic's bookkeeping"
+        if self.autocommit:
+            return (f"{self.table}: {what} blocked {self.seconds:.3f} s ({self.mode}, a rewrite), while "
+                    f"{where} ran outside the migration's transaction")
         if self.mode.startswith("ALGORITHM="):
             return f"{self.table}: {what} blocked {self.seconds:.3f} s ({self.mode}), at {where}"
         until = ("the end of the transaction" if self.end_revision == self.revision
@@ -52,6 +56,11 @@ def windows(trace: Trace) -> list[Window]:
             found.append(Window(table, what == "reads and writes", f"ALGORITHM={statement.algorithm}",
                                 statement.revision, statement.path, statement.line, statement.started,
                                 statement.started + statement.duration, statement.revision, statement.index))
+        if statement.autocommit:  # its lock is gone when asked, but a rewrite holds ACCESS EXCLUSIVE
+            found += [Window(table, True, "ACCESS EXCLUSIVE", statement.revision, statement.path,
+                             statement.line, statement.started, end, statement.revision, statement.index,
+                             autocommit=True)
+                      for table in statement.rewritten if table not in statement.fresh]
         for table, mode in statement.new_locks.items():
             if table in statement.fresh:  # no other session can see it before the commit
                 continue

@@ -110,7 +110,9 @@ class Recorder:
         if self.mdl:
             self._metadata_locks(conn, made)
         if path is not None or self.before is None:  # Alembic's bookkeeping touches alembic_version only
-            after = self._ask(conn, everything=self.before is None)
+            # an autocommit statement has committed: it holds no lock that would name the relations
+            # it rewrote, so every relation's file is asked again
+            after = self._ask(conn, everything=self.before is None or autocommit)
             if after is not None:
                 self._compare(conn, made, self.before, after)
             self.before = after
@@ -140,7 +142,10 @@ class Recorder:
             self.trace.made.setdefault(str(self.transaction), []).extend(made.fresh)
         if before is not None:
             made.rewritten, made.rewritten_indexes = probe.rewritten(before, after)
-            made.scanned = probe.scanned(before, after)
+            # an autocommit statement's scan counters are its own finished transaction's, which the
+            # server folds into its statistics whenever it likes: none is claimed either way
+            made.scanned = [] if made.autocommit else probe.scanned(before, after)
+            made.rekeyed = probe.rekeyed(before, after)
         made.invalid_indexes, made.unvalidated = after.invalid, after.unvalidated
         # a table made in this transaction blocks no one
         asked = [table for table, mode in made.new_locks.items()
@@ -159,17 +164,33 @@ class Recorder:
             return
         error = str(getattr(context.original_exception, "args", [""])[0] or context.original_exception)
         path, line = self._source()
-        self.trace.statements.append(Statement(
+        conn = context.connection
+        autocommit = conn is not None and conn._execution_options.get("isolation_level") == "AUTOCOMMIT"
+        made = Statement(
             len(self.trace.statements), _shown(context.statement or "", context.parameters), self.revision,
             path, line, round(self.started, 6), round(self.clock() - self.started, 6), self.transaction,
-            error=error.strip().splitlines()[0] if error.strip() else "error"))
+            autocommit, error=error.strip().splitlines()[0] if error.strip() else "error")
+        self.trace.statements.append(made)
+        if autocommit and self.postgresql:  # no transaction was aborted: the server can still be asked
+            made.invalid_indexes = self._invalid(conn)
+
+    def _invalid(self, conn: Any) -> list[str]:
+        """The indexes left invalid after an autocommit statement failed: a CREATE INDEX
+        CONCURRENTLY that fails leaves its index behind, INVALID, for the next run to trip on."""
+        with self._timed():
+            try:
+                return probe.take(conn.connection.dbapi_connection).invalid
+            except Exception:  # the connection itself is gone: nothing to say
+                return []
 
     def committed(self, conn: Any) -> None:
         if self.paused:
             return
+        self.before = None  # the locks are gone; the files are asked for again before the next one
+        if not self.trace.statements or self.trace.statements[-1].transaction != self.transaction:
+            return  # nothing ran since the last commit (autocommit_block() ends an empty one): not counted
         self.trace.commits.append(Commit(self.transaction, round(self.clock(), 6)))
         self.transaction += 1
-        self.before = None  # the locks are gone; the files are asked for again before the next one
 
     def _source(self) -> tuple[str | None, int | None]:
         """The revision file and line whose code sent the statement: the innermost frame in one."""

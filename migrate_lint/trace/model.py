@@ -40,6 +40,7 @@ class Statement:
     scanned: list[str] = field(default_factory=list)  # tables whose rows it read sequentially
     invalid_indexes: list[str] = field(default_factory=list)  # left invalid after it
     unvalidated: list[str] = field(default_factory=list)  # constraints left NOT VALID after it
+    rekeyed: list[str] = field(default_factory=list)  # tables whose primary key it dropped or replaced
     fresh: list[str] = field(default_factory=list)  # locked tables made in this transaction: unseen by others
     rows: dict[str, bool] = field(default_factory=dict)  # newly locked table -> it had rows
     algorithm: str | None = None  # MariaDB/MySQL: INSTANT, INPLACE or COPY, with the LOCK it needs

@@ -26,8 +26,9 @@ SCANS = """SELECT coalesce(json_object_agg(c.oid::regclass::text, pg_stat_get_xa
               AND pg_stat_get_xact_numscans(c.oid) > 0"""
 # One round trip: the locks this backend holds on the project's relations, the relations' files (as
 # columns; partitioned tables too), the indexes that are not valid, the scan counts, the locked
-# tables without a single page (so without a row: asking them needs no scan) and the constraints
-# that are not validated.
+# tables without a single page (so without a row: asking them needs no scan), the constraints
+# that are not validated and each table's primary key index (a key dropped or rebuilt is gone or
+# has a new oid: ALTER TYPE re-creates the indexes on the column).
 SNAPSHOT = f"""
 WITH {HELD}
 SELECT json_build_object(
@@ -45,7 +46,9 @@ SELECT json_build_object(
             WHERE c.relkind IN ('r', 'm') AND NOT c.relhassubclass AND pg_relation_size(c.oid) = 0),
   'unvalidated', (SELECT coalesce(json_agg(k.conname || ' on ' || k.conrelid::regclass::text), '[]')
                   FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
-                  WHERE NOT k.convalidated AND {USER}))
+                  WHERE NOT k.convalidated AND {USER}),
+  'keys', (SELECT coalesce(json_object_agg(c.oid, i.indexrelid), '{{}}') FROM @RELATIONS@
+           JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary WHERE c.relkind IN ('r', 'p') AND {USER}))
 """.replace("%%", "%")
 QUERIES = {locked: SNAPSHOT.replace("@RELATIONS@", relations) for locked, relations in RELATIONS.items()}
 # The scan counts alone, of the relations this backend holds a lock on (after reads of its own).
@@ -61,6 +64,7 @@ class Snapshot:
     unvalidated: list[str] = field(default_factory=list)
     scans: dict[str, int] = field(default_factory=dict)  # table -> rows read by sequential scans so far
     empty: set[str] = field(default_factory=set)  # locked tables (no children) whose file has no page
+    keys: dict[str, str] = field(default_factory=dict)  # table oid -> its primary key index's oid
 
 
 def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
@@ -83,8 +87,9 @@ def take(dbapi_connection: Any, everything: bool = True) -> Snapshot:
     files = {str(oid): (name, int(node), kind)
              for oid, name, node, kind in zip(*(column or [] for column in data["files"]), strict=True)}
     scans = {name: int(rows) for name, rows in data["scans"].items()}
+    keys = {str(table): str(index) for table, index in data["keys"].items()}
     return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]), scans,
-                    set(data["empty"]))
+                    set(data["empty"]), keys)
 
 
 def scanned(before: Snapshot, after: Snapshot) -> list[str]:
@@ -94,9 +99,11 @@ def scanned(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 def merged(before: Snapshot, after: Snapshot) -> Snapshot:
-    """`after` (taken for the locked relations only) completed with what `before` knew."""
+    """`after` (taken for the locked relations only) completed with what `before` knew; a locked
+    table `after` names without a key has lost it."""
+    keys = {table: index for table, index in before.keys.items() if table not in after.files}
     return Snapshot(after.locks, {**before.files, **after.files}, after.invalid, after.unvalidated,
-                    {**before.scans, **after.scans}, after.empty)
+                    {**before.scans, **after.scans}, after.empty, keys | after.keys)
 
 
 def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
@@ -108,6 +115,12 @@ def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
         if old is not None and old[1] != node and node != 0:
             (indexes if kind == "i" else tables).append(name)
     return sorted(tables), sorted(indexes)
+
+
+def rekeyed(before: Snapshot, after: Snapshot) -> list[str]:
+    """Tables that still exist and whose primary key was dropped or re-created (a new index)."""
+    return sorted(after.files[table][0] for table, index in before.keys.items()
+                  if table in after.files and after.keys.get(table) != index)
 
 
 def scans(dbapi_connection: Any) -> dict[str, int]:

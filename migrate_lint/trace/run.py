@@ -71,7 +71,7 @@ class _Findings:
     def __init__(self, paths: list[Path], config_path: Path | None) -> None:
         self.paths = paths
         self.config_path = config_path
-        self.found: tuple[list[Any], set[str], frozenset[str]] | None = None
+        self.found: tuple[list[Any], set[str], dict[str, str]] | None = None
         self.error: BaseException | None = None
 
     def find(self) -> None:
@@ -80,9 +80,11 @@ class _Findings:
 
         try:
             catalog = load_catalog()
-            codes = {rule.code for rule in catalog.rules if set(rule.tags) & set(LOCK_TAGS)}
+            # a rule whose claim no server fact shows (its `trace` note says why) gets no verdict
+            codes = {rule.code for rule in catalog.rules
+                     if set(rule.tags) & set(LOCK_TAGS) and not rule.trace}
             outcome = check(self.paths or [Path(".")], self.config_path, {"dialect": "postgresql"})
-            self.found = (list(outcome.report.findings), codes, rewrite_claims(catalog.rules))
+            self.found = (list(outcome.report.findings), codes, claims(catalog.rules))
         except Exception as exc:  # raised in verdicts(), after the trace
             self.error = exc
 
@@ -95,7 +97,15 @@ class _Findings:
         return cross_check(recorded, *self.found)
 
 
-def rewrite_claims(rules: Any) -> frozenset[str]:
-    """The rules whose claim is a rewrite: a fail case of theirs shows the server rewriting."""
-    return frozenset(rule.code for rule in rules for case in rule.cases if case.kind == "fail"
-                     and any(facts.get("rewrites") for facts in (case.server or {}).values()))
+def claims(rules: Any) -> dict[str, str]:
+    """The rules whose claim is more than a lock, from what their fail cases show the server doing:
+    "keys" (a primary key dropped or replaced), else "rewrites" (the table rewritten)."""
+    found: dict[str, str] = {}
+    for rule in rules:
+        shown = [facts for case in rule.cases if case.kind == "fail"
+                 for facts in (case.server or {}).values()]
+        if any(facts.get("keys") for facts in shown):
+            found[rule.code] = "keys"
+        elif any(facts.get("rewrites") for facts in shown):
+            found[rule.code] = "rewrites"
+    return found

@@ -29,14 +29,19 @@ def text(outcome: TraceOutcome, markdown: bool = False) -> str:
     for window in outcome.windows:
         by_revision.setdefault(window.revision, []).append(window.describe())
     for statement in recorded.statements:
-        extra = [f"rewrote {t}" for t in statement.rewritten]
+        extra = []
+        if statement.autocommit and statement.path:  # its locks ended as it committed: never seen held
+            extra.append(f"ran outside the migration's transaction (autocommit), {statement.duration:.3f} s")
+        extra += [f"rewrote {t}" for t in statement.rewritten]
         extra += [f"read every row of {t}" for t in statement.scanned
                   if t not in statement.rewritten and not t.startswith("alembic_version")]
         extra += [f"holds metadata lock {kind} on {table} until the commit"
                   for table, kind in statement.metadata_locks.items()]
         if statement.algorithm:
             extra.append(f"ALGORITHM={statement.algorithm}: {statement.meaning}")
-        extra += [f"left index {i} invalid" for i in statement.invalid_indexes if statement.error is None]
+        # a failed autocommit statement (CREATE INDEX CONCURRENTLY) can leave its index behind
+        extra += [f"left index {i} invalid" for i in statement.invalid_indexes
+                  if statement.error is None or statement.autocommit]
         extra += [f"left {c} not validated" for c in statement.unvalidated if statement.error is None]
         if statement.error:
             extra.append(f"failed: {statement.error}")
@@ -64,6 +69,10 @@ def text(outcome: TraceOutcome, markdown: bool = False) -> str:
         for verdict in outcome.verdicts:
             lines.append(bullet + say(f"{verdict.kind} ({verdict.severity}) {_name(verdict.path)}:"
                                       f"{verdict.line or '-'}: {verdict.text}"))
+            # a merged finding: each call it reports, held to the rule on its own
+            nested = "  - " if markdown else "    "
+            lines += [nested + say(f"line {part.line} ({part.subject}): {part.kind}: the server {part.text}")
+                      for part in verdict.parts]
         lines.append("")
     item = "- " if markdown else ""  # a list in Markdown, not one run-on paragraph
     if recorded.filled:

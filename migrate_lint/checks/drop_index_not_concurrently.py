@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, sql_hit, sql_walk
 from migrate_lint.checks.held_locks import held_exclusively
 from migrate_lint.checks.lock_timeouts import in_force
-from migrate_lint.revisions.migration import Migration, Operation, Statement
+from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
 
 CODE = "ML102"
 SCOPE = "revision"
@@ -102,10 +102,14 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
 
 def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:
     """The table the dropped index is on, from its op.drop_index call (DROP INDEX does not name
-    it), so the engine can weigh the lock by the table's size."""
+    it), so the engine can weigh the lock by the table's size; and the call's table_name argument
+    for the help (MySQL's DROP INDEX needs it)."""
     for op in migration.operations:
         if op.line == statement.line and op.name == "drop_index":
-            table = op.kwargs.get("table_name", op.args[1] if len(op.args) > 1 else None)
+            table = op.batch_table if op.batch_table is not None else \
+                op.kwargs.get("table_name", op.args[1] if len(op.args) > 1 else None)
             if isinstance(table, str):
-                return {"table": table}
-    return {}
+                return {"table": table, "table_kw": f', table_name="{table}"'}
+            if isinstance(table, Unknown) and table.source:
+                return {"table_kw": f", table_name={as_code(table, table.source)}"}
+    return {"table_kw": ""}

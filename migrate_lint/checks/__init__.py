@@ -154,7 +154,8 @@ def named_by_convention(migration: Migration, ctx: CheckContext, statement: Stat
     first = call.arg(0, "constraint_name")
     if isinstance(first, Call) and first.short == "f":
         return None
-    return convention_name(ctx.conventions, kind, table, given, statement.sql)
+    return convention_name(ctx.conventions, kind, table, given, statement.sql,
+                           max_length=64 if ctx.mysql else 63)
 
 
 def _adds_column_only(upper: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from migrate_lint.sql.rawddl import unquote as _unquote
@@ -85,7 +86,7 @@ _REFERENCES = re.compile(r"\bREFERENCES\s+(?P<table>[\w\".]+)\s*(?:\((?P<columns
 
 
 def convention_name(templates: dict[str, str | None], kind: str, table: str, given: str,
-                    sql: str, columns: list[str] | None = None) -> str | None:
+                    sql: str, columns: list[str] | None = None, max_length: int = 63) -> str | None:
     """The name SQLAlchemy gives a constraint under the project's naming convention: None where the
     convention does not name this kind (the usual name stands), BY_CONVENTION where it does but
     cannot be worked out from the source (a template that is not a literal, a token of its own)."""
@@ -114,4 +115,12 @@ def convention_name(templates: dict[str, str | None], kind: str, table: str, giv
     tokens = _TOKEN.findall(template)
     if any(not values.get(token) for token in tokens):
         return BY_CONVENTION
-    return _TOKEN.sub(lambda m: values[m.group(1)], template)
+    return truncated(_TOKEN.sub(lambda m: values[m.group(1)], template), max_length)
+
+
+def truncated(name: str, max_length: int) -> str:
+    """A convention name as SQLAlchemy sends it when it is longer than the server allows: cut, with
+    the last four hex digits of its MD5 (checked with SQLAlchemy 2 on the PostgreSQL dialect)."""
+    if len(name) <= max_length:
+        return name
+    return f"{name[:max_length - 8]}_{hashlib.md5(name.encode()).hexdigest()[-4:]}"

@@ -1,5 +1,6 @@
 """drop-column: dropping a column that running code may still read."""
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit
@@ -22,6 +23,22 @@ def _swapped_in_after(migration: Migration, index: int, table: str, column: str)
     return False
 
 
+def _copied_before(migration: Migration, index: int, table: str, column: str) -> bool:
+    """Before the drop, this revision fills another column of the table (an UPDATE, a Core or ORM
+    update) with code that reads the dropped one: its values move, they are not lost."""
+    drop_line = migration.operations[index].line
+    if not any(u.position <= index and u.line < drop_line and u.fills_other(table, column)
+               for u in migration.updates):
+        return False
+    start = migration.source.find("def upgrade")
+    if start < 0:
+        return False
+    first = migration.source.count("\n", 0, start) + 1
+    lines = migration.source.splitlines()[first:drop_line - 1]
+    reads = re.compile(rf"\b{re.escape(column)}\b(?!\s*=[^=])", re.IGNORECASE)  # read, not assigned
+    return any(reads.search(line) for line in lines if "drop_column" not in line)
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for index, op in enumerate(migration.operations):
         if op.name != "drop_column":
@@ -36,6 +53,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if isinstance(table, str) and isinstance(column, str) and \
                 _swapped_in_after(migration, index, table.lower(), column.lower()):
             continue
-        yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column))
+        copied = isinstance(table, str) and isinstance(column, str) and \
+            _copied_before(migration, index, table.lower(), column.lower())
+        yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
+                 variant="copied" if copied else "default")
     for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
         yield sql_hit(statement, f"{table}.{column}", table=table, column=column)

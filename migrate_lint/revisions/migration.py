@@ -208,6 +208,11 @@ class DataUpdate:
         return (self.table == ANY_TABLE or self.table.lower() == table.lower()) and column.lower() in {
             c.lower() for c in self.columns}
 
+    def fills_other(self, table: str, column: str) -> bool:
+        """It fills some column of the table other than `column`."""
+        return (self.table == ANY_TABLE or self.table.lower() == table.lower()) and bool(
+            {c.lower() for c in self.columns} - {column.lower()})
+
 
 @dataclass(frozen=True)
 class Migration:

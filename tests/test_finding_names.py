@@ -97,4 +97,4 @@ for table, name in {"posts": "ix_posts_slug"}.items():
              for code, message, help_text in items}
     assert found["ML101"][0].startswith("CREATE INDEX each name of the loop over")
     assert "op.create_index(name, table, ['slug'], postgresql_concurrently=True)" in found["ML101"][1]
-    assert "op.drop_index(old, postgresql_concurrently=True)" in found["ML102"][1]
+    assert "op.drop_index(old, table_name=table, postgresql_concurrently=True)" in found["ML102"][1]

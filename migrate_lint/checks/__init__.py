@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from migrate_lint.checks.written import CONSTRAINT_CALLS, LOOP_VARIABLE, as_code, computed_names, referent
 from migrate_lint.finding import Hit
 from migrate_lint.paths import real_path
 from migrate_lint.revisions.graph import RevisionGraph
@@ -50,6 +51,7 @@ class CheckContext:
     lock_path: Path | None = None
     lock_timeout: Timeout | None = None  # set for every revision by env.py or alembic.ini
     detect_conventions: Callable[[], dict[str, str | None] | None] = lambda: None
+    walks: dict[tuple[int, bool], tuple[tuple[Statement, frozenset[str]], ...]] = field(default_factory=dict)
 
     @property
     def postgresql(self) -> bool:
@@ -99,24 +101,42 @@ def graph_problems(ctx: CheckContext, kind: str) -> Iterator[Hit]:
             yield Hit(problem.line, problem.revision.id, problem.detail, path=problem.revision.path)
 
 
-def sql_walk(migration: Migration, ctx: CheckContext) -> tuple[tuple[Statement, frozenset[str]], ...]:
+def sql_walk(migration: Migration, ctx: CheckContext, after_failures: bool = True
+             ) -> tuple[tuple[Statement, frozenset[str]], ...]:
     """Each statement of the revision with the tables created before it (new and empty: lock-free):
-    by this revision, or, under --base, by a revision the same change adds (applied nowhere yet)."""
+    by this revision, or, under --base, by a revision the same change adds (applied nowhere yet).
+    With after_failures, also the tables an earlier statement added a NOT NULL column to with
+    nothing to fill it (PostgreSQL): on a table with rows the revision has failed there, so what
+    follows runs only on an empty one (add-column-not-null-without-default reports that place)."""
     new = ctx.tables_new_in_change(migration)
-    if not new:
-        return migration.statements_after_creates
-    return tuple((statement, created | new) for statement, created in migration.statements_after_creates)
+    walk = migration.statements_after_creates
+    if new:
+        walk = tuple((statement, created | new) for statement, created in walk)
+    if not (after_failures and ctx.postgresql):
+        return walk
+    key = (id(migration), bool(new))
+    if key not in ctx.walks:  # fifteen rules walk each revision: worked out once
+        doomed: frozenset[str] = frozenset()
+        found = []
+        for statement, created in walk:
+            found.append((statement, created | doomed))
+            if "NOT NULL" in statement.sql.upper():
+                doomed |= fails_on_rows(statement, created)
+        ctx.walks[key] = tuple(found) if doomed else walk
+    return ctx.walks[key]
 
 
-_LOOP_VARIABLE = re.compile(r"each (\w+) of the loop")  # how an Unknown says a loop variable
+_FILLED_BY_DATABASE = re.compile(r"\b(GENERATED|IDENTITY|SERIAL|BIGSERIAL|SMALLSERIAL|AUTO_INCREMENT)\b",
+                                 re.IGNORECASE)
 
 
-def as_code(value: Any, shown: str) -> str:
-    """An argument as the call wrote it: a literal quoted, an expression (a loop variable) as code."""
-    if isinstance(value, Unknown) and value.source:
-        loop = _LOOP_VARIABLE.match(value.source)
-        return loop[1] if loop else value.source
-    return f'"{shown}"'
+def fails_on_rows(statement: Statement, created: frozenset[str]) -> frozenset[str]:
+    """Tables (not created here) this statement adds a NOT NULL column to with no default and
+    nothing the database fills it with: it fails on any of them that has a row."""
+    if "ADD" not in statement.sql.upper() or _FILLED_BY_DATABASE.search(statement.sql):
+        return frozenset()
+    return frozenset(table for table, _, not_null, default in statement.facts.added_columns
+                     if not_null and default is None and table not in created)
 
 
 def computed_index_name(call: Operation | None, name: str) -> tuple[str, str] | None:
@@ -126,7 +146,7 @@ def computed_index_name(call: Operation | None, name: str) -> tuple[str, str] | 
     value = call.arg(0, "index_name") if call is not None else None
     if not isinstance(value, Unknown) or not value.source or value.source.lower() != name:
         return None
-    shown = value.source if _LOOP_VARIABLE.match(value.source) else f"the index named by {value.source}"
+    shown = value.source if LOOP_VARIABLE.match(value.source) else f"the index named by {value.source}"
     return shown, as_code(value, name)
 
 
@@ -169,7 +189,7 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
     if not ctx.postgresql:
         return
     keyword = kind.split()[0].upper()
-    calls = {op.line: op for op in migration.operations if op.name in _CONSTRAINT_CALLS}
+    calls = {op.line: op for op in migration.operations if op.name in CONSTRAINT_CALLS}
     for statement, created in sql_walk(migration, ctx):
         upper = statement.sql.upper()
         inside_column = keyword == "FOREIGN" and "REFERENCES" in upper  # a key written inside ADD COLUMN
@@ -185,58 +205,13 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                 # the call to write: under the convention, the argument as the code gave it names it again
                 call_name = (f'"{given}"' if given else "None") if by_convention else f'"{name}"'
                 call = calls.get(statement.line)
-                computed = _computed(call)
+                computed = computed_names(call)
                 if computed:  # a name or table the code computes: the help writes them as code
                     call_name, in_column = computed[0], {**in_column, "variant": "computed"}
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
                               qname=qname, call_name=call_name,
-                              referent=_referent(call),
+                              referent=referent(call),
                               table_code=computed[1] if computed else f'"{table}"', **in_column)
-
-
-_CONSTRAINT_CALLS = frozenset({"create_foreign_key", "create_check_constraint", "create_unique_constraint"})
-
-
-def _computed(call: Operation | None) -> tuple[str, str] | None:
-    """(name, table) as code where the call computes its constraint name or its table (a variable,
-    a loop over tables); None where both are literals."""
-    if call is None:
-        return None
-    name = call.arg(0, "constraint_name")
-    table = call.arg(1, "source_table" if call.name == "create_foreign_key" else "table_name") \
-        if call.batch_table is None else call.batch_table
-    if not any(isinstance(v, Unknown) and v.source for v in (name, table)):
-        return None
-    name_code = "None" if name is None else as_code(name, str(name))
-    return name_code, as_code(table, str(table))
-
-
-_FOREIGN_KEY_KEPT = ("referent_schema", "onupdate", "ondelete", "deferrable", "initially", "match")
-
-
-def _code(value: Any) -> str | None:
-    """A literal argument written back as code; None for anything else."""
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, tuple | list) and all(isinstance(v, str) for v in value):
-        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
-    return repr(value) if isinstance(value, bool | int) else None
-
-
-def _referent(op: Operation | None) -> str:
-    """What follows the table in the create_foreign_key call the help writes: the referred table,
-    the columns and the options the code gave, or "..." where they are not literals."""
-    if op is None or op.name != "create_foreign_key":
-        return "..."
-    start = 1 if op.batch_table is not None else 2
-    names = ("referent_table", "local_cols", "remote_cols")
-    kept = [key for key in _FOREIGN_KEY_KEPT if key in op.kwargs]
-    values = [op.arg(start + i, name) for i, name in enumerate(names)] + [op.kwargs[key] for key in kept]
-    codes = [_code(value) for value in values]
-    if not all(codes):
-        return "..."
-    return ", ".join(f"{key}{code}" for key, code in zip(["", "", ""] + [f"{k}=" for k in kept], codes,
-                                                          strict=True))
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at, shown, sql_hit, sql_walk
+from migrate_lint.checks import CheckContext, Hit, at, fails_on_rows, shown, sql_hit, sql_walk
 from migrate_lint.revisions.migration import Call, ColumnSpec, Migration
 
 CODE = "ML301"
 SCOPE = "revision"
-FILLED_BY_DATABASE = re.compile(r"\b(GENERATED|IDENTITY|SERIAL|BIGSERIAL|SMALLSERIAL|AUTO_INCREMENT)\b", re.I)
 
 
 def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
@@ -37,10 +35,11 @@ def _read_from_ast(migration: Migration) -> set[int]:
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     yield from _from_operations(migration, ctx)
     judged = _read_from_ast(migration)
-    for statement, created in sql_walk(migration, ctx):  # helper-built columns, raw SQL
-        if statement.line in judged or FILLED_BY_DATABASE.search(statement.sql):
+    for statement, created in sql_walk(migration, ctx, after_failures=False):  # helper-built, raw SQL
+        if statement.line in judged:
             continue
+        failing = fails_on_rows(statement, created)
         for table, column, not_null, default in statement.facts.added_columns:
-            if not_null and default is None and table not in created:
+            if table in failing and not_null and default is None:
                 yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                               variant="default")

@@ -1,0 +1,65 @@
+"""Arguments the helps write back as the code wrote them: literals quoted, computed values (a loop
+variable, a name held by a variable) as code, and the constraint calls' other arguments.
+(A helper of the rules, not a rule.)"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from migrate_lint.revisions.migration import Operation, Unknown
+
+LOOP_VARIABLE = re.compile(r"each (\w+) of the loop")  # how an Unknown says a loop variable
+
+
+def as_code(value: Any, shown: str) -> str:
+    """An argument as the call wrote it: a literal quoted, an expression (a loop variable) as code."""
+    if isinstance(value, Unknown) and value.source:
+        loop = LOOP_VARIABLE.match(value.source)
+        return loop[1] if loop else value.source
+    return f'"{shown}"'
+
+
+CONSTRAINT_CALLS = frozenset({"create_foreign_key", "create_check_constraint", "create_unique_constraint"})
+
+
+def computed_names(call: Operation | None) -> tuple[str, str] | None:
+    """(name, table) as code where the call computes its constraint name or its table (a variable,
+    a loop over tables); None where both are literals."""
+    if call is None:
+        return None
+    name = call.arg(0, "constraint_name")
+    table = call.arg(1, "source_table" if call.name == "create_foreign_key" else "table_name") \
+        if call.batch_table is None else call.batch_table
+    if not any(isinstance(v, Unknown) and v.source for v in (name, table)):
+        return None
+    name_code = "None" if name is None else as_code(name, str(name))
+    return name_code, as_code(table, str(table))
+
+
+_FOREIGN_KEY_KEPT = ("referent_schema", "onupdate", "ondelete", "deferrable", "initially", "match")
+
+
+def _code(value: Any) -> str | None:
+    """A literal argument written back as code; None for anything else."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple | list) and all(isinstance(v, str) for v in value):
+        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    return repr(value) if isinstance(value, bool | int) else None
+
+
+def referent(op: Operation | None) -> str:
+    """What follows the table in the create_foreign_key call the help writes: the referred table,
+    the columns and the options the code gave, or "..." where they are not literals."""
+    if op is None or op.name != "create_foreign_key":
+        return "..."
+    start = 1 if op.batch_table is not None else 2
+    names = ("referent_table", "local_cols", "remote_cols")
+    kept = [key for key in _FOREIGN_KEY_KEPT if key in op.kwargs]
+    values = [op.arg(start + i, name) for i, name in enumerate(names)] + [op.kwargs[key] for key in kept]
+    codes = [_code(value) for value in values]
+    if not all(codes):
+        return "..."
+    return ", ".join(f"{key}{code}" for key, code in zip(["", "", ""] + [f"{k}=" for k in kept], codes,
+                                                          strict=True))

@@ -1,5 +1,6 @@
 """create-index-not-concurrently: CREATE INDEX on an existing PostgreSQL table blocks its writes."""
 
+import ast
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -24,13 +25,15 @@ def _literal(value: Any) -> str:
 
 
 def safe_call(statement: Statement, op: Operation | None, index: str, table: str,
-              call_name: str | None = None) -> str:
+              call_name: str | None = None, source: str | None = None) -> str:
     """The statement's concurrent form, keeping what makes it the same index (unique, where, schema)."""
     if op is None or op.name != "create_index":
         sql = re.sub(r"^(CREATE\s+(?:UNIQUE\s+)?INDEX)\s+", r"\1 CONCURRENTLY ", statement.sql, count=1,
                      flags=re.IGNORECASE)
         return f"op.execute({sql!r})"
     batch = op.batch_table is not None
+    if not batch and source is not None and (written := _as_written(source, op)):
+        return written
     columns = op.arg(1 if batch else 2, "columns")
     kept = "".join(f", {k}={_literal(op.kwargs[k])}" for k in KEPT if k in op.kwargs and
                    not (k == "unique" and op.kwargs[k] is False))
@@ -40,6 +43,23 @@ def safe_call(statement: Statement, op: Operation | None, index: str, table: str
     table_argument = f'"{table}"' if batch else as_code(op.arg(1, "table_name"), table)
     return (f'op.create_index({name_argument}, {table_argument}, {columns_text}{kept}, '
             "postgresql_concurrently=True)")
+
+
+def _as_written(source: str, op: Operation) -> str | None:
+    """The call as the revision writes it, made concurrent, where its name or table is an
+    expression (a loop variable, a helper's parameter): the help then fits every pass of the loop,
+    where the values of one pass would build the same index twice. None for literal names."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    call = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno == op.line
+                 and n.col_offset == op.column - 1), None)
+    if call is None or all(isinstance(a, ast.Constant) for a in call.args[:2]):
+        return None
+    call.keywords = [k for k in call.keywords if k.arg != "postgresql_concurrently"]
+    call.keywords.append(ast.keyword("postgresql_concurrently", ast.Constant(True)))
+    return ast.unparse(call)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
@@ -61,7 +81,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             # `Column(..., index=True)` in op.add_column: the copied help would build a second
             # index of the same name unless the column stops asking for one
             yield sql_hit(statement, f"{table}.{shown}", table=table, index=shown,
-                          call=safe_call(statement, call, index, table, argument),
+                          call=safe_call(statement, call, index, table, argument, migration.source),
                           variant="column" if call is None and statement.line in column_calls else "default")
 
 

@@ -98,3 +98,15 @@ for table, name in {"posts": "ix_posts_slug"}.items():
     assert found["ML101"][0].startswith("CREATE INDEX each name of the loop over")
     assert "op.create_index(name, table, ['slug'], postgresql_concurrently=True)" in found["ML101"][1]
     assert "op.drop_index(old, table_name=table, postgresql_concurrently=True)" in found["ML102"][1]
+
+
+def test_a_helpers_parameters_are_written_as_the_parameters(tmp_path, check_dir):
+    source = REVISION.format(body="""    for name in [t.strip() for t in "posts, pages".split(",")]:
+        add_unique(name)""") + '''
+
+def add_unique(table):
+    op.create_unique_constraint("uq_%s_slug" % table, table, ["slug"])
+'''
+    report = check_dir(write_project(tmp_path, [("r1.py", source)], {}), execute=False)
+    helps = [f.help for f in report.findings if f.code == "ML106"]
+    assert helps and "op.create_index('uq_%s_slug' % table, table, ['slug'], unique=True" in helps[0]

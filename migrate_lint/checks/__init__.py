@@ -15,7 +15,8 @@ from migrate_lint.paths import real_path
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Call, Migration, Operation, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
-from migrate_lint.sql.names import BY_CONVENTION, convention_name, sql_ident
+from migrate_lint.sql.names import BY_CONVENTION, CONVENTION_KEYS, convention_name, sql_ident
+from migrate_lint.sql.rawddl import written_check
 from migrate_lint.sql.timeouts import Timeout
 
 
@@ -208,10 +209,39 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                 computed = computed_names(call)
                 if computed:  # a name or table the code computes: the help writes them as code
                     call_name, in_column = computed[0], {**in_column, "variant": "computed"}
+                elif call is None and given and _convention_prefixes(ctx, found):
+                    call_name = f'op.f("{given}")'  # raw SQL's own name: the convention must not build on it
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
-                              qname=qname, call_name=call_name,
-                              referent=referent(call),
-                              table_code=computed[1] if computed else f'"{table}"', **in_column)
+                              qname=qname, call_name=call_name, referent=referent(call),
+                              condition=_condition_code(statement, call, given),
+                              table_code=computed[1] if computed else f'"{table}"',
+                              **_sql_schema(statement, call), **in_column)
+
+
+def _condition_code(statement: Statement, call: Operation | None, given: str) -> str:
+    """A CHECK's condition for the help's call, as the code or the SQL writes it; "..." elsewhere."""
+    if call is not None and call.name == "create_check_constraint":
+        condition = call.arg(2, "condition")
+        return repr(condition) if isinstance(condition, str) else '"..."'
+    written = written_check(statement.sql, given) if "CHECK" in statement.sql.upper() else None
+    return repr(written) if written else '"..."'
+
+
+def _convention_prefixes(ctx: CheckContext, kind: str) -> bool:
+    """The project's convention builds this kind's names on the name given (%(constraint_name)s)."""
+    template = ctx.conventions.get(CONVENTION_KEYS.get(kind, "")) if ctx.conventions else None
+    return bool(template) and "%(constraint_name)s" in str(template)
+
+
+_SQL_SCHEMA = re.compile(r'^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<schema>"[^"]+"|\w+)\s*\.',
+                         re.IGNORECASE)
+
+
+def _sql_schema(statement: Statement, call: Operation | None) -> dict[str, str]:
+    """The schema raw SQL qualifies its table with (`ALTER TABLE "events"."t"`), for the help: the
+    operations' own schema= is found from the call."""
+    match = _SQL_SCHEMA.match(statement.sql) if call is None else None
+    return {"schema": match["schema"].strip('"')} if match else {}
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:

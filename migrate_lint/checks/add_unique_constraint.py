@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
+from migrate_lint.checks.written import CONSTRAINT_CALLS, computed_names
 from migrate_lint.revisions.migration import Migration
 from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import sql_ident
@@ -16,6 +17,7 @@ SCOPE = "revision"
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
+    calls = {op.line: op for op in migration.operations if op.name in CONSTRAINT_CALLS}
     for statement, created in sql_walk(migration, ctx):
         if "UNIQUE" not in statement.sql.upper() and "PRIMARY KEY" not in statement.sql.upper():
             continue
@@ -26,8 +28,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 match = _COLUMNS.search(statement.sql)
                 columns = [c.strip().strip('"') for c in match["columns"].split(",")] if match else [
                     column for t, column, _, _ in statement.facts.added_columns if t == table]  # ADD COLUMN
+                name_code, table_code = computed_names(calls.get(statement.line)) or ("", "")
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, kind=kind.upper(),
                               qtable=sql_ident(table), qname=sql_ident(name), columns=repr(columns),
                               qcolumns=", ".join(sql_ident(c) for c in columns),
-                              variant="primary_key" if kind == "primary key" else
+                              name_code=name_code, table_code=table_code,
+                              variant="computed" if name_code else "primary_key" if kind == "primary key" else
                               "default" if match else "column")

@@ -10,17 +10,20 @@ from typing import Any
 from migrate_lint.revisions.migration import Operation, Unknown
 
 LOOP_VARIABLE = re.compile(r"each (\w+) of the loop")  # how an Unknown says a loop variable
+PARAMETER = re.compile(r"the (\w+) argument of \w+\(\)$")  # and a helper's parameter
 
 
 def as_code(value: Any, shown: str) -> str:
-    """An argument as the call wrote it: a literal quoted, an expression (a loop variable) as code."""
+    """An argument as the call wrote it: a literal quoted, an expression (a loop variable, a
+    helper's parameter) as code."""
     if isinstance(value, Unknown) and value.source:
-        loop = LOOP_VARIABLE.match(value.source)
-        return loop[1] if loop else value.source
+        named = LOOP_VARIABLE.match(value.source) or PARAMETER.match(value.source)
+        return named[1] if named else value.source
     return f'"{shown}"'
 
 
-CONSTRAINT_CALLS = frozenset({"create_foreign_key", "create_check_constraint", "create_unique_constraint"})
+CONSTRAINT_CALLS = frozenset({"create_foreign_key", "create_check_constraint", "create_unique_constraint",
+                              "create_primary_key"})
 
 
 def computed_names(call: Operation | None) -> tuple[str, str] | None:

@@ -133,3 +133,27 @@ def written_default(sql: str, column: str) -> str | None:
             break
     text = " ".join(sql[default.end():end].split())
     return text if len(text) <= SHOWN_DEFAULT_CHARS else text[:SHOWN_DEFAULT_CHARS - 1].rstrip() + "…"
+
+
+def written_check(sql: str, name: str = "") -> str | None:
+    """The condition of a CHECK as the SQL writes it (a parser's rendering may rename its
+    functions): the one of constraint `name` where given, else the first; None when not found."""
+    named = re.search(rf'\bCONSTRAINT\s+"?{re.escape(name)}"?\s+CHECK\s*\(', sql, re.IGNORECASE) if name \
+        else None
+    match = named or re.search(r"\bCHECK\s*\(", sql, re.IGNORECASE)
+    if match is None:
+        return None
+    depth, quote = 1, ""
+    for index in range(match.end(), len(sql)):
+        char = sql[index]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return " ".join(sql[match.end():index].split())
+    return None

@@ -57,7 +57,7 @@ class Config:
     metadata: str | None = None  # drift: module:attribute of the models' MetaData
     drift_include: tuple[str, ...] = ()  # drift: only these tables (globs)
     drift_exclude: tuple[str, ...] = ()  # drift: tables owned by something else (globs)
-    deploy: str = "online"  # how revisions run: while the previous release serves traffic, or not
+    deploy: str | None = None  # how revisions run (None: online, but offline on SQLite): see lint.deploy
     per_branch_deploy: tuple[tuple[str, str], ...] = ()  # (branch label, deploy)
     per_path_deploy: tuple[tuple[str, str], ...] = ()  # (glob of revision files, deploy)
     max_per_rule: int = 5  # text output: findings of one rule shown per revision before "and N more"

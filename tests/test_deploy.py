@@ -141,3 +141,12 @@ def test_a_branch_label_no_revision_carries_is_an_error(tmp_path):
     assert result.returncode == 2
     assert ("error: pyproject.toml:5: `per-branch-deploy` names branch 'contrct', which no revision "
             "carries (did you mean contract?)") in result.stdout
+
+
+def test_a_sqlite_history_is_upgraded_offline_unless_the_config_says_otherwise(tmp_path, check_dir):
+    report = check_dir(history(tmp_path, 'dialect = "sqlite"\n'))
+    assert not any(f.code == "ML201" for f in report.findings)  # old code does not run against the file
+    assert dict(report.not_reported_reasons)[
+        "offline deploy (SQLite: the application is stopped to upgrade its database file)"] > 0
+    online = check_dir(history(tmp_path / "online", 'dialect = "sqlite"\ndeploy = "online"\n'))
+    assert any(f.code == "ML201" for f in online.findings)

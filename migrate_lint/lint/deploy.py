@@ -31,16 +31,27 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
     """The deploy mode of each revision file that is not online, with why; and the branch labels the
     history carries, as written and as resolved."""
     labels = _resolved_labels(graph, sources, search_roots(config.root, script_location))
+    default = _default(config)
     branches = dict(config.per_branch_deploy)
     found: dict[Path, Mode] = {}
     for rev in graph.by_id.values():
         branch = graph.branch_labels_of(rev.id)
         mode = _by_path(config, rev.path, matches) or _by_branch(
-            branches, {labels.get(label, label) for label in branch}, branch) or (
-            config.deploy, f'deploy = "{config.deploy}"')
+            branches, {labels.get(label, label) for label in branch}, branch) or default
         if mode[0] != "online":
             found[rev.path] = mode
     return found, set(graph.labels) | set(labels.values())
+
+
+def _default(config: Config) -> Mode:
+    """`deploy` as configured; unset, online, but offline on SQLite: a database file that one
+    application serves and that the migration holds for writing while it runs, so no previous
+    release serves traffic during the upgrade (say `deploy = "online"` where one does)."""
+    if config.deploy is not None:
+        return config.deploy, f'deploy = "{config.deploy}"'
+    if config.dialect == "sqlite":
+        return "offline", "SQLite: the application is stopped to upgrade its database file"
+    return "online", 'deploy = "online"'
 
 
 def unknown_branches(config: Config, seen: set[str]) -> list[str]:

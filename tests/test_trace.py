@@ -340,3 +340,26 @@ def test_rows_of_empty_and_emptied_tables_and_no_scan_pinned_on_the_next_stateme
     assert by_line[10]["rows"] == {"never": False} and by_line[10]["scanned"] == []
     assert by_line[11]["rows"] == {"emptied": False} and by_line[11]["scanned"] == []
     assert by_line[12]["scanned"] == [] and by_line[12]["new_locks"] == {}
+
+
+def test_the_probe_survives_a_migration_that_deallocates_prepared_statements(tmp_path):
+    """The questions asked after each statement are prepared once on the server; a migration that
+    drops prepared statements (DEALLOCATE ALL, DISCARD ALL) gets them prepared again, and every
+    statement after it is still observed."""
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    op.execute("DEALLOCATE ALL")\n'
+        '    op.create_index("ix_posts_title", "posts", ["title"])\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.execute("DISCARD ALL")\n'
+        '    op.alter_column("posts", "id", type_=sa.BigInteger)\n',
+    ])
+    done = trace(folder)
+    data = json.loads(done.stdout)
+    assert not data["trace"]["failure"], data["trace"]["failure"]
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert by_line[11]["new_locks"] == {"posts": "ShareLock"}
+    assert by_line[14]["new_locks"] == {"posts": "AccessExclusiveLock"}
+    assert by_line[14]["rewritten"] == ["posts"]
+    assert by_line[14]["rewritten_indexes"] == ["ix_posts_title"]  # the key index is made anew

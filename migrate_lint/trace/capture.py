@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from migrate_lint.revisions.discover import History
 
 PER_MIGRATION = re.compile(r"transaction_per_migration\s*=\s*True")
+DEALLOCATES = re.compile(r"\b(DEALLOCATE|DISCARD)\b", re.I)  # may drop the probe's prepared statements
 
 
 class Recorder:
@@ -38,6 +39,7 @@ class Recorder:
         self.overhead = 0.0
         self.transaction = 0
         self.before: probe.Snapshot | None = None
+        self.asker: probe.Asker | None = None  # PostgreSQL: set once the connection is made
         self.started = 0.0
         self.postgresql = trace.backend == "postgresql"
         self.algorithm: tuple[str, str] | None = None
@@ -69,10 +71,10 @@ class Recorder:
             self.overhead += time.perf_counter() - begun
 
     def _ask(self, connection: sa.Connection, everything: bool = True) -> probe.Snapshot | None:
-        if not self.postgresql:
+        if self.asker is None:
             return None
         with self._timed():
-            found = probe.take(connection.connection.dbapi_connection, everything)
+            found = self.asker.take(everything)
         return found if everything or self.before is None else probe.merged(self.before, found)
 
     def before_statement(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
@@ -109,6 +111,8 @@ class Recorder:
                 made.blocked[table] = what
         if self.mdl:
             self._metadata_locks(conn, made)
+        if self.asker is not None and DEALLOCATES.search(statement):
+            self.asker.forget()
         if path is not None or self.before is None:  # Alembic's bookkeeping touches alembic_version only
             after = self._ask(conn, everything=self.before is None)
             if after is not None:
@@ -150,8 +154,8 @@ class Recorder:
             # a table whose file has no page has no row: known without reading it (nor counting a scan)
             read = probe.which_have_rows(conn.connection.dbapi_connection,
                                          [table for table in asked if table not in after.empty])
-            if read:  # those reads count as scans: not the next statement's
-                after.scans = {**after.scans, **probe.scans(conn.connection.dbapi_connection)}
+            if read and self.asker is not None:  # those reads count as scans: not the next statement's
+                after.scans = {**after.scans, **self.asker.scans()}
         made.rows = {table: read.get(table, False) for table in asked}
 
     def failed(self, context: Any) -> None:
@@ -191,9 +195,9 @@ def _filled(recorder: Recorder, connection: sa.Connection, rows: int) -> None:
     try:
         with recorder._timed():
             fill(connection, rows, recorder.trace.filled, recorder.trace.unfilled)
-            if recorder.postgresql:
+            if recorder.asker is not None:
                 starting = recorder.before is None  # the transaction has just begun
-                recorder.before = probe.take(connection.connection.dbapi_connection)
+                recorder.before = recorder.asker.take()
                 if starting:
                     recorder.existing = {name for name, _, _ in recorder.before.files.values()}
     finally:
@@ -235,6 +239,8 @@ def traced_upgrade(history: History, url: sa.URL, start: str | None, mark: Any =
             if url.get_backend_name() != "postgresql":
                 recorder.mdl, said = mariadb.metadata_note(connection.connection.dbapi_connection)
                 trace.notes.append(said)
+            else:
+                recorder.asker = probe.Asker(connection.connection.dbapi_connection)
             recorder.attach(connection)
             with only(url), marking(heard):
                 try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migrate_lint.trace import mariadb, probe
+from migrate_lint.trace.baseline import Baseline, watching
 from migrate_lint.trace.model import Commit, Statement, Trace, blocks, strength
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class Recorder:
         self.transaction = 0
         self.before: probe.Snapshot | None = None
         self.asker: probe.Asker | None = None  # PostgreSQL: set once the connection is made
+        self.baseline = Baseline(carries=False)  # until the server is known to flush its scan counts
         self.started = 0.0
         self.postgresql = trace.backend == "postgresql"
         self.algorithm: tuple[str, str] | None = None
@@ -56,7 +58,7 @@ class Recorder:
         event.listen(connection, "after_cursor_execute", self.after_statement)
         event.listen(connection.engine, "handle_error", self.failed)  # SQLAlchemy 2: engine-wide only
         event.listen(connection, "commit", self.committed)
-        event.listen(connection, "rollback", self.committed)
+        event.listen(connection, "rollback", self.rolled_back)
 
     def mark(self, where: tuple[str, str]) -> None:
         self.revision = where[0]
@@ -82,7 +84,7 @@ class Recorder:
         if self.paused:
             return
         if self.before is None:
-            self.before = self._ask(conn)
+            self.before = self.baseline.start() or self._ask(conn)
             self.existing = {name for name, _, _ in self.before.files.values()} if self.before else set()
         self.algorithm = self._algorithm(conn, statement)
         self.started = self.clock()
@@ -113,11 +115,13 @@ class Recorder:
             self._metadata_locks(conn, made)
         if self.asker is not None and DEALLOCATES.search(statement):
             self.asker.forget()
-        if path is not None or self.before is None:  # Alembic's bookkeeping touches alembic_version only
+        observed = path is not None or self.before is None  # Alembic's bookkeeping: alembic_version only
+        if observed:
             after = self._ask(conn, everything=self.before is None)
             if after is not None:
                 self._compare(conn, made, self.before, after)
             self.before = after
+        self.baseline.heard(statement, observed, autocommit)
         if autocommit:  # committed as it ran: its locks are gone already
             self.trace.commits.append(Commit(self.transaction, ended))
             self.transaction += 1
@@ -168,12 +172,16 @@ class Recorder:
             path, line, round(self.started, 6), round(self.clock() - self.started, 6), self.transaction,
             error=error.strip().splitlines()[0] if error.strip() else "error"))
 
-    def committed(self, conn: Any) -> None:
+    def committed(self, conn: Any, kept: bool = True) -> None:
         if self.paused:
             return
         self.trace.commits.append(Commit(self.transaction, round(self.clock(), 6)))
         self.transaction += 1
-        self.before = None  # the locks are gone; the files are asked for again before the next one
+        self.baseline.ended(self.before if kept else None)
+        self.before = None  # the locks are gone
+
+    def rolled_back(self, conn: Any) -> None:
+        self.committed(conn, kept=False)
 
     def _source(self) -> tuple[str | None, int | None]:
         """The revision file and line whose code sent the statement: the innermost frame in one."""
@@ -202,6 +210,11 @@ def _filled(recorder: Recorder, connection: sa.Connection, rows: int) -> None:
                     recorder.existing = {name for name, _, _ in recorder.before.files.values()}
     finally:
         recorder.paused = False
+
+
+def _major(version: str) -> int:
+    found = re.match(r"\d+", version)  # "15.20 (Debian ...)", "9.6.24"
+    return int(found.group(0)) if found else 0
 
 
 def _shown(statement: str, parameters: Any) -> str:
@@ -240,9 +253,10 @@ def traced_upgrade(history: History, url: sa.URL, start: str | None, mark: Any =
                 recorder.mdl, said = mariadb.metadata_note(connection.connection.dbapi_connection)
                 trace.notes.append(said)
             else:
-                recorder.asker = probe.Asker(connection.connection.dbapi_connection)
+                recorder.asker = probe.Asker(connection.connection.dbapi_connection, _major(version))
+                recorder.baseline = Baseline(carries=recorder.asker.flushes)
             recorder.attach(connection)
-            with only(url), marking(heard):
+            with only(url), marking(heard), watching(recorder.baseline):
                 try:
                     if start:
                         recorder.paused = True

@@ -26,11 +26,15 @@ SCANS = """SELECT coalesce(json_object_agg(c.oid::regclass::text, pg_stat_get_xa
               AND pg_stat_get_xact_numscans(c.oid) > 0"""
 # One round trip: the locks this backend holds on the project's relations, the relations' files (as
 # columns; partitioned tables too), the indexes that are not valid, the scan counts, the locked
-# tables without a single page (so without a row: asking them needs no scan) and the constraints
-# that are not validated.
+# tables without a single page (so without a row: asking them needs no scan), the constraints
+# that are not validated, and every relation locked (one dropped since is locked, and gone). From
+# PostgreSQL 15 on, it also asks the server to flush this backend's statistics once the transaction
+# is over, so that the next one starts with no scan counted (they would otherwise linger, unflushed,
+# into it): a transaction can then start from what the last one left without asking.
 SNAPSHOT = f"""
 WITH {HELD}
-SELECT json_build_object(
+SELECT json_build_object(@FLUSH@
+  'held', (SELECT coalesce(json_agg(DISTINCT relation), '[]') FROM held),
   'locks', (SELECT coalesce(json_agg(json_build_array(c.oid::regclass::text, c.relkind, l.mode)), '[]')
             FROM held l JOIN pg_class c ON c.oid = l.relation
             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER}),
@@ -47,7 +51,10 @@ SELECT json_build_object(
                   FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
                   WHERE NOT k.convalidated AND {USER}))
 """.replace("%%", "%")
-QUERIES = {locked: SNAPSHOT.replace("@RELATIONS@", relations) for locked, relations in RELATIONS.items()}
+FLUSH = "\n  'flushed', (SELECT count(*) FROM pg_stat_force_next_flush()),"
+QUERIES = {(locked, flush): SNAPSHOT.replace("@RELATIONS@", relations).replace("@FLUSH@", FLUSH * flush)
+           for locked, relations in RELATIONS.items() for flush in (False, True)}
+FLUSHES_FROM = 15  # the first PostgreSQL version with pg_stat_force_next_flush()
 # The scan counts alone, of the relations this backend holds a lock on (after reads of its own).
 SCANS_HELD = f"WITH {HELD} {SCANS}".replace("@RELATIONS@", RELATIONS[True])
 TABLE_KINDS = ("r", "p", "m")
@@ -61,6 +68,7 @@ class Snapshot:
     unvalidated: list[str] = field(default_factory=list)
     scans: dict[str, int] = field(default_factory=dict)  # table -> rows read by sequential scans so far
     empty: set[str] = field(default_factory=set)  # locked tables (no children) whose file has no page
+    held: set[str] = field(default_factory=set)  # oids of the relations this backend holds a lock on
 
 
 class Asker:
@@ -71,8 +79,9 @@ class Asker:
     ours with them; a migration that deallocates (DEALLOCATE, DISCARD) gets them prepared again,
     under new names, so that a name never meets one that is still there."""
 
-    def __init__(self, dbapi_connection: Any) -> None:
+    def __init__(self, dbapi_connection: Any, version: int) -> None:
         self.connection = dbapi_connection
+        self.flushes = version >= FLUSHES_FROM  # each transaction starts with no scan counted
         self.names: dict[str, str] = {}
         self.made = 0
         if hasattr(dbapi_connection, "prepare_threshold"):  # psycopg 3
@@ -101,7 +110,7 @@ class Asker:
         """`everything`: every relation's file and scan count (at a transaction's start); else only
         those of the relations this backend holds a lock on, which is every one a statement since
         can have rewritten or read: both take a lock that lasts until the commit."""
-        data = self._asked("all" if everything else "held", QUERIES[not everything])
+        data = self._asked("all" if everything else "held", QUERIES[not everything, self.flushes])
         locks: dict[str, str] = {}
         for name, kind, mode in data["locks"]:
             if kind in TABLE_KINDS and strength(mode) > strength(locks.get(name, "")) \
@@ -112,7 +121,7 @@ class Asker:
                  for oid, name, node, kind in zip(*(column or [] for column in data["files"]), strict=True)}
         scans = {name: int(rows) for name, rows in data["scans"].items()}
         return Snapshot(locks, files, sorted(data["invalid"]), sorted(data["unvalidated"]), scans,
-                        set(data["empty"]))
+                        set(data["empty"]), {str(oid) for oid in data["held"]})
 
     def scans(self) -> dict[str, int]:
         """What `take(everything=False)` says of scans, alone."""
@@ -126,9 +135,11 @@ def scanned(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 def merged(before: Snapshot, after: Snapshot) -> Snapshot:
-    """`after` (taken for the locked relations only) completed with what `before` knew."""
-    return Snapshot(after.locks, {**before.files, **after.files}, after.invalid, after.unvalidated,
-                    {**before.scans, **after.scans}, after.empty)
+    """`after` (taken for the locked relations only) completed with what `before` knew; a relation
+    locked that `after` no longer lists was dropped (or is no longer the project's)."""
+    kept = {oid: file for oid, file in before.files.items() if oid not in after.held}
+    return Snapshot(after.locks, {**kept, **after.files}, after.invalid, after.unvalidated,
+                    {**before.scans, **after.scans}, after.empty, after.held)
 
 
 def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:

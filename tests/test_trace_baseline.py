@@ -1,0 +1,129 @@
+"""trace carries the relations a transaction ends with over to the next one instead of reading
+them all again: on the real PostgreSQL, every fact it records must be the one a fresh read at each
+transaction's start gives, whatever happened out of the locks' sight in between."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from migrate_lint.config import load
+from migrate_lint.database.scratch import scratch
+from migrate_lint.revisions.discover import one_history
+from migrate_lint.trace import baseline
+from migrate_lint.trace.capture import traced_upgrade
+from tests.servers import server_engine
+from tests.test_drift_safety import server_url
+from tests.test_trace import project
+
+TIMES = {"started", "duration"}
+BODIES = [
+    '    op.create_table("a", sa.Column("id", sa.Integer, primary_key=True), sa.Column("t", sa.String(20)))\n'
+    '    op.create_index("ix_a_t", "a", ["t"])\n'
+    '    op.execute("INSERT INTO a (t) SELECT \'x\' || g FROM generate_series(1, 30) g")\n'
+    '    op.create_table("b", sa.Column("id", sa.Integer, primary_key=True))\n'
+    '    op.execute("SELECT count(*) FROM a")\n',
+    # an index made out of the locks' sight (autocommit), rewritten in the next transaction
+    '    with op.get_context().autocommit_block():\n'
+    '        op.execute("CREATE INDEX CONCURRENTLY ix_a_t2 ON a (t)")\n'
+    '    op.alter_column("a", "id", type_=sa.BigInteger)\n',
+    '    op.drop_table("b")\n'
+    '    op.create_table("c", sa.Column("id", sa.Integer, primary_key=True))\n',
+    # b dropped in the transaction before: made again, it is new to this one
+    '    op.create_table("b", sa.Column("id", sa.Integer, primary_key=True), sa.Column("n", sa.Integer))\n'
+    '    op.execute("INSERT INTO b (n) SELECT g FROM generate_series(1, 10) g")\n'
+    '    op.rename_table("c", "c2")\n'
+    '    op.execute("SAVEPOINT s1")\n'
+    '    op.execute("CREATE TABLE d (id int)")\n'
+    '    op.execute("ROLLBACK TO SAVEPOINT s1")\n',
+    '    op.execute("CREATE TABLE d (id int)")\n'
+    '    op.execute("ALTER TABLE b ALTER COLUMN n TYPE bigint")\n'
+    '    with op.get_context().autocommit_block():\n'
+    '        op.execute("VACUUM FULL a")\n'
+    '    op.execute("ALTER TABLE a ADD CONSTRAINT ck_a CHECK (id > 0) NOT VALID")\n',
+    '    op.execute("ALTER TABLE d ALTER COLUMN id TYPE bigint")\n'
+    '    op.execute("ALTER TABLE a VALIDATE CONSTRAINT ck_a")\n'
+    '    op.execute("ALTER TABLE alembic_version ALTER COLUMN version_num TYPE varchar(64)")\n'
+    '    op.add_column("c2", sa.Column("z", sa.Integer, server_default="1", nullable=False))\n',
+]
+# the project's code opens a connection of its own: what it makes is never among our locks
+ELSEWHERE = [
+    '    op.create_table("a", sa.Column("id", sa.Integer, primary_key=True))\n',
+    '    op.execute("CREATE TABLE y (id int)")\n'
+    '    with op.get_bind().engine.connect() as other:\n'
+    '        other.exec_driver_sql("CREATE TABLE z (id int)")\n'
+    '        other.exec_driver_sql("INSERT INTO z VALUES (1)")\n'
+    '        other.commit()\n',
+    '    op.execute("ALTER TABLE z ALTER COLUMN id TYPE bigint")\n',
+]
+# another search_path writes public.a as "public.a" from then on, though nothing locked it
+SCHEMAS = [
+    '    op.create_table("a", sa.Column("id", sa.Integer, primary_key=True))\n',
+    '    op.execute("CREATE SCHEMA s2")\n'
+    '    op.execute("SET search_path TO s2, public")\n'
+    '    op.execute("CREATE TABLE s2.a (id int)")\n',
+    '    op.execute("ALTER TABLE public.a ADD COLUMN n int")\n',
+]
+# a table read in one transaction, locked without a read at the next one's start: the rows counted
+# in the first (not yet flushed by the server) are not a scan of the second
+SCANS = [
+    '    op.create_table("a", sa.Column("id", sa.Integer, primary_key=True))\n'
+    '    op.execute("INSERT INTO a SELECT g FROM generate_series(1, 30) g")\n',
+    '    op.execute("SELECT count(*) FROM a")\n',
+    '    op.execute("ALTER TABLE a ADD COLUMN n int")\n',
+]
+
+
+def facts(folder: Path, carry: bool, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    if not carry:  # every transaction reads every relation again, as trace did before carrying
+        monkeypatch.setattr(baseline.Baseline, "start", lambda self: None)
+    history, _ = one_history([folder], load(None, folder), "one history")
+    with scratch(server_url("postgresql")) as made:
+        recorded = traced_upgrade(history, made.url, None)
+    monkeypatch.undo()
+    assert not recorded.failure, recorded.failure
+    return [{k: v for k, v in asdict(s).items() if k not in TIMES} for s in recorded.statements]
+
+
+def one(statements: list[dict], revision: str, line: int) -> dict:
+    return next(s for s in statements if s["revision"] == revision and s["line"] == line)
+
+
+@pytest.mark.parametrize("per_migration", [True, False])
+def test_carried_relations_give_the_facts_a_fresh_read_gives(tmp_path, monkeypatch, per_migration):
+    server_engine("postgresql")
+    folder = project(tmp_path, BODIES, per_migration)
+    carried = facts(folder, True, monkeypatch)
+    assert carried == facts(folder, False, monkeypatch)
+    # the index made in autocommit is among those rewritten
+    assert one(carried, "r002", 12)["rewritten_indexes"] == ["ix_a_t", "ix_a_t2"]
+    # b was dropped in the transaction before; in one transaction for all, it was there at its start
+    assert one(carried, "r004", 10)["fresh"] == (["b"] if per_migration else [])
+
+
+def test_a_connection_of_the_projects_own_stops_the_carrying(tmp_path, monkeypatch):
+    server_engine("postgresql")
+    folder = project(tmp_path, ELSEWHERE)
+    carried = facts(folder, True, monkeypatch)
+    assert carried == facts(folder, False, monkeypatch)
+    rewrite = one(carried, "r003", 10)
+    assert rewrite["rewritten"] == ["z"] and rewrite["fresh"] == []  # z was there, made by the other one
+
+
+def test_another_schema_or_search_path_stops_the_carrying(tmp_path, monkeypatch):
+    server_engine("postgresql")
+    folder = project(tmp_path, SCHEMAS)
+    carried = facts(folder, True, monkeypatch)
+    assert carried == facts(folder, False, monkeypatch)
+    assert one(carried, "r003", 10)["new_locks"] == {"public.a": "AccessExclusiveLock"}
+    assert one(carried, "r003", 10)["fresh"] == []
+
+
+def test_rows_read_in_one_transaction_are_no_scan_of_the_next(tmp_path, monkeypatch):
+    server_engine("postgresql")
+    folder = project(tmp_path, SCANS)
+    carried = facts(folder, True, monkeypatch)
+    assert carried == facts(folder, False, monkeypatch)
+    assert one(carried, "r002", 10)["scanned"] == ["a"] and one(carried, "r003", 10)["scanned"] == []

@@ -30,10 +30,9 @@ class Recorder:
     """Listens on one connection; keeps a clock that leaves out the time spent asking the server
     (so that durations and lock windows are the migration's, not the trace's)."""
 
-    def __init__(self, trace: Trace, files: dict[str, Path], revisions: dict[Path, str]) -> None:
+    def __init__(self, trace: Trace, files: dict[str, Path]) -> None:
         self.trace = trace
         self.files = files
-        self.revisions = revisions
         self.revision: str | None = None
         self.paused = False
         self.origin = time.perf_counter()
@@ -229,18 +228,17 @@ def traced_upgrade(history: History, url: sa.URL, start: str | None, mark: Any =
     import sqlalchemy as sa
 
     from migrate_lint.database.guard import only
-    from migrate_lint.database.upgrade import FAILURES, failure_of, marking, revision_files, revision_id
+    from migrate_lint.database.upgrade import FAILURES, failure_of, marking, revision_files
 
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     files = revision_files(history)
-    revisions = {path: revision_id(path) or path.stem for path in set(files.values())}
     try:
         with engine.connect() as connection:
             asked = "SHOW server_version" if url.get_backend_name() == "postgresql" else "SELECT VERSION()"
             version = str(connection.exec_driver_sql(asked).scalar())
             connection.commit()
             trace = Trace(url.get_backend_name(), version)
-            recorder = Recorder(trace, files, revisions)
+            recorder = Recorder(trace, files)
 
             def heard(where: tuple[str, str]) -> None:
                 recorder.mark(where)

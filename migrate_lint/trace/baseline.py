@@ -32,20 +32,28 @@ class Baseline:
         self.observed = False  # this transaction asked after a statement (so its scans get flushed)
         self.unseen = False  # this transaction may have changed relations out of sight
         self.never = not carries  # carry nothing: read at every transaction's start
+        self.busy = False  # a statement ran since the relations were last known
+
+    @property
+    def carries(self) -> bool:
+        return not self.never
 
     def start(self) -> Snapshot | None:
         """What the transaction begins with, if it is known without asking: no locks held, no
         scans counted, the relations as the last transaction left them."""
         return None if self.files is None or self.never else Snapshot(files=self.files)
 
-    def heard(self, statement: str, observed: bool, autocommit: bool) -> None:
+    def heard(self, statement: str, observed: bool, autocommit: bool, read: Snapshot | None = None) -> None:
         """A statement ran; `observed`: the locked relations were read after it (and so before the
-        commit); `autocommit`: it committed as it ran, so its locks were gone before anyone read."""
+        commit); `autocommit`: it committed as it ran, so its locks were gone before anyone read, and
+        `read` is every relation as read after it (None: not read)."""
         if RENAMES_ALL.search(statement):
             self.never = True
-        if autocommit:
-            self.ended(None)
+        if autocommit:  # its scans were flushed once the read's own transaction was over
+            self.files = read.files if read is not None else None
+            self.observed = self.unseen = self.busy = False
             return
+        self.busy = True
         self.observed = self.observed or observed
         if UNDONE.search(statement) or not (observed or LEAVES_RELATIONS.match(statement)):
             self.unseen = True
@@ -56,9 +64,11 @@ class Baseline:
 
     def ended(self, last: Snapshot | None) -> None:
         """The transaction committed, leaving `last` (None: rolled back, or not known)."""
+        if not self.busy:  # nothing ran in it (the commit that ends an autocommit block)
+            return
         carried = last is not None and self.observed and not (self.unseen or self.never)
         self.files = last.files if carried and last is not None else None
-        self.observed = self.unseen = False
+        self.observed = self.unseen = self.busy = False
 
 
 @contextmanager

@@ -40,6 +40,7 @@ class Recorder:
         self.transaction = 0
         self.before: probe.Snapshot | None = None
         self.asker: probe.Asker | None = None  # PostgreSQL: set once the connection is made
+        self.read: probe.Snapshot | None = None
         self.baseline = Baseline(carries=False)  # until the server is known to flush its scan counts
         self.started = 0.0
         self.postgresql = trace.backend == "postgresql"
@@ -76,7 +77,8 @@ class Recorder:
             return None
         with self._timed():
             found = self.asker.take(everything)
-        return found if everything or self.before is None else probe.merged(self.before, found)
+        self.read = found if everything else None  # every relation, as just read
+        return found if self.before is None else probe.merged(self.before, found)
 
     def before_statement(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
                          executemany: bool) -> None:
@@ -115,12 +117,13 @@ class Recorder:
         if self.asker is not None and DEALLOCATES.search(statement):
             self.asker.forget()
         observed = path is not None or self.before is None  # Alembic's bookkeeping: alembic_version only
-        if observed:
-            after = self._ask(conn, everything=self.before is None)
+        self.read = None
+        if observed:  # after an autocommit statement every relation is read: where the next one starts
+            after = self._ask(conn, everything=self.before is None or (autocommit and self.baseline.carries))
             if after is not None:
                 self._compare(conn, made, self.before, after)
             self.before = after
-        self.baseline.heard(statement, observed, autocommit)
+        self.baseline.heard(statement, observed, autocommit, self.read)
         if autocommit:  # committed as it ran: its locks are gone already
             self.trace.commits.append(Commit(self.transaction, ended))
             self.transaction += 1

@@ -135,11 +135,15 @@ def scanned(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 def merged(before: Snapshot, after: Snapshot) -> Snapshot:
-    """`after` (taken for the locked relations only) completed with what `before` knew; a relation
-    locked that `after` no longer lists was dropped (or is no longer the project's)."""
+    """What `after` says of the relations locked (all that a read of the locked ones lists; a read
+    of every relation says more, kept out), completed with what `before` knew; a relation locked
+    that `after` no longer lists was dropped (or is no longer the project's)."""
+    files = {oid: file for oid, file in after.files.items() if oid in after.held}
+    names = {name for name, _, _ in files.values()}
     kept = {oid: file for oid, file in before.files.items() if oid not in after.held}
-    return Snapshot(after.locks, {**kept, **after.files}, after.invalid, after.unvalidated,
-                    {**before.scans, **after.scans}, after.empty, after.held)
+    return Snapshot(after.locks, {**kept, **files}, after.invalid, after.unvalidated,
+                    {**before.scans, **{t: n for t, n in after.scans.items() if t in names}}, after.empty,
+                    after.held)
 
 
 def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:

@@ -363,3 +363,18 @@ def test_the_probe_survives_a_migration_that_deallocates_prepared_statements(tmp
     assert by_line[14]["new_locks"] == {"posts": "AccessExclusiveLock"}
     assert by_line[14]["rewritten"] == ["posts"]
     assert by_line[14]["rewritten_indexes"] == ["ix_posts_title"]  # the key index is made anew
+
+
+def test_the_json_report_writes_the_trace_as_asdict_would():
+    from dataclasses import asdict
+
+    from migrate_lint.trace.model import Commit, Statement, Trace
+    from migrate_lint.trace.show import _plain
+
+    recorded = Trace("postgresql", "15", notes=["n"], failure=None, made={"0": ["posts"]}, filled={"a": 1})
+    made = Statement(0, "ALTER TABLE posts ...", "r1", "r1.py", 3, 0.1, 0.2, 0,
+                     new_locks={"posts": "ShareLock"}, rewritten=["posts"], rows={"posts": True})
+    made.algorithm, made.meaning = "COPY", "blocks writes"  # set after it was made, as the trace does
+    recorded.statements += [made, Statement(1, "SELECT 1", None, None, None, 0.3, 0.0, 1, True)]
+    recorded.commits.append(Commit(0, 0.25))
+    assert json.dumps(_plain(recorded)) == json.dumps(asdict(recorded))

@@ -12,18 +12,21 @@ from migrate_lint.trace.model import strength
 USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
 HELD = """held AS MATERIALIZED (SELECT relation, mode FROM pg_locks
                                WHERE pid = pg_backend_pid() AND granted AND locktype = 'relation')"""
-# The relations whose file and scan count are asked for: every one, or (True) only those this
-# backend holds a lock on, looked up by oid rather than by reading the whole of pg_class.
+# The relations asked about: every one, or (True) only those this backend holds a lock on, looked
+# up by oid rather than by reading the whole of pg_class. Each is named once (regclass text is the
+# dearest part) and its facts read from that one list.
 RELATIONS = {False: "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
              True: "(SELECT DISTINCT relation FROM held) m JOIN pg_class c ON c.oid = m.relation "
                    "JOIN pg_namespace n ON n.oid = c.relnamespace"}
+LISTED = """rel AS @ONCE@ (
+  SELECT c.oid, c.oid::regclass::text AS name, c.relkind AS kind, c.relfilenode AS node,
+         c.relhassubclass AS parent, n.nspname NOT LIKE 'pg_toast%%' AS shown,
+         n.nspname !~ '^pg_toast' AS counted
+  FROM @RELATIONS@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))"""
 # The rows sequential scans read in this transaction, per table: the definition of
 # pg_stat_xact_user_tables (its tables, schemas and counters) without the per-index sums it also adds.
-SCANS = """SELECT coalesce(json_object_agg(c.oid::regclass::text, pg_stat_get_xact_tuples_returned(c.oid)),
-                     '{}')
-            FROM @RELATIONS@ WHERE c.relkind IN ('r', 't', 'm', 'p')
-              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
-              AND pg_stat_get_xact_numscans(c.oid) > 0"""
+SCANS = """SELECT coalesce(json_object_agg(name, pg_stat_get_xact_tuples_returned(oid)), '{}') FROM rel
+            WHERE kind IN ('r', 't', 'm', 'p') AND counted AND pg_stat_get_xact_numscans(oid) > 0"""
 # One round trip: the locks this backend holds on the project's relations, the relations' files (as
 # columns; partitioned tables too), the indexes that are not valid, the scan counts, the locked
 # tables without a single page (so without a row: asking them needs no scan), the constraints
@@ -32,31 +35,34 @@ SCANS = """SELECT coalesce(json_object_agg(c.oid::regclass::text, pg_stat_get_xa
 # is over, so that the next one starts with no scan counted (they would otherwise linger, unflushed,
 # into it): a transaction can then start from what the last one left without asking.
 SNAPSHOT = f"""
-WITH {HELD}
+WITH {HELD}, {LISTED}
 SELECT json_build_object(@FLUSH@
   'held', (SELECT coalesce(json_agg(DISTINCT relation), '[]') FROM held),
-  'locks', (SELECT coalesce(json_agg(json_build_array(c.oid::regclass::text, c.relkind, l.mode)), '[]')
-            FROM held l JOIN pg_class c ON c.oid = l.relation
-            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER}),
-  'files', (SELECT json_build_array(array_agg(c.oid), array_agg(c.oid::regclass::text),
-                                    array_agg(c.relfilenode), array_agg(c.relkind))
-            FROM @RELATIONS@ WHERE c.relkind IN ('r', 'p', 'm', 'i') AND {USER}),
+  'locks', (SELECT coalesce(json_agg(json_build_array(r.name, r.kind, l.mode)), '[]')
+            FROM held l JOIN rel r ON r.oid = l.relation WHERE r.shown),
+  'files', (SELECT json_build_array(array_agg(oid), array_agg(name), array_agg(node), array_agg(kind))
+            FROM rel WHERE kind IN ('r', 'p', 'm', 'i') AND shown),
   'invalid', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM pg_index i
               JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE NOT i.indisvalid AND {USER}),
   'scans', ({SCANS}),
-  'empty', (SELECT coalesce(json_agg(c.oid::regclass::text), '[]') FROM {RELATIONS[True]}
-            WHERE c.relkind IN ('r', 'm') AND NOT c.relhassubclass AND pg_relation_size(c.oid) = 0),
+  'empty', (SELECT coalesce(json_agg(name), '[]') FROM rel WHERE oid IN (SELECT relation FROM held)
+            AND kind IN ('r', 'm') AND NOT parent AND pg_relation_size(oid) = 0),
   'unvalidated', (SELECT coalesce(json_agg(k.conname || ' on ' || k.conrelid::regclass::text), '[]')
                   FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
                   WHERE NOT k.convalidated AND {USER}))
 """.replace("%%", "%")
 FLUSH = "\n  'flushed', (SELECT count(*) FROM pg_stat_force_next_flush()),"
-QUERIES = {(locked, flush): SNAPSHOT.replace("@RELATIONS@", relations).replace("@FLUSH@", FLUSH * flush)
+# The locked relations are few: each is named once. Every relation (at a transaction's start) is
+# better asked part by part, each naming only those it lists.
+ONCE = {True: "MATERIALIZED", False: "NOT MATERIALIZED"}
+QUERIES = {(locked, flush): SNAPSHOT.replace("@RELATIONS@", relations).replace("@ONCE@", ONCE[locked])
+           .replace("@FLUSH@", FLUSH * flush)
            for locked, relations in RELATIONS.items() for flush in (False, True)}
 FLUSHES_FROM = 15  # the first PostgreSQL version with pg_stat_force_next_flush()
 # The scan counts alone, of the relations this backend holds a lock on (after reads of its own).
-SCANS_HELD = f"WITH {HELD} {SCANS}".replace("@RELATIONS@", RELATIONS[True])
+SCANS_HELD = f"WITH {HELD}, {LISTED} {SCANS}".replace("@RELATIONS@", RELATIONS[True]).replace("%%", "%") \
+    .replace("@ONCE@", ONCE[False])
 TABLE_KINDS = ("r", "p", "m")
 
 

@@ -144,19 +144,24 @@ def merged(before: Snapshot, after: Snapshot) -> Snapshot:
     """What `after` says of the relations locked (all that a read of the locked ones lists; a read
     of every relation says more, kept out), completed with what `before` knew; a relation locked
     that `after` no longer lists was dropped (or is no longer the project's)."""
-    files = {oid: file for oid, file in after.files.items() if oid in after.held}
-    names = {name for name, _, _ in files.values()}
-    kept = {oid: file for oid, file in before.files.items() if oid not in after.held}
-    return Snapshot(after.locks, {**kept, **files}, after.invalid, after.unvalidated,
+    locked = {oid: file for oid, file in after.files.items() if oid in after.held}
+    names = {name for name, _, _ in locked.values()}
+    files = dict(before.files)  # copied whole, then the few locked ones replaced: hundreds of relations
+    for oid in after.held:
+        files.pop(oid, None)
+    files.update(locked)
+    return Snapshot(after.locks, files, after.invalid, after.unvalidated,
                     {**before.scans, **{t: n for t, n in after.scans.items() if t in names}}, after.empty,
                     after.held)
 
 
 def rewritten(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
-    """(tables, indexes) that existed before and now have a new file: their data was copied."""
+    """(tables, indexes) that existed before and now have a new file: their data was copied. A new
+    file comes with a lock that lasts until the commit: only the locked relations are compared."""
     tables: list[str] = []
     indexes: list[str] = []
-    for oid, (name, node, kind) in after.files.items():
+    for oid in after.held & after.files.keys():
+        name, node, kind = after.files[oid]
         old = before.files.get(oid)
         if old is not None and old[1] != node and node != 0:
             (indexes if kind == "i" else tables).append(name)

@@ -127,3 +127,21 @@ def test_rows_read_in_one_transaction_are_no_scan_of_the_next(tmp_path, monkeypa
     carried = facts(folder, True, monkeypatch)
     assert carried == facts(folder, False, monkeypatch)
     assert one(carried, "r002", 10)["scanned"] == ["a"] and one(carried, "r003", 10)["scanned"] == []
+
+
+def test_a_server_that_cannot_flush_its_scan_counts_reads_every_transactions_start():
+    from migrate_lint.trace.probe import Asker
+
+    engine = server_engine("postgresql")
+    raw = engine.raw_connection()
+    try:
+        dbapi = raw.dbapi_connection
+        assert Asker(dbapi, "15.20 (Debian 15.20-0+deb12u1)").flushes
+        assert not Asker(dbapi, "14.11").flushes and not Asker(dbapi, "9.6.24").flushes
+        assert dbapi.prepare_threshold is None  # psycopg's own preparing is off: it would drop ours
+    finally:
+        raw.close()
+    carried = baseline.Baseline(carries=False)
+    carried.heard("ALTER TABLE a ADD COLUMN n int", observed=True, autocommit=False)
+    carried.ended(baseline.Snapshot(files={"1": ("a", 1, "r")}))
+    assert carried.start() is None

@@ -214,11 +214,6 @@ def _filled(recorder: Recorder, connection: sa.Connection, rows: int) -> None:
         recorder.paused = False
 
 
-def _major(version: str) -> int:
-    found = re.match(r"\d+", version)  # "15.20 (Debian ...)", "9.6.24"
-    return int(found.group(0)) if found else 0
-
-
 def _shown(statement: str, parameters: Any) -> str:
     text = statement.strip()
     return text if not parameters else f"{text}  -- {parameters!r}"[:2000]
@@ -254,7 +249,7 @@ def traced_upgrade(history: History, url: sa.URL, start: str | None, mark: Any =
                 recorder.mdl, said = mariadb.metadata_note(connection.connection.dbapi_connection)
                 trace.notes.append(said)
             else:
-                recorder.asker = probe.Asker(connection.connection.dbapi_connection, _major(version))
+                recorder.asker = probe.Asker(connection.connection.dbapi_connection, version)
                 recorder.baseline = Baseline(carries=recorder.asker.flushes)
             recorder.attach(connection)
             with only(url), marking(heard), watching(recorder.baseline):

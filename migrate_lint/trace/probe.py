@@ -4,6 +4,7 @@ uncommitted catalogue changes and its own locks are visible only there)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,9 +86,10 @@ class Asker:
     ours with them; a migration that deallocates (DEALLOCATE, DISCARD) gets them prepared again,
     under new names, so that a name never meets one that is still there."""
 
-    def __init__(self, dbapi_connection: Any, version: int) -> None:
+    def __init__(self, dbapi_connection: Any, version: str) -> None:
         self.connection = dbapi_connection
-        self.flushes = version >= FLUSHES_FROM  # each transaction starts with no scan counted
+        major = re.match(r"\d+", version)  # SHOW server_version: "15.20 (Debian ...)", "9.6.24"
+        self.flushes = major is not None and int(major.group(0)) >= FLUSHES_FROM  # no scan counted at a start
         self.names: dict[str, str] = {}
         self.made = 0
         if hasattr(dbapi_connection, "prepare_threshold"):  # psycopg 3

@@ -58,6 +58,11 @@ class Baseline:
         if UNDONE.search(statement) or not (observed or LEAVES_RELATIONS.match(statement)):
             self.unseen = True
 
+    def failed(self) -> None:
+        """A statement failed and the revision went on (it caught the error): what it left (a
+        CONCURRENTLY build leaves an invalid index, committed) was never read."""
+        self.files, self.unseen = None, True
+
     def elsewhere(self, *_: object) -> None:
         """Another connection was opened: what it changes is never locked by ours."""
         self.never = True

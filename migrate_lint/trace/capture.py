@@ -167,6 +167,7 @@ class Recorder:
     def failed(self, context: Any) -> None:
         if self.paused:
             return
+        self.baseline.failed()
         error = str(getattr(context.original_exception, "args", [""])[0] or context.original_exception)
         path, line = self._source()
         self.trace.statements.append(Statement(

@@ -104,6 +104,14 @@ SWALLOWED = [
     f'    op.execute("{INV.format("$1")}")\n'
     '    op.alter_column("a", "id", type_=sa.BigInteger)\n',
 ]
+# a temporary table dropped by the commit itself: no statement of the next transaction saw it go
+TEMPORARY = [
+    '    op.create_table("a", sa.Column("id", sa.Integer, primary_key=True))\n',
+    '    op.execute("SELECT 1")\n',
+    '    op.execute("CREATE TEMP TABLE tt (id int) ON COMMIT DROP")\n',
+    '    op.execute("CREATE TEMP TABLE tt (id int) ON COMMIT DROP")\n',
+]
+
 
 def one(statements: list[dict], revision: str, line: int) -> dict:
     return next(s for s in statements if s["revision"] == revision and s["line"] == line)
@@ -172,3 +180,11 @@ def test_a_statement_that_failed_and_was_let_pass_stops_the_carrying(tmp_path, m
     carried = facts(folder, True, monkeypatch)
     assert carried == facts(folder, False, monkeypatch)
     assert one(carried, "r004", 11)["rewritten_indexes"] == ["ix_a_inv"]  # rebuilt, valid at last
+
+
+def test_a_temporary_table_dropped_at_the_commit_is_not_carried(tmp_path, monkeypatch):
+    server_engine("postgresql")
+    folder = project(tmp_path, TEMPORARY)
+    carried = facts(folder, True, monkeypatch)
+    assert carried == facts(folder, False, monkeypatch)
+    assert one(carried, "r004", 10)["fresh"] == ["tt"]

@@ -14,12 +14,13 @@ from contextlib import contextmanager
 
 from migrate_lint.trace.probe import Snapshot
 
-# A savepoint rolled back undoes what it made and lets go of its locks: the map may list relations
-# that are gone.
-UNDONE = re.compile(r"\bROLLBACK\b", re.I)
-# A schema made, renamed or dropped, or another search_path, changes how relations' names are
-# written (schema-qualified or not) without a lock on them: from then on, every transaction reads.
-RENAMES_ALL = re.compile(r"\b(SCHEMA|search_path)\b", re.I)
+# A savepoint rolled back undoes what it made and lets go of its locks, and a temporary table may
+# be dropped (or emptied) by the commit itself: the map may list relations that are gone.
+UNDONE = re.compile(r"\b(ROLLBACK|TEMP|TEMPORARY|pg_temp)\b", re.I)
+# A schema made, renamed or dropped, another search_path, or another role (its "$user" schema),
+# changes how relations' names are written (schema-qualified or not) without a lock on them: from
+# then on, every transaction reads.
+RENAMES_ALL = re.compile(r"\b(SCHEMA|search_path|ROLE|AUTHORIZATION)\b", re.I)
 # Alembic's bookkeeping is not read after; only a statement of these kinds leaves relations alone.
 LEAVES_RELATIONS = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE)\b", re.I)
 

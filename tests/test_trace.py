@@ -445,3 +445,42 @@ def test_a_row_by_row_loop_is_traced_statement_by_statement_and_given_no_verdict
     updates = [s for s in data["trace"]["statements"] if s["revision"] == "r002" and s["line"] == 13]
     assert len(updates) == 100 and all(s["new_locks"] in ({}, {"posts": "RowExclusiveLock"}) for s in updates)
     assert data["verdicts"] == []
+
+
+def test_the_probe_survives_a_migration_that_deallocates_prepared_statements(tmp_path):
+    """The questions asked after each statement are prepared once on the server; a migration that
+    drops prepared statements (DEALLOCATE ALL, DISCARD ALL) gets them prepared again, and every
+    statement after it is still observed."""
+    server_engine("postgresql")
+    folder = project(tmp_path, [
+        CREATE,
+        '    op.execute("DEALLOCATE ALL")\n'
+        '    op.create_index("ix_posts_title", "posts", ["title"])\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.execute("DISCARD ALL")\n'
+        '    op.alter_column("posts", "id", type_=sa.BigInteger)\n',
+    ])
+    done = trace(folder)
+    data = json.loads(done.stdout)
+    assert not data["trace"]["failure"], data["trace"]["failure"]
+    by_line = {s["line"]: s for s in data["trace"]["statements"] if s["revision"] == "r002"}
+    assert by_line[11]["new_locks"] == {"posts": "ShareLock"}
+    assert by_line[14]["new_locks"] == {"posts": "AccessExclusiveLock"}
+    assert by_line[14]["rewritten"] == ["posts"]
+    assert by_line[14]["rewritten_indexes"] == ["ix_posts_title"]  # the key index is made anew
+    assert by_line[14]["rekeyed"] == ["posts"]  # asked by the questions prepared again
+
+
+def test_the_json_report_writes_the_trace_as_asdict_would():
+    from dataclasses import asdict
+
+    from migrate_lint.trace.model import Commit, Statement, Trace
+    from migrate_lint.trace.show import _plain
+
+    recorded = Trace("postgresql", "15", notes=["n"], failure=None, made={"0": ["posts"]}, filled={"a": 1})
+    made = Statement(0, "ALTER TABLE posts ...", "r1", "r1.py", 3, 0.1, 0.2, 0,
+                     new_locks={"posts": "ShareLock"}, rewritten=["posts"], rows={"posts": True})
+    made.algorithm, made.meaning = "COPY", "blocks writes"  # set after it was made, as the trace does
+    recorded.statements += [made, Statement(1, "SELECT 1", None, None, None, 0.3, 0.0, 1, True)]
+    recorded.commits.append(Commit(0, 0.25))
+    assert json.dumps(_plain(recorded)) == json.dumps(asdict(recorded))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migrate_lint.trace import mariadb, probe
+from migrate_lint.trace.baseline import Baseline, watching
 from migrate_lint.trace.model import Commit, Statement, Trace, blocks, strength
 
 if TYPE_CHECKING:
@@ -22,22 +23,25 @@ if TYPE_CHECKING:
     from migrate_lint.revisions.discover import History
 
 PER_MIGRATION = re.compile(r"transaction_per_migration\s*=\s*True")
+DEALLOCATES = re.compile(r"\b(DEALLOCATE|DISCARD)\b", re.I)  # may drop the probe's prepared statements
 
 
 class Recorder:
     """Listens on one connection; keeps a clock that leaves out the time spent asking the server
     (so that durations and lock windows are the migration's, not the trace's)."""
 
-    def __init__(self, trace: Trace, files: dict[str, Path], revisions: dict[Path, str]) -> None:
+    def __init__(self, trace: Trace, files: dict[str, Path]) -> None:
         self.trace = trace
         self.files = files
-        self.revisions = revisions
         self.revision: str | None = None
         self.paused = False
         self.origin = time.perf_counter()
         self.overhead = 0.0
         self.transaction = 0
         self.before: probe.Snapshot | None = None
+        self.asker: probe.Asker | None = None  # PostgreSQL: set once the connection is made
+        self.read: probe.Snapshot | None = None
+        self.baseline = Baseline(carries=False)  # until the server is known to flush its scan counts
         self.started = 0.0
         self.postgresql = trace.backend == "postgresql"
         self.algorithm: tuple[str, str] | None = None
@@ -54,7 +58,7 @@ class Recorder:
         event.listen(connection, "after_cursor_execute", self.after_statement)
         event.listen(connection.engine, "handle_error", self.failed)  # SQLAlchemy 2: engine-wide only
         event.listen(connection, "commit", self.committed)
-        event.listen(connection, "rollback", self.committed)
+        event.listen(connection, "rollback", self.rolled_back)
 
     def mark(self, where: tuple[str, str]) -> None:
         self.revision = where[0]
@@ -69,10 +73,11 @@ class Recorder:
             self.overhead += time.perf_counter() - begun
 
     def _ask(self, connection: sa.Connection, everything: bool = True) -> probe.Snapshot | None:
-        if not self.postgresql:
+        if self.asker is None:
             return None
         with self._timed():
-            found = probe.take(connection.connection.dbapi_connection, everything)
+            found = self.asker.take(everything)
+        self.read = found if everything else None  # every relation, as just read
         return found if everything or self.before is None else probe.merged(self.before, found)
 
     def before_statement(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
@@ -80,7 +85,7 @@ class Recorder:
         if self.paused:
             return
         if self.before is None:
-            self.before = self._ask(conn)
+            self.before = self.baseline.start() or self._ask(conn)
             self.existing = {name for name, _, _ in self.before.files.values()} if self.before else set()
         self.algorithm = self._algorithm(conn, statement)
         self.started = self.clock()
@@ -109,13 +114,18 @@ class Recorder:
                 made.blocked[table] = what
         if self.mdl:
             self._metadata_locks(conn, made)
-        if path is not None or self.before is None:  # Alembic's bookkeeping touches alembic_version only
+        if self.asker is not None and DEALLOCATES.search(statement):
+            self.asker.forget()
+        observed = path is not None or self.before is None  # Alembic's bookkeeping: alembic_version only
+        self.read = None
+        if observed:
             # an autocommit statement has committed: it holds no lock that would name the relations
-            # it rewrote, so every relation's file is asked again
+            # it rewrote, so every relation is asked again (and the next transaction starts from that)
             after = self._ask(conn, everything=self.before is None or autocommit)
             if after is not None:
                 self._compare(conn, made, self.before, after)
             self.before = after
+        self.baseline.heard(statement, observed, autocommit, self.read)
         if autocommit:  # committed as it ran: its locks are gone already
             self.trace.commits.append(Commit(self.transaction, ended))
             self.transaction += 1
@@ -155,13 +165,14 @@ class Recorder:
             # a table whose file has no page has no row: known without reading it (nor counting a scan)
             read = probe.which_have_rows(conn.connection.dbapi_connection,
                                          [table for table in asked if table not in after.empty])
-            if read:  # those reads count as scans: not the next statement's
-                after.scans = {**after.scans, **probe.scans(conn.connection.dbapi_connection)}
+            if read and self.asker is not None:  # those reads count as scans: not the next statement's
+                after.scans = {**after.scans, **self.asker.scans()}
         made.rows = {table: read.get(table, False) for table in asked}
 
     def failed(self, context: Any) -> None:
         if self.paused:
             return
+        self.baseline.failed()
         error = str(getattr(context.original_exception, "args", [""])[0] or context.original_exception)
         path, line = self._source()
         conn = context.connection
@@ -171,26 +182,32 @@ class Recorder:
             path, line, round(self.started, 6), round(self.clock() - self.started, 6), self.transaction,
             autocommit, error=error.strip().splitlines()[0] if error.strip() else "error")
         self.trace.statements.append(made)
-        if autocommit and self.postgresql:  # no transaction was aborted: the server can still be asked
+        if autocommit:  # no transaction was aborted: the server can still be asked
             made.invalid_indexes = self._invalid(conn)
 
     def _invalid(self, conn: Any) -> list[str]:
         """The indexes left invalid after an autocommit statement failed: a CREATE INDEX
         CONCURRENTLY that fails leaves its index behind, INVALID, for the next run to trip on."""
+        if self.asker is None:
+            return []
         with self._timed():
-            try:
-                return probe.take(conn.connection.dbapi_connection).invalid
+            try:  # the invalid indexes are every relation's: the locked read lists them all
+                return self.asker.take(everything=False).invalid
             except Exception:  # the connection itself is gone: nothing to say
                 return []
 
-    def committed(self, conn: Any) -> None:
+    def committed(self, conn: Any, kept: bool = True) -> None:
         if self.paused:
             return
-        self.before = None  # the locks are gone; the files are asked for again before the next one
+        self.baseline.ended(self.before if kept else None)  # an empty transaction leaves it as it was
+        self.before = None  # the locks are gone
         if not self.trace.statements or self.trace.statements[-1].transaction != self.transaction:
             return  # nothing ran since the last commit (autocommit_block() ends an empty one): not counted
         self.trace.commits.append(Commit(self.transaction, round(self.clock(), 6)))
         self.transaction += 1
+
+    def rolled_back(self, conn: Any) -> None:
+        self.committed(conn, kept=False)
 
     def _source(self) -> tuple[str | None, int | None]:
         """The revision file and line whose code sent the statement: the innermost frame in one."""
@@ -212,9 +229,9 @@ def _filled(recorder: Recorder, connection: sa.Connection, rows: int) -> None:
     try:
         with recorder._timed():
             fill(connection, rows, recorder.trace.filled, recorder.trace.unfilled)
-            if recorder.postgresql:
+            if recorder.asker is not None:
                 starting = recorder.before is None  # the transaction has just begun
-                recorder.before = probe.take(connection.connection.dbapi_connection)
+                recorder.before = recorder.asker.take()
                 if starting:
                     recorder.existing = {name for name, _, _ in recorder.before.files.values()}
     finally:
@@ -233,18 +250,17 @@ def traced_upgrade(history: History, url: sa.URL, start: str | None, mark: Any =
     import sqlalchemy as sa
 
     from migrate_lint.database.guard import only
-    from migrate_lint.database.upgrade import FAILURES, failure_of, marking, revision_files, revision_id
+    from migrate_lint.database.upgrade import FAILURES, failure_of, marking, revision_files
 
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     files = revision_files(history)
-    revisions = {path: revision_id(path) or path.stem for path in set(files.values())}
     try:
         with engine.connect() as connection:
             asked = "SHOW server_version" if url.get_backend_name() == "postgresql" else "SELECT VERSION()"
             version = str(connection.exec_driver_sql(asked).scalar())
             connection.commit()
             trace = Trace(url.get_backend_name(), version)
-            recorder = Recorder(trace, files, revisions)
+            recorder = Recorder(trace, files)
 
             def heard(where: tuple[str, str]) -> None:
                 recorder.mark(where)
@@ -256,8 +272,11 @@ def traced_upgrade(history: History, url: sa.URL, start: str | None, mark: Any =
             if url.get_backend_name() != "postgresql":
                 recorder.mdl, said = mariadb.metadata_note(connection.connection.dbapi_connection)
                 trace.notes.append(said)
+            else:
+                recorder.asker = probe.Asker(connection.connection.dbapi_connection, version)
+                recorder.baseline = Baseline(carries=recorder.asker.flushes)
             recorder.attach(connection)
-            with only(url), marking(heard):
+            with only(url), marking(heard), watching(recorder.baseline):
                 try:
                     if start:
                         recorder.paused = True

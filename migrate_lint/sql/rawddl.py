@@ -106,16 +106,11 @@ _DEFAULT_ENDS = re.compile(r"\s+(?:NOT\s+NULL|NULL|CONSTRAINT|CHECK|REFERENCES|U
 SHOWN_DEFAULT_CHARS = 80
 
 
-def written_default(sql: str, column: str) -> str | None:
-    """The DEFAULT of an added column as the SQL writes it (a parser's rendering may rename its
-    functions), shortened for a message; None when it cannot be found."""
-    match = re.search(rf'\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?{re.escape(column)}"?\s',
-                      sql, re.IGNORECASE)
-    default = re.compile(r"\bDEFAULT\s+", re.IGNORECASE).search(sql, match.end()) if match else None
-    if default is None:
-        return None
-    depth, quote, end = 0, "", len(sql)
-    for index in range(default.end(), len(sql)):
+def _end_of_expression(sql: str, start: int, ends: re.Pattern[str] | None = None) -> int:
+    """Where the expression starting at `start` ends: at a closing bracket it did not open, or, with
+    `ends`, at a comma or a match of `ends` outside brackets and quotes; the end of the text else."""
+    depth, quote = 0, ""
+    for index in range(start, len(sql)):
         char = sql[index]
         if quote:
             quote = "" if char == quote else quote
@@ -125,13 +120,22 @@ def written_default(sql: str, column: str) -> str | None:
             depth += 1
         elif char == ")":
             if depth == 0:
-                end = index
-                break
+                return index
             depth -= 1
-        elif depth == 0 and (char == "," or _DEFAULT_ENDS.match(sql, index)):
-            end = index
-            break
-    text = " ".join(sql[default.end():end].split())
+        elif depth == 0 and ends is not None and (char == "," or ends.match(sql, index)):
+            return index
+    return len(sql)
+
+
+def written_default(sql: str, column: str) -> str | None:
+    """The DEFAULT of an added column as the SQL writes it (a parser's rendering may rename its
+    functions), shortened for a message; None when it cannot be found."""
+    match = re.search(rf'\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?{re.escape(column)}"?\s',
+                      sql, re.IGNORECASE)
+    default = re.compile(r"\bDEFAULT\s+", re.IGNORECASE).search(sql, match.end()) if match else None
+    if default is None:
+        return None
+    text = " ".join(sql[default.end():_end_of_expression(sql, default.end(), _DEFAULT_ENDS)].split())
     return text if len(text) <= SHOWN_DEFAULT_CHARS else text[:SHOWN_DEFAULT_CHARS - 1].rstrip() + "…"
 
 
@@ -143,17 +147,5 @@ def written_check(sql: str, name: str = "") -> str | None:
     match = named or re.search(r"\bCHECK\s*\(", sql, re.IGNORECASE)
     if match is None:
         return None
-    depth, quote = 1, ""
-    for index in range(match.end(), len(sql)):
-        char = sql[index]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return " ".join(sql[match.end():index].split())
-    return None
+    end = _end_of_expression(sql, match.end())
+    return " ".join(sql[match.end():end].split()) if end < len(sql) else None

@@ -34,6 +34,11 @@ class FileFacts:
 
 def decode(path: Path, data: bytes) -> str | InputError:
     """The text as Python reads it: UTF-8, or the encoding a PEP 263 `# coding:` line declares."""
+    if b"coding" not in data[:_two_lines(data)] and not data.startswith(b"\xef\xbb\xbf"):
+        try:  # what detect_encoding() says of a file without cookie or BOM, at a tenth of the cost
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # told as detect_encoding() tells it
     import io
     import tokenize
 
@@ -47,6 +52,13 @@ def decode(path: Path, data: bytes) -> str | InputError:
         name = "UTF-8" if encoding.startswith("utf-8") else encoding
         return InputError(path, data[: exc.start].count(b"\n") + 1,
                           f"cannot decode as {name} ({exc.reason} at byte {exc.start})")
+
+
+def _two_lines(data: bytes) -> int:
+    """Where the first two lines end: a PEP 263 cookie is on one of them."""
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    return len(data) if second < 0 else second
 
 
 def parse(source: str, filename: str = "<revision>") -> ast.Module:

@@ -188,10 +188,12 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
     """Renames of one kind ("column" or "table") of objects this revision did not create."""
 
-    op_index = {op.line: index for index, op in reversed(list(enumerate(migration.operations)))}
+    op_index: dict[int, int] | None = None  # built at the first rename: most revisions have none
     for statement, created in sql_walk(migration, ctx):
         if "RENAME" not in statement.sql.upper() and "CHANGE" not in statement.sql.upper():
             continue
+        if op_index is None:
+            op_index = {op.line: index for index, op in reversed(list(enumerate(migration.operations)))}
         for found, table, old, new in statement.facts.renames:
             if found == "column" and statement.line in op_index and (table.lower(), old.lower()) in \
                     migration.columns_added_before(op_index[statement.line]):
@@ -219,10 +221,13 @@ _CREATE_OTHER_TABLE = re.compile(r"^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP|TEM
 def raw_drops(migration: Migration, kind: str, op_name: str) -> Iterator[tuple[Statement, str, str]]:
     """(statement, table, name) for each table or column dropped by SQL that no `op_name` call wrote
     (op.execute() scripts, helpers), on tables this revision did not create."""
+    walk = migration.statements_after_creates
+    if not any("DROP" in statement.sql.upper() for statement, _ in walk):
+        return  # most revisions drop nothing
     covered = {op.line for op in migration.operations if op.name == op_name} | {
         op.batch_line for op in migration.operations if op.name == op_name and op.batch_line is not None}
     temporary: set[str] = set()  # CREATE TEMP TABLE ... AS: scratch tables a script drops again
-    for statement, created in migration.statements_after_creates:
+    for statement, created in walk:
         if match := _CREATE_OTHER_TABLE.match(statement.sql):
             temporary.add(match["table"].strip('"').rsplit(".", 1)[-1].lower())
         if statement.line in covered or "DROP" not in statement.sql.upper():

@@ -45,7 +45,8 @@ def safe_call(statement: Statement, op: Operation | None, index: str, table: str
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
-    calls = {op.line: op for op in migration.operations if op.name == "create_index"}
+    calls = {op.line: op for op in migration.operations if op.name == "create_index"} \
+        if "create_index" in migration.names else {}
     for statement, created in sql_walk(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue

@@ -23,7 +23,7 @@ def _swapped_in_after(migration: Migration, index: int, table: str, column: str)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    for index, op in enumerate(migration.operations):
+    for index, op in enumerate(migration.operations if "drop_column" in migration.names else ()):
         if op.name != "drop_column":
             continue
         table, rest = op.table_and_rest()

@@ -29,7 +29,7 @@ def _rebuilt_after(migration: Migration, index: int, table: str) -> bool:
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    for index, op in enumerate(migration.operations):
+    for index, op in enumerate(migration.operations if "drop_table" in migration.names else ()):
         if op.name != "drop_table":
             continue
         table = op.arg(0, "table_name")

@@ -226,6 +226,12 @@ class Migration:
         return self.revision.path
 
     @cached_property
+    def names(self) -> frozenset[str]:
+        """The names of the calls the revision makes: a rule about one kind of call returns at once
+        where there is none (most revisions make one or two kinds, and every rule asks)."""
+        return frozenset(op.name for op in self.operations)
+
+    @cached_property
     def statements_after_creates(self) -> tuple[tuple[Statement, frozenset[str]], ...]:
         """Each statement with the tables this revision created before it (computed once: most SQL
         rules walk it): by CREATE TABLE, or by `metadata.create_all()`/`Table.create()`, which

@@ -93,6 +93,9 @@ _FILLED_PER_ROW = re.compile(r"\b(?P<serial>(?:SMALL|BIG)?SERIAL\d?)\b|"
 def rewriting_add_column(sql: str) -> tuple[str, str, str] | None:
     """(table, column, what) for ADD COLUMN forms that fill every existing row, so rewrite the table:
     serial types and identity columns (a sequence value per row), stored generated columns."""
+    upper = sql.upper()  # a plain ADD COLUMN names neither: no regex to run
+    if "SERIAL" not in upper and "GENERATED" not in upper:
+        return None
     match = _ADD_COLUMN.match(sql)
     if not match or not (filled := _FILLED_PER_ROW.search(match["rest"])):
         return None

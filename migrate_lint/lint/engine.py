@@ -154,7 +154,7 @@ class Engine:
 
     def read(self, history: History) -> tuple[Files, list[InputError]]:
         """The history's files that are not excluded, as (source, facts); see Reader.read."""
-        from migrate_lint.rendering.render import spare_core
+        from migrate_lint.rendering.cores import spare_core
 
         return self.reader.read(history, self._checked, self._excluded, spare_core(self.pool))
 
@@ -222,9 +222,11 @@ class Engine:
         return findings, errors, targets
 
     def _weigher(self, graph: RevisionGraph, migrations: LazyMigrations) -> Weigher | None:
+        if self.sizes is None:
+            return None  # no table sizes given: table_sizes is not imported
         from migrate_lint.lint import table_sizes
 
-        if self.sizes is None or not table_sizes.same_family(self.sizes, self.config.dialect):
+        if not table_sizes.same_family(self.sizes, self.config.dialect):
             return None
         return table_sizes.Weigher(self.sizes, self.config, self.catalog, graph, migrations)
 

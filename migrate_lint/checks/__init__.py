@@ -101,7 +101,7 @@ def graph_problems(ctx: CheckContext, kind: str) -> Iterator[Hit]:
 def sql_walk(migration: Migration, ctx: CheckContext) -> tuple[tuple[Statement, frozenset[str]], ...]:
     """Each statement of the revision with the tables created before it (new and empty: lock-free):
     by this revision, or, under --base, by a revision the same change adds (applied nowhere yet)."""
-    new = ctx.tables_new_in_change(migration)
+    new = ctx.tables_new_in_change(migration) if ctx.changed else None  # only under --base
     if not new:
         return migration.statements_after_creates
     return tuple((statement, created | new) for statement, created in migration.statements_after_creates)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from migrate_lint.finding import Hit, InputError
 from migrate_lint.revisions.directives import Directive, parse_directives
-from migrate_lint.revisions.extract import extract_both
+from migrate_lint.revisions.extract import BLOCKS, extract_both
 from migrate_lint.revisions.graph import Header, HeaderError, read_header
 from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Revision, Unknown
 
@@ -171,6 +171,9 @@ def _used_paths(tree: ast.Module) -> dict[str, set[str]]:
     return paths
 
 
+HOLDERS = (*BLOCKS, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # statements with a body
+
+
 def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
     """Every import in the file, at any depth, with what the file uses of it: the names it imports
     from it, or the dotted paths it reads through a plain `import pkg`."""
@@ -191,6 +194,8 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]
                 found.append((alias.name, node.lineno, tuple(paths)))
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found.append((node.module, node.lineno, tuple(a.name for a in node.names)))
+        if not isinstance(node, HOLDERS):
+            continue  # a simple statement holds no other
         for attr in ("body", "orelse", "finalbody"):
             stack.extend(reversed(getattr(node, attr, None) or ()))
         for block in getattr(node, "handlers", ()) or getattr(node, "cases", ()):

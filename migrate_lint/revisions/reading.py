@@ -40,6 +40,7 @@ class Reader:
         self.digests: dict[Path, str] = {}  # content digest of every file read
         self.stores: dict[str, FactsCache] = {}
         self.overlay: dict[Path, bytes] = {}  # texts read instead of the files' (a fix being re-checked)
+        self.keys: dict[Path, str] = {}  # each file's key in the cache, its absolute path (found once)
 
     def read(self, history: History, checked: Callable[[Path], bool], excluded: Callable[[Path], bool],
              spare_core: bool) -> tuple[Files, list[InputError]]:
@@ -65,8 +66,8 @@ class Reader:
                 continue
             content = self.digests[path] = digest(data)
             complete = checked(path)
-            known = store.get(os.path.abspath(path), content) if complete else \
-                store.get_field(os.path.abspath(path), content, "header")
+            key = self._key(path)
+            known = store.get(key, content) if complete else store.get_field(key, content, "header")
             order.append(path)
             if known is None:
                 unknown.append((path, source, complete))
@@ -78,7 +79,7 @@ class Reader:
                 order.remove(path)
                 continue
             if isinstance(facts, FileFacts):
-                store.put(os.path.abspath(path), self.digests[path], facts)
+                store.put(self._key(path), self.digests[path], facts)
             files[path] = (source, facts)
         files = {path: files[path] for path in order}
         self.save(history, files)
@@ -89,19 +90,27 @@ class Reader:
         if isinstance(known, FileFacts):
             return known
         store = self._store(history)
-        cached = store.get(os.path.abspath(path), self.digests[path])
+        cached = store.get(self._key(path), self.digests[path])
         if isinstance(cached, FileFacts):
             return _spelt_facts(cached, path)
         try:
             facts = analyse(path, source)
         except RecursionError:  # reported where the file is checked; here only its header counts
             return FileFacts(known_header(known))
-        store.put(os.path.abspath(path), self.digests[path], facts)
+        store.put(self._key(path), self.digests[path], facts)
         return facts
 
     def save(self, history: History, files: Files) -> None:
         """Write the history's cache if it learnt anything; entries for files gone are dropped."""
-        self._store(history).save({os.path.abspath(p) for p in files})
+        store = self._store(history)
+        if store.folder is not None:  # without a cache (--no-cache) there is nothing to keep
+            store.save({self._key(p) for p in files})
+
+    def _key(self, path: Path) -> str:
+        key = self.keys.get(path)
+        if key is None:
+            key = self.keys[path] = os.path.abspath(path)
+        return key
 
     def _store(self, history: History) -> FactsCache:
         key = history.cache_key

@@ -66,8 +66,9 @@ class Reader:
                 continue
             content = self.digests[path] = digest(data)
             complete = checked(path)
-            key = self._key(path)
-            known = store.get(key, content) if complete else store.get_field(key, content, "header")
+            key, spelt = self._key(path), {str(path): path}  # the cached facts name this file
+            known = store.get(key, content, spelt) if complete else \
+                store.get_field(key, content, "header", spelt)
             order.append(path)
             if known is None:
                 unknown.append((path, source, complete))

@@ -238,8 +238,10 @@ class Migration:
         Alembic does not render."""
         pairs = []
         created: frozenset[str] = frozenset()
-        op_index = {op.line: index for index, op in reversed(list(enumerate(self.operations)))}
-        by_python = [(index, op) for index, op in enumerate(self.operations) if op.name == CREATE_ALL]
+        by_python = [(index, op) for index, op in enumerate(self.operations) if op.name == CREATE_ALL] \
+            if CREATE_ALL in self.names else []
+        op_index = {op.line: index for index, op in reversed(list(enumerate(self.operations)))} \
+            if by_python else {}
         for statement in self.statements:
             if by_python:
                 at = op_index.get(statement.line)

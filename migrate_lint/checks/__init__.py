@@ -167,6 +167,9 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
     if not ctx.postgresql:
         return
     keyword = kind.split()[0].upper()
+    words = migration.upper_sql  # what each statement below must name, in one of them
+    if "ADD" not in words or (keyword not in words and not (keyword == "FOREIGN" and "REFERENCES" in words)):
+        return
     for statement, created in sql_walk(migration, ctx):
         upper = statement.sql.upper()
         inside_column = keyword == "FOREIGN" and "REFERENCES" in upper  # a key written inside ADD COLUMN
@@ -188,7 +191,9 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
     """Renames of one kind ("column" or "table") of objects this revision did not create."""
 
-    op_index: dict[int, int] | None = None  # built at the first rename: most revisions have none
+    if "RENAME" not in migration.upper_sql and "CHANGE" not in migration.upper_sql:
+        return
+    op_index: dict[int, int] | None = None  # built at the first rename
     for statement, created in sql_walk(migration, ctx):
         if "RENAME" not in statement.sql.upper() and "CHANGE" not in statement.sql.upper():
             continue
@@ -206,6 +211,8 @@ def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]
 def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[Hit]:
     """UPDATE or DELETE statements without WHERE on tables this revision did not create."""
 
+    if verb not in migration.upper_sql:
+        return
     for statement, created in sql_walk(migration, ctx):
         if not statement.sql.upper().startswith(verb):
             continue

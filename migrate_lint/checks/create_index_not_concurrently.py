@@ -43,7 +43,7 @@ def safe_call(statement: Statement, op: Operation | None, index: str, table: str
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    if not ctx.postgresql:
+    if not ctx.postgresql or "INDEX" not in migration.upper_sql:
         return
     calls = {op.line: op for op in migration.operations if op.name == "create_index"} \
         if "create_index" in migration.names else {}

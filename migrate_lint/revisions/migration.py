@@ -232,6 +232,12 @@ class Migration:
         return frozenset(op.name for op in self.operations)
 
     @cached_property
+    def upper_sql(self) -> str:
+        """Every statement upper-cased, one a line: a rule that reads only statements naming a
+        word returns at once where none does (the word is in one of them exactly when it is here)."""
+        return "\n".join(statement.sql.upper() for statement in self.statements)
+
+    @cached_property
     def statements_after_creates(self) -> tuple[tuple[Statement, frozenset[str]], ...]:
         """Each statement with the tables this revision created before it (computed once: most SQL
         rules walk it): by CREATE TABLE, or by `metadata.create_all()`/`Table.create()`, which

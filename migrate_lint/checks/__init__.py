@@ -228,9 +228,9 @@ _CREATE_OTHER_TABLE = re.compile(r"^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP|TEM
 def raw_drops(migration: Migration, kind: str, op_name: str) -> Iterator[tuple[Statement, str, str]]:
     """(statement, table, name) for each table or column dropped by SQL that no `op_name` call wrote
     (op.execute() scripts, helpers), on tables this revision did not create."""
-    walk = migration.statements_after_creates
-    if not any("DROP" in statement.sql.upper() for statement, _ in walk):
+    if "DROP" not in migration.upper_sql:
         return  # most revisions drop nothing
+    walk = migration.statements_after_creates
     covered = {op.line for op in migration.operations if op.name == op_name} | {
         op.batch_line for op in migration.operations if op.name == op_name and op.batch_line is not None}
     temporary: set[str] = set()  # CREATE TEMP TABLE ... AS: scratch tables a script drops again

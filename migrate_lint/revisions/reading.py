@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from migrate_lint.cache.store import FactsCache, digest
 from migrate_lint.finding import InputError
@@ -66,9 +67,7 @@ class Reader:
                 continue
             content = self.digests[path] = digest(data)
             complete = checked(path)
-            key, spelt = self._key(path), {str(path): path}  # the cached facts name this file
-            known = store.get(key, content, spelt) if complete else \
-                store.get_field(key, content, "header", spelt)
+            known = self._cached(store, path, content, complete)
             order.append(path)
             if known is None:
                 unknown.append((path, source, complete))
@@ -79,12 +78,20 @@ class Reader:
                 errors.append(facts)
                 order.remove(path)
                 continue
-            if isinstance(facts, FileFacts):
+            if isinstance(facts, FileFacts) and store.folder is not None:
                 store.put(self._key(path), self.digests[path], facts)
             files[path] = (source, facts)
         files = {path: files[path] for path in order}
         self.save(history, files)
         return files, errors
+
+    def _cached(self, store: FactsCache, path: Path, content: str, complete: bool) -> Any:
+        """What the cache knows of the file: its facts, or only its header. A cache that knows
+        nothing (--no-cache, a first run) is not asked."""
+        if not store.entries:
+            return None
+        key, spelt = self._key(path), {str(path): path}  # the cached facts name this file
+        return store.get(key, content, spelt) if complete else store.get_field(key, content, "header", spelt)
 
     def complete(self, history: History, path: Path, source: str, known: FileFacts | Header) -> FileFacts:
         """The full facts of a file read for its header only (remembered in the cache by save())."""

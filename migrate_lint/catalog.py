@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -294,11 +294,17 @@ class Catalog:
                 raise CatalogError(f"duplicate rule {attr}s: {', '.join(dupes)}")
 
     def get(self, key: str) -> RuleSpec | None:
-        key = key.strip().lower()
+        return self._by_key.get(key.strip().lower())
+
+    @cached_property
+    def _by_key(self) -> dict[str, RuleSpec]:
+        """Each rule by its code (lower-cased) and its name, the first rule winning as a walk
+        through them would: the engine asks once per finding."""
+        found: dict[str, RuleSpec] = {}
         for rule in self.rules:
-            if key in (rule.code.lower(), rule.name):
-                return rule
-        return None
+            found.setdefault(rule.code.lower(), rule)
+            found.setdefault(rule.name, rule)
+        return found
 
     def suggest(self, key: str) -> str:
         """' (did you mean X?)' for a code or name that is not in the catalogue."""

@@ -28,7 +28,9 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[
 # overrides that make text read differently than it is ("Trojan Source").
 # Lone surrogates (a file name that is not UTF-8, as Python decodes it) cannot be written at all.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_CONTROL_BUT_NEWLINES = re.compile(_CONTROL.pattern.replace("\\x0a-\\x1f", "\\x0b\\x0c\\x0e-\\x1f"))
+# compiled by `re` when first used (GitHub's format), like the URL patterns below: a run that
+# prints no such text does not pay for them at import
+_CONTROL_BUT_NEWLINES = _CONTROL.pattern.replace("\\x0a-\\x1f", "\\x0b\\x0c\\x0e-\\x1f")
 
 
 def printable(text: str, newlines: bool = False) -> str:
@@ -36,7 +38,7 @@ def printable(text: str, newlines: bool = False) -> str:
     shown as escapes (a newline in a file name reads as \\n), tabs kept. `newlines`: keep line
     feeds, for a format that encodes them itself (GitHub's %0A)."""
     text = _ANSI.sub("", text)
-    return (_CONTROL_BUT_NEWLINES if newlines else _CONTROL).sub(lambda m: ascii(m.group())[1:-1], text)
+    return re.sub(_CONTROL_BUT_NEWLINES if newlines else _CONTROL, lambda m: ascii(m.group())[1:-1], text)
 
 
 def inert_markdown(text: str) -> str:
@@ -47,15 +49,14 @@ def inert_markdown(text: str) -> str:
 
 
 # `user:password@` in a URL, and a password (or similar secret) passed as a query parameter.
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<secret>\S*?)"
-                           r"@(?=[^@\s/]*(?:[/?#\s]|$))")  # up to the last @ before the host
-_QUERY_SECRET = re.compile(r"(?P<head>[?&;](?:password|passwd|pwd|secret|token|sslpassword|"
-                           r"sslkey|api_key|apikey|access_token)=)(?P<secret>[^&;\s'\"]*)",
-                           re.IGNORECASE)
+_URL_PASSWORD = (r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<secret>\S*?)"
+                 r"@(?=[^@\s/]*(?:[/?#\s]|$))")  # up to the last @ before the host
+_QUERY_SECRET = (r"(?i)(?P<head>[?&;](?:password|passwd|pwd|secret|token|sslpassword|"
+                 r"sslkey|api_key|apikey|access_token)=)(?P<secret>[^&;\s'\"]*)")
 
 
 def redact(text: str) -> str:
     """The text with every password a database URL in it carries replaced by ***: the one helper
     for every place a URL may be shown (messages, notes, errors the database sends back)."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***@", text)
-    return _QUERY_SECRET.sub(lambda m: f"{m.group('head')}***", text)
+    text = re.sub(_URL_PASSWORD, lambda m: f"{m.group('head')}***@", text)
+    return re.sub(_QUERY_SECRET, lambda m: f"{m.group('head')}***", text)

@@ -53,33 +53,47 @@ def encode(value: Any) -> Any:
     raise CacheError(f"cannot cache a {kind.__name__}")
 
 
-def decode(value: Any, classes: dict[str, type]) -> Any:
+_BUILT: dict[type, str] = {}  # how each class is built again: "enum", "init" or "fields"
+
+
+def _built(cls: type) -> str:
+    if cls not in _BUILT:
+        _BUILT[cls] = "enum" if issubclass(cls, enum.Enum) else \
+            "init" if hasattr(cls, "__post_init__") else "fields"
+    return _BUILT[cls]
+
+
+def decode(value: Any, classes: dict[str, type], paths: dict[str, Path] | None = None) -> Any:
+    """`paths`: Path objects the caller has already, by their text (each revision names its own
+    file): taken as they are rather than built again."""
     kind = type(value)
     if kind in PLAIN:
         return value
     if kind is list:
         name = value[0]
         if name == "Path":
-            return Path(value[1])
+            known = paths.get(value[1]) if paths else None
+            return known if known is not None else Path(value[1])
         cls = classes.get(name)
         if cls is None:
             raise CacheError(f"unknown class {name!r} in cache")
-        if issubclass(cls, enum.Enum):
+        how = _built(cls)
+        if how == "enum":
             return cls(value[1])
-        values = [decode(v, classes) for v in value[1:]]
-        if hasattr(cls, "__post_init__"):
+        values = [decode(v, classes, paths) for v in value[1:]]
+        if how == "init":
             return cls(*values)
         # What __init__ would do for a frozen dataclass, at a third of the cost: the cache holds
         # values that were valid instances when they were stored.
-        instance = object.__new__(cls)
+        instance: Any = object.__new__(cls)
         instance.__dict__.update(zip(_field_names(cls), values, strict=True))
         return instance
     if kind is tuple:
-        return tuple([decode(v, classes) for v in value])
+        return tuple([decode(v, classes, paths) for v in value])
     if kind is dict:
-        return {k: decode(v, classes) for k, v in value.items()}
+        return {k: decode(v, classes, paths) for k, v in value.items()}
     if kind is frozenset:
-        return frozenset([decode(v, classes) for v in value])
+        return frozenset([decode(v, classes, paths) for v in value])
     raise CacheError(f"unexpected {kind.__name__} in cache")
 
 
@@ -192,23 +206,26 @@ class FactsCache:
         """Whether a cache for `key` exists, without reading it."""
         return folder is not None and (folder / cls._name(key)).is_file()
 
-    def get(self, path: str, content_digest: str) -> Any:
+    def get(self, path: str, content_digest: str, paths: dict[str, Path] | None = None) -> Any:
+        """The stored value, if stored for this content; `paths` as decode() takes them."""
         entry = self.entries.get(path)
         if entry is None or entry[0] != content_digest:
             return None
         try:
-            return decode(entry[1], self.classes)
+            return decode(entry[1], self.classes, paths)
         except (CacheError, TypeError, ValueError):
             return None
 
-    def get_field(self, path: str, content_digest: str, name: str) -> Any:
+    def get_field(self, path: str, content_digest: str, name: str,
+                  paths: dict[str, Path] | None = None) -> Any:
         """One field of a stored dataclass, decoding nothing else (a header out of FileFacts)."""
         entry = self.entries.get(path)
         if entry is None or entry[0] != content_digest:
             return None
         try:
             encoded = entry[1]
-            return decode(encoded[1 + _field_names(self.classes[encoded[0]]).index(name)], self.classes)
+            field_value = encoded[1 + _field_names(self.classes[encoded[0]]).index(name)]
+            return decode(field_value, self.classes, paths)
         except (CacheError, TypeError, ValueError, KeyError, IndexError):
             return None
 

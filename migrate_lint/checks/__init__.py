@@ -109,7 +109,7 @@ def sql_walk(migration: Migration, ctx: CheckContext, after_failures: bool = Tru
     With after_failures, also the tables an earlier statement added a NOT NULL column to with
     nothing to fill it (PostgreSQL): on a table with rows the revision has failed there, so what
     follows runs only on an empty one (add-column-not-null-without-default reports that place)."""
-    new = ctx.tables_new_in_change(migration)
+    new = ctx.tables_new_in_change(migration) if ctx.changed else None  # only under --base
     walk = migration.statements_after_creates
     if new:
         walk = tuple((statement, created | new) for statement, created in walk)
@@ -190,6 +190,9 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
     if not ctx.postgresql:
         return
     keyword = kind.split()[0].upper()
+    words = migration.upper_sql  # what each statement below must name, in one of them
+    if "ADD" not in words or (keyword not in words and not (keyword == "FOREIGN" and "REFERENCES" in words)):
+        return
     calls = {op.line: op for op in migration.operations if op.name in CONSTRAINT_CALLS}
     for statement, created in sql_walk(migration, ctx):
         upper = statement.sql.upper()
@@ -247,10 +250,14 @@ def _sql_schema(statement: Statement, call: Operation | None) -> dict[str, str]:
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
     """Renames of one kind ("column" or "table") of objects this revision did not create."""
 
-    op_index = {op.line: index for index, op in reversed(list(enumerate(migration.operations)))}
+    if "RENAME" not in migration.upper_sql and "CHANGE" not in migration.upper_sql:
+        return
+    op_index: dict[int, int] | None = None  # built at the first rename
     for statement, created in sql_walk(migration, ctx):
         if "RENAME" not in statement.sql.upper() and "CHANGE" not in statement.sql.upper():
             continue
+        if op_index is None:
+            op_index = {op.line: index for index, op in reversed(list(enumerate(migration.operations)))}
         for found, table, old, new in statement.facts.renames:
             if found == "column" and statement.line in op_index and (table.lower(), old.lower()) in \
                     migration.columns_added_before(op_index[statement.line]):
@@ -267,6 +274,8 @@ def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]
 def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[Hit]:
     """UPDATE or DELETE statements without WHERE on tables this revision did not create."""
 
+    if verb not in migration.upper_sql:
+        return
     for statement, created in sql_walk(migration, ctx):
         if not statement.sql.upper().startswith(verb):
             continue
@@ -282,10 +291,13 @@ _CREATE_OTHER_TABLE = re.compile(r"^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP|TEM
 def raw_drops(migration: Migration, kind: str, op_name: str) -> Iterator[tuple[Statement, str, str]]:
     """(statement, table, name) for each table or column dropped by SQL that no `op_name` call wrote
     (op.execute() scripts, helpers), on tables this revision did not create."""
+    if "DROP" not in migration.upper_sql:
+        return  # most revisions drop nothing
+    walk = migration.statements_after_creates
     covered = {op.line for op in migration.operations if op.name == op_name} | {
         op.batch_line for op in migration.operations if op.name == op_name and op.batch_line is not None}
     temporary: set[str] = set()  # CREATE TEMP TABLE ... AS: scratch tables a script drops again
-    for statement, created in migration.statements_after_creates:
+    for statement, created in walk:
         if match := _CREATE_OTHER_TABLE.match(statement.sql):
             temporary.add(match["table"].strip('"').rsplit(".", 1)[-1].lower())
         if statement.line in covered or "DROP" not in statement.sql.upper():

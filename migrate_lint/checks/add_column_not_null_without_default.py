@@ -13,9 +13,8 @@ SCOPE = "revision"
 
 def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for op, table, column in migration.added_columns():
-        if op.name != "add_column" or table.lower() in migration.created_before(op):
-            continue
-        if not column.not_null or column.server_default is not None or column.generated:
+        if op.name != "add_column" or not column.not_null or column.server_default is not None \
+                or column.generated or table.lower() in migration.created_before(op):
             continue
         name = shown(column.name)
         yield at(op, f"{table}.{name}", table=table, column=name,
@@ -24,17 +23,20 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
 
 def _read_from_ast(migration: Migration) -> set[int]:
     """Lines of add_column calls whose sa.Column literal the AST path already judged."""
-    lines = set()
+    # added_columns() has read those on a table named by a literal; the rest are read here
+    lines = {op.line for op, _, _ in migration.added_columns() if op.name == "add_column"}
     for op in migration.operations:
+        if op.name != "add_column" or op.line in lines:
+            continue
         column = op.kwargs.get("column", op.table_and_rest()[1][0] if op.table_and_rest()[1] else None)
-        if op.name == "add_column" and isinstance(column, Call) and ColumnSpec.from_call(column):
+        if isinstance(column, Call) and ColumnSpec.from_call(column):
             lines.add(op.line)
     return lines
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     yield from _from_operations(migration, ctx)
-    judged = _read_from_ast(migration)
+    judged = _read_from_ast(migration) if "add_column" in migration.names else set()
     for statement, created in sql_walk(migration, ctx, after_failures=False):  # helper-built, raw SQL
         if statement.line in judged:
             continue

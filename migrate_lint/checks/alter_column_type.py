@@ -81,9 +81,11 @@ def _old(migration: Migration, ctx: CheckContext, call: Operation | None, table:
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    if not (ctx.postgresql or ctx.mysql):
+    words = migration.upper_sql
+    if not (ctx.postgresql or ctx.mysql) or ("TYPE" not in words and "MODIFY" not in words
+                                              and "CHANGE" not in words):
         return
-    calls = _alter_calls(migration)
+    calls = _alter_calls(migration) if "alter_column" in migration.names else {}
     for statement, created in sql_walk(migration, ctx):
         upper = statement.sql.upper()
         if "TYPE" not in upper and "MODIFY" not in upper and "CHANGE" not in upper:

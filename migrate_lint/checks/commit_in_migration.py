@@ -23,10 +23,12 @@ def _later_work(migration: Migration, line: int, function: str, calls: dict[str,
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     data = read(migration.source)
-    calls = dict(data.calls)
+    calls = dict(data.calls) if data.commits else {}
     for line, column, function, kind in data.commits:
         if _later_work(migration, line, function, calls):
             yield Hit(line, f"commit:{line}", {"variant": kind}, column)
+    if "execute" not in migration.names:
+        return  # a COMMIT that ends the transaction comes from op.execute()
     # op.execute("COMMIT"), not the COMMIT an autocommit_block() emits at its `with` line
     executes = {op.line for op in migration.operations if op.name == "execute" and not op.autocommit}
     for index, statement in enumerate(migration.statements):

@@ -10,7 +10,7 @@ SCOPE = "revision"
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    if not ctx.postgresql:
+    if not ctx.postgresql or "CONCURRENTLY" not in migration.upper_sql:
         return
     for statement, _ in sql_walk(migration, ctx):
         if "CONCURRENTLY" not in statement.sql.upper() or statement.autocommit:

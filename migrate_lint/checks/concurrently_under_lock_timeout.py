@@ -13,7 +13,7 @@ SHORT_MS = 60_000  # shorter than the transactions a busy server runs (reports, 
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    if not ctx.postgresql:
+    if not ctx.postgresql or "CONCURRENTLY" not in migration.upper_sql:
         return
     for statement, _, timeout in in_force(migration, ctx):
         if timeout is None or timeout.ms >= SHORT_MS or "CONCURRENTLY" not in statement.sql.upper():

@@ -63,10 +63,12 @@ def _as_written(source: str, op: Operation) -> str | None:
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    if not ctx.postgresql:
+    if not ctx.postgresql or "INDEX" not in migration.upper_sql:
         return
-    calls = {op.line: op for op in migration.operations if op.name == "create_index"}
-    column_calls = {op.line for op in migration.operations if op.name == "add_column"}
+    calls = {op.line: op for op in migration.operations if op.name == "create_index"} \
+        if "create_index" in migration.names else {}
+    column_calls = {op.line for op in migration.operations if op.name == "add_column"} \
+        if "add_column" in migration.names else set()
     for statement, created in sql_walk(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue

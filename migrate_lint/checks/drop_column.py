@@ -40,7 +40,7 @@ def _copied_before(migration: Migration, index: int, table: str, column: str) ->
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    for index, op in enumerate(migration.operations):
+    for index, op in enumerate(migration.operations if "drop_column" in migration.names else ()):
         if op.name != "drop_column":
             continue
         table, rest = op.table_and_rest()

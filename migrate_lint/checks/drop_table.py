@@ -43,7 +43,7 @@ def _copies_into(op: Operation, table: str) -> bool:
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    for index, op in enumerate(migration.operations):
+    for index, op in enumerate(migration.operations if "drop_table" in migration.names else ()):
         if op.name != "drop_table":
             continue
         table = op.arg(0, "table_name")

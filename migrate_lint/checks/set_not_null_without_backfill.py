@@ -101,13 +101,17 @@ def _sets_not_null(op: Operation | None) -> bool:
 def set_not_null(migration: Migration, ctx: CheckContext) -> Iterator[tuple[int, int, Statement, str, str]]:
     """(statement index, operation index, statement, table, column) of each SET NOT NULL on a table
     this revision did not create."""
-    op_at: dict[int, tuple[int, Operation | None]] = {}
-    for index, call in enumerate(migration.operations):
-        op_at.setdefault(call.line, (index, call))
+    op_at: dict[int, tuple[int, Operation | None]] | None = None  # built at the first SET NOT NULL
     for index, (statement, created) in enumerate(sql_walk(migration, ctx)):
-        op_index, op = op_at.get(statement.line, (len(migration.operations), None))
         for table, column, sets_not_null, _ in statement.facts.altered_columns:
-            if sets_not_null and table not in created and _sets_not_null(op):
+            if not sets_not_null or table in created:
+                continue
+            if op_at is None:
+                op_at = {}
+                for at_index, call in enumerate(migration.operations):
+                    op_at.setdefault(call.line, (at_index, call))
+            op_index, op = op_at.get(statement.line, (len(migration.operations), None))
+            if _sets_not_null(op):
                 yield index, op_index, statement, table, column
 
 

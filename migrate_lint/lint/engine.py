@@ -9,7 +9,7 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
@@ -95,6 +95,8 @@ class Engine:
 
     def enabled_for(self, path: Path) -> frozenset[str]:
         """Rules that apply to a file: the selection less its per-file ignores (computed once)."""
+        if not self.selection.per_file:
+            return self.selection.enabled  # one set for every file, and no glob to match
         if path not in self.enabled:
             self.enabled[path] = self.selection.enabled - self.selection.ignored_for(path)
         return self.enabled[path]
@@ -158,7 +160,7 @@ class Engine:
 
     def read(self, history: History) -> tuple[Files, list[InputError]]:
         """The history's files that are not excluded, as (source, facts); see Reader.read."""
-        from migrate_lint.rendering.render import spare_core
+        from migrate_lint.rendering.cores import spare_core
 
         return self.reader.read(history, self._checked, self._excluded, spare_core(self.pool))
 
@@ -227,9 +229,11 @@ class Engine:
         return findings, errors, targets
 
     def _weigher(self, graph: RevisionGraph, migrations: LazyMigrations) -> Weigher | None:
+        if self.sizes is None:
+            return None  # no table sizes given: table_sizes is not imported
         from migrate_lint.lint import table_sizes
 
-        if self.sizes is None or not table_sizes.same_family(self.sizes, self.config.dialect):
+        if not table_sizes.same_family(self.sizes, self.config.dialect):
             return None
         return table_sizes.Weigher(self.sizes, self.config, self.catalog, graph, migrations)
 
@@ -303,15 +307,18 @@ class Engine:
                 yield from ((code, hit.path, hit) for hit in module.check(ctx)
                             if hit.path in targets or hit.path == ctx.lock_path)
         per_revision = [(code, module.check) for code, module in self.checks if module.SCOPE != "history"]
+        selected: dict[frozenset[str], list[tuple[str, Any]]] = {}  # the checks each rule set runs
         for path, facts in targets.items():
             revision = facts.header.revision
             if revision is None or ctx.graph.by_id.get(revision.id) is not revision:
                 continue  # unreadable, or a duplicate id (the graph keeps the first)
             enabled = self.enabled_for(path)
+            if enabled not in selected:
+                selected[enabled] = [(code, check) for code, check in per_revision if code in enabled]
             try:  # one file nested beyond what an analysis can recurse through loses only its own
                 migration = ctx.migrations[revision.id]
-                found = [(code, path, with_schema(hit, migration)) for code, check in per_revision
-                         if code in enabled for hit in check(migration, ctx)]
+                found = [(code, path, with_schema(hit, migration)) for code, check in selected[enabled]
+                         for hit in check(migration, ctx)]
             except RecursionError:
                 errors.append(InputError(path, None, "too deeply nested to analyse "
                                                      "(the other files were checked)"))

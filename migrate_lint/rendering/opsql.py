@@ -74,13 +74,12 @@ def default_sql(value: Any) -> str | None:
 def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
     """(SQL, facts) for one call; facts are known from the call itself, so nothing is parsed,
     except literal SQL from op.execute() (facts None: parsed when a rule asks)."""
-    from migrate_lint.sql.facts import split_statements
-
     name, batch = op.name, op.batch_table is not None
-    table, rest = op.table_and_rest()
-    tbl = _ident(table).lower()
-    target = _in_schema(op, _ident(table))  # as SQL names it: schema-qualified when the call says so
-    if name == "execute":
+    if name in ON_ITS_TABLE:
+        yield from _on_table_sql(op)
+    elif name == "execute":
+        from migrate_lint.sql.facts import split_statements
+
         sql = op.arg(0, "sqltext")
         if isinstance(sql, Call) and sql.short == "text":
             sql = sql.args[0] if sql.args else None
@@ -114,7 +113,26 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
                SqlFacts(index=("drop", index.lower(), "", concurrently, False)))
     elif name in CONSTRAINTS:
         yield _constraint_sql(op)
-    elif name == "add_column":
+    elif name == "drop_constraint" and (dropped := given_name(op.arg(0, "constraint_name"))):
+        owner = _ident(op.batch_table if batch else op.arg(1, "table_name"))
+        yield f"ALTER TABLE {owner} DROP CONSTRAINT {dropped}", SqlFacts()
+    elif name == "rename_table":
+        old, new = _ident(op.arg(0, "old_table_name")), _ident(op.arg(1, "new_table_name"))
+        yield (f"ALTER TABLE {_in_schema(op, old)} RENAME TO {new}",
+               SqlFacts(renames=(("table", "", old.lower(), new.lower()),)))
+
+
+# the calls whose first argument is their table (or whose batch names it)
+ON_ITS_TABLE = frozenset({"add_column", "alter_column", "drop_column", "drop_table"})
+
+
+def _on_table_sql(op: Operation) -> Iterator[tuple[str, SqlFacts | None]]:
+    name = op.name
+    table, rest = op.table_and_rest()
+    ident = _ident(table)
+    tbl = ident.lower()
+    target = _in_schema(op, ident)  # as SQL names it: schema-qualified when the call says so
+    if name == "add_column":
         column = op.kwargs.get("column", rest[0] if rest else None)
         spec = ColumnSpec.from_call(column) if isinstance(column, Call) else None
         if spec is not None:
@@ -125,7 +143,7 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
                 column_type = SERIALS[column_type]  # what Alembic renders for an integer key
             sql = (f"ALTER TABLE {target} ADD COLUMN {col} {column_type}" + _generated_sql(column)
                    + (f" DEFAULT {default}" if default else "") + (" NOT NULL" if spec.not_null else ""))
-            inline, after = _column_constraints(op, column, _ident(table), col, target)
+            inline, after = _column_constraints(op, column, ident, col, target)
             # written inside ADD COLUMN: parsed like raw SQL, so both layers read them alike
             yield (sql + inline, None) if inline else \
                 (sql, SqlFacts(added_columns=((tbl, col.lower(), spec.not_null, default),)))
@@ -142,13 +160,6 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         if isinstance(new_name := op.kwargs.get("new_column_name"), str):
             yield (f"ALTER TABLE {target} RENAME COLUMN {column} TO {new_name}",
                    SqlFacts(renames=(("column", tbl, column.lower(), new_name.lower()),)))
-    elif name == "drop_constraint" and (dropped := given_name(op.arg(0, "constraint_name"))):
-        owner = _ident(op.batch_table if batch else op.arg(1, "table_name"))
-        yield f"ALTER TABLE {owner} DROP CONSTRAINT {dropped}", SqlFacts()
-    elif name == "rename_table":
-        old, new = _ident(op.arg(0, "old_table_name")), _ident(op.arg(1, "new_table_name"))
-        yield (f"ALTER TABLE {_in_schema(op, old)} RENAME TO {new}",
-               SqlFacts(renames=(("table", "", old.lower(), new.lower()),)))
     elif name == "drop_column":  # parsed like the rendered statement (the facts of what it drops)
         column = _ident(op.kwargs.get("column_name", rest[0] if rest else None))
         yield f"ALTER TABLE {target} DROP COLUMN {column}", None

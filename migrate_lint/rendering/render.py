@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migrate_lint.rendering import process as worker_process
+from migrate_lint.rendering.cores import usable_cores
 
 if TYPE_CHECKING:  # imported where used, so that starting workers early stays cheap
     from migrate_lint.revisions.migration import Operation, Rendered, Statement
@@ -42,16 +43,6 @@ POLL = 0.5  # seconds between checks that busy workers are alive (a forked child
 DIED = "the rendering process died while importing or running this revision"
 FORGED = ("the rendering process sent a result that is not authentic or not well-formed "
           "(did the revision write to the worker's result pipe?)")
-
-
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def spare_core(pool: RenderPool | None) -> bool:
-    """Whether a core is left for a helper process once this one and the render workers have theirs:
-    the workers' start is the longest path of a rendering run, so they come first."""
-    return usable_cores() - 1 - (len(pool) if pool else 0) >= 1
 
 
 class _Worker:

@@ -130,7 +130,10 @@ class _Values:
 
 LIBRARIES = frozenset({"sqlalchemy", "alembic", "sqlmodel", "sqlalchemy_utils", "geoalchemy2",
                        "alembic_postgresql_enum"})
-SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# The statements that hold others, functions and classes aside (their bodies are scopes of their
+# own): only these are looked into, and only these bind names in the scope (besides assignments).
+BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
+BINDS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -139,7 +142,7 @@ def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     while stack:
         stmt = stack.pop()
         yield stmt
-        if isinstance(stmt, SCOPES):
+        if not isinstance(stmt, BLOCKS):
             continue
         for attr in ("body", "orelse", "finalbody"):
             stack.extend(reversed(getattr(stmt, attr, None) or ()))
@@ -182,7 +185,7 @@ class Scope:
         for stmt in _statements(body):
             if isinstance(stmt, ast.Import | ast.ImportFrom):
                 scope.library |= _library_names(stmt)
-            for name, value in _bound_names(stmt):
+            for name, value in _bound_names(stmt) if isinstance(stmt, BINDS) else ():
                 counts[name] = counts.get(name, 0) + 1
                 values[name] = value
         for name, value in values.items():
@@ -397,7 +400,12 @@ class Extractor:
                 self._call(node, ctx, values)  # type: ignore[arg-type]
                 if _schema_constructor(node, values.library):  # type: ignore[arg-type]
                     continue
-            children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.expr_context)]
+                # what iter_child_nodes() gives, in its order, without its generic walk over fields
+                children: list[ast.AST] = [node.func, *node.args, *node.keywords]  # type: ignore[attr-defined]
+            elif kind is ast.Attribute or kind is ast.keyword:
+                children = [node.value]  # type: ignore[attr-defined]
+            else:
+                children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.expr_context)]
             stack.extend(reversed(children))
 
     def _call(self, node: ast.Call, ctx: _Context, values: _Values) -> None:

@@ -231,14 +231,28 @@ class Migration:
         return self.revision.path
 
     @cached_property
+    def names(self) -> frozenset[str]:
+        """The names of the calls the revision makes: a rule about one kind of call returns at once
+        where there is none (most revisions make one or two kinds, and every rule asks)."""
+        return frozenset(op.name for op in self.operations)
+
+    @cached_property
+    def upper_sql(self) -> str:
+        """Every statement upper-cased, one a line: a rule that reads only statements naming a
+        word returns at once where none does (the word is in one of them exactly when it is here)."""
+        return "\n".join(statement.sql.upper() for statement in self.statements)
+
+    @cached_property
     def statements_after_creates(self) -> tuple[tuple[Statement, frozenset[str]], ...]:
         """Each statement with the tables this revision created before it (computed once: most SQL
         rules walk it): by CREATE TABLE, or by `metadata.create_all()`/`Table.create()`, which
         Alembic does not render."""
         pairs = []
         created: frozenset[str] = frozenset()
-        op_index = {op.line: index for index, op in reversed(list(enumerate(self.operations)))}
-        by_python = [(index, op) for index, op in enumerate(self.operations) if op.name == CREATE_ALL]
+        by_python = [(index, op) for index, op in enumerate(self.operations) if op.name == CREATE_ALL] \
+            if CREATE_ALL in self.names else []
+        op_index = {op.line: index for index, op in reversed(list(enumerate(self.operations)))} \
+            if by_python else {}
         for statement in self.statements:
             if by_python:
                 at = op_index.get(statement.line)

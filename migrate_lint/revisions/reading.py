@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from migrate_lint.cache.store import FactsCache, digest
 from migrate_lint.finding import InputError
@@ -40,6 +41,7 @@ class Reader:
         self.digests: dict[Path, str] = {}  # content digest of every file read
         self.stores: dict[str, FactsCache] = {}
         self.overlay: dict[Path, bytes] = {}  # texts read instead of the files' (a fix being re-checked)
+        self.keys: dict[Path, str] = {}  # each file's key in the cache, its absolute path (found once)
 
     def read(self, history: History, checked: Callable[[Path], bool], excluded: Callable[[Path], bool],
              spare_core: bool) -> tuple[Files, list[InputError]]:
@@ -65,8 +67,7 @@ class Reader:
                 continue
             content = self.digests[path] = digest(data)
             complete = checked(path)
-            known = store.get(os.path.abspath(path), content) if complete else \
-                store.get_field(os.path.abspath(path), content, "header")
+            known = self._cached(store, path, content, complete)
             order.append(path)
             if known is None:
                 unknown.append((path, source, complete))
@@ -77,31 +78,47 @@ class Reader:
                 errors.append(facts)
                 order.remove(path)
                 continue
-            if isinstance(facts, FileFacts):
-                store.put(os.path.abspath(path), self.digests[path], facts)
+            if isinstance(facts, FileFacts) and store.folder is not None:
+                store.put(self._key(path), self.digests[path], facts)
             files[path] = (source, facts)
         files = {path: files[path] for path in order}
         self.save(history, files)
         return files, errors
+
+    def _cached(self, store: FactsCache, path: Path, content: str, complete: bool) -> Any:
+        """What the cache knows of the file: its facts, or only its header. A cache that knows
+        nothing (--no-cache, a first run) is not asked."""
+        if not store.entries:
+            return None
+        key, spelt = self._key(path), {str(path): path}  # the cached facts name this file
+        return store.get(key, content, spelt) if complete else store.get_field(key, content, "header", spelt)
 
     def complete(self, history: History, path: Path, source: str, known: FileFacts | Header) -> FileFacts:
         """The full facts of a file read for its header only (remembered in the cache by save())."""
         if isinstance(known, FileFacts):
             return known
         store = self._store(history)
-        cached = store.get(os.path.abspath(path), self.digests[path])
+        cached = store.get(self._key(path), self.digests[path])
         if isinstance(cached, FileFacts):
             return _spelt_facts(cached, path)
         try:
             facts = analyse(path, source)
         except RecursionError:  # reported where the file is checked; here only its header counts
             return FileFacts(known_header(known))
-        store.put(os.path.abspath(path), self.digests[path], facts)
+        store.put(self._key(path), self.digests[path], facts)
         return facts
 
     def save(self, history: History, files: Files) -> None:
         """Write the history's cache if it learnt anything; entries for files gone are dropped."""
-        self._store(history).save({os.path.abspath(p) for p in files})
+        store = self._store(history)
+        if store.folder is not None:  # without a cache (--no-cache) there is nothing to keep
+            store.save({self._key(p) for p in files})
+
+    def _key(self, path: Path) -> str:
+        key = self.keys.get(path)
+        if key is None:
+            key = self.keys[path] = os.path.abspath(path)
+        return key
 
     def _store(self, history: History) -> FactsCache:
         key = history.cache_key

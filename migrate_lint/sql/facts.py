@@ -11,20 +11,23 @@ from migrate_lint.sql.names import server_constraint_name, server_index_name  # 
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
+# The patterns of this module are kept as text, compiled by `re` on first use and cached there: only
+# SQL from op.execute() and renders reaches them, and compiling them all at import cost ~1.3 ms.
+
 # Driver placeholders (%s, %(name)s, :name) stop sqlglot; for an UPDATE the table and the
 # assigned columns can still be read safely from the text.
-_UPDATE = re.compile(r"^\s*UPDATE\s+(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)(?:\s+(?:AS\s+)?\w+)?\s+SET\s+"
-                     r"(?P<assignments>.*?)(?:\bWHERE\b|\bFROM\b|;|$)", re.IGNORECASE | re.DOTALL)
-_ASSIGNED = re.compile(r"(?:^|,)\s*[\"`\[]?(\w+)[\"`\]]?\s*=(?!=)")
+_UPDATE = (r"(?is)^\s*UPDATE\s+(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)(?:\s+(?:AS\s+)?\w+)?\s+SET\s+"
+           r"(?P<assignments>.*?)(?:\bWHERE\b|\bFROM\b|;|$)")
+_ASSIGNED = r"(?:^|,)\s*[\"`\[]?(\w+)[\"`\]]?\s*=(?!=)"
 
 
 def _updates_by_pattern(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
     found = []
     for statement in sql.split(";"):
-        match = _UPDATE.match(statement)
+        match = re.match(_UPDATE, statement)
         if match:
             table = re.sub(r"[\"`\[\]]", "", match["table"]).rsplit(".", 1)[-1]
-            columns = frozenset(_ASSIGNED.findall(_flatten(match["assignments"])))
+            columns = frozenset(re.findall(_ASSIGNED, _flatten(match["assignments"])))
             if columns:
                 found.append((table, columns))
     return tuple(found)
@@ -94,15 +97,14 @@ def parse_statement(sql: str, dialect: str) -> Any:
 # (checked on PostgreSQL 15: relfilenode unchanged); clock_timestamp() is volatile and rewrites.
 VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\d\w*|uuid|clock_timestamp|"
                       r"timeofday|nextval|txid_current|newid)\s*\(", re.IGNORECASE)
-_RENAME_COLUMN = re.compile(r"^ALTER TABLE\s+(?P<table>\S+)\s+RENAME\s+(?:COLUMN\s+)?(?P<old>\S+)\s+TO\s+"
-                            r"(?P<new>\S+)$", re.IGNORECASE)
-_RENAME_TABLE = re.compile(r"^(?:ALTER TABLE\s+(?P<old>\S+)\s+RENAME TO\s+(?P<new>\S+)|"
-                           r"RENAME TABLE\s+(?P<old2>\S+)\s+TO\s+(?P<new2>\S+))$", re.IGNORECASE)
-_MYSQL_CHANGE = re.compile(r"^ALTER TABLE\s+(?P<table>\S+)\s+CHANGE\s+(?:COLUMN\s+)?(?P<old>\S+)\s+"
-                           r"(?P<new>\S+)\s", re.IGNORECASE)
-_VALIDATE = re.compile(r"^ALTER TABLE\s+(?:ONLY\s+)?(?P<table>\S+)\s+VALIDATE CONSTRAINT\s+(?P<name>\S+)$",
-                       re.IGNORECASE)
-_ENUM_VALUE = re.compile(r"^ALTER TYPE\s+(?P<type>\S+)\s+ADD VALUE", re.IGNORECASE)
+_RENAME_COLUMN = (r"(?i)^ALTER TABLE\s+(?P<table>\S+)\s+RENAME\s+(?:COLUMN\s+)?(?P<old>\S+)\s+TO\s+"
+                  r"(?P<new>\S+)$")
+_RENAME_TABLE = (r"(?i)^(?:ALTER TABLE\s+(?P<old>\S+)\s+RENAME TO\s+(?P<new>\S+)|"
+                 r"RENAME TABLE\s+(?P<old2>\S+)\s+TO\s+(?P<new2>\S+))$")
+_MYSQL_CHANGE = (r"(?i)^ALTER TABLE\s+(?P<table>\S+)\s+CHANGE\s+(?:COLUMN\s+)?(?P<old>\S+)\s+"
+                 r"(?P<new>\S+)\s")
+_VALIDATE = r"(?i)^ALTER TABLE\s+(?:ONLY\s+)?(?P<table>\S+)\s+VALIDATE CONSTRAINT\s+(?P<name>\S+)$"
+_ENUM_VALUE = r"(?i)^ALTER TYPE\s+(?P<type>\S+)\s+ADD VALUE"
 
 
 def _name(node: Any) -> str:
@@ -257,22 +259,22 @@ def altered_columns(expression: Any) -> list[tuple[str, str, bool, str | None]]:
 def renames(sql: str) -> list[tuple[str, str, str, str]]:
     """("column", table, old, new) or ("table", "", old, new): read from Alembic's fixed forms."""
     text = " ".join(sql.split())
-    if match := _RENAME_TABLE.match(text):
+    if match := re.match(_RENAME_TABLE, text):
         old, new = match["old"] or match["old2"], match["new"] or match["new2"]
         return [("table", "", _unquote(old), _unquote(new))]
-    match = _RENAME_COLUMN.match(text) or _MYSQL_CHANGE.match(text)
+    match = re.match(_RENAME_COLUMN, text) or re.match(_MYSQL_CHANGE, text)
     if match and _unquote(match["old"]) != _unquote(match["new"]):
         return [("column", _unquote(match["table"]), _unquote(match["old"]), _unquote(match["new"]))]
     return []
 
 
 def validated_constraint(sql: str) -> tuple[str, str] | None:
-    match = _VALIDATE.match(" ".join(sql.split()))
+    match = re.match(_VALIDATE, " ".join(sql.split()))
     return (_unquote(match["table"]), _unquote(match["name"])) if match else None
 
 
 def enum_value_added(sql: str) -> str | None:
-    match = _ENUM_VALUE.match(" ".join(sql.split()))
+    match = re.match(_ENUM_VALUE, " ".join(sql.split()))
     return _unquote(match["type"]) if match else None
 
 
@@ -322,33 +324,29 @@ class SqlFacts:
 INTERESTING = ("CREATE", "ALTER", "DROP", "UPDATE", "DELETE", "RENAME", "LOCK", "REINDEX")
 # A statement holds one of the facts above only if it contains one of these words; the rest
 # (a plain ADD COLUMN, DROP COLUMN, ...) are not worth parsing. Keep in step with SqlFacts.
-FACT_WORDS = re.compile(r"\b(INDEX|DEFAULT|CONSTRAINT|FOREIGN|UNIQUE|CHECK|PRIMARY|TYPE|MODIFY|CHANGE|"
-                        r"RENAME|NOT NULL|TABLE\s+\S+\s*\(|VALIDATE)\b|^\s*(UPDATE|DELETE|CREATE TABLE)",
-                        re.IGNORECASE)
+FACT_WORDS = (r"(?i)\b(INDEX|DEFAULT|CONSTRAINT|FOREIGN|UNIQUE|CHECK|PRIMARY|TYPE|MODIFY|CHANGE|"
+              r"RENAME|NOT NULL|TABLE\s+\S+\s*\(|VALIDATE)\b|^\s*(UPDATE|DELETE|CREATE TABLE)")
 
 
 # Alembic writes index DDL and CREATE TABLE heads in one fixed form: read those without a parser.
 # The index name is optional (CREATE INDEX [CONCURRENTLY] ON t (c)): the server then names it.
-_INDEX = re.compile(r"^CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?"
-                    r"(?:IF NOT EXISTS\s+)?(?:(?!ON\s)(?P<name>[\w\"`.]+)\s+)?ON\s+(?:ONLY\s+)?"
-                    r"(?P<table>[\w\"`.]+)(?:\s+USING\s+\w+)?\s*\((?P<columns>[^;]*)\)$",
-                    re.IGNORECASE | re.DOTALL)
-_DROP_INDEX = re.compile(r"^DROP\s+INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?(?:IF EXISTS\s+)?"
-                         r"(?P<names>[\w\"`.]+(?:\s*,\s*[\w\"`.]+)*)(?:\s+(?:CASCADE|RESTRICT))?$",
-                         re.IGNORECASE)
-_CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+(?:IF NOT EXISTS\s+)?(?P<table>[\w\"`.]+)\s*\(",
-                           re.IGNORECASE)
+_INDEX = (r"(?is)^CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?"
+          r"(?:IF NOT EXISTS\s+)?(?:(?!ON\s)(?P<name>[\w\"`.]+)\s+)?ON\s+(?:ONLY\s+)?"
+          r"(?P<table>[\w\"`.]+)(?:\s+USING\s+\w+)?\s*\((?P<columns>[^;]*)\)$")
+_DROP_INDEX = (r"(?i)^DROP\s+INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?(?:IF EXISTS\s+)?"
+               r"(?P<names>[\w\"`.]+(?:\s*,\s*[\w\"`.]+)*)(?:\s+(?:CASCADE|RESTRICT))?$")
+_CREATE_TABLE = r"(?i)^CREATE\s+TABLE\s+(?:IF NOT EXISTS\s+)?(?P<table>[\w\"`.]+)\s*\("
 
 
-_ADD_CONSTRAINT = re.compile(
-    r"^ALTER TABLE\s+(?P<table>[\w\"`.]+)\s+ADD\s+(?:CONSTRAINT\s+(?P<name>[\w\"`.]+)\s+)?"
-    r"(?P<kind>CHECK|UNIQUE|FOREIGN KEY|PRIMARY KEY)\b(?P<body>.*?)(?P<not_valid>\s+NOT VALID)?$",
-    re.IGNORECASE | re.DOTALL)
+_ADD_CONSTRAINT = (r"(?is)^ALTER TABLE\s+(?P<table>[\w\"`.]+)\s+ADD\s+"
+                   r"(?:CONSTRAINT\s+(?P<name>[\w\"`.]+)\s+)?"
+                   r"(?P<kind>CHECK|UNIQUE|FOREIGN KEY|PRIMARY KEY)\b"
+                   r"(?P<body>.*?)(?P<not_valid>\s+NOT VALID)?$")
 
 
 def _constraint_from_text(sql: str) -> tuple[str, str, str, bool, str] | None:
     """ADD [CONSTRAINT n] CHECK|UNIQUE|... where sqlglot falls back to a Command (unnamed CHECK)."""
-    match = _ADD_CONSTRAINT.match(" ".join(sql.split()))
+    match = re.match(_ADD_CONSTRAINT, " ".join(sql.split()))
     if not match:
         return None
     kind = match["kind"].lower()
@@ -359,20 +357,20 @@ def _constraint_from_text(sql: str) -> tuple[str, str, str, bool, str] | None:
 
 def _canonical_facts(sql: str) -> SqlFacts | None:
     text = sql.strip()
-    if match := _INDEX.match(text):
+    if match := re.match(_INDEX, text):
         table = _unquote(match["table"])
         name = _unquote(match["name"]) if match["name"] else server_index_name(table, match["columns"])
         return SqlFacts(index=("create", name, table, bool(match["concurrently"]), bool(match["unique"])))
-    if match := _DROP_INDEX.match(text):  # DROP INDEX a, b: the first is the fact, all are drops
+    if match := re.match(_DROP_INDEX, text):  # DROP INDEX a, b: the first is the fact, all are drops
         names = [_unquote(n.strip()) for n in match["names"].split(",")]
         return SqlFacts(index=("drop", names[0], "", bool(match["concurrently"]), False),
                         dropped=tuple(("index", "", n) for n in names) if len(names) > 1 else ())
-    if (match := _CREATE_TABLE.match(text)) and not re.search(r"\bAS\s+SELECT\b", text, re.IGNORECASE):
+    if (match := re.match(_CREATE_TABLE, text)) and not re.search(r"\bAS\s+SELECT\b", text, re.IGNORECASE):
         return SqlFacts(created_table=_unquote(match["table"]))
     return None
 
 
-_RAW_WORDS = re.compile(r"^\s*(?:DROP\s+TABLE|LOCK|REINDEX)\b|\bDROP\b|\bTRIGGER\b", re.IGNORECASE)
+_RAW_WORDS = r"(?i)^\s*(?:DROP\s+TABLE|LOCK|REINDEX)\b|\bDROP\b|\bTRIGGER\b"
 
 
 @lru_cache(maxsize=8192)
@@ -381,8 +379,8 @@ def facts_of(sql: str, dialect: str) -> SqlFacts:
         return SqlFacts()
     if sql[:10].upper() == "DROP INDEX" and (known := _canonical_facts(sql)) is not None:
         return known
-    raw = _raw_facts(sql) if _RAW_WORDS.search(sql) else SqlFacts()
-    if not FACT_WORDS.search(sql) or raw.blocking or (raw.dropped and raw.dropped[0][0] == "table"):
+    raw = _raw_facts(sql) if re.search(_RAW_WORDS, sql) else SqlFacts()
+    if not re.search(FACT_WORDS, sql) or raw.blocking or (raw.dropped and raw.dropped[0][0] == "table"):
         return raw
     facts = _parsed_facts(sql, dialect)
     return replace(facts, dropped=raw.dropped) if raw.dropped else facts

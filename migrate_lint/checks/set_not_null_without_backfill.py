@@ -131,4 +131,5 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 or proven_by_check(migration, index, table, column, ctx)
                 or filled(migration, op_index, table, column, ctx)):
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
-                          qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table)
+                          qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table,
+                          variant="default" if ctx.postgresql else "other_dialect")

@@ -55,7 +55,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         copied = isinstance(table, str) and isinstance(column, str) and \
             _copied_before(migration, index, table.lower(), column.lower())
+        readded = isinstance(table, str) and isinstance(column, str) and \
+            (table.lower(), column.lower()) in migration.columns_added_before(len(migration.operations)) - \
+            migration.columns_added_before(index)
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
-                 variant="copied" if copied else "default")
+                 variant="readded" if readded else "copied" if copied else "default")
     for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
         yield sql_hit(statement, f"{table}.{column}", table=table, column=column)

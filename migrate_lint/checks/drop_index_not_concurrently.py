@@ -1,5 +1,6 @@
 """drop-index-not-concurrently: DROP INDEX takes an ACCESS EXCLUSIVE lock on its PostgreSQL table."""
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, sql_hit, sql_walk
@@ -112,4 +113,9 @@ def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:
                 return {"table": table, "table_kw": f', table_name="{table}"'}
             if isinstance(table, Unknown) and table.source:
                 return {"table_kw": f", table_name={as_code(table, table.source)}"}
-    return {"table_kw": ""}
+    qualified = re.match(_QUALIFIED_DROP, statement.sql)  # raw SQL: DROP INDEX "events"."ix_..."
+    return {"table_kw": "", **({"schema": qualified["schema"].strip('"')} if qualified else {})}
+
+
+_QUALIFIED_DROP = (r'(?i)^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?'
+                   r'(?P<schema>"[^"]+"|\w+)\s*\.')

@@ -50,6 +50,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if isinstance(table, str) and (table.lower() in migration.created_before(op)
                                        or _rebuilt_after(migration, index, table.lower())):
             continue
-        yield at(op, shown(table), table=shown(table))
+        recreated = isinstance(table, str) and any(
+            later.name == "create_table" and str(later.arg(0, "table_name")).lower() == table.lower()
+            for later in migration.operations[index + 1:])
+        yield at(op, shown(table), table=shown(table), variant="recreated" if recreated else "default")
     for statement, _, table in raw_drops(migration, "table", "drop_table"):  # DROP TABLE in op.execute()
         yield sql_hit(statement, table, table=table)

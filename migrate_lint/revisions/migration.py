@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 CREATE_ALL = "create_all"  # a pseudo-operation: tables created by metadata.create_all()/Table.create()
-_CREATE_TABLE = re.compile(
-    r'\bCREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"?\w+"?\.)?"?(\w+)"?', re.I)
+_CREATE_TABLE = re.compile(r'\bCREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+'
+                           r'(?:IF\s+NOT\s+EXISTS\s+)?(?:"?\w+"?\.)?"?(\w+)"?', re.I)
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,15 @@ class DataUpdate:
             {c.lower() for c in self.columns} - {column.lower()})
 
 
+def _created_here(statement: Statement) -> str | None:
+    """The table a CREATE [TEMPORARY|UNLOGGED] TABLE [AS ...] makes: new, so no one else uses it (a
+    temporary one is the migration session's own)."""
+    if statement.sql[:12].upper() == "CREATE TABLE" and (table := statement.facts.created_table):
+        return str(table)
+    match = _CREATE_TABLE.match(statement.sql)
+    return match[1].lower() if match else None
+
+
 @dataclass(frozen=True)
 class Migration:
     revision: Revision
@@ -259,7 +268,7 @@ class Migration:
                 created = created | {t.lower() for index, op in by_python for t in op.args
                                      if (index < at if at is not None else op.line < statement.line)}
             pairs.append((statement, created))
-            if statement.sql[:12].upper() == "CREATE TABLE" and (table := statement.facts.created_table):
+            if statement.sql[:6].upper() == "CREATE" and (table := _created_here(statement)):
                 created = created | {table}
         return tuple(pairs)
 

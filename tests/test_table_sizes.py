@@ -19,7 +19,8 @@ CATALOG = load_catalog()
 # name an index only, sync_enum_values(affected_columns=[TableReference(...)]) is not read yet, and a
 # row-by-row loop's table is inside its query text.
 TABLE_UNNAMED = {("ML102", "several indexes in one DROP INDEX"),
-                 ("ML102", "raw SQL naming the index with its schema keeps the schema in the help"), ("ML117", "a plain REINDEX of an index"),
+                 ("ML102", "raw SQL naming the index with its schema keeps the schema in the help"),
+                 ("ML117", "a plain REINDEX of an index"),
                  ("ML117", "before PostgreSQL 12 there is no concurrent form, and the lock is the same"),
                  ("ML119", "values synced by re-creating the type"),
                  ("ML311", "an ORM loop over the whole table"),

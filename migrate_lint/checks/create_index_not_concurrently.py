@@ -49,6 +49,9 @@ def _as_written(source: str, op: Operation) -> str | None:
     """The call as the revision writes it, made concurrent, where its name or table is an
     expression (a loop variable, a helper's parameter): the help then fits every pass of the loop,
     where the values of one pass would build the same index twice. None for literal names."""
+    line = source.splitlines()[op.line - 1][op.column - 1:] if op.line <= source.count("\n") + 1 else ""
+    if re.match(r"[\w.]+\(\s*(?:[\w.]+\.f\(\s*)?[\"']", line):
+        return None  # the name is a literal (the usual call): no need to read the file's tree again
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):

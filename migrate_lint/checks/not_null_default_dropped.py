@@ -29,12 +29,23 @@ def _sql_drop_default(sql: str, table: str, column: str) -> bool:
     return re.search(pattern, sql, re.IGNORECASE | re.DOTALL) is not None
 
 
+def _breaks_old_code(migration: Migration, table: str) -> bool:
+    """The revision also drops or renames a column of the table: the previous release's writes to
+    it fail on that already (drop-column and rename-column report it), default or not."""
+    for op in migration.operations:
+        owner, _ = op.table_and_rest()
+        if isinstance(owner, str) and owner.lower() == table.lower() and (
+                op.name == "drop_column" or (op.name == "alter_column" and "new_column_name" in op.kwargs)):
+            return True
+    return False
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for added, table, spec in migration.added_columns():
         if added.name != "add_column" or not isinstance(spec.name, str) or not spec.not_null \
                 or spec.server_default is None or spec.generated:
             continue
-        if table.lower() in migration.created_before(added):
+        if table.lower() in migration.created_before(added) or _breaks_old_code(migration, table):
             continue
         later = migration.operations[migration.operations.index(added) + 1:]
         drop = next((op for op in later if _drops_default(op, table, spec.name)), None)

@@ -42,13 +42,24 @@ def _copies_into(op: Operation, table: str) -> bool:
     return named and isinstance(rows, Unknown)
 
 
+def _only_when_empty(source: str, line: int, table: str) -> bool:
+    """Before the drop, upgrade() counts the table's rows and returns early (`SELECT COUNT(*) FROM t`,
+    then `if n > 0: return`): the drop runs on an empty table only, so no data is lost."""
+    before = "\n".join(source.splitlines()[:line - 1])
+    start = before.find("def upgrade")
+    body = before[start:] if start >= 0 else ""
+    return bool(re.search(rf'COUNT\(\*\)\s+FROM\s+"?{re.escape(table)}"?\b', body, re.IGNORECASE)) and \
+        re.search(r"^\s+return\b", body, re.MULTILINE) is not None
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for index, op in enumerate(migration.operations if "drop_table" in migration.names else ()):
         if op.name != "drop_table":
             continue
         table = op.arg(0, "table_name")
         if isinstance(table, str) and (table.lower() in migration.created_before(op)
-                                       or _rebuilt_after(migration, index, table.lower())):
+                                       or _rebuilt_after(migration, index, table.lower())
+                                       or _only_when_empty(migration.source, op.line, table.lower())):
             continue
         recreated = isinstance(table, str) and any(
             later.name == "create_table" and str(later.arg(0, "table_name")).lower() == table.lower()

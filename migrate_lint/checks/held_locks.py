@@ -13,14 +13,14 @@ import re
 from migrate_lint.revisions.migration import Migration, Statement
 from migrate_lint.sql.rawddl import unquote
 
+# Patterns kept as text, compiled by re on first use (most revisions never ask): see sql/rawddl.py.
 _IDENT = r'(?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?'
-_ALTER = re.compile(rf"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_IDENT})\s+"
-                    rf"(?P<action>.*)$", re.IGNORECASE | re.DOTALL)
-_RENAME_TO = re.compile(rf"^RENAME\s+TO\s+(?P<new>{_IDENT})", re.IGNORECASE)
+_ALTER = rf"(?is)^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_IDENT})\s+(?P<action>.*)$"
+_RENAME_TO = rf"(?i)^RENAME\s+TO\s+(?P<new>{_IDENT})"
 # ALTER TABLE forms that take less than ACCESS EXCLUSIVE (SHARE ROW EXCLUSIVE, SHARE UPDATE EXCLUSIVE)
-_WEAKER = re.compile(r"^(?:ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY|VALIDATE\s+CONSTRAINT|"
-                     r"ALTER\s+(?:COLUMN\s+)?\S+\s+SET\s+STATISTICS|SET\s*\(|RESET\s*\(|CLUSTER\s+ON|"
-                     r"ATTACH\s+PARTITION|DETACH\s+PARTITION\s+\S+\s+CONCURRENTLY)", re.IGNORECASE)
+_WEAKER = (r"(?i)^(?:ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY|VALIDATE\s+CONSTRAINT|"
+           r"ALTER\s+(?:COLUMN\s+)?\S+\s+SET\s+STATISTICS|SET\s*\(|RESET\s*\(|CLUSTER\s+ON|"
+           r"ATTACH\s+PARTITION|DETACH\s+PARTITION\s+\S+\s+CONCURRENTLY)")
 
 
 def held_exclusively(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
@@ -36,11 +36,11 @@ def held_exclusively(migration: Migration, statement: Statement, table: str, tra
     for earlier in reversed(migration.statements[:position]):
         if earlier.autocommit:  # an autocommit block committed: what was held before it is released
             return False
-        match = _ALTER.match(earlier.sql)
+        match = re.match(_ALTER, earlier.sql)
         if match is None:
             continue
         action = match["action"].strip()
-        renamed = _RENAME_TO.match(action)
+        renamed = re.match(_RENAME_TO, action)
         if unquote(match["table"]) in names or (renamed and unquote(renamed["new"]) in names):
-            return not _WEAKER.match(action)
+            return not re.match(_WEAKER, action)
     return False

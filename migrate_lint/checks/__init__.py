@@ -78,9 +78,12 @@ class CheckContext:
         if not self.changed:
             return frozenset()
         tables: set[str] = set()
-        for ancestor in self.ancestors(migration):
-            path = ancestor.revision.path
-            if path in self.changed and real_path(path) not in self.base_sources:
+        for revision in self.graph.ancestors(migration.revision.id):
+            # the header says whether the change added it: only those revisions are read in full
+            path = revision.path
+            ancestor = self.migrations.get(revision.id) if path in self.changed and \
+                real_path(path) not in self.base_sources else None
+            if ancestor is not None:
                 pairs = ancestor.statements_after_creates
                 tables |= pairs[-1][1] if pairs else set()
                 tables |= {s.facts.created_table for s, _ in pairs[-1:]

@@ -8,6 +8,7 @@ last altered the column wrote it down too. Values are the AST's (Call / Ref), ne
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -109,8 +110,6 @@ def _schema(op: Operation) -> str | None:
 def _nullability(operations: Iterable[Operation], table: str, column: str, schema: str | None) -> bool | None:
     """Whether the last of `operations` that says so leaves table.column NOT NULL (None: none says;
     False also when one drops or replaces the column, so what came before no longer counts)."""
-    import re
-
     for op in reversed(tuple(operations)):
         if _schema(op) != schema and op.name != "execute":
             continue

@@ -32,21 +32,15 @@ def unquote(text: str) -> str:
 
 def _top_level_split(text: str) -> list[str]:
     """Split ALTER TABLE actions on the commas outside parentheses and quotes."""
-    parts, depth, quote, start = [], 0, "", 0
-    for index, char in enumerate(text):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[start:index])
-            start = index + 1
-    parts.append(text[start:])
+    parts, start = [], 0
+    while start <= len(text):
+        end = _end_of_expression(text, start, _NOTHING)  # stops at a top-level comma only
+        parts.append(text[start:end])
+        start = end + 1
     return [p.strip() for p in parts if p.strip()]
+
+
+_NOTHING = r"(?!)"  # a pattern that never matches
 
 
 def dropped(sql: str) -> tuple[tuple[str, str, str], ...]:

@@ -67,8 +67,10 @@ def _merged(group: list[Finding], noun: str) -> Finding:
     named: dict[str, list[int]] = {}
     for other in group[1:]:
         named.setdefault(_object(other), []).append(other.location.line)
-    lines = [f"{name} ({'line' if len(at) == 1 else 'lines'} {', '.join(map(str, at))})"
-             for name, at in named.items()]
+    # a rule whose subject is the table itself (an UPDATE of it) names only the lines
+    lines = [f"{name} ({where})" if name.lower() != first.table.lower() else where
+             for name, at in named.items()
+             for where in [f"{'line' if len(at) == 1 else 'lines'} {', '.join(map(str, at))}"]]
     more = len(group) - 1
     what = noun if more == 1 else _plural(noun)
     message = f"{first.message} (and {more} more {what} on {first.table}: {_listed(lines)})"

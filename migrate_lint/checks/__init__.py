@@ -16,7 +16,7 @@ from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Call, Migration, Operation, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import BY_CONVENTION, CONVENTION_KEYS, convention_name, sql_ident
-from migrate_lint.sql.rawddl import written_check
+from migrate_lint.sql.rawddl import qualifying_schema, written_check
 from migrate_lint.sql.timeouts import Timeout
 
 
@@ -239,15 +239,11 @@ def _convention_prefixes(ctx: CheckContext, kind: str) -> bool:
     return bool(template) and "%(constraint_name)s" in str(template)
 
 
-_SQL_SCHEMA = re.compile(r'^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<schema>"[^"]+"|\w+)\s*\.',
-                         re.IGNORECASE)
-
-
 def _sql_schema(statement: Statement, call: Operation | None) -> dict[str, str]:
     """The schema raw SQL qualifies its table with (`ALTER TABLE "events"."t"`), for the help: the
     operations' own schema= is found from the call."""
-    match = _SQL_SCHEMA.match(statement.sql) if call is None else None
-    return {"schema": match["schema"].strip('"')} if match else {}
+    schema = qualifying_schema(statement.sql) if call is None else None
+    return {"schema": schema} if schema else {}
 
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:

@@ -1,12 +1,12 @@
 """drop-index-not-concurrently: DROP INDEX takes an ACCESS EXCLUSIVE lock on its PostgreSQL table."""
 
-import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, sql_hit, sql_walk
 from migrate_lint.checks.held_locks import held_exclusively
 from migrate_lint.checks.lock_timeouts import in_force
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
+from migrate_lint.sql.rawddl import qualifying_schema
 
 CODE = "ML102"
 SCOPE = "revision"
@@ -89,15 +89,15 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                     continue
                 if drop is not None and _dropped_with_its_table(migration, ctx, drop, name):
                     continue
-                table = _table_field(migration, statement).get("table")
-                if table and held_exclusively(migration, statement, table, ctx.transactional_ddl):
+                fields = _table_field(migration, statement)
+                if "table" in fields and held_exclusively(migration, statement, fields["table"],
+                                                          ctx.transactional_ddl):
                     continue  # an earlier ALTER already holds ACCESS EXCLUSIVE on the table
                 # the render knows the name; the syntax tree only the expression that computes it
                 computed = computed_index_name(drop, name)
                 shown_name = computed[0] if computed else name
                 argument = as_code(drop.arg(0, "index_name"), name) if drop is not None else f'"{name}"'
-                yield sql_hit(statement, shown_name, index=shown_name, index_arg=argument,
-                              **_table_field(migration, statement),
+                yield sql_hit(statement, shown_name, index=shown_name, index_arg=argument, **fields,
                               variant="recreated" if name in created_later else "default")
 
 
@@ -113,9 +113,5 @@ def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:
                 return {"table": table, "table_kw": f', table_name="{table}"'}
             if isinstance(table, Unknown) and table.source:
                 return {"table_kw": f", table_name={as_code(table, table.source)}"}
-    qualified = re.match(_QUALIFIED_DROP, statement.sql)  # raw SQL: DROP INDEX "events"."ix_..."
-    return {"table_kw": "", **({"schema": qualified["schema"].strip('"')} if qualified else {})}
-
-
-_QUALIFIED_DROP = (r'(?i)^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?'
-                   r'(?P<schema>"[^"]+"|\w+)\s*\.')
+    schema = qualifying_schema(statement.sql)  # raw SQL: DROP INDEX "events"."ix_..."
+    return {"table_kw": "", **({"schema": schema} if schema else {})}

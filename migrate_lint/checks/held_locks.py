@@ -11,12 +11,9 @@ from __future__ import annotations
 import re
 
 from migrate_lint.revisions.migration import Migration, Statement
-from migrate_lint.sql.rawddl import unquote
+from migrate_lint.sql.rawddl import altered, renamed_to
 
-# Patterns kept as text, compiled by re on first use (most revisions never ask): see sql/rawddl.py.
-_IDENT = r'(?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?'
-_ALTER = rf"(?is)^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_IDENT})\s+(?P<action>.*)$"
-_RENAME_TO = rf"(?i)^RENAME\s+TO\s+(?P<new>{_IDENT})"
+# Kept as text, compiled by re on first use (most revisions never ask): see sql/rawddl.py.
 # ALTER TABLE forms that take less than ACCESS EXCLUSIVE (SHARE ROW EXCLUSIVE, SHARE UPDATE EXCLUSIVE)
 _WEAKER = (r"(?i)^(?:ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY|VALIDATE\s+CONSTRAINT|"
            r"ALTER\s+(?:COLUMN\s+)?\S+\s+SET\s+STATISTICS|SET\s*\(|RESET\s*\(|CLUSTER\s+ON|"
@@ -36,11 +33,10 @@ def held_exclusively(migration: Migration, statement: Statement, table: str, tra
     for earlier in reversed(migration.statements[:position]):
         if earlier.autocommit:  # an autocommit block committed: what was held before it is released
             return False
-        match = re.match(_ALTER, earlier.sql)
-        if match is None:
+        alter = altered(earlier.sql)
+        if alter is None:
             continue
-        action = match["action"].strip()
-        renamed = re.match(_RENAME_TO, action)
-        if unquote(match["table"]) in names or (renamed and unquote(renamed["new"]) in names):
+        altered_table, action = alter
+        if altered_table in names or renamed_to(action) in names:
             return not re.match(_WEAKER, action)
     return False

@@ -43,15 +43,37 @@ def _top_level_split(text: str) -> list[str]:
 _NOTHING = r"(?!)"  # a pattern that never matches
 
 
+def altered(sql: str) -> tuple[str, str] | None:
+    """(table as the server stores it, the actions) of an ALTER TABLE; None for other statements."""
+    match = re.match(_ALTER, sql.lstrip())
+    return (unquote(match["table"]), match["actions"].strip()) if match else None
+
+
+def renamed_to(actions: str) -> str | None:
+    """The new name an ALTER TABLE's `RENAME TO new` gives its table."""
+    match = re.match(rf"(?i)^RENAME\s+TO\s+(?P<new>{_IDENT})", actions)
+    return unquote(match["new"]) if match else None
+
+
+_SCHEMA_OF = (r'(?i)^\s*(?:ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?|'
+              r'DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?)(?P<schema>"[^"]+"|\w+)\s*\.')
+
+
+def qualifying_schema(sql: str) -> str | None:
+    """The schema an ALTER TABLE or a DROP INDEX qualifies its object with (`"events"."t"`)."""
+    match = re.match(_SCHEMA_OF, sql)
+    return match["schema"].strip('"') if match else None
+
+
 def dropped(sql: str) -> tuple[tuple[str, str, str], ...]:
     """("table", "", name) for DROP TABLE, ("column", table, name) for ALTER TABLE ... DROP [COLUMN]."""
     if match := re.match(_DROP_TABLE, sql):
         return tuple(("table", "", unquote(t)) for t in re.findall(_IDENT, match["tables"]))
-    match = re.match(_ALTER, sql)
-    if not match or not re.search(r"\bDROP\b", match["actions"], re.IGNORECASE):
+    alter = altered(sql)
+    if not alter or not re.search(r"\bDROP\b", alter[1], re.IGNORECASE):
         return ()
-    table, found = unquote(match["table"]), []
-    for action in _top_level_split(match["actions"]):
+    table, found = alter[0], []
+    for action in _top_level_split(alter[1]):
         column = re.match(_DROP_COLUMN, action)
         if column and column["column"].lower() not in _NOT_A_COLUMN:
             found.append(("column", table, unquote(column["column"])))

@@ -143,6 +143,14 @@ def fails_on_rows(statement: Statement, created: frozenset[str]) -> frozenset[st
                      if not_null and default is None and table not in created)
 
 
+def upgrade_lines_before(migration: Migration, line: int) -> list[str]:
+    """The source lines of upgrade() before `line` (the def line left out): what ran before a call."""
+    start = migration.source.find("def upgrade")
+    if start < 0:
+        return []
+    return migration.source.splitlines()[migration.source.count("\n", 0, start) + 1:line - 1]
+
+
 def computed_index_name(call: Operation | None, name: str) -> tuple[str, str] | None:
     """(as shown, as code) where the index name a call passes is computed by the code (a loop
     variable, a format) and the SQL knows no better (`name` is that expression): never shown as if

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit
+from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit, upgrade_lines_before
 from migrate_lint.revisions.migration import Migration
 
 CODE = "ML201"
@@ -30,13 +30,9 @@ def _copied_before(migration: Migration, index: int, table: str, column: str) ->
     if not any(u.position <= index and u.line < drop_line and u.fills_other(table, column)
                for u in migration.updates):
         return False
-    start = migration.source.find("def upgrade")
-    if start < 0:
-        return False
-    first = migration.source.count("\n", 0, start) + 1
-    lines = migration.source.splitlines()[first:drop_line - 1]
     reads = re.compile(rf"\b{re.escape(column)}\b(?!\s*=[^=])", re.IGNORECASE)  # read, not assigned
-    return any(reads.search(line) for line in lines if "drop_column" not in line)
+    return any(reads.search(line) for line in upgrade_lines_before(migration, drop_line)
+               if "drop_column" not in line)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

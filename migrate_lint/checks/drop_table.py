@@ -3,28 +3,29 @@
 import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit
+from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit, upgrade_lines_before
 from migrate_lint.revisions.migration import Call, Migration, Operation, Unknown
 
 CODE = "ML202"
 SCOPE = "revision"
 
 
-def _rebuilt_after(migration: Migration, index: int, table: str) -> bool:
-    """The same revision makes the table again after dropping it, rows and all (the copy-and-swap
-    rebuild: another table renamed to its name, or a new one filled by INSERT INTO ... SELECT): in
-    one transaction, no one sees it gone and nothing is lost. Re-created empty, its data is gone."""
+def _after_drop(migration: Migration, index: int, table: str) -> str | None:
+    """What the same revision does with the table after dropping it: "rebuilt" when it makes it
+    again rows and all (the copy-and-swap: another table renamed to its name, or a new one filled by
+    INSERT INTO ... SELECT or bulk_insert of rows read at run time): in one transaction, no one sees
+    it gone and nothing is lost; "recreated" when it makes it again empty; None otherwise."""
     insert = re.compile(rf'^\s*INSERT\s+INTO\s+"?{re.escape(table)}"?\b.*\bSELECT\b',
                         re.IGNORECASE | re.DOTALL)
     created = False
     for op in migration.operations[index + 1:]:
         if op.name == "rename_table" and str(op.arg(1, "new_table_name")).lower() == table:
-            return True
+            return "rebuilt"
         if op.name == "create_table" and str(op.arg(0, "table_name")).lower() == table:
             created = True
         elif created and (_inserts_copy(op, insert) or _copies_into(op, table)):
-            return True
-    return False
+            return "rebuilt"
+    return "recreated" if created else None
 
 
 def _inserts_copy(op: Operation, insert: re.Pattern[str]) -> bool:
@@ -42,12 +43,10 @@ def _copies_into(op: Operation, table: str) -> bool:
     return named and isinstance(rows, Unknown)
 
 
-def _only_when_empty(source: str, line: int, table: str) -> bool:
+def _only_when_empty(migration: Migration, line: int, table: str) -> bool:
     """Before the drop, upgrade() counts the table's rows and returns early (`SELECT COUNT(*) FROM t`,
     then `if n > 0: return`): the drop runs on an empty table only, so no data is lost."""
-    before = "\n".join(source.splitlines()[:line - 1])
-    start = before.find("def upgrade")
-    body = before[start:] if start >= 0 else ""
+    body = "\n".join(upgrade_lines_before(migration, line))
     return bool(re.search(rf'COUNT\(\*\)\s+FROM\s+"?{re.escape(table)}"?\b', body, re.IGNORECASE)) and \
         re.search(r"^\s+return\b", body, re.MULTILINE) is not None
 
@@ -57,13 +56,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if op.name != "drop_table":
             continue
         table = op.arg(0, "table_name")
-        if isinstance(table, str) and (table.lower() in migration.created_before(op)
-                                       or _rebuilt_after(migration, index, table.lower())
-                                       or _only_when_empty(migration.source, op.line, table.lower())):
+        after = _after_drop(migration, index, table.lower()) if isinstance(table, str) else None
+        if isinstance(table, str) and (table.lower() in migration.created_before(op) or after == "rebuilt"
+                                       or _only_when_empty(migration, op.line, table.lower())):
             continue
-        recreated = isinstance(table, str) and any(
-            later.name == "create_table" and str(later.arg(0, "table_name")).lower() == table.lower()
-            for later in migration.operations[index + 1:])
-        yield at(op, shown(table), table=shown(table), variant="recreated" if recreated else "default")
+        yield at(op, shown(table), table=shown(table), variant="recreated" if after else "default")
     for statement, _, table in raw_drops(migration, "table", "drop_table"):  # DROP TABLE in op.execute()
         yield sql_hit(statement, table, table=table)

@@ -99,4 +99,5 @@ def _named_by_convention(ctx: CheckContext, call: Operation | None, table: str) 
     columns = call.arg(1 if call.batch_table is not None else 2, "columns")
     names = [c for c in columns if isinstance(c, str)] if isinstance(columns, tuple | list) else []
     return convention_name(ctx.conventions, "index", table, "", "", names or None,
-                           max_length=64 if ctx.mysql else 63) or None
+                           max_length=64 if ctx.mysql else 63,
+                           unique=call.kwargs.get("unique") is True) or None

@@ -56,10 +56,14 @@ def declares_naming_convention(root: Path, skip: frozenset[Path] = frozenset()) 
     """True if a Python file under root passes `naming_convention=` (MetaData, SQLAlchemy, ...)."""
     return any(_declares(tree) for tree in _trees(root, skip))
 
-Templates = dict[str, str | None]  # "fk", "ix", ... -> the template, or None where it is not a literal
+# "fk", "ix", ... -> the template, or None where it is not a literal; a token of the project's own
+# ("column_names": a function) -> what it stands for where its function is one of the usual shapes
+Templates = dict[str, str | None]
+UNIQUE_CHOICE = "?unique"  # a token's value "?unique:A:B": A for a unique index, B for any other
 
 
-def _templates(value: ast.expr | None, constants: dict[str, ast.expr]) -> Templates | None:
+def _templates(value: ast.expr | None, constants: dict[str, ast.expr],
+               functions: dict[str, ast.FunctionDef]) -> Templates | None:
     """The kinds a `naming_convention` dict names, with their templates where they are literals."""
     if isinstance(value, ast.Name):
         value = constants.get(value.id)
@@ -68,9 +72,34 @@ def _templates(value: ast.expr | None, constants: dict[str, ast.expr]) -> Templa
     found: Templates = {}
     for key, item in zip(value.keys, value.values, strict=True):
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            text = item.value if isinstance(item, ast.Constant) and isinstance(item.value, str) else None
-            found[key.value] = text
+            if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                found[key.value] = item.value
+            else:
+                function = functions.get(item.id) if isinstance(item, ast.Name) else None
+                found[key.value] = _token_value(function) if function else None
     return found
+
+
+def _token_value(function: ast.FunctionDef) -> str | None:
+    """What a custom token's function gives, as a template of SQLAlchemy's own tokens, for the two
+    shapes projects write (`"_".join(c.name for c in constraint.columns)`, `"uq_" if
+    constraint.unique else ""`); None for any other body, which only running it could tell."""
+    body = [node for node in function.body if not (isinstance(node, ast.Expr)
+                                                   and isinstance(node.value, ast.Constant))]
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    value = body[0].value
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "join" \
+            and isinstance(value.func.value, ast.Constant) and len(value.args) == 1 \
+            and isinstance(value.args[0], ast.GeneratorExp | ast.ListComp) \
+            and "columns" in ast.unparse(value.args[0].generators[0].iter):
+        return {"_": "%(column_0_N_name)s", "": "%(column_0N_name)s"}.get(str(value.func.value.value))
+    if isinstance(value, ast.IfExp) and isinstance(value.test, ast.Attribute) \
+            and value.test.attr == "unique" \
+            and all(isinstance(part, ast.Constant) and isinstance(part.value, str)
+                    for part in (value.body, value.orelse)):
+        return f"{UNIQUE_CHOICE}:{value.body.value}:{value.orelse.value}"  # type: ignore[attr-defined]
+    return None
 
 
 def _names_convention(target: ast.expr) -> bool:
@@ -81,13 +110,14 @@ def _names_convention(target: ast.expr) -> bool:
 def _convention_of(tree: ast.Module) -> Templates | None:
     constants = {t.id: node.value for node in tree.body if isinstance(node, ast.Assign)
                  for t in node.targets if isinstance(t, ast.Name)}
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             for kw in node.keywords:
-                if kw.arg == KEYWORD and (found := _templates(kw.value, constants)) is not None:
+                if kw.arg == KEYWORD and (found := _templates(kw.value, constants, functions)) is not None:
                     return found
         elif isinstance(node, ast.Assign) and any(_names_convention(t) for t in node.targets) \
-                and (found := _templates(node.value, constants)) is not None:
+                and (found := _templates(node.value, constants, functions)) is not None:
             return found
     return None
 

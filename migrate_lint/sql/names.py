@@ -86,7 +86,8 @@ _REFERENCES = re.compile(r"\bREFERENCES\s+(?P<table>[\w\".]+)\s*(?:\((?P<columns
 
 
 def convention_name(templates: dict[str, str | None], kind: str, table: str, given: str,
-                    sql: str, columns: list[str] | None = None, max_length: int = 63) -> str | None:
+                    sql: str, columns: list[str] | None = None, max_length: int = 63,
+                    unique: bool = False) -> str | None:
     """The name SQLAlchemy gives a constraint under the project's naming convention: None where the
     convention does not name this kind (the usual name stands), BY_CONVENTION where it does but
     cannot be worked out from the source (a template that is not a literal, a token of its own)."""
@@ -98,6 +99,8 @@ def convention_name(templates: dict[str, str | None], kind: str, table: str, giv
         return BY_CONVENTION
     if given and "%(constraint_name)s" not in template:
         return None  # a given name stands unless the template builds on it
+    template = _TOKEN.sub(lambda m: m.group(0) if (own := _own_token(templates, m.group(1), unique)) is None
+                          else own, template)
     if columns is None:
         match = _CONSTRAINT_COLUMNS.search(sql)
         columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
@@ -116,6 +119,15 @@ def convention_name(templates: dict[str, str | None], kind: str, table: str, giv
     if any(not values.get(token) for token in tokens):
         return BY_CONVENTION
     return truncated(_TOKEN.sub(lambda m: values[m.group(1)], template), max_length)
+
+
+def _own_token(templates: dict[str, str | None], token: str, unique: bool) -> str | None:
+    """A token the project defines (see revisions.naming), as SQLAlchemy's own tokens or text."""
+    value = templates.get(token) if token not in CONVENTION_KEYS.values() else None
+    if value is None or not value.startswith("?unique:"):
+        return value
+    _, if_unique, otherwise = value.split(":", 2)
+    return if_unique if unique else otherwise
 
 
 def truncated(name: str, max_length: int) -> str:

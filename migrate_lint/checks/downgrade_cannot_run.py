@@ -17,6 +17,7 @@ CREATORS = {"foreign key": ("create_foreign_key", 3, "local_cols"),
             "unique constraint": ("create_unique_constraint", 2, "columns"),
             "check constraint": ("create_check_constraint", 2, "condition"),
             "primary key": ("create_primary_key", 2, "columns")}
+CLAUSES = {"foreign key": "FOREIGN KEY", "unique constraint": "UNIQUE", "primary key": "PRIMARY KEY"}
 MAX_NAME = 63  # PostgreSQL shortens longer names its own way
 
 
@@ -66,7 +67,7 @@ def _created_name(migration: Migration, ctx: CheckContext, kind: str,
         sql, condition, columns = "", written, None
     elif isinstance(written, list | tuple) and written and all(isinstance(c, str) for c in written):
         columns, condition = list(written), ""
-        sql = f"{kind.split()[0].upper()} {'KEY ' if kind != 'unique constraint' else ''}({', '.join(columns)})"
+        sql = f"{CLAUSES[kind]} ({', '.join(columns)})"
         referent = call.arg(2 + shift, "referent_table") if kind == "foreign key" else None
         if isinstance(referent, str):
             sql += f" REFERENCES {referent}"

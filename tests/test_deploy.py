@@ -9,6 +9,7 @@ import pytest
 
 from migrate_lint.config import ConfigError, parse
 from migrate_lint.formatters import json_format, text_format
+from migrate_lint.revisions.startup import upgrades_at_start
 from tests.test_cli import ml
 
 REVISION = '''from alembic import op
@@ -150,3 +151,62 @@ def test_a_sqlite_history_is_upgraded_offline_unless_the_config_says_otherwise(t
         "offline deploy (SQLite: the application is stopped to upgrade its database file)"] > 0
     online = check_dir(history(tmp_path / "online", 'dialect = "sqlite"\ndeploy = "online"\n'))
     assert any(f.code == "ML201" for f in online.findings)
+
+
+STARTS = '''from alembic import command
+from alembic.config import Config
+
+
+def create_app():
+    command.upgrade(Config("alembic.ini"), "head")
+'''
+CLI = '''import click
+from flask_migrate import upgrade
+
+
+@click.command()
+def deploy():
+    upgrade()
+'''
+
+
+@pytest.mark.parametrize(("app", "offline"), [
+    (STARTS, True),
+    (STARTS.replace("command.upgrade", "alembic_command.upgrade").replace(
+        "from alembic import command", "from alembic import command as alembic_command"), True),
+    ("from flask_migrate import upgrade as migrate_db\n\n\ndef setup(app):\n    migrate_db()\n", True),
+    (CLI, False),  # a command someone runs, perhaps while the previous release serves
+    ("def upgrade(version):\n    return version\n\n\nupgrade(1)\n", False),  # not Alembic's
+])
+def test_an_application_that_upgrades_its_database_as_it_starts_is_upgraded_offline(
+        tmp_path, check_dir, app, offline):
+    root = history(tmp_path)
+    (root / "proj" / "app.py").write_text(app)
+    report = check_dir(root)
+    assert any(f.code == "ML201" for f in report.findings) is not offline
+    reasons = dict(report.not_reported_reasons)
+    assert ("offline deploy (the application upgrades its database as it starts, proj/app.py:"
+            in " ".join(reasons)) is offline
+
+
+def test_a_history_that_guards_its_locks_stays_online_though_the_application_upgrades_at_start(
+        tmp_path, check_dir):
+    root = history(tmp_path)
+    (root / "proj" / "app.py").write_text(STARTS)
+    (root / "migrations" / "versions" / "e3.py").write_text(
+        'from alembic import op\n\nrevision = "e3"\ndown_revision = "e2"\n\n\ndef upgrade():\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.create_index("ix_users_team_id", "users", ["team_id"], postgresql_concurrently=True)\n')
+    report = check_dir(root)
+    assert any(f.code == "ML201" for f in report.findings)
+    assert not report.not_reported_reasons or not any("offline" in r for r, _ in report.not_reported_reasons)
+
+
+def test_the_upgrade_call_is_found_in_the_source_only(tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_db.py").write_text(STARTS)  # a test's upgrade is not the application's
+    (tmp_path / "broken.py").write_text("def f(:\n    command.upgrade(x)\n")
+    assert upgrades_at_start(tmp_path) is None
+    (tmp_path / "app.py").write_text(STARTS)
+    upgrades_at_start.cache_clear()
+    assert upgrades_at_start(tmp_path) == ("app.py", 6)

@@ -1,6 +1,7 @@
 """The dialect a history is checked for, inferred without importing anything, in a stated order:
 per-path-dialect, a version folder named after a dialect, --dialect, [tool.migrate-lint] dialect,
-alembic.ini's sqlalchemy.url, a literal URL in the Flask config, then PostgreSQL, said to be the default."""
+alembic.ini's sqlalchemy.url, a literal URL in the Flask config, the one database whose drivers the
+dependency files declare, then PostgreSQL, said to be the default."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from migrate_lint.config import ConfigError, load, parse
 from migrate_lint.lint import run
 from migrate_lint.revisions.dialect import flask_config, url_dialect
 from migrate_lint.revisions.discover import find_histories
+from migrate_lint.revisions.drivers import declared_dialect
 
 REVISION = 'revision = "a1"\ndown_revision = None\n\ndef upgrade():\n    pass\n'
 
@@ -31,6 +33,7 @@ def project(root: Path, ini_url: str | None = None, config: str | None = None,
         (root / "app" / "__init__.py").write_text("")
         (root / "app" / "config.py").write_text(flask)
     flask_config.cache_clear()
+    declared_dialect.cache_clear()
     return root
 
 
@@ -67,6 +70,34 @@ def test_flask_config_literal_url(tmp_path):
 def test_nothing_found_is_the_stated_default(tmp_path):
     assert inferred(project(tmp_path)) == (
         "postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")
+
+
+@pytest.mark.parametrize(("files", "found"), [
+    ({"requirements.txt": "oslo.db[mysql]>=8.4  # Apache-2.0\nalembic\n"},
+     ("mysql", "requirements.txt declares oslo.db[mysql], a MySQL driver, and no driver of another "
+               "database")),
+    ({"pyproject.toml": '[project]\ndependencies = ["psycopg[binary]>=3", "SQLAlchemy"]\n'},
+     ("postgresql", "pyproject.toml declares psycopg, a PostgreSQL driver, and no driver of another "
+                    "database")),
+    ({"test-requirements.txt": "PyMySQL>=0.7\n"},
+     ("mysql", "test-requirements.txt declares pymysql, a MySQL driver, and no driver of another database")),
+    ({"setup.cfg": "[options]\ninstall_requires =\n    psycopg2-binary\n    mysqlclient\n"},
+     ("postgresql", "default: the dependencies declare drivers of several databases (setup.cfg declares "
+                    "psycopg2-binary, setup.cfg declares mysqlclient)")),
+    ({"requirements.txt": "flask-sqlalchemy\nmysqlclient-stubs-not-a-driver\n"},
+     ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
+])
+def test_the_one_database_whose_drivers_the_dependencies_declare(tmp_path, files, found):
+    root = project(tmp_path)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    assert inferred(root) == found
+
+
+def test_a_flask_config_url_before_the_declared_drivers(tmp_path):
+    root = project(tmp_path, flask=FLASK_SQLITE)
+    (root / "requirements.txt").write_text("psycopg2\n")
+    assert inferred(root) == ("sqlite", "SQLALCHEMY_DATABASE_URI in app/config.py")
 
 
 @pytest.mark.parametrize("value", [

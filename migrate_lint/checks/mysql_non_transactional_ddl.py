@@ -18,4 +18,4 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if len(risky) >= 2:
         first = risky[0]
         yield sql_hit(first, migration.revision.id, count=str(len(risky)),
-                      lines=", ".join(str(s.line) for s in risky))
+                      lines=", ".join(dict.fromkeys(str(s.line) for s in risky)))  # a loop: its line once

@@ -14,6 +14,7 @@ from migrate_lint.config import Config
 from migrate_lint.finding import Finding
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.labels import resolve_label, search_roots
+from migrate_lint.revisions.startup import upgrades_at_start
 
 # Expand/contract (OpenStack's neutron, keystone, glance; the pattern in general): a contract revision
 # runs only once no server runs the previous release. Whether traffic is stopped too differs (neutron
@@ -31,7 +32,7 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
     """The deploy mode of each revision file that is not online, with why; and the branch labels the
     history carries, as written and as resolved."""
     labels = _resolved_labels(graph, sources, search_roots(config.root, script_location))
-    default = _default(config)
+    default = _default(config, script_location, lambda: _guards_locks(graph, sources))
     branches = dict(config.per_branch_deploy)
     found: dict[Path, Mode] = {}
     for rev in graph.by_id.values():
@@ -43,15 +44,37 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
     return found, set(graph.labels) | set(labels.values())
 
 
-def _default(config: Config) -> Mode:
-    """`deploy` as configured; unset, online, but offline on SQLite: a database file that one
-    application serves and that the migration holds for writing while it runs, so no previous
-    release serves traffic during the upgrade (say `deploy = "online"` where one does)."""
+def _default(config: Config, script_location: Path, guards_locks: Callable[[], str | None]) -> Mode:
+    """`deploy` as configured; unset, online, but offline on SQLite (a database file that one
+    application serves and that the migration holds for writing while it runs) and where the
+    application upgrades its database as it starts (revisions.startup): no previous release serves
+    traffic during the upgrade then. Unless the history guards against locks itself (CONCURRENTLY,
+    NOT VALID, lock_timeout): its team runs revisions beside a serving release, as Prefect's server
+    does beside its other replicas. Say `deploy = "online"` where one does."""
     if config.deploy is not None:
         return config.deploy, f'deploy = "{config.deploy}"'
     if config.dialect == "sqlite":
         return "offline", "SQLite: the application is stopped to upgrade its database file"
+    root = config.root if script_location.resolve().is_relative_to(config.root.resolve()) \
+        else script_location.parent
+    started = upgrades_at_start(root, frozenset({script_location.resolve()}))
+    if started and not (guard := guards_locks()):
+        return "offline", f"the application upgrades its database as it starts, {started[0]}:{started[1]}"
+    if started:
+        return "online", f"the application upgrades its database as it starts, but {guard}"
     return "online", 'deploy = "online"'
+
+
+LOCK_GUARDS = ("concurrently", "not_valid", "NOT VALID", "lock_timeout")
+
+
+def _guards_locks(graph: RevisionGraph, sources: Callable[[Path], str | None]) -> str | None:
+    """Where a revision of the history guards against the locks it takes, said as a reason."""
+    for rev in sorted(graph.by_id.values(), key=lambda r: r.path):
+        text = sources(rev.path) or ""
+        if guard := next((g for g in LOCK_GUARDS if g in text or g.upper() in text), None):
+            return f"{rev.path.name} uses {guard}, written for a release that keeps serving"
+    return None
 
 
 def unknown_branches(config: Config, seen: set[str]) -> list[str]:

@@ -1,5 +1,6 @@
 """Which dialect a history is checked for, and where that came from: settings, its folder's name,
-alembic.ini's sqlalchemy.url or a Flask config's literal URL, read without importing anything."""
+alembic.ini's sqlalchemy.url, a Flask config's literal URL or the one database whose drivers the
+dependencies declare, read without importing anything."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from migrate_lint.config import DIALECTS, Config
 from migrate_lint.paths import real_folder, real_path
+from migrate_lint.revisions.drivers import declared_dialect
 
 DEFAULT = "postgresql"
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "psycopg": "postgresql",
@@ -86,6 +88,11 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
         return flask
     if flask.source:
         notes.append(flask.source)
+    declared, why = declared_dialect(str(real_folder(config.root)))
+    if declared:
+        return Dialect(declared, why)
+    if why:
+        notes.append(why)
     reason = "; ".join(notes) or "no dialect found; set --dialect or [tool.migrate-lint] dialect"
     return Dialect(DEFAULT, f"default: {reason}")
 

@@ -1,0 +1,58 @@
+"""The database the project's declared dependencies point at: a PostgreSQL driver (psycopg,
+asyncpg, ...) or a MySQL one (PyMySQL, mysqlclient, oslo.db[mysql], ...), read as text from the
+dependency files at the project's root, never installed or run."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+FILES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "requirements*.txt", "*-requirements.txt",
+         "requirements/*.txt")
+DRIVERS = {
+    "postgresql": frozenset({"psycopg", "psycopg2", "psycopg2-binary", "psycopg-binary", "psycopg2cffi",
+                             "asyncpg", "pg8000", "sqlalchemy[postgresql]", "sqlalchemy[asyncpg]",
+                             "sqlalchemy[postgresql-psycopg2binary]", "sqlalchemy[postgresql-psycopg]"}),
+    "mysql": frozenset({"pymysql", "mysqlclient", "mysql-connector-python", "mysql-connector", "aiomysql",
+                        "asyncmy", "mariadb", "oslo.db[mysql]", "sqlalchemy[mysql]", "sqlalchemy[pymysql]"}),
+}
+_NAME = re.compile(r"(?<![\w.-])[A-Za-z][\w.-]*(?:\[[\w,.\s-]*\])?")
+MAX_BYTES = 1 << 20
+
+
+def _names(text: str) -> set[str]:
+    """Requirement-like words, lower case, with `_` as `-`, and each extra on its own."""
+    found: set[str] = set()
+    for word in _NAME.findall(text):
+        word = word.lower().replace("_", "-")
+        base, _, extras = word.partition("[")
+        found.add(base)
+        found.update(f"{base}[{extra.strip()}]" for extra in extras.rstrip("]").split(",") if extra.strip())
+    return found
+
+
+@cache
+def declared_dialect(root: str) -> tuple[str, str]:
+    """(dialect, where) when the dependency files declare drivers of one database only; ("", why)
+    when they declare none or both."""
+    seen: dict[str, str] = {}  # dialect -> the first file and driver that declares it
+    base = Path(root)
+    for pattern in FILES:
+        for path in sorted(base.glob(pattern)):
+            try:
+                if not path.is_file() or path.stat().st_size > MAX_BYTES:
+                    continue
+                names = _names(path.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                continue
+            for dialect, drivers in DRIVERS.items():
+                if dialect not in seen and (hit := sorted(names & drivers)):
+                    seen[dialect] = f"{path.relative_to(base).as_posix()} declares {hit[0]}"
+    if len(seen) == 1:
+        (dialect, where), = seen.items()
+        return dialect, f"{where}, a {'PostgreSQL' if dialect == 'postgresql' else 'MySQL'} driver, " \
+                        "and no driver of another database"
+    if len(seen) > 1:
+        return "", f"the dependencies declare drivers of several databases ({', '.join(seen.values())})"
+    return "", ""

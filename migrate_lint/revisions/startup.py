@@ -1,0 +1,92 @@
+"""Whether the application upgrades its own database as it starts: Alembic's `command.upgrade` or
+Flask-Migrate's `upgrade` called from the project's code, not from a command-line command, a test,
+env.py or a revision. An application that does so migrates in the process that is about to serve
+(mealie, CTFd, pgAdmin, a self-hosted Prefect server), so no earlier release serves traffic while
+its revisions run. Read from the source, never imported."""
+
+from __future__ import annotations
+
+import ast
+import os
+from functools import cache
+from pathlib import Path
+
+from migrate_lint.paths import read_file
+from migrate_lint.revisions.discover import SKIP_DIRS
+
+MAX_FILES = 5000
+NOT_START = frozenset({"cli", "commands", "management", "scripts", "bin", "tools", "docs", "doc"})
+NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})
+
+
+def _is_test(part: str) -> bool:
+    return part in ("test", "tests", "testing") or part.startswith("test_") or part.endswith("_test")
+
+
+def _upgrade_names(tree: ast.Module) -> frozenset[str]:
+    """The names this module calls Flask-Migrate's upgrade by (`from flask_migrate import upgrade`)."""
+    return frozenset(alias.asname or alias.name for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module == "flask_migrate"
+                     for alias in node.names if alias.name == "upgrade")
+
+
+def _upgrades(call: ast.Call, flask_names: frozenset[str]) -> bool:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id in flask_names
+    if isinstance(func, ast.Attribute) and func.attr == "upgrade":
+        owner = ast.unparse(func.value)
+        return owner in ("flask_migrate", "command", "alembic.command") or owner.endswith("_command")
+    return False
+
+
+def _command_line(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function the command line runs (`@app.cli.command()`, `@click.command`, `@manager.command`)."""
+    return any("command" in ast.unparse(decorator) or ".cli" in ast.unparse(decorator)
+               for decorator in function.decorator_list)
+
+
+def _call_at_start(tree: ast.Module) -> int | None:
+    """The line of an upgrade call outside any command-line function."""
+    flask_names = _upgrade_names(tree)
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while stack:
+        node, in_command = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            in_command = in_command or _command_line(node)
+        elif isinstance(node, ast.Call) and not in_command and _upgrades(node, flask_names):
+            return node.lineno
+        stack.extend((child, in_command) for child in ast.iter_child_nodes(node))
+    return None
+
+
+@cache
+def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[str, int] | None:
+    """(file relative to root, line) of the first call that upgrades the database outside the
+    command line, tests and the revisions; None when the project has none."""
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d not in NOT_START
+                             and not d.startswith(".") and not _is_test(d)
+                             and (here / d).resolve() not in skip)
+        for name in sorted(filenames):
+            stem, suffix = os.path.splitext(name)
+            if suffix != ".py" or stem in NOT_START_FILES or _is_test(stem):
+                continue
+            seen += 1
+            if seen > MAX_FILES:
+                return None
+            try:
+                data = read_file(here / name)
+            except OSError:
+                continue
+            if b".upgrade(" not in data and b"flask_migrate" not in data:
+                continue  # every revision says `def upgrade(`: parse only what may call one
+            try:
+                line = _call_at_start(ast.parse(data.decode("utf-8", "replace")))
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+            if line is not None:
+                return (here / name).relative_to(root).as_posix(), line
+    return None

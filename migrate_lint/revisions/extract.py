@@ -15,7 +15,8 @@ from migrate_lint.revisions.migration import ANY_TABLE, CREATE_ALL, Call, DataUp
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
 TABLE_FACTORIES = frozenset({"table", "Table"})
-_UPDATE_WORD = re.compile(r"\bupdate\b", re.IGNORECASE)
+_UPDATE_WORD = re.compile(r"\b(?:update|delete)\b", re.IGNORECASE)  # SQL that may fill (or clear) columns
+COMPUTED_TABLE = "__computed_table__"  # an f-string's part the source cannot tell, in SQL it fills
 MAX_HELPER_DEPTH = 8
 
 
@@ -396,6 +397,13 @@ class Extractor:
                 continue
             if kind is ast.Name:
                 continue
+            if kind is ast.JoinedStr:
+                text = "".join(str(part.value) if isinstance(part, ast.Constant) else
+                               _text_or(values, part.value, COMPUTED_TABLE)  # type: ignore[attr-defined]
+                               for part in node.values)  # type: ignore[attr-defined]
+                if _UPDATE_WORD.search(text):  # f"UPDATE {table} SET ...": what it fills, of some table
+                    self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
+                continue
             if kind is ast.Call:
                 self._call(node, ctx, values)  # type: ignore[arg-type]
                 if _schema_constructor(node, values.library):  # type: ignore[arg-type]
@@ -467,6 +475,14 @@ class Extractor:
         if columns:
             self.updates.append(
                 DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
+
+
+def _text_or(values: _Values, node: ast.expr, otherwise: str) -> str:
+    """An f-string part as text where the source tells it (a literal, a loop's item), else otherwise."""
+    with contextlib.suppress(RecursionError):
+        if isinstance(text := values._text_of(node), str):
+            return text
+    return otherwise
 
 
 MAX_LOOP_ITEMS = 50  # a longer literal list is data, not a list of tables
@@ -620,5 +636,6 @@ def _extract(extractor: Extractor) -> tuple[tuple[Operation, ...], tuple[DataUpd
         from migrate_lint.sql.facts import updated_columns
 
         for text, line, position, dialects in extractor.strings:
-            updates.extend(DataUpdate(t, cols, line, position, dialects) for t, cols in updated_columns(text))
+            updates.extend(DataUpdate(ANY_TABLE if t == COMPUTED_TABLE else t, cols, line, position, dialects)
+                           for t, cols in updated_columns(text))
     return tuple(extractor.operations), tuple(sorted(updates, key=lambda u: u.position))

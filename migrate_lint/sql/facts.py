@@ -16,20 +16,30 @@ SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysq
 
 # Driver placeholders (%s, %(name)s, :name) stop sqlglot; for an UPDATE the table and the
 # assigned columns can still be read safely from the text.
-_UPDATE = (r"(?is)^\s*UPDATE\s+(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)(?:\s+(?:AS\s+)?\w+)?\s+SET\s+"
+_UPDATE = (r"(?is)^\s*UPDATE\s+(?:OR\s+\w+\s+)?(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)"
+           r"(?:\s+(?:AS\s+)?\w+)?\s+SET\s+"
            r"(?P<assignments>.*?)(?:\bWHERE\b|\bFROM\b|;|$)")
 _ASSIGNED = r"(?:^|,)\s*[\"`\[]?(\w+)[\"`\]]?\s*=(?!=)"
+
+
+# DELETE FROM t WHERE a IS NULL [OR b IS NULL]: the rows that hold NULL are gone, as after a backfill
+_DELETE_NULLS = re.compile(r"(?is)^\s*DELETE\s+FROM\s+(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)\s+"
+                           r"(?:AS\s+\w+\s+)?WHERE\s+(?P<condition>.*)$")
+_IS_NULL = re.compile(r"(?i)[\"`\[]?(\w+)[\"`\]]?\s+IS\s+NULL\s*;?")
 
 
 def _updates_by_pattern(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
     found = []
     for statement in sql.split(";"):
-        match = re.match(_UPDATE, statement)
-        if match:
-            table = re.sub(r"[\"`\[\]]", "", match["table"]).rsplit(".", 1)[-1]
+        if match := re.match(_UPDATE, statement):
             columns = frozenset(re.findall(_ASSIGNED, _flatten(match["assignments"])))
-            if columns:
-                found.append((table, columns))
+        elif match := _DELETE_NULLS.match(statement):
+            disjuncts = [_IS_NULL.fullmatch(d.strip()) for d in re.split(r"(?i)\s+OR\s+", match["condition"])]
+            columns = frozenset(d[1] for d in disjuncts if d) if all(disjuncts) else frozenset()
+        else:
+            continue
+        if columns:
+            found.append((re.sub(r"[\"`\[\]]", "", match["table"]).rsplit(".", 1)[-1], columns))
     return tuple(found)
 
 
@@ -54,7 +64,8 @@ def _sqlglot() -> Any:
 
 @lru_cache(maxsize=1024)
 def updated_columns(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    """The (table, columns) pairs that the UPDATE statements in a SQL text assign."""
+    """The (table, columns) pairs that the UPDATE statements in a SQL text assign, and those whose
+    NULL rows a DELETE ... WHERE a IS NULL [OR b IS NULL] removes (none holds NULL there after)."""
     sqlglot = _sqlglot()
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
@@ -65,6 +76,14 @@ def updated_columns(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
         return _updates_by_pattern(sql)
     found = []
     for statement in statements:
+        if isinstance(statement, exp.Delete) and isinstance(statement.this, exp.Table):
+            where = statement.args.get("where")
+            disjuncts = list(where.this.flatten()) if where is not None and isinstance(where.this, exp.Or) \
+                else [where.this] if where is not None else []
+            if disjuncts and all(isinstance(d, exp.Is) and isinstance(d.this, exp.Column)
+                                 and isinstance(d.expression, exp.Null) for d in disjuncts):
+                found.append((statement.this.name, frozenset(d.this.name for d in disjuncts)))
+            continue
         if not isinstance(statement, exp.Update) or not isinstance(statement.this, exp.Table):
             continue
         columns = frozenset(

@@ -20,13 +20,32 @@ HELPERS = frozenset({"types", "type", "sqlalchemy", "custom", "utils", "util", "
                      "alembic_migrations", "i18n", "_i18n", "helpers"})
 
 
+# What Flask-SQLAlchemy's `db` passes on from SQLAlchemy itself (`db.Integer`, `db.Column`): a use
+# of the application's `db` for these reaches nothing of the application.
+SQLALCHEMY_NAMES = frozenset({
+    "Integer", "BigInteger", "SmallInteger", "String", "Text", "Unicode", "UnicodeText", "Boolean", "Date",
+    "DateTime", "Time", "Interval", "Float", "Double", "Numeric", "DECIMAL", "Enum", "JSON", "LargeBinary",
+    "PickleType", "ARRAY", "UUID", "Uuid", "TIMESTAMP", "VARCHAR", "CHAR", "TEXT", "INTEGER", "BIGINT",
+    "BOOLEAN", "REAL", "Column", "ForeignKey", "Index", "UniqueConstraint", "CheckConstraint",
+    "PrimaryKeyConstraint", "ForeignKeyConstraint", "Sequence", "Identity", "Computed", "func", "text",
+    "literal_column", "and_", "or_", "not_", "select", "table", "column", "null", "true", "false"})
+
+
+def _words(path: str) -> set[str]:
+    """The path's parts and the words of each (`_model_utils` -> model, utils), lower case."""
+    parts = path.split(".")
+    return set(parts) | {word for part in parts for word in part.lower().split("_") if word}
+
+
 def is_application(module: str, uses: tuple[str, ...]) -> bool:
     """Whether an import reaches the application itself rather than a type, constant or helper:
     judged by every dotted path the revision uses (`myapp.models.User`, `myapp.types.UUID`)."""
     for path in [f"{module}.{name}" for name in uses if "." not in name] + \
             [p for p in uses if "." in p] or [module]:
-        parts = set(path.split("."))
-        if parts & APPLICATION and not parts & HELPERS:
+        if "." in path and path.rsplit(".", 1)[1] in SQLALCHEMY_NAMES and path.count(".") == 1:
+            continue  # db.Integer: SQLAlchemy's own type, through the application's db object
+        words = _words(path)
+        if words & APPLICATION and not words & HELPERS:
             return True
     return False
 

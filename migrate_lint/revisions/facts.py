@@ -171,6 +171,24 @@ def _used_paths(tree: ast.Module) -> dict[str, set[str]]:
     return paths
 
 
+def _bare_names(tree: ast.Module) -> set[str]:
+    """Names the file reads as they are, not only through an attribute (`User`, `f(db)`)."""
+    through = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in through}
+
+
+def _from_uses(names: list[ast.alias], used: dict[str, set[str]], bare: set[str]) -> list[str]:
+    """What a file uses of `from module import a, b`: each name it reads as it is, and the dotted
+    paths it reads through the others (`db.Integer`, `db.session.execute`)."""
+    uses: list[str] = []
+    for alias in names:
+        local = alias.asname or alias.name
+        paths = sorted(alias.name + p[len(local):] for p in used.get(local, ()))[:20]
+        uses += [alias.name] if local in bare or not paths else []
+        uses += paths
+    return uses
+
+
 HOLDERS = (*BLOCKS, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # statements with a body
 
 
@@ -179,6 +197,7 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]
     from it, or the dotted paths it reads through a plain `import pkg`."""
     found: list[tuple[str, int, tuple[str, ...]]] = []
     used: dict[str, set[str]] | None = None
+    bare: set[str] = set()
     stack: list[ast.stmt] = list(reversed(tree.body))
     while stack:
         node = stack.pop()
@@ -187,13 +206,19 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]
                 if alias.name.split(".")[0] in NOT_THE_PROJECT:  # no rule reads their paths: no walk
                     found.append((alias.name, node.lineno, ()))
                     continue
-                used = _used_paths(tree) if used is None else used
+                if used is None:
+                    used, bare = _used_paths(tree), _bare_names(tree)
                 local = alias.asname or alias.name.split(".")[0]
                 paths = sorted(alias.name + p[len(local):] if alias.asname else p
                                for p in used.get(local, ()))[:20]
                 found.append((alias.name, node.lineno, tuple(paths)))
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.append((node.module, node.lineno, tuple(a.name for a in node.names)))
+            if node.module.split(".")[0] in NOT_THE_PROJECT:
+                found.append((node.module, node.lineno, tuple(a.name for a in node.names)))
+                continue
+            if used is None:
+                used, bare = _used_paths(tree), _bare_names(tree)
+            found.append((node.module, node.lineno, tuple(_from_uses(node.names, used, bare))))
         if not isinstance(node, HOLDERS):
             continue  # a simple statement holds no other
         for attr in ("body", "orelse", "finalbody"):

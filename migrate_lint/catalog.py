@@ -108,7 +108,25 @@ class RuleSpec:
         template = _Fields(fields)
         message = self.message.get(variant, self.message["default"])
         help_text = self.help.get(variant, self.help["default"])
+        if "{table}.{column}" in message:
+            message = message.replace("{table}.{column}", _qualified(fields.get("table", ""),
+                                                                     fields.get("column", "")))
         return message.format_map(template), help_text.format_map(template)
+
+
+_LOOP = re.compile(r"^each (?P<name>\w+) of (?P<loop>the loop over .*)$")
+
+
+def _qualified(table: str, column: str) -> str:
+    """table.column, or in words where a loop the code runs names them ("each column_name of each
+    table_name of the loop over columns (line 27)"), never two descriptions joined by a dot."""
+    table_loop, column_loop = _LOOP.match(table), _LOOP.match(column)
+    if not table_loop and not column_loop:
+        return "{table}.{column}"
+    if table_loop and column_loop and table_loop["loop"] == column_loop["loop"]:
+        loop = table_loop["loop"].replace("{", "{{").replace("}", "}}")  # the text becomes a template
+        return f"each {column_loop['name']} of each {table_loop['name']} of {loop}"
+    return "column {column} of table {table}"
 
 
 class _Fields(dict):  # type: ignore[type-arg]

@@ -43,6 +43,16 @@ def _copies_into(op: Operation, table: str) -> bool:
     return named and isinstance(rows, Unknown)
 
 
+def _renamed_and_read(migration: Migration, index: int, table: str) -> bool:
+    """The copy-and-swap the other way round: this revision renamed a table to this name, read its
+    rows (the name appears beyond the rename and the drop), then drops it. No release ever used the
+    name, and the rows were read before they went."""
+    renamed = any(op.name == "rename_table" and str(op.arg(1, "new_table_name")).lower() == table
+                  for op in migration.operations[:index])
+    mentions = len(re.findall(rf"(?<![\w.]){re.escape(table)}(?!\w)", migration.source, re.IGNORECASE))
+    return renamed and mentions > 2
+
+
 def _only_when_empty(migration: Migration, line: int, table: str) -> bool:
     """Before the drop, upgrade() counts the table's rows and returns early (`SELECT COUNT(*) FROM t`,
     then `if n > 0: return`): the drop runs on an empty table only, so no data is lost."""
@@ -58,7 +68,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         table = op.arg(0, "table_name")
         after = _after_drop(migration, index, table.lower()) if isinstance(table, str) else None
         if isinstance(table, str) and (table.lower() in migration.created_before(op) or after == "rebuilt"
-                                       or _only_when_empty(migration, op.line, table.lower())):
+                                       or _only_when_empty(migration, op.line, table.lower())
+                                       or _renamed_and_read(migration, index, table.lower())):
             continue
         yield at(op, shown(table), table=shown(table), variant="recreated" if after else "default")
     for statement, _, table in raw_drops(migration, "table", "drop_table"):  # DROP TABLE in op.execute()

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 FILES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "requirements*.txt", "*-requirements.txt",
-         "requirements/*.txt")
+         "requirements*.in", "requirements/*.txt", "requirements/*.in")  # .in: pip-tools' sources
 DRIVERS = {
     "postgresql": frozenset({"psycopg", "psycopg2", "psycopg2-binary", "psycopg-binary", "psycopg2cffi",
                              "asyncpg", "pg8000", "sqlalchemy[postgresql]", "sqlalchemy[asyncpg]",

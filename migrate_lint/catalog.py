@@ -16,7 +16,7 @@ CODE_PATTERN = re.compile(r"^ML\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "deploy", "message", "help", "catches", "risk",
             "safe", "cases")
-OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table", "trace")
+OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table", "trace", "lesser")
 CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "project-root", "message", "help"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "keys", "autocommit", "invalid", "algorithm"}
@@ -93,6 +93,9 @@ class RuleSpec:
     # a lock rule whose claim no server fact shows: why (its cases state no `server:` facts, and
     # `migrate-lint trace` gives its findings no verdict)
     trace: str = ""
+    # wordings (message variants) whose case is a lesser risk, with the severity they report at
+    # unless the config sets the rule's severity
+    lesser: tuple[tuple[str, Severity], ...] = ()
 
     def applies_to(self, mode: str) -> bool:
         """Whether the risk exists for revisions run in this deploy mode (online, after-release, offline)."""
@@ -297,7 +300,20 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
         deploy=data["deploy"],
         per_table=per_table, trace=" ".join(str(data.get("trace") or "").split()),
+        lesser=_lesser(data.get("lesser"), data["message"], where),
     )
+
+
+def _lesser(value: Any, message: Any, where: str) -> tuple[tuple[str, Severity], ...]:
+    """`lesser: {variant: severity}`, each variant one of the message's."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not isinstance(message, dict) or set(value) - set(message):
+        raise CatalogError(f"{where}: lesser maps message variants to a severity")
+    try:
+        return tuple((str(variant), Severity.parse(str(level))) for variant, level in value.items())
+    except ValueError as exc:
+        raise CatalogError(f"{where}: lesser: {exc}") from None
 
 
 @dataclass(frozen=True)

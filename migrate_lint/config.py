@@ -257,6 +257,7 @@ class RuleSelection:
     severities: dict[str, Severity]
     per_file: tuple[tuple[str, frozenset[str]], ...]
     root: Path
+    configured: frozenset[str] = frozenset()  # rules whose severity the config sets: it always wins
 
     def matches(self, path: Path, patterns: tuple[str, ...]) -> bool:
         """Whether a glob matches the path relative to the config's folder, or its name."""
@@ -291,12 +292,14 @@ def select_rules(config: Config, catalog: Catalog) -> RuleSelection:
     enabled |= codes(config.extend_select, "extend-select")
     enabled -= codes(config.ignore, "ignore")
     severities = {r.code: r.severity for r in catalog.rules}
+    configured = set()
     for rule, level in config.severity:
         for code in codes((rule,), "severity"):
             severities[code] = Severity.parse(level)
+            configured.add(code)
     per_file = tuple((glob, frozenset(codes(rules, "per-file-ignores")))
                      for glob, rules in config.per_file_ignores)
-    return RuleSelection(frozenset(enabled), severities, per_file, config.root)
+    return RuleSelection(frozenset(enabled), severities, per_file, config.root, frozenset(configured))
 
 
 def line_of_key(config: Config, key: str) -> int | None:

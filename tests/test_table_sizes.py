@@ -20,6 +20,8 @@ CATALOG = load_catalog()
 # row-by-row loop's table is inside its query text.
 TABLE_UNNAMED = {("ML102", "several indexes in one DROP INDEX"),
                  ("ML102", "raw SQL naming the index with its schema keeps the schema in the help"),
+                 ("ML107", "tables and columns a query finds at run time are named in words, "
+                           "not joined by a dot"),
                  ("ML117", "a plain REINDEX of an index"),
                  ("ML117", "before PostgreSQL 12 there is no concurrent form, and the lock is the same"),
                  ("ML119", "values synced by re-creating the type"),

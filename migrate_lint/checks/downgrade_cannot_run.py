@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, shown
 from migrate_lint.revisions.migration import Migration, Operation
-from migrate_lint.sql.names import convention_name, server_constraint_name
+from migrate_lint.sql.names import convention_name, server_name_of
 
 CODE = "ML411"
 SCOPE = "revision"
@@ -17,7 +17,6 @@ CREATORS = {"foreign key": ("create_foreign_key", 3, "local_cols"),
             "unique constraint": ("create_unique_constraint", 2, "columns"),
             "check constraint": ("create_check_constraint", 2, "condition"),
             "primary key": ("create_primary_key", 2, "columns")}
-CLAUSES = {"foreign key": "FOREIGN KEY", "unique constraint": "UNIQUE", "primary key": "PRIMARY KEY"}
 MAX_NAME = 63  # PostgreSQL shortens longer names its own way
 
 
@@ -61,26 +60,17 @@ def _created_name(migration: Migration, ctx: CheckContext, kind: str,
         return None
     shift = -1 if call.batch_table is not None else 0
     written = call.arg(position + shift, keyword)
-    if kind == "check constraint":
-        if not isinstance(written, str):
-            return None
-        sql, condition, columns = "", written, None
-    elif isinstance(written, list | tuple) and written and all(isinstance(c, str) for c in written):
-        columns, condition = list(written), ""
-        sql = f"{CLAUSES[kind]} ({', '.join(columns)})"
-        referent = call.arg(2 + shift, "referent_table") if kind == "foreign key" else None
-        if isinstance(referent, str):
-            sql += f" REFERENCES {referent}"
-    else:
-        return None
     short_kind = {"unique constraint": "unique", "check constraint": "check"}.get(kind, kind)
+    columns = [str(c) for c in written] if isinstance(written, list | tuple) else None
     if ctx.conventions:
-        by_convention = convention_name(ctx.conventions, short_kind, table, "", sql, columns)
+        referent = call.arg(2 + shift, "referent_table") if kind == "foreign key" else None
+        references = f"REFERENCES {referent}" if isinstance(referent, str) else ""
+        by_convention = convention_name(ctx.conventions, short_kind, table, "", references, columns)
         if by_convention is not None:
             return None if by_convention.startswith("<") else (by_convention, True)
     if not ctx.postgresql:
         return None
-    name = server_constraint_name(table, short_kind, sql, condition)
+    name = server_name_of(table, short_kind, written, written)
     return (name, False) if name != "unnamed" and len(name) <= MAX_NAME else None
 
 

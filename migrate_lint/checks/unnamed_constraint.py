@@ -6,7 +6,7 @@ from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, at, shown
 from migrate_lint.revisions.migration import Migration, Operation
-from migrate_lint.sql.names import is_name
+from migrate_lint.sql.names import is_name, server_name_of
 
 # call -> (kind, name prefix, keyword of the table in the op. form, keyword of the columns)
 CREATES = {
@@ -17,6 +17,7 @@ CREATES = {
 }
 
 CODE = "ML303"
+MAX_NAME = 63  # PostgreSQL shortens longer names its own way
 SCOPE = "revision"
 
 
@@ -55,5 +56,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 continue
             kind, prefix, table_key, columns_key = CREATES[op.name]
             table, columns = _table_and_columns(op, table_key, columns_key)
+            # PostgreSQL's own name is fixed (<table>_<columns>_fkey, _key, _check, _pkey), so a later
+            # revision can spell it: a lesser risk there (`lesser` in the rule's YAML)
+            server = server_name_of(shown(table), kind, columns, columns) if ctx.postgresql else "unnamed"
             yield at(op, shown(table), table=shown(table), call=op.name, kind=kind,
-                     suggested=_suggested(prefix, shown(table), columns, op))
+                     suggested=_suggested(prefix, shown(table), columns, op), server_name=server,
+                     variant="postgresql" if server != "unnamed" and len(server) <= MAX_NAME else "default")

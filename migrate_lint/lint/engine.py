@@ -89,8 +89,11 @@ class Engine:
         message, help_text = spec.render({"subject": hit.subject, **DEFAULTS, **hit.fields})
         location = Location(path, hit.line, hit.column, hit.end_line or hit.line)
         table = hit.fields.get("table", "") if spec.per_table else ""  # see lint.dedupe.one_per_table
-        found = Finding(code, spec.name, self.selection.severities[code], message, location,
-                        revision, hit.subject, help_text, table=table)
+        severity = self.selection.severities[code]
+        if spec.lesser and code not in self.selection.configured:
+            severity = dict(spec.lesser).get(hit.fields.get("variant", "default"), severity)
+        found = Finding(code, spec.name, severity, message, location, revision, hit.subject, help_text,
+                        table=table)
         return weigher.weigh(found, hit) if weigher else found
 
     def enabled_for(self, path: Path) -> frozenset[str]:

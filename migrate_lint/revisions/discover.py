@@ -115,15 +115,16 @@ def _flag(value: object) -> bool:
 
 def _sections(parser: configparser.ConfigParser, name: str | None, ini: Path) -> list[str | None]:
     """The sections that are histories: the one named (Alembic's -n), else [alembic], else every
-    section with a script_location (a multi-tenant ini read with `alembic -n core`)."""
+    section with a script_location (a multi-tenant ini read with `alembic -n core`, whose
+    [alembic] may hold only settings the others share, as Netflix's dispatch does)."""
     if name is not None:
         if not parser.has_section(name):
             raise DiscoveryError(f"alembic.ini has no section [{name}] (--name)", ini)
         return [name]
-    if parser.has_section("alembic"):
-        return ["alembic"]
     named = [s for s in parser.sections() if parser.has_option(s, "script_location")]
-    return named or [None]  # type: ignore[return-value]
+    if parser.has_section("alembic") and ("alembic" in named or not named):
+        return ["alembic"]  # an [alembic] without a location is Flask-Migrate's: the ini's folder
+    return named or [None]  # type: ignore[return-value]  # [alembic] holding only shared settings
 
 
 def from_alembic_ini(ini: Path, name: str | None = None) -> list[History]:

@@ -56,6 +56,22 @@ def server_constraint_name(table: str, kind: str, sql: str, condition: str = "")
     return "_".join([table, *columns, suffix]) if columns and "unknown" not in columns else "unnamed"
 
 
+_CLAUSES = {"foreign key": "FOREIGN KEY", "unique": "UNIQUE", "primary key": "PRIMARY KEY"}
+
+
+def server_name_of(table: str, kind: str, columns: object = None, condition: object = "") -> str:
+    """server_constraint_name() for a constraint known by its parts (an op.create_* call's columns or
+    condition) rather than its SQL; "unnamed" where they are not literals."""
+    if kind == "check":
+        return server_constraint_name(table, kind, "", condition) if isinstance(condition, str) \
+            else f"{table}_check"
+    if kind == "primary key":
+        return server_constraint_name(table, kind, "")
+    if not isinstance(columns, list | tuple) or not columns or not all(isinstance(c, str) for c in columns):
+        return "unnamed"
+    return server_constraint_name(table, kind, f"{_CLAUSES[kind]} ({', '.join(columns)})")
+
+
 # PostgreSQL's reserved key words (and those reserved as names of tables or columns) that real
 # schemas use as table or column names; an SQL line in help text must quote them.
 RESERVED = frozenset({

@@ -1,0 +1,50 @@
+"""`lesser` in a rule's YAML: a wording whose case is a lesser risk reports at a lower severity,
+unless the config sets the rule's severity. unnamed-constraint is the rule that uses it: on
+PostgreSQL the server names an unnamed constraint by a fixed rule, which its message spells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrate_lint.catalog import CatalogError, parse_rule, read_rule
+
+REVISION = '''from alembic import op
+
+revision = "a1"
+down_revision = None
+
+
+def upgrade():
+    op.create_foreign_key(None, "posts", "users", ["author_id"], ["id"])
+'''
+
+
+def project(root: Path, config: str) -> Path:
+    (root / "migrations" / "versions").mkdir(parents=True)
+    (root / "migrations" / "versions" / "a1.py").write_text(REVISION)
+    (root / "pyproject.toml").write_text(
+        '[tool.migrate-lint]\nscript-location = "migrations"\nselect = ["unnamed-constraint"]\n' + config)
+    return root
+
+
+@pytest.mark.parametrize(("config", "severity", "wording"), [
+    ('dialect = "postgresql"\n', "info", "PostgreSQL calls it posts_author_id_fkey"),
+    ('dialect = "mysql"\n', "error", "the database invents one"),
+    ('dialect = "postgresql"\nseverity = { unnamed-constraint = "warning" }\n', "warning",
+     "PostgreSQL calls it posts_author_id_fkey"),
+])
+def test_a_lesser_wording_reports_lower_unless_the_config_says(tmp_path, check_dir, config, severity,
+                                                                wording):
+    [finding] = check_dir(project(tmp_path, config)).findings
+    assert (finding.code, finding.severity.label) == ("ML303", severity)
+    assert wording in finding.message
+
+
+def test_lesser_names_message_variants_only():
+    text = (Path(__file__).parent.parent / "rules" / "ML303.yml").read_text()
+    data = read_rule(text, "ML303.yml")
+    with pytest.raises(CatalogError, match="lesser maps message variants"):
+        parse_rule(text.replace("lesser: {postgresql: info}", "lesser: {postgres: info}"), "ML303.yml")
+    assert data["lesser"] == {"postgresql": "info"}

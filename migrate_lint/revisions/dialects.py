@@ -1,7 +1,9 @@
 """Dialect branches: which dialects an `if bind.dialect.name == "postgresql":` body runs on.
 
 Revisions branch on `op.get_bind().dialect.name`, `op.get_context().dialect.name`,
-`context.get_impl().bind.dialect.name`, `bind.engine.name` or a variable holding one of them. The AST
+`context.get_impl().bind.dialect.name`, `bind.engine.name`, the URL's scheme
+(`str(bind.engine.url).startswith("mysql")`, `bind.engine.url.drivername`) or a variable holding
+one of them. The AST
 layer records, for each operation, the dialects it may run on, so that only the configured dialect's
 branch is checked: the other branches are neither flagged nor allowed to hide its risks.
 """
@@ -14,6 +16,9 @@ from dataclasses import dataclass, field
 
 # Every dialect a revision may name; the configured one is always among them.
 UNIVERSE = frozenset({"postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
+# the schemes a URL of each dialect may start with (a MariaDB server is often reached as mysql://)
+SCHEMES = {"postgresql": ("postgresql", "postgres"), "mysql": ("mysql",), "mariadb": ("mariadb", "mysql"),
+           "sqlite": ("sqlite",), "mssql": ("mssql",), "oracle": ("oracle",)}
 
 
 def matches(configured: str, literal: str) -> bool:
@@ -30,19 +35,40 @@ class DialectNames:
     names: set[str] = field(default_factory=set)
     objects: set[str] = field(default_factory=set)
     tests: dict[str, ast.expr] = field(default_factory=dict)
+    urls: set[str] = field(default_factory=set)  # names holding the database URL (as text or object)
 
     def learn(self, assignments: Iterable[tuple[str, ast.expr]]) -> None:
         """Single assignments of the scope, in source order: `name = bind.dialect.name`, ..."""
         for name, value in assignments:
             if self.is_name(value):
                 self.names.add(name)
+            elif self.is_url(value):
+                self.urls.add(name)
             elif isinstance(value, ast.Attribute) and value.attr == "dialect":
                 self.objects.add(name)
             elif _mentions(value, self):
                 self.tests[name] = value
 
     def copy(self) -> DialectNames:
-        return DialectNames(set(self.names), set(self.objects), dict(self.tests))
+        return DialectNames(set(self.names), set(self.objects), dict(self.tests), set(self.urls))
+
+    def is_url(self, node: ast.expr) -> bool:
+        """`bind.engine.url`, `bind.url`, `str(...)` of one, its `.drivername`, or a name holding one."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" \
+                and len(node.args) == 1:
+            return self.is_url(node.args[0])
+        if isinstance(node, ast.Name):
+            return node.id in self.urls
+        if isinstance(node, ast.Attribute) and node.attr == "drivername":
+            return self.is_url(node.value)
+        if not isinstance(node, ast.Attribute) or node.attr != "url":
+            return False
+        owner = node.value  # bind.engine.url, op.get_bind().url, connection.url
+        if isinstance(owner, ast.Call):
+            owner = owner.func
+            return isinstance(owner, ast.Attribute) and owner.attr == "get_bind"
+        return isinstance(owner, ast.Name) or (isinstance(owner, ast.Attribute)
+                                               and owner.attr in ("engine", "bind"))
 
     def is_name(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Name):
@@ -55,8 +81,16 @@ class DialectNames:
 
 
 def _mentions(node: ast.expr, known: DialectNames) -> bool:
-    return any(isinstance(n, ast.expr) and (known.is_name(n) or (
+    return any(isinstance(n, ast.expr) and (known.is_name(n) or _url_test(n, known) is not None or (
         isinstance(n, ast.Name) and n.id in known.tests)) for n in ast.walk(node))
+
+
+def _url_test(node: ast.expr, known: DialectNames) -> list[str] | None:
+    """The prefixes of `<url>.startswith("mysql")` (or a tuple of them), None for anything else."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "startswith" and len(node.args) == 1 and known.is_url(node.func.value):
+        return _literals(node.args[0])
+    return None
 
 
 def _literals(node: ast.expr) -> list[str] | None:
@@ -83,6 +117,9 @@ def _truth(node: ast.expr, dialect: str, known: DialectNames, depth: int = 0) ->
         if decisive in values:
             return decisive
         return None if None in values else not decisive
+    if (prefixes := _url_test(node, known)) is not None:
+        return any(scheme.startswith(p.lower()) or p.lower().startswith(scheme)
+                   for p in prefixes for scheme in SCHEMES.get(dialect, (dialect,)))
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
         left, right, op = node.left, node.comparators[0], node.ops[0]
         if known.is_name(right) and isinstance(op, ast.Eq | ast.NotEq):

@@ -242,9 +242,10 @@ def _schema_constructor(call: ast.Call, library: frozenset[str]) -> bool:
 
 def names_dialects(source: str | None) -> bool:
     """Whether a revision's text may test its dialect: every such test reads an attribute named
-    `dialect` or `engine` (dialects.py), and an ASCII text without either word has none. Most
+    `dialect`, `engine` or `url` (dialects.py), and an ASCII text without them has none. Most
     revisions have none, and then their scopes and `if` tests are not searched for one."""
-    return source is None or not source.isascii() or "dialect" in source or "engine" in source
+    return source is None or not source.isascii() or "dialect" in source or "engine" in source \
+        or ".url" in source
 
 
 def _does_nothing(function: ast.FunctionDef) -> bool:

@@ -9,12 +9,21 @@ from migrate_lint.revisions.migration import Call, ColumnSpec, Migration
 
 CODE = "ML301"
 SCOPE = "revision"
+# MySQL and MariaDB fill a NOT NULL column added without a default with the type's implicit default
+# (0, '', the first ENUM value), strict mode or not; a date or time has none that NO_ZERO_DATE allows
+# (MySQL 8's default mode), and JSON, spatial and unknown types are left reported
+FILLED_ON_MYSQL = frozenset({
+    "Integer", "BigInteger", "SmallInteger", "Boolean", "Numeric", "Float", "Double", "String", "Unicode",
+    "Text", "UnicodeText", "Enum", "CHAR", "VARCHAR", "NVARCHAR", "TEXT", "INTEGER", "INT", "BIGINT",
+    "SMALLINT", "TINYINT", "BOOLEAN", "DECIMAL", "NUMERIC", "FLOAT", "DOUBLE", "BIT", "MEDIUMTEXT",
+    "LONGTEXT", "TINYTEXT", "ENUM", "SET"})
 
 
 def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for op, table, column in migration.added_columns():
         if op.name != "add_column" or not column.not_null or column.server_default is not None \
-                or column.generated or table.lower() in migration.created_before(op):
+                or column.generated or table.lower() in migration.created_before(op) \
+                or (ctx.mysql and column.type_name in FILLED_ON_MYSQL):
             continue
         name = shown(column.name)
         yield at(op, f"{table}.{name}", table=table, column=name,

@@ -63,6 +63,7 @@ class ColumnSpec:
     primary_key: bool
     generated: bool  # Identity() or Computed(): the database fills it
     has_python_default: bool = False  # `default=`: only SQLAlchemy's own INSERTs see it
+    type_name: str = ""  # the type as written (`Boolean`, `String`), "" when it is not a call or name
 
     @property
     def not_null(self) -> bool:
@@ -81,8 +82,10 @@ class ColumnSpec:
         generated = any(
             isinstance(a, Call) and a.short in ("Identity", "Computed") for a in call.args
         ) or call.kwargs.get("autoincrement") is True
+        kind = call.args[1] if len(call.args) > 1 else call.kwargs.get("type_")
+        type_name = kind.short if isinstance(kind, Call | Ref) else ""
         return cls(name, nullable, call.kwargs.get("server_default"), primary_key, generated,
-                   "default" in call.kwargs)
+                   "default" in call.kwargs, type_name)
 
 
 @dataclass(frozen=True)

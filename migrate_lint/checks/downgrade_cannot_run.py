@@ -18,22 +18,39 @@ CREATORS = {"foreign key": ("create_foreign_key", 3, "local_cols"),
             "check constraint": ("create_check_constraint", 2, "condition"),
             "primary key": ("create_primary_key", 2, "columns")}
 MAX_NAME = 63  # PostgreSQL shortens longer names its own way
+MAX_LISTED = 5
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    for op in migration.downgrade:
-        keyword = NAMED.get(op.name)
-        if keyword is None:
-            continue
-        name = op.arg(0, keyword, "missing")
-        if name is None:
-            table = _table(op)
-            kind = "index" if op.name == "drop_index" else \
-                KINDS.get(str(op.kwargs.get("type_")), "constraint")
-            created = _created_name(migration, ctx, kind, table)
-            named = {"variant": "named", "name": created[0], "call_code": _call_code(op, *created)} \
-                if created else {}
-            yield at(op, f"{shown(table)}.{op.name}", call=op.name, table=shown(table), kind=kind, **named)
+    """One finding per downgrade(): it stops at its first unnamed drop, and the help names each."""
+    drops = [op for op in migration.downgrade
+             if op.name in NAMED and op.arg(0, NAMED[op.name], "missing") is None]
+    if not drops:
+        return
+    first, table = drops[0], shown(_table(drops[0]))
+    kind = _kind(first)
+    named = [(op, _created_name(migration, ctx, _kind(op), _table(op))) for op in drops]
+    fields = {"call": first.name, "table": table, "kind": kind}
+    if len(drops) > 1:
+        calls = [_call_code(op, *found) for op, found in named if found]
+        unknown = sorted({shown(_table(op)) for op, found in named if not found})
+        listed = "; ".join(calls[:MAX_LISTED]) + (f"; and {len(calls) - MAX_LISTED} more"
+                                                  if len(calls) > MAX_LISTED else "")
+        variant = "several_unknown" if not calls else "several_mixed" if unknown else "several"
+        yield at(first, f"{table}.{first.name}", **fields, variant=variant, count=str(len(drops) - 1),
+                 others=", ".join(f"{shown(_table(op))} (line {op.line})" for op in drops[1:MAX_LISTED + 1])
+                 + (", ..." if len(drops) > MAX_LISTED + 1 else ""),
+                 calls=listed, unknown=", ".join(unknown))
+        return
+    found = named[0][1]
+    if found:
+        fields |= {"variant": "server" if found[2] else "named", "name": found[0],
+                   "call_code": _call_code(first, *found)}
+    yield at(first, f"{table}.{first.name}", **fields)
+
+
+def _kind(op: Operation) -> str:
+    return "index" if op.name == "drop_index" else KINDS.get(str(op.kwargs.get("type_")), "constraint")
 
 
 def _table(op: Operation) -> object:
@@ -41,10 +58,10 @@ def _table(op: Operation) -> object:
 
 
 def _created_name(migration: Migration, ctx: CheckContext, kind: str,
-                  table: object) -> tuple[str, bool] | None:
-    """The name upgrade() gave the one constraint of this kind it creates on the table, or the one
-    the server or the naming convention (True) gave it; None where upgrade() creates not exactly
-    one, or the name cannot be told."""
+                  table: object) -> tuple[str, bool, bool] | None:
+    """(name, named by the convention, named by PostgreSQL): the name upgrade() gave the one
+    constraint of this kind it creates on the table, or the one the naming convention or the server
+    gave it; None where upgrade() creates not exactly one, or the name cannot be told."""
     creator = CREATORS.get(kind)
     if creator is None or not isinstance(table, str):
         return None
@@ -55,7 +72,7 @@ def _created_name(migration: Migration, ctx: CheckContext, kind: str,
     call = calls[0]
     given = call.arg(0, "constraint_name")
     if isinstance(given, str):
-        return given, False  # named in upgrade(): dropped by the same argument
+        return given, False, False  # named in upgrade(): dropped by the same argument
     if given is not None:
         return None
     shift = -1 if call.batch_table is not None else 0
@@ -67,14 +84,14 @@ def _created_name(migration: Migration, ctx: CheckContext, kind: str,
         references = f"REFERENCES {referent}" if isinstance(referent, str) else ""
         by_convention = convention_name(ctx.conventions, short_kind, table, "", references, columns)
         if by_convention is not None:
-            return None if by_convention.startswith("<") else (by_convention, True)
+            return None if by_convention.startswith("<") else (by_convention, True, False)
     if not ctx.postgresql:
         return None
     name = server_name_of(table, short_kind, written, written)
-    return (name, False) if name != "unnamed" and len(name) <= MAX_NAME else None
+    return (name, False, True) if name != "unnamed" and len(name) <= MAX_NAME else None
 
 
-def _call_code(op: Operation, name: str, by_convention: bool) -> str:
+def _call_code(op: Operation, name: str, by_convention: bool, _by_server: bool = False) -> str:
     """The downgrade's call with the name filled in (marked final under the convention, which would
     otherwise build on it)."""
     written = f'op.f("{name}")' if by_convention else f'"{name}"'

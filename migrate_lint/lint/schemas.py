@@ -15,8 +15,12 @@ DEFAULTS = {"schema_kw": "", "source_schema_kw": ""}
 
 
 def with_schema(hit: Hit, migration: Migration) -> Hit:
-    """The hit with `qtable` (its table as SQL writes it) and, when the operation at its line names a
-    schema: `schema`, `schema_kw` (`, schema="x"`), `source_schema_kw`, and `qtable` qualified (`x.t`)."""
+    """The hit with `qtable` and `qcolumn` (its table and column as SQL writes them: `"user"`) and,
+    when the operation at its line names a schema: `schema`, `schema_kw` (`, schema="x"`),
+    `source_schema_kw`, and `qtable` qualified (`x.t`)."""
+    column = hit.fields.get("column")
+    if column and "qcolumn" not in hit.fields and " " not in column:
+        hit = replace(hit, fields={**hit.fields, "qcolumn": sql_ident(column)})
     schema = hit.fields.get("schema") or next(
         (op.schema for op in migration.operations
          if op.schema and (op.line <= hit.line <= op.end_line or op.batch_line == hit.line)), None)

@@ -213,6 +213,9 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
         in_column = {"variant": "inside_column"} if _adds_column_only(upper) else {}
         for table, given, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
+                if kind == "foreign key" and not in_column and \
+                        (empty := _only_new_empty_columns(migration, statement, table)):
+                    in_column = {"variant": "new_column", "column": empty}
                 by_convention = named_by_convention(migration, ctx, statement, found, table, given)
                 name = by_convention or given or \
                     server_constraint_name(table, found, statement.sql, condition)
@@ -230,6 +233,27 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                               condition=_condition_code(statement, call, given),
                               table_code=computed[1] if computed else f'"{table}"',
                               **_sql_schema(statement, call), **in_column)
+
+
+_KEY_COLUMNS = re.compile(r"\bFOREIGN\s+KEY\s*\((?P<columns>[^)]*)\)", re.IGNORECASE)
+
+
+def _only_new_empty_columns(migration: Migration, statement: Statement, table: str) -> str:
+    """The key's column when it is one this revision added earlier, nullable and without a default,
+    and nothing filled since: every row holds NULL, so the check finds nothing; "" otherwise."""
+    match = _KEY_COLUMNS.search(statement.sql)
+    columns = [c.strip().strip('"').lower() for c in match["columns"].split(",")] if match else []
+    if len(columns) != 1:
+        return ""
+    position = next((i for i, op in enumerate(migration.operations) if op.line == statement.line), None)
+    for index, (op, added_to, spec) in enumerate(migration.added_columns()):
+        if op.name == "add_column" and added_to.lower() == table and isinstance(spec.name, str) \
+                and spec.name.lower() == columns[0] and op.line <= statement.line:
+            empty = not spec.not_null and spec.server_default is None and not spec.generated
+            filled = any(u.fills(table, columns[0]) and (position is None or u.position <= position)
+                         for u in migration.updates)
+            return spec.name if empty and not filled else ""
+    return ""
 
 
 def _condition_code(statement: Statement, call: Operation | None, given: str) -> str:

@@ -246,7 +246,7 @@ def _only_new_empty_columns(migration: Migration, statement: Statement, table: s
     if len(columns) != 1:
         return ""
     position = next((i for i, op in enumerate(migration.operations) if op.line == statement.line), None)
-    for index, (op, added_to, spec) in enumerate(migration.added_columns()):
+    for op, added_to, spec in migration.added_columns():
         if op.name == "add_column" and added_to.lower() == table and isinstance(spec.name, str) \
                 and spec.name.lower() == columns[0] and op.line <= statement.line:
             empty = not spec.not_null and spec.server_default is None and not spec.generated

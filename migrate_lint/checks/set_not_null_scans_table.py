@@ -42,6 +42,20 @@ def _rewritten_by_same_alter(migration: Migration, ctx: CheckContext, line: int,
     return False
 
 
+def _added_and_filled_here(migration: Migration, ctx: CheckContext, op_index: int, table: str,
+                           column: str) -> bool:
+    """This transaction added the column and an UPDATE filled it before SET NOT NULL: the ADD COLUMN
+    holds ACCESS EXCLUSIVE to the end anyway, and the UPDATE that rewrote every row costs far more
+    than the scan (update-without-where reports it when it has no WHERE). The CHECK route cannot
+    help inside the transaction; splitting the revision can, which is that finding's help."""
+    if not ctx.transactional_ddl or any(op.autocommit for op in migration.operations[:op_index + 1]):
+        return False
+    added = any(op.name == "add_column" and added_to.lower() == table and isinstance(spec.name, str)
+                and spec.name.lower() == column and migration.operations.index(op) < op_index
+                for op, added_to, spec in migration.added_columns())
+    return added and any(u.fills(table, column) and u.position <= op_index for u in migration.updates)
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
@@ -49,7 +63,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if proven_by_check(migration, index, table, column, ctx) or \
                 already_not_null(migration, op_index, ctx, table, column):
             continue  # proven, or already NOT NULL: SET NOT NULL is then a no-op
-        if _rewritten_by_same_alter(migration, ctx, statement.line, op_index, table):
+        if _rewritten_by_same_alter(migration, ctx, statement.line, op_index, table) or \
+                _added_and_filled_here(migration, ctx, op_index, table, column):
             continue
         # Where nothing filled the column, set-not-null-without-backfill (ML302) reports it and its
         # help gives the CHECK route: one finding per place.

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, blocking, sql_hit
+from migrate_lint.checks.held_locks import held_exclusively
 from migrate_lint.revisions.migration import Migration
 
 CODE = "ML118"
@@ -11,4 +12,6 @@ SCOPE = "revision"
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for statement, table, verb in blocking(migration, ctx, "trigger"):
+        if held_exclusively(migration, statement, table, ctx.transactional_ddl):
+            continue  # an earlier ALTER of the transaction already holds ACCESS EXCLUSIVE on the table
         yield sql_hit(statement, table, table=table, variant="drop" if verb == "DROP" else "default")

@@ -74,10 +74,10 @@ def _alter_calls(migration: Migration) -> dict[Any, Operation]:
 
 
 def _old(migration: Migration, ctx: CheckContext, call: Operation | None, table: str,
-         column: str) -> Any:
+         column: str, line: int) -> Any:
     if call is not None and call.kwargs.get("existing_type") is not None:
         return call.kwargs["existing_type"]
-    return old_type(migration, ctx.ancestors(migration), table, column)
+    return old_type(migration, ctx.ancestors(migration), table, column, line)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
@@ -96,7 +96,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 continue
             call = calls.get(statement.line) if calls.get(statement.line) is not None and \
                 _same_column(calls[statement.line], column) else calls.get((table, column))
-            old_value = _old(migration, ctx, call, table, column)
+            old_value = _old(migration, ctx, call, table, column, statement.line)
             old = old_value if isinstance(old_value, str) else type_sql(old_value) if old_value is not None \
                 else None
             if old is not None and no_rewrite(old, new_type, ctx.dialect):

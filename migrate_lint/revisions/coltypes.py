@@ -80,11 +80,17 @@ def _sql_type(op: Operation, table: str, column: str) -> str | None:
     return None
 
 
-def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, column: str) -> Any:
-    """The column's type before this revision: the downgrade's alter_column type_ (a Call/Ref) or
-    literal ALTER ... TYPE (SQL text), else the nearest earlier revision that created or altered
-    it. None when the history does not say."""
+def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, column: str,
+             before_line: int | None = None) -> Any:
+    """The column's type before this revision (before `before_line` of it, where this revision
+    added or altered the column itself: the type it gave): the downgrade's alter_column type_ (a
+    Call/Ref) or literal ALTER ... TYPE (SQL text), else the nearest earlier revision that created
+    or altered it. None when the history does not say."""
     table, column = table.lower(), column.lower()
+    if before_line is not None:
+        here = _from_operations([op for op in migration.operations if op.line < before_line], table, column)
+        if here is not None:
+            return here
     for op in downgrade_operations(migration.source):
         if op.name == "alter_column" and "type_" in op.kwargs:
             t, c = _altered(op)

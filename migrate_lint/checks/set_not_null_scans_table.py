@@ -44,10 +44,9 @@ def _rewritten_by_same_alter(migration: Migration, ctx: CheckContext, line: int,
 
 def _added_and_filled_here(migration: Migration, ctx: CheckContext, op_index: int, table: str,
                            column: str) -> bool:
-    """This transaction added the column and an UPDATE filled it before SET NOT NULL: the ADD COLUMN
-    holds ACCESS EXCLUSIVE to the end anyway, and the UPDATE that rewrote every row costs far more
-    than the scan (update-without-where reports it when it has no WHERE). The CHECK route cannot
-    help inside the transaction; splitting the revision can, which is that finding's help."""
+    """This transaction added the column and an UPDATE filled it before SET NOT NULL: the ADD
+    COLUMN's ACCESS EXCLUSIVE lock is held through the UPDATE and the scan, and the CHECK route
+    cannot help inside the transaction; splitting the revision can."""
     if not ctx.transactional_ddl or any(op.autocommit for op in migration.operations[:op_index + 1]):
         return False
     added = any(op.name == "add_column" and added_to.lower() == table and isinstance(spec.name, str)
@@ -63,12 +62,13 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if proven_by_check(migration, index, table, column, ctx) or \
                 already_not_null(migration, op_index, ctx, table, column):
             continue  # proven, or already NOT NULL: SET NOT NULL is then a no-op
-        if _rewritten_by_same_alter(migration, ctx, statement.line, op_index, table) or \
-                _added_and_filled_here(migration, ctx, op_index, table, column):
+        if _rewritten_by_same_alter(migration, ctx, statement.line, op_index, table):
             continue
         # Where nothing filled the column, set-not-null-without-backfill (ML302) reports it and its
         # help gives the CHECK route: one finding per place.
         if filled(migration, op_index, table, column, ctx):
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column),
-                          version=str(ctx.postgresql_version))
+                          version=str(ctx.postgresql_version),
+                          variant="same_transaction" if _added_and_filled_here(
+                              migration, ctx, op_index, table, column) else "default")

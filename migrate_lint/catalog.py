@@ -16,7 +16,8 @@ CODE_PATTERN = re.compile(r"^ML\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "deploy", "message", "help", "catches", "risk",
             "safe", "cases")
-OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table", "trace", "lesser")
+OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table", "per-revision",
+            "trace", "lesser")
 CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "project-root", "message", "help"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "keys", "autocommit", "invalid", "algorithm"}
@@ -89,6 +90,9 @@ class RuleSpec:
     # what the rule's objects are called ("index"): its findings on one table in one revision file
     # are one risk, reported as one finding naming the others (lint.dedupe); "" for every finding apart
     per_table: str = ""
+    # the same for a rule whose findings in one revision file are one risk whatever their tables
+    # (a cleanup revision dropping thirty tables): one finding naming the others
+    per_revision: str = ""
     deploy: str = "any"  # what the risk needs while revisions run: "traffic", "old-code" or "any"
     # a lock rule whose claim no server fact shows: why (its cases state no `server:` facts, and
     # `migrate-lint trace` gives its findings no verdict)
@@ -129,7 +133,7 @@ def _qualified(table: str, column: str) -> str:
     if table_loop and column_loop and table_loop["loop"] == column_loop["loop"]:
         loop = table_loop["loop"].replace("{", "{{").replace("}", "}}")  # the text becomes a template
         return f"each {column_loop['name']} of each {table_loop['name']} of {loop}"
-    return "column {column} of table {table}"
+    return "{column} of table {table}"
 
 
 class _Fields(dict):  # type: ignore[type-arg]
@@ -279,9 +283,12 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         raise CatalogError(f"{where}: fix is one of {', '.join(FIXES)}, not {fix!r}")
     if data["deploy"] not in DEPLOYS:
         raise CatalogError(f"{where}: deploy is one of {', '.join(DEPLOYS)}, not {data['deploy']!r}")
-    per_table = data.get("per-table") or ""
-    if not isinstance(per_table, str) or (per_table and not re.fullmatch(r"[a-z]+( [a-z]+)*", per_table)):
-        raise CatalogError(f"{where}: per-table names the rule's objects in lower-case words (index)")
+    per_table, per_revision = data.get("per-table") or "", data.get("per-revision") or ""
+    for key, noun in (("per-table", per_table), ("per-revision", per_revision)):
+        if not isinstance(noun, str) or (noun and not re.fullmatch(r"[a-z]+( [a-z]+)*", noun)):
+            raise CatalogError(f"{where}: {key} names the rule's objects in lower-case words (index)")
+    if per_table and per_revision:
+        raise CatalogError(f"{where}: per-table and per-revision are two ways to merge: give one")
     cases = tuple(_case(c, where) for c in data["cases"] or ())
     if data.get("trace") and any(c.server for c in cases):
         raise CatalogError(f"{where}: `trace` says why the server cannot show the rule's claim, so no "
@@ -299,7 +306,7 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
         references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
         deploy=data["deploy"],
-        per_table=per_table, trace=" ".join(str(data.get("trace") or "").split()),
+        per_table=per_table, per_revision=per_revision, trace=" ".join(str(data.get("trace") or "").split()),
         lesser=_lesser(data.get("lesser"), data["message"], where),
     )
 

@@ -9,9 +9,12 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from migrate_lint.catalog import CatalogError, parse_rule
 from migrate_lint.finding import Finding, Fix, Location, Severity
 from migrate_lint.lint import run
-from migrate_lint.lint.dedupe import one_per_location, one_per_table, qualified
+from migrate_lint.lint.dedupe import WHOLE_REVISION, one_per_location, one_per_table, qualified
 
 
 def finding(code: str, line: int, subject: str) -> Finding:
@@ -165,3 +168,20 @@ def test_a_loop_over_literal_tables_merges_with_other_calls_on_those_tables(tmp_
     report = check_dir(root)  # each loop runs once per literal table: line 10 on posts joins 13 and 14
     assert [(f.location.line, len(f.parts)) for f in report.findings] == [(10, 3), (12, 1)]
     assert "users" in report.findings[0].message and "orders" in report.findings[1].message
+
+
+def test_a_per_revision_rule_is_one_finding_per_revision_file_whatever_the_tables():
+    def dropped(line: int, table: str, path: str = "r.py") -> Finding:
+        return Finding("ML202", "x", Severity.WARNING, f"about {table}", Location(Path(path), line, 5), "r1",
+                       table, table=WHOLE_REVISION)
+    kept = one_per_table([dropped(9, "a"), dropped(12, "b"), dropped(14, "c"), dropped(3, "d", "s.py")],
+                         {"ML202": "table"})
+    assert [(f.location.path.name, f.message, len(f.merged)) for f in kept] == [
+        ("r.py", "about a (and 2 more tables in this revision: b (line 12), c (line 14))", 3),
+        ("s.py", "about d", 0)]
+
+
+def test_a_rule_merges_one_way_only():
+    text = (Path(__file__).parent.parent / "rules" / "ML202.yml").read_text()
+    with pytest.raises(CatalogError, match="two ways to merge"):
+        parse_rule(text.replace("per-revision: table", "per-revision: table\nper-table: table"), "ML202.yml")

@@ -11,6 +11,7 @@ from dataclasses import replace
 from migrate_lint.finding import Finding
 
 MAX_NAMED = 5
+WHOLE_REVISION = "*"  # the table of a per-revision rule's findings: one group per revision file
 
 
 def one_per_location(findings: list[Finding]) -> list[Finding]:
@@ -73,12 +74,15 @@ def _merged(group: list[Finding], noun: str) -> Finding:
              for where in [f"{'line' if len(at) == 1 else 'lines'} {', '.join(map(str, at))}"]]
     more = len(group) - 1
     what = noun if more == 1 else _plural(noun)
-    message = f"{first.message} (and {more} more {what} on {first.table}: {_listed(lines)})"
+    where = "in this revision" if first.table == WHOLE_REVISION else f"on {first.table}"
+    message = f"{first.message} (and {more} more {what} {where}: {_listed(lines)})"
     return replace(first, message=message, merged=tuple(group))
 
 
 def _object(finding: Finding) -> str:
     """The finding's own object: its subject less the table (`users.ix_b` -> `ix_b`)."""
+    if finding.table == WHOLE_REVISION:
+        return finding.subject
     prefix = finding.table.rsplit(".", 1)[-1] + "."
     subject = finding.subject
     return subject[len(prefix):] if subject.lower().startswith(prefix.lower()) else subject

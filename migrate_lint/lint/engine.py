@@ -16,7 +16,7 @@ from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.finding import Finding, InputError, Location, Report
 from migrate_lint.lint import deploy, lockfile, suppress
-from migrate_lint.lint.dedupe import one_per_location, qualified
+from migrate_lint.lint.dedupe import WHOLE_REVISION, one_per_location, qualified
 from migrate_lint.lint.schemas import DEFAULTS, with_schema
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import statements_from_operations
@@ -88,7 +88,8 @@ class Engine:
         assert spec is not None, code
         message, help_text = spec.render({"subject": hit.subject, **DEFAULTS, **hit.fields})
         location = Location(path, hit.line, hit.column, hit.end_line or hit.line)
-        table = hit.fields.get("table", "") if spec.per_table else ""  # see lint.dedupe.one_per_table
+        # see lint.dedupe.one_per_table
+        table = hit.fields.get("table", "") if spec.per_table else WHOLE_REVISION if spec.per_revision else ""
         severity = self.selection.severities[code]
         if spec.lesser and code not in self.selection.configured:
             severity = dict(spec.lesser).get(hit.fields.get("variant", "default"), severity)
@@ -227,7 +228,8 @@ class Engine:
         weigher = self._weigher(graph, migrations)
         findings = one_per_location([self.finding(code, hit, path, by_path.get(path), weigher)
                                      for code, path, hit in hits if code in self.enabled_for(path)])
-        findings = [_with_schema(f, migrations) if f.table and f.revision else f for f in findings]
+        findings = [_with_schema(f, migrations) if f.table not in ("", WHOLE_REVISION) and f.revision else f
+                    for f in findings]
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 

@@ -53,7 +53,8 @@ def per_table(findings: Iterable[Finding]) -> list[Finding]:
     from migrate_lint.catalog import load_catalog
     from migrate_lint.lint.dedupe import one_per_table
 
-    return one_per_table(findings, {r.code: r.per_table for r in load_catalog().rules if r.per_table})
+    return one_per_table(findings, {r.code: r.per_table or r.per_revision for r in load_catalog().rules
+                                    if r.per_table or r.per_revision})
 
 
 def _check(paths: list[Path], config_path: Path | None, overrides: dict[str, Any], execute: bool,

@@ -63,3 +63,24 @@ def test_checks_split_over_a_helper_report_what_one_process_reports(tmp_path, ch
     assert calls == [True, False]
     assert both == one
     assert {f.code for f in one.findings} >= {"ML101", "ML301"}
+
+
+@needs_fork
+def test_a_first_run_read_in_two_reports_what_one_process_reports(tmp_path, monkeypatch):
+    from migrate_lint.lint import run
+
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    for i in range(SPLIT_AT + 20):
+        (versions / f"r{i:03}.py").write_text(revision(i))
+    (versions / "r150.py").write_bytes(b"revision = 'x'\n# \xff not UTF-8\n")  # in the child's part
+    (versions / "r010.py").write_text("revision = 'r10'\ndef upgrade(:\n")  # in this process's part
+    (tmp_path / "pyproject.toml").write_text('[tool.migrate-lint]\nscript-location = "migrations"\n')
+    monkeypatch.chdir(tmp_path)
+    reports = []
+    for cores in (2, 1):
+        monkeypatch.setattr("migrate_lint.rendering.cores.usable_cores", lambda cores=cores: cores)
+        reports.append(run.check([Path(".")], None, {}, use_cache=False, execute=False).report)
+    assert reports[0] == reports[1]
+    assert [e.message.split(" (")[0] for e in reports[0].errors] == ["cannot decode as UTF-8"]
+    assert ("ML901", "r010.py") in {(f.code, f.location.path.name) for f in reports[0].findings}

@@ -105,12 +105,14 @@ def file_facts(path: Path, source: str, complete: bool) -> FileFacts | Header | 
         return InputError(path, None, "too deeply nested to analyse (the other files were checked)")
 
 
+SHARE = 0.53  # this process's part of a split analysis (the child also pickles what it found)
+
+
 def analyse_many(files: list[tuple[Path, str, bool]], spare_core: bool = True
                  ) -> list[FileFacts | Header | InputError]:
     """file_facts() of each (path, source, complete). When there is a spare core a forked child
-    takes about half of the files (halves.in_two); this process takes slightly more, as the child
-    also pickles what it found."""
-    return in_two(files, lambda file: file_facts(*file), spare_core, share=0.53)
+    takes about half of the files (halves.in_two)."""
+    return in_two(files, lambda file: file_facts(*file), spare_core, share=SHARE)
 
 
 # What every revision imports and no project is: the paths read through them are never asked for.

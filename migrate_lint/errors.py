@@ -37,6 +37,8 @@ def printable(text: str, newlines: bool = False) -> str:
     """Text fit for a terminal or a CI log: escape sequences removed, other control characters
     shown as escapes (a newline in a file name reads as \\n), tabs kept. `newlines`: keep line
     feeds, for a format that encodes them itself (GitHub's %0A)."""
+    if text.isascii() and text.isprintable():
+        return text  # no escape, control or bidi character: nothing to take out (most texts)
     text = _ANSI.sub("", text)
     return re.sub(_CONTROL_BUT_NEWLINES if newlines else _CONTROL, lambda m: ascii(m.group())[1:-1], text)
 

@@ -146,7 +146,7 @@ def display_path(path: Path) -> str:
     cwd = os.getcwd()
     absolute = os.path.abspath(path)
     if absolute.startswith(cwd.rstrip(os.sep) + os.sep):  # the common case, without touching the disk
-        return Path(absolute[len(cwd.rstrip(os.sep)) + 1:]).as_posix()
+        return absolute[len(cwd.rstrip(os.sep)) + 1:].replace(os.sep, "/")  # normalised: as_posix()
     try:  # through symbolic links
         return path.resolve().relative_to(Path(cwd).resolve()).as_posix()
     except ValueError:

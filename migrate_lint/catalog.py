@@ -56,6 +56,8 @@ class CatalogError(UserError):
 
 @dataclass(frozen=True)
 class Case:
+    """One `pass` or `fail` example of a rule's YAML: the revisions it checks and what it expects."""
+
     name: str
     kind: str  # "pass" or "fail"
     revisions: tuple[Any, ...]  # each a body string or a mapping with a full `source`
@@ -70,6 +72,8 @@ class Case:
 
 @dataclass(frozen=True)
 class RuleSpec:
+    """One rule of the catalogue, as its rules/MLxxx.yml says it."""
+
     code: str
     name: str
     title: str
@@ -284,6 +288,8 @@ def rule_from(data: Any, where: str) -> RuleSpec:
 
 @dataclass(frozen=True)
 class Catalog:
+    """Every rule, sorted by code; looked up by code or name."""
+
     rules: tuple[RuleSpec, ...]
 
     def __post_init__(self) -> None:

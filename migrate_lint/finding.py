@@ -42,6 +42,8 @@ class Severity(enum.IntEnum):
 
 @dataclass(frozen=True, order=True)
 class Location:
+    """Where a finding points: a file, its line and column (1-based), and the line its call ends on."""
+
     path: Path
     line: int
     column: int = 1
@@ -70,6 +72,8 @@ class Fix:
 
 @dataclass(frozen=True)
 class Finding:
+    """One reported problem: the rule, its wording for this case, and where it is."""
+
     code: str
     name: str
     severity: Severity
@@ -127,6 +131,8 @@ class HistoryDialect:
 
 @dataclass(frozen=True)
 class Report:
+    """What one run found, held back and could not read: what every formatter renders."""
+
     findings: tuple[Finding, ...] = ()
     suppressed: tuple[Finding, ...] = ()
     baselined: tuple[Finding, ...] = ()

@@ -18,6 +18,8 @@ SEVERITY_STYLE = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INF
 
 @dataclass(frozen=True)
 class TextOptions:
+    """How the text report is laid out."""
+
     colour: bool = False
     quiet: bool = False  # findings only, no summary
     statistics: bool = False  # a count per rule instead of the findings

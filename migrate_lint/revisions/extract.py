@@ -21,6 +21,8 @@ MAX_HELPER_DEPTH = 8
 
 @dataclass(frozen=True)
 class _Context:
+    """Where a call is met: its entry function, the batches open around it, autocommit, dialects."""
+
     function: str
     batches: dict[str, tuple[Any, int, Any]] = field(default_factory=dict)  # name -> (table, line, schema)
     autocommit: bool = False

@@ -18,6 +18,8 @@ from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, R
 
 @dataclass(frozen=True)
 class FileFacts:
+    """What one revision file says on its own, read from its syntax tree."""
+
     header: Header
     syntax_error: Hit | None = None
     operations: tuple[Operation, ...] = ()

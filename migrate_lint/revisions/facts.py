@@ -107,7 +107,7 @@ def file_facts(path: Path, source: str, complete: bool) -> FileFacts | Header | 
         return InputError(path, None, "too deeply nested to analyse (the other files were checked)")
 
 
-SHARE = 0.53  # this process's part of a split analysis (the child also pickles what it found)
+SHARE = 0.52  # this process's part of a split analysis (the child also pickles what it found)
 
 
 def analyse_many(files: list[tuple[Path, str, bool]], spare_core: bool = True

@@ -137,7 +137,7 @@ def _used_paths(tree: ast.Module) -> dict[str, set[str]]:
     return paths
 
 
-HOLDERS = (*BLOCKS, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # statements with a body
+HOLDERS = frozenset({*BLOCKS, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})  # statements with a body
 
 
 def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
@@ -160,7 +160,7 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]
                 found.append((alias.name, node.lineno, tuple(paths)))
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found.append((node.module, node.lineno, tuple(a.name for a in node.names)))
-        if not isinstance(node, HOLDERS):
+        if type(node) not in HOLDERS:  # a parsed tree's exact classes (as in extract.py)
             continue  # a simple statement holds no other
         for attr in ("body", "orelse", "finalbody"):
             stack.extend(reversed(getattr(node, attr, None) or ()))

@@ -84,7 +84,7 @@ class RuleSpec:
     risk: str
     safe: str
     example: str
-    cases: tuple[Case, ...]
+    case_data: tuple[Any, ...]  # the YAML's `cases`, as plain data: built into `cases` when asked for
     dialects: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
@@ -97,6 +97,12 @@ class RuleSpec:
     # a lock rule whose claim no server fact shows: why (its cases state no `server:` facts, and
     # `migrate-lint trace` gives its findings no verdict)
     trace: str = ""
+
+    @cached_property
+    def cases(self) -> tuple[Case, ...]:
+        """The rule's pass and fail examples (tests, docs, trace): a check never reads them, so a
+        catalogue loaded from its compiled form, validated whole when compiled, builds them only now."""
+        return tuple(_case(c, f"{self.code}.yml") for c in self.case_data)
 
     def applies_to(self, mode: str) -> bool:
         """Whether the risk exists for revisions run in this deploy mode (online, after-release, offline)."""
@@ -243,8 +249,9 @@ def parse_rule(text: str, where: str) -> RuleSpec:
     return rule_from(read_rule(text, where), where)
 
 
-def rule_from(data: Any, where: str) -> RuleSpec:
-    """A rule's plain data (from its YAML, or from the compiled catalogue) validated into a RuleSpec."""
+def rule_from(data: Any, where: str, cases: bool = True) -> RuleSpec:
+    """A rule's plain data (from its YAML, or from the compiled catalogue) validated into a RuleSpec;
+    its cases too unless `cases` is False (the compiled catalogue's were when it was compiled)."""
     if not isinstance(data, dict):
         raise CatalogError(f"{where}: a rule is a mapping")
     missing = [k for k in REQUIRED if k not in data]
@@ -265,7 +272,22 @@ def rule_from(data: Any, where: str) -> RuleSpec:
     per_table = data.get("per-table") or ""
     if not isinstance(per_table, str) or (per_table and not re.fullmatch(r"[a-z]+( [a-z]+)*", per_table)):
         raise CatalogError(f"{where}: per-table names the rule's objects in lower-case words (index)")
-    cases = tuple(_case(c, where) for c in data["cases"] or ())
+    if cases:
+        _check_cases(data, tuple(_case(c, where) for c in data["cases"] or ()), fix, where)
+    return RuleSpec(
+        code=data["code"], name=data["name"], title=data["title"], severity=severity,
+        message=_variants(data["message"], "message", where),
+        help=_variants(data["help"], "help", where), catches=data["catches"].strip(),
+        risk=data["risk"].strip(), safe=data["safe"].strip(),
+        example=str(data.get("example") or "").strip("\n"), case_data=tuple(data["cases"] or ()),
+        dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
+        references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
+        deploy=data["deploy"],
+        per_table=per_table, trace=" ".join(str(data.get("trace") or "").split()),
+    )
+
+
+def _check_cases(data: dict[str, Any], cases: tuple[Case, ...], fix: str, where: str) -> None:
     if data.get("trace") and any(c.server for c in cases):
         raise CatalogError(f"{where}: `trace` says why the server cannot show the rule's claim, so no "
                            "case states `server:` facts")
@@ -273,17 +295,6 @@ def rule_from(data: Any, where: str) -> RuleSpec:
         raise CatalogError(f"{where}: a case gives `fixed` source but the rule has no fix")
     if not any(c.kind == "fail" for c in cases) or not any(c.kind == "pass" for c in cases):
         raise CatalogError(f"{where}: every rule needs at least one pass and one fail case")
-    return RuleSpec(
-        code=data["code"], name=data["name"], title=data["title"], severity=severity,
-        message=_variants(data["message"], "message", where),
-        help=_variants(data["help"], "help", where), catches=data["catches"].strip(),
-        risk=data["risk"].strip(), safe=data["safe"].strip(),
-        example=str(data.get("example") or "").strip("\n"), cases=cases,
-        dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
-        references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
-        deploy=data["deploy"],
-        per_table=per_table, trace=" ".join(str(data.get("trace") or "").split()),
-    )
 
 
 @dataclass(frozen=True)
@@ -336,9 +347,10 @@ def load_catalog(folder: Path | None = None) -> Catalog:
         raise CatalogError(f"no rules found in {folder}")
     files = {path.name: path.read_bytes() for path in paths}
     data = _compiled(folder / COMPILED, _digest(files))
+    compiled = data is not None
     if data is None:
         data = {name: read_rule(text.decode("utf-8"), name) for name, text in files.items()}
-    rules = [rule_from(value, name) for name, value in data.items()]
+    rules = [rule_from(value, name, cases=not compiled) for name, value in data.items()]
     return Catalog(tuple(sorted(rules, key=lambda r: r.code)))
 
 

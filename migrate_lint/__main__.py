@@ -52,8 +52,15 @@ def main() -> int:
 
         worker = worker_process.start()
     try:
-        from migrate_lint.cli import main as command_line
+        import gc
 
+        # the collector's passes over what imports allocate (modules, classes, functions: they live
+        # as long as the process) free nothing; `check` keeps it off for its own imports too (cli.py)
+        gc.disable()
+        try:
+            from migrate_lint.cli import main as command_line
+        finally:
+            gc.enable()
         return command_line(argv, started_worker=worker)
     finally:
         # The exit code is decided and cleanup is done: a late SIGINT or SIGTERM (a CI runner sends

@@ -57,6 +57,8 @@ class CatalogError(UserError):
 
 @dataclass(frozen=True)
 class Case:
+    """One `pass` or `fail` example of a rule's YAML: the revisions it checks and what it expects."""
+
     name: str
     kind: str  # "pass" or "fail"
     revisions: tuple[Any, ...]  # each a body string or a mapping with a full `source`
@@ -71,6 +73,8 @@ class Case:
 
 @dataclass(frozen=True)
 class RuleSpec:
+    """One rule of the catalogue, as its rules/MLxxx.yml says it."""
+
     code: str
     name: str
     title: str
@@ -81,7 +85,7 @@ class RuleSpec:
     risk: str
     safe: str
     example: str
-    cases: tuple[Case, ...]
+    case_data: tuple[Any, ...]  # the YAML's `cases`, as plain data: built into `cases` when asked for
     dialects: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
@@ -100,6 +104,12 @@ class RuleSpec:
     # wordings (message variants) whose case is a lesser risk, with the severity they report at
     # unless the config sets the rule's severity
     lesser: tuple[tuple[str, Severity], ...] = ()
+
+    @cached_property
+    def cases(self) -> tuple[Case, ...]:
+        """The rule's pass and fail examples (tests, docs, trace): a check never reads them, so a
+        catalogue loaded from its compiled form, validated whole when compiled, builds them only now."""
+        return tuple(_case(c, f"{self.code}.yml") for c in self.case_data)
 
     def applies_to(self, mode: str) -> bool:
         """Whether the risk exists for revisions run in this deploy mode (online, after-release, offline)."""
@@ -264,8 +274,9 @@ def parse_rule(text: str, where: str) -> RuleSpec:
     return rule_from(read_rule(text, where), where)
 
 
-def rule_from(data: Any, where: str) -> RuleSpec:
-    """A rule's plain data (from its YAML, or from the compiled catalogue) validated into a RuleSpec."""
+def rule_from(data: Any, where: str, cases: bool = True) -> RuleSpec:
+    """A rule's plain data (from its YAML, or from the compiled catalogue) validated into a RuleSpec;
+    its cases too unless `cases` is False (the compiled catalogue's were when it was compiled)."""
     if not isinstance(data, dict):
         raise CatalogError(f"{where}: a rule is a mapping")
     missing = [k for k in REQUIRED if k not in data]
@@ -289,20 +300,14 @@ def rule_from(data: Any, where: str) -> RuleSpec:
             raise CatalogError(f"{where}: {key} names the rule's objects in lower-case words (index)")
     if per_table and per_revision:
         raise CatalogError(f"{where}: per-table and per-revision are two ways to merge: give one")
-    cases = tuple(_case(c, where) for c in data["cases"] or ())
-    if data.get("trace") and any(c.server for c in cases):
-        raise CatalogError(f"{where}: `trace` says why the server cannot show the rule's claim, so no "
-                           "case states `server:` facts")
-    if not fix and any(c.fixed is not None for c in cases):
-        raise CatalogError(f"{where}: a case gives `fixed` source but the rule has no fix")
-    if not any(c.kind == "fail" for c in cases) or not any(c.kind == "pass" for c in cases):
-        raise CatalogError(f"{where}: every rule needs at least one pass and one fail case")
+    if cases:
+        _check_cases(data, tuple(_case(c, where) for c in data["cases"] or ()), fix, where)
     return RuleSpec(
         code=data["code"], name=data["name"], title=data["title"], severity=severity,
         message=_variants(data["message"], "message", where),
         help=_variants(data["help"], "help", where), catches=data["catches"].strip(),
         risk=data["risk"].strip(), safe=data["safe"].strip(),
-        example=str(data.get("example") or "").strip("\n"), cases=cases,
+        example=str(data.get("example") or "").strip("\n"), case_data=tuple(data["cases"] or ()),
         dialects=tuple(data.get("dialects") or ()), tags=tuple(data.get("tags") or ()),
         references=tuple(data.get("references") or ()), default=bool(data.get("default", True)), fix=fix,
         deploy=data["deploy"],
@@ -323,8 +328,20 @@ def _lesser(value: Any, message: Any, where: str) -> tuple[tuple[str, Severity],
         raise CatalogError(f"{where}: lesser: {exc}") from None
 
 
+def _check_cases(data: dict[str, Any], cases: tuple[Case, ...], fix: str, where: str) -> None:
+    if data.get("trace") and any(c.server for c in cases):
+        raise CatalogError(f"{where}: `trace` says why the server cannot show the rule's claim, so no "
+                           "case states `server:` facts")
+    if not fix and any(c.fixed is not None for c in cases):
+        raise CatalogError(f"{where}: a case gives `fixed` source but the rule has no fix")
+    if not any(c.kind == "fail" for c in cases) or not any(c.kind == "pass" for c in cases):
+        raise CatalogError(f"{where}: every rule needs at least one pass and one fail case")
+
+
 @dataclass(frozen=True)
 class Catalog:
+    """Every rule, sorted by code; looked up by code or name."""
+
     rules: tuple[RuleSpec, ...]
 
     def __post_init__(self) -> None:
@@ -369,18 +386,26 @@ def load_catalog(folder: Path | None = None) -> Catalog:
     paths = sorted(folder.glob("*.yml"))
     if not paths:
         raise CatalogError(f"no rules found in {folder}")
-    texts = {path.name: path.read_text(encoding="utf-8") for path in paths}
-    data = _compiled(folder / COMPILED, _digest(texts))
+    files = {path.name: path.read_bytes() for path in paths}
+    data = _compiled(folder / COMPILED, _digest(files))
+    compiled = data is not None
     if data is None:
-        data = {name: read_rule(text, name) for name, text in texts.items()}
-    rules = [rule_from(value, name) for name, value in data.items()]
+        data = {name: read_rule(text.decode("utf-8"), name) for name, text in files.items()}
+    rules = [rule_from(value, name, cases=not compiled) for name, value in data.items()]
     return Catalog(tuple(sorted(rules, key=lambda r: r.code)))
 
 
-def _digest(texts: dict[str, str]) -> str:
+def _digest(files: dict[str, bytes]) -> str:
+    """Of the YAML files' names and bytes (hashing their repr as text cost a check ~2 ms), with line
+    ends as text reads them: a checkout with CRLF line ends still fits the compiled catalogue."""
     import hashlib
 
-    return hashlib.sha256(repr(sorted(texts.items())).encode()).hexdigest()
+    digest = hashlib.sha256()
+    for name, data in sorted(files.items()):
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        digest.update(b"%d:%s%d:" % (len(name), name.encode(), len(data)))
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def _compiled(path: Path, digest: str) -> dict[str, Any] | None:
@@ -402,11 +427,11 @@ def compile_catalog(folder: Path | None = None) -> str:
     import json
 
     folder = folder or rules_dir()
-    texts = {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.yml"))}
-    data = {name: read_rule(text, name) for name, text in texts.items()}
+    files = {path.name: path.read_bytes() for path in sorted(folder.glob("*.yml"))}
+    data = {name: read_rule(text.decode("utf-8"), name) for name, text in files.items()}
     for name, value in data.items():
         rule_from(value, name)  # only a valid catalogue is compiled
-    return json.dumps({"digest": _digest(texts), "rules": data}, indent=0, sort_keys=True) + "\n"
+    return json.dumps({"digest": _digest(files), "rules": data}, indent=0, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":

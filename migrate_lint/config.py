@@ -28,6 +28,8 @@ class ConfigError(UserError):
 
 @dataclass(frozen=True)
 class Config:
+    """The settings of a run: defaults, then the config file, then the command line."""
+
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
     script_location: str | None = None

@@ -22,22 +22,24 @@ class UserError(Exception):
 
 # Terminal escape sequences (CSI, OSC, and two-character ones) that a checked file may carry in its
 # name or in source that a message quotes: they could recolour, rewrite or hide lines of the report.
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_ANSI = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
 # What is left that a terminal or a CI log would act on: C0 controls (a newline would start a new
 # line that a CI runner reads as a workflow command), DEL, C1 controls, and the bidirectional
 # overrides that make text read differently than it is ("Trojan Source").
 # Lone surrogates (a file name that is not UTF-8, as Python decodes it) cannot be written at all.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-# compiled by `re` when first used (GitHub's format), like the URL patterns below: a run that
-# prints no such text does not pay for them at import
-_CONTROL_BUT_NEWLINES = _CONTROL.pattern.replace("\\x0a-\\x1f", "\\x0b\\x0c\\x0e-\\x1f")
+_CONTROL = r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+# these three are compiled by `re` when first used, like the URL patterns below: a run that prints
+# no such text (most print only printable ASCII) does not pay for them at import
+_CONTROL_BUT_NEWLINES = _CONTROL.replace("\\x0a-\\x1f", "\\x0b\\x0c\\x0e-\\x1f")
 
 
 def printable(text: str, newlines: bool = False) -> str:
     """Text fit for a terminal or a CI log: escape sequences removed, other control characters
     shown as escapes (a newline in a file name reads as \\n), tabs kept. `newlines`: keep line
     feeds, for a format that encodes them itself (GitHub's %0A)."""
-    text = _ANSI.sub("", text)
+    if text.isascii() and text.isprintable():
+        return text  # no escape, control or bidi character: nothing to take out (most texts)
+    text = re.sub(_ANSI, "", text)
     return re.sub(_CONTROL_BUT_NEWLINES if newlines else _CONTROL, lambda m: ascii(m.group())[1:-1], text)
 
 

@@ -42,6 +42,8 @@ class Severity(enum.IntEnum):
 
 @dataclass(frozen=True, order=True)
 class Location:
+    """Where a finding points: a file, its line and column (1-based), and the line its call ends on."""
+
     path: Path
     line: int
     column: int = 1
@@ -70,6 +72,8 @@ class Fix:
 
 @dataclass(frozen=True)
 class Finding:
+    """One reported problem: the rule, its wording for this case, and where it is."""
+
     code: str
     name: str
     severity: Severity
@@ -127,6 +131,8 @@ class HistoryDialect:
 
 @dataclass(frozen=True)
 class Report:
+    """What one run found, held back and could not read: what every formatter renders."""
+
     findings: tuple[Finding, ...] = ()
     suppressed: tuple[Finding, ...] = ()
     baselined: tuple[Finding, ...] = ()
@@ -146,7 +152,7 @@ def display_path(path: Path) -> str:
     cwd = os.getcwd()
     absolute = os.path.abspath(path)
     if absolute.startswith(cwd.rstrip(os.sep) + os.sep):  # the common case, without touching the disk
-        return Path(absolute[len(cwd.rstrip(os.sep)) + 1:]).as_posix()
+        return absolute[len(cwd.rstrip(os.sep)) + 1:].replace(os.sep, "/")  # normalised: as_posix()
     try:  # through symbolic links
         return path.resolve().relative_to(Path(cwd).resolve()).as_posix()
     except ValueError:

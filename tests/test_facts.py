@@ -1,5 +1,5 @@
-"""analyse_many: splitting the work over a forked helper never changes the result; header_of is
-analyse().header at a lower cost."""
+"""analyse_many: splitting the work over a forked helper (halves.in_two) never changes the result;
+header_of is analyse().header at a lower cost."""
 
 import os
 from pathlib import Path
@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from migrate_lint.revisions import facts
+from migrate_lint.revisions.halves import SPLIT_AT
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="the split needs fork")
 
@@ -27,7 +28,7 @@ def expected(path: Path, source: str, complete: bool):
 
 @needs_fork
 def test_the_split_gives_what_one_process_gives():
-    files = [(path, source, i % 3 == 0) for i, (path, source) in enumerate(revisions(facts.SPLIT_AT + 51))]
+    files = [(path, source, i % 3 == 0) for i, (path, source) in enumerate(revisions(SPLIT_AT + 51))]
     assert facts.analyse_many(files) == [expected(*file) for file in files]
     assert facts.analyse_many(files, spare_core=False) == [expected(*file) for file in files]
 
@@ -43,7 +44,7 @@ def test_a_failing_helper_costs_time_not_results(monkeypatch):
         return analyse(path, source)
 
     monkeypatch.setattr(facts, "analyse", fails_in_the_helper)
-    files = [(path, source, True) for path, source in revisions(facts.SPLIT_AT)]
+    files = [(path, source, True) for path, source in revisions(SPLIT_AT)]
     found = facts.analyse_many(files)
     assert [f.header.revision.id for f in found] == [f"r{i}" for i in range(len(files))]
     assert found == [analyse(path, source) for path, source, _ in files]

@@ -132,3 +132,23 @@ def test_text_variants_golden(variant, options, example_report, monkeypatch):
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(rendered, encoding="utf-8")
     assert rendered == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("data", [
+    b"a = 1\r\nb = 2\r\n", b"a = 1\rb = 2\r", b"\xef\xbb\xbfa = 1\nb = 2", b"a = 1\n\x0cb = 2\n",
+    "# -*- coding: latin-1 -*-\nb = 'é'\n".encode("latin-1"), b"a = '\xff'\n", b"",
+    "a = 1\n\nb = '\u2028'\n".encode()],
+    ids=["crlf", "cr", "bom", "form feed", "cookie", "not utf-8", "empty", "line separator"])
+def test_the_source_lines_shown_are_those_python_reads(data, tmp_path):
+    """Each file is read once for its findings, line for line as linecache reads it."""
+    import linecache
+
+    from migrate_lint.formatters.text_format import _lines
+
+    path = tmp_path / "r.py"
+    path.write_bytes(data)
+    lines = _lines(path)
+    for number in range(-1, 6):
+        shown = lines[number - 1] if 0 < number <= len(lines) else ""
+        assert shown == linecache.getline(str(path), number).rstrip("\r\n"), number
+    linecache.clearcache()

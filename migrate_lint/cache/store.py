@@ -23,6 +23,7 @@ class CacheError(ValueError):
 
 
 PLAIN = (str, int, bool, float, bytes, type(None))
+_PLAIN = frozenset(PLAIN)  # for `type(value) in`: one hash lookup
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -67,7 +68,7 @@ def decode(value: Any, classes: dict[str, type], paths: dict[str, Path] | None =
     """`paths`: Path objects the caller has already, by their text (each revision names its own
     file): taken as they are rather than built again."""
     kind = type(value)
-    if kind in PLAIN:
+    if kind in _PLAIN:
         return value
     if kind is list:
         name = value[0]
@@ -80,7 +81,9 @@ def decode(value: Any, classes: dict[str, type], paths: dict[str, Path] | None =
         how = _built(cls)
         if how == "enum":
             return cls(value[1])
-        values = [decode(v, classes, paths) for v in value[1:]]
+        # most fields are plain values, returned as they are without a call (as in tuples below)
+        values = [v if type(v) in _PLAIN else decode(v, classes, paths) for v in value]
+        del values[0]  # the class name
         if how == "init":
             return cls(*values)
         # What __init__ would do for a frozen dataclass, at a third of the cost: the cache holds
@@ -89,9 +92,9 @@ def decode(value: Any, classes: dict[str, type], paths: dict[str, Path] | None =
         instance.__dict__.update(zip(_field_names(cls), values, strict=True))
         return instance
     if kind is tuple:
-        return tuple([decode(v, classes, paths) for v in value])
+        return tuple([v if type(v) in _PLAIN else decode(v, classes, paths) for v in value])
     if kind is dict:
-        return {k: decode(v, classes, paths) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else decode(v, classes, paths) for k, v in value.items()}
     if kind is frozenset:
         return frozenset([decode(v, classes, paths) for v in value])
     raise CacheError(f"unexpected {kind.__name__} in cache")

@@ -33,6 +33,8 @@ def shown(value: Any) -> str:
 
 @dataclass
 class CheckContext:
+    """What every check may read besides its revision: the graph, the other revisions, the settings."""
+
     dialect: str
     graph: RevisionGraph
     migrations: Mapping[str, Migration]

@@ -3,11 +3,11 @@ with a caret under the operation, help with a link to the rule's docs, and a sum
 
 from __future__ import annotations
 
-import linecache
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
+from pathlib import Path
 
 from migrate_lint.catalog import rule_url
 from migrate_lint.errors import printable
@@ -18,6 +18,8 @@ SEVERITY_STYLE = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INF
 
 @dataclass(frozen=True)
 class TextOptions:
+    """How the text report is laid out."""
+
     colour: bool = False
     quiet: bool = False  # findings only, no summary
     statistics: bool = False  # a count per rule instead of the findings
@@ -67,10 +69,26 @@ def dialect_lines(report: Report) -> list[str]:
     return [f"dialect: {r.dialect} ({r.source}) for {display_path(r.path)}" for r in rows]
 
 
-def _source(finding: Finding, paint: _Paint) -> list[str]:
+def _lines(path: Path) -> list[str]:
+    """The file's lines as Python reads its source (its encoding, universal newlines), without their
+    line ends; none when it cannot be read. Read once for all of the file's findings."""
+    import io
+    import tokenize
+
+    try:
+        data = path.read_bytes()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return []
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _source(finding: Finding, lines: list[str], paint: _Paint) -> list[str]:
     """The finding's source line, with a caret under the operation from its column to the line's end."""
     loc = finding.location
-    text = printable(linecache.getline(str(loc.path), loc.line).rstrip("\r\n").expandtabs(4))
+    line = lines[loc.line - 1] if 0 < loc.line <= len(lines) else ""
+    text = printable(line.expandtabs(4))
     if not text.strip():
         return []
     number = str(loc.line)
@@ -109,14 +127,14 @@ def _extent(text: str, start: int) -> int:
     return len(text[:index].rstrip())
 
 
-def _finding(finding: Finding, paint: _Paint) -> Iterator[str]:
+def _finding(finding: Finding, lines: list[str], paint: _Paint) -> Iterator[str]:
     loc = finding.location
     # what comes from the checked files (names, messages quoting source) is made printable before
     # it is painted: it can neither recolour the terminal nor start a line a CI runner reads as a command
     where = paint(printable(f"{display_path(loc.path)}:{loc.line}:{loc.column}:"), "1")
     label = paint(f"{finding.code} {finding.name}", SEVERITY_STYLE[finding.severity])
     yield f"{where} {label} [{finding.severity.label}] {printable(finding.message)}"
-    yield from _source(finding, paint)
+    yield from _source(finding, lines, paint)
     link = rule_url(finding.code, finding.name)
     help_text = f"{printable(finding.help)} ({link})" if finding.help else link
     yield f"  {paint('help:', '1;36')} {help_text}"
@@ -125,15 +143,16 @@ def _finding(finding: Finding, paint: _Paint) -> Iterator[str]:
 def _listing(report: Report, options: TextOptions, paint: _Paint) -> Iterator[str]:
     """Findings grouped by file (a revision), and within it by rule, each rule's beyond `per_rule`
     folded into one "and N more" line."""
-    for _, in_file in groupby(report.findings, key=lambda f: f.location.path):
+    for path, in_file in groupby(report.findings, key=lambda f: f.location.path):
         shown: Counter[str] = Counter()
         hidden: Counter[str] = Counter()
+        lines = _lines(path)
         for finding in in_file:
             if shown[finding.code] >= options.per_rule:
                 hidden[finding.code] += 1
                 continue
             shown[finding.code] += 1
-            yield from _finding(finding, paint)
+            yield from _finding(finding, lines, paint)
             yield ""
         for code, count in hidden.items():
             yield f"  ... and {count} more {code} in this file (all of them in --format json)"

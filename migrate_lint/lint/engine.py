@@ -26,6 +26,7 @@ from migrate_lint.revisions.directives import Directive
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.facts import FileFacts
 from migrate_lint.revisions.graph import RevisionGraph
+from migrate_lint.revisions.halves import in_two
 from migrate_lint.revisions.migration import (
     LazyMigrations,
     Migration,
@@ -313,22 +314,31 @@ class Engine:
                             if hit.path in targets or hit.path == ctx.lock_path)
         per_revision = [(code, module.check) for code, module in self.checks if module.SCOPE != "history"]
         selected: dict[frozenset[str], list[tuple[str, Any]]] = {}  # the checks each rule set runs
-        for path, facts in targets.items():
-            revision = facts.header.revision
-            if revision is None or ctx.graph.by_id.get(revision.id) is not revision:
-                continue  # unreadable, or a duplicate id (the graph keeps the first)
+
+        def revision_hits(path: Path) -> list[tuple[str, Path, Hit]] | InputError:
             enabled = self.enabled_for(path)
             if enabled not in selected:
                 selected[enabled] = [(code, check) for code, check in per_revision if code in enabled]
+            revision = targets[path].header.revision
+            assert revision is not None
             try:  # one file nested beyond what an analysis can recurse through loses only its own
                 migration = ctx.migrations[revision.id]
-                found = [(code, path, with_schema(hit, migration)) for code, check in selected[enabled]
-                         for hit in check(migration, ctx)]
+                return [(code, path, with_schema(hit, migration)) for code, check in selected[enabled]
+                        for hit in check(migration, ctx)]
             except RecursionError:
-                errors.append(InputError(path, None, "too deeply nested to analyse "
-                                                     "(the other files were checked)"))
-                continue
-            yield from found
+                return InputError(path, None, "too deeply nested to analyse (the other files were checked)")
+
+        # unreadable files, and duplicate ids (the graph keeps the first), are not checked
+        paths = [path for path, facts in targets.items() if (revision := facts.header.revision) is not None
+                 and ctx.graph.by_id.get(revision.id) is revision]
+        # the checks are pure, and each revision's run of them is ~0.1 ms: a forked child takes half
+        from migrate_lint.rendering.cores import spare_core
+
+        for found in in_two(paths, revision_hits, spare_core(self.pool)):
+            if isinstance(found, InputError):
+                errors.append(found)
+            else:
+                yield from found
 
     def _excluded(self, path: Path) -> bool:
         return bool(self.config.exclude) and self.selection.matches(path, self.config.exclude)

@@ -16,6 +16,8 @@ NAME = "migrate-lint.lock"
 
 @dataclass(frozen=True)
 class Locked:
+    """One revision's entry in migrate-lint.lock."""
+
     down_revisions: tuple[str, ...]
     checksum: str
     line: int  # where the entry sits in the lock file, for findings about removed revisions

@@ -12,6 +12,8 @@ from migrate_lint.revisions.directives import Directive
 
 @dataclass
 class Outcome:
+    """Findings kept and suppressed, and the hits the directives themselves raise."""
+
     kept: list[Finding] = field(default_factory=list)
     suppressed: list[Finding] = field(default_factory=list)
     hits: list[tuple[str, Path, Hit]] = field(default_factory=list)  # ML902/ML903 facts

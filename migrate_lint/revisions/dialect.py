@@ -31,6 +31,8 @@ SKIP = frozenset({"tests", "test", "docs", "node_modules", "migrations", "alembi
 
 @dataclass(frozen=True)
 class Dialect:
+    """The dialect a history is checked for, and where that came from."""
+
     name: str
     source: str  # shown in the summary: "alembic.ini sqlalchemy.url", "default: ..."
 

@@ -17,6 +17,8 @@ NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<rules>ML\d{3}(?:\s*,\s*\w+)*)", re.IGNORE
 
 @dataclass(frozen=True)
 class Directive:
+    """An inline `# migrate-lint: ignore[...]` (or file-ignore, or noqa) comment."""
+
     kind: str  # "ignore", "file-ignore", or "noqa" (which this tool does not honour)
     rules: tuple[str, ...]  # as written: codes or names
     reason: str

@@ -22,6 +22,8 @@ MAX_HELPER_DEPTH = 8
 
 @dataclass(frozen=True)
 class _Context:
+    """Where a call is met: its entry function, the batches open around it, autocommit, dialects."""
+
     function: str
     batches: dict[str, tuple[Any, int, Any]] = field(default_factory=dict)  # name -> (table, line, schema)
     autocommit: bool = False
@@ -135,6 +137,11 @@ LIBRARIES = frozenset({"sqlalchemy", "alembic", "sqlmodel", "sqlalchemy_utils", 
 # own): only these are looked into, and only these bind names in the scope (besides assignments).
 BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 BINDS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)
+# A parsed tree holds exactly these classes (the parser makes no subclasses), so the kind of each
+# statement the analysis meets is looked up in a set rather than tried against each class in turn
+_BLOCK_KINDS = frozenset(BLOCKS)
+_BIND_KINDS = frozenset(BINDS)
+_SCOPE_KINDS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -143,7 +150,7 @@ def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     while stack:
         stmt = stack.pop()
         yield stmt
-        if not isinstance(stmt, BLOCKS):
+        if type(stmt) not in _BLOCK_KINDS:
             continue
         for attr in ("body", "orelse", "finalbody"):
             stack.extend(reversed(getattr(stmt, attr, None) or ()))
@@ -184,9 +191,10 @@ class Scope:
         counts: dict[str, int] = {}
         values: dict[str, ast.expr | None] = {}
         for stmt in _statements(body):
-            if isinstance(stmt, ast.Import | ast.ImportFrom):
-                scope.library |= _library_names(stmt)
-            for name, value in _bound_names(stmt) if isinstance(stmt, BINDS) else ():
+            kind = type(stmt)
+            if kind is ast.Import or kind is ast.ImportFrom:
+                scope.library |= _library_names(stmt)  # type: ignore[arg-type]
+            for name, value in _bound_names(stmt) if kind in _BIND_KINDS else ():
                 counts[name] = counts.get(name, 0) + 1
                 values[name] = value
         for name, value in values.items():
@@ -310,7 +318,11 @@ class Extractor:
 
     def _body(self, body: list[ast.stmt], ctx: _Context, values: _Values) -> None:
         for stmt in body:
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            kind = type(stmt)
+            if kind is ast.Expr:  # the usual statement, a call such as op.add_column(...)
+                self._expression(stmt.value, ctx, values)  # type: ignore[attr-defined]
+                continue
+            if kind in _SCOPE_KINDS:
                 continue
             if isinstance(stmt, ast.If) and self.dialects and (split := branches(stmt.test, values.dialect)):
                 ctx = self._dialect_branches(stmt, split, ctx, values)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import os
 import sys
 import warnings
 from dataclasses import dataclass
@@ -13,11 +12,14 @@ from migrate_lint.finding import Hit, InputError
 from migrate_lint.revisions.directives import Directive, parse_directives
 from migrate_lint.revisions.extract import BLOCKS, extract_both
 from migrate_lint.revisions.graph import Header, HeaderError, read_header
+from migrate_lint.revisions.halves import in_two
 from migrate_lint.revisions.migration import Call, DataUpdate, Operation, Ref, Revision, Unknown
 
 
 @dataclass(frozen=True)
 class FileFacts:
+    """What one revision file says on its own, read from its syntax tree."""
+
     header: Header
     syntax_error: Hit | None = None
     operations: tuple[Operation, ...] = ()
@@ -95,60 +97,24 @@ def header_of(path: Path, source: str) -> Header:
     return read_header(tree, path)
 
 
-def _read(path: Path, source: str, complete: bool) -> FileFacts | Header | InputError:
-    """The file's facts; a file whose nesting exhausts the analysis's recursion (valid Python that
-    Python itself loads) is an input error of its own, so that the other files are still checked."""
+def file_facts(path: Path, source: str, complete: bool) -> FileFacts | Header | InputError:
+    """analyse() when complete, else only header_of(). A file whose nesting exhausts the analysis's
+    recursion (valid Python that Python itself loads) is an input error of its own, so that the
+    other files are still checked."""
     try:
         return analyse(path, source) if complete else header_of(path, source)
     except RecursionError:
         return InputError(path, None, "too deeply nested to analyse (the other files were checked)")
 
 
-SPLIT_AT = 200  # below this, a second process costs more than it saves
+SHARE = 0.52  # this process's part of a split analysis (the child also pickles what it found)
 
 
 def analyse_many(files: list[tuple[Path, str, bool]], spare_core: bool = True
                  ) -> list[FileFacts | Header | InputError]:
-    """For each (path, source, complete): analyse() when complete, else only header_of(). When
-    there is a spare core a forked child takes about half of the files.
-
-    The child is a fork of this process that runs only our own analysis over text (never the user's
-    code, unlike the render workers), so its results come back pickled: a third of the cost of the
-    cache's encoding. If it fails for any reason the parent analyses that half itself, so the result
-    never depends on the split."""
-    if len(files) < SPLIT_AT or not spare_core or not hasattr(os, "fork"):
-        return [_read(*file) for file in files]
-    import pickle
-
-    share = len(files) * 53 // 100  # the parent's slightly larger part: the child also pickles its own
-    mine, theirs = files[:share], files[share:]
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: analyse, send, and leave without running any of the parent's cleanup
-        status = 1
-        try:
-            os.close(reader)
-            found = [_read(*file) for file in theirs]
-            payload = pickle.dumps(found, pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(writer, "wb") as out:
-                out.write(payload)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(writer)
-    results = [_read(*file) for file in mine]
-    with os.fdopen(reader, "rb") as incoming:
-        payload = incoming.read()
-    _, status = os.waitpid(pid, 0)
-    try:
-        if status != 0:
-            raise ValueError("the helper process failed")
-        received = pickle.loads(payload)
-        if len(received) == len(theirs):
-            return results + received  # type: ignore[no-any-return]
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-        pass
-    return results + [_read(*file) for file in theirs]
+    """file_facts() of each (path, source, complete). When there is a spare core a forked child
+    takes about half of the files (halves.in_two)."""
+    return in_two(files, lambda file: file_facts(*file), spare_core, share=SHARE)
 
 
 # What every revision imports and no project is: the paths read through them are never asked for.
@@ -189,7 +155,7 @@ def _from_uses(names: list[ast.alias], used: dict[str, set[str]], bare: set[str]
     return uses
 
 
-HOLDERS = (*BLOCKS, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # statements with a body
+HOLDERS = frozenset({*BLOCKS, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})  # statements with a body
 
 
 def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
@@ -219,7 +185,7 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]
             if used is None:
                 used, bare = _used_paths(tree), _bare_names(tree)
             found.append((node.module, node.lineno, tuple(_from_uses(node.names, used, bare))))
-        if not isinstance(node, HOLDERS):
+        if type(node) not in HOLDERS:  # a parsed tree's exact classes (as in extract.py)
             continue  # a simple statement holds no other
         for attr in ("body", "orelse", "finalbody"):
             stack.extend(reversed(getattr(node, attr, None) or ()))

@@ -114,6 +114,8 @@ def read_header(tree: ast.Module, path: Path) -> Header:
 
 @dataclass(frozen=True)
 class GraphProblem:
+    """A structural problem of the revision graph, at the revision and line it concerns."""
+
     kind: str  # "duplicate", "missing", "cycle", "unreachable"
     revision: Revision
     line: int

@@ -228,6 +228,8 @@ def _created_here(statement: Statement) -> str | None:
 
 @dataclass(frozen=True)
 class Migration:
+    """One revision as the checks read it: its calls, the UPDATEs it runs and its SQL."""
+
     revision: Revision
     source: str
     operations: tuple[Operation, ...] = ()

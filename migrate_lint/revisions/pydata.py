@@ -22,6 +22,8 @@ _GATE_WORDS = (".commit(", ".query(", ".all(", ".fetchall(", ".scalars(", ".yiel
 
 @dataclass(frozen=True)
 class PyData:
+    """What a revision does through Python rather than op.*: commits, row loops, SQL it runs itself."""
+
     commits: tuple[tuple[int, int, str, str], ...] = ()  # (line, column, function, kind) of .commit() calls
     row_loops: tuple[tuple[int, int, str], ...] = ()  # (line, column, what it reads) of each loop
     unfiltered: tuple[tuple[int, int, str], ...] = ()  # (line, column, table) of UPDATEs without WHERE
@@ -84,6 +86,8 @@ _OWN_FACTORIES = frozenset({"Session", "sessionmaker", "scoped_session", "create
 
 @dataclass(frozen=True)
 class _Binds:
+    """The names a revision's function binds to its connection and to sessions."""
+
     connections: frozenset[str]  # names holding op.get_bind()
     joined: frozenset[str]  # sessions bound to it
     own: frozenset[str]  # sessions or connections made otherwise

@@ -13,8 +13,17 @@ from migrate_lint.cache.store import FactsCache, digest
 from migrate_lint.finding import InputError
 from migrate_lint.paths import read_file
 from migrate_lint.revisions.discover import History
-from migrate_lint.revisions.facts import CLASSES, FileFacts, analyse, analyse_many, decode
+from migrate_lint.revisions.facts import (
+    CLASSES,
+    SHARE,
+    FileFacts,
+    analyse,
+    analyse_many,
+    decode,
+    file_facts,
+)
 from migrate_lint.revisions.graph import Header
+from migrate_lint.revisions.halves import in_two
 
 Files = dict[Path, tuple[str, FileFacts | Header]]
 
@@ -48,24 +57,38 @@ class Reader:
         """Every file of the history not excluded, in its order: full facts for the checked ones
         (and whatever the cache knows), only the header for the rest."""
         store = self._store(history)
+        paths = [path for path in history.files if not excluded(path)]
+        if store.entries:
+            files, errors = self._read_known(store, paths, checked, spare_core)
+        else:  # a cache that knows nothing (--no-cache, a first run) is not asked
+            files, errors = self._read_new(store, paths, checked, spare_core)
+        self.save(history, files)
+        return files, errors
+
+    def _text(self, path: Path) -> tuple[str, str] | InputError:
+        """The file's text and the digest of its bytes."""
+        try:
+            # a regular file, not too large (a FIFO would hang); a fix's new text in place of the file
+            data = self.overlay[path] if path in self.overlay else read_file(path)
+        except OSError as exc:
+            return InputError(path, None, f"cannot read file: {exc.strerror or exc}")
+        source = decode(path, data)
+        return source if isinstance(source, InputError) else (source, digest(data))
+
+    def _read_known(self, store: FactsCache, paths: list[Path], checked: Callable[[Path], bool],
+                    spare_core: bool) -> tuple[Files, list[InputError]]:
+        """Read every file, take what the cache knows of it, and analyse the rest."""
         files: Files = {}
         errors: list[InputError] = []
         unknown: list[tuple[Path, str, bool]] = []
         order: list[Path] = []
-        for path in history.files:
-            if excluded(path):
+        for path in paths:
+            text = self._text(path)
+            if isinstance(text, InputError):
+                errors.append(text)
                 continue
-            try:
-                # a regular file, not too large (a FIFO would hang); a fix's new text in place of the file
-                data = self.overlay[path] if path in self.overlay else read_file(path)
-            except OSError as exc:
-                errors.append(InputError(path, None, f"cannot read file: {exc.strerror or exc}"))
-                continue
-            source = decode(path, data)
-            if isinstance(source, InputError):
-                errors.append(source)
-                continue
-            content = self.digests[path] = digest(data)
+            source, content = text
+            self.digests[path] = content
             complete = checked(path)
             known = self._cached(store, path, content, complete)
             order.append(path)
@@ -78,18 +101,40 @@ class Reader:
                 errors.append(facts)
                 order.remove(path)
                 continue
-            if isinstance(facts, FileFacts) and store.folder is not None:
-                store.put(self._key(path), self.digests[path], facts)
+            self._keep(store, path, facts)
             files[path] = (source, facts)
-        files = {path: files[path] for path in order}
-        self.save(history, files)
+        return {path: files[path] for path in order}, errors
+
+    def _read_new(self, store: FactsCache, paths: list[Path], checked: Callable[[Path], bool],
+                  spare_core: bool) -> tuple[Files, list[InputError]]:
+        """Read and analyse every file: split over a forked child as analyse_many() splits the
+        analysis, each process reading its own part of the files too."""
+        def load(path: Path) -> tuple[str, str, FileFacts | Header | InputError] | InputError:
+            text = self._text(path)
+            return text if isinstance(text, InputError) else (*text, file_facts(path, text[0], checked(path)))
+
+        loaded = in_two(paths, load, spare_core, share=SHARE)
+        files: Files = {}
+        errors = [found for found in loaded if isinstance(found, InputError)]  # those reading, first
+        for path, found in zip(paths, loaded, strict=True):
+            if isinstance(found, InputError):
+                continue
+            source, content, facts = found
+            self.digests[path] = content
+            if isinstance(facts, InputError):
+                errors.append(facts)
+                continue
+            self._keep(store, path, facts)
+            files[path] = (source, facts)
         return files, errors
 
+    def _keep(self, store: FactsCache, path: Path, facts: FileFacts | Header) -> None:
+        """Remember a file's full facts in the cache (a header alone is not kept)."""
+        if isinstance(facts, FileFacts) and store.folder is not None:
+            store.put(self._key(path), self.digests[path], facts)
+
     def _cached(self, store: FactsCache, path: Path, content: str, complete: bool) -> Any:
-        """What the cache knows of the file: its facts, or only its header. A cache that knows
-        nothing (--no-cache, a first run) is not asked."""
-        if not store.entries:
-            return None
+        """What the cache knows of the file: its facts, or only its header."""
         key, spelt = self._key(path), {str(path): path}  # the cached facts name this file
         return store.get(key, content, spelt) if complete else store.get_field(key, content, "header", spelt)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.rendering.opsql import TYPES, type_sql
+from migrate_lint.rendering.opsql import TYPES, is_array, type_sql
 from migrate_lint.revisions.coltypes import old_type
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref
 
@@ -52,12 +52,17 @@ def written(value: Any) -> str:
     TypeDecorator or a dialect type: what it renders is not knowable without importing it)."""
     if isinstance(value, str):
         return value.replace("DECIMAL", "NUMERIC")
-    if isinstance(value, Call | Ref) and value.short not in TYPES:
+    if isinstance(value, Call | Ref) and value.short not in TYPES and not is_array(value):
         if isinstance(value, Ref):
             return value.short
-        args = [repr(a) for a in value.args] + [f"{k}={v!r}" for k, v in value.kwargs.items()]
-        return f"{value.short}({', '.join(args)})"
+        args = [_argument(a) for a in value.args] + [f"{k}={_argument(v)}" for k, v in value.kwargs.items()]
+        return f"{value.short}({', '.join(args)})" if args else value.short
     return type_sql(value)
+
+
+def _argument(value: Any) -> str:
+    """A type's argument as the code spells it: a nested type (`ARRAY(sa.VARCHAR())`) as a type."""
+    return written(value) if isinstance(value, Call | Ref) else repr(value)
 
 
 def _alter_calls(migration: Migration) -> dict[Any, Operation]:

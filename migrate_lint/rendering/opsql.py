@@ -44,7 +44,15 @@ def _columns(value: Any) -> str:
     return ", ".join(_ident(v) for v in items)
 
 
+def is_array(value: Any) -> bool:
+    """`sa.ARRAY(sa.Text())`, `postgresql.ARRAY(sa.String)`: an array of a type the code names."""
+    return isinstance(value, Call) and value.short == "ARRAY" and bool(value.args) \
+        and isinstance(value.args[0], Call | Ref)
+
+
 def type_sql(value: Any) -> str:
+    if is_array(value):
+        return f"{type_sql(value.args[0])}[]"  # as PostgreSQL writes it: VARCHAR[], TEXT[]
     if isinstance(value, Call | Ref):
         name = TYPES.get(value.short, value.short.upper())
         args = [str(a) for a in getattr(value, "args", ()) if isinstance(a, int)]

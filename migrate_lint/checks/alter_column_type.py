@@ -9,7 +9,7 @@ from typing import Any
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.rendering.opsql import TYPES, is_array, type_sql
 from migrate_lint.revisions.coltypes import old_type
-from migrate_lint.revisions.migration import Call, Migration, Operation, Ref
+from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Unknown
 
 CODE = "ML107"
 SCOPE = "revision"
@@ -61,7 +61,10 @@ def written(value: Any) -> str:
 
 
 def _argument(value: Any) -> str:
-    """A type's argument as the code spells it: a nested type (`ARRAY(sa.VARCHAR())`) as a type."""
+    """A type's argument as the code spells it: a nested type (`ARRAY(sa.VARCHAR())`) as a type,
+    a name the code computes (`Enum(ConsentMechanism)`) as the code writes it."""
+    if isinstance(value, Unknown):
+        return value.source or "?"
     return written(value) if isinstance(value, Call | Ref) else repr(value)
 
 

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from migrate_lint.checks.held_locks import rewritten_earlier
 from migrate_lint.checks.written import CONSTRAINT_CALLS, LOOP_VARIABLE, as_code, computed_names, referent
 from migrate_lint.finding import Hit
 from migrate_lint.paths import real_path
@@ -215,6 +216,8 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
         in_column = {"variant": "inside_column"} if _adds_column_only(upper) else {}
         for table, given, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
+                if rewritten_earlier(migration, statement, table, ctx.transactional_ddl):
+                    continue  # locked by an earlier rewrite to commit: NOT VALID cannot help in here
                 if kind == "foreign key" and not in_column and \
                         (empty := _only_new_empty_columns(migration, statement, table)):
                     in_column = {"variant": "new_column", "column": empty}

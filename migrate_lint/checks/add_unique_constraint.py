@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, named_by_convention, sql_hit, sql_walk
+from migrate_lint.checks.held_locks import rewritten_earlier
 from migrate_lint.checks.written import CONSTRAINT_CALLS, computed_names
 from migrate_lint.revisions.migration import Migration
 from migrate_lint.sql.facts import server_constraint_name
@@ -24,7 +25,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         for table, name, kind, _, _ in statement.facts.constraints:
             if kind in ("unique", "primary key") and table not in created and "USING INDEX" not in \
-                    statement.sql.upper():
+                    statement.sql.upper() and not rewritten_earlier(migration, statement, table,
+                                                                    ctx.transactional_ddl):
                 name = named_by_convention(migration, ctx, statement, kind, table, name) or name or \
                     server_constraint_name(table, kind, statement.sql)
                 match = _COLUMNS.search(statement.sql)

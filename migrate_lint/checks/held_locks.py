@@ -40,3 +40,24 @@ def held_exclusively(migration: Migration, statement: Statement, table: str, tra
         if altered_table in names or renamed_to(action) in names:
             return not re.match(_WEAKER, action)
     return False
+
+
+# an ALTER TABLE action that rewrites the table: a type change, or a column whose default is
+# computed per row (nextval, a volatile function); the rewrite holds ACCESS EXCLUSIVE to commit
+_REWRITES = (r"(?i)(?:^|,\s*)(?:ALTER\s+(?:COLUMN\s+)?\S+\s+(?:SET\s+DATA\s+)?TYPE\b|MODIFY\b|"
+             r"ADD\s+(?:COLUMN\s+)?\S+\s+[^,]*\bDEFAULT\s+(?:nextval|gen_random_uuid|uuid_generate|random"
+             r"|clock_timestamp)\b)")
+
+
+def rewritten_earlier(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
+    """An earlier statement of the transaction rewrote `table` (held_exclusively, by a rewrite): the
+    table is locked against every query until commit anyway, and NOT VALID or USING INDEX cannot
+    shorten that inside the transaction; alter-column-type or volatile-default reports the rewrite."""
+    if not held_exclusively(migration, statement, table, transactional):
+        return False
+    position = next((i for i, s in enumerate(migration.statements) if s is statement), 0)
+    for earlier in migration.statements[:position]:
+        alter = altered(earlier.sql)
+        if alter is not None and alter[0] == table.lower() and re.search(_REWRITES, alter[1]):
+            return True
+    return False

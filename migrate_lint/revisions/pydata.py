@@ -75,6 +75,19 @@ def _writes_rows(loop: ast.For) -> bool:
     return False
 
 
+def _sets_core_rows(loop: ast.For, tables: dict[str, str]) -> bool:
+    """`for row in session.query(t)` over a Core table (`t = sa.Table(...)`), whose body only sets
+    attributes of the rows: a Core query yields read-only rows, so nothing is written per row (and
+    SQLAlchemy 1.4+ raises at the first assignment), not one UPDATE per row."""
+    queried = [n.args[0] for n in ast.walk(loop.iter) if isinstance(n, ast.Call)
+               and isinstance(n.func, ast.Attribute) and n.func.attr == "query" and n.args]
+    if not queried or not all(isinstance(q, ast.Name) and q.id in tables for q in queried):
+        return False
+    return not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                   and n.func.attr in ("execute", "update", "save")
+                   for stmt in loop.body for n in ast.walk(stmt))
+
+
 def _is_get_bind(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
         node.func.attr == "get_bind"
@@ -164,7 +177,7 @@ def read(source: str) -> PyData:
             if method == "commit" and isinstance(node, ast.Call) and not node.args and \
                     isinstance(node.func, ast.Attribute) and (kind := _commit_kind(node.func.value, binds)):
                 commits.append((node.lineno, node.col_offset + 1, function.name, kind))
-            if isinstance(node, ast.For) and _writes_rows(node):
+            if isinstance(node, ast.For) and _writes_rows(node) and not _sets_core_rows(node, tables):
                 chain = [n for n in ast.walk(node.iter) if isinstance(n, ast.Call)
                          and isinstance(n.func, ast.Attribute) and n.func.attr in ROW_SOURCES]
                 if chain and not any(f in _chain(node.iter) for f in FILTERS | {"limit", "first", "get"}):

@@ -11,12 +11,23 @@ from functools import cached_property
 from typing import Any
 
 from migrate_lint.revisions.dialects import DialectNames, branches
-from migrate_lint.revisions.migration import ANY_TABLE, CREATE_ALL, Call, DataUpdate, Operation, Ref, Unknown
+from migrate_lint.revisions.migration import (
+    ANY_COLUMN,
+    ANY_TABLE,
+    CREATE_ALL,
+    Call,
+    DataUpdate,
+    Operation,
+    Ref,
+    Unknown,
+)
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
 TABLE_FACTORIES = frozenset({"table", "Table"})
 _UPDATE_WORD = re.compile(r"\b(?:update|delete)\b", re.IGNORECASE)  # SQL that may fill (or clear) columns
-COMPUTED_TABLE = "__computed_table__"  # an f-string's part the source cannot tell, in SQL it fills
+COMPUTED = "__computed__"  # an f-string's part the source cannot tell, in SQL it fills
+# f"UPDATE t SET {assignments} ...": a SET clause the code builds, of columns it does not name
+_COMPUTED_SET = re.compile(rf"(?is)^\s*UPDATE\s+(?:ONLY\s+)?([\w.\"]+)\s+SET\s+{COMPUTED}\s*(?:WHERE\b|$)")
 MAX_HELPER_DEPTH = 8
 
 
@@ -412,7 +423,7 @@ class Extractor:
                 continue
             if kind is ast.JoinedStr:
                 text = "".join(str(part.value) if isinstance(part, ast.Constant) else
-                               _text_or(values, part.value, COMPUTED_TABLE)  # type: ignore[attr-defined]
+                               _text_or(values, part.value, COMPUTED)  # type: ignore[attr-defined]
                                for part in node.values)  # type: ignore[attr-defined]
                 if _UPDATE_WORD.search(text):  # f"UPDATE {table} SET ...": what it fills, of some table
                     self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
@@ -649,6 +660,10 @@ def _extract(extractor: Extractor) -> tuple[tuple[Operation, ...], tuple[DataUpd
         from migrate_lint.sql.facts import updated_columns
 
         for text, line, position, dialects in extractor.strings:
-            updates.extend(DataUpdate(ANY_TABLE if t == COMPUTED_TABLE else t, cols, line, position, dialects)
+            updates.extend(DataUpdate(ANY_TABLE if t == COMPUTED else t, cols, line, position, dialects)
                            for t, cols in updated_columns(text))
+            if match := _COMPUTED_SET.match(text):
+                table = match[1].strip('"').rsplit(".", 1)[-1]
+                updates.append(DataUpdate(ANY_TABLE if table == COMPUTED else table, frozenset({ANY_COLUMN}),
+                                          line, position, dialects))
     return tuple(extractor.operations), tuple(sorted(updates, key=lambda u: u.position))

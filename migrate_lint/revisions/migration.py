@@ -192,6 +192,7 @@ class Revision:
 # The table of an UPDATE whose table the syntax tree cannot name (a Core `tbl.update()` on a loop
 # variable, an ORM loop setting `row.col`): it fills the named column of whichever table it runs on.
 ANY_TABLE = "*"
+ANY_COLUMN = "*"  # an UPDATE whose SET clause the code builds: it may fill any column
 
 
 @dataclass(frozen=True)
@@ -208,8 +209,8 @@ class DataUpdate:
     dialects: frozenset[str] | None = None  # in a dialect branch: the dialects it runs on (None: all)
 
     def fills(self, table: str, column: str) -> bool:
-        return (self.table == ANY_TABLE or self.table.lower() == table.lower()) and column.lower() in {
-            c.lower() for c in self.columns}
+        return (self.table == ANY_TABLE or self.table.lower() == table.lower()) and (
+            ANY_COLUMN in self.columns or column.lower() in {c.lower() for c in self.columns})
 
     def fills_other(self, table: str, column: str) -> bool:
         """It fills some column of the table other than `column`."""

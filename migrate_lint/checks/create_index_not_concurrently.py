@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, shown, sql_hit, sql_walk
+from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
-from migrate_lint.sql.names import convention_name
+from migrate_lint.sql.names import convention_name, sql_ident
 
 CODE = "ML101"
 SCOPE = "revision"
@@ -85,9 +86,13 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             argument = "None" if by_convention else (computed[1] if computed else None)
             # `Column(..., index=True)` in op.add_column: the copied help would build a second
             # index of the same name unless the column stops asking for one
-            yield sql_hit(statement, f"{table}.{shown}", table=table, index=shown,
+            old = rebuilt_from(migration, ctx, call) if call is not None else None
+            variant = "same" if old == index.lower() else "rebuilt" if old else \
+                "column" if call is None and statement.line in column_calls else "default"
+            yield sql_hit(statement, f"{table}.{shown}", table=table, index=shown, old=old or "",
+                          qold=sql_ident(old or ""), qindex=sql_ident(index),
                           call=safe_call(statement, call, index, table, argument, migration.source),
-                          variant="column" if call is None and statement.line in column_calls else "default")
+                          variant=variant)
 
 
 

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, sql_hit, sql_walk
 from migrate_lint.checks.held_locks import held_exclusively
+from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.lock_timeouts import in_force
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
 from migrate_lint.sql.rawddl import qualifying_schema
@@ -72,6 +73,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         return  # no CREATE or DROP INDEX (most revisions): no lock_timeout to follow
     new_indexes: set[str] = set()
     drops = {op.line: op for op in migration.operations if op.name == "drop_index"}
+    rebuilt = {old for op in migration.operations if op.name == "create_index"
+               and (old := rebuilt_from(migration, ctx, op))} if drops else set()
     created_later = {s.facts.index[1] for s, _ in sql_walk(migration, ctx)
                      if "INDEX" in s.sql[:40].upper() and s.facts.index and s.facts.index[0] == "create"}
     for statement, _, timeout in in_force(migration, ctx):
@@ -85,7 +88,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             drop = drops.get(statement.line)
             names = [n for kind, _, n in statement.facts.dropped if kind == "index"] or [fact[1]]
             for name in names:
-                if name in new_indexes:  # dropped to be re-created: build the new one first
+                if name in new_indexes or name.lower() in rebuilt:  # re-created (ML101 says how)
                     continue
                 if drop is not None and _dropped_with_its_table(migration, ctx, drop, name):
                     continue

@@ -35,6 +35,8 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
     default = _default(config, script_location, lambda: _guards_locks(graph, sources))
     branches = dict(config.per_branch_deploy)
     found: dict[Path, Mode] = {}
+    if not graph.labels and not config.per_path_deploy:  # most histories: every revision takes the default
+        return ({} if default[0] == "online" else {rev.path: default for rev in graph.by_id.values()}), set()
     for rev in graph.by_id.values():
         branch = graph.branch_labels_of(rev.id)
         mode = _by_path(config, rev.path, matches) or _by_branch(

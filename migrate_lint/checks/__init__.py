@@ -316,8 +316,18 @@ def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[H
         if not statement.sql.upper().startswith(verb):
             continue
         fact = statement.facts.unfiltered
-        if fact and fact[0] == verb and fact[1] not in created:
+        # emptying a table the revision drops after it loses nothing the drop does not
+        if fact and fact[0] == verb and fact[1] not in created and \
+                not (verb == "DELETE" and fact[1].lower() in tables_dropped_after(migration, statement.line)):
             yield sql_hit(statement, fact[1], table=fact[1])
+
+
+def tables_dropped_after(migration: Migration, line: int) -> set[str]:
+    """Tables the revision drops below `line`, by op.drop_table or by SQL, in lower case."""
+    if "DROP" not in migration.upper_sql:
+        return set()
+    return {(table or name).lower() for statement in migration.statements if statement.line > line
+            for kind, table, name in statement.facts.dropped if kind == "table"}
 
 
 _CREATE_OTHER_TABLE = re.compile(r"^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP|TEMPORARY|UNLOGGED)\s+TABLE\s+"

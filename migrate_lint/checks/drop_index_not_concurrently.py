@@ -2,7 +2,15 @@
 
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, sql_hit, sql_walk
+from migrate_lint.checks import (
+    CheckContext,
+    Hit,
+    as_code,
+    computed_index_name,
+    sql_hit,
+    sql_walk,
+    tables_dropped_after,
+)
 from migrate_lint.checks.held_locks import held_exclusively
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.lock_timeouts import in_force
@@ -46,6 +54,8 @@ def _dropped_with_its_table(migration: Migration, ctx: CheckContext, drop: Opera
     table = _table_of(drop)
     if table is None or drop.autocommit:
         return False
+    if table in tables_dropped_after(migration, drop.line):  # DROP TABLE in op.execute() included
+        return True
     later = migration.operations[migration.operations.index(drop) + 1:]
     known: set[str] | None = None
     looked = False

@@ -61,3 +61,22 @@ def rewritten_earlier(migration: Migration, statement: Statement, table: str, tr
         if alter is not None and alter[0] == table.lower() and re.search(_REWRITES, alter[1]):
             return True
     return False
+
+
+_LOCK_TABLE = (r"(?is)^\s*LOCK\s+(?:TABLE\s+)?(?:ONLY\s+)?(?P<tables>[\w\".,\s]+?)"
+               r"(?:\s+IN\s+[\w\s]+MODE)?\s*(?:NOWAIT)?\s*;?\s*$")
+
+
+def locked_explicitly(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
+    """An earlier LOCK TABLE of the same transaction names `table`: the revision locks it on purpose
+    (lock-table reports that), and what it does under the lock is part of that choice."""
+    if not transactional or statement.autocommit:
+        return False
+    position = next((i for i, s in enumerate(migration.statements) if s is statement), None)
+    for earlier in reversed(migration.statements[:position] if position is not None else ()):
+        if earlier.autocommit:
+            return False
+        if (match := re.match(_LOCK_TABLE, earlier.sql)) and table.lower() in {
+                name.strip().strip('"').rsplit(".", 1)[-1].lower() for name in match["tables"].split(",")}:
+            return True
+    return False

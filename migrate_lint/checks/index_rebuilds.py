@@ -54,6 +54,7 @@ def rebuilt_from(migration: Migration, ctx: CheckContext, create: Operation) -> 
         if old is None or _table(drop, "table_name") not in (built[0], None):
             continue
         before = migration.operations[:migration.operations.index(drop)]
-        if _made([before, *(a.operations for a in ctx.ancestors(migration))], old) == built:
-            return old
+        if _made([before, *(a.operations for a in ctx.ancestors(migration))], old) == built and \
+                _made([migration.downgrade], old) in (built, None):
+            return old  # and the downgrade, which restores the old one, does not say it was other
     return None

@@ -322,11 +322,13 @@ def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[H
             yield sql_hit(statement, fact[1], table=fact[1])
 
 
-def tables_dropped_after(migration: Migration, line: int) -> set[str]:
-    """Tables the revision drops below `line`, by op.drop_table or by SQL, in lower case."""
+def tables_dropped_after(migration: Migration, line: int, in_transaction: bool = False) -> set[str]:
+    """Tables the revision drops below `line`, by op.drop_table or by SQL, in lower case; with
+    in_transaction, only drops in the revision's transaction (not in an autocommit block)."""
     if "DROP" not in migration.upper_sql:
         return set()
-    return {(table or name).lower() for statement in migration.statements if statement.line > line
+    return {(table or name).lower() for statement in migration.statements
+            if statement.line > line and not (in_transaction and statement.autocommit)
             for kind, table, name in statement.facts.dropped if kind == "table"}
 
 

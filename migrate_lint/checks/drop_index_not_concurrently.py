@@ -54,7 +54,7 @@ def _dropped_with_its_table(migration: Migration, ctx: CheckContext, drop: Opera
     table = _table_of(drop)
     if table is None or drop.autocommit:
         return False
-    if table in tables_dropped_after(migration, drop.line):  # DROP TABLE in op.execute() included
+    if table in tables_dropped_after(migration, drop.line, in_transaction=True):  # op or SQL
         return True
     later = migration.operations[migration.operations.index(drop) + 1:]
     known: set[str] | None = None
@@ -62,8 +62,6 @@ def _dropped_with_its_table(migration: Migration, ctx: CheckContext, drop: Opera
     for op in later:
         if op.autocommit:
             continue
-        if op.name == "drop_table" and str(op.arg(0, "table_name")).lower() == table:
-            return True
         if op.name == "drop_column" and _table_of_column(op) == table:
             column = op.arg(0 if op.batch_table is not None else 1, "column_name")
             if not looked:

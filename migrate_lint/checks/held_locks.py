@@ -9,8 +9,10 @@ form (CONCURRENTLY, NOT VALID) cannot help inside that transaction anyway.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from migrate_lint.revisions.migration import Migration, Statement
+from migrate_lint.sql.facts import VOLATILE
 from migrate_lint.sql.rawddl import altered, renamed_to
 
 # Kept as text, compiled by re on first use (most revisions never ask): see sql/rawddl.py.
@@ -20,19 +22,25 @@ _WEAKER = (r"(?i)^(?:ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY|VALIDATE\s+CONS
            r"ATTACH\s+PARTITION|DETACH\s+PARTITION\s+\S+\s+CONCURRENTLY)")
 
 
-def held_exclusively(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
-    """An earlier statement of this revision, with no commit in between, took ACCESS EXCLUSIVE on
-    `table` (by this name, or by the name a RENAME TO gave it). Never when DDL is not transactional
-    (env.py's transactional_ddl=False): each statement then commits and releases its locks."""
-    if not transactional:
-        return False
-    names = {table.lower()}
+def _earlier_in_transaction(migration: Migration, statement: Statement,
+                            transactional: bool) -> Iterator[Statement]:
+    """The statements before this one that ran in its transaction, nearest first: none when DDL is
+    not transactional (env.py's transactional_ddl=False), and none before an autocommit block,
+    which committed and released what was held before it."""
     position = next((i for i, s in enumerate(migration.statements) if s is statement), None)
-    if position is None or statement.autocommit:
-        return False
+    if not transactional or position is None or statement.autocommit:
+        return
     for earlier in reversed(migration.statements[:position]):
-        if earlier.autocommit:  # an autocommit block committed: what was held before it is released
-            return False
+        if earlier.autocommit:
+            return
+        yield earlier
+
+
+def held_exclusively(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
+    """An earlier statement of the transaction took ACCESS EXCLUSIVE on `table` (by this name, or by
+    the name a RENAME TO gave it)."""
+    names = {table.lower()}
+    for earlier in _earlier_in_transaction(migration, statement, transactional):
         alter = altered(earlier.sql)
         if alter is None:
             continue
@@ -42,41 +50,25 @@ def held_exclusively(migration: Migration, statement: Statement, table: str, tra
     return False
 
 
-# an ALTER TABLE action that rewrites the table: a type change, or a column whose default is
-# computed per row (nextval, a volatile function); the rewrite holds ACCESS EXCLUSIVE to commit
-_REWRITES = (r"(?i)(?:^|,\s*)(?:ALTER\s+(?:COLUMN\s+)?\S+\s+(?:SET\s+DATA\s+)?TYPE\b|MODIFY\b|"
-             r"ADD\s+(?:COLUMN\s+)?\S+\s+[^,]*\bDEFAULT\s+(?:nextval|gen_random_uuid|uuid_generate|random"
-             r"|clock_timestamp)\b)")
-
-
 def rewritten_earlier(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
-    """An earlier statement of the transaction rewrote `table` (held_exclusively, by a rewrite): the
-    table is locked against every query until commit anyway, and NOT VALID or USING INDEX cannot
-    shorten that inside the transaction; alter-column-type or volatile-default reports the rewrite."""
+    """An earlier statement of the transaction rewrote `table` (a type change, or a column added
+    with a default that is a volatile call: what alter-column-type and volatile-default report): the table is
+    locked against every query until commit anyway, and NOT VALID or USING INDEX cannot shorten
+    that inside the transaction."""
     if not held_exclusively(migration, statement, table, transactional):
         return False
-    position = next((i for i, s in enumerate(migration.statements) if s is statement), 0)
-    for earlier in migration.statements[:position]:
-        alter = altered(earlier.sql)
-        if alter is not None and alter[0] == table.lower() and re.search(_REWRITES, alter[1]):
-            return True
-    return False
-
-
-_LOCK_TABLE = (r"(?is)^\s*LOCK\s+(?:TABLE\s+)?(?:ONLY\s+)?(?P<tables>[\w\".,\s]+?)"
-               r"(?:\s+IN\s+[\w\s]+MODE)?\s*(?:NOWAIT)?\s*;?\s*$")
+    table = table.lower()
+    return any(
+        any(t == table and new_type is not None for t, _, _, new_type in earlier.facts.altered_columns)
+        or any(t == table and default is not None and VOLATILE.match(default.strip())
+               for t, _, _, default in earlier.facts.added_columns)
+        for earlier in _earlier_in_transaction(migration, statement, transactional))
 
 
 def locked_explicitly(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
-    """An earlier LOCK TABLE of the same transaction names `table`: the revision locks it on purpose
+    """An earlier LOCK TABLE of the transaction names `table`: the revision locks it on purpose
     (lock-table reports that), and what it does under the lock is part of that choice."""
-    if not transactional or statement.autocommit:
-        return False
-    position = next((i for i, s in enumerate(migration.statements) if s is statement), None)
-    for earlier in reversed(migration.statements[:position] if position is not None else ()):
-        if earlier.autocommit:
-            return False
-        if (match := re.match(_LOCK_TABLE, earlier.sql)) and table.lower() in {
-                name.strip().strip('"').rsplit(".", 1)[-1].lower() for name in match["tables"].split(",")}:
-            return True
-    return False
+    table = table.lower()
+    return any(kind == "lock" and locked == table
+               for earlier in _earlier_in_transaction(migration, statement, transactional)
+               for kind, locked, _ in earlier.facts.blocking)

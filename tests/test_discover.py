@@ -160,3 +160,20 @@ def test_package_location_with_colon_separated_folders_above_the_ini(tmp_path):
     revision(package / "_migrations" / "versions", "a1")
     [history] = discover_dir(package)
     assert history.script_location == package / "_migrations" and names(history) == ["a1.py"]
+
+
+def test_script_location_the_application_fills_in_is_the_folder_beside_the_ini(tmp_path):
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = {alembic_dir}\nsqlalchemy.url = {db_url}\n")
+    (tmp_path / "alembic").mkdir()
+    (tmp_path / "alembic" / "env.py").write_text("")
+    revision(tmp_path / "alembic" / "versions", "a1")
+    [history] = discover_dir(tmp_path)
+    assert history.script_location == tmp_path / "alembic"
+    assert names(history) == ["a1.py"]
+
+
+def test_script_location_filled_in_with_no_folder_to_find_says_what_to_set(tmp_path):
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = {alembic_dir}\n")
+    with pytest.raises(DiscoveryError, match=r"filled in by the application.*script-location"):
+        discover_dir(tmp_path)

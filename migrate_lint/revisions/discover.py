@@ -20,6 +20,7 @@ SKIP_DIRS = frozenset({
     "site-packages", "build", "dist", ".mypy_cache", ".ruff_cache", ".pytest_cache",
 })
 SEARCH_DEPTH = 6
+TEMPLATED = re.compile(r"\{[^{}]*\}")  # str.format fields, left for the application
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
               "a versions folder, revision files next to script.py.mako or revision files")
 
@@ -151,13 +152,27 @@ def _section_histories(parser: configparser.ConfigParser, section: str | None, i
 
     location, versions = get("script_location"), get("version_locations")
     # Flask-Migrate's alembic.ini has no script_location: the folder holding it is the location.
-    script_location = _resolve_location(location, ini.parent) if location else ini.parent
+    if location and TEMPLATED.search(location):
+        script_location = _filled_in_location(location, ini)
+    else:
+        script_location = _resolve_location(location, ini.parent) if location else ini.parent
     separator = get("version_path_separator")
     dirs = [_resolve_location(v, ini.parent) for v in _split_locations(versions, separator)] \
         if versions else None
     url = parser.get(section, "sqlalchemy.url", raw=True, fallback=None) if section else None
     return [replace(h, ini=ini, section=section, ini_url=url)
             for h in _histories(script_location, dirs, _flag(get("recursive_version_locations", "")))]
+
+
+def _filled_in_location(location: str, ini: Path) -> Path:
+    """A script location the application writes in when it runs Alembic (`{alembic_dir}`, as
+    JupyterHub's packaged alembic.ini says): the one folder beside the ini with env.py and versions/."""
+    beside = sorted(d for d in ini.parent.iterdir()
+                    if d.is_dir() and (d / "env.py").is_file() and (d / "versions").is_dir())
+    if len(beside) == 1:
+        return beside[0]
+    raise DiscoveryError(f"script_location {location!r} is filled in by the application when it runs; "
+                         "set [tool.migrate-lint] script-location to the folder", ini)
 
 
 def _pyproject_alembic(pyproject: Path) -> list[History] | None:

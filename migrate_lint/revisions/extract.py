@@ -20,10 +20,10 @@ from migrate_lint.revisions.migration import (
     Operation,
     Ref,
     Unknown,
+    is_table_factory,
 )
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
-TABLE_FACTORIES = frozenset({"table", "Table"})
 _UPDATE_WORD = re.compile(r"\b(?:update|delete)\b", re.IGNORECASE)  # SQL that may fill (or clear) columns
 COMPUTED = "__computed__"  # an f-string's part the source cannot tell, in SQL it fills
 # f"UPDATE t SET {assignments} ...": a SET clause the code builds, of columns it does not name
@@ -238,7 +238,7 @@ def _table_of(value: ast.expr | None, constants: dict[str, Any]) -> str | None:
     """The table a variable holds: `sa.table("users", ...)`, `sa.Table(NAME, ...)` or
     `metadata.tables["users"]` (after a reflect); None for anything else."""
     if isinstance(value, ast.Call) and value.args and \
-            (dotted(value.func) or "").rsplit(".", 1)[-1] in TABLE_FACTORIES:
+            is_table_factory((dotted(value.func) or "").rsplit(".", 1)[-1]):
         name = value.args[0]
     elif isinstance(value, ast.Subscript) and isinstance(value.value, ast.Attribute) and \
             value.value.attr == "tables":

@@ -192,6 +192,14 @@ class Revision:
 # The table of an UPDATE whose table the syntax tree cannot name (a Core `tbl.update()` on a loop
 # variable, an ORM loop setting `row.col`): it fills the named column of whichever table it runs on.
 ANY_TABLE = "*"
+# Calls whose first argument names the table they return: sa.table(), sa.Table(), and a project's own
+# loaders (manila's `utils.load_table("shares", conn)`, `get_table(...)`, `reflect_table(...)`).
+_TABLE_FACTORY = re.compile(r"(?:table|Table|\w+_table)")
+
+
+def is_table_factory(name: str) -> bool:
+    """Whether a call of this name (its last dotted part) returns the table its first argument names."""
+    return _TABLE_FACTORY.fullmatch(name) is not None
 ANY_COLUMN = "*"  # an UPDATE whose SET clause the code builds: it may fill any column
 
 

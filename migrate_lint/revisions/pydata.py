@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from migrate_lint.revisions.migration import is_table_factory
+
 ROW_SOURCES = frozenset({"query", "all", "fetchall", "scalars", "yield_per"})
 FILTERS = frozenset({"where", "filter", "filter_by"})
 # What any finding here needs in the text: a commit, a row source, a Core update, or an execute()
@@ -40,7 +42,7 @@ def _tables(tree: ast.Module) -> dict[str, str]:
             continue
         func, args = node.value.func, node.value.args
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if name in ("table", "Table") and args and isinstance(args[0], ast.Constant) \
+        if is_table_factory(name) and args and isinstance(args[0], ast.Constant) \
                 and isinstance(args[0].value, str):
             found[node.targets[0].id] = args[0].value
     return found

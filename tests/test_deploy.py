@@ -175,7 +175,17 @@ def deploy():
     (STARTS.replace("command.upgrade", "alembic_command.upgrade").replace(
         "from alembic import command", "from alembic import command as alembic_command"), True),
     ("from flask_migrate import upgrade as migrate_db\n\n\ndef setup(app):\n    migrate_db()\n", True),
+    # Alembic's command line run in-process (keylime) or as a child process (JupyterHub, aim)
+    ("import alembic.config\n\n\ndef migrate():\n    args = ['-c', 'alembic.ini']\n"
+     "    args.extend(['upgrade', 'head'])\n    alembic.config.main(argv=args)\n", True),
+    ("from subprocess import check_call\n\n\ndef upgrade_db(ini):\n"
+     "    check_call(['alembic', '-c', ini, 'upgrade', 'head'])\n", True),
+    # a runner of its own around Alembic's MigrationContext (buildbot)
+    ("import alembic.runtime.migration\n\n\ndef upgrade(conn, context):\n"
+     "    with context.begin_transaction():\n        context.run_migrations()\n", True),
+    ("def start(registry, plugin):\n    registry.run_migrations(plugin)\n", False),  # the project's own
     (CLI, False),  # a command someone runs, perhaps while the previous release serves
+    ("import click\n\n\n@click.command()\ndef db():\n    run(['alembic', 'upgrade', 'head'])\n", False),
     ("def upgrade(version):\n    return version\n\n\nupgrade(1)\n", False),  # not Alembic's
 ])
 def test_an_application_that_upgrades_its_database_as_it_starts_is_upgraded_offline(

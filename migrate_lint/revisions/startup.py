@@ -1,8 +1,11 @@
-"""Whether the application upgrades its own database as it starts: Alembic's `command.upgrade` or
-Flask-Migrate's `upgrade` called from the project's code, not from a command-line command, a test,
-env.py or a revision. An application that does so migrates in the process that is about to serve
-(mealie, CTFd, pgAdmin, a self-hosted Prefect server), so no earlier release serves traffic while
-its revisions run. Read from the source, never imported."""
+"""Whether the application upgrades its own database as it starts: Alembic's `command.upgrade`,
+Flask-Migrate's `upgrade`, Alembic's command line run in-process (`alembic.config.main(argv=...)`)
+or as a child process (`["alembic", ..., "upgrade", "head"]`), or a runner of its own
+(`context.run_migrations()` outside env.py), called from the project's code, not from a
+command-line command, a test, env.py or a revision. An application that does so migrates in the
+process that is about to serve (mealie, CTFd, pgAdmin, JupyterHub, keylime, a self-hosted Prefect
+server), so no earlier release serves traffic while its revisions run. Read from the source, never
+imported."""
 
 from __future__ import annotations
 
@@ -34,10 +37,20 @@ def _upgrades(call: ast.Call, flask_names: frozenset[str]) -> bool:
     func = call.func
     if isinstance(func, ast.Name):
         return func.id in flask_names
-    if isinstance(func, ast.Attribute) and func.attr == "upgrade":
-        owner = ast.unparse(func.value)
+    if not isinstance(func, ast.Attribute):
+        return False
+    owner = ast.unparse(func.value)
+    if func.attr == "upgrade":
         return owner in ("flask_migrate", "command", "alembic.command") or owner.endswith("_command")
-    return False
+    if func.attr == "run_migrations":  # Alembic's MigrationContext, not a method of the project's own
+        return owner in ("context", "alembic.context", "migration_context") and not call.args
+    return func.attr == "main" and owner == "alembic.config"
+
+
+def _alembic_upgrade_argv(node: ast.List | ast.Tuple) -> bool:
+    """`["alembic", "-c", ini, "upgrade", "head"]`: Alembic's command line, to run as a child process."""
+    words = {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return "upgrade" in words and "alembic" in words
 
 
 def _command_line(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -54,7 +67,8 @@ def _call_at_start(tree: ast.Module) -> int | None:
         node, in_command = stack.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             in_command = in_command or _command_line(node)
-        elif isinstance(node, ast.Call) and not in_command and _upgrades(node, flask_names):
+        elif not in_command and ((isinstance(node, ast.Call) and _upgrades(node, flask_names)) or
+                                 (isinstance(node, ast.List | ast.Tuple) and _alembic_upgrade_argv(node))):
             return node.lineno
         stack.extend((child, in_command) for child in ast.iter_child_nodes(node))
     return None
@@ -81,8 +95,8 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
                 data = read_file(here / name)
             except OSError:
                 continue
-            if b".upgrade(" not in data and b"flask_migrate" not in data:
-                continue  # every revision says `def upgrade(`: parse only what may call one
+            if b"alembic" not in data and b"flask_migrate" not in data and b".upgrade(" not in data:
+                continue  # parse only what may run Alembic
             try:
                 line = _call_at_start(ast.parse(data.decode("utf-8", "replace")))
             except (SyntaxError, ValueError, RecursionError):

@@ -14,6 +14,7 @@ from migrate_lint.lint import run
 from migrate_lint.revisions.dialect import flask_config, url_dialect
 from migrate_lint.revisions.discover import find_histories
 from migrate_lint.revisions.drivers import declared_dialect
+from migrate_lint.revisions.written_for import written_for
 
 REVISION = 'revision = "a1"\ndown_revision = None\n\ndef upgrade():\n    pass\n'
 
@@ -34,6 +35,7 @@ def project(root: Path, ini_url: str | None = None, config: str | None = None,
         (root / "app" / "config.py").write_text(flask)
     flask_config.cache_clear()
     declared_dialect.cache_clear()
+    written_for.cache_clear()
     return root
 
 
@@ -92,6 +94,34 @@ def test_the_one_database_whose_drivers_the_dependencies_declare(tmp_path, files
     for name, text in files.items():
         (root / name).write_text(text)
     assert inferred(root) == found
+
+
+INNODB = ('revision = "{rev}"\ndown_revision = None\n\ndef upgrade():\n'
+          '    op.create_table("t{rev}", sa.Column("id", sa.Integer), mysql_engine="InnoDB")\n')
+
+
+@pytest.mark.parametrize(("extra", "found"), [
+    ("", ("mysql", "3 files of migrations/ write MySQL's table options or types (b1.py, ...) and none "
+                   "PostgreSQL's; the dependencies declare drivers of several databases "
+                   "(requirements.txt declares psycopg2, requirements.txt declares pymysql)")),
+    # one revision written for PostgreSQL: the history is not MySQL's alone
+    ('    op.create_index("ix", "t", ["a"], postgresql_concurrently=True)\n', (
+        "postgresql", "default: the dependencies declare drivers of several databases "
+                      "(requirements.txt declares psycopg2, requirements.txt declares pymysql)")),
+])
+def test_when_the_drivers_do_not_tell_the_revisions_mysql_options_do(tmp_path, extra, found):
+    root = project(tmp_path)
+    (root / "requirements.txt").write_text("psycopg2\nPyMySQL\n")
+    for rev in ("b1", "b2", "b3"):
+        (root / "migrations" / "versions" / f"{rev}.py").write_text(INNODB.format(rev=rev) + extra)
+    assert inferred(root) == found
+
+
+def test_two_files_with_mysql_options_are_not_enough(tmp_path):
+    root = project(tmp_path)
+    for rev in ("b1", "b2"):
+        (root / "migrations" / "versions" / f"{rev}.py").write_text(INNODB.format(rev=rev))
+    assert inferred(root)[0] == "postgresql"
 
 
 def test_a_flask_config_url_before_the_declared_drivers(tmp_path):

@@ -294,7 +294,8 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
 def with_dialect(history: History, config: Config) -> History:
     """The history with the dialect it is checked for, and where that came from."""
     label = "alembic.ini" if history.section in (None, "alembic") else f"alembic.ini [{history.section}]"
-    found = infer(config, history.version_dirs, history.ini_url, label, history.script_location / "env.py")
+    found = infer(config, history.version_dirs, history.ini_url, label, history.script_location / "env.py",
+                  history.script_location)
     return replace(history, dialect=found.name, dialect_source=found.source)
 
 

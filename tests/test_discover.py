@@ -177,3 +177,14 @@ def test_script_location_filled_in_with_no_folder_to_find_says_what_to_set(tmp_p
     (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = {alembic_dir}\n")
     with pytest.raises(DiscoveryError, match=r"filled in by the application.*script-location"):
         discover_dir(tmp_path)
+
+
+def test_a_script_location_inside_a_container_image_is_the_ini_s_own_folder(tmp_path):
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "alembic.ini").write_text(
+        "[alembic]\nscript_location = /usr/src/app/migrations\n")
+    (tmp_path / "migrations" / "env.py").write_text("")
+    revision(tmp_path / "migrations" / "versions", "a1")
+    [history] = discover_dir(tmp_path)
+    assert history.script_location == tmp_path / "migrations"
+    assert names(history) == ["a1.py"]

@@ -152,10 +152,13 @@ def _section_histories(parser: configparser.ConfigParser, section: str | None, i
 
     location, versions = get("script_location"), get("version_locations")
     # Flask-Migrate's alembic.ini has no script_location: the folder holding it is the location.
-    if location and TEMPLATED.search(location):
-        script_location = _filled_in_location(location, ini)
-    else:
-        script_location = _resolve_location(location, ini.parent) if location else ini.parent
+    templated = bool(location and TEMPLATED.search(location))
+    script_location = ini.parent if not location or templated else _resolve_location(location, ini.parent)
+    if (templated or not script_location.is_dir()) and not versions:
+        script_location = _beside(ini) or script_location
+        if templated and script_location == ini.parent and not (ini.parent / "versions").is_dir():
+            raise DiscoveryError(f"script_location {location!r} is filled in by the application when it "
+                                 "runs; set [tool.migrate-lint] script-location to the folder", ini)
     separator = get("version_path_separator")
     dirs = [_resolve_location(v, ini.parent) for v in _split_locations(versions, separator)] \
         if versions else None
@@ -164,15 +167,17 @@ def _section_histories(parser: configparser.ConfigParser, section: str | None, i
             for h in _histories(script_location, dirs, _flag(get("recursive_version_locations", "")))]
 
 
-def _filled_in_location(location: str, ini: Path) -> Path:
-    """A script location the application writes in when it runs Alembic (`{alembic_dir}`, as
-    JupyterHub's packaged alembic.ini says): the one folder beside the ini with env.py and versions/."""
-    beside = sorted(d for d in ini.parent.iterdir()
-                    if d.is_dir() and (d / "env.py").is_file() and (d / "versions").is_dir())
-    if len(beside) == 1:
-        return beside[0]
-    raise DiscoveryError(f"script_location {location!r} is filled in by the application when it runs; "
-                         "set [tool.migrate-lint] script-location to the folder", ini)
+def _beside(ini: Path) -> Path | None:
+    """Where the revisions are when script_location does not say: a value the application fills in
+    when it runs (`{alembic_dir}`, JupyterHub's packaged ini) or a path inside its container image
+    (`/usr/src/app/migrations`, HOT's tasking manager). The ini's own folder when it holds env.py and
+    versions/, else the one folder beside it that does."""
+    def is_location(folder: Path) -> bool:
+        return (folder / "env.py").is_file() and (folder / "versions").is_dir()
+    if is_location(ini.parent):
+        return ini.parent
+    beside = [d for d in ini.parent.iterdir() if d.is_dir() and is_location(d)]
+    return beside[0] if len(beside) == 1 else None
 
 
 def _pyproject_alembic(pyproject: Path) -> list[History] | None:

@@ -183,6 +183,9 @@ def deploy():
     # a runner of its own around Alembic's MigrationContext (buildbot)
     ("import alembic.runtime.migration\n\n\ndef upgrade(conn, context):\n"
      "    with context.begin_transaction():\n        context.run_migrations()\n", True),
+    ("import os\n\nos.system('flask db upgrade')\n", True),  # Mailu's container start script
+    ("import os\n\nos.system('alembic -c conf/alembic.ini upgrade head')\n", True),
+    ("print('run flask db upgrade to finish')\n", False),  # a message, not a command line
     ("def start(registry, plugin):\n    registry.run_migrations(plugin)\n", False),  # the project's own
     (CLI, False),  # a command someone runs, perhaps while the previous release serves
     ("import click\n\n\n@click.command()\ndef db():\n    run(['alembic', 'upgrade', 'head'])\n", False),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from migrate_lint.revisions.discover import SKIP_DIRS
 
 MAX_FILES = 5000
 NOT_START = frozenset({"cli", "commands", "management", "scripts", "bin", "tools", "docs", "doc"})
+SHELL_UPGRADE = re.compile(r"^\s*(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*)\s+upgrade\b")
 NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})
 
 
@@ -47,10 +49,13 @@ def _upgrades(call: ast.Call, flask_names: frozenset[str]) -> bool:
     return func.attr == "main" and owner == "alembic.config"
 
 
-def _alembic_upgrade_argv(node: ast.List | ast.Tuple) -> bool:
-    """`["alembic", "-c", ini, "upgrade", "head"]`: Alembic's command line, to run as a child process."""
+def _upgrade_command_line(node: ast.List | ast.Tuple | ast.Constant) -> bool:
+    """`["alembic", "-c", ini, "upgrade", "head"]` or `"flask db upgrade"` (Mailu's start.py): the
+    command line of Alembic or Flask-Migrate, to run as a child process."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and SHELL_UPGRADE.search(node.value) is not None
     words = {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
-    return "upgrade" in words and "alembic" in words
+    return "upgrade" in words and ("alembic" in words or {"flask", "db"} <= words)
 
 
 def _command_line(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -68,7 +73,8 @@ def _call_at_start(tree: ast.Module) -> int | None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             in_command = in_command or _command_line(node)
         elif not in_command and ((isinstance(node, ast.Call) and _upgrades(node, flask_names)) or
-                                 (isinstance(node, ast.List | ast.Tuple) and _alembic_upgrade_argv(node))):
+                                 (isinstance(node, ast.List | ast.Tuple | ast.Constant)
+                                  and _upgrade_command_line(node))):
             return node.lineno
         stack.extend((child, in_command) for child in ast.iter_child_nodes(node))
     return None
@@ -95,7 +101,7 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
                 data = read_file(here / name)
             except OSError:
                 continue
-            if b"alembic" not in data and b"flask_migrate" not in data and b".upgrade(" not in data:
+            if b"alembic" not in data and b"flask_migrate" not in data and b"upgrade" not in data:
                 continue  # parse only what may run Alembic
             try:
                 line = _call_at_start(ast.parse(data.decode("utf-8", "replace")))

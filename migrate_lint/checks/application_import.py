@@ -44,7 +44,9 @@ def is_application(module: str, uses: tuple[str, ...]) -> bool:
             [p for p in uses if "." in p] or [module]:
         if "." in path and path.rsplit(".", 1)[1] in SQLALCHEMY_NAMES and path.count(".") == 1:
             continue  # db.Integer: SQLAlchemy's own type, through the application's db object
-        words = _words(path)
+        # `from pkg.alembic_migrations import add_tasks_tables` used as `add_tasks_tables.upgrade`:
+        # the module it came from says what it is, not the word "tasks" alone
+        words = _words(path if path.startswith(module) else f"{module}.{path}")
         if words & APPLICATION and not words & HELPERS:
             return True
     return False

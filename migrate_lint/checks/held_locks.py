@@ -45,8 +45,8 @@ def held_exclusively(migration: Migration, statement: Statement, table: str, tra
         if alter is None:
             continue
         altered_table, action = alter
-        if altered_table in names or renamed_to(action) in names:
-            return not re.match(_WEAKER, action)
+        if (altered_table in names or renamed_to(action) in names) and not re.match(_WEAKER, action):
+            return True  # a weaker lock taken later does not release the exclusive one before it
     return False
 
 

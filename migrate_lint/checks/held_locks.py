@@ -36,9 +36,10 @@ def _earlier_in_transaction(migration: Migration, statement: Statement,
         yield earlier
 
 
-def held_exclusively(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
-    """An earlier statement of the transaction took ACCESS EXCLUSIVE on `table` (by this name, or by
-    the name a RENAME TO gave it)."""
+def exclusive_holder(migration: Migration, statement: Statement, table: str,
+                     transactional: bool) -> Statement | None:
+    """The nearest earlier statement of the transaction that took ACCESS EXCLUSIVE on `table` (by this
+    name, or by the name a RENAME TO gave it), which holds it until commit."""
     names = {table.lower()}
     for earlier in _earlier_in_transaction(migration, statement, transactional):
         alter = altered(earlier.sql)
@@ -46,8 +47,12 @@ def held_exclusively(migration: Migration, statement: Statement, table: str, tra
             continue
         altered_table, action = alter
         if (altered_table in names or renamed_to(action) in names) and not re.match(_WEAKER, action):
-            return True  # a weaker lock taken later does not release the exclusive one before it
-    return False
+            return earlier  # a weaker lock taken later does not release the exclusive one before it
+    return None
+
+
+def held_exclusively(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
+    return exclusive_holder(migration, statement, table, transactional) is not None
 
 
 def rewritten_earlier(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:

@@ -10,8 +10,9 @@ from migrate_lint.checks import Hit
 from migrate_lint.revisions.migration import Migration
 from migrate_lint.sql.names import sql_ident
 
-# fields every template may use, empty when the operation names no schema
-DEFAULTS = {"schema_kw": "", "source_schema_kw": ""}
+# fields every template may use: empty when the operation names no schema, or no earlier statement
+# holds the table's lock (`held`)
+DEFAULTS = {"schema_kw": "", "source_schema_kw": "", "held": ""}
 
 
 def with_schema(hit: Hit, migration: Migration) -> Hit:

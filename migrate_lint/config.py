@@ -67,6 +67,7 @@ class Config:
     small_table_rows: int = 10_000  # below: lock findings one severity lower
     large_table_rows: int = 10_000_000  # above: lock warnings become errors
     stats_max_age_days: int = 30  # an older snapshot is reported as stale
+    new_table_days: int = 30  # without a snapshot: lock findings on a table created this recently, lower
 
     @property
     def mysql_server_version(self) -> tuple[int, ...]:
@@ -154,6 +155,7 @@ PARSERS: dict[str, Any] = {
     "small-table-rows": lambda v, k: _count(v, k),
     "large-table-rows": lambda v, k: _count(v, k),
     "stats-max-age-days": lambda v, k: _count(v, k),
+    "new-table-days": lambda v, k: _count(v, k),
     "render-timeout": lambda v, k: _seconds(v, k),
 }
 

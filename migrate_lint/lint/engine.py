@@ -47,6 +47,7 @@ from migrate_lint.revisions.timeouts import env_lock_timeout
 
 if TYPE_CHECKING:
     from migrate_lint.lint.changes import ChangeSet
+    from migrate_lint.lint.table_age import AgeWeigher
     from migrate_lint.lint.table_sizes import Snapshot, Weigher
     from migrate_lint.rendering.render import RenderPool
 
@@ -84,7 +85,7 @@ class Engine:
                        if spec.code in selection.enabled and (mod := check_module(spec.module))]
 
     def finding(self, code: str, hit: Hit, path: Path, revision: str | None,
-                weigher: Weigher | None = None) -> Finding:
+                weigher: Weigher | AgeWeigher | None = None) -> Finding:
         spec = self.catalog.get(code)
         assert spec is not None, code
         message, help_text = spec.render({"subject": hit.subject, **DEFAULTS, **hit.fields})
@@ -234,9 +235,13 @@ class Engine:
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 
-    def _weigher(self, graph: RevisionGraph, migrations: LazyMigrations) -> Weigher | None:
-        if self.sizes is None:
-            return None  # no table sizes given: table_sizes is not imported
+    def _weigher(self, graph: RevisionGraph, migrations: LazyMigrations) -> Weigher | AgeWeigher | None:
+        if self.sizes is None:  # no table sizes given: the tables' age is all that is known
+            if not self.config.new_table_days:
+                return None
+            from migrate_lint.lint.table_age import AgeWeigher
+
+            return AgeWeigher(self.config, self.catalog, graph, migrations)
         from migrate_lint.lint import table_sizes
 
         if not table_sizes.same_family(self.sizes, self.config.dialect):

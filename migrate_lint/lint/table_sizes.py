@@ -119,28 +119,28 @@ class Weigher:
         fields = {"table": table}
         creator = self.new.get(table.lower())
         if creator is not None:
-            return _moved(finding, _lower(finding.severity), NEW, fields | {"revision": creator})
+            return moved(finding, lower(finding.severity), NEW, fields | {"revision": creator})
         size = self.snapshot.size_of(table)
         if size is None:
             return finding  # not in the snapshot, nor created after it: nothing known
         fields |= {"size": human_bytes(size.bytes)}
         if size.rows is None:
-            return _moved(finding, finding.severity, UNKNOWN_ROWS, fields)
+            return moved(finding, finding.severity, UNKNOWN_ROWS, fields)
         fields |= {"rows": human_rows(size.rows)}
         if size.rows < self.config.small_table_rows:
-            return _moved(finding, _lower(finding.severity), SMALL,
+            return moved(finding, lower(finding.severity), SMALL,
                           fields | {"limit": f"{self.config.small_table_rows:,}"})
         if size.rows > self.config.large_table_rows and finding.severity == Severity.WARNING:
-            return _moved(finding, Severity.ERROR, LARGE,
+            return moved(finding, Severity.ERROR, LARGE,
                           fields | {"limit": f"{self.config.large_table_rows:,}"})
-        return _moved(finding, finding.severity, SIZE, fields)
+        return moved(finding, finding.severity, SIZE, fields)
 
 
-def _lower(severity: Severity) -> Severity:
+def lower(severity: Severity) -> Severity:
     return Severity(max(severity - 1, Severity.INFO))
 
 
-def _moved(finding: Finding, severity: Severity, template: str, fields: dict[str, str]) -> Finding:
+def moved(finding: Finding, severity: Severity, template: str, fields: dict[str, str]) -> Finding:
     suffix = template.format(**fields)
     if severity != finding.severity:  # an info finding on a small table stays info, and says no more
         verb = "lowered" if severity < finding.severity else "raised"

@@ -286,9 +286,9 @@ class Migration:
                 created = created | {table}
         return tuple(pairs)
 
-    def created_before(self, target: Operation) -> set[str]:
-        """Tables (lower-cased) this revision creates before running `target`: new, so lock-free.
-        Created by op.create_table, by CREATE TABLE in op.execute, or by `create_all()`."""
+    def created_before(self, target: Operation | None) -> set[str]:
+        """Tables (lower-cased) this revision creates before running `target` (None: in all): new, so
+        lock-free. Created by op.create_table, by CREATE TABLE in op.execute, or by `create_all()`."""
         created = set()
         for op in self.operations:
             if op is target:

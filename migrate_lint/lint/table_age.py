@@ -1,0 +1,82 @@
+"""Lock findings on a table the history created shortly before, when no stats snapshot tells its
+size: the revisions' own `Create Date` headers say how long the table has existed when a revision
+runs, and a table a few weeks old holds little. Such findings go one severity lower, as on a table a
+snapshot measures small, and say why (config `new-table-days`, 0 to turn it off)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import Counter
+from collections.abc import Mapping
+
+from migrate_lint.catalog import Catalog
+from migrate_lint.config import Config
+from migrate_lint.finding import Finding, Hit
+from migrate_lint.lint.table_sizes import WEIGHED_TAG, lower, moved
+from migrate_lint.revisions.graph import RevisionGraph
+from migrate_lint.revisions.migration import Migration
+
+RECENT = "{table}: created by {revision} {when} (by their Create Date), so it holds little yet"
+_CREATE_DATE = re.compile(r"^Create Date:\s*(\d{4}-\d\d-\d\d)", re.M)
+MAX_BETWEEN = 10  # a table more revisions back has likely been through a release or more
+# A day with this many revisions is a conversion or a squash (CKAN's 87 revisions of 2018-09-04,
+# converted from sqlalchemy-migrate scripts that ran years apart): its dates say nothing of age.
+BURST = 20
+
+
+class AgeWeigher:
+    """The weighing of one history's lock findings by the age of their table."""
+
+    def __init__(self, config: Config, catalog: Catalog, graph: RevisionGraph,
+                 migrations: Mapping[str, Migration]) -> None:
+        self.days = config.new_table_days
+        self.graph = graph
+        self.migrations = migrations
+        self.weighed = frozenset(spec.code for spec in catalog.rules if WEIGHED_TAG in spec.tags)
+        self._dates: dict[str, datetime.date | None] = {}
+        self._bursts: frozenset[datetime.date] | None = None
+
+    def weigh(self, finding: Finding, hit: Hit) -> Finding:
+        table = hit.fields.get("table")
+        if finding.code not in self.weighed or not table or finding.revision not in self.graph.by_id:
+            return finding
+        found = self._created_recently(finding.revision, table.lower())
+        if found is None:
+            return finding
+        creator, days = found
+        when = "the same day" if days == 0 else "the day before" if days == 1 else f"{days} days before"
+        return moved(finding, lower(finding.severity), RECENT,
+                     {"table": table, "revision": creator, "when": when})
+
+    def _created_recently(self, revision: str, table: str) -> tuple[str, int] | None:
+        """(creating revision, days between) when a near ancestor created `table` within the days."""
+        runs = self._date(revision)
+        if runs is None or runs in self.bursts:
+            return None
+        for between, ancestor in enumerate(self.graph.ancestors(revision)):
+            if between >= MAX_BETWEEN:
+                return None
+            if table in self.migrations[ancestor.id].created_before(None):
+                created = self._date(ancestor.id)
+                if created is None or created in self.bursts:
+                    return None
+                days = (runs - created).days
+                return (ancestor.id, days) if 0 <= days <= self.days else None
+        return None
+
+    def _date(self, revision: str) -> datetime.date | None:
+        if revision not in self._dates:
+            match = _CREATE_DATE.search(self.migrations[revision].source[:4096])
+            try:
+                self._dates[revision] = datetime.date.fromisoformat(match[1]) if match else None
+            except ValueError:
+                self._dates[revision] = None
+        return self._dates[revision]
+
+    @property
+    def bursts(self) -> frozenset[datetime.date]:
+        if self._bursts is None:
+            counts = Counter(d for rid in self.graph.by_id if (d := self._date(rid)) is not None)
+            self._bursts = frozenset(d for d, n in counts.items() if n >= BURST)
+        return self._bursts

@@ -1,0 +1,96 @@
+"""Lock findings on a table the history created shortly before (by the revisions' Create Date),
+when no stats snapshot says its size: one severity lower, saying why (lint.table_age)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrate_lint.finding import Severity
+
+REVISION = '''"""{doc}
+
+Revision ID: {rev}
+Revises: {down}
+Create Date: {date} 10:00:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down!r}
+
+
+def upgrade():
+{body}
+'''
+CREATE = ('    op.create_table("tags", sa.Column("id", sa.Integer(), primary_key=True), '
+          'sa.Column("label", sa.Text()))')
+INDEX = '    op.create_index("ix_tags_label", "tags", ["label"])'
+
+
+def history(root: Path, revisions: list[tuple[str, str, str]], config: str = "") -> Path:
+    """(id, Create Date, body) in order, each revising the one before."""
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (root / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    (root / "pyproject.toml").write_text(f'[tool.migrate-lint]\ndialect = "postgresql"\n{config}')
+    down = None
+    for rev, date, body in revisions:
+        text = REVISION.format(doc=rev, rev=rev, down=down, date=date, body=body)
+        (versions / f"{rev}.py").write_text(text)
+        down = rev
+    return root
+
+
+def index_finding(report):
+    [finding] = [f for f in report.findings if f.code == "ML101"]
+    return finding
+
+
+@pytest.mark.parametrize(("created", "indexed", "config", "lowered", "when"), [
+    ("2024-03-01", "2024-03-01", "", True, "the same day"),
+    ("2024-03-01", "2024-03-02", "", True, "the day before"),
+    ("2024-03-01", "2024-03-31", "", True, "30 days before"),
+    ("2024-03-01", "2024-04-01", "", False, ""),  # 31 days: it may have filled
+    ("2024-03-01", "2024-03-20", "new-table-days = 0\n", False, ""),  # turned off
+    ("2024-03-01", "2024-03-20", "new-table-days = 7\n", False, ""),
+])
+def test_a_lock_finding_on_a_table_created_days_before_is_one_level_lower(
+        tmp_path, check_dir, created, indexed, config, lowered, when):
+    root = history(tmp_path, [("a1", created, CREATE), ("b1", indexed, INDEX)], config)
+    finding = index_finding(check_dir(root))
+    if lowered:
+        assert finding.severity == Severity.WARNING
+        assert finding.message.endswith(f"(tags: created by a1 {when} (by their Create Date), so it holds "
+                                        "little yet: error lowered to warning)")
+    else:
+        assert finding.severity == Severity.ERROR and "created by" not in finding.message
+
+
+def test_a_table_created_more_than_ten_revisions_before_is_not_new(tmp_path, check_dir):
+    between = [(f"m{i}", "2024-03-02", "    pass") for i in range(10)]
+    root = history(tmp_path, [("a1", "2024-03-01", CREATE), *between, ("b1", "2024-03-03", INDEX)])
+    assert index_finding(check_dir(root)).severity == Severity.ERROR
+
+
+def test_dates_of_a_converted_history_say_nothing(tmp_path, check_dir):
+    # twenty revisions on one day: a history converted or squashed at once, whose dates are not its age
+    burst = [(f"m{i:02}", "2018-09-04", "    pass") for i in range(19)]
+    root = history(tmp_path, [("a1", "2018-09-04", CREATE), ("b1", "2018-09-04", INDEX), *burst])
+    assert index_finding(check_dir(root)).severity == Severity.ERROR
+
+
+def test_without_create_dates_nothing_is_known(tmp_path, check_dir):
+    root = history(tmp_path, [("a1", "2024-03-01", CREATE), ("b1", "2024-03-02", INDEX)])
+    for path in (root / "migrations" / "versions").glob("*.py"):
+        path.write_text(path.read_text().replace("Create Date:", "Created:"))
+    assert index_finding(check_dir(root)).severity == Severity.ERROR
+
+
+def test_other_rules_than_lock_rules_keep_their_severity(tmp_path, check_dir):
+    root = history(tmp_path, [("a1", "2024-03-01", CREATE),
+                              ("b1", "2024-03-02", '    op.drop_column("tags", "label")')])
+    [finding] = [f for f in check_dir(root).findings if f.code == "ML201"]
+    assert finding.severity == Severity.WARNING and "created by" not in finding.message

@@ -46,6 +46,7 @@ class CheckContext:
     transaction_per_migration: bool = False
     transactional_ddl: bool = True  # env.py's transactional_ddl=False commits every statement
     local_modules: frozenset[str] = frozenset()
+    template_imports: frozenset[str] = frozenset()  # what script.py.mako imports into every revision
     project_marked: bool = True  # a pyproject.toml, setup.py, setup.cfg or .git lies above the history
     base: str = ""  # with --base: the merge-base commit
     base_sources: Mapping[Path, str] = field(default_factory=dict)  # edited files' text at the base

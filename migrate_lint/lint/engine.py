@@ -41,6 +41,7 @@ from migrate_lint.revisions.project import (
     local_modules,
     marked_root,
     naming_templates,
+    template_imports,
 )
 from migrate_lint.revisions.reading import Files, Reader, known_header
 from migrate_lint.revisions.timeouts import env_lock_timeout
@@ -215,6 +216,7 @@ class Engine:
             postgresql_version=self.config.postgresql_version,
             mysql_version=self.config.mysql_server_version,
             local_modules=local_modules(history, self.config),
+            template_imports=template_imports(history),
             project_marked=bool(self.config.application_modules) or marked_root(history) is not None,
             transaction_per_migration=self.config.transaction_per_migration,
             transactional_ddl=env_transactional_ddl(history),

@@ -1,4 +1,5 @@
-"""The project around a history: its root, its own top-level modules, and its naming convention."""
+"""The project around a history: its root, its own top-level modules, the imports its revision
+template writes, and its naming convention."""
 
 from __future__ import annotations
 
@@ -20,6 +21,18 @@ def project_root(history: History, config: Config) -> Path:
         return config.root
     except ValueError:
         return history.script_location.parent
+
+
+_TEMPLATE_IMPORT = re.compile(r"^[ \t]*(?:import[ \t]+([\w.]+)|from[ \t]+([\w.]+)[ \t]+import\b)", re.M)
+
+
+def template_imports(history: History) -> frozenset[str]:
+    """Modules that script.py.mako imports into every revision `alembic revision` writes."""
+    try:
+        text = (history.script_location / "script.py.mako").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    return frozenset(a or b for a, b in _TEMPLATE_IMPORT.findall(text))
 
 
 def marked_root(history: History) -> Path | None:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from migrate_lint.config import Config
+from migrate_lint.paths import read_file
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.naming import Templates, declares_naming_convention, naming_convention
 
@@ -29,7 +30,7 @@ _TEMPLATE_IMPORT = re.compile(r"^[ \t]*(?:import[ \t]+([\w.]+)|from[ \t]+([\w.]+
 def template_imports(history: History) -> frozenset[str]:
     """Modules that script.py.mako imports into every revision `alembic revision` writes."""
     try:
-        text = (history.script_location / "script.py.mako").read_text(encoding="utf-8", errors="replace")
+        text = read_file(history.script_location / "script.py.mako").decode("utf-8", "replace")
     except OSError:
         return frozenset()
     return frozenset(a or b for a, b in _TEMPLATE_IMPORT.findall(text))

@@ -11,6 +11,8 @@ import re
 from functools import cache
 from pathlib import Path
 
+from migrate_lint.paths import read_file
+
 MYSQL = re.compile(rb"\bmysql_(?:engine|charset|collate|length|default_charset)\b|dialects\.mysql\b|"
                    rb"dialects import mysql\b|ENGINE\s*=\s*InnoDB")
 POSTGRESQL = re.compile(rb"\bpostgresql_(?:using|where|concurrently|ops|include|not_valid|with)\b|"
@@ -32,7 +34,7 @@ def written_for(script_location: str) -> tuple[str, str]:
             if seen > MAX_FILES:
                 return "", ""
             try:
-                data = Path(dirpath, name).read_bytes()
+                data = read_file(Path(dirpath, name))  # never a FIFO or /dev/zero
             except OSError:
                 continue
             if POSTGRESQL.search(data):

@@ -20,7 +20,8 @@ _RAW_ADD = re.compile(r'^ALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?(?P<tabl
 # *columns) leaves the key unknown
 _NOT_KEYS = {"ForeignKeyConstraint", "UniqueConstraint", "CheckConstraint", "Index"}
 Key = frozenset[str] | None  # a table's key columns; None: unknown
-# (table, key) sets the key; (table, ("rename", old, new)) and (table, ("drop", column)) move it
+# (table, key) sets the key; (table, ("rename", old, new)), (table, ("drop", column)) and
+# (table, ("move", new_table)) carry it
 Event = tuple[int, str, object]
 
 
@@ -74,10 +75,10 @@ def _op_events(op: Operation) -> Iterator[tuple[str | None, object]]:
         yield _table(op, 1), _columns(op.arg(1 if op.batch_table is not None else 2, "columns"))
     elif op.name == "drop_constraint" and op.kwargs.get("type_") == "primary":
         yield _table(op, 1), frozenset()
-    elif op.name in ("drop_table", "rename_table"):
+    elif op.name == "drop_table":
         yield _table(op, 0), None
-        if op.name == "rename_table":
-            yield _name(op.arg(1, "new_table_name")), None
+    elif op.name == "rename_table":
+        yield _name(op.arg(0, "old_table_name")), ("move", _name(op.arg(1, "new_table_name")))
     elif op.name == "alter_column" and isinstance(op.kwargs.get("new_column_name"), str):
         table, rest = op.table_and_rest()
         yield _name(table), ("rename", _name(op.kwargs.get("column_name", rest[0] if rest else None)),
@@ -118,7 +119,11 @@ def _apply(keys: dict[str, Key], table: str, what: object) -> None:
         keys[table] = what if isinstance(what, frozenset) else None
         return
     key = keys.get(table)
-    if key and what[1] in key:  # a key column renamed or dropped
+    if what[0] == "move":  # the table renamed: its key goes with it
+        keys.pop(table, None)
+        if isinstance(what[1], str):
+            keys[what[1]] = key
+    elif key and what[1] in key:  # a key column renamed or dropped
         keys[table] = (key - {what[1]}) | {what[2]} if what[0] == "rename" else None
 
 

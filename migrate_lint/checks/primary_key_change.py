@@ -7,16 +7,156 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at
-from migrate_lint.revisions.migration import Migration, Operation
+from migrate_lint.revisions.migration import Call, Migration, Operation
 
 CODE = "ML312"
 SCOPE = "revision"
 _RAW_DROP = re.compile(r'^ALTER\s+TABLE\s+(?:ONLY\s+)?(?P<table>[\w".]+)\s.*\bDROP\s+CONSTRAINT\s+'
                        r'(?:IF\s+EXISTS\s+)?"?\w+_pkey"?', re.IGNORECASE | re.DOTALL)
+_RAW_ADD = re.compile(r'^ALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?(?P<table>[\w".]+)\s.*?\bADD\s+'
+                      r'(?:CONSTRAINT\s+"?\w+"?\s+)?PRIMARY\s+KEY\s*(?:\((?P<columns>[^)]*)\))?',
+                      re.IGNORECASE | re.DOTALL)
+# create_table items that declare no key column: what else there may declare one (a helper's call,
+# *columns) leaves the key unknown
+_NOT_KEYS = {"ForeignKeyConstraint", "UniqueConstraint", "CheckConstraint", "Index"}
+Key = frozenset[str] | None  # a table's key columns; None: unknown
+# (table, key) sets the key; (table, ("rename", old, new)), (table, ("drop", column)) and
+# (table, ("move", new_table)) carry it
+Event = tuple[int, str, object]
+
+
+def _name(value: object) -> str | None:
+    return value.strip('"').rsplit(".", 1)[-1].lower() if isinstance(value, str) else None
+
+
+def _columns(value: object) -> Key:
+    if isinstance(value, tuple) and value and all(isinstance(c, str) for c in value):
+        return frozenset(c.strip().strip('"').lower() for c in value)
+    return None
+
+
+def _declared(op: Operation) -> Key:
+    """The key a create_table declares: its primary_key=True columns and PrimaryKeyConstraint."""
+    key: set[str] = set()
+    for item in op.args[1:]:
+        if not isinstance(item, Call) or item.short in _NOT_KEYS:
+            if not isinstance(item, Call):
+                return None
+            continue
+        if item.short == "PrimaryKeyConstraint":
+            columns = _columns(item.args)
+            if columns is None:
+                return None
+            key |= columns
+        elif item.short == "Column":
+            name = item.arg(0, "name")
+            if item.kwargs.get("primary_key") is True:
+                if not isinstance(name, str):
+                    return None
+                key.add(name.lower())
+            elif "primary_key" in item.kwargs and item.kwargs["primary_key"] is not False:
+                return None
+        else:
+            return None
+    return frozenset(key)
+
+
+def _table(op: Operation, index: int) -> str | None:
+    """The table of a call whose table is its `index`th argument (or the batch's table)."""
+    if op.batch_table is not None:
+        return _name(op.batch_table)
+    return _name(op.kwargs.get("table_name", op.args[index] if len(op.args) > index else None))
+
+
+def _op_events(op: Operation) -> Iterator[tuple[str | None, object]]:
+    if op.name == "create_table":
+        yield _name(op.args[0] if op.args else None), _declared(op)
+    elif op.name == "create_primary_key":
+        yield _table(op, 1), _columns(op.arg(1 if op.batch_table is not None else 2, "columns"))
+    elif op.name == "drop_constraint" and op.kwargs.get("type_") == "primary":
+        yield _table(op, 1), frozenset()
+    elif op.name == "drop_table":
+        yield _table(op, 0), None
+    elif op.name == "rename_table":
+        yield _name(op.arg(0, "old_table_name")), ("move", _name(op.arg(1, "new_table_name")))
+    elif op.name == "alter_column" and isinstance(op.kwargs.get("new_column_name"), str):
+        table, rest = op.table_and_rest()
+        yield _name(table), ("rename", _name(op.kwargs.get("column_name", rest[0] if rest else None)),
+                             op.kwargs["new_column_name"].lower())
+    elif op.name == "drop_column":
+        table, rest = op.table_and_rest()
+        yield _name(table), ("drop", _name(op.kwargs.get("column_name", rest[0] if rest else None)))
+    elif op.name == "add_column":
+        column = op.table_and_rest()[1][:1] or (op.kwargs.get("column"),)
+        if isinstance(column[0], Call) and column[0].kwargs.get("primary_key", False) is not False:
+            yield _name(op.table_and_rest()[0]), None
+
+
+def _raw_events(sql: str) -> Iterator[tuple[str | None, object]]:
+    """A raw ALTER TABLE's drop of the key (<name>_pkey) and its ADD PRIMARY KEY, in that order."""
+    if "pkey" in sql.lower() and (drop := _RAW_DROP.match(sql)):
+        yield _name(drop["table"]), frozenset()
+    if "primary" in sql.lower() and (add := _RAW_ADD.match(sql)):
+        columns = add["columns"]
+        yield _name(add["table"]), _columns(tuple(columns.split(","))) if columns else None
+
+
+def _events(migration: Migration) -> list[Event]:
+    """What the revision does to primary keys, in order: its operations and its raw SQL."""
+    found: list[Event] = []
+    executes = {op.line for op in migration.operations if op.name == "execute"}
+    for op in migration.operations:
+        found.extend((op.line, table, what) for table, what in _op_events(op) if table)
+    for statement in migration.statements:
+        if statement.line in executes:
+            found.extend((statement.line, table, what) for table, what in _raw_events(statement.sql.strip())
+                         if table)
+    return sorted(found, key=lambda event: event[0])  # stable: an op's own events keep their order
+
+
+def _apply(keys: dict[str, Key], table: str, what: object) -> None:
+    if not isinstance(what, tuple):
+        keys[table] = what if isinstance(what, frozenset) else None
+        return
+    key = keys.get(table)
+    if what[0] == "move":  # the table renamed: its key goes with it
+        keys.pop(table, None)
+        if isinstance(what[1], str):
+            keys[what[1]] = key
+    elif key and what[1] in key:  # a key column renamed or dropped
+        keys[table] = (key - {what[1]}) | {what[2]} if what[0] == "rename" else None
+
+
+def _history(migration: Migration, ctx: CheckContext) -> dict[str, Key]:
+    """Each table's key as the revisions before this one leave it (oldest first)."""
+    keys: dict[str, Key] = {}
+    for ancestor in reversed(list(ctx.ancestors(migration))):
+        for _, table, what in _events(ancestor):
+            _apply(keys, table, what)
+    return keys
+
+
+def _renamed(migration: Migration, ctx: CheckContext, table: str, line: int,
+             history: dict[str, dict[str, Key]]) -> bool:
+    """Whether the key dropped at `line` is re-created later in the revision on the same columns."""
+    events = _events(migration)
+    drop = next((i for i, (at_line, name, what) in enumerate(events)
+                 if at_line == line and name == table and what == frozenset()), None)
+    if drop is None:
+        return False
+    if "keys" not in history:
+        history["keys"] = _history(migration, ctx)
+    keys = dict(history["keys"])
+    for _, name, what in events[:drop]:
+        _apply(keys, name, what)
+    new = next((what for _, name, what in events[drop + 1:]
+                if name == table and not isinstance(what, tuple) and what != frozenset()), None)
+    return bool(keys.get(table)) and new == keys.get(table)
 
 
 def _keys(migration: Migration) -> Iterator[tuple[str, str]]:
-    """(table, column) of the primary keys a revision declares."""
+    """(table, column) of the primary keys a revision declares (what the type and column variants read;
+    the PrimaryKeyConstraint and batch forms _events reads are not among them yet)."""
     for _, table, spec in migration.added_columns():
         if spec.primary_key and isinstance(spec.name, str):
             yield table.lower(), spec.name.lower()
@@ -40,6 +180,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                   or op.name == "drop_column"]
     reported: set[str] = set()  # one finding per table: the drop and the re-create are one change
     keys: set[tuple[str, str]] | None = None
+    history: dict[str, dict[str, Key]] = {}
     for op in candidates:
         if op.name == "drop_constraint":
             table = op.kwargs.get("table_name", op.batch_table if op.batch_table is not None
@@ -47,7 +188,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             if isinstance(table, str) and table.lower() not in migration.created_before(op) \
                     and table.lower() not in reported:
                 reported.add(table.lower())
-                yield at(op, table, table=table, column="", variant="default")
+                renamed = _renamed(migration, ctx, table.lower(), op.line, history)
+                yield at(op, table, table=table, column="", variant="renamed" if renamed else "default")
             continue
         target = _column(op)
         if target is None or target[0] in reported or target[0] in migration.created_before(op):
@@ -67,5 +209,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         table = match["table"].strip('"').rsplit(".", 1)[-1].lower() if match else None
         if table and table not in reported and statement.line not in {op.line for op in candidates}:
             reported.add(table)
-            yield Hit(statement.line, table, {"table": table, "column": "", "variant": "default"},
+            renamed = _renamed(migration, ctx, table, statement.line, history)
+            yield Hit(statement.line, table, {"table": table, "column": "",
+                                              "variant": "renamed" if renamed else "default"},
                       statement.column, statement.end_line)

@@ -57,6 +57,9 @@ class CheckContext:
     lock_timeout: Timeout | None = None  # set for every revision by env.py or alembic.ini
     detect_conventions: Callable[[], dict[str, str | None] | None] = lambda: None
     walks: dict[tuple[int, bool], tuple[tuple[Statement, frozenset[str]], ...]] = field(default_factory=dict)
+    # whether a rule's findings are reported for a file (selected, not ignored for it): a check that
+    # leaves a risk to another rule asks first; unknown, it reports the risk itself
+    reports: Callable[[str, Path], bool] = lambda code, path: False
 
     @property
     def postgresql(self) -> bool:
@@ -286,6 +289,11 @@ def _sql_schema(statement: Statement, call: Operation | None) -> dict[str, str]:
 
 def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
     """Renames of one kind ("column" or "table") of objects this revision did not create."""
+    return (hit for _, hit in renames(migration, ctx, kind))
+
+
+def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tuple[Statement, Hit]]:
+    """The statement and hit of each rename of one kind of object this revision did not create."""
 
     if "RENAME" not in migration.upper_sql and "CHANGE" not in migration.upper_sql:
         return
@@ -304,8 +312,8 @@ def renamed(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]
                 # an UPDATE rewriting the renamed column changes what it means: the old name
                 # cannot simply be kept under a new attribute
                 rewritten = kind == "column" and any(u.fills(table, new) for u in migration.updates)
-                yield sql_hit(statement, subject, table=table, old=old, new=new,
-                              variant="rewritten" if rewritten else "default")
+                yield statement, sql_hit(statement, subject, table=table, old=old, new=new,
+                                         variant="rewritten" if rewritten else "default")
 
 
 def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[Hit]:

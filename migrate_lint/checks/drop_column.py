@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit, upgrade_lines_before
+from migrate_lint.checks.rename_table import Renamed
 from migrate_lint.revisions.migration import Migration
 
 CODE = "ML201"
@@ -36,6 +37,7 @@ def _copied_before(migration: Migration, index: int, table: str, column: str) ->
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    renamed: Renamed | None = None  # the tables rename-table reports renamed: read at the first drop
     for index, op in enumerate(migration.operations if "drop_column" in migration.names else ()):
         if op.name != "drop_column":
             continue
@@ -54,7 +56,13 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         readded = isinstance(table, str) and isinstance(column, str) and \
             (table.lower(), column.lower()) in migration.columns_added_before(len(migration.operations)) - \
             migration.columns_added_before(index)
+        if not readded:  # the previous release cannot query a table renamed (rename-table says so)
+            renamed = renamed or Renamed(migration, ctx)
+            if renamed.covers(table, op):
+                continue
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
                  variant="readded" if readded else "copied" if copied else "default")
     for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
-        yield sql_hit(statement, f"{table}.{column}", table=table, column=column)
+        renamed = renamed or Renamed(migration, ctx)
+        if not renamed.covers(table, statement):
+            yield sql_hit(statement, f"{table}.{column}", table=table, column=column)

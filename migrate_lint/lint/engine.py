@@ -225,7 +225,8 @@ class Engine:
             changed=self.changed_files,
             removed_lines=self.changes.removed_lines if self.changes else {},
             lock=lockfile.load_if_present(lock_path, errors), lock_path=lock_path,
-            lock_timeout=env_lock_timeout(history) if self.config.dialect == "postgresql" else None)
+            lock_timeout=env_lock_timeout(history) if self.config.dialect == "postgresql" else None,
+            reports=lambda code, path: code in self.enabled_for(path))
         hits = [*self._native_hits(targets), *self._render_hits(rendered),
                 *self._check_hits(ctx, targets, errors)]
         by_path = {rev.path: rev.id for rev in revisions}

@@ -15,7 +15,7 @@ from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.finding import Finding, InputError, Location, Report
-from migrate_lint.lint import deploy, lockfile, suppress
+from migrate_lint.lint import deploy, env_help, lockfile, suppress
 from migrate_lint.lint.dedupe import WHOLE_REVISION, one_per_location, qualified
 from migrate_lint.lint.schemas import DEFAULTS, with_schema
 from migrate_lint.paths import real_path
@@ -36,6 +36,7 @@ from migrate_lint.revisions.migration import (
     for_dialect,
 )
 from migrate_lint.revisions.project import (
+    env_outer_transaction,
     env_transactional_ddl,
     has_naming_convention,
     local_modules,
@@ -235,6 +236,9 @@ class Engine:
                                      for code, path, hit in hits if code in self.enabled_for(path)])
         findings = [_with_schema(f, migrations) if f.table not in ("", WHOLE_REVISION) and f.revision else f
                     for f in findings]
+        if any(f.help and env_help.BLOCK in f.help for f in findings):
+            findings = env_help.noted(findings, Path(history.script_location.name, "env.py"),
+                                      env_outer_transaction(history))
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 

@@ -83,3 +83,26 @@ def env_transactional_ddl(history: History) -> bool:
     except OSError:
         return True
     return re.search(r"\btransactional_ddl\s*=\s*False\b", text) is None
+
+
+_OUTER_BEGIN = re.compile(r"\b(?!context\b)\w+\.begin(?:_twophase)?\(\)")
+_OWN_EXECUTE = re.compile(r"\b(?!context\b|op\b)\w+\.execute\(")
+
+
+def env_outer_transaction(history: History) -> int | None:
+    """The env.py line where the connection enters a transaction of its own before Alembic's: an
+    explicit `conn.begin()`, or a statement executed before `context.begin_transaction()` (SQLAlchemy
+    2 begins one then) and not committed. Alembic then runs the revisions inside that transaction, where
+    `op.get_context().autocommit_block()` fails an assertion (Hasgeek's funnel, Onyx); None if not."""
+    env = history.script_location / "env.py"
+    try:
+        text = read_file(env).decode("utf-8", "replace") if env.is_file() else ""
+    except OSError:
+        return None
+    begin = _OUTER_BEGIN.search(text)
+    started = text.find("begin_transaction(")
+    execute = _OWN_EXECUTE.search(text, 0, started) if started >= 0 else None
+    if execute is not None and ".commit()" in text[execute.end():started]:
+        execute = None  # committed before Alembic begins (Netflix dispatch's search_path)
+    first = min((m.start() for m in (begin, execute) if m is not None), default=None)
+    return None if first is None else text.count("\n", 0, first) + 1

@@ -1,0 +1,51 @@
+"""Help that the project's env.py would make fail: autocommit_block() inside env.py's own transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrate_lint.revisions.discover import History
+from migrate_lint.revisions.project import env_outer_transaction
+
+TEMPLATE = '''from alembic import context
+
+
+def run_migrations_online():
+    with connectable.connect() as connection:
+{before}        context.configure(connection=connection, target_metadata=None)
+        with context.begin_transaction():
+            context.run_migrations()
+'''
+
+
+@pytest.mark.parametrize(("before", "line"), [
+    ("", None),  # Alembic's own template: Alembic opens the transaction
+    ("        connection.begin()\n", 6),  # funnel's multi-database env.py
+    ("        connection.execute(text('SET search_path TO tenant'))\n", 6),  # SQLAlchemy 2 begins one
+    ("        connection.execute(text('SET search_path TO core'))\n        connection.commit()\n", None),
+    ("        context.execute('SELECT 1')\n", None),  # Alembic's own execute, inside its transaction
+])
+def test_a_transaction_env_py_enters_before_alembic_s(tmp_path, before, line):
+    (tmp_path / "env.py").write_text(TEMPLATE.format(before=before))
+    history = History(tmp_path, (tmp_path / "versions",), ())
+    assert env_outer_transaction(history) == line
+
+
+def test_help_asking_for_an_autocommit_block_says_what_to_do_instead(tmp_path, check_dir):
+    migrations = tmp_path / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.migrate-lint]\ndialect = "postgresql"\n')
+    (migrations / "env.py").write_text(TEMPLATE.format(before="        connection.begin()\n"))
+    (migrations / "versions" / "a1.py").write_text(
+        'from alembic import op\n\nrevision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n'
+        '    op.create_index("ix_posts_title", "posts", ["title"])\n')
+    [finding] = [f for f in check_dir(Path(tmp_path)).findings if f.code == "ML101"]
+    assert "autocommit_block()" in finding.help
+    assert finding.help.endswith(
+        "But this project's env.py enters a transaction of its own before Alembic's (migrations/env.py:6), "
+        "and inside it autocommit_block() fails an assertion: let Alembic open the transaction "
+        "(context.begin_transaction() on a connection with none), or run this step outside the revision, "
+        "on an AUTOCOMMIT connection.")

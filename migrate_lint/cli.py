@@ -134,8 +134,38 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
 }
 
 
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() tells it, without importing shutil (and the
+    compression modules it loads, ~4 ms of a check): $COLUMNS, else the terminal's, else 80."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, told the width (argparse makes one for every option it adds, and
+    asks shutil for the width when none is given)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with a "did you mean" for a mistyped command, option or choice."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{"formatter_class": _Formatter, **kwargs})
 
     def error(self, message: str) -> NoReturn:
         from migrate_lint.catalog import suggestion
@@ -149,22 +179,28 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; `only`: the command the arguments name, the one subparser built
+    (argparse makes a help formatter for each option it adds, and a check reads only its own)."""
     parser = _Parser(
         prog="migrate-lint",
         description="Catch unsafe Alembic and Flask-Migrate revisions before they merge.")
     parser.add_argument("--version", action="version", version=f"migrate-lint {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (summary, options, helps) in COMMANDS.items():
+        if only in COMMANDS and name != only:
+            continue
         command = commands.add_parser(name, help=summary)
         for option in options:
             flags, settings = OPTIONS[option]
             command.add_argument(*flags, **(settings | ({"help": helps[option]} if option in helps else {})))
-    commands.choices["trace"].add_argument("--format", choices=("text", "json", "markdown"), default="text",
-                                           help="json carries the full trace")
-    commands.choices["rules"].add_argument(
-        "--format", choices=("text", "json", "markdown"), default="text",
-        help="markdown: the full rule reference (docs/rules.md)")
+    if "trace" in commands.choices:
+        commands.choices["trace"].add_argument("--format", choices=("text", "json", "markdown"),
+                                               default="text", help="json carries the full trace")
+    if "rules" in commands.choices:
+        commands.choices["rules"].add_argument(
+            "--format", choices=("text", "json", "markdown"), default="text",
+            help="markdown: the full rule reference (docs/rules.md)")
     return parser
 
 
@@ -460,7 +496,8 @@ def _rules(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None, flask_app: Any = None, started_worker: Any = None) -> int:
     """The command line; `flask_app` is the app `flask migrate-lint ...` already loaded, and
     `started_worker` a render worker process started before this module was imported."""
-    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     args.flask_app = flask_app
     args.started_worker = started_worker

@@ -45,7 +45,7 @@ def _names_paths(args: tuple[str, ...]) -> bool:
 
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            parsed = _parser().parse_args(["check", *args])
+            parsed = _parser("check").parse_args(["check", *args])
     except SystemExit:
         return True
     return bool(parsed.paths)

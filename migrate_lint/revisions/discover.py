@@ -5,7 +5,6 @@ from __future__ import annotations
 import configparser
 import os
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -182,6 +181,8 @@ def _beside(ini: Path) -> Path | None:
 
 def _pyproject_alembic(pyproject: Path) -> list[History] | None:
     """Alembic 1.16+ reads `[tool.alembic] script_location` from pyproject.toml."""
+    import tomllib  # here only: most histories have an alembic.ini, and a check pays ~4 ms for it
+
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -131,13 +131,13 @@ class RuleSpec:
         return message.format_map(template), help_text.format_map(template)
 
 
-_LOOP = re.compile(r"^each (?P<name>\w+) of (?P<loop>the loop over .*)$")
+_LOOP = r"^each (?P<name>\w+) of (?P<loop>the loop over .*)$"
 
 
 def _qualified(table: str, column: str) -> str:
     """table.column, or in words where a loop the code runs names them ("each column_name of each
     table_name of the loop over columns (line 27)"), never two descriptions joined by a dot."""
-    table_loop, column_loop = _LOOP.match(table), _LOOP.match(column)
+    table_loop, column_loop = re.match(_LOOP, table), re.match(_LOOP, column)
     if not table_loop and not column_loop:
         return "{table}.{column}"
     if table_loop and column_loop and table_loop["loop"] == column_loop["loop"]:

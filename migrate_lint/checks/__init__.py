@@ -165,7 +165,7 @@ def computed_index_name(call: Operation | None, name: str) -> tuple[str, str] | 
     value = call.arg(0, "index_name") if call is not None else None
     if not isinstance(value, Unknown) or not value.source or value.source.lower() != name:
         return None
-    shown = value.source if LOOP_VARIABLE.match(value.source) else f"the index named by {value.source}"
+    shown = value.source if re.match(LOOP_VARIABLE, value.source) else f"the index named by {value.source}"
     return shown, as_code(value, name)
 
 
@@ -173,7 +173,7 @@ def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:
     return Hit(statement.line, subject, fields, statement.column, statement.end_line)
 
 
-_ADD_CONSTRAINT_CLAUSE = re.compile(r"\bADD\s+(CONSTRAINT|CHECK|FOREIGN|UNIQUE|PRIMARY|EXCLUDE)\b")
+_ADD_CONSTRAINT_CLAUSE = r"\bADD\s+(CONSTRAINT|CHECK|FOREIGN|UNIQUE|PRIMARY|EXCLUDE)\b"
 
 
 # the calls whose constraints SQLAlchemy builds, so the project's naming convention names them
@@ -199,7 +199,7 @@ def named_by_convention(migration: Migration, ctx: CheckContext, statement: Stat
 
 def _adds_column_only(upper: str) -> bool:
     """The statement's constraints are written inside ADD COLUMN (no ADD CONSTRAINT clause)."""
-    return "ADD COLUMN" in upper and not _ADD_CONSTRAINT_CLAUSE.search(upper)
+    return "ADD COLUMN" in upper and not re.search(_ADD_CONSTRAINT_CLAUSE, upper)
 
 
 def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
@@ -244,13 +244,13 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                               **_sql_schema(statement, call), **in_column)
 
 
-_KEY_COLUMNS = re.compile(r"\bFOREIGN\s+KEY\s*\((?P<columns>[^)]*)\)", re.IGNORECASE)
+_KEY_COLUMNS = r"(?i)\bFOREIGN\s+KEY\s*\((?P<columns>[^)]*)\)"
 
 
 def _only_new_empty_columns(migration: Migration, statement: Statement, table: str) -> str:
     """The key's column when it is one this revision added earlier, nullable and without a default,
     and nothing filled since: every row holds NULL, so the check finds nothing; "" otherwise."""
-    match = _KEY_COLUMNS.search(statement.sql)
+    match = re.search(_KEY_COLUMNS, statement.sql)
     columns = [c.strip().strip('"').lower() for c in match["columns"].split(",")] if match else []
     if len(columns) != 1:
         return ""
@@ -341,8 +341,8 @@ def tables_dropped_after(migration: Migration, line: int, in_transaction: bool =
             for kind, table, name in statement.facts.dropped if kind == "table"}
 
 
-_CREATE_OTHER_TABLE = re.compile(r"^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP|TEMPORARY|UNLOGGED)\s+TABLE\s+"
-                                 r"(?:IF\s+NOT\s+EXISTS\s+)?(?P<table>[\w\".]+)", re.IGNORECASE)
+_CREATE_OTHER_TABLE = (r"(?i)^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP|TEMPORARY|UNLOGGED)\s+TABLE\s+"
+                                 r"(?:IF\s+NOT\s+EXISTS\s+)?(?P<table>[\w\".]+)")
 
 
 def raw_drops(migration: Migration, kind: str, op_name: str) -> Iterator[tuple[Statement, str, str]]:
@@ -355,7 +355,7 @@ def raw_drops(migration: Migration, kind: str, op_name: str) -> Iterator[tuple[S
         op.batch_line for op in migration.operations if op.name == op_name and op.batch_line is not None}
     temporary: set[str] = set()  # CREATE TEMP TABLE ... AS: scratch tables a script drops again
     for statement, created in walk:
-        if match := _CREATE_OTHER_TABLE.match(statement.sql):
+        if match := re.match(_CREATE_OTHER_TABLE, statement.sql):
             temporary.add(match["table"].strip('"').rsplit(".", 1)[-1].lower())
         if statement.line in covered or "DROP" not in statement.sql.upper():
             continue

@@ -11,7 +11,7 @@ from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import sql_ident
 
 CODE = "ML106"
-_COLUMNS = re.compile(r"\b(?:UNIQUE|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)", re.IGNORECASE)
+_COLUMNS = r"(?i)\b(?:UNIQUE|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)"
 SCOPE = "revision"
 
 
@@ -29,7 +29,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                                                                     ctx.transactional_ddl):
                 name = named_by_convention(migration, ctx, statement, kind, table, name) or name or \
                     server_constraint_name(table, kind, statement.sql)
-                match = _COLUMNS.search(statement.sql)
+                match = re.search(_COLUMNS, statement.sql)
                 columns = [c.strip().strip('"') for c in match["columns"].split(",")] if match else [
                     column for t, column, _, _ in statement.facts.added_columns if t == table]  # ADD COLUMN
                 name_code, table_code = computed_names(calls.get(statement.line)) or ("", "")

@@ -13,12 +13,12 @@ from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Un
 
 CODE = "ML107"
 SCOPE = "revision"
-TYPE = re.compile(r"^\s*(?P<name>[A-Z ]+?)\s*(?:\((?P<size>\d+)(?:\s*,\s*(?P<scale>\d+))?\))?\s*$")
+TYPE = r"^\s*(?P<name>[A-Z ]+?)\s*(?:\((?P<size>\d+)(?:\s*,\s*(?P<scale>\d+))?\))?\s*$"
 SYNONYMS = {"CHARACTER VARYING": "VARCHAR", "DECIMAL": "NUMERIC"}  # sqlglot writes NUMERIC as DECIMAL
 
 
 def _parts(sql_type: str) -> tuple[str, int | None, int | None] | None:
-    match = TYPE.match(sql_type.upper())
+    match = re.match(TYPE, sql_type.upper())
     if not match:
         return None
     size, scale = match["size"], match["scale"]

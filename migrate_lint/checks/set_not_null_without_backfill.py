@@ -35,7 +35,7 @@ def _not_null_check(condition: str, column: str) -> bool:
     return re.fullmatch(pattern, condition, re.IGNORECASE) is not None
 
 
-_DROP_CONSTRAINT = re.compile(r"\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?(?P<name>[\w\"`]+)", re.IGNORECASE)
+_DROP_CONSTRAINT = r"(?i)\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?(?P<name>[\w\"`]+)"
 
 
 def not_null_checks(statements: tuple[Statement, ...], table: str, column: str,
@@ -52,7 +52,7 @@ def not_null_checks(statements: tuple[Statement, ...], table: str, column: str,
                 (not_valid if is_not_valid else proving).add(name.lower() or f"{table}_{column}_check")
         if facts.validated and facts.validated[0] == table and facts.validated[1].lower() in not_valid:
             proving.add(facts.validated[1].lower())
-        if proving and (dropped := _DROP_CONSTRAINT.search(statement.sql)):
+        if proving and (dropped := re.search(_DROP_CONSTRAINT, statement.sql)):
             proving.discard(dropped["name"].strip('"`').lower())
 
 

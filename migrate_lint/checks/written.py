@@ -9,15 +9,15 @@ from typing import Any
 
 from migrate_lint.revisions.migration import Operation, Unknown
 
-LOOP_VARIABLE = re.compile(r"each (\w+) of the loop")  # how an Unknown says a loop variable
-PARAMETER = re.compile(r"the (\w+) argument of \w+\(\)$")  # and a helper's parameter
+LOOP_VARIABLE = r"each (\w+) of the loop"  # how an Unknown says a loop variable
+PARAMETER = r"the (\w+) argument of \w+\(\)$"  # and a helper's parameter
 
 
 def as_code(value: Any, shown: str) -> str:
     """An argument as the call wrote it: a literal quoted, an expression (a loop variable, a
     helper's parameter) as code."""
     if isinstance(value, Unknown) and value.source:
-        named = LOOP_VARIABLE.match(value.source) or PARAMETER.match(value.source)
+        named = re.match(LOOP_VARIABLE, value.source) or re.match(PARAMETER, value.source)
         return named[1] if named else value.source
     return f'"{shown}"'
 

@@ -97,7 +97,7 @@ def _listed(names: list[str]) -> str:
                                            if len(names) > MAX_NAMED else "")
 
 
-_QUALIFIED = re.compile(r'(?<![\w."])("(?:[^"]|"")+"|\w+)\s*\.\s*("(?:[^"]|"")+"|\w+)(?![\w"])')
+_QUALIFIED = r'(?<![\w."])("(?:[^"]|"")+"|\w+)\s*\.\s*("(?:[^"]|"")+"|\w+)(?![\w"])'
 
 
 def qualified(table: str, subject: str, statements: Iterable[str]) -> str:
@@ -108,7 +108,7 @@ def qualified(table: str, subject: str, statements: Iterable[str]) -> str:
     for sql in statements:
         if "." not in sql:  # the common case, without a regular expression
             continue
-        found = {match[2].strip('"').lower(): match[1] for match in _QUALIFIED.finditer(sql)}
+        found = {match[2].strip('"').lower(): match[1] for match in re.finditer(_QUALIFIED, sql)}
         qualifier = next((found[name] for name in wanted if name in found), None)
         if qualifier is not None:
             schema = qualifier.lower() if '"' not in qualifier else qualifier  # "Accounts" is not accounts

@@ -19,14 +19,14 @@ TYPES = {"String": "VARCHAR", "Unicode": "VARCHAR", "Text": "TEXT", "UnicodeText
          "JSONB": "JSONB", "UUID": "UUID", "Uuid": "UUID", "LargeBinary": "BYTEA"}
 
 
-_MARKED_NAME = re.compile(r"""^\w+\.(?:f|conv)\((?P<q>['"])(?P<name>[^'"]+)(?P=q)\)$""")
+_MARKED_NAME = r"""^\w+\.(?:f|conv)\((?P<q>['"])(?P<name>[^'"]+)(?P=q)\)$"""
 
 
 def given_name(value: Any) -> str | None:
     """A name as the code gives it: a literal, or op.f("...") / batch_op.f("...") / conv("...")."""
     if isinstance(value, Call) and value.short in ("f", "conv") and value.args:
         value = value.args[0]
-    elif isinstance(value, Unknown) and (match := _MARKED_NAME.match(value.source)):
+    elif isinstance(value, Unknown) and (match := re.match(_MARKED_NAME, value.source)):
         value = match["name"]  # batch_op.f("..."): batch_op is not a library name the AST resolves
     return value if isinstance(value, str) and value else None
 

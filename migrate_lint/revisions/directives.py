@@ -9,10 +9,9 @@ import tokenize
 from dataclasses import dataclass
 
 MARKER = "migrate-lint:"
-DIRECTIVE = re.compile(
-    r"#\s*migrate-lint:\s*(?P<kind>file-ignore|ignore)\s*\[(?P<rules>[^\]]*)\]"
-    r"(?:\s*--\s*(?P<reason>.*))?", re.IGNORECASE)
-NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<rules>ML\d{3}(?:\s*,\s*\w+)*)", re.IGNORECASE)
+DIRECTIVE = (r"(?i)#\s*migrate-lint:\s*(?P<kind>file-ignore|ignore)\s*\[(?P<rules>[^\]]*)\]"
+    r"(?:\s*--\s*(?P<reason>.*))?")
+NOQA = r"(?i)#\s*noqa\s*:\s*(?P<rules>ML\d{3}(?:\s*,\s*\w+)*)"
 
 
 @dataclass(frozen=True)
@@ -40,12 +39,12 @@ def parse_directives(source: str) -> list[Directive]:
         if token.type != tokenize.COMMENT:
             continue
         line, column = token.start
-        if (noqa := NOQA.search(token.string)) and MARKER not in token.string:
+        if (noqa := re.search(NOQA, token.string)) and MARKER not in token.string:
             named = (c.strip().upper() for c in noqa["rules"].split(","))
             codes = tuple(c for c in named if c.startswith("ML"))
             found.append(Directive("noqa", codes, "", line, column + 1 + noqa.start(), line))
             continue
-        match = DIRECTIVE.search(token.string) if MARKER in token.string else None
+        match = re.search(DIRECTIVE, token.string) if MARKER in token.string else None
         if not match:
             continue
         kind = match["kind"].lower()

@@ -17,14 +17,14 @@ DRIVERS = {
     "mysql": frozenset({"pymysql", "mysqlclient", "mysql-connector-python", "mysql-connector", "aiomysql",
                         "asyncmy", "mariadb", "oslo.db[mysql]", "sqlalchemy[mysql]", "sqlalchemy[pymysql]"}),
 }
-_NAME = re.compile(r"(?<![\w.-])[A-Za-z][\w.-]*(?:\[[\w,.\s-]*\])?")
+_NAME = r"(?<![\w.-])[A-Za-z][\w.-]*(?:\[[\w,.\s-]*\])?"
 MAX_BYTES = 1 << 20
 
 
 def _names(text: str) -> set[str]:
     """Requirement-like words, lower case, with `_` as `-`, and each extra on its own."""
     found: set[str] = set()
-    for word in _NAME.findall(text):
+    for word in re.findall(_NAME, text):
         word = word.lower().replace("_", "-")
         base, _, extras = word.partition("[")
         found.add(base)

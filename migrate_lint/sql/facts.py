@@ -23,9 +23,9 @@ _ASSIGNED = r"(?:^|,)\s*[\"`\[]?(\w+)[\"`\]]?\s*=(?!=)"
 
 
 # DELETE FROM t WHERE a IS NULL [OR b IS NULL]: the rows that hold NULL are gone, as after a backfill
-_DELETE_NULLS = re.compile(r"(?is)^\s*DELETE\s+FROM\s+(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)\s+"
+_DELETE_NULLS = (r"(?is)^\s*DELETE\s+FROM\s+(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)\s+"
                            r"(?:AS\s+\w+\s+)?WHERE\s+(?P<condition>.*)$")
-_IS_NULL = re.compile(r"(?i)[\"`\[]?(\w+)[\"`\]]?\s+IS\s+NULL\s*;?")
+_IS_NULL = r"(?i)[\"`\[]?(\w+)[\"`\]]?\s+IS\s+NULL\s*;?"
 
 
 def _updates_by_pattern(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
@@ -33,8 +33,9 @@ def _updates_by_pattern(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
     for statement in sql.split(";"):
         if match := re.match(_UPDATE, statement):
             columns = frozenset(re.findall(_ASSIGNED, _flatten(match["assignments"])))
-        elif match := _DELETE_NULLS.match(statement):
-            disjuncts = [_IS_NULL.fullmatch(d.strip()) for d in re.split(r"(?i)\s+OR\s+", match["condition"])]
+        elif match := re.match(_DELETE_NULLS, statement):
+            disjuncts = [re.fullmatch(_IS_NULL, d.strip())
+                         for d in re.split(r"(?i)\s+OR\s+", match["condition"])]
             columns = frozenset(d[1] for d in disjuncts if d) if all(disjuncts) else frozenset()
         else:
             continue

@@ -30,9 +30,8 @@ def server_index_name(table: str, columns: str) -> str:
     return f"{table}_{column}_idx"
 
 
-_CONSTRAINT_COLUMNS = re.compile(r"\b(?:FOREIGN KEY|UNIQUE|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)",
-                                 re.IGNORECASE)
-_CHECK_WORDS = re.compile(r'"([^"]+)"|\b([A-Za-z_]\w*)\b(?!\s*\()')
+_CONSTRAINT_COLUMNS = r"(?i)\b(?:FOREIGN KEY|UNIQUE|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)"
+_CHECK_WORDS = r'"([^"]+)"|\b([A-Za-z_]\w*)\b(?!\s*\()'
 _SQL_WORDS = frozenset({"and", "or", "not", "is", "null", "in", "between", "like", "ilike", "true", "false",
                         "check", "any", "all", "similar", "to", "escape", "case", "when", "then", "else",
                         "end", "cast", "as", "constraint", "collate", "distinct", "from", "no", "inherit"})
@@ -47,10 +46,10 @@ def server_constraint_name(table: str, kind: str, sql: str, condition: str = "")
         return f"{table}_pkey"
     if kind == "check":
         text = re.sub(r"'(?:[^']|'')*'", "", condition)  # string literals name no column
-        words = {_unquote(q or w) for q, w in _CHECK_WORDS.findall(text)} - _SQL_WORDS
+        words = {_unquote(q or w) for q, w in re.findall(_CHECK_WORDS, text)} - _SQL_WORDS
         words = {w for w in words if not w.isdigit() and not re.fullmatch(r"\d\w*", w)}
         return f"{table}_{words.pop()}_check" if len(words) == 1 else f"{table}_check"
-    match = _CONSTRAINT_COLUMNS.search(sql)
+    match = re.search(_CONSTRAINT_COLUMNS, sql)
     columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
     suffix = "fkey" if kind == "foreign key" else "key"
     return "_".join([table, *columns, suffix]) if columns and "unknown" not in columns else "unnamed"
@@ -97,8 +96,8 @@ def sql_ident(name: str) -> str:
 
 CONVENTION_KEYS = {"foreign key": "fk", "check": "ck", "unique": "uq", "primary key": "pk", "index": "ix"}
 BY_CONVENTION = "<the name the project's naming convention gives it>"
-_TOKEN = re.compile(r"%\((\w+)\)s")
-_REFERENCES = re.compile(r"\bREFERENCES\s+(?P<table>[\w\".]+)\s*(?:\((?P<columns>[^)]*)\))?", re.IGNORECASE)
+_TOKEN = r"%\((\w+)\)s"
+_REFERENCES = r"(?i)\bREFERENCES\s+(?P<table>[\w\".]+)\s*(?:\((?P<columns>[^)]*)\))?"
 
 
 def convention_name(templates: dict[str, str | None], kind: str, table: str, given: str,
@@ -115,12 +114,12 @@ def convention_name(templates: dict[str, str | None], kind: str, table: str, giv
         return BY_CONVENTION
     if given and "%(constraint_name)s" not in template:
         return None  # a given name stands unless the template builds on it
-    template = _TOKEN.sub(lambda m: m.group(0) if (own := _own_token(templates, m.group(1), unique)) is None
-                          else own, template)
+    template = re.sub(_TOKEN, lambda m: m.group(0) if (own := _own_token(templates, m.group(1), unique))
+                      is None else own, template)
     if columns is None:
-        match = _CONSTRAINT_COLUMNS.search(sql)
+        match = re.search(_CONSTRAINT_COLUMNS, sql)
         columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
-    refers = _REFERENCES.search(sql)
+    refers = re.search(_REFERENCES, sql)
     referred = _unquote(refers["table"]).rsplit(".", 1)[-1] if refers else ""
     referred_columns = [_unquote(c.strip()) for c in (refers["columns"] or "").split(",")] if refers else []
     values = {"table_name": table.rsplit(".", 1)[-1], "constraint_name": given,
@@ -131,10 +130,10 @@ def convention_name(templates: dict[str, str | None], kind: str, table: str, giv
                    "column_0_label": f"{values['table_name']}_{columns[0]}"}
     if referred_columns and referred_columns[0]:
         values["referred_column_0_name"] = referred_columns[0]
-    tokens = _TOKEN.findall(template)
+    tokens = re.findall(_TOKEN, template)
     if any(not values.get(token) for token in tokens):
         return BY_CONVENTION
-    return truncated(_TOKEN.sub(lambda m: values[m.group(1)], template), max_length)
+    return truncated(re.sub(_TOKEN, lambda m: values[m.group(1)], template), max_length)
 
 
 def _own_token(templates: dict[str, str | None], token: str, unique: bool) -> str | None:

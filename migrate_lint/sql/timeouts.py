@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SET = re.compile(r"^\s*SET\s+(?:(SESSION|LOCAL)\s+)?lock_timeout\s*(?:=|\bTO\b)\s*(.+?)\s*;?\s*$",
-                 re.IGNORECASE | re.DOTALL)
-SET_CONFIG = re.compile(r"set_config\(\s*'lock_timeout'\s*,\s*'([^']*)'\s*,\s*(true|false)",
-                        re.IGNORECASE)
-RESET = re.compile(r"^\s*RESET\s+lock_timeout\s*;?\s*$", re.IGNORECASE)
+SET = r"(?is)^\s*SET\s+(?:(SESSION|LOCAL)\s+)?lock_timeout\s*(?:=|\bTO\b)\s*(.+?)\s*;?\s*$"
+SET_CONFIG = r"(?i)set_config\(\s*'lock_timeout'\s*,\s*'([^']*)'\s*,\s*(true|false)"
+RESET = r"(?i)^\s*RESET\s+lock_timeout\s*;?\s*$"
 OPTION = re.compile(r"-c\s*lock_timeout\s*=\s*([^\s&'\"]+)", re.IGNORECASE)  # libpq `options`
 UNITS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
-VALUE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?$", re.IGNORECASE)
+VALUE = r"(?i)^(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?$"
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,7 @@ class Timeout:
 
 def milliseconds(text: str) -> int | None:
     """PostgreSQL's reading of a lock_timeout value: a bare number is milliseconds. None: unreadable."""
-    match = VALUE.match(text.strip().strip("'\"").strip())
+    match = re.match(VALUE, text.strip().strip("'\"").strip())
     if match is None:
         return None
     return int(float(match.group(1)) * UNITS[(match.group(2) or "ms").lower()])
@@ -39,13 +37,13 @@ def milliseconds(text: str) -> int | None:
 
 def from_statement(sql: str, where: str) -> Timeout | None:
     """The lock_timeout a statement sets (RESET and DEFAULT mean none: the server's default, 0)."""
-    if RESET.match(sql):
+    if re.match(RESET, sql):
         return Timeout("DEFAULT", 0, where)
-    if match := SET.match(sql):
+    if match := re.match(SET, sql):
         value = match.group(2).strip()
         ms = 0 if value.upper() in ("DEFAULT", "'DEFAULT'") else milliseconds(value)
         return None if ms is None else Timeout(value, ms, where, (match.group(1) or "").upper() == "LOCAL")
-    if match := SET_CONFIG.search(sql):
+    if match := re.search(SET_CONFIG, sql):
         ms = milliseconds(match.group(1))
         return None if ms is None else Timeout(match.group(1), ms, where, match.group(2).lower() == "true")
     return None

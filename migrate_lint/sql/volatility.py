@@ -28,8 +28,8 @@ TYPES = frozenset({"varchar", "character", "char", "numeric", "decimal", "timest
                    "time", "timetz", "interval", "bit", "varbit", "float", "varying", "nvarchar"})
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _CALL = re.compile(r"(?<![\w.])(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\(")
-_DECLARED = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?P<name>[\w.\"]+)\s*\(", re.IGNORECASE)
-_NOT_VOLATILE = re.compile(r"\b(?:IMMUTABLE|STABLE)\b", re.IGNORECASE)
+_DECLARED = r"(?i)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?P<name>[\w.\"]+)\s*\("
+_NOT_VOLATILE = r"(?i)\b(?:IMMUTABLE|STABLE)\b"
 
 
 def unknown_calls(default: str, declared: Iterable[str] = ()) -> list[str]:
@@ -50,8 +50,8 @@ def unknown_calls(default: str, declared: Iterable[str] = ()) -> list[str]:
 
 def declared_non_volatile(sql: str) -> str | None:
     """The function a CREATE FUNCTION ... IMMUTABLE|STABLE statement creates (lower case), else None."""
-    match = _DECLARED.match(sql)
-    if match and _NOT_VOLATILE.search(sql[match.end():]):
+    match = re.match(_DECLARED, sql)
+    if match and re.search(_NOT_VOLATILE, sql[match.end():]):
         name = match["name"].replace('"', "").lower()
         return name.rsplit(".", 1)[-1]
     return None

@@ -27,7 +27,7 @@ NOT_OPERATIONS = frozenset({"f", "inline_literal"})
 _UPDATE_WORD = re.compile(r"\b(?:update|delete)\b", re.IGNORECASE)  # SQL that may fill (or clear) columns
 COMPUTED = "__computed__"  # an f-string's part the source cannot tell, in SQL it fills
 # f"UPDATE t SET {assignments} ...": a SET clause the code builds, of columns it does not name
-_COMPUTED_SET = re.compile(rf"(?is)^\s*UPDATE\s+(?:ONLY\s+)?([\w.\"]+)\s+SET\s+{COMPUTED}\s*(?:WHERE\b|$)")
+_COMPUTED_SET = rf"(?is)^\s*UPDATE\s+(?:ONLY\s+)?([\w.\"]+)\s+SET\s+{COMPUTED}\s*(?:WHERE\b|$)"
 MAX_HELPER_DEPTH = 8
 
 
@@ -203,11 +203,16 @@ class Scope:
         values: dict[str, ast.expr | None] = {}
         for stmt in _statements(body):
             kind = type(stmt)
-            if kind is ast.Import or kind is ast.ImportFrom:
-                scope.library |= _library_names(stmt)  # type: ignore[arg-type]
-            for name, value in _bound_names(stmt) if kind in _BIND_KINDS else ():
+            if kind is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+                name = stmt.targets[0].id  # type: ignore[attr-defined]  # `name = value`, as _bound_names
                 counts[name] = counts.get(name, 0) + 1
-                values[name] = value
+                values[name] = stmt.value  # type: ignore[attr-defined]
+            elif kind in _BIND_KINDS:
+                for name, value in _bound_names(stmt):
+                    counts[name] = counts.get(name, 0) + 1
+                    values[name] = value
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                scope.library |= _library_names(stmt)  # type: ignore[arg-type]
         for name, value in values.items():
             scope.constants.pop(name, None)
             if counts[name] == 1 and type(value) is ast.Constant:
@@ -218,7 +223,7 @@ class Scope:
         if dialects:
             scope.dialect.learn((n, v) for n, v in values.items() if counts[n] == 1 and v is not None)
         for name, value in values.items():
-            table = _table_of(value, scope.constants)
+            table = _table_of(value, scope.constants) if type(value) in _TABLE_HOLDERS else None
             if table is not None:
                 scope.tables[name] = table
         return scope
@@ -232,6 +237,9 @@ def _library_names(stmt: ast.Import | ast.ImportFrom) -> set[str]:
     if (stmt.module or "").split(".")[0] in LIBRARIES:
         return {a.asname or a.name for a in stmt.names}
     return set()
+
+
+_TABLE_HOLDERS = frozenset({ast.Call, ast.Subscript})  # the only values _table_of() finds a table in
 
 
 def _table_of(value: ast.expr | None, constants: dict[str, Any]) -> str | None:
@@ -662,7 +670,7 @@ def _extract(extractor: Extractor) -> tuple[tuple[Operation, ...], tuple[DataUpd
         for text, line, position, dialects in extractor.strings:
             updates.extend(DataUpdate(ANY_TABLE if t == COMPUTED else t, cols, line, position, dialects)
                            for t, cols in updated_columns(text))
-            if match := _COMPUTED_SET.match(text):
+            if match := re.match(_COMPUTED_SET, text):
                 table = match[1].strip('"').rsplit(".", 1)[-1]
                 updates.append(DataUpdate(ANY_TABLE if table == COMPUTED else table, frozenset({ANY_COLUMN}),
                                           line, position, dialects))

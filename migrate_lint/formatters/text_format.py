@@ -12,6 +12,7 @@ from pathlib import Path
 from migrate_lint.catalog import rule_url
 from migrate_lint.errors import printable
 from migrate_lint.finding import Finding, Report, Severity, display_path
+from migrate_lint.paths import read_file
 
 SEVERITY_STYLE = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INFO: "1;36"}
 
@@ -72,16 +73,29 @@ def dialect_lines(report: Report) -> list[str]:
 def _lines(path: Path) -> list[str]:
     """The file's lines as Python reads its source (its encoding, universal newlines), without their
     line ends; none when it cannot be read. Read once for all of the file's findings."""
-    import io
-    import tokenize
-
     try:
-        data = path.read_bytes()
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
+        data = read_file(path)
+        text = _decoded(data)
     except (OSError, SyntaxError, UnicodeDecodeError):
         return []
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _decoded(data: bytes) -> str:
+    """The text as Python decodes its source: UTF-8 unless a BOM or a PEP 263 cookie (on one of the
+    first two lines) says otherwise, which only tokenize's detect_encoding() is then asked about."""
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    if b"coding" not in data[:len(data) if second < 0 else second] and not data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # as detect_encoding() has it: an error, raised below
+    import io
+    import tokenize
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
 
 
 def _source(finding: Finding, lines: list[str], paint: _Paint) -> list[str]:

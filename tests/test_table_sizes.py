@@ -10,7 +10,8 @@ import pytest
 
 from migrate_lint.catalog import load_catalog
 from migrate_lint.finding import Severity
-from migrate_lint.lint.table_sizes import WEIGHED_TAG, human_bytes, human_rows
+from migrate_lint.lint.table_sizes import human_bytes, human_rows
+from migrate_lint.lint.weighing import WEIGHED_TAG
 from tests.rulecases import revision_sources, write_project
 from tests.test_cli import ml
 

@@ -5,17 +5,21 @@ snapshot measures small, and say why (config `new-table-days`, 0 to turn it off)
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections import Counter
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from migrate_lint.catalog import Catalog
-from migrate_lint.config import Config
 from migrate_lint.finding import Finding, Hit
-from migrate_lint.lint.table_sizes import WEIGHED_TAG, lower, moved
-from migrate_lint.revisions.graph import RevisionGraph
-from migrate_lint.revisions.migration import Migration
+from migrate_lint.lint.weighing import WEIGHED_TAG, lower, moved
+
+if TYPE_CHECKING:
+    import datetime
+
+    from migrate_lint.catalog import Catalog
+    from migrate_lint.config import Config
+    from migrate_lint.revisions.graph import RevisionGraph
+    from migrate_lint.revisions.migration import Migration
 
 RECENT = "{table}: created by {revision} {when} (by their Create Date), so it holds little yet"
 _CREATE_DATE = re.compile(r"^Create Date:\s*(\d{4}-\d\d-\d\d)", re.M)
@@ -67,6 +71,8 @@ class AgeWeigher:
 
     def _date(self, revision: str) -> datetime.date | None:
         if revision not in self._dates:
+            import datetime  # only once a lock finding names a table: most checks never need it
+
             match = _CREATE_DATE.search(self.migrations[revision].source[:4096])
             try:
                 self._dates[revision] = datetime.date.fromisoformat(match[1]) if match else None

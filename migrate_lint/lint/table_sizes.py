@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migrate_lint.errors import UserError
 from migrate_lint.finding import Finding, Hit, Severity
+from migrate_lint.lint.weighing import WEIGHED_TAG, lower, moved
 
 if TYPE_CHECKING:
     from migrate_lint.catalog import Catalog
@@ -23,14 +24,12 @@ if TYPE_CHECKING:
     from migrate_lint.revisions.migration import Migration
 
 STALE = "ML906"
-WEIGHED_TAG = "locks"  # rules whose harm grows with the table: locks held while scanning or rewriting
 # What is appended to a weighed finding's message: the size, and why its severity moved.
 SIZE = "{table}: about {rows} rows, {size}"
 SMALL = SIZE + ", below small-table-rows ({limit})"
 LARGE = SIZE + ", above large-table-rows ({limit})"
 NEW = "{table}: created by {revision}, after the stats snapshot, so new when this runs"
 UNKNOWN_ROWS = "{table}: {size}, rows unknown (not analysed when the stats snapshot was taken)"
-MOVED = ": {from_} {verb} to {to}"
 
 
 @dataclass(frozen=True)
@@ -134,18 +133,6 @@ class Weigher:
             return moved(finding, Severity.ERROR, LARGE,
                           fields | {"limit": f"{self.config.large_table_rows:,}"})
         return moved(finding, finding.severity, SIZE, fields)
-
-
-def lower(severity: Severity) -> Severity:
-    return Severity(max(severity - 1, Severity.INFO))
-
-
-def moved(finding: Finding, severity: Severity, template: str, fields: dict[str, str]) -> Finding:
-    suffix = template.format(**fields)
-    if severity != finding.severity:  # an info finding on a small table stays info, and says no more
-        verb = "lowered" if severity < finding.severity else "raised"
-        suffix += MOVED.format(from_=finding.severity.label, verb=verb, to=severity.label)
-    return replace(finding, severity=severity, message=f"{finding.message} ({suffix})")
 
 
 def _new_tables(snapshot: Snapshot, graph: RevisionGraph, migrations: Mapping[str, Migration]

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from migrate_lint.paths import read_file
 
-MYSQL = re.compile(rb"\bmysql_(?:engine|charset|collate|length|default_charset)\b|dialects\.mysql\b|"
-                   rb"dialects import mysql\b|ENGINE\s*=\s*InnoDB")
-POSTGRESQL = re.compile(rb"\bpostgresql_(?:using|where|concurrently|ops|include|not_valid|with)\b|"
-                        rb"dialects\.postgresql\b|dialects import postgresql\b|JSONB|CONCURRENTLY")
+# Kept as text and compiled by re on first use: most histories name their dialect otherwise.
+MYSQL = (rb"\bmysql_(?:engine|charset|collate|length|default_charset)\b|dialects\.mysql\b|"
+         rb"dialects import mysql\b|ENGINE\s*=\s*InnoDB")
+POSTGRESQL = (rb"\bpostgresql_(?:using|where|concurrently|ops|include|not_valid|with)\b|"
+              rb"dialects\.postgresql\b|dialects import postgresql\b|JSONB|CONCURRENTLY")
 AT_LEAST = 3  # files that say MySQL: one table option may be a habit copied from a tutorial
 MAX_FILES = 3000
 
@@ -37,9 +38,9 @@ def written_for(script_location: str) -> tuple[str, str]:
                 data = read_file(Path(dirpath, name))  # never a FIFO or /dev/zero
             except OSError:
                 continue
-            if POSTGRESQL.search(data):
+            if re.search(POSTGRESQL, data):
                 return "", ""
-            if MYSQL.search(data):
+            if re.search(MYSQL, data):
                 mysql.append(name)
     if len(mysql) < AT_LEAST:
         return "", ""

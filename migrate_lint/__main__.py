@@ -40,6 +40,7 @@ def _terminate(signum: int, _frame: object) -> None:
 
 
 def main() -> int:
+    import gc
     import signal
 
     for name in ("SIGTERM", "SIGHUP"):
@@ -52,8 +53,6 @@ def main() -> int:
 
         worker = worker_process.start()
     try:
-        import gc
-
         # the collector's passes over what imports allocate (modules, classes, functions: they live
         # as long as the process) free nothing; `check` keeps it off for its own imports too (cli.py)
         gc.disable()
@@ -70,6 +69,10 @@ def main() -> int:
                 signal.signal(getattr(signal, name), signal.SIG_IGN)
         if worker is not None:  # the command line may have ended before using it
             worker.stop()
+        # The process ends on return. What the command built (a check's facts and findings, which
+        # closures keep in cycles) would be walked by the collections the interpreter runs as it
+        # shuts down, more than once as it clears the modules, only to free what the exit frees.
+        gc.freeze()
 
 
 if __name__ == "__main__":

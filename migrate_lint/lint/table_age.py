@@ -39,6 +39,7 @@ class AgeWeigher:
         self.migrations = migrations
         self.weighed = frozenset(spec.code for spec in catalog.rules if WEIGHED_TAG in spec.tags)
         self._dates: dict[str, datetime.date | None] = {}
+        self._created: dict[str, set[str]] = {}  # revision -> the tables it creates: each read once
         self._bursts: frozenset[datetime.date] | None = None
 
     def weigh(self, finding: Finding, hit: Hit) -> Finding:
@@ -61,7 +62,9 @@ class AgeWeigher:
         for between, ancestor in enumerate(self.graph.ancestors(revision)):
             if between >= MAX_BETWEEN:
                 return None
-            if table in self.migrations[ancestor.id].created_before(None):
+            if ancestor.id not in self._created:
+                self._created[ancestor.id] = self.migrations[ancestor.id].created_before(None)
+            if table in self._created[ancestor.id]:
                 created = self._date(ancestor.id)
                 if created is None or created in self.bursts:
                     return None

@@ -74,15 +74,20 @@ def naming_templates(history: History, config: Config) -> Templates | None:
     return naming_convention(project_root(history, config), skip)
 
 
+def _env_source(history: History) -> str | None:
+    """env.py's text ("" when there is none), read as the analysis reads files; None when unreadable."""
+    env = history.script_location / "env.py"
+    try:
+        return read_file(env).decode("utf-8", "replace") if env.is_file() else ""
+    except OSError:
+        return None
+
+
 def env_transactional_ddl(history: History) -> bool:
     """False when env.py configures `transactional_ddl=False` (each statement then commits on its
     own, so no lock outlives its statement); read as text, never run."""
-    env = history.script_location / "env.py"
-    try:
-        text = env.read_text(encoding="utf-8", errors="replace") if env.is_file() else ""
-    except OSError:
-        return True
-    return re.search(r"\btransactional_ddl\s*=\s*False\b", text) is None
+    text = _env_source(history)
+    return text is None or re.search(r"\btransactional_ddl\s*=\s*False\b", text) is None
 
 
 _OUTER_BEGIN = re.compile(r"\b(?!context\b)\w+\.begin(?:_twophase)?\(\)")
@@ -94,10 +99,8 @@ def env_outer_transaction(history: History) -> int | None:
     explicit `conn.begin()`, or a statement executed before `context.begin_transaction()` (SQLAlchemy
     2 begins one then) and not committed. Alembic then runs the revisions inside that transaction, where
     `op.get_context().autocommit_block()` fails an assertion (Hasgeek's funnel, Onyx); None if not."""
-    env = history.script_location / "env.py"
-    try:
-        text = read_file(env).decode("utf-8", "replace") if env.is_file() else ""
-    except OSError:
+    text = _env_source(history)
+    if text is None:
         return None
     begin = _OUTER_BEGIN.search(text)
     started = text.find("begin_transaction(")

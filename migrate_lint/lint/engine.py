@@ -37,6 +37,7 @@ from migrate_lint.revisions.migration import (
 )
 from migrate_lint.revisions.project import (
     env_outer_transaction,
+    env_transaction_per_migration,
     env_transactional_ddl,
     has_naming_convention,
     local_modules,
@@ -219,7 +220,8 @@ class Engine:
             local_modules=local_modules(history, self.config),
             template_imports=template_imports(history),
             project_marked=bool(self.config.application_modules) or marked_root(history) is not None,
-            transaction_per_migration=self.config.transaction_per_migration,
+            transaction_per_migration=(self.config.transaction_per_migration
+                                       or env_transaction_per_migration(history)),
             transactional_ddl=env_transactional_ddl(history),
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},

@@ -90,6 +90,13 @@ def env_transactional_ddl(history: History) -> bool:
     return text is None or re.search(r"\btransactional_ddl\s*=\s*False\b", text) is None
 
 
+def env_transaction_per_migration(history: History) -> bool:
+    """True when env.py passes `transaction_per_migration=True` to `context.configure` (each revision
+    then commits on its own, so nothing one revision leaves open reaches the next); read as text."""
+    text = _env_source(history)
+    return text is not None and re.search(r"\btransaction_per_migration\s*=\s*True\b", text) is not None
+
+
 _OUTER_BEGIN = re.compile(r"\b(?!context\b)\w+\.begin(?:_twophase)?\(\)")
 _OWN_EXECUTE = re.compile(r"\b(?!context\b|op\b)\w+\.execute\(")
 

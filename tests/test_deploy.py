@@ -175,6 +175,9 @@ def deploy():
     (STARTS.replace("command.upgrade", "alembic_command.upgrade").replace(
         "from alembic import command", "from alembic import command as alembic_command"), True),
     ("from flask_migrate import upgrade as migrate_db\n\n\ndef setup(app):\n    migrate_db()\n", True),
+    # Alembic's command imported by name (MindsDB's migrate_to_head)
+    ("from alembic.command import upgrade\n\n\ndef to_head(config):\n"
+     "    upgrade(config=config, revision='head')\n", True),
     # Alembic's command line run in-process (keylime) or as a child process (JupyterHub, aim)
     ("import alembic.config\n\n\ndef migrate():\n    args = ['-c', 'alembic.ini']\n"
      "    args.extend(['upgrade', 'head'])\n    alembic.config.main(argv=args)\n", True),
@@ -200,6 +203,20 @@ def test_an_application_that_upgrades_its_database_as_it_starts_is_upgraded_offl
     reasons = dict(report.not_reported_reasons)
     assert ("offline deploy (the application upgrades its database as it starts, proj/app.py:"
             in " ".join(reasons)) is offline
+
+
+def test_a_runner_beside_env_py_is_the_application_and_the_revisions_are_not(tmp_path, check_dir):
+    """The script location's own runner (MindsDB's migrate.py, called as the server starts) counts;
+    a revision that calls Alembic does not make the application upgrade at start."""
+    runner = history(tmp_path / "runner")
+    (runner / "migrations" / "migrate.py").write_text(STARTS)
+    reasons = " ".join(dict(check_dir(runner).not_reported_reasons))
+    assert "as it starts, migrations/migrate.py:" in reasons
+    revision = history(tmp_path / "revision")
+    (revision / "migrations" / "versions" / "e3.py").write_text(
+        'from alembic import command, op\n\nrevision = "e3"\ndown_revision = "e2"\n\n\n'
+        'def upgrade():\n    command.upgrade(op.get_context().config, "head")\n')
+    assert "as it starts" not in " ".join(dict(check_dir(revision).not_reported_reasons))
 
 
 def test_a_history_that_guards_its_locks_stays_online_though_the_application_upgrades_at_start(

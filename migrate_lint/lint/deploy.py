@@ -59,7 +59,8 @@ def _default(config: Config, script_location: Path, guards_locks: Callable[[], s
         return "offline", "SQLite: the application is stopped to upgrade its database file"
     root = config.root if script_location.resolve().is_relative_to(config.root.resolve()) \
         else script_location.parent
-    started = upgrades_at_start(root, frozenset({script_location.resolve()}))
+    # the revisions are not the application; a runner beside env.py is (MindsDB's migrate.py)
+    started = upgrades_at_start(root, frozenset({(script_location / "versions").resolve()}))
     if started and not (guard := guards_locks()):
         return "offline", f"the application upgrades its database as it starts, {started[0]}:{started[1]}"
     if started:

@@ -21,6 +21,7 @@ from migrate_lint.revisions.discover import SKIP_DIRS
 MAX_FILES = 5000
 NOT_START = frozenset({"cli", "commands", "management", "scripts", "bin", "tools", "docs", "doc"})
 SHELL_UPGRADE = re.compile(r"^\s*(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*)\s+upgrade\b")
+UPGRADE_MODULES = ("flask_migrate", "alembic.command")
 NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})
 
 
@@ -29,9 +30,10 @@ def _is_test(part: str) -> bool:
 
 
 def _upgrade_names(tree: ast.Module) -> frozenset[str]:
-    """The names this module calls Flask-Migrate's upgrade by (`from flask_migrate import upgrade`)."""
+    """The names this module calls Flask-Migrate's or Alembic's upgrade by (`from flask_migrate import
+    upgrade`, `from alembic.command import upgrade`: MindsDB)."""
     return frozenset(alias.asname or alias.name for node in ast.walk(tree)
-                     if isinstance(node, ast.ImportFrom) and node.module == "flask_migrate"
+                     if isinstance(node, ast.ImportFrom) and node.module in UPGRADE_MODULES
                      for alias in node.names if alias.name == "upgrade")
 
 

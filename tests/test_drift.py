@@ -168,6 +168,39 @@ def test_an_interrupted_run_still_drops_its_scratch_database(tmp_path):
     assert not ours & scratch_databases("postgresql")
 
 
+def test_a_signal_while_the_database_is_created_stops_before_any_revision_runs(tmp_path):
+    """SIGTERM held while CREATE DATABASE waits is acted on before the upgrade, not after it: the
+    test holds a SHARE lock on pg_database (new connections still read it), so the run's CREATE
+    DATABASE waits while the signal lands; the revision would sleep for a minute."""
+    project = plain_project(tmp_path)
+    (project / "migrations" / "versions" / "b1.py").write_text(
+        'import time\nfrom alembic import op\n\nrevision = "b1"\ndown_revision = "a1"\n\n'
+        'def upgrade():\n    time.sleep(60)\n')
+    before = scratch_databases("postgresql")
+    blocker = server_engine("postgresql").connect()
+    try:
+        blocker.exec_driver_sql("BEGIN")
+        blocker.exec_driver_sql("LOCK TABLE pg_catalog.pg_database IN SHARE MODE")
+        process = subprocess.Popen([sys.executable, "-m", "migrate_lint", "drift", "--runner", "builtin",
+                                    "--database-url", SERVERS["postgresql"]], cwd=project,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND query LIKE 'CREATE DATABASE %%migrate%%'")
+        deadline = time.monotonic() + 30
+        with server_engine("postgresql").connect() as watcher:
+            while not watcher.exec_driver_sql(waiting).scalar() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert time.monotonic() < deadline, "the run's CREATE DATABASE never waited"
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+    finally:
+        blocker.exec_driver_sql("ROLLBACK")
+        blocker.close()
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2 and "interrupted" in stderr, stderr
+    assert not scratch_databases("postgresql") - before
+
+
 def test_live_mode_is_read_only_and_finds_hot_fixes(tmp_path):
     project = plain_project(tmp_path)
     with scratch_database("postgresql") as live:

@@ -117,6 +117,8 @@ def scratch(server_url: str | None, allow_url_rights: bool = False) -> Iterator[
         with signals.held():
             made = _create(admin, url, database, role, password, allow_url_rights)
         try:
+            if signals.pending:  # stopped while the database was being created: run nothing in it
+                raise KeyboardInterrupt
             yield made
         except BaseException:  # the failure in flight is the one to report, not a failed drop
             with signals.held():

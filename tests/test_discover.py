@@ -136,6 +136,21 @@ def test_missing_version_folder_is_an_error(tmp_path):
         discover_dir(tmp_path)
 
 
+def test_a_template_ini_with_no_version_folder_found_by_the_search_is_not_a_history(tmp_path):
+    """The application ships an alembic.ini, env.py and script.py.mako for its plugins to copy (zou):
+    the search passes over it and finds the real history; named directly, it is still an error."""
+    template = tmp_path / "app" / "plugin_template"
+    template.mkdir(parents=True)
+    (template / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s\n")
+    (template / "env.py").write_text("")
+    (tmp_path / "app" / "migrations").mkdir()
+    (tmp_path / "app" / "migrations" / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s\n")
+    revision(tmp_path / "app" / "migrations" / "versions", "a1")
+    assert [names(h) for h in discover_dir(tmp_path)] == [["a1.py"]]
+    with pytest.raises(DiscoveryError, match="does not exist"):
+        discover_dir(template)
+
+
 def test_broken_alembic_ini_names_the_line(tmp_path):
     ini = tmp_path / "alembic.ini"
     ini.write_text("[alembic]\nscript_location = db\n  stray continuation\nnot a pair\n")

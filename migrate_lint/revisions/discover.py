@@ -28,6 +28,10 @@ class DiscoveryError(UserError):
     pass
 
 
+class MissingVersionFolder(DiscoveryError):
+    pass
+
+
 @dataclass(frozen=True)
 class History:
     """One independent revision history: its script location and its version files."""
@@ -99,7 +103,7 @@ def _histories(script_location: Path, version_dirs: list[Path] | None = None,
     dirs = tuple(version_dirs) if version_dirs else (script_location / "versions",)
     missing = [d for d in dirs if not d.is_dir()]
     if missing:
-        raise DiscoveryError(f"version folder {missing[0].as_posix()} does not exist")
+        raise MissingVersionFolder(f"version folder {missing[0].as_posix()} does not exist")
     if recursive or len(dirs) > 1 or _looks_like_versions(dirs[0]):
         return [History(script_location, dirs, version_files(dirs))]
     subfolders = sorted(d for d in dirs[0].iterdir() if d.is_dir() and d.name not in SKIP_DIRS
@@ -225,7 +229,10 @@ def _search(root: Path, name: str | None = None) -> Iterator[History]:
         dirnames[:] = [] if depth >= SEARCH_DEPTH else sorted(
             d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and d != "versions")
         if "alembic.ini" in filenames:
-            yield from from_alembic_ini(here / "alembic.ini", name)
+            try:
+                yield from from_alembic_ini(here / "alembic.ini", name)
+            except MissingVersionFolder:
+                continue  # a template for others to copy (zou's plugin template), not a history
         elif (here / "versions").is_dir() and (
                 "env.py" in filenames or "script.py.mako" in filenames
                 or _looks_like_versions(here / "versions", nested=True)):

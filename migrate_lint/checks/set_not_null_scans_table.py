@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
@@ -55,6 +56,26 @@ def _added_and_filled_here(migration: Migration, ctx: CheckContext, op_index: in
     return added and any(u.fills(table, column) and u.position <= op_index for u in migration.updates)
 
 
+_LITERAL = r"(?:-?\d+(?:\.\d+)?|'(?:[^']|'')*'|TRUE|FALSE)"
+
+
+def _constant_fill(migration: Migration, table: str, column: str, ctx: CheckContext) -> str:
+    """Advice when the UPDATE that filled the added column writes one literal to every row: on
+    PostgreSQL 11+ the column added NOT NULL with that default takes no rewrite and no scan."""
+    if ctx.postgresql_version < 11:
+        return ""
+    pattern = re.compile(rf'(?is)^UPDATE\s+(?:\w+\.)?"?{re.escape(table)}"?\s+SET\s+"?{re.escape(column)}"?'
+                         rf"\s*=\s*({_LITERAL})\s*;?\s*$")
+    lines = {u.line for u in migration.updates if u.fills(table, column)}
+    for statement in migration.statements:
+        if statement.line in lines and (match := pattern.match(statement.sql.strip())):
+            return (f"The UPDATE writes one constant to every row: give the op.add_column its column as "
+                    f"nullable=False, server_default=sa.text({match[1]!r}) instead, which PostgreSQL 11+ "
+                    "applies without touching a row, and keep the default (dropping it in the same revision "
+                    "breaks INSERTs of the release still running). Where that does not fit: ")
+    return ""
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
@@ -67,8 +88,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         # Where nothing filled the column, set-not-null-without-backfill (ML302) reports it and its
         # help gives the CHECK route: one finding per place.
         if filled(migration, op_index, table, column, ctx):
+            here = _added_and_filled_here(migration, ctx, op_index, table, column)
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column),
                           version=str(ctx.postgresql_version),
-                          variant="same_transaction" if _added_and_filled_here(
-                              migration, ctx, op_index, table, column) else "default")
+                          constant=_constant_fill(migration, table, column, ctx) if here else "",
+                          variant="same_transaction" if here else "default")

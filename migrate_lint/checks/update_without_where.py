@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, unfiltered
-from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.migration import ANY_COLUMN, Migration
 from migrate_lint.revisions.pydata import read
 
 CODE = "ML304"
@@ -31,7 +31,24 @@ def _python(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             yield Hit(line, fact[1], {"table": fact[1]}, column)
 
 
+def _reported_as_added_and_filled(migration: Migration, ctx: CheckContext) -> set[int]:
+    """Lines of UPDATEs that fill only columns set-not-null-scans-table (ML121) reports as added,
+    filled and set NOT NULL in one transaction: its finding names this UPDATE and the lock it runs
+    under (the ADD COLUMN's ACCESS EXCLUSIVE, which already covers every row), so one finding per risk."""
+    if not migration.updates or not ctx.reports("ML121", migration.path):
+        return set()
+    from migrate_lint.checks import set_not_null_scans_table
+
+    reported = {(hit.fields["table"].lower(), hit.fields["column"].lower())
+                for hit in set_not_null_scans_table.check(migration, ctx)
+                if hit.fields.get("variant") == "same_transaction"}
+    return {u.line for u in migration.updates if reported and u.columns and ANY_COLUMN not in u.columns
+            and all((u.table.lower(), c.lower()) in reported for c in u.columns)}
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    yield from unfiltered(migration, ctx, "UPDATE")
+    hits = list(unfiltered(migration, ctx, "UPDATE"))
     if not migration.rendered:
-        yield from _python(migration, ctx)
+        hits += _python(migration, ctx)
+    covered = _reported_as_added_and_filled(migration, ctx) if hits else set()
+    yield from (hit for hit in hits if hit.line not in covered)

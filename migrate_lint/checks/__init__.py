@@ -308,12 +308,32 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                     migration.columns_added_before(op_index[statement.line]):
                 continue  # a column this revision added: no running code reads it yet
             if found == kind and (table or old) not in created:
+                if kind == "table" and _raw_sql(migration, op_index.get(statement.line)) and \
+                        _index_by_its_name(migration, ctx, old):
+                    continue
                 subject = f"{table}.{old}" if table else old
                 # an UPDATE rewriting the renamed column changes what it means: the old name
                 # cannot simply be kept under a new attribute
                 rewritten = kind == "column" and any(u.fills(table, new) for u in migration.updates)
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new,
                                          variant="rewritten" if rewritten else "default")
+
+
+def _raw_sql(migration: Migration, op_index: int | None) -> bool:
+    return op_index is None or migration.operations[op_index].name == "execute"
+
+
+_INDEX_SUFFIXES = ("_pkey", "_key", "_idx", "_index", "_fkey", "_seq")
+
+
+def _index_by_its_name(migration: Migration, ctx: CheckContext, name: str) -> bool:
+    """`ALTER TABLE app_pkey RENAME TO project_pkey` renames an index (PostgreSQL takes ALTER TABLE
+    for any relation): a name ending as PostgreSQL names keys, indexes and sequences, that no
+    revision up to this one created as a table."""
+    lowered = name.lower()
+    if not lowered.endswith(_INDEX_SUFFIXES):
+        return False
+    return all(lowered not in m.created_before(None) for m in (migration, *ctx.ancestors(migration)))
 
 
 def unfiltered(migration: Migration, ctx: CheckContext, verb: str) -> Iterator[Hit]:

@@ -175,9 +175,9 @@ def deploy():
     (STARTS.replace("command.upgrade", "alembic_command.upgrade").replace(
         "from alembic import command", "from alembic import command as alembic_command"), True),
     ("from flask_migrate import upgrade as migrate_db\n\n\ndef setup(app):\n    migrate_db()\n", True),
-    # Alembic's command imported by name (MindsDB's migrate_to_head)
-    ("from alembic.command import upgrade\n\n\ndef to_head(config):\n"
-     "    upgrade(config=config, revision='head')\n", True),
+    # Alembic's command imported by name and wrapped: the command line may be its only caller (CKAN)
+    ("from alembic.command import upgrade\n\n\ndef upgrade_db(config):\n"
+     "    upgrade(config, 'head')\n", False),
     # Alembic's command line run in-process (keylime) or as a child process (JupyterHub, aim)
     ("import alembic.config\n\n\ndef migrate():\n    args = ['-c', 'alembic.ini']\n"
      "    args.extend(['upgrade', 'head'])\n    alembic.config.main(argv=args)\n", True),

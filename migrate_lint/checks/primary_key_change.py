@@ -192,8 +192,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 yield at(op, table, table=table, column="", variant="renamed" if renamed else "default")
             continue
         target = _column(op)
-        if target is None or target[0] in reported or target[0] in migration.created_before(op):
-            continue
+        if target is None or target[0] in reported or target[0] in migration.created_before(op) \
+                or target in migration.columns_added_before(op):
+            continue  # a column this revision added: no foreign key or client refers to it yet
         if keys is None:  # the history's primary keys, read only when a key column may change
             keys = set(_keys(migration))
             for ancestor in ctx.ancestors(migration):

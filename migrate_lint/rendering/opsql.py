@@ -18,6 +18,13 @@ TYPES = {"String": "VARCHAR", "Unicode": "VARCHAR", "Text": "TEXT", "UnicodeText
          "DateTime": "TIMESTAMP", "Date": "DATE", "Float": "FLOAT", "Numeric": "NUMERIC", "JSON": "JSON",
          "JSONB": "JSONB", "UUID": "UUID", "Uuid": "UUID", "LargeBinary": "BYTEA"}
 
+# sqlalchemy_utils' TypeDecorators, by what their `impl` renders on PostgreSQL (a ChoiceType given
+# `impl=` renders that type instead): Flask histories use them, and their SQL is fixed by the library
+LIBRARY_TYPES = {"ChoiceType": "VARCHAR(255)", "EmailType": "VARCHAR(255)", "URLType": "TEXT",
+                 "CountryType": "VARCHAR(2)", "CurrencyType": "VARCHAR(3)", "LocaleType": "VARCHAR(10)",
+                 "TimezoneType": "VARCHAR(50)", "IPAddressType": "VARCHAR(50)", "ColorType": "VARCHAR(20)",
+                 "PhoneNumberType": "VARCHAR(20)", "UUIDType": "UUID", "ArrowType": "TIMESTAMP"}
+
 
 _MARKED_NAME = r"""^\w+\.(?:f|conv)\((?P<q>['"])(?P<name>[^'"]+)(?P=q)\)$"""
 
@@ -53,6 +60,11 @@ def is_array(value: Any) -> bool:
 def type_sql(value: Any) -> str:
     if is_array(value):
         return f"{type_sql(value.args[0])}[]"  # as PostgreSQL writes it: VARCHAR[], TEXT[]
+    impl = value.kwargs.get("impl") if isinstance(value, Call) and value.short == "ChoiceType" else None
+    if isinstance(impl, Call | Ref):
+        return type_sql(impl)
+    if isinstance(value, Call | Ref) and value.short in LIBRARY_TYPES:
+        return LIBRARY_TYPES[value.short]
     if isinstance(value, Call | Ref):
         name = TYPES.get(value.short, value.short.upper())
         args = [str(a) for a in getattr(value, "args", ()) if isinstance(a, int)]

@@ -1,6 +1,8 @@
 """update-without-where: an UPDATE with no WHERE touches, and locks, every row of the table."""
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from migrate_lint.checks import CheckContext, Hit, unfiltered
 from migrate_lint.revisions.migration import ANY_COLUMN, Migration
@@ -42,12 +44,37 @@ def _reported_as_added_and_filled(migration: Migration, ctx: CheckContext) -> se
     reported = {(hit.fields["table"].lower(), hit.fields["column"].lower())
                 for hit in set_not_null_scans_table.check(migration, ctx)
                 if hit.fields.get("variant") == "same_transaction"}
-    return {u.line for u in migration.updates if reported and u.columns and ANY_COLUMN not in u.columns
-            and all((u.table.lower(), c.lower()) in reported for c in u.columns)}
+    operations = migration.operations  # an UPDATE's line may be its string's; its call runs at `position`
+    return {line for u in migration.updates if reported and u.columns and ANY_COLUMN not in u.columns
+            and all((u.table.lower(), c.lower()) in reported for c in u.columns)
+            for line in (u.line, operations[u.position].line if u.position < len(operations) else u.line)}
+
+
+_CONSTANT_FILL = re.compile(r"""(?is)^UPDATE\s+\S+\s+SET\s+"?(?P<column>\w+)"?\s*=\s*"""
+                            r"(?P<value>-?\d+(?:\.\d+)?|'(?:[^']|'')*'|TRUE|FALSE)\s*;?\s*$")
+
+
+def _filling_a_new_column(migration: Migration, ctx: CheckContext, hit: Hit) -> Hit:
+    """The UPDATE writes one literal into a column this revision added: on PostgreSQL 11+ the column
+    added with that server default is filled without touching a row, and without this UPDATE
+    running under the ADD COLUMN's ACCESS EXCLUSIVE lock."""
+    if not ctx.postgresql or ctx.postgresql_version < 11:
+        return hit
+    statement = next((s for s in migration.statements
+                      if s.line == hit.line and s.sql[:6].upper() == "UPDATE"), None)
+    match = _CONSTANT_FILL.match(statement.sql.strip()) if statement is not None else None
+    if match is None:
+        return hit
+    at = next((i for i, op in enumerate(migration.operations) if op.line == hit.line),
+              len(migration.operations))
+    if (hit.fields["table"].lower(), match["column"].lower()) not in migration.columns_added_before(at):
+        return hit
+    return replace(hit, fields={**hit.fields, "column": match["column"], "literal": repr(match["value"]),
+                                "variant": "new_column"})
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    hits = list(unfiltered(migration, ctx, "UPDATE"))
+    hits = [_filling_a_new_column(migration, ctx, hit) for hit in unfiltered(migration, ctx, "UPDATE")]
     if not migration.rendered:
         hits += _python(migration, ctx)
     covered = _reported_as_added_and_filled(migration, ctx) if hits else set()

@@ -205,6 +205,27 @@ def test_an_application_that_upgrades_its_database_as_it_starts_is_upgraded_offl
             in " ".join(reasons)) is offline
 
 
+BOOT = "#!/bin/bash\nset -e\nflask db upgrade\nexec gunicorn -b :5000 app:app\n"
+
+
+@pytest.mark.parametrize(("folder", "script", "offline"), [
+    ("", BOOT, True),  # microblog's boot.sh
+    ("docker/production", 'if [ "$1" = gunicorn ]; then\n    flask db upgrade\n    exec "$@"\nfi\n', True),
+    ("docker", "alembic -c conf/alembic.ini upgrade head\nexec uvicorn app:app\n", True),
+    ("docker/dev", BOOT, False),  # how the developers run it, not the release
+    ("", "flask db upgrade\n", False),  # an upgrade script someone runs, starting no server
+    ("", "# flask db upgrade\nexec gunicorn app:app\n", False),  # a comment
+    ("", "echo 'run flask db upgrade first'\nexec gunicorn app:app\n", False),
+])
+def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offline(
+        tmp_path, check_dir, folder, script, offline):
+    root = history(tmp_path)
+    (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / folder / "entrypoint.sh").write_text(script)
+    reasons = " ".join(dict(check_dir(root).not_reported_reasons))
+    assert ("as it starts, " + (f"{folder}/" if folder else "") + "entrypoint.sh:" in reasons) is offline
+
+
 def test_a_runner_beside_env_py_is_the_application_and_the_revisions_are_not(tmp_path, check_dir):
     """The script location's own runner (MindsDB's migrate.py, called as the server starts) counts;
     a revision that calls Alembic does not make the application upgrade at start."""

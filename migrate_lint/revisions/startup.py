@@ -2,10 +2,11 @@
 Flask-Migrate's `upgrade`, Alembic's command line run in-process (`alembic.config.main(argv=...)`)
 or as a child process (`["alembic", ..., "upgrade", "head"]`), or a runner of its own
 (`context.run_migrations()` outside env.py), called from the project's code, not from a
-command-line command, a test, env.py or a revision. An application that does so migrates in the
-process that is about to serve (mealie, CTFd, pgAdmin, JupyterHub, keylime, a self-hosted Prefect
-server), so no earlier release serves traffic while its revisions run. Read from the source, never
-imported."""
+command-line command, a test, env.py or a revision; or a container entrypoint that runs
+`flask db upgrade` before it starts the server (microblog's boot.sh, PowerDNS-Admin's). An
+application that does so migrates in the process that is about to serve (mealie, CTFd, pgAdmin,
+JupyterHub, keylime, a self-hosted Prefect server), so no earlier release serves traffic while its
+revisions run. Read from the source, never imported."""
 
 from __future__ import annotations
 
@@ -25,6 +26,20 @@ SHELL_UPGRADE = re.compile(r"^\s*(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]
 # that only the command line calls (CKAN's Repository.upgrade_db), which this reading cannot tell apart
 UPGRADE_MODULES = ("flask_migrate",)
 NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})
+
+
+SERVER_START = re.compile(r"^\s*(?:exec\b|(?:gunicorn|uwsgi|uvicorn|hypercorn|waitress-serve|supervisord)\b"
+                          r"|flask\s+run\b)", re.MULTILINE)
+NOT_PRODUCTION = frozenset({"dev", "development", "local", "ci", "example", "examples"})
+
+
+def _shell_upgrade(text: str) -> int | None:
+    """The line of a container entrypoint's `flask db upgrade` or `alembic upgrade` that runs before
+    it starts the server (`exec gunicorn ...`, `exec "$@"`): the release migrates as it starts."""
+    for match in re.finditer(r"(?m)^.*$", text):
+        if SHELL_UPGRADE.search(match[0]) and SERVER_START.search(text, match.end()):
+            return text.count("\n", 0, match.start()) + 1
+    return None
 
 
 def _is_test(part: str) -> bool:
@@ -83,6 +98,14 @@ def _call_at_start(tree: ast.Module) -> int | None:
     return None
 
 
+def _shell_line(path: Path) -> int | None:
+    try:
+        data = read_file(path)
+    except OSError:
+        return None
+    return _shell_upgrade(data.decode("utf-8", "replace")) if b"upgrade" in data else None
+
+
 @cache
 def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[str, int] | None:
     """(file relative to root, line) of the first call that upgrades the database outside the
@@ -95,6 +118,12 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
                              and (here / d).resolve() not in skip)
         for name in sorted(filenames):
             stem, suffix = os.path.splitext(name)
+            production = not NOT_PRODUCTION & set(here.relative_to(root).parts)
+            if suffix == ".sh" and production and not _is_test(stem):
+                # a start script of the container: what the release runs before it serves
+                if (line := _shell_line(here / name)) is not None:
+                    return (here / name).relative_to(root).as_posix(), line
+                continue
             if suffix != ".py" or stem in NOT_START_FILES or _is_test(stem):
                 continue
             seen += 1

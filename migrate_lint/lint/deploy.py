@@ -15,6 +15,7 @@ from migrate_lint.finding import Finding
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.labels import resolve_label, search_roots
 from migrate_lint.revisions.startup import upgrades_at_start
+from migrate_lint.revisions.upgrade_docs import stops_to_upgrade
 
 # Expand/contract (OpenStack's neutron, keystone, glance; the pattern in general): a contract revision
 # runs only once no server runs the previous release. Whether traffic is stopped too differs (neutron
@@ -49,10 +50,11 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
 def _default(config: Config, script_location: Path, guards_locks: Callable[[], str | None]) -> Mode:
     """`deploy` as configured; unset, online, but offline on SQLite (a database file that one
     application serves and that the migration holds for writing while it runs) and where the
-    application upgrades its database as it starts (revisions.startup): no previous release serves
-    traffic during the upgrade then. Unless the history guards against locks itself (CONCURRENTLY,
-    NOT VALID, lock_timeout): its team runs revisions beside a serving release, as Prefect's server
-    does beside its other replicas. Say `deploy = "online"` where one does."""
+    application upgrades its database as it starts (revisions.startup) or its upgrade instructions
+    stop it first (revisions.upgrade_docs): no previous release serves traffic during the upgrade
+    then. Unless the history guards against locks itself (CONCURRENTLY, NOT VALID, lock_timeout): its
+    team runs revisions beside a serving release, as Prefect's server does beside its other
+    replicas. Say `deploy = "online"` where one does."""
     if config.deploy is not None:
         return config.deploy, f'deploy = "{config.deploy}"'
     if config.dialect == "sqlite":
@@ -61,10 +63,13 @@ def _default(config: Config, script_location: Path, guards_locks: Callable[[], s
         else script_location.parent
     # the revisions are not the application; a runner beside env.py is (MindsDB's migrate.py)
     started = upgrades_at_start(root, frozenset({(script_location / "versions").resolve()}))
+    why = "the application upgrades its database as it starts"
+    if not started and (started := stops_to_upgrade(root)):
+        why = "the project's upgrade instructions stop the application first"
     if started and not (guard := guards_locks()):
-        return "offline", f"the application upgrades its database as it starts, {started[0]}:{started[1]}"
+        return "offline", f"{why}, {started[0]}:{started[1]}"
     if started:
-        return "online", f"the application upgrades its database as it starts, but {guard}"
+        return "online", f"{why}, but {guard}"
     return "online", 'deploy = "online"'
 
 

@@ -1,0 +1,73 @@
+"""Whether the project's own upgrade instructions stop the application before the database is
+upgraded ("Stop the application ... then `ftcli db upgrade`": FitTrackee; "Tear-down the scheduler
+... perform any database migrations": Security Monkey). Such a team upgrades offline: no earlier
+release serves while the revisions run. Read from the documentation's text, never guessed from
+anything else: an instruction to stop, and then, in the same section and with no start between,
+the database upgrade."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+from migrate_lint.paths import read_file
+from migrate_lint.revisions.discover import SKIP_DIRS
+
+DOC_FOLDERS = frozenset({"docs", "doc", "documentation"})
+DOC_SUFFIXES = (".md", ".rst", ".txt")
+MAX_FILES = 2000
+MAX_BYTES = 1_000_000
+WINDOW = 40  # lines from the stop to the upgrade: one section of instructions
+# an imperative, as a sentence or a list item starts: "- Stop the application", "1. Tear-down all workers"
+STOP = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:\w+\s+)?(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^\n]*"
+                  r"\b(?:application|app|server|servers|service|services|instances?|workers?|containers?|"
+                  r"scheduler|site|web)\b")
+START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b")
+UPGRADE = re.compile(r"(?i)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\S+\s+)*upgrade|"
+                     r"database\s+migrations?|migrate\s+the\s+database|upgrade\s+(?:the\s+)?database)\b")
+
+
+def _documents(root: Path) -> list[Path]:
+    """Documentation files: the top folder's README/UPGRADE/UPDATE/INSTALL files and every text
+    file under a docs folder."""
+    found = [root / name for name in sorted(os.listdir(root))
+             if name.lower().endswith(DOC_SUFFIXES)
+             and name.upper().startswith(("README", "UPGRAD", "UPDAT", "INSTALL", "DEPLOY"))] \
+        if root.is_dir() else []
+    for folder in sorted(d for d in os.listdir(root) if d.lower() in DOC_FOLDERS) if root.is_dir() else []:
+        for dirpath, dirnames, filenames in os.walk(root / folder):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            found.extend(Path(dirpath) / n for n in sorted(filenames) if n.lower().endswith(DOC_SUFFIXES))
+            if len(found) > MAX_FILES:
+                return found[:MAX_FILES]
+    return found
+
+
+def _stopped_before_upgrade(text: str) -> int | None:
+    """The line of the first stop instruction that a database upgrade follows in its section."""
+    for stop in STOP.finditer(text):
+        end = stop.end()
+        section = "\n".join(text[end:].split("\n", WINDOW + 1)[:WINDOW])
+        upgrade = UPGRADE.search(section)
+        if upgrade and not START.search(section, 0, upgrade.start()):
+            return text.count("\n", 0, stop.start()) + 1
+    return None
+
+
+@cache
+def stops_to_upgrade(root: Path) -> tuple[str, int] | None:
+    """(file relative to root, line) of upgrade instructions that stop the application first."""
+    for path in _documents(root):
+        try:
+            data = read_file(path, MAX_BYTES)
+        except OSError:
+            continue
+        text = data.decode("utf-8", "replace")
+        if not UPGRADE.search(text):
+            continue
+        line = _stopped_before_upgrade(text)
+        if line is not None:
+            return path.relative_to(root).as_posix(), line
+    return None

@@ -1,0 +1,94 @@
+"""The project's own upgrade instructions: an application stopped before its database is upgraded
+makes the history offline; one upgraded while it serves does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrate_lint.revisions.upgrade_docs import stops_to_upgrade
+from tests.test_deploy import history
+
+STOPPED = """Upgrade
+=======
+
+- Stop the application and activate the virtualenv
+
+- Upgrade with pip::
+
+    $ pip install -U ourapp
+
+- Upgrade the database:
+
+.. code-block:: bash
+
+    $ ourapp db upgrade
+
+- Restart the application.
+"""
+TORN_DOWN = """## Deploying a new release
+1. Tear-down the scheduler instance
+1. Tear-down all worker instances
+1. At this point, perform any database migrations: nothing is writing.
+1. Deploy the new scheduler
+"""
+WHILE_SERVING = """Upgrading
+---------
+
+    pip install -U ourapp
+    ourapp db upgrade
+
+If the upgrade hangs on a lock, restart the web server in another shell (do not stop the upgrade).
+"""
+RESTARTED_FIRST = """- Stop the web server
+- Pull the new code
+- Start the web server again
+- Run `flask db upgrade`
+"""
+FAR_APART = "- Stop the application\n" + "\n".join(f"line {n}" for n in range(60)) + "\nflask db upgrade\n"
+
+
+@pytest.mark.parametrize(("where", "text", "line"), [
+    ("docs/installation/upgrade.rst.txt", STOPPED, 4),
+    ("docs/update.md", TORN_DOWN, 2),
+    ("UPGRADING.md", STOPPED, 4),
+    ("docs/upgrade.rst", WHILE_SERVING, None),
+    ("docs/upgrade.md", RESTARTED_FIRST, None),
+    ("docs/upgrade.md", FAR_APART, None),
+    ("notes/upgrade.md", STOPPED, None),  # not documentation the tool reads
+])
+def test_upgrade_instructions_that_stop_the_application_first(tmp_path, where, text, line):
+    (tmp_path / where).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / where).write_text(text)
+    assert stops_to_upgrade(tmp_path) == ((where, line) if line else None)
+
+
+def test_the_history_is_then_offline_and_the_summary_says_where(tmp_path, check_dir):
+    root = history(tmp_path)
+    (root / "docs").mkdir()
+    (root / "docs" / "upgrade.md").write_text(STOPPED)
+    report = check_dir(root)
+    reasons = " ".join(dict(report.not_reported_reasons))
+    assert "offline deploy (the project's upgrade instructions stop the application first, " \
+           "docs/upgrade.md:4)" in reasons
+    assert not any(f.code == "ML201" for f in report.findings)
+
+
+def test_a_history_that_guards_its_locks_stays_online_whatever_the_instructions_say(tmp_path, check_dir):
+    root = history(tmp_path)
+    (root / "docs").mkdir()
+    (root / "docs" / "upgrade.md").write_text(STOPPED)
+    (root / "migrations" / "versions" / "e3.py").write_text(
+        'from alembic import op\n\nrevision = "e3"\ndown_revision = "e2"\n\n\ndef upgrade():\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.create_index("ix_users_team_id", "users", ["team_id"], postgresql_concurrently=True)\n')
+    report = check_dir(root)
+    assert any(f.code == "ML201" for f in report.findings)
+
+
+def test_unreadable_documentation_is_passed_over(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "upgrade.md").mkdir()  # a folder named like a document
+    (tmp_path / "docs" / "notes.txt").symlink_to("/dev/zero")
+    assert stops_to_upgrade(Path(tmp_path)) is None

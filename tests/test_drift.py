@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from migrate_lint.database import lifecycle
 from migrate_lint.database.scratch import PREFIX
 from tests.servers import SERVERS, scratch_database, server_engine
 from tests.test_cli import REPO, ml
@@ -38,6 +39,12 @@ def scratch_databases(server: str) -> set[str]:
         names = {row[0] for row in connection.exec_driver_sql(query)}
     engine.dispose()
     return {n for n in names if n.startswith(PREFIX)}
+
+
+def databases_of(process: subprocess.Popen[str], server: str = "postgresql") -> set[str]:
+    """The scratch databases a run of ours created (their names carry its pid): other tests, run
+    side by side, create their own."""
+    return {n for n in scratch_databases(server) if (owner := lifecycle.parse(n)) and owner[0] == process.pid}
 
 
 @pytest.fixture
@@ -150,14 +157,13 @@ def test_an_interrupted_run_still_drops_its_scratch_database(tmp_path):
     (project / "migrations" / "versions" / "b1.py").write_text(
         'import time\nfrom alembic import op\n\nrevision = "b1"\ndown_revision = "a1"\n\n'
         'def upgrade():\n    time.sleep(60)\n')
-    before = scratch_databases("postgresql")
     process = subprocess.Popen([sys.executable, "-m", "migrate_lint", "drift", "--runner", "builtin",
                                 "--database-url", SERVERS["postgresql"]], cwd=project,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
-    while not (scratch_databases("postgresql") - before) and time.monotonic() < deadline:
+    while not databases_of(process) and time.monotonic() < deadline:
         time.sleep(0.1)
-    ours = scratch_databases("postgresql") - before  # (another run on this server could add one too)
+    ours = databases_of(process)
     assert ours, "the run never created its database"
     time.sleep(0.5)  # inside the sleeping revision by now
     process.send_signal(signal.SIGTERM)
@@ -176,7 +182,6 @@ def test_a_signal_while_the_database_is_created_stops_before_any_revision_runs(t
     (project / "migrations" / "versions" / "b1.py").write_text(
         'import time\nfrom alembic import op\n\nrevision = "b1"\ndown_revision = "a1"\n\n'
         'def upgrade():\n    time.sleep(60)\n')
-    before = scratch_databases("postgresql")
     blocker = server_engine("postgresql").connect()
     try:
         blocker.exec_driver_sql("BEGIN")
@@ -184,11 +189,13 @@ def test_a_signal_while_the_database_is_created_stops_before_any_revision_runs(t
         process = subprocess.Popen([sys.executable, "-m", "migrate_lint", "drift", "--runner", "builtin",
                                     "--database-url", SERVERS["postgresql"]], cwd=project,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                   "AND query LIKE 'CREATE DATABASE %%migrate%%'")
+        waiting = ("SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND query LIKE 'CREATE DATABASE %%'")
+        ours = f"{PREFIX}{lifecycle.names(process.pid)[0][len(PREFIX):].split('_')[0]}_"
         deadline = time.monotonic() + 30
         with server_engine("postgresql").connect() as watcher:
-            while not watcher.exec_driver_sql(waiting).scalar() and time.monotonic() < deadline:
+            while not any(ours in query for query in watcher.exec_driver_sql(waiting).scalars()) \
+                    and time.monotonic() < deadline:
                 time.sleep(0.05)
         assert time.monotonic() < deadline, "the run's CREATE DATABASE never waited"
         process.send_signal(signal.SIGTERM)
@@ -198,7 +205,7 @@ def test_a_signal_while_the_database_is_created_stops_before_any_revision_runs(t
         blocker.close()
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 2 and "interrupted" in stderr, stderr
-    assert not scratch_databases("postgresql") - before
+    assert not databases_of(process)
 
 
 def test_live_mode_is_read_only_and_finds_hot_fixes(tmp_path):

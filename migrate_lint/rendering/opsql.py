@@ -137,7 +137,8 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
     elif name == "drop_index":
         index = _ident(op.arg(0, "index_name"))
         concurrently = op.kwargs.get("postgresql_concurrently") is True
-        yield (f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}{_in_schema(op, index)}",
+        if_exists = "IF EXISTS " if op.kwargs.get("if_exists") is True else ""  # Alembic 1.12+
+        yield (f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}{if_exists}{_in_schema(op, index)}",
                SqlFacts(index=("drop", index.lower(), "", concurrently, False)))
     elif name in CONSTRAINTS:
         yield _constraint_sql(op)

@@ -25,6 +25,9 @@ from migrate_lint.revisions.migration import (
 _IF_EXISTS = re.compile(r"(?i)^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?IF\s+EXISTS\b")
 # an index name built by formatting (f"CREATE INDEX ix_{table}", "... INDEX %s ON"): not in the text
 _FORMATTED = re.compile(r"(?i)\bINDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?[\w\".]*[{%]")
+# metadata.create_all(bind), Model.__table__.create(bind): the models' indexes, named out of sight
+# (an enum type's .create(bind) makes no index)
+_PYTHON_CREATE = re.compile(r"(?i)\.create_all\s*\(|(?:table|metadata)\w*\s*\.create\s*\(")
 
 
 def never_made(migration: Migration, ctx: CheckContext, statement: Statement, name: str) -> bool:
@@ -42,7 +45,7 @@ def never_made(migration: Migration, ctx: CheckContext, statement: Statement, na
     convention = bool(ctx.conventions.get("ix")) if any(_indexed_columns(ops) for _, ops, _ in sources) \
         else False
     for text, operations, statements in sources:
-        if word.search(text) or _FORMATTED.search(text):
+        if word.search(text) or _FORMATTED.search(text) or _PYTHON_CREATE.search(text):
             return False
         if any(op.name == CREATE_ALL or _computed_name(op) for op in operations):
             return False

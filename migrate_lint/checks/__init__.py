@@ -220,7 +220,7 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
         in_column = {"variant": "inside_column"} if _adds_column_only(upper) else {}
         for table, given, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
-                if rewritten_earlier(migration, statement, table, ctx.transactional_ddl):
+                if rewritten_earlier(migration, statement, table, ctx.transactional_ddl, ctx.dialect):
                     continue  # locked by an earlier rewrite to commit: NOT VALID cannot help in here
                 if kind == "foreign key" and not in_column and \
                         (empty := _only_new_empty_columns(migration, statement, table)):

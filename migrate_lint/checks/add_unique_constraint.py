@@ -26,7 +26,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         for table, name, kind, _, _ in statement.facts.constraints:
             if kind in ("unique", "primary key") and table not in created and "USING INDEX" not in \
                     statement.sql.upper() and not rewritten_earlier(migration, statement, table,
-                                                                    ctx.transactional_ddl):
+                                                                    ctx.transactional_ddl, ctx.dialect):
                 name = named_by_convention(migration, ctx, statement, kind, table, name) or name or \
                     server_constraint_name(table, kind, statement.sql)
                 match = re.search(_COLUMNS, statement.sql)

@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.rendering.opsql import TYPES, is_array, type_sql
+from migrate_lint.checks.type_rewrites import SYNONYMS, no_rewrite, type_parts
+from migrate_lint.rendering.opsql import TYPES, enum_length, is_array, non_native_enum, type_sql
 from migrate_lint.revisions.coltypes import old_type
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Unknown
 
 CODE = "ML107"
 SCOPE = "revision"
-TYPE = r"^\s*(?P<name>[A-Z ]+?)\s*(?:\((?P<size>\d+)(?:\s*,\s*(?P<scale>\d+))?\))?\s*$"
-SYNONYMS = {"CHARACTER VARYING": "VARCHAR", "DECIMAL": "NUMERIC"}  # sqlglot writes NUMERIC as DECIMAL
-
-
-def _parts(sql_type: str) -> tuple[str, int | None, int | None] | None:
-    match = re.match(TYPE, sql_type.upper())
-    if not match:
-        return None
-    size, scale = match["size"], match["scale"]
-    return match["name"], int(size) if size else None, int(scale) if scale else None
-
-
-def no_rewrite(old: str, new: str, dialect: str) -> bool:
-    """Type changes the database does in place: widening a varchar, varchar to text, and so on."""
-    before, after = _parts(old), _parts(new)
-    if before is None or after is None:
-        return False
-    (old_name, old_size, old_scale), (new_name, new_size, new_scale) = before, after
-    old_name, new_name = (SYNONYMS.get(n, n) for n in (old_name, new_name))
-    if dialect in ("mysql", "mariadb"):  # in place while the length prefix stays 1 or 2 bytes
-        # the prefix counts bytes: 255 of them are 255 latin1 characters but 63 utf8mb4 ones (the
-        # default charset; trace on MariaDB 10.11: VARCHAR(60) -> VARCHAR(70) copies the table)
-        return old_name == new_name == "VARCHAR" and old_size is not None and new_size is not None \
-            and new_size >= old_size and (old_size > 255) == (new_size > 255) \
-            and (old_size > 63) == (new_size > 63)
-    if old_name == "VARCHAR" and new_name in ("VARCHAR", "TEXT"):
-        return new_name == "TEXT" or new_size is None or (old_size is not None and new_size >= old_size)
-    if old_name == "TEXT" and new_name == "VARCHAR":
-        return new_size is None
-    if old_name == new_name == "NUMERIC":
-        return new_size is None or (old_size is not None and new_size >= old_size and old_scale == new_scale)
-    return old_name == new_name and old_size == new_size
-
-
 def written(value: Any) -> str:
     """A type as SQL when it is one SQLAlchemy renders plainly, else as the code spells it (a
     TypeDecorator or a dialect type: what it renders is not knowable without importing it)."""
@@ -107,14 +73,19 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             old_value = _old(migration, ctx, call, table, column, statement.line)
             old = old_value if isinstance(old_value, str) else type_sql(old_value) if old_value is not None \
                 else None
-            if old is not None and no_rewrite(old, new_type, ctx.dialect):
-                continue
             new_value = call.kwargs.get("type_") if call is not None else None
+            unsized = _unsized_enum(old_value, new_value if not migration.rendered else None, new_type)
+            if unsized == "widened" or (old is not None and not unsized and
+                                        no_rewrite(old, new_type, ctx.dialect)):
+                continue
             new = written(new_value) if new_value is not None and not migration.rendered else \
                 written(new_type)
-            variant = "default" if old else "unknown" if call is not None else "raw"
+            variant = unsized or ("default" if old else "unknown" if call is not None else "raw")
             shown_old = written(old_value) if old_value is not None else ""
             rewrites.append((table, column, new, shown_old, variant))
+        if len(rewrites) > 1:  # "several" says the table is rewritten: only sure rewrites say so
+            sure = [r for r in rewrites if r[4] != "enum"]
+            rewrites = sure or rewrites[:1]
         if len(rewrites) > 1:
             table = rewrites[0][0]
             columns = ", ".join(c for _, c, _, _, _ in rewrites)
@@ -124,6 +95,26 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             table, column, new, old, variant = rewrites[0]
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column, new=new, old=old,
                           variant=variant)
+
+
+def _unsized_enum(old: Any, new: Any, new_sql: str) -> str | None:
+    """Where a non-native Enum whose labels the AST cannot see (`sa.Enum(DocumentSource,
+    native_enum=False)`: a VARCHAR as long as the class's longest member) is on either side:
+    "widened" when it becomes a varchar without a length or text (never a rewrite), "enum" when a
+    varchar is on the other side too (a rewrite only if the change narrows it); else None. `new`
+    is the call's type_ where the SQL was written from the AST, which cannot size it either."""
+    old_unsized = non_native_enum(old) and enum_length(old) is None
+    new_unsized = non_native_enum(new) and enum_length(new) is None
+    if not (old_unsized or new_unsized):
+        return None
+    if new_unsized:
+        old_sql = type_sql(old) if not isinstance(old, str) else old
+        parts = type_parts(old_sql) if old is not None else None
+        return "enum" if old_unsized or (parts and SYNONYMS.get(parts[0], parts[0]) == "VARCHAR") else None
+    parts = type_parts(new_sql)
+    if parts is None or SYNONYMS.get(parts[0], parts[0]) not in ("VARCHAR", "TEXT"):
+        return None  # to an integer, a native enum...: rewritten whatever its length
+    return "widened" if parts[0] == "TEXT" or parts[1] is None else "enum"
 
 
 def _same_column(op: Operation, column: str) -> bool:

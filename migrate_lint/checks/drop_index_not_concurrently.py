@@ -12,6 +12,7 @@ from migrate_lint.checks import (
     tables_dropped_after,
 )
 from migrate_lint.checks.held_locks import held_exclusively
+from migrate_lint.checks.index_history import never_made
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.lock_timeouts import in_force
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
@@ -108,8 +109,11 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 computed = computed_index_name(drop, name)
                 shown_name = computed[0] if computed else name
                 argument = as_code(drop.arg(0, "index_name"), name) if drop is not None else f'"{name}"'
+                # IF EXISTS of a name the history never made: a clean-up, a no-op where it built the database
+                variant = "unmade" if never_made(migration, ctx, statement, name) else \
+                    "recreated" if name in created_later else "default"
                 yield sql_hit(statement, shown_name, index=shown_name, index_arg=argument, **fields,
-                              variant="recreated" if name in created_later else "default")
+                              variant=variant)
 
 
 def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from migrate_lint.checks.type_rewrites import kept_in_place
 from migrate_lint.revisions.migration import Migration, Statement
 from migrate_lint.sql.facts import VOLATILE
 from migrate_lint.sql.rawddl import altered, renamed_to
@@ -55,16 +56,20 @@ def held_exclusively(migration: Migration, statement: Statement, table: str, tra
     return exclusive_holder(migration, statement, table, transactional) is not None
 
 
-def rewritten_earlier(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
+def rewritten_earlier(migration: Migration, statement: Statement, table: str, transactional: bool,
+                      dialect: str) -> bool:
     """An earlier statement of the transaction rewrote `table` (a type change, or a column added
     with a default that is a volatile call: what alter-column-type and volatile-default report): the table is
     locked against every query until commit anyway, and NOT VALID or USING INDEX cannot shorten
-    that inside the transaction."""
+    that inside the transaction. A type change its existing_type= shows is made in place (a
+    widened varchar, a non-native Enum's longer label, whose CHECK Alembic then adds again) is no
+    rewrite: the scan that follows is the only long wait under that lock."""
     if not held_exclusively(migration, statement, table, transactional):
         return False
     table = table.lower()
     return any(
-        any(t == table and new_type is not None for t, _, _, new_type in earlier.facts.altered_columns)
+        (any(t == table and new_type is not None for t, _, _, new_type in earlier.facts.altered_columns)
+        and not kept_in_place(migration, earlier, table, dialect))
         or any(t == table and default is not None and VOLATILE.match(default.strip())
                for t, _, _, default in earlier.facts.added_columns)
         for earlier in _earlier_in_transaction(migration, statement, transactional))

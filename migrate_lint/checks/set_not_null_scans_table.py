@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
-from migrate_lint.checks.alter_column_type import no_rewrite
 from migrate_lint.checks.set_not_null_without_backfill import (
     already_not_null,
     filled,
     proven_by_check,
     set_not_null,
 )
+from migrate_lint.checks.type_rewrites import no_rewrite
 from migrate_lint.rendering.opsql import type_sql
 from migrate_lint.revisions.coltypes import old_type
 from migrate_lint.revisions.migration import Migration

@@ -57,6 +57,24 @@ def is_array(value: Any) -> bool:
         and isinstance(value.args[0], Call | Ref)
 
 
+def non_native_enum(value: Any) -> bool:
+    """`sa.Enum(..., native_enum=False)`: stored as a VARCHAR (with a CHECK of its labels only
+    under create_constraint=True), never as a database enum type."""
+    return isinstance(value, Call) and value.short == "Enum" and value.kwargs.get("native_enum") is False
+
+
+def enum_length(value: Call) -> int | None:
+    """The VARCHAR length SQLAlchemy gives a non-native Enum: `length=`, else its longest label;
+    None when the labels come from a Python enum class, whose members the AST cannot see."""
+    length = value.kwargs.get("length")
+    if isinstance(length, int) and not isinstance(length, bool):
+        return length
+    labels = value.args
+    if labels and all(isinstance(label, str) for label in labels):
+        return max(len(label) for label in labels)
+    return None
+
+
 def type_sql(value: Any) -> str:
     if is_array(value):
         return f"{type_sql(value.args[0])}[]"  # as PostgreSQL writes it: VARCHAR[], TEXT[]
@@ -65,6 +83,8 @@ def type_sql(value: Any) -> str:
         return type_sql(impl)
     if isinstance(value, Call | Ref) and value.short in LIBRARY_TYPES:
         return LIBRARY_TYPES[value.short]
+    if non_native_enum(value) and (size := enum_length(value)) is not None:
+        return f"VARCHAR({size})"  # as SQLAlchemy renders it: the same SQL in both layers
     if isinstance(value, Call | Ref):
         name = TYPES.get(value.short, value.short.upper())
         args = [str(a) for a in getattr(value, "args", ()) if isinstance(a, int)]
@@ -129,7 +149,8 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
     elif name == "drop_index":
         index = _ident(op.arg(0, "index_name"))
         concurrently = op.kwargs.get("postgresql_concurrently") is True
-        yield (f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}{_in_schema(op, index)}",
+        if_exists = "IF EXISTS " if op.kwargs.get("if_exists") is True else ""  # Alembic 1.12+
+        yield (f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}{if_exists}{_in_schema(op, index)}",
                SqlFacts(index=("drop", index.lower(), "", concurrently, False)))
     elif name in CONSTRAINTS:
         yield _constraint_sql(op)
@@ -172,8 +193,13 @@ def _on_table_sql(op: Operation) -> Iterator[tuple[str, SqlFacts | None]]:
         column = _ident(op.kwargs.get("column_name", rest[0] if rest else None))
         if "type_" in op.kwargs:
             new_type = type_sql(op.kwargs["type_"])
+            old_check = _enum_check(op.kwargs.get("existing_type"), column)
+            if old_check and old_check[0]:  # Alembic drops the old type's CHECK, adds the new one's after
+                yield f"ALTER TABLE {target} DROP CONSTRAINT {old_check[0]}", None
             yield (f"ALTER TABLE {target} ALTER COLUMN {column} TYPE {new_type}",
                    SqlFacts(altered_columns=((tbl, column.lower(), False, new_type),)))
+            if new_check := _enum_check(op.kwargs["type_"], column):
+                yield _add_check(target, tbl, *new_check)
         if op.kwargs.get("nullable") is False:
             yield (f"ALTER TABLE {target} ALTER COLUMN {column} SET NOT NULL",
                    SqlFacts(altered_columns=((tbl, column.lower(), True, None),)))
@@ -185,6 +211,26 @@ def _on_table_sql(op: Operation) -> Iterator[tuple[str, SqlFacts | None]]:
         yield f"ALTER TABLE {target} DROP COLUMN {column}", None
     elif name == "drop_table":
         yield f"DROP TABLE {target}", None
+
+
+def _enum_check(value: Any, column: str) -> tuple[str, str] | None:
+    """(name, condition) of the CHECK a non-native Enum with create_constraint=True carries, as
+    Alembic's add_column and alter_column add it (name "" when the Enum has none as a literal).
+    Labels from a Python enum class are not in the AST: the condition is then a neutral one."""
+    if not non_native_enum(value) or value.kwargs.get("create_constraint") is not True:
+        return None
+    name = value.kwargs.get("name")
+    name = name if isinstance(name, str) else ""
+    labels = value.args
+    if not labels or not all(isinstance(label, str) for label in labels):
+        return name, "1 = 1"
+    return name, f"{column} IN ({', '.join(default_sql(label) or '' for label in labels)})"
+
+
+def _add_check(target: str, table: str, name: str, condition: str) -> tuple[str, SqlFacts]:
+    named = f"CONSTRAINT {name} " if name else ""
+    return (f"ALTER TABLE {target} ADD {named}CHECK ({condition})",
+            SqlFacts(constraints=((table, name.lower(), "check", False, condition),)))
 
 
 def _in_schema(op: Operation, name: str) -> str:
@@ -219,6 +265,8 @@ def _column_constraints(op: Operation, column: Call, table: str, col: str,
         if isinstance(condition, str):
             name = given_name(check.kwargs.get("name"))
             inline += f"{f' CONSTRAINT {name}' if name else ''} CHECK ({condition})"
+    if enum_check := _enum_check(column.arg(1, "type_"), col):
+        after.append(_add_check(target, table.lower(), *enum_check))
     unique = column.kwargs.get("unique") is True
     if column.kwargs.get("index") is True:  # SQLAlchemy's default name, ix_<table>_<column>
         index = f"ix_{table}_{col}"

@@ -1,0 +1,55 @@
+"""Which column type changes the database makes in place, without rewriting the table. (A helper
+of the lock rules, not a rule.)"""
+
+from __future__ import annotations
+
+import re
+
+from migrate_lint.rendering.opsql import type_sql
+from migrate_lint.revisions.migration import Migration, Statement
+
+TYPE = r"^\s*(?P<name>[A-Z ]+?)\s*(?:\((?P<size>\d+)(?:\s*,\s*(?P<scale>\d+))?\))?\s*$"
+SYNONYMS = {"CHARACTER VARYING": "VARCHAR", "DECIMAL": "NUMERIC"}  # sqlglot writes NUMERIC as DECIMAL
+
+
+def type_parts(sql_type: str) -> tuple[str, int | None, int | None] | None:
+    match = re.match(TYPE, sql_type.upper())
+    if not match:
+        return None
+    size, scale = match["size"], match["scale"]
+    return match["name"], int(size) if size else None, int(scale) if scale else None
+
+
+def no_rewrite(old: str, new: str, dialect: str) -> bool:
+    """Type changes the database does in place: widening a varchar, varchar to text, and so on."""
+    before, after = type_parts(old), type_parts(new)
+    if before is None or after is None:
+        return False
+    (old_name, old_size, old_scale), (new_name, new_size, new_scale) = before, after
+    old_name, new_name = (SYNONYMS.get(n, n) for n in (old_name, new_name))
+    if dialect in ("mysql", "mariadb"):  # in place while the length prefix stays 1 or 2 bytes
+        # the prefix counts bytes: 255 of them are 255 latin1 characters but 63 utf8mb4 ones (the
+        # default charset; trace on MariaDB 10.11: VARCHAR(60) -> VARCHAR(70) copies the table)
+        return old_name == new_name == "VARCHAR" and old_size is not None and new_size is not None \
+            and new_size >= old_size and (old_size > 255) == (new_size > 255) \
+            and (old_size > 63) == (new_size > 63)
+    if old_name == "VARCHAR" and new_name in ("VARCHAR", "TEXT"):
+        return new_name == "TEXT" or new_size is None or (old_size is not None and new_size >= old_size)
+    if old_name == "TEXT" and new_name == "VARCHAR":
+        return new_size is None
+    if old_name == new_name == "NUMERIC":
+        return new_size is None or (old_size is not None and new_size >= old_size and old_scale == new_scale)
+    return old_name == new_name and old_size == new_size
+
+
+def kept_in_place(migration: Migration, statement: Statement, table: str, dialect: str) -> bool:
+    """Every type change of `table` in the statement is one the database makes in place, as the
+    alter_column call's existing_type= tells (a varchar widened, a non-native Enum given a longer
+    label): the ALTER holds ACCESS EXCLUSIVE but rewrites nothing."""
+    calls = [op for op in migration.operations if op.line == statement.line and op.name == "alter_column"
+             and op.kwargs.get("existing_type") is not None and "type_" in op.kwargs]
+    changes = [new for t, _, _, new in statement.facts.altered_columns if t == table and new is not None]
+    if len(calls) != 1 or len(changes) != 1:
+        return False  # several columns, or raw SQL: the old type is not at hand
+    old = calls[0].kwargs["existing_type"]
+    return no_rewrite(old if isinstance(old, str) else type_sql(old), changes[0], dialect)

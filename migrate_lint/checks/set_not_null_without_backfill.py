@@ -32,10 +32,11 @@ def _backfilled(migration: Migration, table: str, column: str, position: int | N
 
 def _filled_by_inserts(migration: Migration, writes: list[DataUpdate], table: str, column: str) -> bool:
     """The table was emptied (a DELETE without WHERE, a TRUNCATE) or created earlier in this revision,
-    and every INSERT into it since wrote the column: no row it holds is NULL there, as after an
-    UPDATE (Notify fills each new x_history table with INSERT ... SELECT ... FROM x). An INSERT into
-    a table that may have had rows fills only the rows it adds."""
-    state = ""  # "empty", "filled", "nulls" (some rows lack the column), "" (rows of before, unknown)
+    filled by INSERT ... SELECT, and every INSERT into it since wrote the column: no row it holds is
+    NULL there, as after an UPDATE (Notify fills each new x_history table with INSERT ... SELECT
+    ... FROM x). An INSERT into a table that may have had rows fills only the rows it adds, and seed
+    rows (INSERT ... VALUES) into a new table are no copy of its data: neither is a backfill."""
+    state = ""  # "empty", "filled", "seeded", "nulls" (rows lack the column), "" (rows of before, unknown)
     for write in writes:
         if write.table == ANY_TABLE:
             continue  # a table the code computes: may be this one or not
@@ -46,7 +47,9 @@ def _filled_by_inserts(migration: Migration, writes: list[DataUpdate], table: st
                 state = "empty"
             if not write.inserts(table, column):
                 state = "nulls" if state else ""
-            elif state in ("empty", "filled"):
+            elif write.kind == "seed" and state in ("empty", "filled"):
+                state = "seeded"  # seed rows say nothing of the rows the application adds after them
+            elif state == "empty":
                 state = "filled"
     return state in ("empty", "filled")
 

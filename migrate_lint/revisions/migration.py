@@ -209,10 +209,10 @@ class DataUpdate:
 
     `position` is how many operations ran before it, so it orders against Operation indexes.
     `kind` is "update" (an UPDATE, or a DELETE of the rows where the columns are NULL: either way
-    no row holds NULL there after it), "insert" (fills the columns only in the rows it adds) or
-    "empty" (a DELETE without WHERE, a TRUNCATE). `reads`: "table.column" (table "*" where the SQL
-    does not tell it) of what the written values are computed from, None where unknown (Python code,
-    SQL read by pattern).
+    no row holds NULL there after it), "insert" (INSERT ... SELECT: fills the columns only in the
+    rows it adds), "seed" (INSERT ... VALUES) or "empty" (a DELETE without WHERE, a TRUNCATE).
+    `reads`: "table.column" (table "*" where the SQL does not tell it) of what the written values
+    are computed from, None where unknown (Python code, SQL read by pattern).
     """
 
     table: str
@@ -235,8 +235,8 @@ class DataUpdate:
             {c.lower() for c in self.columns} - {column.lower()})
 
     def inserts(self, table: str, column: str | None = None) -> bool:
-        """An INSERT into the table (that writes `column`, where given)."""
-        return self.kind == "insert" and self._of(table) and (column is None or self._has(column))
+        """An INSERT into the table (that writes `column`, where given), of VALUES ("seed") or not."""
+        return self.kind in ("insert", "seed") and self._of(table) and (column is None or self._has(column))
 
     def _has(self, column: str) -> bool:
         return ANY_COLUMN in self.columns or column.lower() in {c.lower() for c in self.columns}

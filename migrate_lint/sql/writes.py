@@ -19,8 +19,9 @@ ANY = "*"  # a column list the statement does not give (INSERT INTO t SELECT ...
 
 class Write(NamedTuple):
     """kind: "update" (assigns the columns, or a DELETE that removes the rows where they are NULL),
-    "insert" or "empty". reads: "table.column" of what the written values are computed from, the
-    table ANY where the SQL does not tell it; None where the text was read by pattern only."""
+    "insert" (INSERT ... SELECT), "seed" (INSERT ... VALUES) or "empty". reads: "table.column" of
+    what the written values are computed from, the table ANY where the SQL does not tell it; None
+    where the text was read by pattern only, or the values are parameters the code passes."""
 
     kind: str
     table: str
@@ -112,13 +113,14 @@ def _insert(node: Any, exp: Any) -> Write | None:
     if source is not None and source.find(exp.Placeholder):
         source = None  # values the code passes in: what they are read from, the SQL does not tell
     if not names:
-        return Write("insert", table.name, frozenset({ANY}), _reads(source, set(), exp) if source else None)
+        kind = "seed" if isinstance(source, exp.Values) else "insert"
+        return Write(kind, table.name, frozenset({ANY}), _reads(source, set(), exp) if source else None)
     if isinstance(source, exp.Values):
         rows = [row.expressions for row in source.expressions if isinstance(row, exp.Tuple)]
         # a column every row gives NULL stays NULL: it is not filled
         written = [name for i, name in enumerate(names)
                    if not rows or not all(i < len(row) and isinstance(row[i], exp.Null) for row in rows)]
-        return Write("insert", table.name, frozenset(written), frozenset())
+        return Write("seed", table.name, frozenset(written), frozenset())
     if isinstance(source, exp.Select):
         values = [v.this if isinstance(v, exp.Alias) else v for v in source.expressions]
         written = [name for i, name in enumerate(names)
@@ -169,7 +171,8 @@ def _writes_by_pattern(sql: str) -> tuple[Write, ...]:
             kind = "update"
             columns = frozenset(d[1] for d in disjuncts if d) if all(disjuncts) else frozenset()
         elif match := re.match(_INSERT, statement):
-            kind, columns = "insert", frozenset(_unquote(c) for c in match["columns"].split(",") if c.strip())
+            kind = "seed" if re.search(r"(?i)\bVALUES\b", statement) else "insert"
+            columns = frozenset(_unquote(c) for c in match["columns"].split(",") if c.strip())
         elif match := re.match(_EMPTY, statement):
             found.append(Write("empty", _unquote(match["table"] or match["truncated"]), frozenset()))
             continue

@@ -6,6 +6,7 @@ import pytest
 
 from migrate_lint.sql import facts as sql
 from migrate_lint.sql.volatility import declared_non_volatile, unknown_calls
+from migrate_lint.sql.writes import Write, data_writes
 
 CANONICAL = [
     "CREATE INDEX ix_t1_c51 ON t1 (c51)",
@@ -96,3 +97,19 @@ def test_a_function_created_stable_or_immutable_is_known():
     plain = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$"
     assert declared_non_volatile(plain) is None
     assert unknown_calls("tenant_id()", {"tenant_id"}) == []
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("INSERT INTO log_a (id, at) SELECT id, at FROM a",
+     [Write("insert", "log_a", frozenset({"id", "at"}), frozenset({"a.id", "a.at"}))]),
+    ("INSERT INTO kinds (id, label, note) VALUES (1, 'x', NULL)",
+     [Write("seed", "kinds", frozenset({"id", "label"}), frozenset())]),
+    ("UPDATE b SET name = h.name FROM holders AS h WHERE h.id = b.holder_id",
+     [Write("update", "b", frozenset({"name"}), frozenset({"holders.name", "holders.id", "b.holder_id"}))]),
+    ("UPDATE b SET n = :n WHERE id = :id", [Write("update", "b", frozenset({"n"}), None)]),
+    ("TRUNCATE a, b; DELETE FROM c",
+     [Write("empty", "a", frozenset()), Write("empty", "b", frozenset()), Write("empty", "c", frozenset())]),
+    ("INSERT INTO t (a, b) VALUES (%s, %s)", [Write("seed", "t", frozenset({"a", "b"}))]),
+])
+def test_data_writes_tell_what_is_written_and_what_it_is_read_from(script, expected):
+    assert list(data_writes(script)) == expected

@@ -25,15 +25,42 @@ def _swapped_in_after(migration: Migration, index: int, table: str, column: str)
 
 
 def _copied_before(migration: Migration, index: int, table: str, column: str) -> bool:
-    """Before the drop, this revision fills another column of the table (an UPDATE, a Core or ORM
-    update) with code that reads the dropped one: its values move, they are not lost."""
+    """Before the drop, this revision writes values read from the dropped column into another one:
+    an UPDATE of the table, an UPDATE ... FROM it or = (SELECT ...) of it, an INSERT ... SELECT
+    from it. Its values move, they are not lost. An INSERT of literal VALUES, or an UPDATE of
+    constants, copies nothing; where the SQL was not read (Core or ORM updates in Python), an
+    update of another column of the table with code that names the dropped one counts."""
     drop_line = migration.operations[index].line
-    if not any(u.position <= index and u.line < drop_line and u.fills_other(table, column)
-               for u in migration.updates):
+    earlier = [u for u in migration.updates if u.position <= index and u.line < drop_line]
+    renames = _renames_before(migration, index, table)
+    if any(u.copies(table, _name_at(renames, u.position, column)) for u in earlier):
+        return True
+    if not any(u.reads is None and u.fills_other(table, column) for u in earlier):
         return False
     reads = re.compile(rf"\b{re.escape(column)}\b(?!\s*=[^=])", re.IGNORECASE)  # read, not assigned
     return any(reads.search(line) for line in upgrade_lines_before(migration, drop_line)
                if "drop_column" not in line)
+
+
+def _renames_before(migration: Migration, index: int, table: str) -> list[tuple[int, str, str]]:
+    """(operation index, old name, new name) of the table's columns renamed before the drop."""
+    found = []
+    for step, op in enumerate(migration.operations[:index]):
+        if op.name == "alter_column" and isinstance(new := op.kwargs.get("new_column_name"), str):
+            owner, rest = op.table_and_rest()
+            old = op.kwargs.get("column_name", rest[0] if rest else None)
+            if isinstance(owner, str) and owner.lower() == table and isinstance(old, str):
+                found.append((step, old.lower(), new.lower()))
+    return found
+
+
+def _name_at(renames: list[tuple[int, str, str]], position: int, column: str) -> str:
+    """The name the dropped column had when `position` operations had run: the copy-and-swap
+    renames it out of the way (status to old_status) after copying it, before dropping it."""
+    for step, old, new in reversed(renames):
+        if step >= position and new == column:
+            column = old
+    return column
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
 from migrate_lint.revisions.coltypes import known_not_null
-from migrate_lint.revisions.migration import Migration, Operation, Statement
+from migrate_lint.revisions.migration import ANY_TABLE, DataUpdate, Migration, Operation, Statement
 from migrate_lint.sql.names import sql_ident
 
 CODE = "ML302"
@@ -26,8 +26,37 @@ def _filled_when_added(migration: Migration, table: str, column: str,
 
 
 def _backfilled(migration: Migration, table: str, column: str, position: int | None = None) -> bool:
-    return any(u.fills(table, column) for u in migration.updates
-               if position is None or u.position <= position)
+    writes = [u for u in migration.updates if position is None or u.position <= position]
+    return any(u.fills(table, column) for u in writes) or _filled_by_inserts(migration, writes, table, column)
+
+
+def _filled_by_inserts(migration: Migration, writes: list[DataUpdate], table: str, column: str) -> bool:
+    """The table was emptied (a DELETE without WHERE, a TRUNCATE) or created earlier in this revision,
+    filled by INSERT ... SELECT, and every INSERT into it since wrote the column: no row it holds is
+    NULL there, as after an UPDATE (Notify fills each new x_history table with INSERT ... SELECT
+    ... FROM x). An INSERT into a table that may have had rows fills only the rows it adds, and seed
+    rows (INSERT ... VALUES) into a new table are no copy of its data: neither is a backfill."""
+    state = ""  # "empty", "filled", "seeded", "nulls" (rows lack the column), "" (rows of before, unknown)
+    for write in writes:
+        if write.table == ANY_TABLE:
+            continue  # a table the code computes: may be this one or not
+        if write.empties(table):
+            state = "empty"
+        elif write.inserts(table):
+            if not state and _created_before(migration, write, table):
+                state = "empty"
+            if not write.inserts(table, column):
+                state = "nulls" if state else ""
+            elif write.kind == "seed" and state in ("empty", "filled"):
+                state = "seeded"  # seed rows say nothing of the rows the application adds after them
+            elif state == "empty":
+                state = "filled"
+    return state in ("empty", "filled")
+
+
+def _created_before(migration: Migration, write: DataUpdate, table: str) -> bool:
+    target = migration.operations[write.position] if write.position < len(migration.operations) else None
+    return table.lower() in migration.created_before(target)
 
 
 def _not_null_check(condition: str, column: str) -> bool:
@@ -101,7 +130,7 @@ def _sets_not_null(op: Operation | None) -> bool:
 def set_not_null(migration: Migration, ctx: CheckContext) -> Iterator[tuple[int, int, Statement, str, str]]:
     """(statement index, operation index, statement, table, column) of each SET NOT NULL on a table
     this revision did not create."""
-    op_at: dict[int, tuple[int, Operation | None]] | None = None  # built at the first SET NOT NULL
+    op_at: dict[int, list[tuple[int, Operation]]] | None = None  # built at the first SET NOT NULL
     for index, (statement, created) in enumerate(sql_walk(migration, ctx)):
         for table, column, sets_not_null, _ in statement.facts.altered_columns:
             if not sets_not_null or table in created:
@@ -109,10 +138,23 @@ def set_not_null(migration: Migration, ctx: CheckContext) -> Iterator[tuple[int,
             if op_at is None:
                 op_at = {}
                 for at_index, call in enumerate(migration.operations):
-                    op_at.setdefault(call.line, (at_index, call))
-            op_index, op = op_at.get(statement.line, (len(migration.operations), None))
+                    op_at.setdefault(call.line, []).append((at_index, call))
+            op_index, op = _call_of(op_at.get(statement.line, []), table, column, len(migration.operations))
             if _sets_not_null(op):
                 yield index, op_index, statement, table, column
+
+
+def _call_of(calls: list[tuple[int, Operation]], table: str, column: str, end: int
+             ) -> tuple[int, Operation | None]:
+    """The call on the statement's line that alters this column: a loop over literal tables makes
+    one call per table on the same line, and what ran before each is what ran before that one."""
+    for at_index, call in calls:
+        owner, rest = call.table_and_rest()
+        name = call.kwargs.get("column_name", rest[0] if rest else None)
+        if isinstance(owner, str) and isinstance(name, str) and owner.lower() == table.lower() \
+                and name.lower() == column.lower():
+            return at_index, call
+    return calls[0] if calls else (end, None)
 
 
 def already_not_null(migration: Migration, op_index: int, ctx: CheckContext, table: str, column: str) -> bool:

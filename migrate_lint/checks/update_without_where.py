@@ -45,7 +45,8 @@ def _reported_as_added_and_filled(migration: Migration, ctx: CheckContext) -> se
                 for hit in set_not_null_scans_table.check(migration, ctx)
                 if hit.fields.get("variant") == "same_transaction"}
     operations = migration.operations  # an UPDATE's line may be its string's; its call runs at `position`
-    return {line for u in migration.updates if reported and u.columns and ANY_COLUMN not in u.columns
+    return {line for u in migration.updates if reported and u.kind == "update" and u.columns
+            and ANY_COLUMN not in u.columns
             and all((u.table.lower(), c.lower()) in reported for c in u.columns)
             for line in (u.line, operations[u.position].line if u.position < len(operations) else u.line)}
 

@@ -24,7 +24,7 @@ from migrate_lint.revisions.migration import (
 )
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
-_UPDATE_WORD = re.compile(r"\b(?:update|delete)\b", re.IGNORECASE)  # SQL that may fill (or clear) columns
+_UPDATE_WORD = re.compile(r"\b(?:update|delete|insert|truncate)\b", re.IGNORECASE)  # SQL that writes rows
 COMPUTED = "__computed__"  # an f-string's part the source cannot tell, in SQL it fills
 # f"UPDATE t SET {assignments} ...": a SET clause the code builds, of columns it does not name
 _COMPUTED_SET = rf"(?is)^\s*UPDATE\s+(?:ONLY\s+)?([\w.\"]+)\s+SET\s+{COMPUTED}\s*(?:WHERE\b|$)"
@@ -665,13 +665,26 @@ def _extract(extractor: Extractor) -> tuple[tuple[Operation, ...], tuple[DataUpd
     extractor.run()
     updates = list(extractor.updates)
     if extractor.strings:
-        from migrate_lint.sql.facts import updated_columns
+        from migrate_lint.sql.writes import data_writes
 
         for text, line, position, dialects in extractor.strings:
-            updates.extend(DataUpdate(ANY_TABLE if t == COMPUTED else t, cols, line, position, dialects)
-                           for t, cols in updated_columns(text))
+            updates.extend(DataUpdate(ANY_TABLE if w.table == COMPUTED else w.table, w.columns, line,
+                                      position, dialects, w.kind, _known_reads(w.reads))
+                           for w in data_writes(text))
             if match := re.match(_COMPUTED_SET, text):
                 table = match[1].strip('"').rsplit(".", 1)[-1]
                 updates.append(DataUpdate(ANY_TABLE if table == COMPUTED else table, frozenset({ANY_COLUMN}),
                                           line, position, dialects))
     return tuple(extractor.operations), tuple(sorted(updates, key=lambda u: u.position))
+
+
+def _known_reads(reads: frozenset[str] | None) -> frozenset[str] | None:
+    """What the SQL reads, a name an f-string computes standing for any table or column."""
+    if reads is None:
+        return None
+    known = set()
+    for read in reads:
+        table, _, column = read.rpartition(".")
+        known.add(f"{ANY_TABLE if table == COMPUTED else table}."
+                  f"{ANY_COLUMN if column == COMPUTED else column}")
+    return frozenset(known)

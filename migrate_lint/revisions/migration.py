@@ -205,9 +205,14 @@ ANY_COLUMN = "*"  # an UPDATE whose SET clause the code builds: it may fill any 
 
 @dataclass(frozen=True)
 class DataUpdate:
-    """An UPDATE in a revision: which columns of which table it fills, and where.
+    """A data statement in a revision: which columns of which table it writes, and where.
 
     `position` is how many operations ran before it, so it orders against Operation indexes.
+    `kind` is "update" (an UPDATE, or a DELETE of the rows where the columns are NULL: either way
+    no row holds NULL there after it), "insert" (INSERT ... SELECT: fills the columns only in the
+    rows it adds), "seed" (INSERT ... VALUES) or "empty" (a DELETE without WHERE, a TRUNCATE).
+    `reads`: "table.column" (table "*" where the SQL does not tell it) of what the written values
+    are computed from, None where unknown (Python code, SQL read by pattern).
     """
 
     table: str
@@ -215,15 +220,37 @@ class DataUpdate:
     line: int
     position: int = 0
     dialects: frozenset[str] | None = None  # in a dialect branch: the dialects it runs on (None: all)
+    kind: str = "update"
+    reads: frozenset[str] | None = None
+
+    def _of(self, table: str) -> bool:
+        return self.table == ANY_TABLE or self.table.lower() == table.lower()
 
     def fills(self, table: str, column: str) -> bool:
-        return (self.table == ANY_TABLE or self.table.lower() == table.lower()) and (
-            ANY_COLUMN in self.columns or column.lower() in {c.lower() for c in self.columns})
+        return self.kind == "update" and self._of(table) and self._has(column)
 
     def fills_other(self, table: str, column: str) -> bool:
         """It fills some column of the table other than `column`."""
-        return (self.table == ANY_TABLE or self.table.lower() == table.lower()) and bool(
+        return self.kind == "update" and self._of(table) and bool(
             {c.lower() for c in self.columns} - {column.lower()})
+
+    def inserts(self, table: str, column: str | None = None) -> bool:
+        """An INSERT into the table (that writes `column`, where given), of VALUES ("seed") or not."""
+        return self.kind in ("insert", "seed") and self._of(table) and (column is None or self._has(column))
+
+    def _has(self, column: str) -> bool:
+        return ANY_COLUMN in self.columns or column.lower() in {c.lower() for c in self.columns}
+
+    def empties(self, table: str) -> bool:
+        return self.kind == "empty" and self._of(table)
+
+    def copies(self, table: str, column: str) -> bool:
+        """Its SQL writes values read from table.column into some other column (of any table)."""
+        if self.kind not in ("update", "insert") or not self.reads:
+            return False
+        read = any(t in (table.lower(), ANY_TABLE) and c in (column.lower(), ANY_COLUMN)
+                   for t, _, c in (r.rpartition(".") for r in self.reads))
+        return read and (not self._of(table) or bool({c.lower() for c in self.columns} - {column.lower()}))
 
 
 def _created_here(statement: Statement) -> str | None:

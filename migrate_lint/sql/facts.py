@@ -14,43 +14,6 @@ SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysq
 # The patterns of this module are kept as text, compiled by `re` on first use and cached there: only
 # SQL from op.execute() and renders reaches them, and compiling them all at import cost ~1.3 ms.
 
-# Driver placeholders (%s, %(name)s, :name) stop sqlglot; for an UPDATE the table and the
-# assigned columns can still be read safely from the text.
-_UPDATE = (r"(?is)^\s*UPDATE\s+(?:OR\s+\w+\s+)?(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)"
-           r"(?:\s+(?:AS\s+)?\w+)?\s+SET\s+"
-           r"(?P<assignments>.*?)(?:\bWHERE\b|\bFROM\b|;|$)")
-_ASSIGNED = r"(?:^|,)\s*[\"`\[]?(\w+)[\"`\]]?\s*=(?!=)"
-
-
-# DELETE FROM t WHERE a IS NULL [OR b IS NULL]: the rows that hold NULL are gone, as after a backfill
-_DELETE_NULLS = (r"(?is)^\s*DELETE\s+FROM\s+(?:ONLY\s+)?(?P<table>[\w.\"`\[\]]+)\s+"
-                           r"(?:AS\s+\w+\s+)?WHERE\s+(?P<condition>.*)$")
-_IS_NULL = r"(?i)[\"`\[]?(\w+)[\"`\]]?\s+IS\s+NULL\s*;?"
-
-
-def _updates_by_pattern(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    found = []
-    for statement in sql.split(";"):
-        if match := re.match(_UPDATE, statement):
-            columns = frozenset(re.findall(_ASSIGNED, _flatten(match["assignments"])))
-        elif match := re.match(_DELETE_NULLS, statement):
-            disjuncts = [re.fullmatch(_IS_NULL, d.strip())
-                         for d in re.split(r"(?i)\s+OR\s+", match["condition"])]
-            columns = frozenset(d[1] for d in disjuncts if d) if all(disjuncts) else frozenset()
-        else:
-            continue
-        if columns:
-            found.append((re.sub(r"[\"`\[\]]", "", match["table"]).rsplit(".", 1)[-1], columns))
-    return tuple(found)
-
-
-def _flatten(text: str) -> str:
-    """Drop parenthesised parts so commas inside function calls do not split assignments."""
-    previous = None
-    while previous != text:
-        previous, text = text, re.sub(r"\([^()]*\)", "", text)
-    return text
-
 
 @lru_cache(maxsize=1)
 def _sqlglot() -> Any:
@@ -63,37 +26,7 @@ def _sqlglot() -> Any:
     return sqlglot
 
 
-@lru_cache(maxsize=1024)
-def updated_columns(sql: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    """The (table, columns) pairs that the UPDATE statements in a SQL text assign, and those whose
-    NULL rows a DELETE ... WHERE a IS NULL [OR b IS NULL] removes (none holds NULL there after)."""
-    sqlglot = _sqlglot()
-    from sqlglot import exp
-    from sqlglot.errors import SqlglotError
-
-    try:
-        statements = sqlglot.parse(sql)
-    except (SqlglotError, RecursionError):  # RecursionError: SQL nested deeper than sqlglot goes
-        return _updates_by_pattern(sql)
-    found = []
-    for statement in statements:
-        if isinstance(statement, exp.Delete) and isinstance(statement.this, exp.Table):
-            where = statement.args.get("where")
-            disjuncts = list(where.this.flatten()) if where is not None and isinstance(where.this, exp.Or) \
-                else [where.this] if where is not None else []
-            if disjuncts and all(isinstance(d, exp.Is) and isinstance(d.this, exp.Column)
-                                 and isinstance(d.expression, exp.Null) for d in disjuncts):
-                found.append((statement.this.name, frozenset(d.this.name for d in disjuncts)))
-            continue
-        if not isinstance(statement, exp.Update) or not isinstance(statement.this, exp.Table):
-            continue
-        columns = frozenset(
-            eq.left.name for eq in statement.expressions
-            if isinstance(eq, exp.EQ) and isinstance(eq.left, exp.Column)
-        )
-        if columns:
-            found.append((statement.this.name, columns))
-    return tuple(found)
+sqlglot_module = _sqlglot  # for the other modules of sql/
 
 
 @lru_cache(maxsize=8192)

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
+from migrate_lint.revisions.facts import TYPE_ONLY
 from migrate_lint.revisions.migration import Migration
 
 CODE = "ML307"
@@ -40,6 +41,9 @@ def _words(path: str) -> set[str]:
 def is_application(module: str, uses: tuple[str, ...]) -> bool:
     """Whether an import reaches the application itself rather than a type, constant or helper:
     judged by every dotted path the revision uses (`myapp.models.User`, `myapp.types.UUID`)."""
+    if uses and all(use.startswith(TYPE_ONLY) for use in uses):
+        return False  # a column type of the project's, wherever it is defined (`models.JsonBlob()`)
+    uses = tuple(use for use in uses if not use.startswith(TYPE_ONLY))
     for path in [f"{module}.{name}" for name in uses if "." not in name] + \
             [p for p in uses if "." in p] or [module]:
         if "." in path and path.rsplit(".", 1)[1] in SQLALCHEMY_NAMES and path.count(".") == 1:

@@ -137,20 +137,62 @@ def _used_paths(tree: ast.Module) -> dict[str, set[str]]:
     return paths
 
 
+TYPE_ONLY = "~"  # marks a use of an import that the file makes only as a column type
+_TYPE_CALLS = frozenset({"Column", "mapped_column", "ARRAY"})
+_TYPE_KEYWORDS = frozenset({"type_", "existing_type"})
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else None
+
+
+def _type_only(tree: ast.Module) -> set[str]:
+    """Names and dotted paths the file reads only as a column's type (`sa.Column("meta",
+    models.JsonBlob())`, `type_=TZDateTime()`): a type of the project, however its module is named."""
+    as_type: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        values = [*(node.args if name in _TYPE_CALLS else ()),
+                  *(k.value for k in node.keywords if k.arg in _TYPE_KEYWORDS)]
+        for value in values:
+            head = value.func if isinstance(value, ast.Call) else value
+            if isinstance(head, ast.Name | ast.Attribute):
+                as_type.add(id(head))
+    if not as_type:
+        return set()
+    seen: dict[str, bool] = {}  # each path the file reads (the outermost of a dotted chain): only as a type?
+    inner = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name | ast.Attribute) and id(node) not in inner \
+                and (path := _dotted(node)) is not None:
+            seen[path] = seen.get(path, True) and id(node) in as_type
+    return {path for path, only in seen.items() if only}
+
+
 def _bare_names(tree: ast.Module) -> set[str]:
     """Names the file reads as they are, not only through an attribute (`User`, `f(db)`)."""
     through = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in through}
 
 
-def _from_uses(names: list[ast.alias], used: dict[str, set[str]], bare: set[str]) -> list[str]:
+def _from_uses(names: list[ast.alias], used: dict[str, set[str]], bare: set[str],
+               typed: set[str]) -> list[str]:
     """What a file uses of `from module import a, b`: each name it reads as it is, and the dotted
-    paths it reads through the others (`db.Integer`, `db.session.execute`)."""
+    paths it reads through the others (`db.Integer`, `db.session.execute`); TYPE_ONLY marks those
+    it reads only as a column's type."""
     uses: list[str] = []
     for alias in names:
         local = alias.asname or alias.name
-        paths = sorted(alias.name + p[len(local):] for p in used.get(local, ()))[:20]
-        uses += [alias.name] if local in bare or not paths else []
+        paths = sorted((TYPE_ONLY if p in typed else "") + alias.name + p[len(local):]
+                       for p in used.get(local, ()))[:20]
+        uses += [(TYPE_ONLY if local in typed else "") + alias.name] if local in bare or not paths else []
         uses += paths
     return uses
 
@@ -164,6 +206,7 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]
     found: list[tuple[str, int, tuple[str, ...]]] = []
     used: dict[str, set[str]] | None = None
     bare: set[str] = set()
+    typed: set[str] = set()
     stack: list[ast.stmt] = list(reversed(tree.body))
     while stack:
         node = stack.pop()
@@ -173,9 +216,10 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]
                     found.append((alias.name, node.lineno, ()))
                     continue
                 if used is None:
-                    used, bare = _used_paths(tree), _bare_names(tree)
+                    used, bare, typed = _used_paths(tree), _bare_names(tree), _type_only(tree)
                 local = alias.asname or alias.name.split(".")[0]
-                paths = sorted(alias.name + p[len(local):] if alias.asname else p
+                paths = sorted((TYPE_ONLY if p in typed else "")
+                               + (alias.name + p[len(local):] if alias.asname else p)
                                for p in used.get(local, ()))[:20]
                 found.append((alias.name, node.lineno, tuple(paths)))
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -183,8 +227,8 @@ def imports_of(tree: ast.Module) -> tuple[tuple[str, int, tuple[str, ...]], ...]
                 found.append((node.module, node.lineno, tuple(a.name for a in node.names)))
                 continue
             if used is None:
-                used, bare = _used_paths(tree), _bare_names(tree)
-            found.append((node.module, node.lineno, tuple(_from_uses(node.names, used, bare))))
+                used, bare, typed = _used_paths(tree), _bare_names(tree), _type_only(tree)
+            found.append((node.module, node.lineno, tuple(_from_uses(node.names, used, bare, typed))))
         if type(node) not in HOLDERS:  # a parsed tree's exact classes (as in extract.py)
             continue  # a simple statement holds no other
         for attr in ("body", "orelse", "finalbody"):

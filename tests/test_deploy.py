@@ -226,6 +226,35 @@ def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offli
     assert ("as it starts, " + (f"{folder}/" if folder else "") + "entrypoint.sh:" in reasons) is offline
 
 
+WRAPPER = ("from alembic import command\n\n\ndef upgrade(version=None):\n"
+           "    command.upgrade(_config(), version or 'head')\n")
+
+
+@pytest.mark.parametrize(("callers", "offline"), [
+    # OpenStack's db-manage command is the only caller, through a second wrapper
+    ({"proj/db/api.py": "from proj.db.sqlalchemy import migration\n\n\ndef upgrade(v):\n"
+                        "    return migration.upgrade(v)\n",
+      "proj/cmd/db_manage.py": "from proj.db import api\n\n\ndef do_upgrade():\n"
+                               "    api.upgrade(None)\n"}, False),
+    ({"proj/cmd/dbsync.py": "from proj.db.sqlalchemy import migration\n\n\ndef main():\n"
+                            "    migration.upgrade(None)\n"}, False),
+    # the server's entry point calls it as it starts (keylime's cmd/registrar.py)
+    ({"proj/cmd/api.py": "from proj.db.sqlalchemy import migration\n\n\ndef main():\n"
+                         "    migration.upgrade(None)\n    serve()\n"}, True),
+    ({"proj/server.py": "from proj.db.sqlalchemy import migration\n\nmigration.upgrade(None)\n"}, True),
+    ({}, True),  # nothing in the project calls it: a hook of the framework's, or the app factory
+])
+def test_a_function_that_upgrades_counts_when_its_callers_run_at_start(tmp_path, check_dir, callers, offline):
+    root = history(tmp_path)
+    (root / "proj" / "db" / "sqlalchemy").mkdir(parents=True)
+    (root / "proj" / "cmd").mkdir()
+    (root / "proj" / "db" / "sqlalchemy" / "migration.py").write_text(WRAPPER)
+    for path, source in callers.items():
+        (root / path).write_text(source)
+    reasons = " ".join(dict(check_dir(root).not_reported_reasons))
+    assert ("as it starts, proj/db/sqlalchemy/migration.py:" in reasons) is offline
+
+
 def test_a_runner_beside_env_py_is_the_application_and_the_revisions_are_not(tmp_path, check_dir):
     """The script location's own runner (MindsDB's migrate.py, called as the server starts) counts;
     a revision that calls Alembic does not make the application upgrade at start."""

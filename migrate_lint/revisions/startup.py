@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from migrate_lint.paths import read_file
+from migrate_lint.revisions.callers import Callers
 from migrate_lint.revisions.discover import SKIP_DIRS
 
 MAX_FILES = 5000
@@ -40,6 +41,12 @@ def _shell_upgrade(text: str) -> int | None:
         if SHELL_UPGRADE.search(match[0]) and SERVER_START.search(text, match.end()):
             return text.count("\n", 0, match.start()) + 1
     return None
+
+
+def _command_file(stem: str) -> bool:
+    """A module the command line runs: cli.py, manage.py, OpenStack's cmd/db_manage.py and
+    cmd/dbsync.py (its cmd/api.py starts a server, as keylime's cmd/registrar.py does)."""
+    return stem in NOT_START_FILES or "manage" in stem or stem.replace("_", "") == "dbsync"
 
 
 def _is_test(part: str) -> bool:
@@ -82,20 +89,22 @@ def _command_line(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
                for decorator in function.decorator_list)
 
 
-def _call_at_start(tree: ast.Module) -> int | None:
-    """The line of an upgrade call outside any command-line function."""
+def _upgrade_calls(tree: ast.Module) -> list[tuple[int, str | None]]:
+    """(line, enclosing function's name or None at module level) of each upgrade call outside any
+    command-line function."""
     flask_names = _upgrade_names(tree)
-    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    found = []
+    stack: list[tuple[ast.AST, bool, str | None]] = [(tree, False, None)]
     while stack:
-        node, in_command = stack.pop()
+        node, in_command, function = stack.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            in_command = in_command or _command_line(node)
+            in_command, function = in_command or _command_line(node), node.name
         elif not in_command and ((isinstance(node, ast.Call) and _upgrades(node, flask_names)) or
                                  (isinstance(node, ast.List | ast.Tuple | ast.Constant)
                                   and _upgrade_command_line(node))):
-            return node.lineno
-        stack.extend((child, in_command) for child in ast.iter_child_nodes(node))
-    return None
+            found.append((node.lineno, function))
+        stack.extend((child, in_command, function) for child in ast.iter_child_nodes(node))
+    return sorted(found)
 
 
 def _shell_line(path: Path) -> int | None:
@@ -109,36 +118,33 @@ def _shell_line(path: Path) -> int | None:
 @cache
 def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[str, int] | None:
     """(file relative to root, line) of the first call that upgrades the database outside the
-    command line, tests and the revisions; None when the project has none."""
-    seen = 0
+    command line, tests and the revisions, in code that runs as the application starts (callers.py
+    follows a function's callers); None when the project has none."""
+    files: list[tuple[Path, bool]] = []  # every Python file, and whether the command line runs it
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d not in NOT_START
-                             and not d.startswith(".") and not _is_test(d)
-                             and (here / d).resolve() not in skip)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
+                             and not _is_test(d) and (here / d).resolve() not in skip)
+        parts = set(here.relative_to(root).parts)
         for name in sorted(filenames):
             stem, suffix = os.path.splitext(name)
-            production = not NOT_PRODUCTION & set(here.relative_to(root).parts)
-            if suffix == ".sh" and production and not _is_test(stem):
+            if suffix == ".sh" and not (NOT_PRODUCTION | NOT_START) & parts and not _is_test(stem):
                 # a start script of the container: what the release runs before it serves
                 if (line := _shell_line(here / name)) is not None:
                     return (here / name).relative_to(root).as_posix(), line
-                continue
-            if suffix != ".py" or stem in NOT_START_FILES or _is_test(stem):
-                continue
-            seen += 1
-            if seen > MAX_FILES:
-                return None
-            try:
-                data = read_file(here / name)
-            except OSError:
-                continue
-            if b"alembic" not in data and b"flask_migrate" not in data and b"upgrade" not in data:
-                continue  # parse only what may run Alembic
-            try:
-                line = _call_at_start(ast.parse(data.decode("utf-8", "replace")))
-            except (SyntaxError, ValueError, RecursionError):
-                continue
-            if line is not None:
-                return (here / name).relative_to(root).as_posix(), line
+            elif suffix == ".py" and not _is_test(stem):
+                files.append((here / name, bool(NOT_START & parts) or _command_file(stem)))
+                if len(files) > MAX_FILES:
+                    return None
+    callers = Callers(files, _command_line, lambda call: _upgrades(call, frozenset()))
+    for path, cli in files:
+        if cli:
+            continue
+        data = callers.source(path)
+        if b"alembic" not in data and b"flask_migrate" not in data and b"upgrade" not in data:
+            continue  # parse only what may run Alembic
+        tree = callers.tree(path)
+        for line, function in _upgrade_calls(tree) if tree is not None else ():
+            if function is None or callers.runs_at_start(function):
+                return path.relative_to(root).as_posix(), line
     return None

@@ -69,6 +69,13 @@ def test_flask_config_literal_url(tmp_path):
     assert inferred(root) == ("sqlite", "SQLALCHEMY_DATABASE_URI in app/config.py")
 
 
+@pytest.mark.parametrize("url", ["sqlite:////var/tmp/app-dev.sqlite", "sqlite:///test.db",
+                                 "sqlite:////tmp/app.db", "sqlite:///dev/app.db"])
+def test_a_sqlite_file_named_for_development_is_not_production_s_dialect(tmp_path, url):
+    root = project(tmp_path, flask=f'class Config:\n    SQLALCHEMY_DATABASE_URI = "{url}"\n')
+    assert inferred(root)[1] != "SQLALCHEMY_DATABASE_URI in app/config.py"
+
+
 def test_nothing_found_is_the_stated_default(tmp_path):
     assert inferred(project(tmp_path)) == (
         "postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")

@@ -21,6 +21,8 @@ DEFAULT = "postgresql"
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "psycopg": "postgresql",
            "mysql": "mysql", "mariadb": "mariadb", "sqlite": "sqlite"}
 SETTING = "SQLALCHEMY_DATABASE_URI"
+# a SQLite file its path calls a development, test or temporary one
+DEVELOPERS_FILE = re.compile(r"(?i)(?:^|[/_.-])(?:dev|devel|development|test|testing|tmp|temp)(?:[/_.-]|$)")
 URL_REPLACED = re.compile(r"""set_(main|section)_option\([^)]*['"]sqlalchemy\.url['"]|"""
                           r"create_(async_)?engine\(")
 ENV_CALLS = frozenset({"os.environ.get", "environ.get", "os.getenv", "getenv", "config", "env",
@@ -196,7 +198,10 @@ def _classify(value: ast.expr) -> tuple[str | None, str | None]:
     if isinstance(prefix, ast.JoinedStr) and prefix.values:
         prefix = prefix.values[0]
     text = _literal(prefix)
-    return (url_dialect(text) if text else None), None
+    dialect = url_dialect(text) if text else None
+    if dialect == "sqlite" and text and DEVELOPERS_FILE.search(text):
+        return None, None  # the developer's database (anitya's /var/tmp/anitya-dev.sqlite), not production's
+    return dialect, None
 
 
 def _literal(node: ast.expr) -> str | None:

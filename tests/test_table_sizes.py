@@ -48,8 +48,12 @@ def test_every_lock_rule_names_its_table_so_small_tables_lower_it(spec, case, tm
     root = write_project(tmp_path, files, {"extend-select": [spec.code], **case.config, "stats": "s.json"})
     (root / "s.json").write_text(snapshot(dict.fromkeys(names, 5), dialect=dialect))
     report = check_dir(root)
-    weighed = [f for f in report.findings if f.code == spec.code]
-    assert weighed, f"{spec.code} did not fire"
+    found = [f for f in report.findings if f.code == spec.code]
+    assert found, f"{spec.code} did not fire"
+    # a raw DROP INDEX of an index no revision says the table of (made outside the history, or by
+    # create_all()) cannot be weighed: its message says "its table", never a guess
+    weighed = [f for f in found if f.table or "its table" not in f.message]
+    assert weighed or all(f.code == "ML102" for f in found), [f.message for f in found]
     for finding in weighed:
         assert ": about 5 rows, 500 bytes, below small-table-rows (10,000)" in finding.message, \
             finding.message

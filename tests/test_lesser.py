@@ -46,5 +46,5 @@ def test_lesser_names_message_variants_only():
     text = (Path(__file__).parent.parent / "rules" / "ML303.yml").read_text()
     data = read_rule(text, "ML303.yml")
     with pytest.raises(CatalogError, match="lesser maps message variants"):
-        parse_rule(text.replace("lesser: {postgresql: info}", "lesser: {postgres: info}"), "ML303.yml")
-    assert data["lesser"] == {"postgresql": "info"}
+        parse_rule(text.replace("lesser: {postgresql: info", "lesser: {postgres: info"), "ML303.yml")
+    assert data["lesser"] == {"postgresql": "info", "reflected": "info"}

@@ -59,6 +59,21 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             # PostgreSQL's own name is fixed (<table>_<columns>_fkey, _key, _check, _pkey), so a later
             # revision can spell it: a lesser risk there (`lesser` in the rule's YAML)
             server = server_name_of(shown(table), kind, columns, columns) if ctx.postgresql else "unnamed"
+            variant = "postgresql" if server != "unnamed" and len(server) <= MAX_NAME else "default"
+            if variant == "default" and (reflecting := _reflects_names(ctx)):
+                variant, server = "reflected", reflecting
             yield at(op, shown(table), table=shown(table), call=op.name, kind=kind,
                      suggested=_suggested(prefix, shown(table), columns, op), server_name=server,
-                     variant="postgresql" if server != "unnamed" and len(server) <= MAX_NAME else "default")
+                     variant=variant)
+
+
+REFLECTION = re.compile(r"\.get_(?:foreign_keys|unique_constraints|check_constraints|pk_constraint)\(")
+
+
+def _reflects_names(ctx: CheckContext) -> str:
+    """A revision of the history that finds constraint names by reflection before it drops them
+    (zun's `inspector.get_foreign_keys(...)`): the house way to drop what was created unnamed."""
+    for migration in ctx.migrations.values():
+        if "get_" in migration.source and REFLECTION.search(migration.source):
+            return migration.path.name
+    return ""

@@ -269,14 +269,19 @@ def test_a_runner_beside_env_py_is_the_application_and_the_revisions_are_not(tmp
     assert "as it starts" not in " ".join(dict(check_dir(revision).not_reported_reasons))
 
 
-def test_a_history_that_guards_its_locks_stays_online_though_the_application_upgrades_at_start(
-        tmp_path, check_dir):
-    root = history(tmp_path)
-    (root / "proj" / "app.py").write_text(STARTS)
+def guard_locks(root: Path) -> None:
+    """A revision that builds its index CONCURRENTLY: its team runs revisions beside a serving release."""
     (root / "migrations" / "versions" / "e3.py").write_text(
         'from alembic import op\n\nrevision = "e3"\ndown_revision = "e2"\n\n\ndef upgrade():\n'
         '    with op.get_context().autocommit_block():\n'
         '        op.create_index("ix_users_team_id", "users", ["team_id"], postgresql_concurrently=True)\n')
+
+
+def test_a_history_that_guards_its_locks_stays_online_though_the_application_upgrades_at_start(
+        tmp_path, check_dir):
+    root = history(tmp_path)
+    (root / "proj" / "app.py").write_text(STARTS)
+    guard_locks(root)
     report = check_dir(root)
     assert any(f.code == "ML201" for f in report.findings)
     assert not report.not_reported_reasons or not any("offline" in r for r, _ in report.not_reported_reasons)

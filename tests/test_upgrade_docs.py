@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from migrate_lint.revisions.upgrade_docs import stops_to_upgrade
-from tests.test_deploy import history
+from tests.test_deploy import guard_locks, history
 
 STOPPED = """Upgrade
 =======
@@ -79,10 +79,7 @@ def test_a_history_that_guards_its_locks_stays_online_whatever_the_instructions_
     root = history(tmp_path)
     (root / "docs").mkdir()
     (root / "docs" / "upgrade.md").write_text(STOPPED)
-    (root / "migrations" / "versions" / "e3.py").write_text(
-        'from alembic import op\n\nrevision = "e3"\ndown_revision = "e2"\n\n\ndef upgrade():\n'
-        '    with op.get_context().autocommit_block():\n'
-        '        op.create_index("ix_users_team_id", "users", ["team_id"], postgresql_concurrently=True)\n')
+    guard_locks(root)
     report = check_dir(root)
     assert any(f.code == "ML201" for f in report.findings)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, shown, sql_hit, sql_walk
-from migrate_lint.checks.held_locks import exclusive_holder
+from migrate_lint.checks.held_locks import exclusive_holder, rewritten_earlier
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
 from migrate_lint.sql.names import convention_name, sql_ident
@@ -95,6 +95,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             old = rebuilt_from(migration, ctx, call) if call is not None else None
             variant = "same" if old == index.lower() else "rebuilt" if old else \
                 "column" if call is None and statement.line in column_calls else "default"
+            if rewritten_earlier(migration, statement, table, ctx.transactional_ddl, ctx.dialect):
+                continue  # the table is rewritten earlier in the transaction, every index with it, under
+                # ACCESS EXCLUSIVE to commit (alter-column-type's or volatile-default's finding): CONCURRENTLY
+                # cannot run in here, and one more index is part of that outage
             holder = exclusive_holder(migration, statement, table, ctx.transactional_ddl)
             yield sql_hit(statement, f"{table}.{shown}", table=table, index=shown, old=old or "",
                           qold=sql_ident(old or ""), qindex=sql_ident(index),

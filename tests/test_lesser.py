@@ -48,3 +48,17 @@ def test_lesser_names_message_variants_only():
     with pytest.raises(CatalogError, match="lesser maps message variants"):
         parse_rule(text.replace("lesser: {postgresql: info", "lesser: {postgres: info"), "ML303.yml")
     assert data["lesser"] == {"postgresql": "info", "reflected": "info"}
+
+
+@pytest.mark.parametrize(("dialect", "limit"), [("mysql", 64), ("postgresql", 63)])
+def test_the_suggested_name_fits_the_server_s_identifier_limit(tmp_path, check_dir, dialect, limit):
+    """Mistral's key over seven columns: the help's name, cut as SQLAlchemy cuts a long convention
+    name, is one the server takes (MySQL refuses a 65-character identifier)."""
+    root = project(tmp_path, f'dialect = "{dialect}"\n')
+    columns = ["workflow_input_hash", "workflow_name", "pattern", "project_id", "workflow_params_hash"]
+    (root / "migrations" / "versions" / "a1.py").write_text(REVISION.replace(
+        'op.create_foreign_key(None, "posts", "users", ["author_id"], ["id"])',
+        f'op.create_unique_constraint(None, "cron_triggers", {columns!r})'))
+    [finding] = check_dir(root).findings
+    suggested = finding.help.split('op.create_unique_constraint("', 1)[1].split('"', 1)[0]
+    assert suggested.startswith("uq_cron_triggers_workflow_input_hash_") and len(suggested) <= limit

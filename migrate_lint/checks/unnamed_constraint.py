@@ -6,7 +6,7 @@ from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, at, shown
 from migrate_lint.revisions.migration import Migration, Operation
-from migrate_lint.sql.names import is_name, server_name_of
+from migrate_lint.sql.names import is_name, server_name_of, truncated
 
 # call -> (kind, name prefix, keyword of the table in the op. form, keyword of the columns)
 CREATES = {
@@ -62,8 +62,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             variant = "postgresql" if server != "unnamed" and len(server) <= MAX_NAME else "default"
             if variant == "default" and (reflecting := _reflects_names(ctx)):
                 variant, server = "reflected", reflecting
+            # within the server's identifier limit, cut as SQLAlchemy and the fixer cut a long name
+            suggested = truncated(_suggested(prefix, shown(table), columns, op), 64 if ctx.mysql else 63)
             yield at(op, shown(table), table=shown(table), call=op.name, kind=kind,
-                     suggested=_suggested(prefix, shown(table), columns, op), server_name=server,
+                     suggested=suggested, server_name=server,
                      variant=variant)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
@@ -56,21 +55,19 @@ def _added_and_filled_here(migration: Migration, ctx: CheckContext, op_index: in
     return added and any(u.fills(table, column) and u.position <= op_index for u in migration.updates)
 
 
-_LITERAL = r"(?:-?\d+(?:\.\d+)?|'(?:[^']|'')*'|TRUE|FALSE)"
-
-
 def _constant_fill(migration: Migration, table: str, column: str, ctx: CheckContext) -> str:
     """Advice when the UPDATE that filled the added column writes one literal to every row: on
     PostgreSQL 11+ the column added NOT NULL with that default takes no rewrite and no scan."""
     if ctx.postgresql_version < 11:
         return ""
-    pattern = re.compile(rf'(?is)^UPDATE\s+(?:\w+\.)?"?{re.escape(table)}"?\s+SET\s+"?{re.escape(column)}"?'
-                         rf"\s*=\s*({_LITERAL})\s*;?\s*$")
+    from migrate_lint.sql.writes import constant_update
+
     lines = {u.line for u in migration.updates if u.fills(table, column)}
     for statement in migration.statements:
-        if statement.line in lines and (match := pattern.match(statement.sql.strip())):
+        found = constant_update(statement.sql) if statement.line in lines else None
+        if found and found[0].lower() == table.lower() and found[1].lower() == column.lower():
             return (f"The UPDATE writes one constant to every row: give the op.add_column its column as "
-                    f"nullable=False, server_default=sa.text({match[1]!r}) instead, which PostgreSQL 11+ "
+                    f"nullable=False, server_default=sa.text({found[2]!r}) instead, which PostgreSQL 11+ "
                     "applies without touching a row, and keep the default (dropping it in the same revision "
                     "breaks INSERTs of the release still running). Where that does not fit: ")
     return ""

@@ -1,6 +1,5 @@
 """update-without-where: an UPDATE with no WHERE touches, and locks, every row of the table."""
 
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -51,10 +50,6 @@ def _reported_as_added_and_filled(migration: Migration, ctx: CheckContext) -> se
             for line in (u.line, operations[u.position].line if u.position < len(operations) else u.line)}
 
 
-_CONSTANT_FILL = re.compile(r"""(?is)^UPDATE\s+\S+\s+SET\s+"?(?P<column>\w+)"?\s*=\s*"""
-                            r"(?P<value>-?\d+(?:\.\d+)?|'(?:[^']|'')*'|TRUE|FALSE)\s*;?\s*$")
-
-
 def _filling_a_new_column(migration: Migration, ctx: CheckContext, hit: Hit) -> Hit:
     """The UPDATE writes one literal into a column this revision added: on PostgreSQL 11+ the column
     added with that server default is filled without touching a row, and without this UPDATE
@@ -63,14 +58,17 @@ def _filling_a_new_column(migration: Migration, ctx: CheckContext, hit: Hit) -> 
         return hit
     statement = next((s for s in migration.statements
                       if s.line == hit.line and s.sql[:6].upper() == "UPDATE"), None)
-    match = _CONSTANT_FILL.match(statement.sql.strip()) if statement is not None else None
-    if match is None:
+    from migrate_lint.sql.writes import constant_update
+
+    found = constant_update(statement.sql) if statement is not None else None
+    if found is None:
         return hit
+    _, column, value = found
     at = next((i for i, op in enumerate(migration.operations) if op.line == hit.line),
               len(migration.operations))
-    if (hit.fields["table"].lower(), match["column"].lower()) not in migration.columns_added_before(at):
+    if (hit.fields["table"].lower(), column.lower()) not in migration.columns_added_before(at):
         return hit
-    return replace(hit, fields={**hit.fields, "column": match["column"], "literal": repr(match["value"]),
+    return replace(hit, fields={**hit.fields, "column": column, "literal": repr(value),
                                 "variant": "new_column"})
 
 

@@ -183,6 +183,18 @@ def _writes_by_pattern(sql: str) -> tuple[Write, ...]:
     return tuple(found)
 
 
+# UPDATE t SET c = <literal>, with no WHERE: one constant written into one column of every row
+_CONSTANT_UPDATE = re.compile(r"""(?is)^\s*UPDATE\s+(?P<table>\S+)\s+SET\s+"?(?P<column>\w+)"?\s*=\s*"""
+                              r"(?P<value>-?\d+(?:\.\d+)?|'(?:[^']|'')*'|TRUE|FALSE)\s*;?\s*$")
+
+
+def constant_update(sql: str) -> tuple[str, str, str] | None:
+    """(table, unquoted and without its schema; column as written; the literal) of an UPDATE with no
+    WHERE that writes one literal into one column of every row; None for any other statement."""
+    match = _CONSTANT_UPDATE.match(sql)
+    return (_unquote(match["table"]), match["column"], match["value"]) if match else None
+
+
 def _unquote(name: str) -> str:
     return re.sub(r"[\"`\[\]]", "", name.strip()).rsplit(".", 1)[-1]
 

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from migrate_lint.revisions.discover import History
 
-PER_MIGRATION = re.compile(r"transaction_per_migration\s*=\s*True")
 DEALLOCATES = re.compile(r"\b(DEALLOCATE|DISCARD)\b", re.I)  # may drop the probe's prepared statements
 
 
@@ -303,12 +302,11 @@ def _upgrade(history: History, connection: sa.Connection, destination: str) -> N
     from alembic.script import ScriptDirectory
 
     from migrate_lint.database.upgrade import alembic_config, engine_names, version_table
+    from migrate_lint.revisions.project import env_transaction_per_migration
 
     config = alembic_config(history, None)
     script = ScriptDirectory.from_config(config)
-    env = history.script_location / "env.py"
-    per_migration = env.is_file() and bool(PER_MIGRATION.search(env.read_text(encoding="utf-8",
-                                                                                errors="replace")))
+    per_migration = env_transaction_per_migration(history)
     for bind in engine_names(history):
         arguments = {} if bind is None else {"engine_name": bind}
 

@@ -23,9 +23,6 @@ from migrate_lint.revisions.discover import SKIP_DIRS
 MAX_FILES = 5000
 NOT_START = frozenset({"cli", "commands", "management", "scripts", "bin", "tools", "docs", "doc"})
 SHELL_UPGRADE = re.compile(r"^\s*(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*)\s+upgrade\b")
-# Flask-Migrate's upgrade by name only: Alembic's, imported by name, is more often wrapped in a function
-# that only the command line calls (CKAN's Repository.upgrade_db), which this reading cannot tell apart
-UPGRADE_MODULES = ("flask_migrate",)
 NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})
 
 
@@ -54,9 +51,11 @@ def _is_test(part: str) -> bool:
 
 
 def _upgrade_names(tree: ast.Module) -> frozenset[str]:
-    """The names this module calls Flask-Migrate's upgrade by (`from flask_migrate import upgrade`)."""
+    """The names this module calls Flask-Migrate's upgrade by (`from flask_migrate import upgrade`).
+    Not Alembic's imported by name (`from alembic.command import upgrade`): CKAN wraps that one in
+    Repository.upgrade_db, reached from its command line only through a chain this reading misjudged."""
     return frozenset(alias.asname or alias.name for node in ast.walk(tree)
-                     if isinstance(node, ast.ImportFrom) and node.module in UPGRADE_MODULES
+                     if isinstance(node, ast.ImportFrom) and node.module == "flask_migrate"
                      for alias in node.names if alias.name == "upgrade")
 
 

@@ -32,11 +32,10 @@ UPGRADE = re.compile(r"(?i)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\
 def _documents(root: Path) -> list[Path]:
     """Documentation files: the top folder's README/UPGRADE/UPDATE/INSTALL files and every text
     file under a docs folder."""
-    found = [root / name for name in sorted(os.listdir(root))
-             if name.lower().endswith(DOC_SUFFIXES)
-             and name.upper().startswith(("README", "UPGRAD", "UPDAT", "INSTALL", "DEPLOY"))] \
-        if root.is_dir() else []
-    for folder in sorted(d for d in os.listdir(root) if d.lower() in DOC_FOLDERS) if root.is_dir() else []:
+    names = sorted(os.listdir(root)) if root.is_dir() else []
+    found = [root / name for name in names if name.lower().endswith(DOC_SUFFIXES)
+             and name.upper().startswith(("README", "UPGRAD", "UPDAT", "INSTALL", "DEPLOY"))]
+    for folder in (name for name in names if name.lower() in DOC_FOLDERS):
         for dirpath, dirnames, filenames in os.walk(root / folder):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
             found.extend(Path(dirpath) / n for n in sorted(filenames) if n.lower().endswith(DOC_SUFFIXES))

@@ -151,6 +151,28 @@ def test_a_template_ini_with_no_version_folder_found_by_the_search_is_not_a_hist
         discover_dir(template)
 
 
+def test_a_deployment_copy_of_the_ini_whose_package_is_elsewhere_is_passed_over(tmp_path):
+    """datanommer keeps its real alembic.ini beside its package, and a copy for its ansible role
+    whose `package:alembic` location only resolves inside the image: the copy stops nothing."""
+    dist = tmp_path / "datanommer.models"
+    (dist / "alembic.ini").parent.mkdir()
+    (dist / "alembic.ini").write_text("[alembic]\nscript_location = datanommer.models:alembic\n")
+    revision(dist / "datanommer" / "models" / "alembic" / "versions", "a1")
+    role = tmp_path / "devel" / "roles" / "files"
+    role.mkdir(parents=True)
+    (role / "alembic.ini").write_text("[alembic]\nscript_location = datanommer.models:alembic\n")
+    assert [names(h) for h in discover_dir(tmp_path)] == [["a1.py"]]
+    with pytest.raises(DiscoveryError, match="cannot find package location"):
+        discover_dir(role)
+
+
+def test_a_search_that_finds_only_an_unreadable_ini_says_why(tmp_path):
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "alembic.ini").write_text("[alembic]\nscript_location = app.db:migrations\n")
+    with pytest.raises(DiscoveryError, match=r"cannot find package location 'app\.db:migrations'"):
+        discover_dir(tmp_path)
+
+
 def test_broken_alembic_ini_names_the_line(tmp_path):
     ini = tmp_path / "alembic.ini"
     ini.write_text("[alembic]\nscript_location = db\n  stray continuation\nnot a pair\n")

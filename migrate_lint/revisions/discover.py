@@ -32,6 +32,10 @@ class MissingVersionFolder(DiscoveryError):
     pass
 
 
+class UnresolvedLocation(DiscoveryError):
+    pass
+
+
 @dataclass(frozen=True)
 class History:
     """One independent revision history: its script location and its version files."""
@@ -86,7 +90,7 @@ def _resolve_location(value: str, base: Path) -> Path:
                 candidate = root.joinpath(*package.split("."), *parts)
                 if candidate.is_dir():
                     return candidate
-        raise DiscoveryError(f"cannot find package location {value!r} without importing it; "
+        raise UnresolvedLocation(f"cannot find package location {value!r} without importing it; "
                              "set [tool.migrate-lint] script-location to its folder")
     path = Path(value)
     return path if path.is_absolute() else base / path
@@ -220,9 +224,13 @@ def _looks_like_versions(folder: Path, nested: bool = False, limit: int = 50) ->
     return False
 
 
-def _search(root: Path, name: str | None = None) -> Iterator[History]:
+def _search(root: Path, name: str | None, passed_over: list[DiscoveryError]) -> Iterator[History]:
     """Every history below a folder: alembic.ini files, script locations with a versions folder, and
-    Flask-Alembic's migrations folder (revisions next to script.py.mako, no versions folder)."""
+    Flask-Alembic's migrations folder (revisions next to script.py.mako, no versions folder).
+
+    An alembic.ini whose versions folder or package is not there is a template or a deployment's
+    copy (zou's plugin template; datanommer's ansible role, whose package lives elsewhere in the
+    image): it is passed over, into `passed_over`, so that it stops nothing else from being checked."""
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         depth = len(here.relative_to(root).parts)
@@ -231,8 +239,8 @@ def _search(root: Path, name: str | None = None) -> Iterator[History]:
         if "alembic.ini" in filenames:
             try:
                 yield from from_alembic_ini(here / "alembic.ini", name)
-            except MissingVersionFolder:
-                continue  # a template for others to copy (zou's plugin template), not a history
+            except (MissingVersionFolder, UnresolvedLocation) as exc:
+                passed_over.append(exc)
         elif (here / "versions").is_dir() and (
                 "env.py" in filenames or "script.py.mako" in filenames
                 or _looks_like_versions(here / "versions", nested=True)):
@@ -259,8 +267,11 @@ def discover_dir(folder: Path, script_location: Path | None = None, name: str | 
     if _looks_like_versions(folder):
         return [History(folder, (folder,), version_files((folder,)))]
     unique: dict[tuple[Path, ...], History] = {}
-    for history in _search(folder, name):
+    passed_over: list[DiscoveryError] = []
+    for history in _search(folder, name, passed_over):
         unique.setdefault(tuple(d.resolve() for d in history.version_dirs), history)
+    if not unique and passed_over:
+        raise passed_over[0]  # the one history there is, and why it cannot be read
     return list(unique.values())
 
 

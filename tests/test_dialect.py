@@ -224,3 +224,20 @@ def test_an_ini_url_that_env_py_replaces_is_not_the_dialect(tmp_path):
         "from alembic import context\nfrom sqlalchemy import engine_from_config\nconfig = context.config\n"
         "connectable = engine_from_config(config.get_section(config.config_ini_section, {}))\n")
     assert inferred(root) == ("sqlite", "alembic.ini sqlalchemy.url")
+
+
+def test_a_sqlite_ini_url_beside_the_applications_shared_connection_is_the_command_lines(tmp_path):
+    """OpenStack's heat and nova: env.py runs on the connection the service hands it through
+    `config.attributes`, and alembic.ini's `sqlite:///heat.db` serves only `alembic` typed by hand."""
+    root = project(tmp_path, "sqlite:///heat.db")
+    (root / "requirements.txt").write_text("PyMySQL>=0.7.6\n")
+    (root / "migrations" / "env.py").write_text(
+        "from alembic import context\nfrom sqlalchemy import engine_from_config\nconfig = context.config\n"
+        "connectable = config.attributes.get('connection', None)\n"
+        "if connectable is None:\n"
+        "    connectable = engine_from_config(config.get_section(config.config_ini_section, {}))\n")
+    dialect, source = inferred(root)
+    assert dialect == "mysql" and "pymysql" in source
+    (root / "alembic.ini").write_text(  # a server URL beside the recipe is the database it runs on
+        "[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql://localhost/heat\n")
+    assert inferred(root) == ("postgresql", "alembic.ini sqlalchemy.url")

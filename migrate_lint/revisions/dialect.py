@@ -25,6 +25,8 @@ SETTING = "SQLALCHEMY_DATABASE_URI"
 DEVELOPERS_FILE = re.compile(r"(?i)(?:^|[/_.-])(?:dev|devel|development|test|testing|tmp|temp)(?:[/_.-]|$)")
 URL_REPLACED = re.compile(r"""set_(main|section)_option\([^)]*['"]sqlalchemy\.url['"]|"""
                           r"create_(async_)?engine\(")
+# Alembic's connection-sharing recipe: the application hands env.py its own connection
+SHARED_CONNECTION = re.compile(r"""config\.attributes(\.get\(|\[)\s*['"]connection['"]""")
 ENV_CALLS = frozenset({"os.environ.get", "environ.get", "os.getenv", "getenv", "config", "env",
                        "env.str", "os.environ.setdefault"})
 CONFIG_FILES = ("config.py", "settings.py", "configs/*.py", "config/*.py", "settings/*.py")
@@ -56,13 +58,16 @@ def _env_reference(url: str) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
-def _replaced_by(env_py: Path | None) -> bool:
-    """Whether env.py connects with a URL of its own (quay's `sqlite:///will/be/overridden`)."""
+def _replaced_by(env_py: Path | None, ini_url: str) -> bool:
+    """Whether env.py connects with a URL of its own (quay's `sqlite:///will/be/overridden`), or,
+    for a SQLite URL, with the connection the application hands it (OpenStack's heat and nova keep
+    `sqlite:///heat.db` in alembic.ini for the command line alone)."""
     try:
         text = env_py.read_text(encoding="utf-8", errors="replace") if env_py else ""
     except OSError:
         return False
-    return bool(URL_REPLACED.search(text))
+    return bool(URL_REPLACED.search(text)) or (
+        url_dialect(ini_url) == "sqlite" and bool(SHARED_CONNECTION.search(text)))
 
 
 def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = None,
@@ -82,7 +87,7 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
     if config.dialect_source:
         return Dialect(config.dialect, config.dialect_source)
     notes = []
-    if ini_url is not None and _replaced_by(env_py):
+    if ini_url is not None and _replaced_by(env_py, ini_url):
         notes.append(f"env.py replaces {ini_label} sqlalchemy.url")
     elif ini_url is not None:
         if found := url_dialect(ini_url):

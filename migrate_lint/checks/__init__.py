@@ -45,6 +45,7 @@ class CheckContext:
     mysql_version: tuple[int, ...] = (8, 0, 36)
     transaction_per_migration: bool = False
     transactional_ddl: bool = True  # env.py's transactional_ddl=False commits every statement
+    enum_sync_adds_values: bool = False  # op.sync_enum_values is alembic-autogenerate-enums'
     local_modules: frozenset[str] = frozenset()
     template_imports: frozenset[str] = frozenset()  # what script.py.mako imports into every revision
     project_marked: bool = True  # a pyproject.toml, setup.py, setup.cfg or .git lies above the history

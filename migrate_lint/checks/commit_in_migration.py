@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit
+from migrate_lint.checks import CheckContext, Hit, shown
+from migrate_lint.checks.sync_enum_values import recreates_type
 from migrate_lint.revisions.migration import Migration
 from migrate_lint.revisions.pydata import read
 
@@ -21,12 +22,31 @@ def _later_work(migration: Migration, line: int, function: str, calls: dict[str,
                for op in migration.operations)
 
 
+def _opens_autocommit_block(migration: Migration, line: int) -> bool:
+    """Whether the next line of code after the commit enters `autocommit_block()`, which commits
+    the transaction itself on entry: the commit before it changes nothing (warehouse's documented
+    idiom for CREATE INDEX CONCURRENTLY)."""
+    for text in migration.source.splitlines()[line:]:
+        code = text.strip()
+        if code and not code.startswith("#"):
+            return code.startswith("with ") and "autocommit_block(" in code
+    return False
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     data = read(migration.source)
     calls = dict(data.calls) if data.commits else {}
     for line, column, function, kind in data.commits:
+        if kind == "default" and _opens_autocommit_block(migration, line):
+            continue
         if _later_work(migration, line, function, calls):
             yield Hit(line, f"commit:{line}", {"variant": kind}, column)
+    for op in migration.operations if "sync_enum_values" in migration.names else ():
+        # alembic-autogenerate-enums adds the values after a COMMIT on the migration's connection
+        if op.name == "sync_enum_values" and not recreates_type(op, ctx) \
+                and _later_work(migration, op.line, op.function, calls):
+            fields = {"variant": "enum_sync", "enum": shown(op.arg(1, "name"))}
+            yield Hit(op.line, f"commit:{op.line}", fields, op.column, op.end_line)
     if "execute" not in migration.names:
         return  # a COMMIT that ends the transaction comes from op.execute()
     # op.execute("COMMIT"), not the COMMIT an autocommit_block() emits at its `with` line

@@ -29,11 +29,17 @@ def _columns(op: Operation) -> str:
     return "every column of that type"
 
 
+def recreates_type(op: Operation, ctx: CheckContext) -> bool:
+    """alembic_postgresql_enum's call always re-creates the type; alembic-autogenerate-enums' only
+    with should_reverse=True (its downgrade), else it COMMITs and adds the values in place."""
+    return not ctx.enum_sync_adds_values or op.arg(5, "should_reverse") is True
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql:
         return
     for op in migration.operations:
-        if op.name == "sync_enum_values":
+        if op.name == "sync_enum_values" and recreates_type(op, ctx):
             enum = shown(op.arg(1, "enum_name"))
             columns = _columns(op)
             tables = {column.split(".")[0] for column in columns.split(", ") if "." in column}

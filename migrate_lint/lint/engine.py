@@ -36,6 +36,7 @@ from migrate_lint.revisions.migration import (
     for_dialect,
 )
 from migrate_lint.revisions.project import (
+    env_enum_sync_adds_values,
     env_outer_transaction,
     env_transaction_per_migration,
     env_transactional_ddl,
@@ -223,6 +224,7 @@ class Engine:
             transaction_per_migration=(self.config.transaction_per_migration
                                        or env_transaction_per_migration(history)),
             transactional_ddl=env_transactional_ddl(history),
+            enum_sync_adds_values=env_enum_sync_adds_values(history),
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},
             changed=self.changed_files,

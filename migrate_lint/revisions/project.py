@@ -97,6 +97,14 @@ def env_transaction_per_migration(history: History) -> bool:
     return text is not None and re.search(r"\btransaction_per_migration\s*=\s*True\b", text) is not None
 
 
+def env_enum_sync_adds_values(history: History) -> bool:
+    """True when `op.sync_enum_values` is alembic-autogenerate-enums' (env.py imports it, and not
+    alembic_postgresql_enum): that one COMMITs and runs ALTER TYPE ... ADD VALUE, and re-creates
+    the type only when called with should_reverse=True; read as text."""
+    text = _env_source(history) or ""
+    return "alembic_autogenerate_enums" in text and "alembic_postgresql_enum" not in text
+
+
 _OUTER_BEGIN = re.compile(r"\b(?!context\b)\w+\.begin(?:_twophase)?\(\)")
 _OWN_EXECUTE = re.compile(r"\b(?!context\b|op\b)\w+\.execute\(")
 

@@ -94,3 +94,23 @@ def test_other_rules_than_lock_rules_keep_their_severity(tmp_path, check_dir):
                               ("b1", "2024-03-02", '    op.drop_column("tags", "label")')])
     [finding] = [f for f in check_dir(root).findings if f.code == "ML201"]
     assert finding.severity == Severity.WARNING and "created by" not in finding.message
+
+
+def test_the_first_revision_builds_the_schema_so_its_locks_are_info(tmp_path, check_dir):
+    """nova's initial revision creates its shadow tables by computed names, then indexes them: a
+    root revision that creates tables runs on an empty database (existing ones are stamped)."""
+    shadow = ('    from myapp.models import SHADOWED  # not there: read from the syntax tree alone\n'
+              '    for name in SHADOWED:\n'
+              '        op.create_table("shadow_" + name, sa.Column("id", sa.Integer(), primary_key=True),\n'
+              '                        sa.Column("uuid", sa.String(36)))\n'
+              '    op.create_index("ix_shadow_migrations_uuid", "shadow_migrations", ["uuid"])')
+    root = history(tmp_path, [("a1", "2024-03-01", shadow)])
+    finding = index_finding(check_dir(root))
+    assert finding.severity == Severity.INFO
+    assert finding.message.endswith("(shadow_migrations: this is the history's first revision, which builds "
+                                    "the schema on an empty database: error lowered to info)")
+
+
+def test_a_first_revision_that_creates_no_table_alters_a_database_that_was_there(tmp_path, check_dir):
+    root = history(tmp_path, [("a1", "2024-03-01", INDEX)])
+    assert index_finding(check_dir(root)).severity == Severity.ERROR

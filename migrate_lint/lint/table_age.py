@@ -1,7 +1,8 @@
 """Lock findings on a table the history created shortly before, when no stats snapshot tells its
 size: the revisions' own `Create Date` headers say how long the table has existed when a revision
 runs, and a table a few weeks old holds little. Such findings go one severity lower, as on a table a
-snapshot measures small, and say why (config `new-table-days`, 0 to turn it off)."""
+snapshot measures small, and say why (config `new-table-days`, 0 to turn it off). In the history's
+first revision, when it creates tables, they are info: it builds the schema on an empty database."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from migrate_lint.finding import Finding, Hit
+from migrate_lint.finding import Finding, Hit, Severity
 from migrate_lint.lint.weighing import WEIGHED_TAG, lower, moved
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from migrate_lint.revisions.migration import Migration
 
 RECENT = "{table}: created by {revision} {when} (by their Create Date), so it holds little yet"
+FIRST = "{table}: this is the history's first revision, which builds the schema on an empty database"
 _CREATE_DATE = re.compile(r"^Create Date:\s*(\d{4}-\d\d-\d\d)", re.M)
 MAX_BETWEEN = 10  # a table more revisions back has likely been through a release or more
 # A day with this many revisions is a conversion or a squash (CKAN's 87 revisions of 2018-09-04,
@@ -46,6 +48,8 @@ class AgeWeigher:
         table = hit.fields.get("table")
         if finding.code not in self.weighed or not table or finding.revision not in self.graph.by_id:
             return finding
+        if self._builds_schema(finding.revision):
+            return moved(finding, Severity.INFO, FIRST, {"table": table})
         found = self._created_recently(finding.revision, table.lower())
         if found is None:
             return finding
@@ -53,6 +57,14 @@ class AgeWeigher:
         when = "the same day" if days == 0 else "the day before" if days == 1 else f"{days} days before"
         return moved(finding, lower(finding.severity), RECENT,
                      {"table": table, "revision": creator, "when": when})
+
+    def _builds_schema(self, revision: str) -> bool:
+        """A root revision that creates tables (some by names computed at run time, as nova's shadow
+        tables): every database runs it empty, or was stamped past it when it adopted Alembic."""
+        if self.graph.by_id[revision].down_revisions:
+            return False
+        migration = self.migrations[revision]
+        return "create_table(" in migration.source or "CREATE TABLE" in migration.upper_sql
 
     def _created_recently(self, revision: str, table: str) -> tuple[str, int] | None:
         """(creating revision, days between) when a near ancestor created `table` within the days."""

@@ -228,7 +228,8 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                     in_column = {"variant": "new_column", "column": empty}
                 by_convention = named_by_convention(migration, ctx, statement, found, table, given)
                 name = by_convention or given or \
-                    server_constraint_name(table, found, statement.sql, condition)
+                    _free_server_name(migration, ctx, statement, table,
+                                      server_constraint_name(table, found, statement.sql, condition))
                 qname = name if name == BY_CONVENTION else sql_ident(name)
                 # the call to write: under the convention, the argument as the code gave it names it again
                 call_name = (f'"{given}"' if given else "None") if by_convention else f'"{name}"'
@@ -245,6 +246,35 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                               **_sql_schema(statement, call), **in_column)
 
 
+def _free_server_name(migration: Migration, ctx: CheckContext, statement: Statement, table: str,
+                      name: str) -> str:
+    """The name PostgreSQL gives an unnamed constraint: its default, or, when an earlier constraint
+    on the table (this revision's or an ancestor's) already holds that name and nothing dropped it
+    since, the default with the first free number after it (warehouse's second unnamed CHECK on
+    release_files.sha256_digest got `release_files_sha256_digest_check1`: a help naming the first
+    would fail)."""
+    taken: set[str] = set()
+    dropped: set[str] = set()
+    before = [s for s in migration.statements if s.line < statement.line]
+    for earlier in [*reversed(list(ctx.ancestors(migration))), None]:
+        statements = before if earlier is None else earlier.statements
+        if earlier is not None and table.upper() not in earlier.upper_sql:
+            continue
+        for other in statements:
+            for on, given, kind, _, condition in other.facts.constraints:
+                if on == table:
+                    made = (given or server_constraint_name(on, kind, other.sql, condition)).lower()
+                    taken.add(made)
+                    dropped.discard(made)
+            for gone in _DROPPED_CONSTRAINT.findall(other.sql):
+                dropped.add(gone.lower())
+    taken -= dropped
+    if name.lower() not in taken:
+        return name
+    return next(f"{name}{n}" for n in range(1, len(taken) + 2) if f"{name}{n}".lower() not in taken)
+
+
+_DROPPED_CONSTRAINT = re.compile(r'(?i)\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?"?(\w+)')
 _KEY_COLUMNS = r"(?i)\bFOREIGN\s+KEY\s*\((?P<columns>[^)]*)\)"
 
 

@@ -46,6 +46,19 @@ RESTARTED_FIRST = """- Stop the web server
 - Start the web server again
 - Run `flask db upgrade`
 """
+COLD = """Cold upgrade
+============
+
+#. Gracefully stop all control plane processes. We recommend in this order:
+   Housekeeping, Health manager, API, Worker.
+
+#. Upgrade all control plane nodes to the next release.
+
+#. Run ``ourapp-db-manage upgrade head`` from any node to upgrade the
+   database and run any corresponding database migrations.
+
+#. Start all processes.
+"""
 FAR_APART = "- Stop the application\n" + "\n".join(f"line {n}" for n in range(60)) + "\nflask db upgrade\n"
 
 
@@ -53,6 +66,7 @@ FAR_APART = "- Stop the application\n" + "\n".join(f"line {n}" for n in range(60
     ("docs/installation/upgrade.rst.txt", STOPPED, 4),
     ("docs/update.md", TORN_DOWN, 2),
     ("UPGRADING.md", STOPPED, 4),
+    ("doc/source/admin/guides/upgrade.rst", COLD, 4),  # OpenStack's cold upgrade (Octavia)
     ("docs/upgrade.rst", WHILE_SERVING, None),
     ("docs/upgrade.md", RESTARTED_FIRST, None),
     ("docs/upgrade.md", FAR_APART, None),

@@ -23,7 +23,7 @@ WINDOW = 40  # lines from the stop to the upgrade: one section of instructions
 # an imperative, as a sentence or a list item starts: "- Stop the application", "1. Tear-down all workers"
 STOP = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:\w+\s+)?(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^\n]*"
                   r"\b(?:application|app|server|servers|service|services|instances?|workers?|containers?|"
-                  r"scheduler|site|web)\b")
+                  r"scheduler|site|web|processes|daemons?)\b")
 START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b")
 UPGRADE = re.compile(r"(?i)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\S+\s+)*upgrade|"
                      r"database\s+migrations?|migrate\s+the\s+database|upgrade\s+(?:the\s+)?database)\b")

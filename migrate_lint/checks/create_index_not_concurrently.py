@@ -5,7 +5,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from migrate_lint.checks import CheckContext, Hit, as_code, computed_index_name, shown, sql_hit, sql_walk
+from migrate_lint.checks import (
+    CheckContext,
+    Hit,
+    as_code,
+    computed_index_name,
+    drop_index_not_concurrently,
+    shown,
+    sql_hit,
+    sql_walk,
+)
 from migrate_lint.checks.held_locks import exclusive_holder, rewritten_earlier
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
@@ -79,6 +88,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if "create_index" in migration.names else {}
     column_calls = {op.line for op in migration.operations if op.name == "add_column"} \
         if "add_column" in migration.names else set()
+    redefined: set[str] | None = None
     for statement, created in sql_walk(migration, ctx):
         if "INDEX" not in statement.sql[:40].upper():
             continue
@@ -95,6 +105,11 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             old = rebuilt_from(migration, ctx, call) if call is not None else None
             variant = "same" if old == index.lower() else "rebuilt" if old else \
                 "column" if call is None and statement.line in column_calls else "default"
+            if variant == "default" and "DROP INDEX" in migration.upper_sql:
+                if redefined is None:
+                    redefined = _redefined(migration, ctx)
+                if index.lower() in redefined:
+                    continue  # drop-index-not-concurrently reports the pair, with the safe order
             if rewritten_earlier(migration, statement, table, ctx.transactional_ddl, ctx.dialect):
                 continue  # the table is rewritten earlier in the transaction, every index with it, under
                 # ACCESS EXCLUSIVE to commit (alter-column-type's or volatile-default's finding): CONCURRENTLY
@@ -105,6 +120,17 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                           call=safe_call(statement, call, index, table, argument, migration.source),
                           variant=variant, held=HELD.format(line=holder.line, table=table) if holder else "")
 
+
+
+def _redefined(migration: Migration, ctx: CheckContext) -> set[str]:
+    """Indexes this revision drops and builds again under the same name, a drop that
+    drop-index-not-concurrently reports with the safe order for the pair (the new index built
+    concurrently under another name first): this build is that finding's second half, and building
+    it alone concurrently would commit the drop and leave the table without the index meanwhile."""
+    if not ctx.reports(drop_index_not_concurrently.CODE, migration.path):
+        return set()
+    return {hit.subject.lower() for hit in drop_index_not_concurrently.check(migration, ctx)
+            if hit.fields.get("variant") == "recreated"}
 
 
 def _named_by_convention(ctx: CheckContext, call: Operation | None, table: str) -> str | None:

@@ -33,14 +33,24 @@ def fix_index(plan: Plan, finding: Finding) -> str | None:
     site = plan.source.site_at(finding.location.line, names)
     if site is None or site.receiver != "op" or id(site.statement) in plan.claimed:
         return None
-    _concurrently(plan, site)
     index = literal(argument(site.call, 0, "index_name"))
+    if _dropped_and_built(plan, site.function, index):
+        return None  # half of the pair in an autocommit block commits the drop: a window without the index
+    _concurrently(plan, site)
     inverse = next((s for s in plan.source.calls("downgrade", (INVERSE[site.name],))
                     if s.receiver == "op" and isinstance(index, str) and id(s.statement) not in plan.claimed
                     and literal(argument(s.call, 0, "index_name")) == index), None)
     if inverse is not None:
         _concurrently(plan, inverse)
     return "concurrently, in an autocommit block" + (" (the downgrade too)" if inverse else "")
+
+
+def _dropped_and_built(plan: Plan, function: str, index: object) -> bool:
+    """The function both drops and creates an index of this name (a rebuild, or a redefinition)."""
+    def named(call: str) -> bool:
+        return any(literal(argument(s.call, 0, "index_name")) == index
+                   for s in plan.source.calls(function, (call,)))
+    return isinstance(index, str) and named("drop_index") and named("create_index")
 
 
 def fix_not_valid(plan: Plan, finding: Finding) -> str | None:

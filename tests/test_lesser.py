@@ -62,3 +62,18 @@ def test_the_suggested_name_fits_the_server_s_identifier_limit(tmp_path, check_d
     [finding] = check_dir(root).findings
     suggested = finding.help.split('op.create_unique_constraint("', 1)[1].split('"', 1)[0]
     assert suggested.startswith("uq_cron_triggers_workflow_input_hash_") and len(suggested) <= limit
+
+
+def test_an_index_left_in_the_transaction_beside_a_concurrent_one_is_info(tmp_path, check_dir):
+    """create-index-not-concurrently's `chosen` wording: the author built another table's index
+    concurrently in the same revision, and this one not."""
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "migrations" / "versions" / "a1.py").write_text(
+        'from alembic import op\n\nrevision = "a1"\ndown_revision = "a0"\n\n\ndef upgrade():\n'
+        '    op.create_index("ix_blocklist_added_by", "blocklist", ["added_by"])\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.create_index("ix_journals_by", "journals", ["by"], postgresql_concurrently=True)\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.migrate-lint]\nscript-location = "migrations"\n'
+                                             'dialect = "postgresql"\nselect = ["ML101"]\n')
+    [finding] = check_dir(tmp_path).findings
+    assert finding.severity.label == "info" and "judgement that blocklist is small" in finding.message

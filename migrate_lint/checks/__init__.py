@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from migrate_lint.checks.held_locks import rewritten_earlier
+from migrate_lint.checks.held_locks import held_through_long_work, rewritten_earlier
 from migrate_lint.checks.written import CONSTRAINT_CALLS, LOOP_VARIABLE, as_code, computed_names, referent
 from migrate_lint.finding import Hit
 from migrate_lint.paths import real_path
@@ -223,6 +223,9 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
             if found == kind and not not_valid and table not in created:
                 if rewritten_earlier(migration, statement, table, ctx.transactional_ddl, ctx.dialect):
                     continue  # locked by an earlier rewrite to commit: NOT VALID cannot help in here
+                if all(held_through_long_work(migration, statement, locked, ctx.transactional_ddl,
+                                              ctx.dialect) for locked in _locked_by(statement, table, found)):
+                    continue  # every table it locks is already held through a full scan to commit
                 if kind == "foreign key" and not in_column and \
                         (empty := _only_new_empty_columns(migration, statement, table)):
                     in_column = {"variant": "new_column", "column": empty}
@@ -244,6 +247,17 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                               condition=_condition_code(statement, call, given),
                               table_code=computed[1] if computed else f'"{table}"',
                               **_sql_schema(statement, call), **in_column)
+
+
+_REFERENCES = re.compile(r'(?i)\bREFERENCES\s+(?P<table>[\w".]+)')
+
+
+def _locked_by(statement: Statement, table: str, kind: str) -> list[str]:
+    """The tables validating the constraint locks: its own, and a foreign key's referenced one."""
+    if kind != "foreign key":
+        return [table]
+    match = _REFERENCES.search(statement.sql)
+    return [table, match["table"].strip('"').rsplit(".", 1)[-1].lower()] if match else [table, ""]
 
 
 def _free_server_name(migration: Migration, ctx: CheckContext, statement: Statement, table: str,

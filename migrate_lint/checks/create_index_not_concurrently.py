@@ -115,11 +115,25 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 # ACCESS EXCLUSIVE to commit (alter-column-type's or volatile-default's finding): CONCURRENTLY
                 # cannot run in here, and one more index is part of that outage
             holder = exclusive_holder(migration, statement, table, ctx.transactional_ddl)
+            chosen = _built_concurrently(migration, table) if variant == "default" else None
+            if chosen:
+                variant = "chosen"
             yield sql_hit(statement, f"{table}.{shown}", table=table, index=shown, old=old or "",
+                          chosen=chosen[0] if chosen else "", chosen_table=chosen[1] if chosen else "",
                           qold=sql_ident(old or ""), qindex=sql_ident(index),
                           call=safe_call(statement, call, index, table, argument, migration.source),
                           variant=variant, held=HELD.format(line=holder.line, table=table) if holder else "")
 
+
+
+def _built_concurrently(migration: Migration, table: str) -> tuple[str, str] | None:
+    """(index, table) of an index the revision builds concurrently on another table: the author
+    knows the concurrent form, and chose the transaction for this table."""
+    for statement in migration.statements:
+        fact = statement.facts.index if "INDEX" in statement.sql[:40].upper() else None
+        if fact and fact[0] == "create" and fact[3] and fact[2] != table:
+            return fact[1], fact[2]
+    return None
 
 
 def _redefined(migration: Migration, ctx: CheckContext) -> set[str]:

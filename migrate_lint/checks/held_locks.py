@@ -75,6 +75,24 @@ def rewritten_earlier(migration: Migration, statement: Statement, table: str, tr
         for earlier in _earlier_in_transaction(migration, statement, transactional))
 
 
+def held_through_long_work(migration: Migration, statement: Statement, table: str, transactional: bool,
+                           dialect: str) -> bool:
+    """`table` is under ACCESS EXCLUSIVE from an earlier statement of the transaction, and what ran
+    under that lock already took as long as a scan of every row: a rewrite, an UPDATE or DELETE of
+    every row, a SET NOT NULL. Nothing queries the table until commit whatever comes next, and the
+    earlier statement's own finding reports that outage; one more scan under it changes no one's wait
+    that those did not already set (warehouse's release_dependencies: filled, set NOT NULL, then
+    given its foreign key)."""
+    if not held_exclusively(migration, statement, table, transactional):
+        return False
+    if rewritten_earlier(migration, statement, table, transactional, dialect):
+        return True
+    table = table.lower()
+    return any((earlier.facts.unfiltered is not None and earlier.facts.unfiltered[1] == table)
+               or any(t == table and not_null for t, _, not_null, _ in earlier.facts.altered_columns)
+               for earlier in _earlier_in_transaction(migration, statement, transactional))
+
+
 def locked_explicitly(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
     """An earlier LOCK TABLE of the transaction names `table`: the revision locks it on purpose
     (lock-table reports that), and what it does under the lock is part of that choice."""

@@ -93,6 +93,11 @@ def test_nothing_found_is_the_stated_default(tmp_path):
     ({"setup.cfg": "[options]\ninstall_requires =\n    psycopg2-binary\n    mysqlclient\n"},
      ("postgresql", "default: the dependencies declare drivers of several databases (setup.cfg declares "
                     "psycopg2-binary, setup.cfg declares mysqlclient)")),
+    ({"requirements.txt": "oslo.db>=10.0.0 # Apache-2.0\n",  # nova: tested on both, deployed on MySQL
+      "test-requirements.txt": "psycopg2-binary>=2.8\nPyMySQL>=0.8.0\n"},
+     ("mysql", "requirements.txt declares oslo.db, OpenStack's database layer, whose services run on MySQL "
+               "or MariaDB (drivers of both databases are declared: test-requirements.txt declares "
+               "psycopg2-binary, test-requirements.txt declares pymysql)")),
     ({"requirements.txt": "flask-sqlalchemy\nmysqlclient-stubs-not-a-driver\n"},
      ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
 ])

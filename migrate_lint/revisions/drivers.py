@@ -34,9 +34,10 @@ def _names(text: str) -> set[str]:
 
 @cache
 def declared_dialect(root: str) -> tuple[str, str]:
-    """(dialect, where) when the dependency files declare drivers of one database only; ("", why)
-    when they declare none or both."""
+    """(dialect, where) when the dependency files declare drivers of one database only, or of both
+    beside oslo.db (an OpenStack service: MySQL); ("", why) when they declare none or both."""
     seen: dict[str, str] = {}  # dialect -> the first file and driver that declares it
+    oslo = ""  # the file that declares oslo.db, OpenStack's database layer
     base = Path(root)
     for pattern in FILES:
         for path in sorted(base.glob(pattern)):
@@ -46,6 +47,8 @@ def declared_dialect(root: str) -> tuple[str, str]:
                 names = _names(path.read_text(encoding="utf-8", errors="replace"))
             except OSError:
                 continue
+            if not oslo and "oslo.db" in names:
+                oslo = path.relative_to(base).as_posix()
             for dialect, drivers in DRIVERS.items():
                 if dialect not in seen and (hit := sorted(names & drivers)):
                     seen[dialect] = f"{path.relative_to(base).as_posix()} declares {hit[0]}"
@@ -53,6 +56,10 @@ def declared_dialect(root: str) -> tuple[str, str]:
         (dialect, where), = seen.items()
         return dialect, f"{where}, a {'PostgreSQL' if dialect == 'postgresql' else 'MySQL'} driver, " \
                         "and no driver of another database"
+    both = ", ".join(seen.values())
+    if len(seen) > 1 and oslo:  # OpenStack tests on both; its services are deployed on MySQL/MariaDB
+        return "mysql", f"{oslo} declares oslo.db, OpenStack's database layer, whose services run on " \
+                        f"MySQL or MariaDB (drivers of both databases are declared: {both})"
     if len(seen) > 1:
-        return "", f"the dependencies declare drivers of several databases ({', '.join(seen.values())})"
+        return "", f"the dependencies declare drivers of several databases ({both})"
     return "", ""

@@ -50,21 +50,23 @@ def index_finding(report):
 
 
 @pytest.mark.parametrize(("created", "indexed", "config", "lowered", "when"), [
-    ("2024-03-01", "2024-03-01", "", True, "the same day"),
-    ("2024-03-01", "2024-03-02", "", True, "the day before"),
-    ("2024-03-01", "2024-03-31", "", True, "30 days before"),
-    ("2024-03-01", "2024-04-01", "", False, ""),  # 31 days: it may have filled
-    ("2024-03-01", "2024-03-20", "new-table-days = 0\n", False, ""),  # turned off
-    ("2024-03-01", "2024-03-20", "new-table-days = 7\n", False, ""),
+    ("2024-03-01", "2024-03-01", "", Severity.INFO, "the same day"),  # a week or less: info
+    ("2024-03-01", "2024-03-02", "", Severity.INFO, "the day before"),
+    ("2024-03-01", "2024-03-08", "", Severity.INFO, "7 days before"),
+    ("2024-03-01", "2024-03-09", "", Severity.WARNING, "8 days before"),  # up to a month: one lower
+    ("2024-03-01", "2024-03-31", "", Severity.WARNING, "30 days before"),
+    ("2024-03-01", "2024-04-01", "", None, ""),  # 31 days: it may have filled
+    ("2024-03-01", "2024-03-20", "new-table-days = 0\n", None, ""),  # turned off
+    ("2024-03-01", "2024-03-20", "new-table-days = 7\n", None, ""),
 ])
-def test_a_lock_finding_on_a_table_created_days_before_is_one_level_lower(
+def test_a_lock_finding_on_a_table_created_days_before_is_lower(
         tmp_path, check_dir, created, indexed, config, lowered, when):
     root = history(tmp_path, [("a1", created, CREATE), ("b1", indexed, INDEX)], config)
     finding = index_finding(check_dir(root))
     if lowered:
-        assert finding.severity == Severity.WARNING
+        assert finding.severity == lowered
         assert finding.message.endswith(f"(tags: created by a1 {when} (by their Create Date), so it holds "
-                                        "little yet: error lowered to warning)")
+                                        f"little yet: error lowered to {lowered.label})")
     else:
         assert finding.severity == Severity.ERROR and "created by" not in finding.message
 

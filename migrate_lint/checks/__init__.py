@@ -360,8 +360,16 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 # an UPDATE rewriting the renamed column changes what it means: the old name
                 # cannot simply be kept under a new attribute
                 rewritten = kind == "column" and any(u.fills(table, new) for u in migration.updates)
+                replaced = kind == "column" and _added_after(migration, statement.line, table, old)
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new,
-                                         variant="rewritten" if rewritten else "default")
+                                         variant="replaced" if replaced else
+                                         "rewritten" if rewritten else "default")
+
+
+def _added_after(migration: Migration, line: int, table: str, column: str) -> bool:
+    """The revision adds a column of this name to the table after `line`."""
+    return any(op.line > line and added_to.lower() == table.lower() and isinstance(spec.name, str)
+               and spec.name.lower() == column.lower() for op, added_to, spec in migration.added_columns())
 
 
 def _raw_sql(migration: Migration, op_index: int | None) -> bool:

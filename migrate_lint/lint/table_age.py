@@ -1,7 +1,8 @@
 """Lock findings on a table the history created shortly before, when no stats snapshot tells its
 size: the revisions' own `Create Date` headers say how long the table has existed when a revision
 runs, and a table a few weeks old holds little. Such findings go one severity lower, as on a table a
-snapshot measures small, and say why (config `new-table-days`, 0 to turn it off). In the history's
+snapshot measures small, and to info when the table is a week old or less (most likely it ships in
+the same release, empty), and say why (config `new-table-days`, 0 to turn it off). In the history's
 first revision, when it creates tables, they are info: it builds the schema on an empty database."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 RECENT = "{table}: created by {revision} {when} (by their Create Date), so it holds little yet"
 FIRST = "{table}: this is the history's first revision, which builds the schema on an empty database"
 _CREATE_DATE = re.compile(r"^Create Date:\s*(\d{4}-\d\d-\d\d)", re.M)
+FRESH_DAYS = 7  # a table this young shipped in the same release, or one so recent it holds next to nothing
 MAX_BETWEEN = 10  # a table more revisions back has likely been through a release or more
 # A day with this many revisions is a conversion or a squash (CKAN's 87 revisions of 2018-09-04,
 # converted from sqlalchemy-migrate scripts that ran years apart): its dates say nothing of age.
@@ -55,8 +57,8 @@ class AgeWeigher:
             return finding
         creator, days = found
         when = "the same day" if days == 0 else "the day before" if days == 1 else f"{days} days before"
-        return moved(finding, lower(finding.severity), RECENT,
-                     {"table": table, "revision": creator, "when": when})
+        severity = Severity.INFO if days <= FRESH_DAYS else lower(finding.severity)
+        return moved(finding, severity, RECENT, {"table": table, "revision": creator, "when": when})
 
     def _builds_schema(self, revision: str) -> bool:
         """A root revision that creates tables (some by names computed at run time, as nova's shadow

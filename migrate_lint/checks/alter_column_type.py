@@ -70,6 +70,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 continue
             call = calls.get(statement.line) if calls.get(statement.line) is not None and \
                 _same_column(calls[statement.line], column) else calls.get((table, column))
+            if call is not None and "type_" not in call.kwargs:
+                continue  # no type_= (a keyword-only argument): MySQL's MODIFY restates the type it has
             old_value = _old(migration, ctx, call, table, column, statement.line)
             old = old_value if isinstance(old_value, str) else type_sql(old_value) if old_value is not None \
                 else None

@@ -1,5 +1,6 @@
 """drop-index-not-concurrently: DROP INDEX takes an ACCESS EXCLUSIVE lock on its PostgreSQL table."""
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import (
@@ -19,6 +20,7 @@ from migrate_lint.revisions.migration import Migration, Operation, Statement, Un
 from migrate_lint.sql.rawddl import qualifying_schema
 
 CODE = "ML102"
+_IF_EXISTS = re.compile(r"(?i)^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?IF\s+EXISTS\b")
 SCOPE = "revision"
 
 
@@ -112,8 +114,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 # IF EXISTS of a name the history never made: a clean-up, a no-op where it built the database
                 variant = "unmade" if never_made(migration, ctx, statement, name) else \
                     "recreated" if name in created_later else "default"
+                # the help's call keeps the statement's IF EXISTS
+                if_exists = ", if_exists=True" if _IF_EXISTS.match(statement.sql) else ""
                 yield sql_hit(statement, shown_name, index=shown_name, index_arg=argument, **fields,
-                              variant=variant)
+                              if_exists_kw=if_exists, variant=variant)
 
 
 def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:

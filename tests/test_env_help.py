@@ -33,6 +33,18 @@ def test_a_transaction_env_py_enters_before_alembic_s(tmp_path, before, line):
     assert env_outer_transaction(history) == line
 
 
+def test_an_execute_in_a_custom_operation_defined_above_is_alembic_s(tmp_path):
+    """open-event-server's env.py registers stored-procedure operations whose implementations call
+    `operations.execute(...)`: they run inside Alembic's transaction, not before it."""
+    helper = ('from alembic.operations import Operations\n\n\n'
+              '@Operations.implementation_for(CreateSPOp)\n'
+              'def create_or_replace_sp(operations, operation):\n'
+              '    operations.execute("CREATE OR REPLACE FUNCTION %s" % operation.target.name)\n\n\n')
+    (tmp_path / "env.py").write_text(helper + TEMPLATE.format(before=""))
+    history = History(tmp_path, (tmp_path / "versions",), ())
+    assert env_outer_transaction(history) is None
+
+
 def test_help_asking_for_an_autocommit_block_says_what_to_do_instead(tmp_path, check_dir):
     migrations = tmp_path / "migrations"
     (migrations / "versions").mkdir(parents=True)

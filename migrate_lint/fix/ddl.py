@@ -14,6 +14,7 @@ from migrate_lint.fix.source import (
     literal,
     string,
 )
+from migrate_lint.lint.sqlalchemy_pin import MISSING
 
 # index call -> the call that undoes it in the downgrade
 INVERSE = {"create_index": "drop_index", "drop_index": "create_index"}
@@ -57,8 +58,8 @@ def fix_not_valid(plan: Plan, finding: Finding) -> str | None:
     """add-foreign-key- and add-check-constraint-without-not-valid: NOT VALID, then VALIDATE apart."""
     names = ("create_foreign_key",) if finding.code == "ML104" else ("create_check_constraint",)
     site = plan.source.site_at(finding.location.line, names)
-    if site is None or site.receiver != "op" or site.in_autocommit:
-        return None
+    if site is None or site.receiver != "op" or site.in_autocommit or MISSING in (finding.help or ""):
+        return None  # (an SQLAlchemy the project pins below 1.4.32 refuses postgresql_not_valid)
     edit = plan.on(site)
     call = site.call
     for change in edit.changes:  # a name the unnamed-constraint fix gives it counts

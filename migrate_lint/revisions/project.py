@@ -106,6 +106,7 @@ def env_enum_sync_adds_values(history: History) -> bool:
 
 
 _OUTER_BEGIN = re.compile(r"\b(?!context\b)\w+\.begin(?:_twophase)?\(\)")
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]", re.M)
 _OWN_EXECUTE = re.compile(r"\b(?!context\b|op\b)\w+\.execute\(")
 
 
@@ -117,9 +118,12 @@ def env_outer_transaction(history: History) -> int | None:
     text = _env_source(history)
     if text is None:
         return None
-    begin = _OUTER_BEGIN.search(text)
     started = text.find("begin_transaction(")
-    execute = _OWN_EXECUTE.search(text, 0, started) if started >= 0 else None
+    # only the function that begins Alembic's transaction: an execute in a custom operation's
+    # implementation defined above it (open-event-server's stored procedures) runs inside Alembic's
+    enclosing = max((m.start() for m in _DEF.finditer(text, 0, started)), default=0) if started >= 0 else 0
+    begin = _OUTER_BEGIN.search(text, enclosing)
+    execute = _OWN_EXECUTE.search(text, enclosing, started) if started >= 0 else None
     if execute is not None and ".commit()" in text[execute.end():started]:
         execute = None  # committed before Alembic begins (Netflix dispatch's search_path)
     first = min((m.start() for m in (begin, execute) if m is not None), default=None)

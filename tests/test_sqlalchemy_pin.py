@@ -1,0 +1,66 @@
+"""Help the project's SQLAlchemy cannot run: postgresql_not_valid came in SQLAlchemy 1.4.32, so a
+project that pins an older release gets a note on writing the constraint as SQL, and no fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrate_lint.lint.sqlalchemy_pin import pinned_before_not_valid
+from tests.test_fix_cases import fix
+
+
+@pytest.mark.parametrize(("name", "text", "pinned"), [
+    ("pyproject.toml", '[tool.poetry.dependencies]\nSQLAlchemy-Utils = "0.41.1"\nSQLAlchemy = "1.3.23"\n',
+     ("1.3.23", "pyproject.toml")),  # open-event-server
+    ("requirements.txt", "sqlalchemy==1.4.31\n", ("1.4.31", "requirements.txt")),
+    ("requirements.txt", "SQLAlchemy<1.4\n", ("1.4", "requirements.txt")),
+    ("requirements.txt", "SQLAlchemy~=1.3.0\n", ("1.3.0", "requirements.txt")),
+    ("requirements.txt", "SQLAlchemy==1.4.32\n", None),
+    ("requirements.txt", "SQLAlchemy>=1.3\n", None),  # admits the newer releases
+    ("pyproject.toml", '[tool.poetry.dependencies]\nSQLAlchemy = "^1.3"\n', None),
+    ("requirements.txt", "SQLAlchemy-Utils==0.38.0\nflask-sqlalchemy==2.5.1\n", None),
+])
+def test_a_pin_below_1_4_32(tmp_path, name, text, pinned):
+    (tmp_path / name).write_text(text)
+    pinned_before_not_valid.cache_clear()
+    assert pinned_before_not_valid(str(tmp_path)) == pinned
+
+
+REVISION = '''from alembic import op
+
+revision = "a1"
+down_revision = "a0"
+
+
+def upgrade():
+    op.create_foreign_key("fk_posts_author_id_users", "posts", "users", ["author_id"], ["id"])
+'''
+
+
+def project(root: Path, requirement: str) -> Path:
+    (root / "migrations" / "versions").mkdir(parents=True)
+    (root / "migrations" / "versions" / "a1.py").write_text(REVISION)
+    (root / "pyproject.toml").write_text('[tool.migrate-lint]\nscript-location = "migrations"\n'
+                                         'dialect = "postgresql"\nselect = ["ML104"]\n')
+    (root / "requirements.txt").write_text(requirement)
+    pinned_before_not_valid.cache_clear()
+    return root
+
+
+def test_the_help_says_to_write_the_sql_and_the_fix_leaves_the_call(tmp_path, check_dir):
+    root = project(tmp_path, "SQLAlchemy==1.3.23\n")
+    [finding] = check_dir(root).findings
+    assert finding.help.endswith(
+        "But this project pins SQLAlchemy 1.3.23 (requirements.txt), which has no postgresql_not_valid "
+        "(it came in 1.4.32): write the constraint as SQL instead, op.execute('ALTER TABLE ... ADD "
+        "CONSTRAINT ... NOT VALID'), or upgrade SQLAlchemy.")
+    before = (root / "migrations" / "versions" / "a1.py").read_text()
+    fix(root, "--fix", "--no-execute")
+    assert (root / "migrations" / "versions" / "a1.py").read_text() == before
+
+
+def test_a_recent_sqlalchemy_gets_the_call(tmp_path, check_dir):
+    [finding] = check_dir(project(tmp_path, "SQLAlchemy==2.0.30\n")).findings
+    assert "postgresql_not_valid=True" in finding.help and "pins SQLAlchemy" not in finding.help

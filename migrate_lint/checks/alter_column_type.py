@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.checks.type_rewrites import SYNONYMS, no_rewrite, type_parts
+from migrate_lint.checks.type_rewrites import SYNONYMS, mysql_bytes_per_char, no_rewrite, type_parts
 from migrate_lint.rendering.opsql import TYPES, enum_length, is_array, non_native_enum, type_sql
 from migrate_lint.revisions.coltypes import old_type
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Unknown
@@ -47,11 +47,20 @@ def _alter_calls(migration: Migration) -> dict[Any, Operation]:
     return calls
 
 
+def _charset(migration: Migration, ctx: CheckContext, table: str) -> int | None:
+    return mysql_bytes_per_char([migration, *ctx.ancestors(migration)], table) if ctx.mysql else None
+
+
 def _old(migration: Migration, ctx: CheckContext, call: Operation | None, table: str,
          column: str, line: int) -> Any:
-    if call is not None and call.kwargs.get("existing_type") is not None:
-        return call.kwargs["existing_type"]
-    return old_type(migration, ctx.ancestors(migration), table, column, line)
+    given = call.kwargs.get("existing_type") if call is not None else None
+    computed = isinstance(given, Unknown) or (
+        isinstance(given, Ref) and not given.name.rsplit(".", 1)[-1][:1].isupper())
+    if given is not None and not computed:
+        return given
+    # none given, or one read at run time (cinder's reflected `col.type`, not a type's class): the history's
+    found = old_type(migration, ctx.ancestors(migration), table, column, line)
+    return found if found is not None else given
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
@@ -77,8 +86,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 else None
             new_value = call.kwargs.get("type_") if call is not None else None
             unsized = _unsized_enum(old_value, new_value if not migration.rendered else None, new_type)
+            charset = _charset(migration, ctx, table) if old is not None and not unsized else None
             if unsized == "widened" or (old is not None and not unsized and
-                                        no_rewrite(old, new_type, ctx.dialect)):
+                                        no_rewrite(old, new_type, ctx.dialect, charset)):
                 continue
             new = written(new_value) if new_value is not None and not migration.rendered else \
                 written(new_type)

@@ -20,19 +20,24 @@ def type_parts(sql_type: str) -> tuple[str, int | None, int | None] | None:
     return match["name"], int(size) if size else None, int(scale) if scale else None
 
 
-def no_rewrite(old: str, new: str, dialect: str) -> bool:
-    """Type changes the database does in place: widening a varchar, varchar to text, and so on."""
+def no_rewrite(old: str, new: str, dialect: str, bytes_per_char: int | None = None) -> bool:
+    """Type changes the database does in place: widening a varchar, varchar to text, and so on.
+    `bytes_per_char`: the MySQL table's charset, where the history names it (3 for utf8)."""
     before, after = type_parts(old), type_parts(new)
     if before is None or after is None:
         return False
     (old_name, old_size, old_scale), (new_name, new_size, new_scale) = before, after
     old_name, new_name = (SYNONYMS.get(n, n) for n in (old_name, new_name))
+    if (old_name, old_size, old_scale) == (new_name, new_size, new_scale):
+        return True  # the type restated (cinder's existing Boolean given again as type_)
     if dialect in ("mysql", "mariadb"):  # in place while the length prefix stays 1 or 2 bytes
         # the prefix counts bytes: 255 of them are 255 latin1 characters but 63 utf8mb4 ones (the
-        # default charset; trace on MariaDB 10.11: VARCHAR(60) -> VARCHAR(70) copies the table)
-        return old_name == new_name == "VARCHAR" and old_size is not None and new_size is not None \
-            and new_size >= old_size and (old_size > 255) == (new_size > 255) \
-            and (old_size > 63) == (new_size > 63)
+        # default charset; trace on MariaDB 10.11: VARCHAR(60) -> VARCHAR(70) copies the table);
+        # with the charset unknown, both boundaries must hold
+        if old_name != "VARCHAR" or new_name != "VARCHAR" or old_size is None or new_size is None:
+            return False
+        boundaries = (255 // bytes_per_char,) if bytes_per_char else (255, 63)
+        return new_size >= old_size and all((old_size > b) == (new_size > b) for b in boundaries)
     if old_name == "VARCHAR" and new_name in ("VARCHAR", "TEXT"):
         return new_name == "TEXT" or new_size is None or (old_size is not None and new_size >= old_size)
     if old_name == "TEXT" and new_name == "VARCHAR":
@@ -40,6 +45,21 @@ def no_rewrite(old: str, new: str, dialect: str) -> bool:
     if old_name == new_name == "NUMERIC":
         return new_size is None or (old_size is not None and new_size >= old_size and old_scale == new_scale)
     return old_name == new_name and old_size == new_size
+
+
+BYTES_PER_CHAR = {"latin1": 1, "ascii": 1, "utf8": 3, "utf8mb3": 3, "utf8mb4": 4}
+
+
+def mysql_bytes_per_char(migrations: list[Migration], table: str) -> int | None:
+    """What a character of `table` takes, by the charset its create_table gave it
+    (mysql_charset= or mysql_default_charset=), searching the given revisions in order."""
+    for migration in migrations:
+        for op in migration.operations:
+            if op.name == "create_table" and isinstance(name := op.arg(0, "table_name"), str) \
+                    and name.lower() == table.lower():
+                charset = op.kwargs.get("mysql_charset", op.kwargs.get("mysql_default_charset"))
+                return BYTES_PER_CHAR.get(charset.lower()) if isinstance(charset, str) else None
+    return None
 
 
 def kept_in_place(migration: Migration, statement: Statement, table: str, dialect: str) -> bool:

@@ -120,7 +120,14 @@ def _binds(tree: ast.Module) -> _Binds:
             assigned += [(item.optional_vars.id, item.context_expr) for item in node.items
                          if isinstance(item.optional_vars, ast.Name)]
     connections = {name for name, value in assigned if _is_get_bind(value)}
-    factories: set[str] = set()
+    # `Session.configure(bind=op.get_bind())` on a factory made earlier (pagure's scoped_session)
+    factories: set[str] = {
+        node.func.value.id for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "configure" and isinstance(node.func.value, ast.Name)
+        and any(kw.arg == "bind" and (_is_get_bind(kw.value) or
+                                      (isinstance(kw.value, ast.Name) and kw.value.id in connections))
+                for kw in node.keywords)}
     sessions: set[str] = set()
     own: set[str] = set()
     for name, value in assigned:

@@ -58,8 +58,17 @@ def is_application(module: str, uses: tuple[str, ...]) -> bool:
 
 def local_imports(migration: Migration, ctx: CheckContext) -> Iterator[tuple[str, int, tuple[str, ...]]]:
     for module, line, uses in migration.imports:
-        if module.split(".")[0] in ctx.local_modules:
+        if module.split(".")[0] in ctx.local_modules and not _history_module(module, migration):
             yield module, line, uses
+
+
+def _history_module(module: str, migration: Migration) -> bool:
+    """The import is of the revision's own versions folder (cloudkitty imports the revision before
+    it for its frozen table definitions): history, which does not change with the application."""
+    parts = module.split(".")
+    folder = migration.path.parent
+    return folder.name in parts and \
+        folder.as_posix().endswith("/".join(parts[:parts.index(folder.name) + 1]))
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from migrate_lint.finding import Finding
-from migrate_lint.revisions.drivers import FILES, MAX_BYTES
+from migrate_lint.revisions.drivers import dependency_files
 
 NOT_VALID = "postgresql_not_valid=True"
 NOT_VALID_SINCE = (1, 4, 32)
@@ -39,19 +39,11 @@ def _older(op: str, version: tuple[int, ...]) -> bool:
 @cache
 def pinned_before_not_valid(root: str) -> tuple[str, str] | None:
     """(version, file) when the dependency files pin SQLAlchemy below 1.4.32; else None."""
-    base = Path(root)
-    for pattern in FILES:
-        for path in sorted(base.glob(pattern)):
-            try:
-                if not path.is_file() or path.stat().st_size > MAX_BYTES:
-                    continue
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            for match in _PIN.finditer(text):
-                version = tuple(int(part) for part in match["version"].split("."))
-                if _older(match["op"] or "", version):
-                    return match["version"], path.relative_to(base).as_posix()
+    for where, text in dependency_files(root):
+        for match in _PIN.finditer(text):
+            version = tuple(int(part) for part in match["version"].split("."))
+            if _older(match["op"] or "", version):
+                return match["version"], where
     return None
 
 

@@ -5,6 +5,7 @@ dependency files at the project's root, never installed or run."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -32,26 +33,33 @@ def _names(text: str) -> set[str]:
     return found
 
 
-@cache
-def declared_dialect(root: str) -> tuple[str, str]:
-    """(dialect, where) when the dependency files declare drivers of one database only, or of both
-    beside oslo.db (an OpenStack service: MySQL); ("", why) when they declare none or both."""
-    seen: dict[str, str] = {}  # dialect -> the first file and driver that declares it
-    oslo = ""  # the file that declares oslo.db, OpenStack's database layer
+def dependency_files(root: str) -> Iterator[tuple[str, str]]:
+    """(path relative to root, text) of each dependency file at the project's root, in FILES order."""
     base = Path(root)
     for pattern in FILES:
         for path in sorted(base.glob(pattern)):
             try:
                 if not path.is_file() or path.stat().st_size > MAX_BYTES:
                     continue
-                names = _names(path.read_text(encoding="utf-8", errors="replace"))
+                text = path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue
-            if not oslo and "oslo.db" in names:
-                oslo = path.relative_to(base).as_posix()
-            for dialect, drivers in DRIVERS.items():
-                if dialect not in seen and (hit := sorted(names & drivers)):
-                    seen[dialect] = f"{path.relative_to(base).as_posix()} declares {hit[0]}"
+            yield path.relative_to(base).as_posix(), text
+
+
+@cache
+def declared_dialect(root: str) -> tuple[str, str]:
+    """(dialect, where) when the dependency files declare drivers of one database only, or of both
+    beside oslo.db (an OpenStack service: MySQL); ("", why) when they declare none or both."""
+    seen: dict[str, str] = {}  # dialect -> the first file and driver that declares it
+    oslo = ""  # the file that declares oslo.db, OpenStack's database layer
+    for where, text in dependency_files(root):
+        names = _names(text)
+        if not oslo and "oslo.db" in names:
+            oslo = where
+        for dialect, drivers in DRIVERS.items():
+            if dialect not in seen and (hit := sorted(names & drivers)):
+                seen[dialect] = f"{where} declares {hit[0]}"
     if len(seen) == 1:
         (dialect, where), = seen.items()
         return dialect, f"{where}, a {'PostgreSQL' if dialect == 'postgresql' else 'MySQL'} driver, " \

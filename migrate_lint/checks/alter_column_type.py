@@ -58,7 +58,8 @@ def _old(migration: Migration, ctx: CheckContext, call: Operation | None, table:
         isinstance(given, Ref) and not given.name.rsplit(".", 1)[-1][:1].isupper())
     if given is not None and not computed:
         return given
-    # none given, or one read at run time (cinder's reflected `col.type`, not a type's class): the history's
+    # none given, or one read at run time (cinder's reflected `col.type`, not a type's class): the
+    # type the history gave the column, where it says
     found = old_type(migration, ctx.ancestors(migration), table, column, line)
     return found if found is not None else given
 

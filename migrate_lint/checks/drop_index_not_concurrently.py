@@ -20,8 +20,8 @@ from migrate_lint.revisions.migration import Migration, Operation, Statement, Un
 from migrate_lint.sql.rawddl import qualifying_schema
 
 CODE = "ML102"
-_IF_EXISTS = re.compile(r"(?i)^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?IF\s+EXISTS\b")
 SCOPE = "revision"
+_IF_EXISTS = re.compile(r"(?i)^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?IF\s+EXISTS\b")
 
 
 def _table_of(op: Operation) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
@@ -48,7 +49,7 @@ def _alter_calls(migration: Migration) -> dict[Any, Operation]:
 
 
 def _charset(migration: Migration, ctx: CheckContext, table: str) -> int | None:
-    return mysql_bytes_per_char([migration, *ctx.ancestors(migration)], table) if ctx.mysql else None
+    return mysql_bytes_per_char(chain((migration,), ctx.ancestors(migration)), table) if ctx.mysql else None
 
 
 def _old(migration: Migration, ctx: CheckContext, call: Operation | None, table: str,

@@ -67,12 +67,17 @@ def rewritten_earlier(migration: Migration, statement: Statement, table: str, tr
     if not held_exclusively(migration, statement, table, transactional):
         return False
     table = table.lower()
-    return any(
-        (any(t == table and new_type is not None for t, _, _, new_type in earlier.facts.altered_columns)
-        and not kept_in_place(migration, earlier, table, dialect))
+    return any(_rewrites(migration, earlier, table, dialect)
+               for earlier in _earlier_in_transaction(migration, statement, transactional))
+
+
+def _rewrites(migration: Migration, earlier: Statement, table: str, dialect: str) -> bool:
+    """The statement rewrites `table` (lower case): a type change not made in place, or a column
+    added with a volatile default."""
+    return (any(t == table and new_type is not None for t, _, _, new_type in earlier.facts.altered_columns)
+            and not kept_in_place(migration, earlier, table, dialect)) \
         or any(t == table and default is not None and VOLATILE.match(default.strip())
                for t, _, _, default in earlier.facts.added_columns)
-        for earlier in _earlier_in_transaction(migration, statement, transactional))
 
 
 def held_through_long_work(migration: Migration, statement: Statement, table: str, transactional: bool,
@@ -85,10 +90,9 @@ def held_through_long_work(migration: Migration, statement: Statement, table: st
     given its foreign key)."""
     if not held_exclusively(migration, statement, table, transactional):
         return False
-    if rewritten_earlier(migration, statement, table, transactional, dialect):
-        return True
     table = table.lower()
-    return any((earlier.facts.unfiltered is not None and earlier.facts.unfiltered[1] == table)
+    return any(_rewrites(migration, earlier, table, dialect)
+               or (earlier.facts.unfiltered is not None and earlier.facts.unfiltered[1] == table)
                or any(t == table and not_null for t, _, not_null, _ in earlier.facts.altered_columns)
                for earlier in _earlier_in_transaction(migration, statement, transactional))
 

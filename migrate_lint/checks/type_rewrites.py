@@ -4,6 +4,7 @@ of the lock rules, not a rule.)"""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from migrate_lint.rendering.opsql import type_sql
 from migrate_lint.revisions.migration import Migration, Statement
@@ -50,9 +51,10 @@ def no_rewrite(old: str, new: str, dialect: str, bytes_per_char: int | None = No
 BYTES_PER_CHAR = {"latin1": 1, "ascii": 1, "utf8": 3, "utf8mb3": 3, "utf8mb4": 4}
 
 
-def mysql_bytes_per_char(migrations: list[Migration], table: str) -> int | None:
+def mysql_bytes_per_char(migrations: Iterable[Migration], table: str) -> int | None:
     """What a character of `table` takes, by the charset its create_table gave it
-    (mysql_charset= or mysql_default_charset=), searching the given revisions in order."""
+    (mysql_charset= or mysql_default_charset=), searching the given revisions in order (read
+    lazily: the search stops at the create_table)."""
     for migration in migrations:
         for op in migration.operations:
             if op.name == "create_table" and isinstance(name := op.arg(0, "table_name"), str) \

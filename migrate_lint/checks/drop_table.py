@@ -15,8 +15,9 @@ HANDED_OVER = frozenset({"migrate_version"})
 def _after_drop(migration: Migration, index: int, table: str) -> str | None:
     """What the same revision does with the table after dropping it: "rebuilt" when it makes it
     again rows and all (the copy-and-swap: another table renamed to its name, or a new one filled by
-    INSERT INTO ... SELECT or bulk_insert of rows read at run time): in one transaction, no one sees
-    it gone and nothing is lost; "recreated" when it makes it again empty; None otherwise."""
+    INSERT INTO ... SELECT, bulk_insert of rows read at run time, or objects a session adds): in one
+    transaction, no one sees it gone and nothing is lost; "recreated" when it makes it again empty;
+    None otherwise."""
     insert = re.compile(rf'^\s*INSERT\s+INTO\s+"?{re.escape(table)}"?\b.*\bSELECT\b',
                         re.IGNORECASE | re.DOTALL)
     created = False
@@ -25,6 +26,8 @@ def _after_drop(migration: Migration, index: int, table: str) -> str | None:
             return "rebuilt"
         if op.name == "create_table" and str(op.arg(0, "table_name")).lower() == table:
             created = True
+            if _session_adds_after(migration, op.line):
+                return "rebuilt"
         elif created and (_inserts_copy(op, insert) or _copies_into(op, table)):
             return "rebuilt"
     return "recreated" if created else None
@@ -43,6 +46,21 @@ def _copies_into(op: Operation, table: str) -> bool:
     named = isinstance(target, Unknown) or (isinstance(target, Call) and bool(target.args)
                                             and str(target.args[0]).lower() == table)
     return named and isinstance(rows, Unknown)
+
+
+# An ORM session filling the re-created table from data read at run time (meltano rebuilds `state`
+# from its job history with session.add in a loop)
+_SESSION_ADDS = re.compile(r"\.(?:add|add_all|merge|bulk_save_objects|bulk_insert_mappings)\(")
+
+
+def _session_adds_after(migration: Migration, line: int) -> bool:
+    """Objects added through a session after `line`, before the function that holds it ends."""
+    following = []
+    for text in migration.source.splitlines()[line:]:
+        if text.startswith(("def ", "async def ")):
+            break
+        following.append(text)
+    return bool(_SESSION_ADDS.search("\n".join(following)))
 
 
 def _renamed_and_read(migration: Migration, index: int, table: str) -> bool:

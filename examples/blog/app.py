@@ -14,7 +14,7 @@ class User(db.Model):
     username = db.Column(db.String(64), nullable=False, unique=True, index=True)
     email = db.Column(db.String(120), index=True)  # drift: no revision creates this index
     bio = db.Column(db.Text)
-    locale = db.Column(db.String(8), nullable=False)
+    locale = db.Column(db.String(8), nullable=False, server_default="en")
     posts = db.relationship("Post", back_populates="author")
 
 

@@ -1,13 +1,16 @@
-"""not-null-default-dropped: a NOT NULL column added with a server default that the same revision
-then drops, so the previous release's INSERTs (which do not name the column) fail."""
+"""not-null-default-dropped: a column the revision adds ends it NOT NULL with no server default (the
+default it was added with dropped, or added nullable, filled and set NOT NULL), so the previous
+release's INSERTs (which do not name the column) fail."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at
-from migrate_lint.revisions.migration import Migration, Operation
+from migrate_lint.checks import CheckContext, Hit, at, sql_hit
+from migrate_lint.checks.set_not_null_without_backfill import filled, set_not_null
+from migrate_lint.revisions.migration import Migration, Operation, Statement
+from migrate_lint.sql.facts import FACT_WORDS
 
 CODE = "ML309"
 SCOPE = "revision"
@@ -40,7 +43,51 @@ def _breaks_old_code(migration: Migration, table: str) -> bool:
     return False
 
 
+def _gives_default(op: Operation) -> bool:
+    """The alter_column that sets NOT NULL also gives the column a server default."""
+    return op.name == "alter_column" and op.kwargs.get("server_default") is not None
+
+
+# A plain ADD COLUMN (no DEFAULT, NOT NULL or constraint) is not parsed for facts (sql.facts): read
+# its table and columns here
+_ALTER_TABLE = re.compile(r'^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?:"?\w+"?\.)?"?(\w+)"?\s',
+                          re.IGNORECASE)
+_ADD_COLUMN = re.compile(r'\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?', re.IGNORECASE)
+
+
+def _nullable_adds(statement: Statement) -> list[tuple[str, str]]:
+    """(table, column) of each column the statement adds nullable and with no default."""
+    if statement.facts.added_columns:
+        return [(table, column) for table, column, not_null, default in statement.facts.added_columns
+                if not not_null and default is None]
+    table = _ALTER_TABLE.match(statement.sql)
+    if table is None or re.search(FACT_WORDS, statement.sql):
+        return []
+    return [(table[1], column) for column in _ADD_COLUMN.findall(statement.sql, table.end())]
+
+
+def _filled_and_set_not_null(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    """A column added nullable, with no server default, then filled and set NOT NULL in the same
+    revision: the previous release's INSERTs leave it NULL and fail. Where nothing filled it,
+    set-not-null-without-backfill reports the SET NOT NULL, which fails on the rows already there."""
+    if "NOT NULL" not in migration.upper_sql:
+        return
+    added = {(table.lower(), column.lower()): statement.line for statement in migration.statements
+             for table, column in _nullable_adds(statement)}
+    if not added:
+        return
+    for _, op_index, statement, table, column in set_not_null(migration, ctx):
+        line = added.get((table, column))
+        call = migration.operations[op_index] if op_index < len(migration.operations) else None
+        if line is None or line > statement.line or (call is not None and _gives_default(call)) \
+                or _breaks_old_code(migration, table) or not filled(migration, op_index, table, column, ctx):
+            continue
+        yield sql_hit(statement, f"{table}.{column}", table=table, column=column, line=str(line),
+                      variant="set_not_null")
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    yield from _filled_and_set_not_null(migration, ctx)
     for added, table, spec in migration.added_columns():
         if added.name != "add_column" or not isinstance(spec.name, str) or not spec.not_null \
                 or spec.server_default is None or spec.generated:

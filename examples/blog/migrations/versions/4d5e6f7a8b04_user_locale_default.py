@@ -1,4 +1,5 @@
-"""add users.locale NOT NULL the safe way: add nullable, backfill, then set NOT NULL
+"""add users.locale NOT NULL the safe way: with a constant server default, which PostgreSQL 11+
+adds without a rewrite, kept so that the running release's INSERTs (which do not name it) still work
 
 Revision ID: 4d5e6f7a8b04
 Revises: 3c4d5e6f7a03
@@ -17,9 +18,7 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column("users", sa.Column("locale", sa.String(length=8), nullable=True))
-    op.execute("UPDATE users SET locale = 'en' WHERE locale IS NULL")
-    op.alter_column("users", "locale", existing_type=sa.String(length=8), nullable=False)
+    op.add_column("users", sa.Column("locale", sa.String(length=8), nullable=False, server_default="en"))
 
 
 def downgrade():

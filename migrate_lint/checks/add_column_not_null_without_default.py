@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, fails_on_rows, shown, sql_hit, sql_walk
-from migrate_lint.revisions.migration import Call, ColumnSpec, Migration
+from migrate_lint.revisions.migration import Call, ColumnSpec, Migration, Operation
 
 CODE = "ML301"
 SCOPE = "revision"
@@ -19,10 +20,25 @@ FILLED_ON_MYSQL = frozenset({
     "LONGTEXT", "TINYTEXT", "ENUM", "SET"})
 
 
+# An integer primary key SQLAlchemy makes SERIAL on PostgreSQL: its sequence fills existing rows
+# (volatile-default reports the rewrite that takes)
+_SERIAL_TYPES = frozenset({"Integer", "BigInteger", "SmallInteger", "INTEGER", "BIGINT", "SMALLINT"})
+_SERIAL_SQL = r'(?i)\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?{column}"?\s+(?:small|big)?serial\b'
+
+
+def _serial(op: Operation, column: ColumnSpec, ctx: CheckContext) -> bool:
+    if not (ctx.postgresql and column.primary_key and column.type_name in _SERIAL_TYPES):
+        return False
+    _, rest = op.table_and_rest()
+    call = op.kwargs.get("column", rest[0] if rest else None)
+    return isinstance(call, Call) and call.kwargs.get("autoincrement") is not False
+
+
 def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for op, table, column in migration.added_columns():
         if op.name != "add_column" or not column.not_null or column.server_default is not None \
-                or column.generated or table.lower() in migration.created_before(op) \
+                or column.generated or _serial(op, column, ctx) \
+                or table.lower() in migration.created_before(op) \
                 or (ctx.mysql and column.type_name in FILLED_ON_MYSQL):
             continue
         name = shown(column.name)
@@ -51,6 +67,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         failing = fails_on_rows(statement, created)
         for table, column, not_null, default in statement.facts.added_columns:
-            if table in failing and not_null and default is None:
+            if table in failing and not_null and default is None \
+                    and not re.search(_SERIAL_SQL.format(column=re.escape(column)), statement.sql):
                 yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                               variant="default")

@@ -13,10 +13,11 @@ from migrate_lint.checks.held_locks import held_through_long_work, rewritten_ear
 from migrate_lint.checks.written import CONSTRAINT_CALLS, LOOP_VARIABLE, as_code, computed_names, referent
 from migrate_lint.finding import Hit
 from migrate_lint.paths import real_path
+from migrate_lint.rendering.opsql import given_name
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Call, Migration, Operation, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
-from migrate_lint.sql.names import BY_CONVENTION, CONVENTION_KEYS, convention_name, sql_ident
+from migrate_lint.sql.names import BY_CONVENTION, CONVENTION_KEYS, as_written, convention_name, sql_ident
 from migrate_lint.sql.rawddl import qualifying_schema, written_check
 from migrate_lint.sql.timeouts import Timeout
 
@@ -219,8 +220,11 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
         if "ADD" not in upper or (keyword not in upper and not inside_column):
             continue
         in_column = {"variant": "inside_column"} if _adds_column_only(upper) else {}
-        for table, given, found, not_valid, condition in statement.facts.constraints:
+        for table, lowered, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
+                call = calls.get(statement.line)
+                given = as_written(statement.sql, lowered,
+                                   given_name(call.arg(0, "constraint_name")) if call is not None else None)
                 if rewritten_earlier(migration, statement, table, ctx.transactional_ddl, ctx.dialect):
                     continue  # locked by an earlier rewrite to commit: NOT VALID cannot help in here
                 if all(held_through_long_work(migration, statement, locked, ctx.transactional_ddl,
@@ -236,7 +240,6 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                 qname = name if name == BY_CONVENTION else sql_ident(name)
                 # the call to write: under the convention, the argument as the code gave it names it again
                 call_name = (f'"{given}"' if given else "None") if by_convention else f'"{name}"'
-                call = calls.get(statement.line)
                 computed = computed_names(call)
                 if computed:  # a name or table the code computes: the help writes them as code
                     call_name, in_column = computed[0], {**in_column, "variant": "computed"}

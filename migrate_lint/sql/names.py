@@ -94,6 +94,18 @@ def sql_ident(name: str) -> str:
     return name
 
 
+def as_written(sql: str, name: str, code_name: str | None = None) -> str:
+    """A name the facts lower-case as the code or the SQL spells it: the call's own literal, or a
+    quoted identifier, keeps its case, which the convention's hash and every statement that names it
+    again must use (an unquoted name in SQL is lower case to the server)."""
+    if not name:
+        return name
+    if code_name is not None and code_name.lower() == name:
+        return code_name
+    match = re.search(rf'"({re.escape(name)})"', sql, re.IGNORECASE)
+    return match[1] if match else name
+
+
 CONVENTION_KEYS = {"foreign key": "fk", "check": "ck", "unique": "uq", "primary key": "pk", "index": "ix"}
 BY_CONVENTION = "<the name the project's naming convention gives it>"
 _TOKEN = r"%\((\w+)\)s"

@@ -51,9 +51,12 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         return  # a COMMIT that ends the transaction comes from op.execute()
     # op.execute("COMMIT"), not the COMMIT an autocommit_block() emits at its `with` line
     executes = {op.line for op in migration.operations if op.name == "execute" and not op.autocommit}
+    work = [s.sql.strip().rstrip(";").upper() not in ("BEGIN", "COMMIT") for s in migration.statements]
     for index, statement in enumerate(migration.statements):
         if statement.sql.strip().rstrip(";").upper() == "COMMIT" and statement.line in executes \
-                and any(s.sql.strip().upper() not in ("BEGIN", "COMMIT")
-                        for s in migration.statements[index + 1:]):
+                and any(work[index + 1:]) and not (not any(work[:index]) and sum(work[index + 1:]) == 1):
+            # the revision's first statement, with one after it (h's idiom before a CREATE INDEX
+            # CONCURRENTLY): it commits only earlier revisions, whole, and what follows commits
+            # on its own as one step, so nothing of this revision can be left half applied
             yield Hit(statement.line, f"commit:{statement.line}", {"variant": "sql"}, statement.column,
                       statement.end_line)

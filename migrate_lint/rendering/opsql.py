@@ -336,5 +336,16 @@ def _computed(source: str) -> str:
 
 
 def statements_from_operations(operations: tuple[Operation, ...], dialect: str) -> tuple[Statement, ...]:
-    return tuple(Statement(sql, op.function, op.line, dialect, op.autocommit, facts, op.column, op.end_line)
-                 for op in operations for sql, facts in _sql(op, dialect))
+    """The SQL of the operations; as when rendered, what follows an op.execute("COMMIT") runs
+    outside a transaction until a BEGIN (the driver does not know the COMMIT ended its own)."""
+    statements = []
+    outside = False
+    for op in operations:
+        for sql, facts in _sql(op, dialect):
+            keyword = sql.split(None, 1)[0].upper().rstrip(";") if sql.strip() else ""
+            outside = outside or keyword == "COMMIT"
+            statements.append(Statement(sql, op.function, op.line, dialect, outside or op.autocommit, facts,
+                                        op.column, op.end_line))
+            if keyword == "BEGIN":
+                outside = False
+    return tuple(statements)

@@ -356,8 +356,9 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                     migration.columns_added_before(op_index[statement.line]):
                 continue  # a column this revision added: no running code reads it yet
             if found == kind and (table or old) not in created:
-                if kind == "table" and _raw_sql(migration, op_index.get(statement.line)) and \
-                        _index_by_its_name(migration, ctx, old):
+                if kind == "table" and ((_raw_sql(migration, op_index.get(statement.line))
+                                         and _index_by_its_name(migration, ctx, old))
+                                        or _kept_as_view(migration, statement, old, new)):
                     continue
                 subject = f"{table}.{old}" if table else old
                 # an UPDATE rewriting the renamed column changes what it means: the old name
@@ -367,6 +368,16 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new,
                                          variant="replaced" if replaced else
                                          "rewritten" if rewritten else "default")
+
+
+def _kept_as_view(migration: Migration, rename: Statement, old: str, new: str) -> bool:
+    """After renaming the table the revision creates a view of the old name that selects every
+    column of the new one (lms keeps module_item_configurations so): PostgreSQL updates such a
+    view in place of its table, so the previous release's reads and writes still work."""
+    view = re.compile(rf'(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:"?\w+"?\.)?"?{re.escape(old)}"?'
+                      rf'\s+AS\s*\(?\s*SELECT\s+\*\s+FROM\s+(?:"?\w+"?\.)?"?{re.escape(new)}"?\s*\)?\s*;?\s*$')
+    after = migration.statements[migration.statements.index(rename) + 1:]
+    return any(view.match(statement.sql) for statement in after)
 
 
 def _added_after(migration: Migration, line: int, table: str, column: str) -> bool:

@@ -111,9 +111,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 computed = computed_index_name(drop, name)
                 shown_name = computed[0] if computed else name
                 argument = as_code(drop.arg(0, "index_name"), name) if drop is not None else f'"{name}"'
-                # IF EXISTS of a name the history never made: a clean-up, a no-op where it built the database
+                # IF EXISTS of a name the history never made: a clean-up, a no-op where it built the database;
+                # re-created under the drop's lock only inside a transaction (not after a COMMIT: h)
                 variant = "unmade" if never_made(migration, ctx, statement, name) else \
-                    "recreated" if name in created_later else "default"
+                    "recreated" if name in created_later and not statement.autocommit else "default"
                 # the help's call keeps the statement's IF EXISTS
                 if_exists = ", if_exists=True" if _IF_EXISTS.match(statement.sql) else ""
                 yield sql_hit(statement, shown_name, index=shown_name, index_arg=argument, **fields,

@@ -609,8 +609,11 @@ def _orm_loop_columns(loop: ast.For, commits: Callable[[], bool]) -> set[str]:
     saves = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "save"
                 and isinstance(n.func.value, ast.Name) and n.func.value.id in rows
                 for stmt in loop.body for n in ast.walk(stmt))
-    reads_rows = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                     and n.func.attr in _ROW_SOURCES for n in ast.walk(loop.iter))
+    # rows read by a query, or held in a variable a query filled (`for ann in query:`, h's batched
+    # backfills): objects whose attributes the loop sets and the session then commits
+    reads_rows = isinstance(loop.iter, ast.Name) or any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _ROW_SOURCES
+        for n in ast.walk(loop.iter))
     if not (saves or (reads_rows and commits())):
         return set()
     return {target.attr for stmt in loop.body for node in ast.walk(stmt)

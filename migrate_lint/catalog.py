@@ -364,6 +364,11 @@ class Catalog:
             found.setdefault(rule.name, rule)
         return found
 
+    @cached_property
+    def postgresql_only(self) -> frozenset[str]:
+        """Codes of the rules that apply to PostgreSQL alone, whose helps are PostgreSQL's."""
+        return frozenset(rule.code for rule in self.rules if rule.dialects == ("postgresql",))
+
     def suggest(self, key: str) -> str:
         """' (did you mean X?)' for a code or name that is not in the catalogue."""
         return suggestion(key.strip(), [name for rule in self.rules for name in (rule.code, rule.name)])

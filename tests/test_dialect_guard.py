@@ -1,0 +1,52 @@
+"""PostgreSQL-only help in a history whose revisions branch on the dialect (conda-store runs on
+SQLite by default): the help says to guard its steps, except where the call is already in the
+PostgreSQL branch, and says nothing of it in a history that runs on PostgreSQL alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HEAD = '''from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down}
+
+
+def upgrade():
+'''
+BRANCHING = '''    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+'''
+INDEX = '''    op.create_index("ix_posts_title", "posts", ["title"])
+'''
+INDEX_IN_BRANCH = '''    if op.get_bind().dialect.name == "postgresql":
+        op.create_index("ix_posts_title", "posts", ["title"])
+'''
+NOTE = ('This history runs on other databases too (a1.py branches on the dialect, line 10): put these '
+        'steps under `if op.get_bind().dialect.name == "postgresql":`.')
+
+
+def project(root: Path, first: str, second: str) -> Path:
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1.py").write_text(HEAD.format(rev="a1", down="None") + first)
+    (versions / "a2.py").write_text(HEAD.format(rev="a2", down='"a1"') + second)
+    (root / "pyproject.toml").write_text('[tool.migrate-lint]\nscript-location = "migrations"\n'
+                                         'dialect = "postgresql"\nselect = ["ML101"]\n')
+    return root
+
+
+def test_a_history_that_branches_on_the_dialect_gets_the_note(tmp_path, check_dir):
+    [finding] = check_dir(project(tmp_path, BRANCHING, INDEX)).findings
+    assert finding.code == "ML101" and finding.help.endswith(NOTE)
+
+
+def test_a_call_already_in_the_postgresql_branch_gets_none(tmp_path, check_dir):
+    [finding] = check_dir(project(tmp_path, BRANCHING, INDEX_IN_BRANCH)).findings
+    assert finding.code == "ML101" and "other databases" not in finding.help
+
+
+def test_a_history_on_postgresql_alone_gets_none(tmp_path, check_dir):
+    [finding] = check_dir(project(tmp_path, '    op.execute("SELECT 1")\n', INDEX)).findings
+    assert finding.code == "ML101" and "other databases" not in finding.help

@@ -18,7 +18,7 @@ from migrate_lint.checks import (
 from migrate_lint.checks.held_locks import exclusive_holder, rewritten_earlier
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
-from migrate_lint.sql.names import convention_name, sql_ident
+from migrate_lint.sql.names import BY_CONVENTION, convention_name, sql_ident
 
 CODE = "ML101"
 SCOPE = "revision"
@@ -41,11 +41,15 @@ def _literal(value: Any) -> str:
 
 
 def safe_call(statement: Statement, op: Operation | None, index: str, table: str,
-              call_name: str | None = None, source: str | None = None) -> str:
-    """The statement's concurrent form, keeping what makes it the same index (unique, where, schema)."""
+              call_name: str | None = None, source: str | None = None, renamed: str | None = None) -> str:
+    """The statement's concurrent form, keeping what makes it the same index (unique, where, schema);
+    in SQL, named `renamed` where given (the name the project's convention gives an index=True)."""
     if op is None or op.name != "create_index":
         sql = re.sub(r"^(CREATE\s+(?:UNIQUE\s+)?INDEX)\s+", r"\1 CONCURRENTLY ", statement.sql, count=1,
                      flags=re.IGNORECASE)
+        if renamed and renamed != BY_CONVENTION:
+            sql = re.sub(rf'(CONCURRENTLY\s+)"?{re.escape(index)}"?', lambda m: m[1] + sql_ident(renamed),
+                         sql, count=1, flags=re.IGNORECASE)
         return f"op.execute({sql!r})"
     batch = op.batch_table is not None
     if not batch and source is not None and (written := _as_written(source, op)):
@@ -97,6 +101,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             _, index, table, _, _ = fact
             call = calls.get(statement.line)
             by_convention = _named_by_convention(ctx, call, table)
+            if call is None and statement.line in column_calls:
+                by_convention = _column_index_by_convention(ctx, statement, table)
             computed = computed_index_name(call, index)
             shown = by_convention or (computed[0] if computed else index)
             argument = "None" if by_convention else (computed[1] if computed else None)
@@ -121,7 +127,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             yield sql_hit(statement, f"{table}.{shown}", table=table, index=shown, old=old or "",
                           chosen=chosen[0] if chosen else "", chosen_table=chosen[1] if chosen else "",
                           qold=sql_ident(old or ""), qindex=sql_ident(index),
-                          call=safe_call(statement, call, index, table, argument, migration.source),
+                          call=safe_call(statement, call, index, table, argument, migration.source,
+                                         by_convention),
                           variant=variant, held=HELD.format(line=holder.line, table=table) if holder else "")
 
 
@@ -145,6 +152,19 @@ def _redefined(migration: Migration, ctx: CheckContext) -> set[str]:
         return set()
     return {hit.subject.lower() for hit in drop_index_not_concurrently.check(migration, ctx)
             if hit.fields.get("variant") == "recreated"}
+
+
+_INDEX_COLUMNS = re.compile(r'(?is)\bON\s+(?:ONLY\s+)?[\w".]+\s*(?:USING\s+\w+\s*)?\(\s*"?(\w+)"?')
+
+
+def _column_index_by_convention(ctx: CheckContext, statement: Statement, table: str) -> str | None:
+    """The name of the index a `Column(..., index=True)` in op.add_column asks for, under the project's
+    convention ("ix"): Alembic builds that column's table from target_metadata's convention, so the
+    index is not SQLAlchemy's default ix_<table>_<column> (h: ix__token_user_id)."""
+    if "ix" not in ctx.conventions or (match := _INDEX_COLUMNS.search(statement.sql)) is None:
+        return None
+    return convention_name(ctx.conventions, "index", table, "", "", [match[1]],
+                           max_length=64 if ctx.mysql else 63) or None
 
 
 def _named_by_convention(ctx: CheckContext, call: Operation | None, table: str) -> str | None:

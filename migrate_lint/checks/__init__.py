@@ -243,7 +243,7 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                 computed = computed_names(call)
                 if computed:  # a name or table the code computes: the help writes them as code
                     call_name, in_column = computed[0], {**in_column, "variant": "computed"}
-                elif call is None and given and _convention_prefixes(ctx, found):
+                elif call is None and given and not by_convention and _convention_prefixes(ctx, found):
                     call_name = f'op.f("{given}")'  # raw SQL's own name: the convention must not build on it
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
                               qname=qname, call_name=call_name, referent=referent(call),

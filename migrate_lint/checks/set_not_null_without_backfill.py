@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
+from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk, upgrade_lines_before
 from migrate_lint.revisions.coltypes import known_not_null
 from migrate_lint.revisions.migration import ANY_TABLE, DataUpdate, Migration, Operation, Statement
 from migrate_lint.sql.names import sql_ident
@@ -172,6 +172,21 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if not (already_not_null(migration, op_index, ctx, table, column)
                 or proven_by_check(migration, index, table, column, ctx)
                 or filled(migration, op_index, table, column, ctx)):
+            deleted = _partial_null_delete(migration, statement.line, table, column)
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table,
-                          variant="default" if ctx.postgresql else "other_dialect")
+                          line=str(deleted or ""), variant="other_dialect" if not ctx.postgresql else
+                          "partial" if deleted else "default")
+
+
+def _partial_null_delete(migration: Migration, line: int, table: str, column: str) -> int | None:
+    """The line of a DELETE before `line` that removes the rows where the column is NULL under
+    other conditions too (`WHERE other IS NOT NULL AND c IS NULL`): the author dealt with NULLs, but
+    only with some, so the message must not say nothing touched them (lms, where a CHECK rules
+    out the rest)."""
+    pattern = re.compile(rf'DELETE\s+FROM\s+(?:\w+\.)?"?{re.escape(table)}"?\s+WHERE\s[^;]*?'
+                         rf'(?<![\w.])"?{re.escape(column)}"?\s+IS\s+NULL', re.IGNORECASE)
+    lines = upgrade_lines_before(migration, line)
+    start = line - len(lines)
+    match = pattern.search("\n".join(lines))
+    return start + "\n".join(lines)[:match.start()].count("\n") if match else None

@@ -311,11 +311,15 @@ class Migration:
             pairs.append((statement, created))
             if statement.sql[:6].upper() == "CREATE" and (table := _created_here(statement)):
                 created = created | {table}
+            elif created and statement.facts.renames:  # a new table renamed into place is still new
+                created = created | {new.lower() for kind, _, old, new in statement.facts.renames
+                                     if kind == "table" and old.lower() in created}
         return tuple(pairs)
 
     def created_before(self, target: Operation | None) -> set[str]:
         """Tables (lower-cased) this revision creates before running `target` (None: in all): new, so
-        lock-free. Created by op.create_table, by CREATE TABLE in op.execute, or by `create_all()`."""
+        lock-free. Created by op.create_table, by CREATE TABLE in op.execute, or by `create_all()`,
+        and still new under a name op.rename_table gives it."""
         created = set()
         for op in self.operations:
             if op is target:
@@ -323,6 +327,9 @@ class Migration:
             name = op.kwargs.get("table_name", op.args[0] if op.args else None)
             if op.name == "create_table" and isinstance(name, str):
                 created.add(name.lower())
+            elif op.name == "rename_table" and isinstance(old := op.arg(0, "old_table_name"), str) \
+                    and old.lower() in created and isinstance(new := op.arg(1, "new_table_name"), str):
+                created.add(new.lower())  # conda-store builds conda_package_tmp, then renames it into place
             elif op.name == CREATE_ALL:
                 created |= {t.lower() for t in op.args}
             elif op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str):

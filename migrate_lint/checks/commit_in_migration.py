@@ -33,6 +33,15 @@ def _opens_autocommit_block(migration: Migration, line: int) -> bool:
     return False
 
 
+def _outside_anyway(migration: Migration, index: int) -> bool:
+    """What follows the revision's first statement, a COMMIT, is one step, or only statements that
+    must run outside a transaction (CREATE / DROP INDEX CONCURRENTLY): h's and lms's idiom, which
+    commits only earlier revisions, whole, and runs the rest as an autocommit block would."""
+    after = [s for s in migration.statements[index + 1:] if s.sql.strip().rstrip(";").upper() not in
+             ("BEGIN", "COMMIT")]
+    return len(after) == 1 or all(s.facts.index and s.facts.index[3] for s in after)
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     data = read(migration.source)
     calls = dict(data.calls) if data.commits else {}
@@ -54,9 +63,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     work = [s.sql.strip().rstrip(";").upper() not in ("BEGIN", "COMMIT") for s in migration.statements]
     for index, statement in enumerate(migration.statements):
         if statement.sql.strip().rstrip(";").upper() == "COMMIT" and statement.line in executes \
-                and any(work[index + 1:]) and not (not any(work[:index]) and sum(work[index + 1:]) == 1):
-            # the revision's first statement, with one after it (h's idiom before a CREATE INDEX
-            # CONCURRENTLY): it commits only earlier revisions, whole, and what follows commits
-            # on its own as one step, so nothing of this revision can be left half applied
+                and any(work[index + 1:]) \
+                and not (not any(work[:index]) and _outside_anyway(migration, index)):
             yield Hit(statement.line, f"commit:{statement.line}", {"variant": "sql"}, statement.column,
                       statement.end_line)

@@ -118,4 +118,4 @@ def test_flask_check_with_options_outside_the_project_still_checks_the_apps_migr
     report = json.loads(result.stdout)
     assert report["summary"]["files"] == 6
     assert sorted(f["code"] for f in report["findings"]) == [
-        "ML121", "ML202", "ML301", "ML302", "ML303", "ML411"]
+        "ML202", "ML301", "ML302", "ML303", "ML411"]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk, upgrade_lines_before
-from migrate_lint.revisions.coltypes import known_not_null
+from migrate_lint.revisions.coltypes import in_primary_key, known_not_null
 from migrate_lint.revisions.migration import ANY_TABLE, DataUpdate, Migration, Operation, Statement
 from migrate_lint.sql.names import sql_ident
 
@@ -140,8 +140,18 @@ def set_not_null(migration: Migration, ctx: CheckContext) -> Iterator[tuple[int,
                 for at_index, call in enumerate(migration.operations):
                     op_at.setdefault(call.line, []).append((at_index, call))
             op_index, op = _call_of(op_at.get(statement.line, []), table, column, len(migration.operations))
+            if op is not None and op.name == "batch_alter_table":
+                # a batch renders at its `with` line: the call is the block's alter_column of it
+                op_index, op = _batch_call_of(migration, statement.line, table, column) or (op_index, op)
             if _sets_not_null(op):
                 yield index, op_index, statement, table, column
+
+
+def _alters(call: Operation, table: str, column: str) -> bool:
+    owner, rest = call.table_and_rest()
+    name = call.kwargs.get("column_name", rest[0] if rest else None)
+    return isinstance(owner, str) and isinstance(name, str) and owner.lower() == table.lower() \
+        and name.lower() == column.lower()
 
 
 def _call_of(calls: list[tuple[int, Operation]], table: str, column: str, end: int
@@ -149,22 +159,29 @@ def _call_of(calls: list[tuple[int, Operation]], table: str, column: str, end: i
     """The call on the statement's line that alters this column: a loop over literal tables makes
     one call per table on the same line, and what ran before each is what ran before that one."""
     for at_index, call in calls:
-        owner, rest = call.table_and_rest()
-        name = call.kwargs.get("column_name", rest[0] if rest else None)
-        if isinstance(owner, str) and isinstance(name, str) and owner.lower() == table.lower() \
-                and name.lower() == column.lower():
+        if _alters(call, table, column):
             return at_index, call
     return calls[0] if calls else (end, None)
+
+
+def _batch_call_of(migration: Migration, line: int, table: str, column: str) -> tuple[int, Operation] | None:
+    """The alter_column of the column in the batch block that starts at `line` (phoenix fills the
+    column with batch_op.execute in the same block, before it)."""
+    return next(((index, op) for index, op in enumerate(migration.operations)
+                 if op.name == "alter_column" and op.batch_table is not None and op.line >= line
+                 and _alters(op, table, column)), None)
 
 
 def already_not_null(migration: Migration, op_index: int, ctx: CheckContext, table: str, column: str) -> bool:
     """The call says the column is NOT NULL already (existing_nullable=False), or on PostgreSQL the
     history made it so and nothing made it nullable since (a type-only ALTER keeps NOT NULL there;
-    MySQL's MODIFY does not): SET NOT NULL is then a no-op that scans nothing."""
+    MySQL's MODIFY does not), or, on any database, the column is in the table's primary key: SET NOT
+    NULL is then a no-op that scans nothing."""
     if op_index < len(migration.operations) and \
             migration.operations[op_index].kwargs.get("existing_nullable") is False:
         return True
-    return ctx.postgresql and known_not_null(migration, op_index, ctx.ancestors(migration), table, column)
+    return (ctx.postgresql and known_not_null(migration, op_index, ctx.ancestors(migration), table, column)) \
+        or in_primary_key(migration, op_index, ctx.ancestors(migration), table, column)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

@@ -155,6 +155,30 @@ def _replaces(op: Operation, table: str, column: str) -> bool:
     return False
 
 
+def in_primary_key(migration: Migration, before: int, ancestors: Iterable[Migration], table: str,
+                   column: str) -> bool:
+    """The create_table that made the table (in this revision before operation `before`, else the
+    nearest ancestor that made it) has the column in its primary key, which no database lets hold
+    NULL, MySQL's MODIFY included (tacker restates nullable=False on its keys)."""
+    table, column = table.lower(), column.lower()
+    for operations in (migration.operations[:before], *(a.operations for a in ancestors)):
+        for op in reversed(tuple(operations)):
+            target, rest = op.table_and_rest()
+            if op.name != "create_table" or not _same(target, table):
+                continue
+            for item in rest:
+                if not isinstance(item, Call):
+                    continue
+                if item.short == "PrimaryKeyConstraint":
+                    if any(_same(name, column) for name in item.args):
+                        return True
+                elif (spec := ColumnSpec.from_call(item)) is not None and _same(spec.name, column):
+                    if spec.primary_key:
+                        return True
+            return False
+    return False
+
+
 def known_not_null(migration: Migration, before: int, ancestors: Iterable[Migration], table: str,
                    column: str) -> bool:
     """The history made table.column NOT NULL and nothing since made it nullable: this revision's

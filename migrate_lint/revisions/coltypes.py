@@ -163,6 +163,10 @@ def in_primary_key(migration: Migration, before: int, ancestors: Iterable[Migrat
     table, column = table.lower(), column.lower()
     for operations in (migration.operations[:before], *(a.operations for a in ancestors)):
         for op in reversed(tuple(operations)):
+            if op.name == "rename_table" and _same(op.arg(1, "new_table_name"), table) \
+                    and isinstance(old := op.arg(0, "old_table_name"), str):
+                table = old.lower()  # made under its old name (tacker's devicetemplates, now vnfd)
+                continue
             target, rest = op.table_and_rest()
             if op.name != "create_table" or not _same(target, table):
                 continue

@@ -176,9 +176,9 @@ def in_primary_key(migration: Migration, before: int, ancestors: Iterable[Migrat
                 if item.short == "PrimaryKeyConstraint":
                     if any(_same(name, column) for name in item.args):
                         return True
-                elif (spec := ColumnSpec.from_call(item)) is not None and _same(spec.name, column):
-                    if spec.primary_key:
-                        return True
+                elif (spec := ColumnSpec.from_call(item)) is not None and _same(spec.name, column) \
+                        and spec.primary_key:
+                    return True
             return False
     return False
 

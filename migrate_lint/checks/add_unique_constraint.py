@@ -11,7 +11,8 @@ from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import sql_ident
 
 CODE = "ML106"
-_COLUMNS = r"(?i)\b(?:UNIQUE|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)"
+# PostgreSQL 15's NULLS [NOT] DISTINCT, which SQLAlchemy writes for postgresql_nulls_not_distinct=
+_COLUMNS = r"(?i)\b(?:UNIQUE(?:\s+NULLS\s+(?:NOT\s+)?DISTINCT)?|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)"
 SCOPE = "revision"
 
 

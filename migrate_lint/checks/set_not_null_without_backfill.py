@@ -173,14 +173,15 @@ def _batch_call_of(migration: Migration, line: int, table: str, column: str) -> 
 
 
 def already_not_null(migration: Migration, op_index: int, ctx: CheckContext, table: str, column: str) -> bool:
-    """The call says the column is NOT NULL already (existing_nullable=False), or on PostgreSQL the
-    history made it so and nothing made it nullable since (a type-only ALTER keeps NOT NULL there;
-    MySQL's MODIFY does not), or, on any database, the column is in the table's primary key: SET NOT
-    NULL is then a no-op that scans nothing."""
+    """The call says the column is NOT NULL already (existing_nullable=False), or the history made
+    it so and nothing made it nullable since (a type-only ALTER keeps NOT NULL on PostgreSQL; on
+    MySQL its MODIFY drops it unless restated), or, on any database, the column is in the table's
+    primary key: SET NOT NULL is then a no-op that scans nothing."""
     if op_index < len(migration.operations) and \
             migration.operations[op_index].kwargs.get("existing_nullable") is False:
         return True
-    return (ctx.postgresql and known_not_null(migration, op_index, ctx.ancestors(migration), table, column)) \
+    return ((ctx.postgresql or ctx.mysql)
+            and known_not_null(migration, op_index, ctx.ancestors(migration), table, column, ctx.mysql)) \
         or in_primary_key(migration, op_index, ctx.ancestors(migration), table, column)
 
 

@@ -113,9 +113,12 @@ def _schema(op: Operation) -> str | None:
     return schema.lower() if isinstance(schema, str) else None
 
 
-def _nullability(operations: Iterable[Operation], table: str, column: str, schema: str | None) -> bool | None:
+def _nullability(operations: Iterable[Operation], table: str, column: str, schema: str | None,
+                 mysql: bool = False) -> bool | None:
     """Whether the last of `operations` that says so leaves table.column NOT NULL (None: none says;
-    False also when one drops or replaces the column, so what came before no longer counts)."""
+    False also when one drops or replaces the column, so what came before no longer counts). On
+    MySQL a type change that does not restate NOT NULL (nullable= or existing_nullable=False) is a
+    MODIFY that leaves the column nullable."""
     for op in reversed(tuple(operations)):
         if _schema(op) != schema and op.name != "execute":
             continue
@@ -125,6 +128,10 @@ def _nullability(operations: Iterable[Operation], table: str, column: str, schem
             t, c = _altered(op)
             if _same(t, table) and _same(c, column):
                 return op.kwargs["nullable"] is False
+        elif mysql and op.name == "alter_column" and "type_" in op.kwargs:
+            t, c = _altered(op)
+            if _same(t, table) and _same(c, column):
+                return op.kwargs.get("existing_nullable") is False
         elif op.name in ("add_column", "create_table"):
             target, rest = op.table_and_rest()
             if not _same(target, table):
@@ -184,15 +191,15 @@ def in_primary_key(migration: Migration, before: int, ancestors: Iterable[Migrat
 
 
 def known_not_null(migration: Migration, before: int, ancestors: Iterable[Migration], table: str,
-                   column: str) -> bool:
+                   column: str, mysql: bool = False) -> bool:
     """The history made table.column NOT NULL and nothing since made it nullable: this revision's
     calls before operation `before` (the alter_column that sets it, whose schema is the table's),
     else the nearest earlier revision that says, in the same schema."""
     table, column = table.lower(), column.lower()
     schema = _schema(migration.operations[before]) if before < len(migration.operations) else None
-    found = _nullability(migration.operations[:before], table, column, schema)
+    found = _nullability(migration.operations[:before], table, column, schema, mysql)
     for ancestor in ancestors:
         if found is not None:
             break
-        found = _nullability(ancestor.operations, table, column, schema)
+        found = _nullability(ancestor.operations, table, column, schema, mysql)
     return found is True

@@ -15,7 +15,7 @@ from migrate_lint.finding import Hit
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import given_name
 from migrate_lint.revisions.graph import RevisionGraph
-from migrate_lint.revisions.migration import Call, Migration, Operation, Statement, Unknown
+from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import BY_CONVENTION, CONVENTION_KEYS, as_written, convention_name, sql_ident
 from migrate_lint.sql.rawddl import qualifying_schema, written_check
@@ -48,6 +48,7 @@ class CheckContext:
     transactional_ddl: bool = True  # env.py's transactional_ddl=False commits every statement
     enum_sync_adds_values: bool = False  # op.sync_enum_values is alembic-autogenerate-enums'
     local_modules: frozenset[str] = frozenset()
+    project_roots: tuple[Path, ...] = ()  # where the project's own source lies (its TypeDecorators)
     template_imports: frozenset[str] = frozenset()  # what script.py.mako imports into every revision
     project_marked: bool = True  # a pyproject.toml, setup.py, setup.cfg or .git lies above the history
     base: str = ""  # with --base: the merge-base commit
@@ -74,6 +75,19 @@ class CheckContext:
     @cached_property
     def naming_convention(self) -> bool:
         return self.detect_naming_convention()
+
+    def project_type(self, migration: Migration, value: Any) -> Call | Ref | None:
+        """What a column type the project defines renders as (its TypeDecorator's impl), where the
+        revision imports it from the project's own packages; None for any other value."""
+        name = value.func if isinstance(value, Call) else value.name if isinstance(value, Ref) else None
+        if not name or not self.project_roots:
+            return None
+        from migrate_lint.revisions.typedecorators import impl_of, imported_path
+
+        dotted = imported_path(migration.imports, name)
+        if dotted is None or dotted.split(".", 1)[0] not in self.local_modules:
+            return None
+        return impl_of(self.project_roots, dotted)
 
     @cached_property
     def conventions(self) -> dict[str, str | None]:

@@ -44,6 +44,7 @@ from migrate_lint.revisions.project import (
     local_modules,
     marked_root,
     naming_templates,
+    project_roots,
     template_imports,
 )
 from migrate_lint.revisions.reading import Files, Reader, known_header
@@ -219,6 +220,7 @@ class Engine:
             postgresql_version=self.config.postgresql_version,
             mysql_version=self.config.mysql_server_version,
             local_modules=local_modules(history, self.config),
+            project_roots=project_roots(history, self.config),
             template_imports=template_imports(history),
             project_marked=bool(self.config.application_modules) or marked_root(history) is not None,
             transaction_per_migration=(self.config.transaction_per_migration

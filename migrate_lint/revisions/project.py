@@ -42,14 +42,18 @@ def marked_root(history: History) -> Path | None:
                  if any((folder / marker).exists() for marker in PROJECT_MARKERS)), None)
 
 
+def project_roots(history: History, config: Config) -> tuple[Path, ...]:
+    """The configured root, and the nearest folder above the migrations that marks a project root."""
+    root = project_root(history, config)
+    marked = marked_root(history)
+    return (root,) if marked is None or marked == root.resolve() else (root, marked)
+
+
 def local_modules(history: History, config: Config) -> frozenset[str]:
     """Top-level modules and packages of the project itself (its application code): beside the
     configured root, and beside the nearest folder above the migrations that marks a project root."""
-    root = project_root(history, config)
     names = set()
-    marked = marked_root(history)
-    roots = [root] if marked is None or marked == root.resolve() else [root, marked]
-    for folder in [f for r in roots for f in (r, r / "src")]:
+    for folder in [f for r in project_roots(history, config) for f in (r, r / "src")]:
         if folder.is_dir():
             names |= {p.stem if p.suffix == ".py" else p.name for p in folder.iterdir()
                       if (p.suffix == ".py" or (p / "__init__.py").is_file())

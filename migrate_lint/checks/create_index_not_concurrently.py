@@ -154,7 +154,9 @@ def _redefined(migration: Migration, ctx: CheckContext) -> set[str]:
             if hit.fields.get("variant") == "recreated"}
 
 
-_INDEX_COLUMNS = re.compile(r'(?is)\bON\s+(?:ONLY\s+)?[\w".]+\s*(?:USING\s+\w+\s*)?\(\s*"?(\w+)"?')
+# CREATE INDEX ... ON [schema.]table [USING method] (first column: its schema and name)
+_INDEX_COLUMNS = re.compile(r'(?is)\bON\s+(?:ONLY\s+)?(?:"?(\w+)"?\.)?"?\w+"?\s*(?:USING\s+\w+\s*)?'
+                            r'\(\s*"?(\w+)"?')
 
 
 def _column_index_by_convention(ctx: CheckContext, statement: Statement, table: str) -> str | None:
@@ -163,7 +165,8 @@ def _column_index_by_convention(ctx: CheckContext, statement: Statement, table: 
     index is not SQLAlchemy's default ix_<table>_<column> (h: ix__token_user_id)."""
     if "ix" not in ctx.conventions or (match := _INDEX_COLUMNS.search(statement.sql)) is None:
         return None
-    return convention_name(ctx.conventions, "index", table, "", "", [match[1]],
+    qualified = f"{match[1]}.{table}" if match[1] else table
+    return convention_name(ctx.conventions, "index", qualified, "", "", [match[2]],
                            max_length=64 if ctx.mysql else 63) or None
 
 

@@ -139,7 +139,8 @@ def convention_name(templates: dict[str, str | None], kind: str, table: str, giv
     if columns:
         values |= {"column_0_name": columns[0], "column_0N_name": "".join(columns),
                    "column_0_N_name": "_".join(columns),
-                   "column_0_label": f"{values['table_name']}_{columns[0]}"}
+                   # SQLAlchemy's label of a column of a table in a schema starts with the schema
+                   "column_0_label": f"{table.replace('.', '_')}_{columns[0]}"}
     if referred_columns and referred_columns[0]:
         values["referred_column_0_name"] = referred_columns[0]
     tokens = re.findall(_TOKEN, template)

@@ -272,7 +272,16 @@ def discover_dir(folder: Path, script_location: Path | None = None, name: str | 
         unique.setdefault(tuple(d.resolve() for d in history.version_dirs), history)
     if not unique and passed_over:
         raise passed_over[0]  # the one history there is, and why it cannot be read
-    return list(unique.values())
+    return _uncovered(list(unique.values()))
+
+
+def _uncovered(histories: list[History]) -> list[History]:
+    """The histories but those whose every file another one already reads: a history with
+    recursive_version_locations reads its year folders (dstack's versions/2023, ...), which the
+    search also finds as folders of revisions on their own, and would check every file twice."""
+    files = [frozenset(f.resolve() for f in h.files) for h in histories]
+    return [h for h, mine in zip(histories, files, strict=True)
+            if not any(mine < other for other in files)]
 
 
 def discover_files(files: list[Path]) -> list[History]:

@@ -59,6 +59,25 @@ COLD = """Cold upgrade
 
 #. Start all processes.
 """
+OWN_COMMAND = """Upgrading
+=========
+1. Stop the old version of the API server and the statsd daemon
+
+2. Install the new version
+
+3. Run `ourapp-upgrade`.
+
+4. Start the new API server
+"""
+DBSYNC = """* Stop the ourapp service.
+
+* Run database sync::
+
+    ourapp-dbsync --config-file ourapp.conf upgrade
+"""
+A_PRE_UPGRADE_CHECK = """- Stop the web server
+- Run the pre-upgrade check
+"""
 FAR_APART = "- Stop the application\n" + "\n".join(f"line {n}" for n in range(60)) + "\nflask db upgrade\n"
 
 
@@ -67,6 +86,9 @@ FAR_APART = "- Stop the application\n" + "\n".join(f"line {n}" for n in range(60
     ("docs/update.md", TORN_DOWN, 2),
     ("UPGRADING.md", STOPPED, 4),
     ("doc/source/admin/guides/upgrade.rst", COLD, 4),  # OpenStack's cold upgrade (Octavia)
+    ("doc/source/install.rst", OWN_COMMAND, 3),  # gnocchi-upgrade
+    ("doc/source/admin/upgrade.rst", DBSYNC, 1),  # ironic-inspector-dbsync
+    ("docs/upgrade.md", A_PRE_UPGRADE_CHECK, None),
     ("docs/upgrade.rst", WHILE_SERVING, None),
     ("docs/upgrade.md", RESTARTED_FIRST, None),
     ("docs/upgrade.md", FAR_APART, None),

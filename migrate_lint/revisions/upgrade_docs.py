@@ -25,8 +25,11 @@ STOP = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:\w+\s+)?(?:stop|shut\s*down|tear[\s-]
                   r"\b(?:application|app|server|servers|service|services|instances?|workers?|containers?|"
                   r"scheduler|site|web|processes|daemons?)\b")
 START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b")
+# and a project's own upgrade command, written as code (gnocchi: "Run `gnocchi-upgrade`"), or
+# OpenStack's dbsync ("ironic-inspector-dbsync ... upgrade", "nova-manage db sync")
 UPGRADE = re.compile(r"(?i)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\S+\s+)*upgrade|"
-                     r"database\s+migrations?|migrate\s+the\s+database|upgrade\s+(?:the\s+)?database)\b")
+                     r"database\s+migrations?|migrate\s+the\s+database|upgrade\s+(?:the\s+)?database|"
+                     r"[\w-]*dbsync|db[ _]sync)\b|`[\w.-]+-upgrade\b[^`\n]*`")
 
 
 def _documents(root: Path) -> list[Path]:

@@ -80,7 +80,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         if isinstance(table, str) and isinstance(column, str) and ctx.reports("ML203", migration.path) and \
                 any(new == column.lower() for _, _, new in _renames_before(migration, index, table.lower())):
-            continue  # renamed into this name here (gnocchi's tmp_*): no release used it; rename-column reports the rename
+            continue  # renamed into this name here (gnocchi's tmp_*): no release used it, and
+            # rename-column reports the rename
         copied = isinstance(table, str) and isinstance(column, str) and \
             _copied_before(migration, index, table.lower(), column.lower())
         readded = isinstance(table, str) and isinstance(column, str) and \

@@ -279,6 +279,8 @@ def _uncovered(histories: list[History]) -> list[History]:
     """The histories but those whose every file another one already reads: a history with
     recursive_version_locations reads its year folders (dstack's versions/2023, ...), which the
     search also finds as folders of revisions on their own, and would check every file twice."""
+    if len(histories) < 2:
+        return histories
     files = [frozenset(f.resolve() for f in h.files) for h in histories]
     return [h for h, mine in zip(histories, files, strict=True)
             if not any(mine < other for other in files)]

@@ -225,3 +225,29 @@ def test_a_script_location_inside_a_container_image_is_the_ini_s_own_folder(tmp_
     [history] = discover_dir(tmp_path)
     assert history.script_location == tmp_path / "migrations"
     assert names(history) == ["a1.py"]
+
+
+def test_recursive_version_locations_read_once(tmp_path):
+    """dstack's layout: one history whose ini reads the year folders recursively; the search must
+    not find each year folder again as a history of its own."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\nrecursive_version_locations = true\n")
+    revision(tmp_path / "app" / "migrations" / "versions" / "2023", "a1")
+    revision(tmp_path / "app" / "migrations" / "versions" / "2024", "a2", "a1")
+    [history] = discover_dir(tmp_path)
+    assert sorted(names(history)) == ["a1.py", "a2.py"]
+
+
+def test_two_paths_to_one_history_check_its_files_once(tmp_path):
+    from migrate_lint.config import Config
+    from migrate_lint.revisions.discover import find_histories
+
+    revision(tmp_path / "migrations" / "versions", "a1")
+    revision(tmp_path / "migrations" / "versions", "a2", "a1")
+    config = Config(root=tmp_path)
+    [history], errors = find_histories([tmp_path, tmp_path / "migrations" / "versions"], config)
+    assert not errors and history.targets is None and sorted(names(history)) == ["a1.py", "a2.py"]
+    [one], _ = find_histories([tmp_path / "migrations" / "versions" / "a1.py",
+                               tmp_path / "migrations" / "versions"], config)
+    assert one.targets is None

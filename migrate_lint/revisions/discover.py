@@ -323,7 +323,22 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
             if not found:
                 errors.append(InputError(path, None, f"no Alembic revisions found (looked for {LOOKED_FOR})"))
             histories += found
-    return [with_dialect(h, config) for h in histories], errors
+    return [with_dialect(h, config) for h in _merged(histories)], errors
+
+
+def _merged(histories: list[History]) -> list[History]:
+    """One history per set of version folders: two paths that reach the same one (`check .
+    migrations/versions`) check its files once, every file if either path meant them all."""
+    by_dirs: dict[tuple[Path, ...], History] = {}
+    for history in histories:
+        key = tuple(d.resolve() for d in history.version_dirs)
+        known = by_dirs.get(key)
+        if known is None:
+            by_dirs[key] = history
+        elif known.targets is not None:
+            targets = None if history.targets is None else known.targets | history.targets
+            by_dirs[key] = replace(history if targets is None else known, targets=targets)
+    return list(by_dirs.values())
 
 
 def with_dialect(history: History, config: Config) -> History:

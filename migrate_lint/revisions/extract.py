@@ -462,6 +462,10 @@ class Extractor:
                            self._bind(node, values))
         if isinstance(func, ast.Attribute) and func.attr == "values":
             self._core_update(node, ctx)
+        elif isinstance(func, ast.Attribute) and func.attr == "where" \
+                and (deleted := _core_delete_of_nulls(node, self.tables)) is not None:
+            self.updates.append(DataUpdate(deleted[0], frozenset({deleted[1]}), node.lineno,
+                                           len(self.operations), ctx.dialects))
         elif isinstance(func, ast.Attribute) and func.attr == "update" \
                 and (columns := _orm_update_columns(node)):
             self.updates.append(DataUpdate(ANY_TABLE, frozenset(columns), node.lineno,
@@ -621,6 +625,29 @@ def _orm_loop_columns(loop: ast.For, commits: Callable[[], bool]) -> set[str]:
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
             and target.value.id in rows}
+
+
+def _core_delete_of_nulls(node: ast.Call, tables: dict[str, str]) -> tuple[str, str] | None:
+    """(table, column) of `sa.delete(t).where(t.c.col.is_(None))` or `t.delete().where(...)` on a
+    known `sa.table`: the rows where the column is NULL are gone, as after a backfill (dstack)."""
+    base = node.func.value  # type: ignore[attr-defined]
+    if not isinstance(base, ast.Call) or len(node.args) != 1 or node.keywords:
+        return None
+    if isinstance(base.func, ast.Attribute) and base.func.attr == "delete" and not base.args \
+            and isinstance(base.func.value, ast.Name):
+        table = tables.get(base.func.value.id)
+    elif (dotted(base.func) or "").rsplit(".", 1)[-1] == "delete" and base.args \
+            and isinstance(base.args[0], ast.Name):
+        table = tables.get(base.args[0].id)
+    else:
+        return None
+    test = node.args[0]
+    if table is None or not (isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute)
+                             and test.func.attr == "is_" and len(test.args) == 1
+                             and isinstance(test.args[0], ast.Constant) and test.args[0].value is None
+                             and isinstance(test.func.value, ast.Attribute)):
+        return None
+    return table, test.func.value.attr
 
 
 def _updated_table(node: ast.expr, tables: dict[str, str]) -> str | None:

@@ -1,16 +1,15 @@
 """concurrently-under-lock-timeout: CREATE INDEX CONCURRENTLY waits for every older transaction, on
 any table, and a short lock_timeout cancels it, leaving an INVALID index behind."""
 
-import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
+from migrate_lint.checks.index_history import drops_if_exists
 from migrate_lint.checks.lock_timeouts import in_force
 from migrate_lint.revisions.migration import Migration, Statement
 
 CODE = "ML120"
 SCOPE = "revision"
-_IF_EXISTS = re.compile(r"(?is)^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?IF\s+EXISTS\b")
 SHORT_MS = 60_000  # shorter than the transactions a busy server runs (reports, exports, idle sessions)
 
 
@@ -19,7 +18,7 @@ def _dropped_first(migration: Migration, statement: Statement, index: str) -> bo
     left behind goes on the retry (dstack's documented retry-safe pattern), as this rule's help asks."""
     before = migration.statements[:migration.statements.index(statement)]
     return any(s.facts.index and s.facts.index[0] == "drop" and s.facts.index[1] == index
-               and _IF_EXISTS.match(s.sql) for s in before if "INDEX" in s.sql[:40].upper())
+               and drops_if_exists(s.sql) for s in before if "INDEX" in s.sql[:40].upper())
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

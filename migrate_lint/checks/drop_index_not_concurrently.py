@@ -1,6 +1,5 @@
 """drop-index-not-concurrently: DROP INDEX takes an ACCESS EXCLUSIVE lock on its PostgreSQL table."""
 
-import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import (
@@ -13,7 +12,7 @@ from migrate_lint.checks import (
     tables_dropped_after,
 )
 from migrate_lint.checks.held_locks import held_exclusively
-from migrate_lint.checks.index_history import never_made
+from migrate_lint.checks.index_history import drops_if_exists, never_made
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.lock_timeouts import in_force
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
@@ -21,7 +20,6 @@ from migrate_lint.sql.rawddl import qualifying_schema
 
 CODE = "ML102"
 SCOPE = "revision"
-_IF_EXISTS = re.compile(r"(?i)^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?IF\s+EXISTS\b")
 
 
 def _table_of(op: Operation) -> str | None:
@@ -116,7 +114,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 variant = "unmade" if never_made(migration, ctx, statement, name) else \
                     "recreated" if name in created_later and not statement.autocommit else "default"
                 # the help's call keeps the statement's IF EXISTS
-                if_exists = ", if_exists=True" if _IF_EXISTS.match(statement.sql) else ""
+                if_exists = ", if_exists=True" if drops_if_exists(statement.sql) else ""
                 yield sql_hit(statement, shown_name, index=shown_name, index_arg=argument, **fields,
                               if_exists_kw=if_exists, variant=variant)
 

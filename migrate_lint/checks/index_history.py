@@ -23,6 +23,12 @@ from migrate_lint.revisions.migration import (
 )
 
 _IF_EXISTS = re.compile(r"(?i)^\s*DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?IF\s+EXISTS\b")
+
+
+def drops_if_exists(sql: str) -> bool:
+    """The statement is a DROP INDEX [CONCURRENTLY] IF EXISTS."""
+    return _IF_EXISTS.match(sql) is not None
+
 # an index name built by formatting (f"CREATE INDEX ix_{table}", "... INDEX %s ON"): not in the text
 _FORMATTED = re.compile(r"(?i)\bINDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?[\w\".]*[{%]")
 # metadata.create_all(bind), Model.__table__.create(bind): the models' indexes, named out of sight
@@ -35,7 +41,7 @@ def never_made(migration: Migration, ctx: CheckContext, statement: Statement, na
     no revision up to it names it in its source (comments count: a note that an edited revision
     once made it is reason enough to doubt), none builds an index whose name its source does not
     spell out, and the history before it is whole."""
-    if not _IF_EXISTS.match(statement.sql) or ctx.opaque or not _whole(migration, ctx):
+    if not drops_if_exists(statement.sql) or ctx.opaque or not _whole(migration, ctx):
         return False
     word = re.compile(rf"(?i)(?<![\w$]){re.escape(name)}(?![\w$])")
     before = "\n".join(migration.source.splitlines()[:statement.line - 1])

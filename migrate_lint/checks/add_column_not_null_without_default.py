@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, fails_on_rows, shown, sql_hit, sql_walk
@@ -23,7 +22,6 @@ FILLED_ON_MYSQL = frozenset({
 # An integer primary key SQLAlchemy makes SERIAL on PostgreSQL: its sequence fills existing rows
 # (volatile-default reports the rewrite that takes)
 _SERIAL_TYPES = frozenset({"Integer", "BigInteger", "SmallInteger", "INTEGER", "BIGINT", "SMALLINT"})
-_SERIAL_SQL = r'(?i)\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?{column}"?\s+(?:small|big)?serial\b'
 
 
 def _serial(op: Operation, column: ColumnSpec, ctx: CheckContext) -> bool:
@@ -67,7 +65,6 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         failing = fails_on_rows(statement, created)
         for table, column, not_null, default in statement.facts.added_columns:
-            if table in failing and not_null and default is None \
-                    and not re.search(_SERIAL_SQL.format(column=re.escape(column)), statement.sql):
+            if table in failing and not_null and default is None:
                 yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                               variant="default")

@@ -7,7 +7,7 @@ rules read; values that are not literals become neutral placeholders, never gues
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from migrate_lint.revisions.migration import Call, ColumnSpec, Operation, Ref, Statement, Unknown
@@ -335,17 +335,24 @@ def _computed(source: str) -> str:
     return f"(the name held by {source})" if source.isidentifier() else source
 
 
+def after_commit(sqls: Iterable[str]) -> list[bool]:
+    """For each statement, whether it runs after an op.execute("COMMIT") and before the next BEGIN:
+    no transaction is open there (the driver does not know the COMMIT ended its own)."""
+    flags, outside = [], False
+    for sql in sqls:
+        keyword = sql.split(None, 1)[0].upper().rstrip(";") if sql.strip() else ""
+        outside = outside or keyword == "COMMIT"
+        flags.append(outside)
+        if keyword == "BEGIN":
+            outside = False
+    return flags
+
+
 def statements_from_operations(operations: tuple[Operation, ...], dialect: str) -> tuple[Statement, ...]:
-    """The SQL of the operations; as when rendered, what follows an op.execute("COMMIT") runs
-    outside a transaction until a BEGIN (the driver does not know the COMMIT ended its own)."""
-    statements = []
-    outside = False
-    for op in operations:
-        for sql, facts in _sql(op, dialect):
-            keyword = sql.split(None, 1)[0].upper().rstrip(";") if sql.strip() else ""
-            outside = outside or keyword == "COMMIT"
-            statements.append(Statement(sql, op.function, op.line, dialect, outside or op.autocommit, facts,
-                                        op.column, op.end_line))
-            if keyword == "BEGIN":
-                outside = False
-    return tuple(statements)
+    """The SQL of the operations, each outside a transaction where the op's autocommit block or an
+    op.execute("COMMIT") before it puts it, as when rendered."""
+    written = [(op, sql, facts) for op in operations for sql, facts in _sql(op, dialect)]
+    return tuple(Statement(sql, op.function, op.line, dialect, outside or op.autocommit, facts, op.column,
+                           op.end_line)
+                 for (op, sql, facts), outside in zip(written, after_commit(s for _, s, _ in written),
+                                                       strict=True))

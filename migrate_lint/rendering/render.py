@@ -233,6 +233,7 @@ def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
     Batch operations run when their `with` block ends, so Alembic emits them from that line; when
     a block emitted one statement per call they are given back to their calls, in order.
     """
+    from migrate_lint.rendering.opsql import after_commit
     from migrate_lint.revisions.migration import Statement
 
     batches: dict[int, list[Operation]] = defaultdict(list)
@@ -254,13 +255,9 @@ def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
     autocommit_lines = {op.line for op in operations if op.autocommit}
     call_at = {op.line: op for op in reversed(operations)}
     statements = []
-    outside = False  # after a COMMIT and before the next BEGIN no transaction is open
-    for (_, function, sql, facts), line in zip(rendered.statements, lines, strict=True):
-        keyword = sql.split(None, 1)[0].upper() if sql else ""
-        outside = outside or keyword == "COMMIT"
+    outside = after_commit(sql for _, _, sql, _ in rendered.statements)
+    for (_, function, sql, facts), line, after in zip(rendered.statements, lines, outside, strict=True):
         call = call_at.get(line)
-        statements.append(Statement(sql, function, line, dialect, outside or line in autocommit_lines, facts,
+        statements.append(Statement(sql, function, line, dialect, after or line in autocommit_lines, facts,
                                     call.column if call else 1, call.end_line if call else None))
-        if keyword == "BEGIN":
-            outside = False
     return tuple(statements)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, shown
 from migrate_lint.checks.sync_enum_values import recreates_type
-from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.migration import Migration, Statement
 from migrate_lint.revisions.pydata import read
 
 CODE = "ML310"
@@ -33,12 +33,16 @@ def _opens_autocommit_block(migration: Migration, line: int) -> bool:
     return False
 
 
-def _outside_anyway(migration: Migration, index: int) -> bool:
+def _keyword_only(statement: Statement) -> str:
+    """"BEGIN" or "COMMIT" for a statement that is only that keyword; "" for any other."""
+    sql = statement.sql.strip().rstrip(";").upper()
+    return sql if sql in ("BEGIN", "COMMIT") else ""
+
+
+def _outside_anyway(after: list[Statement]) -> bool:
     """What follows the revision's first statement, a COMMIT, is one step, or only statements that
     must run outside a transaction (CREATE / DROP INDEX CONCURRENTLY): h's and lms's idiom, which
     commits only earlier revisions, whole, and runs the rest as an autocommit block would."""
-    after = [s for s in migration.statements[index + 1:] if s.sql.strip().rstrip(";").upper() not in
-             ("BEGIN", "COMMIT")]
     return len(after) == 1 or all(s.facts.index and s.facts.index[3] for s in after)
 
 
@@ -60,10 +64,12 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         return  # a COMMIT that ends the transaction comes from op.execute()
     # op.execute("COMMIT"), not the COMMIT an autocommit_block() emits at its `with` line
     executes = {op.line for op in migration.operations if op.name == "execute" and not op.autocommit}
-    work = [s.sql.strip().rstrip(";").upper() not in ("BEGIN", "COMMIT") for s in migration.statements]
+    work = [not _keyword_only(s) for s in migration.statements]
     for index, statement in enumerate(migration.statements):
-        if statement.sql.strip().rstrip(";").upper() == "COMMIT" and statement.line in executes \
-                and any(work[index + 1:]) \
-                and not (not any(work[:index]) and _outside_anyway(migration, index)):
+        if _keyword_only(statement) != "COMMIT" or statement.line not in executes:
+            continue
+        after = [s for s, counts in zip(migration.statements[index + 1:], work[index + 1:], strict=True)
+                 if counts]
+        if after and not (not any(work[:index]) and _outside_anyway(after)):
             yield Hit(statement.line, f"commit:{statement.line}", {"variant": "sql"}, statement.column,
                       statement.end_line)

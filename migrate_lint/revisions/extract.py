@@ -633,14 +633,7 @@ def _core_delete_of_nulls(node: ast.Call, tables: dict[str, str]) -> tuple[str, 
     base = node.func.value  # type: ignore[attr-defined]
     if not isinstance(base, ast.Call) or len(node.args) != 1 or node.keywords:
         return None
-    if isinstance(base.func, ast.Attribute) and base.func.attr == "delete" and not base.args \
-            and isinstance(base.func.value, ast.Name):
-        table = tables.get(base.func.value.id)
-    elif (dotted(base.func) or "").rsplit(".", 1)[-1] == "delete" and base.args \
-            and isinstance(base.args[0], ast.Name):
-        table = tables.get(base.args[0].id)
-    else:
-        return None
+    table = _updated_table(base, tables, "delete")
     test = node.args[0]
     if table is None or not (isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute)
                              and test.func.attr == "is_" and len(test.args) == 1
@@ -650,15 +643,16 @@ def _core_delete_of_nulls(node: ast.Call, tables: dict[str, str]) -> tuple[str, 
     return table, test.func.value.attr
 
 
-def _updated_table(node: ast.expr, tables: dict[str, str]) -> str | None:
+def _updated_table(node: ast.expr, tables: dict[str, str], verb: str = "update") -> str | None:
+    """The known `sa.table` a Core statement works on: `t.update()` or `sa.update(t)` (or `delete`)."""
     for sub in ast.walk(node):
         if not isinstance(sub, ast.Call):
             continue
         func = sub.func
-        if isinstance(func, ast.Attribute) and func.attr == "update" \
+        if isinstance(func, ast.Attribute) and func.attr == verb \
                 and isinstance(func.value, ast.Name) and func.value.id in tables:
             return tables[func.value.id]
-        if (dotted(func) or "").rsplit(".", 1)[-1] == "update" and sub.args \
+        if (dotted(func) or "").rsplit(".", 1)[-1] == verb and sub.args \
                 and isinstance(sub.args[0], ast.Name) and sub.args[0].id in tables:
             return tables[sub.args[0].id]
     return None

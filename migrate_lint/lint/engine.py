@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -237,7 +237,7 @@ class Engine:
         hits = [*self._native_hits(targets), *self._render_hits(rendered),
                 *self._check_hits(ctx, targets, errors)]
         by_path = {rev.path: rev.id for rev in revisions}
-        weigher = self._weigher(graph, migrations)
+        weigher = self._weigher(graph, migrations, lambda rev_id: files[graph.by_id[rev_id].path][0])
         findings = one_per_location([self.finding(code, hit, path, by_path.get(path), weigher)
                                      for code, path, hit in hits if code in self.enabled_for(path)])
         findings = [_with_schema(f, migrations) if f.table not in ("", WHOLE_REVISION) and f.revision else f
@@ -251,13 +251,14 @@ class Engine:
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 
-    def _weigher(self, graph: RevisionGraph, migrations: LazyMigrations) -> Weigher | AgeWeigher | None:
+    def _weigher(self, graph: RevisionGraph, migrations: LazyMigrations, source_of: Callable[[str], str]
+                 ) -> Weigher | AgeWeigher | None:
         if self.sizes is None:  # no table sizes given: the tables' age is all that is known
             if not self.config.new_table_days:
                 return None
             from migrate_lint.lint.table_age import AgeWeigher
 
-            return AgeWeigher(self.config, self.catalog, graph, migrations)
+            return AgeWeigher(self.config, self.catalog, graph, migrations, source_of)
         from migrate_lint.lint import table_sizes
 
         if not table_sizes.same_family(self.sizes, self.config.dialect):

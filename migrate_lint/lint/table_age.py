@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from migrate_lint.finding import Finding, Hit, Severity
@@ -37,10 +37,13 @@ class AgeWeigher:
     """The weighing of one history's lock findings by the age of their table."""
 
     def __init__(self, config: Config, catalog: Catalog, graph: RevisionGraph,
-                 migrations: Mapping[str, Migration]) -> None:
+                 migrations: Mapping[str, Migration], source_of: Callable[[str], str]) -> None:
         self.days = config.new_table_days
         self.graph = graph
         self.migrations = migrations
+        # the Create Date of every revision is read for the bursts: from the file, so that no
+        # revision's operations are analysed only to learn its date
+        self.source_of = source_of
         self.weighed = frozenset(spec.code for spec in catalog.rules if WEIGHED_TAG in spec.tags)
         self._dates: dict[str, datetime.date | None] = {}
         self._created: dict[str, set[str]] = {}  # revision -> the tables it creates: each read once
@@ -90,7 +93,7 @@ class AgeWeigher:
         if revision not in self._dates:
             import datetime  # only once a lock finding names a table: most checks never need it
 
-            match = _CREATE_DATE.search(self.migrations[revision].source[:4096])
+            match = _CREATE_DATE.search(self.source_of(revision)[:4096])
             try:
                 self._dates[revision] = datetime.date.fromisoformat(match[1]) if match else None
             except ValueError:

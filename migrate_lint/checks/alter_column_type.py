@@ -19,6 +19,8 @@ def written(value: Any) -> str:
     TypeDecorator or a dialect type: what it renders is not knowable without importing it)."""
     if isinstance(value, str):
         return value.replace("DECIMAL", "NUMERIC")
+    if isinstance(value, Unknown):
+        return value.source or "a type the code computes"  # a variable: named, never guessed
     if isinstance(value, Call | Ref) and value.short not in TYPES and not is_array(value):
         if isinstance(value, Ref):
             return value.short
@@ -85,11 +87,12 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 continue  # no type_= (a keyword-only argument): MySQL's MODIFY restates the type it has
             old_value = _old(migration, ctx, call, table, column, statement.line)
             old_value = ctx.project_type(migration, old_value) or old_value
-            old = old_value if isinstance(old_value, str) else type_sql(old_value) if old_value is not None \
-                else None
+            old = old_value if isinstance(old_value, str) else \
+                type_sql(old_value, ctx.dialect) if old_value is not None else None
             new_value = call.kwargs.get("type_") if call is not None else None
             if (impl := ctx.project_type(migration, new_value)) is not None:
-                new_value, new_type = impl, type_sql(impl)  # the project's TypeDecorator: what it renders
+                # the project's TypeDecorator: what it renders
+                new_value, new_type = impl, type_sql(impl, ctx.dialect)
             unsized = _unsized_enum(old_value, new_value if not migration.rendered else None, new_type)
             charset = _charset(migration, ctx, table) if old is not None and not unsized else None
             if unsized == "widened" or (old is not None and not unsized and

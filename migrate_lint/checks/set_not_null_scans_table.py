@@ -36,7 +36,7 @@ def _rewritten_by_same_alter(migration: Migration, ctx: CheckContext, line: int,
             old = call.kwargs.get("existing_type") if call is not None else None
             if old is None:
                 old = old_type(migration, ctx.ancestors(migration), table, column)
-            old_sql = old if isinstance(old, str) or old is None else type_sql(old)
+            old_sql = old if isinstance(old, str) or old is None else type_sql(old, ctx.dialect)
             if old_sql is None or not no_rewrite(old_sql, new_type, ctx.dialect):
                 return True
     return False

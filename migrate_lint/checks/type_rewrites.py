@@ -74,4 +74,4 @@ def kept_in_place(migration: Migration, statement: Statement, table: str, dialec
     if len(calls) != 1 or len(changes) != 1:
         return False  # several columns, or raw SQL: the old type is not at hand
     old = calls[0].kwargs["existing_type"]
-    return no_rewrite(old if isinstance(old, str) else type_sql(old), changes[0], dialect)
+    return no_rewrite(old if isinstance(old, str) else type_sql(old, dialect), changes[0], dialect)

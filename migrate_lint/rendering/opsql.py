@@ -75,12 +75,16 @@ def enum_length(value: Call) -> int | None:
     return None
 
 
-def type_sql(value: Any) -> str:
+def type_sql(value: Any, dialect: str = "") -> str:
+    """The SQL a column type renders; on PostgreSQL a native enum is its type's name, as Alembic writes it."""
     if is_array(value):
-        return f"{type_sql(value.args[0])}[]"  # as PostgreSQL writes it: VARCHAR[], TEXT[]
+        return f"{type_sql(value.args[0], dialect)}[]"  # as PostgreSQL writes it: VARCHAR[], TEXT[]
     impl = value.kwargs.get("impl") if isinstance(value, Call) and value.short == "ChoiceType" else None
     if isinstance(impl, Call | Ref):
-        return type_sql(impl)
+        return type_sql(impl, dialect)
+    if dialect == "postgresql" and isinstance(value, Call) and value.short in ("Enum", "ENUM") \
+            and not non_native_enum(value) and isinstance(name := value.kwargs.get("name"), str):
+        return name
     if isinstance(value, Call | Ref) and value.short in LIBRARY_TYPES:
         return LIBRARY_TYPES[value.short]
     if non_native_enum(value) and (size := enum_length(value)) is not None:
@@ -116,7 +120,7 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
     except literal SQL from op.execute() (facts None: parsed when a rule asks)."""
     name, batch = op.name, op.batch_table is not None
     if name in ON_ITS_TABLE:
-        yield from _on_table_sql(op)
+        yield from _on_table_sql(op, dialect)
     elif name == "execute":
         from migrate_lint.sql.facts import split_statements
 
@@ -167,7 +171,7 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
 ON_ITS_TABLE = frozenset({"add_column", "alter_column", "drop_column", "drop_table"})
 
 
-def _on_table_sql(op: Operation) -> Iterator[tuple[str, SqlFacts | None]]:
+def _on_table_sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
     name = op.name
     table, rest = op.table_and_rest()
     ident = _ident(table)
@@ -178,7 +182,7 @@ def _on_table_sql(op: Operation) -> Iterator[tuple[str, SqlFacts | None]]:
         spec = ColumnSpec.from_call(column) if isinstance(column, Call) else None
         if spec is not None:
             default, col = default_sql(spec.server_default), _ident(spec.name)
-            column_type = type_sql(column.arg(1, "type_"))
+            column_type = type_sql(column.arg(1, "type_"), dialect)
             if spec.primary_key and column.kwargs.get("autoincrement") is not False and \
                     column_type in SERIALS and not _generated_sql(column):
                 column_type = SERIALS[column_type]  # what Alembic renders for an integer key
@@ -192,7 +196,7 @@ def _on_table_sql(op: Operation) -> Iterator[tuple[str, SqlFacts | None]]:
     elif name == "alter_column":
         column = _ident(op.kwargs.get("column_name", rest[0] if rest else None))
         if "type_" in op.kwargs:
-            new_type = type_sql(op.kwargs["type_"])
+            new_type = type_sql(op.kwargs["type_"], dialect)
             old_check = _enum_check(op.kwargs.get("existing_type"), column)
             if old_check and old_check[0]:  # Alembic drops the old type's CHECK, adds the new one's after
                 yield f"ALTER TABLE {target} DROP CONSTRAINT {old_check[0]}", None

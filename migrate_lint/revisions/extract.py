@@ -217,6 +217,9 @@ class Scope:
             scope.constants.pop(name, None)
             if counts[name] == 1 and type(value) is ast.Constant:
                 scope.constants[name] = value.value  # type: ignore[union-attr]
+            elif counts[name] == 1 and type(value) is ast.Call and _type_call(value, scope.library):  # type: ignore[arg-type]
+                # `status_enum = sa.Enum(..., name="status")`, then `type_=status_enum`: the type it names
+                scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).call(value)  # type: ignore[arg-type]
             elif counts[name] == 1 and value is not None:
                 with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     scope.constants[name] = ast.literal_eval(value)
@@ -258,6 +261,20 @@ def _table_of(value: ast.expr | None, constants: dict[str, Any]) -> str | None:
     if isinstance(name, ast.Name) and isinstance(constants.get(name.id), str):
         return constants[name.id]  # type: ignore[no-any-return]
     return None
+
+
+# SQLAlchemy classes that build schema objects rather than a column type: a variable holding one
+# stays a name (checks tell a table variable by its name, and a Column is often changed before use)
+_STRUCTURES = frozenset({"Table", "MetaData", "Column", "Index", "Sequence", "ForeignKey", "Computed",
+                         "Identity", "DDL"})
+
+
+def _type_call(call: ast.Call, library: set[str]) -> bool:
+    """`sa.Enum(...)`, `postgresql.ENUM(...)`, `sa.String(36)`: a SQLAlchemy type's constructor."""
+    name = dotted(call.func)
+    short = name.rsplit(".", 1)[-1] if name else ""
+    return _schema_constructor(call, frozenset(library)) and short not in _STRUCTURES \
+        and not short.endswith("Constraint")
 
 
 def _schema_constructor(call: ast.Call, library: frozenset[str]) -> bool:

@@ -154,13 +154,18 @@ def _renamed(migration: Migration, ctx: CheckContext, table: str, line: int,
     return bool(keys.get(table)) and new == keys.get(table)
 
 
-def _keys(migration: Migration) -> Iterator[tuple[str, str]]:
-    """(table, column) of the primary keys a revision declares (what the type and column variants read;
-    the PrimaryKeyConstraint and batch forms _events reads are not among them yet)."""
-    for _, table, spec in migration.added_columns():
-        if spec.primary_key and isinstance(spec.name, str):
+def _keys(migration: Migration, before: Operation | None = None) -> Iterator[tuple[str, str]]:
+    """(table, column) of the primary keys a revision declares, by its calls before `before` where
+    given (what the type and column variants read; the PrimaryKeyConstraint and batch forms _events
+    reads are not among them yet). A key the revision makes after a column's change was not the
+    key when the column changed (codechecker adds report_analysis_info's key after widening it)."""
+    operations = migration.operations if before is None else \
+        migration.operations[:next(i for i, op in enumerate(migration.operations) if op is before)]
+    earlier = {id(op) for op in operations}
+    for op, table, spec in migration.added_columns():
+        if spec.primary_key and isinstance(spec.name, str) and id(op) in earlier:
             yield table.lower(), spec.name.lower()
-    for op in migration.operations:
+    for op in operations:
         if op.name == "create_primary_key":
             table, columns = op.arg(1, "table_name"), op.arg(2, "columns")
             if isinstance(table, str) and isinstance(columns, tuple):
@@ -196,10 +201,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 or target in migration.columns_added_before(op):
             continue  # a column this revision added: no foreign key or client refers to it yet
         if keys is None:  # the history's primary keys, read only when a key column may change
-            keys = set(_keys(migration))
+            keys = set()
             for ancestor in ctx.ancestors(migration):
                 keys.update(_keys(ancestor))
-        if target in keys:
+        if target in keys or target in set(_keys(migration, op)):
             reported.add(target[0])
             yield at(op, f"{target[0]}.{target[1]}", table=target[0], column=target[1],
                      variant="type" if op.name == "alter_column" else "column")

@@ -374,14 +374,31 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                                          and _index_by_its_name(migration, ctx, old))
                                         or _kept_as_view(migration, statement, old, new)):
                     continue
-                subject = f"{table}.{old}" if table else old
                 # an UPDATE rewriting the renamed column changes what it means: the old name
                 # cannot simply be kept under a new attribute
                 rewritten = kind == "column" and any(u.fills(table, new) for u in migration.updates)
                 replaced = kind == "column" and _added_after(migration, statement.line, table, old)
+                call = migration.operations[op_index[statement.line]] if statement.line in op_index else None
+                table, old, new = _written_names(statement, call, table, old, new)
+                subject = f"{table}.{old}" if table else old
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new,
                                          variant="replaced" if replaced else
                                          "rewritten" if rewritten else "default")
+
+
+def _written_names(statement: Statement, call: Operation | None, table: str, old: str, new: str
+                   ) -> tuple[str, str, str]:
+    """The renamed object's names as the call or the SQL spells them: PostgreSQL keeps the case of
+    a quoted name, and Alembic quotes a mixed-case one (privacyidea renames "Realm", not realm)."""
+    given: tuple[object, object, object] = (None, None, None)
+    if call is not None and call.name == "rename_table":
+        given = (None, call.arg(0, "old_table_name"), call.arg(1, "new_table_name"))
+    elif call is not None and call.name == "alter_column":
+        target, rest = call.table_and_rest()
+        given = (target, call.kwargs.get("column_name", rest[0] if rest else None),
+                 call.kwargs.get("new_column_name"))
+    return tuple(as_written(statement.sql, name, code if isinstance(code, str) else None)  # type: ignore[return-value]
+                 for name, code in zip((table, old, new), given, strict=True))
 
 
 def _kept_as_view(migration: Migration, rename: Statement, old: str, new: str) -> bool:

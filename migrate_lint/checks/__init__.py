@@ -50,6 +50,7 @@ class CheckContext:
     local_modules: frozenset[str] = frozenset()
     project_roots: tuple[Path, ...] = ()  # where the project's own source lies (its TypeDecorators)
     template_imports: frozenset[str] = frozenset()  # what script.py.mako imports into every revision
+    env_imports: frozenset[str] = frozenset()  # what env.py imports for every run of the history
     project_marked: bool = True  # a pyproject.toml, setup.py, setup.cfg or .git lies above the history
     base: str = ""  # with --base: the merge-base commit
     base_sources: Mapping[Path, str] = field(default_factory=dict)  # edited files' text at the base

@@ -76,4 +76,6 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if is_application(module, uses):
             # the revision template's import, of which this revision uses nothing (mindsdb's 55 files)
             template = not uses and module in ctx.template_imports
-            yield Hit(line, module, {"module": module, "variant": "template" if template else "default"})
+            # env.py loads it for every revision (dispatch's settings module): no new dependency
+            variant = "template" if template else "env" if module in ctx.env_imports else "default"
+            yield Hit(line, module, {"module": module, "variant": variant})

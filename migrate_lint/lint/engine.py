@@ -37,6 +37,7 @@ from migrate_lint.revisions.migration import (
 )
 from migrate_lint.revisions.project import (
     env_enum_sync_adds_values,
+    env_imports,
     env_outer_transaction,
     env_transaction_per_migration,
     env_transactional_ddl,
@@ -222,6 +223,7 @@ class Engine:
             local_modules=local_modules(history, self.config),
             project_roots=project_roots(history, self.config),
             template_imports=template_imports(history),
+            env_imports=env_imports(history),
             project_marked=bool(self.config.application_modules) or marked_root(history) is not None,
             transaction_per_migration=(self.config.transaction_per_migration
                                        or env_transaction_per_migration(history)),

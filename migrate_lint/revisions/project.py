@@ -36,6 +36,15 @@ def template_imports(history: History) -> frozenset[str]:
     return frozenset(a or b for a, b in _TEMPLATE_IMPORT.findall(text))
 
 
+def env_imports(history: History) -> frozenset[str]:
+    """Modules env.py imports: every run of the history loads them, whatever a revision imports."""
+    try:
+        text = read_file(history.script_location / "env.py").decode("utf-8", "replace")
+    except OSError:
+        return frozenset()
+    return frozenset(a or b for a, b in _TEMPLATE_IMPORT.findall(text))
+
+
 def marked_root(history: History) -> Path | None:
     """The nearest folder above the migrations that marks a project root, if any."""
     return next((folder for folder in history.script_location.resolve().parents

@@ -16,11 +16,11 @@ def _after_drop(migration: Migration, index: int, table: str) -> str | None:
     """What the same revision does with the table after dropping it: "rebuilt" when it makes it
     again rows and all (the copy-and-swap: another table renamed to its name, or a new one filled by
     INSERT INTO ... SELECT, bulk_insert of rows read at run time, or objects a session adds): in one
-    transaction, no one sees it gone and nothing is lost; "recreated" when it makes it again empty;
-    None otherwise."""
+    transaction, no one sees it gone and nothing is lost; "seeded" when it makes it again holding
+    only rows the revision writes itself; "recreated" when it makes it again empty; None otherwise."""
     insert = re.compile(rf'^\s*INSERT\s+INTO\s+"?{re.escape(table)}"?\b.*\bSELECT\b',
                         re.IGNORECASE | re.DOTALL)
-    created = False
+    created = seeded = False
     for op in migration.operations[index + 1:]:
         if op.name == "rename_table" and str(op.arg(1, "new_table_name")).lower() == table:
             return "rebuilt"
@@ -30,7 +30,21 @@ def _after_drop(migration: Migration, index: int, table: str) -> str | None:
                 return "rebuilt"
         elif created and (_inserts_copy(op, insert) or _copies_into(op, table)):
             return "rebuilt"
-    return "recreated" if created else None
+        elif created and _seeds(op, table):
+            seeded = True
+    return ("seeded" if seeded else "recreated") if created else None
+
+
+def _seeds(op: Operation, table: str) -> bool:
+    """Rows of the revision's own written into the re-created table: op.bulk_insert of a literal
+    list (mistral writes its one maintenance_status row back), or INSERT ... VALUES."""
+    if op.name == "bulk_insert":
+        target = op.arg(0, "table")
+        return isinstance(target, Unknown) or (isinstance(target, Call) and bool(target.args)
+                                               and str(target.args[0]).lower() == table)
+    sql = op.arg(0, "sqltext") if op.name == "execute" else None
+    values = rf'(?is)^\s*INSERT\s+INTO\s+"?{re.escape(table)}"?\b.*\bVALUES\b'
+    return isinstance(sql, str) and bool(re.match(values, sql))
 
 
 def _inserts_copy(op: Operation, insert: re.Pattern[str]) -> bool:
@@ -92,7 +106,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                                        or _only_when_empty(migration, op.line, table.lower())
                                        or _renamed_and_read(migration, index, table.lower())):
             continue
-        yield at(op, shown(table), table=shown(table), variant="recreated" if after else "default")
+        yield at(op, shown(table), table=shown(table), variant=after or "default")
     for statement, _, table in raw_drops(migration, "table", "drop_table"):  # DROP TABLE in op.execute()
         if table.lower() not in HANDED_OVER:
             yield sql_hit(statement, table, table=table)

@@ -61,3 +61,21 @@ def test_help_asking_for_an_autocommit_block_says_what_to_do_instead(tmp_path, c
         "and inside it autocommit_block() fails an assertion: let Alembic open the transaction "
         "(context.begin_transaction() on a connection with none), or run this step outside the revision, "
         "on an AUTOCOMMIT connection.")
+
+
+def test_help_asking_for_an_autocommit_block_in_words_gets_the_note_too(tmp_path, check_dir):
+    """set-not-null-scans-table says 'VALIDATE CONSTRAINT in an autocommit block' (onyx's ML121)."""
+    migrations = tmp_path / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.migrate-lint]\ndialect = "postgresql"\n')
+    (migrations / "env.py").write_text(TEMPLATE.format(before="        connection.begin()\n"))
+    (migrations / "versions" / "a1.py").write_text(
+        'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "a1"\ndown_revision = None\n\n\n'
+        'def upgrade():\n'
+        '    op.add_column("posts", sa.Column("kind", sa.String(20), nullable=True))\n'
+        '    op.execute("UPDATE posts SET kind = \'text\'")\n'
+        '    op.alter_column("posts", "kind", nullable=False)\n')
+    [finding] = [f for f in check_dir(Path(tmp_path)).findings if f.code == "ML121"]
+    assert "in an autocommit block" in finding.help
+    assert "inside it autocommit_block() fails an assertion" in finding.help

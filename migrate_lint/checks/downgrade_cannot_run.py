@@ -21,6 +21,11 @@ MAX_NAME = 63  # PostgreSQL shortens longer names its own way
 MAX_LISTED = 5
 
 
+# where some of the names listed are the ones PostgreSQL gives (CTFd runs on MariaDB by default)
+SERVER_NOTE = (" The names of constraints upgrade() left unnamed are PostgreSQL's; MySQL numbers its own "
+               "(SHOW CREATE TABLE tells).")
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     """One finding per downgrade(): it stops at its first unnamed drop, and the help names each."""
     drops = [op for op in migration.downgrade
@@ -40,7 +45,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         yield at(first, f"{table}.{first.name}", **fields, variant=variant, count=str(len(drops) - 1),
                  others=", ".join(f"{shown(_table(op))} (line {op.line})" for op in drops[1:MAX_LISTED + 1])
                  + (", ..." if len(drops) > MAX_LISTED + 1 else ""),
-                 calls=listed, unknown=", ".join(unknown))
+                 calls=listed, unknown=", ".join(unknown),
+                 server_note=SERVER_NOTE if any(found and found[2] for _, found in named) else "")
         return
     found = named[0][1]
     if found:

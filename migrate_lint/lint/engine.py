@@ -247,7 +247,7 @@ class Engine:
         findings = sqlalchemy_pin.noted(findings, real_folder(self.config.root))
         if self.config.dialect == "postgresql":
             findings = dialect_guard.noted(findings, targets, self.catalog.postgresql_only)
-        if any(f.help and env_help.BLOCK in f.help for f in findings):
+        if any(f.help and env_help.asks_for_block(f.help) for f in findings):
             findings = env_help.noted(findings, Path(history.script_location.name, "env.py"),
                                       env_outer_transaction(history))
         self.reader.save(history, files)  # with what checks had analysed in full on demand

@@ -4,12 +4,13 @@ something concurrently in such a block gets a note on what to do instead."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
 from migrate_lint.finding import Finding
 
-BLOCK = "autocommit_block()"
+_ASKS_FOR_BLOCK = re.compile(r"autocommit[_ ]block")  # the code, or the words ("... in an autocommit block")
 NOTE = (" But this project's env.py enters a transaction of its own before Alembic's ({env}:{line}), and "
         "inside it autocommit_block() fails an assertion: let Alembic open the transaction "
         "(context.begin_transaction() on a connection with none), or run this step outside the "
@@ -21,4 +22,8 @@ def noted(findings: list[Finding], env: Path, line: int | None) -> list[Finding]
     if line is None:
         return findings
     note = NOTE.format(env=env.as_posix(), line=line)
-    return [replace(f, help=f.help + note) if f.help and BLOCK in f.help else f for f in findings]
+    return [replace(f, help=f.help + note) if f.help and asks_for_block(f.help) else f for f in findings]
+
+
+def asks_for_block(text: str) -> bool:
+    return bool(_ASKS_FOR_BLOCK.search(text))

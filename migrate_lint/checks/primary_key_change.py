@@ -156,9 +156,9 @@ def _renamed(migration: Migration, ctx: CheckContext, table: str, line: int,
 
 def _keys(migration: Migration, before: Operation | None = None) -> Iterator[tuple[str, str]]:
     """(table, column) of the primary keys a revision declares, by its calls before `before` where
-    given (what the type and column variants read; the PrimaryKeyConstraint and batch forms _events
-    reads are not among them yet). A key the revision makes after a column's change was not the
-    key when the column changed (codechecker adds report_analysis_info's key after widening it)."""
+    given (what the type and column variants read; the batch forms _events reads are not among them
+    yet). A key the revision makes after a column's change was not the key when the column changed
+    (codechecker adds report_analysis_info's key after widening it)."""
     operations = migration.operations if before is None else \
         migration.operations[:next(i for i, op in enumerate(migration.operations) if op is before)]
     earlier = {id(op) for op in operations}
@@ -166,6 +166,8 @@ def _keys(migration: Migration, before: Operation | None = None) -> Iterator[tup
         if spec.primary_key and isinstance(spec.name, str) and id(op) in earlier:
             yield table.lower(), spec.name.lower()
     for op in operations:
+        if op.name == "create_table" and isinstance(table := op.arg(0, "table_name"), str):
+            yield from ((table.lower(), column) for column in _declared(op) or ())  # PrimaryKeyConstraint
         if op.name == "create_primary_key":
             table, columns = op.arg(1, "table_name"), op.arg(2, "columns")
             if isinstance(table, str) and isinstance(columns, tuple):

@@ -13,6 +13,7 @@ SCOPE = "revision"
 APPLICATION = frozenset({"models", "model", "services", "service", "app", "application", "factory",
                          "create_app", "make_app", "db", "session", "Session", "database", "config",
                          "settings", "setup", "tasks", "views", "api", "Base"})
+SETTINGS = frozenset({"config", "settings"})
 # Column types, constants and migration helpers: stable, lesser (application-helper-import).
 # Anything else of the project is lesser too; these words only outweigh an application word in the
 # same path (`myapp.db.sqlalchemy`, `myapp.models.types`, `myapp.db.migration`).
@@ -76,6 +77,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if is_application(module, uses):
             # the revision template's import, of which this revision uses nothing (mindsdb's 55 files)
             template = not uses and module in ctx.template_imports
-            # env.py loads it for every revision (dispatch's settings module): no new dependency
-            variant = "template" if template else "env" if module in ctx.env_imports else "default"
+            # a settings module env.py loads for every revision (dispatch.config): no new dependency;
+            # its models or app (quay's data.database, app) still change what the revision does
+            settings = module in ctx.env_imports and bool(_words(module) & SETTINGS) \
+                and not _words(module) & (APPLICATION - SETTINGS)
+            variant = "template" if template else "env" if settings else "default"
             yield Hit(line, module, {"module": module, "variant": variant})

@@ -196,7 +196,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                     and table.lower() not in reported:
                 reported.add(table.lower())
                 renamed = _renamed(migration, ctx, table.lower(), op.line, history)
-                yield at(op, table, table=table, column="", variant="renamed" if renamed else "default")
+                yield at(op, table, table=table, column="",
+                         variant="renamed" if renamed else "mysql" if ctx.mysql else "default")
             continue
         target = _column(op)
         if target is None or target[0] in reported or target[0] in migration.created_before(op) \

@@ -36,6 +36,7 @@ class DialectNames:
     objects: set[str] = field(default_factory=set)
     tests: dict[str, ast.expr] = field(default_factory=dict)
     urls: set[str] = field(default_factory=set)  # names holding the database URL (as text or object)
+    literals: dict[str, str] = field(default_factory=dict)  # MYSQL_ENGINE = 'mysql': a dialect's name
 
     def learn(self, assignments: Iterable[tuple[str, ast.expr]]) -> None:
         """Single assignments of the scope, in source order: `name = bind.dialect.name`, ..."""
@@ -44,13 +45,17 @@ class DialectNames:
                 self.names.add(name)
             elif self.is_url(value):
                 self.urls.add(name)
-            elif isinstance(value, ast.Attribute) and value.attr == "dialect":
-                self.objects.add(name)
+            elif isinstance(value, ast.Attribute) and value.attr in ("dialect", "engine"):
+                self.objects.add(name)  # its .name is the dialect's (manila's engine = bind.engine)
+            elif isinstance(value, ast.Constant) and isinstance(value.value, str) \
+                    and value.value.lower() in UNIVERSE:
+                self.literals[name] = value.value
             elif _mentions(value, self):
                 self.tests[name] = value
 
     def copy(self) -> DialectNames:
-        return DialectNames(set(self.names), set(self.objects), dict(self.tests), set(self.urls))
+        return DialectNames(set(self.names), set(self.objects), dict(self.tests), set(self.urls),
+                            dict(self.literals))
 
     def is_url(self, node: ast.expr) -> bool:
         """`bind.engine.url`, `bind.url`, `str(...)` of one, its `.drivername`, or a name holding one."""
@@ -89,11 +94,13 @@ def _url_test(node: ast.expr, known: DialectNames) -> list[str] | None:
     """The prefixes of `<url>.startswith("mysql")` (or a tuple of them), None for anything else."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
             and node.func.attr == "startswith" and len(node.args) == 1 and known.is_url(node.func.value):
-        return _literals(node.args[0])
+        return _literals(node.args[0], known)
     return None
 
 
-def _literals(node: ast.expr) -> list[str] | None:
+def _literals(node: ast.expr, known: DialectNames) -> list[str] | None:
+    if isinstance(node, ast.Name) and node.id in known.literals:
+        return [known.literals[node.id]]
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
     if isinstance(node, ast.Tuple | ast.List | ast.Set) and all(
@@ -124,7 +131,7 @@ def _truth(node: ast.expr, dialect: str, known: DialectNames, depth: int = 0) ->
         left, right, op = node.left, node.comparators[0], node.ops[0]
         if known.is_name(right) and isinstance(op, ast.Eq | ast.NotEq):
             left, right = right, left
-        literals = _literals(right)
+        literals = _literals(right, known)
         if not known.is_name(left) or literals is None:
             return None
         found = any(matches(dialect, literal) for literal in literals)

@@ -45,16 +45,24 @@ def test_an_execute_in_a_custom_operation_defined_above_is_alembic_s(tmp_path):
     assert env_outer_transaction(history) is None
 
 
-def test_help_asking_for_an_autocommit_block_says_what_to_do_instead(tmp_path, check_dir):
-    migrations = tmp_path / "migrations"
+def _project_beginning_in_env_py(root: Path, upgrade: str) -> Path:
+    """A PostgreSQL project whose env.py begins a transaction before Alembic's, with one revision
+    whose upgrade() body is `upgrade`."""
+    migrations = root / "migrations"
     (migrations / "versions").mkdir(parents=True)
-    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
-    (tmp_path / "pyproject.toml").write_text('[tool.migrate-lint]\ndialect = "postgresql"\n')
+    (root / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    (root / "pyproject.toml").write_text('[tool.migrate-lint]\ndialect = "postgresql"\n')
     (migrations / "env.py").write_text(TEMPLATE.format(before="        connection.begin()\n"))
     (migrations / "versions" / "a1.py").write_text(
-        'from alembic import op\n\nrevision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n'
-        '    op.create_index("ix_posts_title", "posts", ["title"])\n')
-    [finding] = [f for f in check_dir(Path(tmp_path)).findings if f.code == "ML101"]
+        'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "a1"\ndown_revision = None\n\n\n'
+        'def upgrade():\n' + upgrade)
+    return root
+
+
+def test_help_asking_for_an_autocommit_block_says_what_to_do_instead(tmp_path, check_dir):
+    project = _project_beginning_in_env_py(
+        tmp_path, '    op.create_index("ix_posts_title", "posts", ["title"])\n')
+    [finding] = [f for f in check_dir(project).findings if f.code == "ML101"]
     assert "autocommit_block()" in finding.help
     assert finding.help.endswith(
         "But this project's env.py enters a transaction of its own before Alembic's (migrations/env.py:6), "
@@ -65,17 +73,10 @@ def test_help_asking_for_an_autocommit_block_says_what_to_do_instead(tmp_path, c
 
 def test_help_asking_for_an_autocommit_block_in_words_gets_the_note_too(tmp_path, check_dir):
     """set-not-null-scans-table says 'VALIDATE CONSTRAINT in an autocommit block' (onyx's ML121)."""
-    migrations = tmp_path / "migrations"
-    (migrations / "versions").mkdir(parents=True)
-    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
-    (tmp_path / "pyproject.toml").write_text('[tool.migrate-lint]\ndialect = "postgresql"\n')
-    (migrations / "env.py").write_text(TEMPLATE.format(before="        connection.begin()\n"))
-    (migrations / "versions" / "a1.py").write_text(
-        'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "a1"\ndown_revision = None\n\n\n'
-        'def upgrade():\n'
-        '    op.add_column("posts", sa.Column("kind", sa.String(20), nullable=True))\n'
+    project = _project_beginning_in_env_py(
+        tmp_path, '    op.add_column("posts", sa.Column("kind", sa.String(20), nullable=True))\n'
         '    op.execute("UPDATE posts SET kind = \'text\'")\n'
         '    op.alter_column("posts", "kind", nullable=False)\n')
-    [finding] = [f for f in check_dir(Path(tmp_path)).findings if f.code == "ML121"]
+    [finding] = [f for f in check_dir(project).findings if f.code == "ML121"]
     assert "in an autocommit block" in finding.help
     assert "inside it autocommit_block() fails an assertion" in finding.help

@@ -207,7 +207,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             keys = set()
             for ancestor in ctx.ancestors(migration):
                 keys.update(_keys(ancestor))
-        if target in keys or target in set(_keys(migration, op)):
+        if target in keys or target in _keys(migration, op):
             reported.add(target[0])
             yield at(op, f"{target[0]}.{target[1]}", table=target[0], column=target[1],
                      variant="type" if op.name == "alter_column" else "column")

@@ -24,7 +24,12 @@ def project_root(history: History, config: Config) -> Path:
         return history.script_location.parent
 
 
-_TEMPLATE_IMPORT = re.compile(r"^[ \t]*(?:import[ \t]+([\w.]+)|from[ \t]+([\w.]+)[ \t]+import\b)", re.M)
+_IMPORT = re.compile(r"^[ \t]*(?:import[ \t]+([\w.]+)|from[ \t]+([\w.]+)[ \t]+import\b)", re.M)
+
+
+def _imports_in(text: str | None) -> frozenset[str]:
+    """The modules a Python (or Mako) text imports at the start of a line, read as text."""
+    return frozenset(a or b for a, b in _IMPORT.findall(text or ""))
 
 
 def template_imports(history: History) -> frozenset[str]:
@@ -33,16 +38,12 @@ def template_imports(history: History) -> frozenset[str]:
         text = read_file(history.script_location / "script.py.mako").decode("utf-8", "replace")
     except OSError:
         return frozenset()
-    return frozenset(a or b for a, b in _TEMPLATE_IMPORT.findall(text))
+    return _imports_in(text)
 
 
 def env_imports(history: History) -> frozenset[str]:
     """Modules env.py imports: every run of the history loads them, whatever a revision imports."""
-    try:
-        text = read_file(history.script_location / "env.py").decode("utf-8", "replace")
-    except OSError:
-        return frozenset()
-    return frozenset(a or b for a, b in _TEMPLATE_IMPORT.findall(text))
+    return _imports_in(_env_source(history))
 
 
 def marked_root(history: History) -> Path | None:

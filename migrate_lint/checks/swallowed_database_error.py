@@ -1,0 +1,30 @@
+"""swallowed-database-error: a revision catches a failed statement and goes on, which PostgreSQL's
+aborted transaction does not allow."""
+
+from collections.abc import Iterator
+
+from migrate_lint.checks import CheckContext, Hit
+from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.swallowed import Swallow, swallowed
+
+CODE = "ML313"
+SCOPE = "revision"
+
+
+def _runs_in_transaction(swallow: Swallow, migration: Migration) -> bool:
+    """Whether a guarded statement runs on PostgreSQL inside the migration's transaction: SQL sent
+    beside op.* (conn.execute()), or an op.* call of the dialect's (the others are not among the
+    operations) out of an autocommit block."""
+    guarded = [op for op in migration.operations
+               if (op.function == swallow.function and swallow.first <= op.line <= swallow.last)
+               or op.function in swallow.helpers]
+    return swallow.beside_op or any(not op.autocommit and (op.dialects is None or "postgresql" in op.dialects)
+                              for op in guarded)
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if not ctx.transactional_ddl:
+        return  # each statement commits on its own: a failure aborts nothing that follows
+    for swallow in swallowed(migration.source):
+        if _runs_in_transaction(swallow, migration):
+            yield Hit(swallow.line, f"swallowed:{swallow.line}", {"caught": swallow.caught}, swallow.column)

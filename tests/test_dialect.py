@@ -98,6 +98,9 @@ def test_nothing_found_is_the_stated_default(tmp_path):
      ("mysql", "requirements.txt declares oslo.db, OpenStack's database layer, whose services run on MySQL "
                "or MariaDB (drivers of both databases are declared: test-requirements.txt declares "
                "psycopg2-binary, test-requirements.txt declares pymysql)")),
+    ({"requirements.txt": "oslo.db>=8.2.0 # Apache-2.0\n"},  # magnum: the driver is the deployment's
+     ("mysql", "requirements.txt declares oslo.db, OpenStack's database layer, whose services run on MySQL "
+               "or MariaDB, and no database driver")),
     ({"requirements.txt": "flask-sqlalchemy\nmysqlclient-stubs-not-a-driver\n"},
      ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
 ])
@@ -127,6 +130,14 @@ def test_when_the_drivers_do_not_tell_the_revisions_mysql_options_do(tmp_path, e
     for rev in ("b1", "b2", "b3"):
         (root / "migrations" / "versions" / f"{rev}.py").write_text(INNODB.format(rev=rev) + extra)
     assert inferred(root) == found
+
+
+def test_mysql_table_options_in_capitals_say_mysql(tmp_path):
+    root = project(tmp_path)  # magnum writes mysql_ENGINE='InnoDB', which SQLAlchemy accepts
+    for rev in ("b1", "b2", "b3"):
+        (root / "migrations" / "versions" / f"{rev}.py").write_text(
+            INNODB.format(rev=rev).replace('mysql_engine="InnoDB"', "mysql_ENGINE='InnoDB'"))
+    assert inferred(root)[0] == "mysql"
 
 
 def test_two_files_with_mysql_options_are_not_enough(tmp_path):

@@ -49,8 +49,8 @@ def dependency_files(root: str) -> Iterator[tuple[str, str]]:
 
 @cache
 def declared_dialect(root: str) -> tuple[str, str]:
-    """(dialect, where) when the dependency files declare drivers of one database only, or of both
-    beside oslo.db (an OpenStack service: MySQL); ("", why) when they declare none or both."""
+    """(dialect, where) when the dependency files declare drivers of one database only, or oslo.db
+    with none or both (an OpenStack service: MySQL); ("", why) when they declare none or both."""
     seen: dict[str, str] = {}  # dialect -> the first file and driver that declares it
     oslo = ""  # the file that declares oslo.db, OpenStack's database layer
     for where, text in dependency_files(root):
@@ -70,4 +70,7 @@ def declared_dialect(root: str) -> tuple[str, str]:
                         f"MySQL or MariaDB (drivers of both databases are declared: {both})"
     if len(seen) > 1:
         return "", f"the dependencies declare drivers of several databases ({both})"
+    if oslo:  # magnum declares oslo.db alone and leaves the driver to the deployment
+        return "mysql", f"{oslo} declares oslo.db, OpenStack's database layer, whose services run on " \
+                        "MySQL or MariaDB, and no database driver"
     return "", ""

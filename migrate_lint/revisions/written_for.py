@@ -14,7 +14,8 @@ from pathlib import Path
 from migrate_lint.paths import read_file
 
 # Kept as text and compiled by re on first use: most histories name their dialect otherwise.
-MYSQL = (rb"\bmysql_(?:engine|charset|collate|length|default_charset)\b|dialects\.mysql\b|"
+# MySQL's table options are case-blind (magnum writes `mysql_ENGINE='InnoDB'`)
+MYSQL = (rb"\b(?i:mysql_(?:engine|charset|collate|length|default_charset))\b|dialects\.mysql\b|"
          rb"dialects import mysql\b|ENGINE\s*=\s*InnoDB")
 POSTGRESQL = (rb"\bpostgresql_(?:using|where|concurrently|ops|include|not_valid|with)\b|"
               rb"dialects\.postgresql\b|dialects import postgresql\b|JSONB|CONCURRENTLY")

@@ -8,7 +8,7 @@ from migrate_lint.checks.held_locks import rewritten_earlier
 from migrate_lint.checks.written import CONSTRAINT_CALLS, computed_names
 from migrate_lint.revisions.migration import Migration
 from migrate_lint.sql.facts import server_constraint_name
-from migrate_lint.sql.names import sql_ident
+from migrate_lint.sql.names import as_written, sql_ident
 
 CODE = "ML106"
 # PostgreSQL 15's NULLS [NOT] DISTINCT, which SQLAlchemy writes for postgresql_nulls_not_distinct=
@@ -34,7 +34,14 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 columns = [c.strip().strip('"') for c in match["columns"].split(",")] if match else [
                     column for t, column, _, _ in statement.facts.added_columns if t == table]  # ADD COLUMN
                 name_code, table_code = computed_names(calls.get(statement.line)) or ("", "")
-                yield sql_hit(statement, f"{table}.{name}", table=table, name=name, kind=kind.upper(),
+                subject = f"{table}.{name}"
+                # the help's SQL names them as the code does: a quoted capital name (anitya's
+                # "UNIQ_PROJECT_NAME_PER_ECOSYSTEM") is another name in lower case
+                call = calls.get(statement.line)
+                code_name = call.arg(0, "constraint_name") if call is not None else None
+                name = as_written(statement.sql, name, code_name if isinstance(code_name, str) else None)
+                table = as_written(statement.sql, table)
+                yield sql_hit(statement, subject, table=table, name=name, kind=kind.upper(),
                               qtable=sql_ident(table), qname=sql_ident(name), columns=repr(columns),
                               qcolumns=", ".join(sql_ident(c) for c in columns),
                               name_code=name_code, table_code=table_code,

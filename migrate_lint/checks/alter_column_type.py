@@ -54,8 +54,9 @@ def _charset(migration: Migration, ctx: CheckContext, table: str) -> int | None:
     return mysql_bytes_per_char(chain((migration,), ctx.ancestors(migration)), table) if ctx.mysql else None
 
 
-def _old(migration: Migration, ctx: CheckContext, call: Operation | None, table: str,
-         column: str, line: int) -> Any:
+def known_old_type(migration: Migration, ctx: CheckContext, call: Operation | None, table: str,
+                   column: str, line: int) -> Any:
+    """The column's type before the call: its existing_type, else what the history gave it."""
     given = call.kwargs.get("existing_type") if call is not None else None
     computed = isinstance(given, Unknown) or (
         isinstance(given, Ref) and not given.name.rsplit(".", 1)[-1][:1].isupper())
@@ -85,7 +86,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 _same_column(calls[statement.line], column) else calls.get((table, column))
             if call is not None and "type_" not in call.kwargs:
                 continue  # no type_= (a keyword-only argument): MySQL's MODIFY restates the type it has
-            old_value = _old(migration, ctx, call, table, column, statement.line)
+            old_value = known_old_type(migration, ctx, call, table, column, statement.line)
             old_value = ctx.project_type(migration, old_value) or old_value
             old = old_value if isinstance(old_value, str) else \
                 type_sql(old_value, ctx.dialect) if old_value is not None else None

@@ -7,7 +7,10 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at
-from migrate_lint.revisions.migration import Call, Migration, Operation
+from migrate_lint.checks.alter_column_type import known_old_type
+from migrate_lint.checks.type_rewrites import no_rewrite
+from migrate_lint.rendering.opsql import type_sql
+from migrate_lint.revisions.migration import Call, Migration, Operation, Unknown
 
 CODE = "ML312"
 SCOPE = "revision"
@@ -180,6 +183,18 @@ def _column(op: Operation) -> tuple[str, str] | None:
     return (table.lower(), column.lower()) if isinstance(table, str) and isinstance(column, str) else None
 
 
+def _same_type(migration: Migration, ctx: CheckContext, op: Operation, table: str, column: str) -> bool:
+    """Whether the type_ an alter_column gives is the one the column has, by existing_type or the
+    history (Mailu restates its key's String(255)), or one the server changes without a rewrite."""
+    new = op.kwargs.get("type_")
+    old = known_old_type(migration, ctx, op, table, column, op.line)
+    if old is None or isinstance(old, Unknown) or isinstance(new, Unknown):
+        return False
+    old_sql = old if isinstance(old, str) else type_sql(old, ctx.dialect)
+    new_sql = type_sql(new, ctx.dialect)
+    return bool(old_sql and new_sql) and no_rewrite(old_sql, new_sql, ctx.dialect)
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     candidates = [op for op in migration.operations
                   if (op.name == "drop_constraint" and op.kwargs.get("type_") == "primary")
@@ -207,7 +222,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             keys = set()
             for ancestor in ctx.ancestors(migration):
                 keys.update(_keys(ancestor))
-        if target in keys or target in _keys(migration, op):
+        if (target in keys or target in _keys(migration, op)) and not (
+                op.name == "alter_column" and _same_type(migration, ctx, op, *target)):
             reported.add(target[0])
             yield at(op, f"{target[0]}.{target[1]}", table=target[0], column=target[1],
                      variant="type" if op.name == "alter_column" else "column")

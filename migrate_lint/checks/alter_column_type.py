@@ -107,15 +107,18 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if len(rewrites) > 1:  # "several" says the table is rewritten: only sure rewrites say so
             sure = [r for r in rewrites if r[4] != "enum"]
             rewrites = sure or rewrites[:1]
+        # MySQL's COPY lets reads go on (trace on MariaDB: COPY, LOCK=SHARED)
+        under = "by copying it, with writes blocked until the copy is done" if ctx.mysql else \
+            "under an exclusive lock"
         if len(rewrites) > 1:
             table = rewrites[0][0]
             columns = ", ".join(c for _, c, _, _, _ in rewrites)
             yield sql_hit(statement, f"{table}.{rewrites[0][1]}", table=table, column=columns,
-                          count=str(len(rewrites)), new="", old="", variant="several")
+                          count=str(len(rewrites)), new="", old="", variant="several", under=under)
         elif rewrites:
             table, column, new, old, variant = rewrites[0]
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column, new=new, old=old,
-                          variant=variant)
+                          variant=variant, under=under)
 
 
 def _unsized_enum(old: Any, new: Any, new_sql: str) -> str | None:

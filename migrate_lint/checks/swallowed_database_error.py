@@ -18,8 +18,8 @@ def _runs_in_transaction(swallow: Swallow, migration: Migration) -> bool:
     guarded = [op for op in migration.operations
                if (op.function == swallow.function and swallow.first <= op.line <= swallow.last)
                or op.function in swallow.helpers]
-    return swallow.beside_op or any(not op.autocommit and (op.dialects is None or "postgresql" in op.dialects)
-                              for op in guarded)
+    return swallow.beside_op or any(
+        not op.autocommit and (op.dialects is None or "postgresql" in op.dialects) for op in guarded)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

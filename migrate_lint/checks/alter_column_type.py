@@ -74,6 +74,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                                               and "CHANGE" not in words):
         return
     calls = _alter_calls(migration) if "alter_column" in migration.names else {}
+    # MySQL's COPY lets reads go on (trace on MariaDB: COPY, LOCK=SHARED)
+    under = "by copying it, with writes blocked until the copy is done" if ctx.mysql else \
+        "under an exclusive lock"
     for statement, created in sql_walk(migration, ctx):
         upper = statement.sql.upper()
         if "TYPE" not in upper and "MODIFY" not in upper and "CHANGE" not in upper:
@@ -107,9 +110,6 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if len(rewrites) > 1:  # "several" says the table is rewritten: only sure rewrites say so
             sure = [r for r in rewrites if r[4] != "enum"]
             rewrites = sure or rewrites[:1]
-        # MySQL's COPY lets reads go on (trace on MariaDB: COPY, LOCK=SHARED)
-        under = "by copying it, with writes blocked until the copy is done" if ctx.mysql else \
-            "under an exclusive lock"
         if len(rewrites) > 1:
             table = rewrites[0][0]
             columns = ", ".join(c for _, c, _, _, _ in rewrites)

@@ -6,6 +6,8 @@ not possible (swallowed-database-error)."""
 from __future__ import annotations
 
 import ast
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -108,16 +110,21 @@ def _suppressed(item: ast.withitem) -> list[str]:
     return []
 
 
-def _parents(function: ast.FunctionDef) -> dict[int, ast.AST]:
-    return {id(child): parent for parent in ast.walk(function) for child in ast.iter_child_nodes(parent)}
+def _opens_savepoint(node: ast.AST) -> bool:
+    return isinstance(node, ast.With) and any(
+        isinstance(inner, ast.Attribute) and inner.attr == "begin_nested"
+        for item in node.items for inner in ast.walk(item.context_expr))
 
 
-def _under_savepoint(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
-    while id(node) in parents:
-        node = parents[id(node)]
-        if isinstance(node, ast.With) and _savepoint([ast.Expr(item.context_expr) for item in node.items]):
-            return True
-    return False
+def _outside_savepoints(function: ast.FunctionDef) -> Iterator[ast.AST]:
+    """The function's nodes in ast.walk's order, but none inside a `with ...begin_nested():`, where
+    a failure rolls back only to the savepoint."""
+    todo: deque[ast.AST] = deque([function])
+    while todo:
+        node = todo.popleft()
+        yield node
+        if not _opens_savepoint(node):
+            todo.extend(ast.iter_child_nodes(node))
 
 
 def _caught_by_try(node: ast.Try) -> tuple[ast.ExceptHandler, str] | None:
@@ -131,10 +138,8 @@ def _caught_by_try(node: ast.Try) -> tuple[ast.ExceptHandler, str] | None:
 
 def _in_function(function: ast.FunctionDef, functions: dict[str, ast.FunctionDef]) -> list[Swallow]:
     found = []
-    parents = _parents(function)
-    for node in ast.walk(function):
-        if not isinstance(node, ast.Try | ast.With) or _savepoint(node.body) \
-                or _under_savepoint(node, parents):
+    for node in _outside_savepoints(function):
+        if not isinstance(node, ast.Try | ast.With) or _savepoint(node.body):
             continue
         at: ast.stmt | ast.ExceptHandler = node
         if isinstance(node, ast.Try):

@@ -67,9 +67,20 @@ def _goes_on(handler: ast.ExceptHandler) -> bool:
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else \
                 node.func.id if isinstance(node.func, ast.Name) else ""
-            if name in ("exit", "_exit", "abort", "rollback", "fail"):
+            if name in ("exit", "_exit", "abort", "rollback", "fail") or _sends_rollback(node):
                 return False
     return True
+
+
+def _sends_rollback(call: ast.Call) -> bool:
+    """`op.execute("ROLLBACK")`, `conn.execute(text("rollback"))`: the handler ends the failed
+    transaction in SQL."""
+    argument = call.args[0] if call.args else None
+    if isinstance(argument, ast.Call) and argument.args:
+        argument = argument.args[0]
+    return isinstance(argument, ast.Constant) and isinstance(argument.value, str) \
+        and argument.value.strip().rstrip(";").strip().lower() in ("rollback", "rollback transaction",
+                                                                    "abort")
 
 
 def _sends_sql(nodes: list[ast.stmt], functions: dict[str, ast.FunctionDef]

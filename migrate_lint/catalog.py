@@ -125,25 +125,27 @@ class RuleSpec:
         template = _Fields(fields)
         message = self.message.get(variant, self.message["default"])
         help_text = self.help.get(variant, self.help["default"])
-        if "{table}.{column}" in message:
-            message = message.replace("{table}.{column}", _qualified(fields.get("table", ""),
-                                                                     fields.get("column", "")))
+        if "{table}." in message:
+            table = fields.get("table", "")
+            message = _TABLE_DOT.sub(lambda m: _qualified(table, fields.get(m[1], ""), m[1]), message)
         return message.format_map(template), help_text.format_map(template)
 
 
 _LOOP = r"^each (?P<name>\w+) of (?P<loop>the loop over .*)$"
+_TABLE_DOT = re.compile(r"\{table\}\.\{(\w+)\}")
 
 
-def _qualified(table: str, column: str) -> str:
-    """table.column, or in words where a loop the code runs names them ("each column_name of each
-    table_name of the loop over columns (line 27)"), never two descriptions joined by a dot."""
+def _qualified(table: str, column: str, key: str) -> str:
+    """table.column, or in words where the code computes them (a loop it runs: "each column_name of
+    each table_name of the loop over columns (line 27)"; a helper's parameter: "tenant_id of the
+    table argument of rename()"), never two descriptions joined by a dot."""
     table_loop, column_loop = re.match(_LOOP, table), re.match(_LOOP, column)
-    if not table_loop and not column_loop:
-        return "{table}.{column}"
+    if " " not in table and " " not in column:
+        return f"{{table}}.{{{key}}}"
     if table_loop and column_loop and table_loop["loop"] == column_loop["loop"]:
         loop = table_loop["loop"].replace("{", "{{").replace("}", "}}")  # the text becomes a template
         return f"each {column_loop['name']} of each {table_loop['name']} of {loop}"
-    return "{column} of table {table}"
+    return f"{{{key}}} of {{table}}" if " " in table else f"{{{key}}} of table {{table}}"
 
 
 class _Fields(dict):  # type: ignore[type-arg]

@@ -24,6 +24,8 @@ def type_parts(sql_type: str) -> tuple[str, int | None, int | None] | None:
 def no_rewrite(old: str, new: str, dialect: str, bytes_per_char: int | None = None) -> bool:
     """Type changes the database does in place: widening a varchar, varchar to text, and so on.
     `bytes_per_char`: the MySQL table's charset, where the history names it (3 for utf8)."""
+    if dialect in ("mysql", "mariadb") and (appended := _enum_appended(old, new)) is not None:
+        return appended
     before, after = type_parts(old), type_parts(new)
     if before is None or after is None:
         return False
@@ -46,6 +48,24 @@ def no_rewrite(old: str, new: str, dialect: str, bytes_per_char: int | None = No
     if old_name == new_name == "NUMERIC":
         return new_size is None or (old_size is not None and new_size >= old_size and old_scale == new_scale)
     return old_name == new_name and old_size == new_size
+
+
+ENUM = r"(?is)^\s*ENUM\s*\((?P<labels>.*)\)\s*$"
+LABEL = r"'((?:[^']|'')*)'"
+
+
+def _enum_appended(old: str, new: str) -> bool | None:
+    """For a MySQL ENUM on both sides: whether the change only appends labels, which MySQL and
+    MariaDB make in place, with no copy, while the count stays under 256 (its storage stays one
+    byte; checked on MariaDB 10.11: ALGORITHM=INSTANT; removing or inserting a label copies the
+    table). None where either side is no ENUM."""
+    before, after = re.match(ENUM, old), re.match(ENUM, new)
+    if before is None or after is None:
+        return None
+    # the labels, not the keyword arguments a type written from the code may carry (name=)
+    old_labels, new_labels = (re.findall(LABEL, re.split(r",\s*\w+\s*=", m["labels"])[0])
+                              for m in (before, after))
+    return new_labels[:len(old_labels)] == old_labels and (len(new_labels) < 256 or len(old_labels) >= 256)
 
 
 BYTES_PER_CHAR = {"latin1": 1, "ascii": 1, "utf8": 3, "utf8mb3": 3, "utf8mb4": 4}

@@ -85,6 +85,10 @@ def type_sql(value: Any, dialect: str = "") -> str:
     if dialect == "postgresql" and isinstance(value, Call) and value.short in ("Enum", "ENUM") \
             and not non_native_enum(value) and isinstance(name := value.kwargs.get("name"), str):
         return name
+    if dialect in ("mysql", "mariadb") and isinstance(value, Call) and value.short in ("Enum", "ENUM") \
+            and not non_native_enum(value) and value.args and all(isinstance(a, str) for a in value.args):
+        labels = ", ".join("'" + label.replace("'", "''") + "'" for label in value.args)
+        return f"ENUM({labels})"  # as SQLAlchemy renders it there: the labels are the type
     if isinstance(value, Call | Ref) and value.short in LIBRARY_TYPES:
         return LIBRARY_TYPES[value.short]
     if non_native_enum(value) and (size := enum_length(value)) is not None:

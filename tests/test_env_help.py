@@ -33,6 +33,28 @@ def test_a_transaction_env_py_enters_before_alembic_s(tmp_path, before, line):
     assert env_outer_transaction(history) == line
 
 
+def test_a_statement_after_configure_begins_the_transaction_alembic_adopts(tmp_path):
+    """koschei probes for BDR between context.configure() and begin_transaction(): Alembic was
+    configured on a connection in no transaction, so begin_transaction() takes the one the probe
+    began as its own and autocommit_block() commits it (alembic/runtime/migration.py); the offline
+    function's configure() above it does not count."""
+    (tmp_path / "env.py").write_text(
+        'from alembic import context\n\n\n'
+        'def run_migrations_offline():\n'
+        '    context.configure(url="postgresql://")\n\n\n'
+        'def run_migrations_online():\n'
+        '    connection = engine.connect()\n'
+        '    context.configure(connection=connection, target_metadata=None)\n'
+        '    try:\n'
+        '        connection.execute(text("SHOW bdr.permit_ddl_locking"))\n'
+        '    except Exception:\n'
+        '        pass\n'
+        '    with context.begin_transaction():\n'
+        '        context.run_migrations()\n')
+    history = History(tmp_path, (tmp_path / "versions",), ())
+    assert env_outer_transaction(history) is None
+
+
 def test_an_execute_in_a_custom_operation_defined_above_is_alembic_s(tmp_path):
     """open-event-server's env.py registers stored-procedure operations whose implementations call
     `operations.execute(...)`: they run inside Alembic's transaction, not before it."""

@@ -125,20 +125,28 @@ _OWN_EXECUTE = re.compile(r"\b(?!context\b|op\b)\w+\.execute\(")
 
 
 def env_outer_transaction(history: History) -> int | None:
-    """The env.py line where the connection enters a transaction of its own before Alembic's: an
-    explicit `conn.begin()`, or a statement executed before `context.begin_transaction()` (SQLAlchemy
-    2 begins one then) and not committed. Alembic then runs the revisions inside that transaction, where
-    `op.get_context().autocommit_block()` fails an assertion (Hasgeek's funnel, Onyx); None if not."""
+    """The env.py line where the connection enters a transaction of its own before Alembic is
+    configured on it: an explicit `conn.begin()`, or a statement executed before
+    `context.configure()` (SQLAlchemy 2 begins one then) and not committed. Alembic takes such a
+    transaction for the caller's and runs the revisions inside it, where
+    `op.get_context().autocommit_block()` fails an assertion (Hasgeek's funnel, Onyx); None if
+    not. One begun after configure() is Alembic's own: begin_transaction() adopts it (koschei's
+    BDR probe)."""
     text = _env_source(history)
     if text is None:
         return None
     started = text.find("begin_transaction(")
-    # only the function that begins Alembic's transaction: an execute in a custom operation's
-    # implementation defined above it (open-event-server's stored procedures) runs inside Alembic's
-    enclosing = max((m.start() for m in _DEF.finditer(text, 0, started)), default=0) if started >= 0 else 0
-    begin = _OUTER_BEGIN.search(text, enclosing)
-    execute = _OWN_EXECUTE.search(text, enclosing, started) if started >= 0 else None
-    if execute is not None and ".commit()" in text[execute.end():started]:
+    if started < 0:
+        begin, execute, bound = _OUTER_BEGIN.search(text), None, len(text)
+    else:
+        # only the function that begins Alembic's transaction: an execute in a custom operation's
+        # implementation defined above it (open-event-server's stored procedures) runs inside it
+        enclosing = max((m.start() for m in _DEF.finditer(text, 0, started)), default=0)
+        configured = text.find("configure(", enclosing, started)
+        bound = configured if configured >= 0 else started
+        begin = _OUTER_BEGIN.search(text, enclosing, bound)
+        execute = _OWN_EXECUTE.search(text, enclosing, bound)
+    if execute is not None and ".commit()" in text[execute.end():bound]:
         execute = None  # committed before Alembic begins (Netflix dispatch's search_path)
     first = min((m.start() for m in (begin, execute) if m is not None), default=None)
     return None if first is None else text.count("\n", 0, first) + 1

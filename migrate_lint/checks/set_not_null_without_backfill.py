@@ -189,12 +189,51 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for index, op_index, statement, table, column in set_not_null(migration, ctx):
         if not (already_not_null(migration, op_index, ctx, table, column)
                 or proven_by_check(migration, index, table, column, ctx)
-                or filled(migration, op_index, table, column, ctx)):
+                or any(filled(migration, op_index, was_table, was_column, ctx)
+                       or _filled_earlier_in_text(migration, statement, was_table, was_column)
+                       for was_table, was_column in earlier_names(migration, statement, table, column))):
             deleted = _partial_null_delete(migration, statement.line, table, column)
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table,
                           line=str(deleted or ""), variant="other_dialect" if not ctx.postgresql else
                           "partial" if deleted else "default")
+
+
+def _filled_earlier_in_text(migration: Migration, statement: Statement, table: str, column: str) -> bool:
+    """An UPDATE, or a DELETE of the rows where it is NULL, ahead of the SET NOT NULL in the same
+    op.execute text ("UPDATE ...; ALTER TABLE ... SET NOT NULL"): the revision's data writes
+    count from the call on, so one in the same call is placed by its statement."""
+    from migrate_lint.sql.writes import data_writes
+
+    at = migration.statements.index(statement)
+    for earlier in reversed(migration.statements[:at]):
+        if earlier.line != statement.line:
+            return False
+        if any(DataUpdate(w.table, w.columns, earlier.line, 0, None, w.kind).fills(table, column)
+               for w in data_writes(earlier.sql)):
+            return True
+    return False
+
+
+def earlier_names(migration: Migration, statement: Statement, table: str, column: str
+                  ) -> list[tuple[str, str]]:
+    """The column's names, now and before the revision renamed it or its table ahead of
+    `statement`: a fill under the old name fills the renamed column (koschei deletes the rows
+    where applied_in_id is NULL, renames it build_id, then sets build_id NOT NULL)."""
+    names = [(table, column)]
+    if "RENAME" not in migration.upper_sql:
+        return names
+    was_table, was_column = table.lower(), column.lower()
+    for earlier in reversed(migration.statements[:migration.statements.index(statement)]):
+        for kind, on, old, new in reversed(earlier.facts.renames):
+            if kind == "column" and on.lower() == was_table and new.lower() == was_column:
+                was_column = old.lower()
+            elif kind == "table" and new.lower() == was_table:
+                was_table = old.lower()
+            else:
+                continue
+            names.append((was_table, was_column))
+    return names
 
 
 def _partial_null_delete(migration: Migration, line: int, table: str, column: str) -> int | None:

@@ -669,9 +669,15 @@ def _updated_table(node: ast.expr, tables: dict[str, str], verb: str = "update")
         if isinstance(func, ast.Attribute) and func.attr == verb \
                 and isinstance(func.value, ast.Name) and func.value.id in tables:
             return tables[func.value.id]
-        if (dotted(func) or "").rsplit(".", 1)[-1] == verb and sub.args \
-                and isinstance(sub.args[0], ast.Name) and sub.args[0].id in tables:
-            return tables[sub.args[0].id]
+        if (dotted(func) or "").rsplit(".", 1)[-1] == verb and sub.args:
+            target = sub.args[0]
+            if isinstance(target, ast.Name) and target.id in tables:
+                return tables[target.id]
+            # sa.update(sa.table("secrets", sa.column("name"), schema="secrets")): the table inline
+            if isinstance(target, ast.Call) and (dotted(target.func) or "").rsplit(".", 1)[-1] == "table" \
+                    and target.args and isinstance(name := target.args[0], ast.Constant) \
+                    and isinstance(name.value, str):
+                return name.value
     return None
 
 

@@ -78,6 +78,20 @@ def test_helpers_are_followed_with_their_literal_arguments():
     ''')
     assert [(o.function, o.args[0]) for o in operations] == [("_flag", "users"), ("_flag", "orgs")]
     assert operations[1].args[1].kwargs["nullable"] is False
+    assert operations[0].args[1].kwargs["nullable"] is True  # the parameter's literal default
+
+
+def test_a_flag_passed_as_something_the_source_cannot_tell_is_unknown_not_its_default():
+    operations, _ = ops_of('''
+        import sqlalchemy as sa
+
+        def _flag(table, nullable=True):
+            op.add_column(table, sa.Column("beta", sa.Boolean(), nullable=nullable))
+
+        def upgrade():
+            for flag in flags():
+                _flag("users", nullable=flag)
+    ''')
     assert isinstance(operations[0].args[1].kwargs["nullable"], Unknown)
 
 

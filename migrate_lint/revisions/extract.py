@@ -339,6 +339,7 @@ class Extractor:
         params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
         for param in params:  # a parameter no call binds to a literal reads as what it is, not as a name
             scope.constants[param] = Unknown(f"the {param} argument of {name}()")
+        scope.constants.update(_literal_defaults(node.args))  # augur's change_x(upgrade=True)
         scope.constants.update(bindings or {})
         self._body(node.body, ctx, _Values(scope.constants, frozenset(scope.library), scope.dialect))
         self.stack.pop()
@@ -350,7 +351,9 @@ class Extractor:
         args, kwargs = values.arguments(call)
         bound = {name: value for name, value in zip(names, args, strict=False)}
         bound.update({k: v for k, v in kwargs.items() if k != "**"})
-        return {k: v for k, v in bound.items() if not isinstance(v, Unknown)}
+        # an argument the call passes but the source cannot tell overrides the parameter's default
+        return {k: v if not isinstance(v, Unknown) else Unknown(f"the {k} argument of {node.name}()")
+                for k, v in bound.items()}
 
     def _body(self, body: list[ast.stmt], ctx: _Context, values: _Values) -> None:
         for stmt in body:
@@ -359,6 +362,10 @@ class Extractor:
                 self._expression(stmt.value, ctx, values)  # type: ignore[attr-defined]
                 continue
             if kind in _SCOPE_KINDS:
+                continue
+            if isinstance(stmt, ast.If) and (truth := _known_truth(stmt.test, values)) is not None:
+                self._expression(stmt.test, ctx, values)
+                self._body(stmt.body if truth else stmt.orelse, ctx, values)  # the branch that runs
                 continue
             if isinstance(stmt, ast.If) and self.dialects and (split := branches(stmt.test, values.dialect)):
                 ctx = self._dialect_branches(stmt, split, ctx, values)
@@ -528,6 +535,25 @@ class Extractor:
         if columns:
             self.updates.append(
                 DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
+
+
+def _literal_defaults(arguments: ast.arguments) -> dict[str, Any]:
+    """Parameters whose default is a literal True, False, None, number or string, with that value."""
+    positional = arguments.posonlyargs + arguments.args
+    pairs = [*zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults, strict=True),
+             *((a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if d is not None)]
+    return {a.arg: d.value for a, d in pairs if isinstance(d, ast.Constant)}
+
+
+def _known_truth(test: ast.expr, values: _Values) -> bool | None:
+    """Whether an `if` test is true, where it is a flag the source fixes (a literal, a name bound
+    to True/False/None, `not` of one); None otherwise."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _known_truth(test.operand, values)
+        return None if inner is None else not inner
+    value = test.value if isinstance(test, ast.Constant) else \
+        values.constants.get(test.id, Unknown("")) if isinstance(test, ast.Name) else Unknown("")
+    return bool(value) if value is None or isinstance(value, bool) else None
 
 
 def _text_or(values: _Values, node: ast.expr, otherwise: str) -> str:

@@ -81,6 +81,18 @@ A_PRE_UPGRADE_CHECK = """- Stop the web server
 FAR_APART = "- Stop the application\n" + "\n".join(f"line {n}" for n in range(60)) + "\nflask db upgrade\n"
 
 
+SAID_TO_THE_READER = """Updating
+--------
+After an update to a newer version, you need to manually stop the
+services (including httpd) and execute DB migrations with `tool alembic upgrade head`.
+Then the services can be started again.
+"""  # koschei's README
+STOPPED_TO_TEST = """Testing
+-------
+You need to stop the server before running the test suite.
+"""
+
+
 @pytest.mark.parametrize(("where", "text", "line"), [
     ("docs/installation/upgrade.rst.txt", STOPPED, 4),
     ("docs/update.md", TORN_DOWN, 2),
@@ -88,6 +100,8 @@ FAR_APART = "- Stop the application\n" + "\n".join(f"line {n}" for n in range(60
     ("doc/source/admin/guides/upgrade.rst", COLD, 4),  # OpenStack's cold upgrade (Octavia)
     ("doc/source/install.rst", OWN_COMMAND, 3),  # gnocchi-upgrade
     ("doc/source/admin/upgrade.rst", DBSYNC, 1),  # ironic-inspector-dbsync
+    ("README.md", SAID_TO_THE_READER, 3),
+    ("README.md", STOPPED_TO_TEST, None),
     ("docs/upgrade.md", A_PRE_UPGRADE_CHECK, None),
     ("docs/upgrade.rst", WHILE_SERVING, None),
     ("docs/upgrade.md", RESTARTED_FIRST, None),

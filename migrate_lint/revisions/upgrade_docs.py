@@ -24,11 +24,17 @@ WINDOW = 40  # lines from the stop to the upgrade: one section of instructions
 STOP = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:\w+\s+)?(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^\n]*"
                   r"\b(?:application|app|server|servers|service|services|instances?|workers?|containers?|"
                   r"scheduler|site|web|processes|daemons?)\b")
+OBJECTS = (r"(?:application|app|server|servers|service|services|instances?|workers?|containers?|"
+           r"scheduler|site|web|processes|daemons?)")
+# or said to the reader in a sentence, the object perhaps on the next line: "After an update, you
+# need to manually stop the\nservices (including httpd) and execute DB migrations" (koschei)
+STOP_SENTENCE = re.compile(r"(?i)\b(?:you|we)\s+(?:need\s+to|must|should|have\s+to)\s+(?:first\s+|manually\s+)?"
+                           r"(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^.]{0,60}?\b" + OBJECTS + r"\b")
 START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b")
 # and a project's own upgrade command, written as code (gnocchi: "Run `gnocchi-upgrade`"), or
 # OpenStack's dbsync ("ironic-inspector-dbsync ... upgrade", "nova-manage db sync")
 UPGRADE = re.compile(r"(?i)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\S+\s+)*upgrade|"
-                     r"database\s+migrations?|migrate\s+the\s+database|upgrade\s+(?:the\s+)?database|"
+                     r"(?:database|db)\s+migrations?|migrate\s+the\s+database|upgrade\s+(?:the\s+)?database|"
                      r"[\w-]*dbsync|db[ _]sync)\b|`[\w.-]+-upgrade\b[^`\n]*`")
 
 
@@ -49,7 +55,7 @@ def _documents(root: Path) -> list[Path]:
 
 def _stopped_before_upgrade(text: str) -> int | None:
     """The line of the first stop instruction that a database upgrade follows in its section."""
-    for stop in STOP.finditer(text):
+    for stop in sorted((*STOP.finditer(text), *STOP_SENTENCE.finditer(text)), key=lambda m: m.start()):
         end = stop.end()
         section = "\n".join(text[end:].split("\n", WINDOW + 1)[:WINDOW])
         upgrade = UPGRADE.search(section)

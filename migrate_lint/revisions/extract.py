@@ -540,8 +540,10 @@ class Extractor:
 def _literal_defaults(arguments: ast.arguments) -> dict[str, Any]:
     """Parameters whose default is a literal True, False, None, number or string, with that value."""
     positional = arguments.posonlyargs + arguments.args
-    pairs = [*zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults, strict=True),
-             *((a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if d is not None)]
+    with_default = positional[len(positional) - len(arguments.defaults):]
+    keyword_only = zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+    pairs = [*zip(with_default, arguments.defaults, strict=True),
+             *((a, d) for a, d in keyword_only if d is not None)]
     return {a.arg: d.value for a, d in pairs if isinstance(d, ast.Constant)}
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 CREATE_ALL = "create_all"  # a pseudo-operation: tables created by metadata.create_all()/Table.create()
-_CREATE_TABLE = re.compile(r'\bCREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+'
-                           r'(?:IF\s+NOT\s+EXISTS\s+)?(?:"?\w+"?\.)?"?(\w+)"?', re.I)
+# a materialized view too: nothing but its REFRESH writes to one, so a new one has no one to block
+_CREATE_TABLE = re.compile(r'\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?'
+                           r'(?:TABLE|MATERIALIZED\s+VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"?\w+"?\.)?"?(\w+)"?',
+                           re.I)
 
 
 @dataclass(frozen=True)

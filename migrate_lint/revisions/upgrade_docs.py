@@ -28,8 +28,9 @@ OBJECTS = (r"(?:application|app|server|servers|service|services|instances?|worke
            r"scheduler|site|web|processes|daemons?)")
 # or said to the reader in a sentence, the object perhaps on the next line: "After an update, you
 # need to manually stop the\nservices (including httpd) and execute DB migrations" (koschei)
-STOP_SENTENCE = re.compile(r"(?i)\b(?:you|we)\s+(?:need\s+to|must|should|have\s+to)\s+(?:first\s+|manually\s+)?"
-                           r"(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^.]{0,60}?\b" + OBJECTS + r"\b")
+STOP_SENTENCE = re.compile(r"(?i)\b(?:you|we)\s+(?:need\s+to|must|should|have\s+to)\s+"
+                           r"(?:first\s+|manually\s+)?(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^.]{0,60}?\b"
+                           + OBJECTS + r"\b")
 START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b")
 # and a project's own upgrade command, written as code (gnocchi: "Run `gnocchi-upgrade`"), or
 # OpenStack's dbsync ("ironic-inspector-dbsync ... upgrade", "nova-manage db sync")

@@ -7,7 +7,11 @@ from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
 
-from migrate_lint.sql.names import server_constraint_name, server_index_name  # noqa: F401 - re-exported
+from migrate_lint.sql.names import (  # noqa: F401 - re-exported
+    server_constraint_name,
+    server_index_name,
+    server_object_name,
+)
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
@@ -80,11 +84,7 @@ def index_ddl(expression: Any) -> tuple[str, str, str, bool, bool] | None:
         if named is None:  # CREATE INDEX ON t (...): the server names it
             params = index.args.get("params")
             columns = params.args.get("columns") if params is not None else None
-            first = columns[0].this if columns else None
-            column = _name(first) if isinstance(first, exp.Column) else (
-                (first.name if isinstance(first, exp.Anonymous) else first.sql_name()).lower()
-                if isinstance(first, exp.Func) else "expr")
-            named = f"{table_name}_{column}_idx"
+            named = server_object_name(table_name, [_index_column(c.this) for c in columns or ()], "idx")
         return ("create", _name(named), table_name, bool(expression.args.get("concurrently")),
                 bool(expression.args.get("unique")))
     if isinstance(expression, exp.Drop) and str(expression.args.get("kind", "")).upper() == "INDEX":
@@ -356,3 +356,14 @@ def _parsed_facts(sql: str, dialect: str) -> SqlFacts:
         added_columns=tuple(added_columns(expression)), altered_columns=tuple(altered_columns(expression)),
         constraints=tuple(added_constraints(expression)), renames=tuple(renames(sql)),
         validated=validated_constraint(sql), unfiltered=unfiltered_write(expression))
+
+
+def _index_column(column: Any) -> str:
+    """What PostgreSQL names an index column after: its name, a function call's name, or expr."""
+    from sqlglot import exp
+
+    if isinstance(column, exp.Column):
+        return _name(column)
+    if isinstance(column, exp.Func):
+        return (column.name if isinstance(column, exp.Anonymous) else column.sql_name()).lower()
+    return "expr"

@@ -21,13 +21,55 @@ def is_name(text: str) -> bool:
     return bool(re.fullmatch(r'[\w$."`]+', text))
 
 
+NAME_LENGTH = 63  # NAMEDATALEN - 1
+
+
+def server_object_name(table: str, columns: list[str], label: str) -> str:
+    """PostgreSQL's makeObjectName: <table>_<columns joined by _>_<label>, the longer of the two
+    parts shortened a character at a time until the whole fits in 63 bytes."""
+    joined = ""
+    for column in columns:  # ChooseIndexNameAddition: stops once the list is long enough
+        joined = f"{joined}_{column}" if joined else column
+        if len(joined) >= NAME_LENGTH + 1:
+            break
+    name1, name2 = len(table), len(joined)
+    available = NAME_LENGTH - (len(label) + 1) - (1 if joined else 0)
+    while name1 + name2 > available:
+        if name1 > name2:
+            name1 -= 1
+        else:
+            name2 -= 1
+    return "_".join(part for part in (table[:name1], joined[:name2], label) if part)
+
+
 def server_index_name(table: str, columns: str) -> str:
-    """The name PostgreSQL gives an unnamed index: <table>_<first column>_idx (expressions: _expr)."""
+    """The name PostgreSQL gives an unnamed index: <table>_<its columns>_idx (an expression: expr,
+    a function call: the function's name), shortened as the server does."""
     if not is_name(table):
         return "unnamed"  # built from a table the code computes: no name can be known
-    first = _flatten(columns).split(",")[0].strip().split()[0] if columns.strip() else ""
-    column = _unquote(first) if re.fullmatch(r'[\w"`]+', first or "") else "expr"
-    return f"{table}_{column}_idx"
+    return server_object_name(table, [_index_column(part) for part in _split_columns(columns)], "idx")
+
+
+def _split_columns(columns: str) -> list[str]:
+    """The index's column list split at its top-level commas."""
+    parts, depth, current = [], 0, ""
+    for char in columns:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [p.strip() for p in [*parts, current] if p.strip()]
+
+
+def _index_column(part: str) -> str:
+    """What PostgreSQL names an index column after: its name, or a function call's name, or expr."""
+    words = part.split()
+    if re.fullmatch(r'[\w"`]+', words[0]):
+        return _unquote(words[0])
+    call = re.match(r"(\w+)\s*\(", part)
+    return call[1].lower() if call else "expr"
 
 
 _CONSTRAINT_COLUMNS = r"(?i)\b(?:FOREIGN KEY|UNIQUE|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)"
@@ -52,7 +94,7 @@ def server_constraint_name(table: str, kind: str, sql: str, condition: str = "")
     match = re.search(_CONSTRAINT_COLUMNS, sql)
     columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
     suffix = "fkey" if kind == "foreign key" else "key"
-    return "_".join([table, *columns, suffix]) if columns and "unknown" not in columns else "unnamed"
+    return server_object_name(table, columns, suffix) if columns and "unknown" not in columns else "unnamed"
 
 
 _CLAUSES = {"foreign key": "FOREIGN KEY", "unique": "UNIQUE", "primary key": "PRIMARY KEY"}

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit, upgrade_lines_before
-from migrate_lint.revisions.migration import Call, Migration, Operation, Unknown
+from migrate_lint.revisions.migration import Call, Migration, Operation, Statement, Unknown
 
 CODE = "ML202"
 SCOPE = "revision"
@@ -108,5 +108,14 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         yield at(op, shown(table), table=shown(table), variant=after or "default")
     for statement, _, table in raw_drops(migration, "table", "drop_table"):  # DROP TABLE in op.execute()
-        if table.lower() not in HANDED_OVER:
+        if table.lower() not in HANDED_OVER and not _renamed_into_place(migration, statement, table.lower()):
             yield sql_hit(statement, table, table=table)
+
+
+def _renamed_into_place(migration: Migration, drop: Statement, table: str) -> bool:
+    """After the DROP, the revision renames another table to this name (`ALTER TABLE t2 RENAME TO
+    t`): the copy-and-swap in SQL, as koschei rebuilds applied_change; in one transaction no one
+    sees the table gone."""
+    after = migration.statements[migration.statements.index(drop) + 1:]
+    return any(kind == "table" and new.lower() == table
+               for statement in after for kind, _, _, new in statement.facts.renames)

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit, upgrade_lines_before
 from migrate_lint.checks.rename_table import Renamed
-from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.coltypes import downgrade_operations, from_operations, old_type
+from migrate_lint.revisions.migration import Call, Migration, Operation, Ref
 
 CODE = "ML201"
 SCOPE = "revision"
@@ -63,6 +64,28 @@ def _name_at(renames: list[tuple[int, str, str]], position: int, column: str) ->
     return column
 
 
+def _kind(type_name: str) -> str | None:
+    name = type_name.rsplit(".", 1)[-1].lower()
+    return "integer" if "int" in name else "uuid" if "uuid" in name else None
+
+
+def _uncastable(migration: Migration, ctx: CheckContext, drop: Operation, table: str, column: str
+                ) -> tuple[str, str] | None:
+    """(old type, new type) where the column is added back with a type its values have no cast to
+    on PostgreSQL (an integer key made a UUID, augur's cntrb_id): it cannot be changed in place,
+    so the help must not say to; None otherwise."""
+    new = next((spec.type_name for op, added_to, spec in migration.added_columns()
+                if op.line > drop.line and added_to.lower() == table and isinstance(spec.name, str)
+                and spec.name.lower() == column), "")
+    old_value = old_type(migration, ctx.ancestors(migration), table, column, drop.line)
+    if old_value is None:  # what the downgrade adds back
+        old_value = from_operations(downgrade_operations(migration.source), table, column)
+    old = old_value.short if isinstance(old_value, Call | Ref) else \
+        old_value if isinstance(old_value, str) else ""
+    kinds = {_kind(old), _kind(new)}
+    return (old, new) if kinds == {"integer", "uuid"} else None
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     renamed: Renamed | None = None  # the tables rename-table reports renamed: read at the first drop
     for index, op in enumerate(migration.operations if "drop_column" in migration.names else ()):
@@ -91,8 +114,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             renamed = renamed or Renamed(migration, ctx)
             if renamed.covers(table, op):
                 continue
+        retyped = _uncastable(migration, ctx, op, table.lower(), column.lower()) if readded else None  # type: ignore[union-attr]
+        variant = "retyped" if retyped else "readded" if readded else "copied" if copied else "default"
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
-                 variant="readded" if readded else "copied" if copied else "default")
+                 old=retyped[0] if retyped else "", new=retyped[1] if retyped else "", variant=variant)
     for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
         renamed = renamed or Renamed(migration, ctx)
         if not renamed.covers(table, statement):

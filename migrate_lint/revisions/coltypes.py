@@ -45,7 +45,7 @@ def _same(value: Any, name: str) -> bool:
     return isinstance(value, str) and value.lower() == name
 
 
-def _from_operations(operations: Iterable[Operation], table: str, column: str) -> Any:
+def from_operations(operations: Iterable[Operation], table: str, column: str) -> Any:
     """The type the last call among `operations` gave table.column, or None."""
     found = None
     for op in operations:
@@ -88,7 +88,7 @@ def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, c
     or altered it. None when the history does not say."""
     table, column = table.lower(), column.lower()
     if before_line is not None:
-        here = _from_operations([op for op in migration.operations if op.line < before_line], table, column)
+        here = from_operations([op for op in migration.operations if op.line < before_line], table, column)
         if here is not None:
             return here
     for op in downgrade_operations(migration.source):
@@ -99,7 +99,7 @@ def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, c
         if op.name == "execute" and (sql_type := _sql_type(op, table, column)):
             return sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)") back
     for ancestor in ancestors:
-        found = _from_operations(ancestor.operations, table, column)
+        found = from_operations(ancestor.operations, table, column)
         if found is not None:
             return found
     return None

@@ -492,3 +492,10 @@ def blocking(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tup
         for found, target, detail in statement.facts.blocking:
             if found == kind and target not in created:
                 yield statement, target, detail
+
+
+def outside_transaction(statement: Statement) -> str:
+    """Where a help puts the concurrent form: into an autocommit block, or, for a call already in
+    one (SimpleLogin's index clean-up), where it is."""
+    return "in the autocommit block it is already in:" if statement.autocommit else \
+        "outside the transaction: with op.get_context().autocommit_block():"

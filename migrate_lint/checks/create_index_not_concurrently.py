@@ -11,6 +11,7 @@ from migrate_lint.checks import (
     as_code,
     computed_index_name,
     drop_index_not_concurrently,
+    outside_transaction,
     shown,
     sql_hit,
     sql_walk,
@@ -129,7 +130,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                           qold=sql_ident(old or ""), qindex=sql_ident(index),
                           call=safe_call(statement, call, index, table, argument, migration.source,
                                          by_convention),
-                          variant=variant, held=HELD.format(line=holder.line, table=table) if holder else "")
+                          variant=variant, held=HELD.format(line=holder.line, table=table) if holder else "",
+                          outside=outside_transaction(statement))
 
 
 

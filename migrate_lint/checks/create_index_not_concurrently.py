@@ -19,7 +19,7 @@ from migrate_lint.checks import (
 from migrate_lint.checks.held_locks import exclusive_holder, rewritten_earlier
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
-from migrate_lint.sql.names import BY_CONVENTION, convention_name, sql_ident
+from migrate_lint.sql.names import BY_CONVENTION, as_written, convention_name, sql_ident
 
 CODE = "ML101"
 SCOPE = "revision"
@@ -105,7 +105,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             if call is None and statement.line in column_calls:
                 by_convention = _column_index_by_convention(ctx, statement, table)
             computed = computed_index_name(call, index)
-            shown = by_convention or (computed[0] if computed else index)
+            literal = call.arg(0, "index_name") if call is not None else None
+            written = as_written(statement.sql, index, literal if isinstance(literal, str) else None)
+            shown = by_convention or (computed[0] if computed else written)
             argument = "None" if by_convention else (computed[1] if computed else None)
             # `Column(..., index=True)` in op.add_column: the copied help would build a second
             # index of the same name unless the column stops asking for one

@@ -17,6 +17,7 @@ from migrate_lint.checks.index_history import drops_if_exists, never_made
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.lock_timeouts import in_force
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
+from migrate_lint.sql.names import as_written
 from migrate_lint.sql.rawddl import qualifying_schema
 
 CODE = "ML102"
@@ -108,8 +109,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                     continue  # an earlier ALTER already holds ACCESS EXCLUSIVE on the table
                 # the render knows the name; the syntax tree only the expression that computes it
                 computed = computed_index_name(drop, name)
-                shown_name = computed[0] if computed else name
-                argument = as_code(drop.arg(0, "index_name"), name) if drop is not None else f'"{name}"'
+                literal = drop.arg(0, "index_name") if drop is not None else None
+                shown_name = computed[0] if computed else \
+                    as_written(statement.sql, name, literal if isinstance(literal, str) else None)
+                argument = as_code(drop.arg(0, "index_name"), name) if drop is not None else f'"{shown_name}"'
                 # IF EXISTS of a name the history never made: a clean-up, a no-op where it built the database;
                 # re-created under the drop's lock only inside a transaction (not after a COMMIT: h)
                 variant = "unmade" if never_made(migration, ctx, statement, name) else \

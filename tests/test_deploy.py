@@ -226,6 +226,29 @@ def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offli
     assert ("as it starts, " + (f"{folder}/" if folder else "") + "entrypoint.sh:" in reasons) is offline
 
 
+DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 2\n"
+
+
+@pytest.mark.parametrize(("path", "text", "offline"), [
+    ("helm-chart/app/Chart.yaml", "apiVersion: v2\nname: app\n", False),  # renku's chart
+    ("devops/gcp/clouddeploy.yaml", "apiVersion: deploy.cloud.google.com/v1\n", False),  # BC Gov's Cloud Run
+    ("k8s/app.yaml", DEPLOYMENT, False),
+    ("openshift/templates/dc.json", '{"objects": [{"kind": "DeploymentConfig"}]}', False),
+    ("k8s/app.yaml", DEPLOYMENT + "  strategy:\n    type: Recreate\n", True),  # stopped first
+    ("k8s/db.yaml", "kind: Secret\n", True),
+    ("docs/examples/app.yaml", DEPLOYMENT, True),  # not where a project keeps its manifests
+])
+def test_an_application_that_upgrades_as_it_starts_under_a_rolling_update_is_online(
+        tmp_path, check_dir, path, text, offline):
+    root = history(tmp_path)
+    (root / "proj" / "app.py").write_text(STARTS)
+    (root / path).parent.mkdir(parents=True, exist_ok=True)
+    (root / path).write_text(text)
+    report = check_dir(root)
+    assert any(f.code == "ML201" for f in report.findings) is not offline
+    assert ("offline deploy" in " ".join(dict(report.not_reported_reasons))) is offline
+
+
 WRAPPER = ("from alembic import command\n\n\ndef upgrade(version=None):\n"
            "    command.upgrade(_config(), version or 'head')\n")
 

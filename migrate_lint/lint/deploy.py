@@ -14,6 +14,7 @@ from migrate_lint.config import Config
 from migrate_lint.finding import Finding
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.labels import resolve_label, search_roots
+from migrate_lint.revisions.orchestration import rolling_deploy
 from migrate_lint.revisions.startup import upgrades_at_start
 from migrate_lint.revisions.upgrade_docs import stops_to_upgrade
 
@@ -54,7 +55,8 @@ def _default(config: Config, script_location: Path, guards_locks: Callable[[], s
     stop it first (revisions.upgrade_docs): no previous release serves traffic during the upgrade
     then. Unless the history guards against locks itself (CONCURRENTLY, NOT VALID, lock_timeout): its
     team runs revisions beside a serving release, as Prefect's server does beside its other
-    replicas. Say `deploy = "online"` where one does."""
+    replicas; or the project deploys the application that upgrades as it starts with a rolling
+    update (revisions.orchestration). Say `deploy = "online"` where one does."""
     if config.deploy is not None:
         return config.deploy, f'deploy = "{config.deploy}"'
     if config.dialect == "sqlite":
@@ -67,6 +69,9 @@ def _default(config: Config, script_location: Path, guards_locks: Callable[[], s
     if not started and (started := stops_to_upgrade(root)):
         why = "the project's upgrade instructions stop the application first"
     if started and not (guard := guards_locks()):
+        if why.endswith("as it starts") and (rolled := rolling_deploy(root)):
+            return "online", (f"{why} ({started[0]}:{started[1]}), but {rolled} deploys it with a rolling "
+                              "update: the previous release serves while it does")
         return "offline", f"{why}, {started[0]}:{started[1]}"
     if started:
         return "online", f"{why}, but {guard}"

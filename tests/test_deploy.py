@@ -58,6 +58,19 @@ def held(revs: str, codes: tuple[str, ...] = BOTH) -> set[tuple[str, str]]:
     return {(rev, code) for rev in revs.split() for code in codes}
 
 
+def test_neutron_s_labels_are_known_in_a_subproject_that_imports_them_from_neutron(tmp_path, check_dir):
+    """neutron-vpnaas labels its branches with neutron.db.migration.cli's constants, from a package
+    its checkout does not hold."""
+    root = history(tmp_path)
+    for rev in ("c1", "e1"):
+        path = root / "migrations" / "versions" / f"{rev}.py"
+        source = path.read_text()
+        path.write_text(source.replace("from proj.db import cli", "from neutron.db.migration import cli"))
+    (root / "proj" / "db" / "cli.py").unlink()
+    report = check_dir(root)
+    assert report.not_reported_reasons == (("after-release deploy (contract branch)", 2),)
+
+
 def test_the_contract_branch_and_its_descendants_run_after_the_release_by_default(tmp_path, check_dir):
     report = check_dir(history(tmp_path))
     old_code = held("c1 c2", ("ML201",))  # drop-column needs the previous release; ML104's lock does not

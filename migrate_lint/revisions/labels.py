@@ -32,7 +32,13 @@ def resolve_label(label: str, source: str, roots: tuple[Path, ...]) -> str:
         value = _module_constant(root, module, attribute)
         if value is not None:
             return value
-    return label
+    return NEUTRON_BRANCHES.get((module, attribute), label)
+
+
+# neutron's own labels, which its subprojects (neutron-vpnaas, networking-*) import from neutron,
+# a package their checkouts do not hold
+NEUTRON_BRANCHES = {("neutron.db.migration.cli", "CONTRACT_BRANCH"): "contract",
+                    ("neutron.db.migration.cli", "EXPAND_BRANCH"): "expand"}
 
 
 def _imported_names(tree: ast.Module) -> dict[str, str]:

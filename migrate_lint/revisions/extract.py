@@ -319,6 +319,13 @@ class Extractor:
         self.stack: list[str] = []
 
     @cached_property
+    def connections(self) -> frozenset[str]:
+        """Names that hold Alembic's connection (`conn = op.get_bind()`), anywhere in the module."""
+        return frozenset(target.id for node in ast.walk(self.tree)
+                         if isinstance(node, ast.Assign) and _is_connection(node.value)
+                         for target in node.targets if isinstance(target, ast.Name))
+
+    @cached_property
     def commits(self) -> bool:
         """Whether the revision commits or flushes a session (asked only when a loop sets row attributes)."""
         return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
@@ -480,6 +487,11 @@ class Extractor:
                 self._record(node, name, ctx, values)
             elif base in ctx.batches and name not in NOT_OPERATIONS:
                 self._record(node, name, ctx, values, batch=ctx.batches[base])
+            elif name == "execute" and base in self.connections and _literal_sql(node):
+                self._record(node, name, ctx, values)  # conn.execute(text("...")): SQL a render emits too
+        elif isinstance(func, ast.Attribute) and func.attr == "execute" and isinstance(func.value, ast.Call) \
+                and _literal_sql(node) and _is_connection(func.value):
+            self._record(node, "execute", ctx, values)  # op.get_bind().execute("...")
         elif isinstance(func, ast.Name) and func.id in self.functions and func.id not in self.stack \
                 and ctx.depth < MAX_HELPER_DEPTH:
             self._function(func.id, replace(ctx, function=func.id, depth=ctx.depth + 1),
@@ -535,6 +547,22 @@ class Extractor:
         if columns:
             self.updates.append(
                 DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
+
+
+def _literal_sql(call: ast.Call) -> bool:
+    """The call's first argument is literal SQL: a string, or text() of one."""
+    argument = call.args[0] if call.args else None
+    if isinstance(argument, ast.Call) and (dotted(argument.func) or "").rsplit(".", 1)[-1] == "text" \
+            and argument.args:
+        argument = argument.args[0]
+    return isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+
+
+def _is_connection(expression: ast.expr) -> bool:
+    """Alembic's connection, whose statements run in the migration's transaction as op.execute's
+    do: `op.get_bind()`, `op.get_context().bind`, `context.get_bind()`."""
+    text = _text(expression).removesuffix("()")
+    return text.endswith(("op.get_bind", "context.get_bind")) or text.endswith("get_context().bind")
 
 
 def _literal_defaults(arguments: ast.arguments) -> dict[str, Any]:

@@ -129,7 +129,8 @@ def _with_kind(node: cst.BaseCompoundStatement) -> str | None:
         if isinstance(call, cst.Call) and _attribute(call.func)[1] == "batch_alter_table":
             found = literal(argument(call, 0, "table_name"))
             return found if isinstance(found, str) else None
-        if isinstance(call, cst.Call) and _attribute(call.func)[1] == "autocommit_block":
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) \
+                and call.func.attr.value == "autocommit_block":  # op.get_context().autocommit_block()
             return AUTOCOMMIT
     return None
 

@@ -67,9 +67,11 @@ def _merged(group: list[Finding], noun: str) -> Finding:
         return first
     named: dict[str, list[int]] = {}
     for other in group[1:]:
-        named.setdefault(_object(other), []).append(other.location.line)
+        name = _object(other)
+        # a subject that only marks its line (`commit:36`) names nothing but the line
+        named.setdefault("" if re.fullmatch(r"\w+:\d+", name) else name, []).append(other.location.line)
     # a rule whose subject is the table itself (an UPDATE of it) names only the lines
-    lines = [f"{name} ({where})" if name.lower() != first.table.lower() else where
+    lines = [f"{name} ({where})" if name and name.lower() != first.table.lower() else where
              for name, at in named.items()
              for where in [f"{'line' if len(at) == 1 else 'lines'} {', '.join(map(str, at))}"]]
     more = len(group) - 1

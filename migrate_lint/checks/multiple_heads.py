@@ -24,7 +24,8 @@ def check(ctx: CheckContext) -> Iterator[Hit]:
     graph = ctx.graph
     groups: dict[frozenset[str], list[Revision]] = {}
     for head in graph.heads():
-        groups.setdefault(graph.branch_labels_of(head.id), []).append(head)
+        if not _cut_off(graph, head):
+            groups.setdefault(graph.branch_labels_of(head.id), []).append(head)
     for heads in groups.values():
         if len(heads) < 2:
             continue
@@ -37,6 +38,13 @@ def check(ctx: CheckContext) -> Iterator[Hit]:
                   "variant": "default" if forks else "roots"}
         for head in heads:
             yield Hit(head.line, head.id, {"head": head.id, **fields}, path=head.path)
+
+
+def _cut_off(graph: RevisionGraph, head: Revision) -> bool:
+    """The head's line reaches a down_revision no file defines: Alembic stops at that missing
+    revision, which missing-parent-revision reports, and no merge of heads would help (lear)."""
+    return any(parent not in graph.by_id for revision in (head, *graph.ancestors(head.id))
+               for parent in revision.down_revisions)
 
 
 def _some(ids: list[str]) -> str:

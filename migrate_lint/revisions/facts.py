@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -75,8 +76,9 @@ def analyse(path: Path, source: str) -> FileFacts:
         tree = parse(source, str(path))
     except SyntaxError as exc:
         line = exc.lineno or 1
-        return FileFacts(Header(None), Hit(line, path.name, {"error": f"{exc.msg} (line {line})"},
-                                           exc.offset or 1))
+        python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        return FileFacts(_header_by_lines(source, path), Hit(
+            line, path.name, {"error": f"{exc.msg} (line {line})", "python": python}, exc.offset or 1))
     except (ValueError, RecursionError, MemoryError) as exc:
         return FileFacts(Header(None), Hit(1, path.name, {"error": str(exc) or type(exc).__name__}))
     header = read_header(tree, path)
@@ -92,9 +94,26 @@ def header_of(path: Path, source: str) -> Header:
     not checked itself (--base reads every revision, but checks only the changed ones)."""
     try:
         tree = parse(source, str(path))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return Header(None)  # as analyse() has it: a file that does not parse declares no revision
+    except SyntaxError:
+        return _header_by_lines(source, path)  # as analyse() has it
+    except (ValueError, RecursionError, MemoryError):
+        return Header(None)
     return read_header(tree, path)
+
+
+_HEADER_LINE = re.compile(r"^(?:revision|down_revision|branch_labels|depends_on)\b[^=\n]*=[^\n]*$", re.M)
+
+
+def _header_by_lines(source: str, path: Path) -> Header:
+    """The header of a file that does not parse here, read from its own top-level header lines
+    alone: a revision written for a newer Python (PEP 701 f-strings, 3.12) still declares its
+    place in the graph, which the graph rules must not lose (lear: a phantom head and a missing
+    parent). A file whose header lines do not parse either declares no revision."""
+    lines = "\n".join(_HEADER_LINE.findall(source))
+    try:
+        return read_header(parse(lines, str(path)), path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return Header(None)
 
 
 def file_facts(path: Path, source: str, complete: bool) -> FileFacts | Header | InputError:

@@ -209,8 +209,9 @@ class Engine:
         if self.config.since:
             targets, problem = self._since(graph, targets, history)
             errors += problem
-        rendered = self._render(history, [p for p, f in targets.items() if f.header.revision]) \
-            if self.execute else {}
+        # a file that does not parse here is no revision to render (its header still places it)
+        parsed = [p for p, f in targets.items() if f.header.revision and not f.syntax_error]
+        rendered = self._render(history, parsed) if self.execute else {}
         lock_path = history.script_location / lockfile.NAME
         migrations = self.migrations(history, graph, files, rendered)
         ctx = CheckContext(

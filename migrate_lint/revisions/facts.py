@@ -109,9 +109,11 @@ def _header_by_lines(source: str, path: Path) -> Header:
     alone: a revision written for a newer Python (PEP 701 f-strings, 3.12) still declares its
     place in the graph, which the graph rules must not lose (lear: a phantom head and a missing
     parent). A file whose header lines do not parse either declares no revision."""
-    lines = "\n".join(_HEADER_LINE.findall(source))
+    lines = _HEADER_LINE.findall(source)
+    if not any(line.startswith("down_revision") for line in lines):
+        return Header(None)  # no place in the history to keep
     try:
-        return read_header(parse(lines, str(path)), path)
+        return read_header(parse("\n".join(lines), str(path)), path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Header(None)
 

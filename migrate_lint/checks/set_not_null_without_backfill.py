@@ -190,8 +190,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if not (already_not_null(migration, op_index, ctx, table, column)
                 or proven_by_check(migration, index, table, column, ctx)
                 or any(filled(migration, op_index, was_table, was_column, ctx)
-                       or _filled_earlier_in_text(migration, statement, was_table, was_column)
-                       for was_table, was_column in earlier_names(migration, statement, table, column))):
+                       or _filled_earlier_in_text(migration, index, was_table, was_column)
+                       for was_table, was_column in earlier_names(migration, index, table, column))):
             deleted = _partial_null_delete(migration, statement.line, table, column)
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table,
@@ -199,15 +199,16 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                           "partial" if deleted else "default")
 
 
-def _filled_earlier_in_text(migration: Migration, statement: Statement, table: str, column: str) -> bool:
+def _filled_earlier_in_text(migration: Migration, at: int, table: str, column: str) -> bool:
     """An UPDATE, or a DELETE of the rows where it is NULL, ahead of the SET NOT NULL in the same
     op.execute text ("UPDATE ...; ALTER TABLE ... SET NOT NULL"): the revision's data writes
-    count from the call on, so one in the same call is placed by its statement."""
+    count from the call on, so one in the same call is placed by its statement (`at`, the index
+    of the SET NOT NULL's)."""
     from migrate_lint.sql.writes import data_writes
 
-    at = migration.statements.index(statement)
+    line = migration.statements[at].line
     for earlier in reversed(migration.statements[:at]):
-        if earlier.line != statement.line:
+        if earlier.line != line:
             return False
         if any(DataUpdate(w.table, w.columns, earlier.line, 0, None, w.kind).fills(table, column)
                for w in data_writes(earlier.sql)):
@@ -215,16 +216,15 @@ def _filled_earlier_in_text(migration: Migration, statement: Statement, table: s
     return False
 
 
-def earlier_names(migration: Migration, statement: Statement, table: str, column: str
-                  ) -> list[tuple[str, str]]:
-    """The column's names, now and before the revision renamed it or its table ahead of
-    `statement`: a fill under the old name fills the renamed column (koschei deletes the rows
+def earlier_names(migration: Migration, at: int, table: str, column: str) -> list[tuple[str, str]]:
+    """The column's names, now and before the revision renamed it or its table ahead of its
+    statement at index `at`: a fill under the old name fills the renamed column (koschei deletes the rows
     where applied_in_id is NULL, renames it build_id, then sets build_id NOT NULL)."""
     names = [(table, column)]
     if "RENAME" not in migration.upper_sql:
         return names
     was_table, was_column = table.lower(), column.lower()
-    for earlier in reversed(migration.statements[:migration.statements.index(statement)]):
+    for earlier in reversed(migration.statements[:at]):
         for kind, on, old, new in reversed(earlier.facts.renames):
             if kind == "column" and on.lower() == was_table and new.lower() == was_column:
                 was_column = old.lower()

@@ -5,15 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from migrate_lint.sql.rawddl import top_level_split
 from migrate_lint.sql.rawddl import unquote as _unquote
-
-
-def _flatten(text: str) -> str:
-    """Drop parenthesised parts: lower(c), d -> lower, d."""
-    previous = None
-    while previous != text:
-        previous, text = text, re.sub(r"\([^()]*\)", "", text)
-    return text
 
 
 def is_name(text: str) -> bool:
@@ -47,20 +40,7 @@ def server_index_name(table: str, columns: str) -> str:
     a function call: the function's name), shortened as the server does."""
     if not is_name(table):
         return "unnamed"  # built from a table the code computes: no name can be known
-    return server_object_name(table, [_index_column(part) for part in _split_columns(columns)], "idx")
-
-
-def _split_columns(columns: str) -> list[str]:
-    """The index's column list split at its top-level commas."""
-    parts, depth, current = [], 0, ""
-    for char in columns:
-        depth += (char == "(") - (char == ")")
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    return [p.strip() for p in [*parts, current] if p.strip()]
+    return server_object_name(table, [_index_column(part) for part in top_level_split(columns)], "idx")
 
 
 def _index_column(part: str) -> str:

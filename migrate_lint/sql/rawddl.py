@@ -30,8 +30,9 @@ def unquote(text: str) -> str:
     return re.split(r'\.(?=(?:[^"]*"[^"]*")*[^"]*$)', text)[-1].strip('"`[]').lower()
 
 
-def _top_level_split(text: str) -> list[str]:
-    """Split ALTER TABLE actions on the commas outside parentheses and quotes."""
+def top_level_split(text: str) -> list[str]:
+    """Split a list (ALTER TABLE actions, an index's columns) on the commas outside parentheses and
+    quotes."""
     parts, start = [], 0
     while start <= len(text):
         end = _end_of_expression(text, start, _NOTHING)  # stops at a top-level comma only
@@ -73,7 +74,7 @@ def dropped(sql: str) -> tuple[tuple[str, str, str], ...]:
     if not alter or not re.search(r"\bDROP\b", alter[1], re.IGNORECASE):
         return ()
     table, found = alter[0], []
-    for action in _top_level_split(alter[1]):
+    for action in top_level_split(alter[1]):
         column = re.match(_DROP_COLUMN, action)
         if column and column["column"].lower() not in _NOT_A_COLUMN:
             found.append(("column", table, unquote(column["column"])))

@@ -251,3 +251,16 @@ def test_two_paths_to_one_history_check_its_files_once(tmp_path):
     [one], _ = find_histories([tmp_path / "migrations" / "versions" / "a1.py",
                                tmp_path / "migrations" / "versions"], config)
     assert one.targets is None
+
+
+def test_a_packages_alembic_folder_of_revisions_is_a_history(tmp_path):
+    """Invenio's modules keep their revisions in `<package>/alembic/`, with no env.py or ini."""
+    revision(tmp_path / "invenio_things" / "alembic", "t1")
+    revision(tmp_path / "invenio_things" / "alembic", "t2", "t1")
+    (tmp_path / "invenio_things" / "models.py").write_text("revision = 3\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "alembic").mkdir()
+    (tmp_path / "docs" / "alembic" / "conf.py").write_text("project = 'x'\n")  # no revisions: not one
+    [history] = discover_dir(tmp_path)
+    assert names(history) == ["t1.py", "t2.py"]
+    assert history.script_location == tmp_path / "invenio_things" / "alembic"

@@ -21,7 +21,8 @@ SKIP_DIRS = frozenset({
 SEARCH_DEPTH = 6
 TEMPLATED = re.compile(r"\{[^{}]*\}")  # str.format fields, left for the application
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
-              "a versions folder, revision files next to script.py.mako or revision files")
+              "a versions folder, revision files next to script.py.mako or in an alembic folder, "
+              "or revision files")
 
 
 class DiscoveryError(UserError):
@@ -225,8 +226,9 @@ def _looks_like_versions(folder: Path, nested: bool = False, limit: int = 50) ->
 
 
 def _search(root: Path, name: str | None, passed_over: list[DiscoveryError]) -> Iterator[History]:
-    """Every history below a folder: alembic.ini files, script locations with a versions folder, and
-    Flask-Alembic's migrations folder (revisions next to script.py.mako, no versions folder).
+    """Every history below a folder: alembic.ini files, script locations with a versions folder,
+    Flask-Alembic's migrations folder (revisions next to script.py.mako, no versions folder) and a
+    package's `alembic` folder of revisions (Invenio's modules).
 
     An alembic.ini whose versions folder or package is not there is a template or a deployment's
     copy (zou's plugin template; datanommer's ansible role, whose package lives elsewhere in the
@@ -245,7 +247,9 @@ def _search(root: Path, name: str | None, passed_over: list[DiscoveryError]) -> 
                 "env.py" in filenames or "script.py.mako" in filenames
                 or _looks_like_versions(here / "versions", nested=True)):
             yield from _histories(here)
-        elif "script.py.mako" in filenames and _looks_like_versions(here):
+        elif ("script.py.mako" in filenames or here.name == "alembic") and _looks_like_versions(here):
+            # a package's own `alembic` folder of revisions is an Invenio module's history, which
+            # invenio-db adds to the application's version locations through an entry point
             yield History(here, (here,), version_files((here,)))
 
 

@@ -223,8 +223,12 @@ class RevisionGraph:
                                        {"revision": rev.id, "ref": ref, "field": "down_revision"})
             for ref in rev.depends_on:
                 if self.resolve(ref, allow_label=True) is None:
-                    yield GraphProblem("missing", rev, rev.line,
-                                       {"revision": rev.id, "ref": ref, "field": "depends_on"})
+                    detail = {"revision": rev.id, "ref": ref, "field": "depends_on"}
+                    if not rev.down_revisions and rev.branch_labels:
+                        # a labelled base tied to another package's history (Invenio's modules):
+                        # the application lists both version locations, this checkout has one
+                        detail |= {"variant": "elsewhere", "labels": ", ".join(rev.branch_labels)}
+                    yield GraphProblem("missing", rev, rev.line, detail)
         yield from self._cycles()
         yield from self._unreachable()
 

@@ -216,6 +216,7 @@ class RevisionGraph:
         for first, again in self.duplicates:
             yield GraphProblem("duplicate", again, again.line,
                                {"revision": again.id, "other": first.path.as_posix()})
+        branch = self._tied_branch()
         for rev in self.by_id.values():
             for ref in rev.down_revisions:
                 if ref not in self.by_id:
@@ -224,13 +225,22 @@ class RevisionGraph:
             for ref in rev.depends_on:
                 if self.resolve(ref, allow_label=True) is None:
                     detail = {"revision": rev.id, "ref": ref, "field": "depends_on"}
-                    if not rev.down_revisions and rev.branch_labels:
-                        # a labelled base tied to another package's history (Invenio's modules):
-                        # the application lists both version locations, this checkout has one
-                        detail |= {"variant": "elsewhere", "labels": ", ".join(rev.branch_labels)}
+                    if branch:
+                        detail |= {"variant": "elsewhere", "labels": branch}
                     yield GraphProblem("missing", rev, rev.line, detail)
         yield from self._cycles()
         yield from self._unreachable()
+
+    def _tied_branch(self) -> str:
+        """The labels of a base that depends on a revision defined nowhere here: such a history is
+        one package's branch of an application's history, tied to other packages' version locations
+        (every Invenio module's base depends on invenio-db's), and its dependencies on revisions it
+        does not hold are taken to be theirs. Empty for a history that is whole."""
+        for rev in self.by_id.values():
+            if not rev.down_revisions and rev.branch_labels and any(
+                    self.resolve(ref, allow_label=True) is None for ref in rev.depends_on):
+                return ", ".join(rev.branch_labels)
+        return ""
 
     def _unreachable(self) -> Iterator[GraphProblem]:
         """Revisions that no head leads down to: `alembic upgrade heads` never applies them (their

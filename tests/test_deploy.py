@@ -229,6 +229,8 @@ BOOT = "#!/bin/bash\nset -e\nflask db upgrade\nexec gunicorn -b :5000 app:app\n"
     ("", "flask db upgrade\n", False),  # an upgrade script someone runs, starting no server
     ("", "# flask db upgrade\nexec gunicorn app:app\n", False),  # a comment
     ("", "echo 'run flask db upgrade first'\nexec gunicorn app:app\n", False),
+    ("docker", "(cd /opt/app; alembic upgrade head)\nexec uwsgi --ini uwsgi.ini\n", True),  # in a subshell
+    ("docker", "wait_for_db && flask db upgrade\nexec gunicorn app:app\n", True),
 ])
 def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offline(
         tmp_path, check_dir, folder, script, offline):
@@ -237,6 +239,21 @@ def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offli
     (root / folder / "entrypoint.sh").write_text(script)
     reasons = " ".join(dict(check_dir(root).not_reported_reasons))
     assert ("as it starts, " + (f"{folder}/" if folder else "") + "entrypoint.sh:" in reasons) is offline
+
+
+@pytest.mark.parametrize(("ini", "offline"), [
+    ("[uwsgi]\nmodule = app:app\nexec-pre-app = /opt/app/migrate.sh\n", True),  # cnaas-nms
+    ("[uwsgi]\nexec-pre-app = alembic upgrade head\n", True),
+    ("[uwsgi]\nmodule = app:app\n", False),  # the script is someone's to run
+])
+def test_a_script_uwsgi_runs_before_it_loads_the_application_upgrades_as_it_starts(
+        tmp_path, check_dir, ini, offline):
+    root = history(tmp_path)
+    (root / "docker").mkdir()
+    (root / "docker" / "uwsgi.ini").write_text(ini)
+    (root / "docker" / "migrate.sh").write_text("#!/bin/sh\n(cd /opt/app; alembic upgrade head)\n")
+    reasons = " ".join(dict(check_dir(root).not_reported_reasons))
+    assert ("the application upgrades its database as it starts, docker/" in reasons) is offline
 
 
 DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 2\n"

@@ -22,7 +22,11 @@ from migrate_lint.revisions.discover import SKIP_DIRS
 
 MAX_FILES = 5000
 NOT_START = frozenset({"cli", "commands", "management", "scripts", "bin", "tools", "docs", "doc"})
-SHELL_UPGRADE = re.compile(r"^\s*(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*)\s+upgrade\b")
+# at the start of a command: of the line, after `;`, `&&`, `||` or `(` (`(cd /opt/app; alembic upgrade head)`)
+SHELL_UPGRADE = re.compile(r"(?:^|[;&|(]|\b(?:then|do|else)\s)\s*"
+                           r"(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*)\s+upgrade\b")
+# uWSGI runs these before it loads the application (`exec-pre-app = /opt/app/migrate.sh`)
+UWSGI_HOOK = re.compile(r"(?m)^\s*(?:exec|hook)-(?:pre|post|as)-[\w-]+\s*=\s*(.+?)\s*$")
 NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})
 
 
@@ -31,13 +35,32 @@ SERVER_START = re.compile(r"^\s*(?:exec\b|(?:gunicorn|uwsgi|uvicorn|hypercorn|wa
 NOT_PRODUCTION = frozenset({"dev", "development", "local", "ci", "example", "examples"})
 
 
-def _shell_upgrade(text: str) -> int | None:
+def _shell_upgrade(text: str, hook: bool = False) -> int | None:
     """The line of a container entrypoint's `flask db upgrade` or `alembic upgrade` that runs before
-    it starts the server (`exec gunicorn ...`, `exec "$@"`): the release migrates as it starts."""
+    it starts the server (`exec gunicorn ...`, `exec "$@"`): the release migrates as it starts. A
+    script the server runs as it starts (`hook`) needs no start of its own."""
     for match in re.finditer(r"(?m)^.*$", text):
-        if SHELL_UPGRADE.search(match[0]) and SERVER_START.search(text, match.end()):
+        if (not match[0].lstrip().startswith("#") and SHELL_UPGRADE.search(match[0])
+                and (hook or SERVER_START.search(text, match.end()))):
             return text.count("\n", 0, match.start()) + 1
     return None
+
+
+def _uwsgi_hooks(path: Path) -> tuple[int | None, frozenset[str]]:
+    """A uWSGI ini's hooks: the line of one that upgrades the database itself, and the names of the
+    scripts the others run (cnaas-nms: `exec-pre-app = /opt/cnaas/exec-pre-app.sh`)."""
+    try:
+        text = read_file(path).decode("utf-8", "replace")
+    except OSError:
+        return None, frozenset()
+    line: int | None = None
+    scripts: set[str] = set()
+    for match in UWSGI_HOOK.finditer(text):
+        command = match[1]
+        if line is None and SHELL_UPGRADE.search(command):
+            line = text.count("\n", 0, match.start()) + 1
+        scripts.update(os.path.basename(word) for word in command.split() if word.endswith(".sh"))
+    return line, frozenset(scripts)
 
 
 def _command_file(stem: str) -> bool:
@@ -106,12 +129,12 @@ def _upgrade_calls(tree: ast.Module) -> list[tuple[int, str | None]]:
     return sorted(found)
 
 
-def _shell_line(path: Path) -> int | None:
+def _shell_line(path: Path, hook: bool = False) -> int | None:
     try:
         data = read_file(path)
     except OSError:
         return None
-    return _shell_upgrade(data.decode("utf-8", "replace")) if b"upgrade" in data else None
+    return _shell_upgrade(data.decode("utf-8", "replace"), hook) if b"upgrade" in data else None
 
 
 @cache
@@ -120,21 +143,30 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
     command line, tests and the revisions, in code that runs as the application starts (callers.py
     follows a function's callers); None when the project has none."""
     files: list[tuple[Path, bool]] = []  # every Python file, and whether the command line runs it
+    scripts: list[Path] = []  # shell scripts that may start the release
+    hooked: set[str] = set()  # the names of scripts uWSGI runs before it loads the application
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
                              and not _is_test(d) and (here / d).resolve() not in skip)
         parts = set(here.relative_to(root).parts)
+        production = not (NOT_PRODUCTION | NOT_START) & parts
         for name in sorted(filenames):
             stem, suffix = os.path.splitext(name)
-            if suffix == ".sh" and not (NOT_PRODUCTION | NOT_START) & parts and not _is_test(stem):
-                # a start script of the container: what the release runs before it serves
-                if (line := _shell_line(here / name)) is not None:
+            if suffix == ".sh" and production and not _is_test(stem):
+                scripts.append(here / name)
+            elif suffix == ".ini" and production and name != "alembic.ini":
+                line, named = _uwsgi_hooks(here / name)
+                if line is not None:
                     return (here / name).relative_to(root).as_posix(), line
+                hooked |= named
             elif suffix == ".py" and not _is_test(stem):
                 files.append((here / name, bool(NOT_START & parts) or _command_file(stem)))
                 if len(files) > MAX_FILES:
                     return None
+    for script in scripts:  # a start script of the container: what the release runs before it serves
+        if (line := _shell_line(script, script.name in hooked)) is not None:
+            return script.relative_to(root).as_posix(), line
     callers = Callers(files, _command_line, lambda call: _upgrades(call, frozenset()))
     for path, cli in files:
         if cli:

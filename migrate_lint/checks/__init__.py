@@ -47,6 +47,7 @@ class CheckContext:
     transaction_per_migration: bool = False
     transactional_ddl: bool = True  # env.py's transactional_ddl=False commits every statement
     enum_sync_adds_values: bool = False  # op.sync_enum_values is alembic-autogenerate-enums'
+    maps_models: bool = True  # False: env.py's target_metadata is None, the team keeps no models
     local_modules: frozenset[str] = frozenset()
     project_roots: tuple[Path, ...] = ()  # where the project's own source lies (its TypeDecorators)
     template_imports: frozenset[str] = frozenset()  # what script.py.mako imports into every revision
@@ -384,7 +385,8 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 subject = f"{table}.{old}" if table else old
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new,
                                          variant="replaced" if replaced else
-                                         "rewritten" if rewritten else "default")
+                                         "rewritten" if rewritten else
+                                         "default" if ctx.maps_models else "unmapped")
 
 
 def _written_names(statement: Statement, call: Operation | None, table: str, old: str, new: str

@@ -38,6 +38,7 @@ from migrate_lint.revisions.migration import (
 from migrate_lint.revisions.project import (
     env_enum_sync_adds_values,
     env_imports,
+    env_maps_models,
     env_outer_transaction,
     env_transaction_per_migration,
     env_transactional_ddl,
@@ -230,6 +231,7 @@ class Engine:
                                        or env_transaction_per_migration(history)),
             transactional_ddl=env_transactional_ddl(history),
             enum_sync_adds_values=env_enum_sync_adds_values(history),
+            maps_models=env_maps_models(history),
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},
             changed=self.changed_files,

@@ -119,6 +119,17 @@ def env_enum_sync_adds_values(history: History) -> bool:
     return "alembic_autogenerate_enums" in text and "alembic_postgresql_enum" not in text
 
 
+def env_maps_models(history: History) -> bool:
+    """False when env.py sets `target_metadata = None` and nothing else: the team keeps no
+    SQLAlchemy models for Alembic to compare, so advice about mapping attributes has nothing to
+    act on (R2R writes its SQL by hand); read as text."""
+    text = _env_source(history)
+    if not text:
+        return True
+    values = re.findall(r"^[ \t]*target_metadata[ \t]*(?::[^=\n]*)?=[ \t]*([^#\n]*)", text, re.M)
+    return not values or any(value.strip() != "None" for value in values)
+
+
 _OUTER_BEGIN = re.compile(r"\b(?!context\b)\w+\.begin(?:_twophase)?\(\)")
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]", re.M)
 _OWN_EXECUTE = re.compile(r"\b(?!context\b|op\b)\w+\.execute\(")

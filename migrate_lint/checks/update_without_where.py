@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from migrate_lint.checks import CheckContext, Hit, unfiltered
-from migrate_lint.revisions.migration import ANY_COLUMN, Migration
+from migrate_lint.revisions.migration import ANY_COLUMN, DataUpdate, Migration
 from migrate_lint.revisions.pydata import read
 
 CODE = "ML304"
@@ -43,11 +43,21 @@ def _reported_as_added_and_filled(migration: Migration, ctx: CheckContext) -> se
     reported = {(hit.fields["table"].lower(), hit.fields["column"].lower())
                 for hit in set_not_null_scans_table.check(migration, ctx)
                 if hit.fields.get("variant") == "same_transaction"}
-    operations = migration.operations  # an UPDATE's line may be its string's; its call runs at `position`
     return {line for u in migration.updates if reported and u.kind == "update" and u.columns
             and ANY_COLUMN not in u.columns
             and all((u.table.lower(), c.lower()) in reported for c in u.columns)
-            for line in (u.line, operations[u.position].line if u.position < len(operations) else u.line)}
+            for line in (u.line, _call_line(migration, u))}
+
+
+def _call_line(migration: Migration, update: DataUpdate) -> int:
+    """The line of the call that runs an UPDATE, where findings are placed: the call its string is
+    written in (`op.execute(sa.text(\n"UPDATE ..."))`), else the next call (`query = "UPDATE ..."`
+    on the line above `op.execute(query)`)."""
+    operations = migration.operations
+    around = next((op.line for op in operations if op.line <= update.line <= op.end_line), None)
+    if around is not None:
+        return around
+    return operations[update.position].line if update.position < len(operations) else update.line
 
 
 def _filling_a_new_column(migration: Migration, ctx: CheckContext, hit: Hit) -> Hit:

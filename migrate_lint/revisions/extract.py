@@ -137,8 +137,16 @@ class _Values:
                 args.append(Unknown(_text(arg)))
                 break  # positions after *args are unknowable
             args.append(self.value(arg))
-        kwargs = {kw.arg if kw.arg else "**": self.value(kw.value) if kw.arg else
-                  Unknown(_text(kw.value)) for kw in node.keywords}
+        kwargs: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg:
+                kwargs[kw.arg] = self.value(kw.value)
+                continue
+            spread = self.value(kw.value)
+            if isinstance(spread, dict) and all(isinstance(key, str) for key in spread):
+                kwargs.update(spread)  # **{"nullable": False}, or a name bound to such a dict literal
+            else:
+                kwargs["**"] = Unknown(_text(kw.value))
         return tuple(args), kwargs
 
 
@@ -220,6 +228,10 @@ class Scope:
             elif counts[name] == 1 and type(value) is ast.Call and _type_call(value, scope.library):  # type: ignore[arg-type]
                 # `status_enum = sa.Enum(..., name="status")`, then `type_=status_enum`: the type it names
                 scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).call(value)  # type: ignore[arg-type]
+            elif counts[name] == 1 and type(value) is ast.Dict and value.keys and all(  # type: ignore[attr-defined]
+                    type(key) is ast.Constant and isinstance(key.value, str) for key in value.keys):  # type: ignore[attr-defined]
+                # `dt_args = {"existing_type": sa.DateTime(), "nullable": False}`, then **dt_args
+                scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).value(value)  # type: ignore[arg-type]
             elif counts[name] == 1 and value is not None:
                 with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     scope.constants[name] = ast.literal_eval(value)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk, upgrade_lines_before
-from migrate_lint.revisions.coltypes import in_primary_key, known_not_null
+from migrate_lint.revisions.coltypes import in_primary_key, known_nullability
 from migrate_lint.revisions.migration import ANY_TABLE, DataUpdate, Migration, Operation, Statement
 from migrate_lint.sql.names import sql_ident
 
@@ -177,12 +177,20 @@ def already_not_null(migration: Migration, op_index: int, ctx: CheckContext, tab
     it so and nothing made it nullable since (a type-only ALTER keeps NOT NULL on PostgreSQL; on
     MySQL its MODIFY drops it unless restated), or, on any database, the column is in the table's
     primary key: SET NOT NULL is then a no-op that scans nothing."""
-    if op_index < len(migration.operations) and \
-            migration.operations[op_index].kwargs.get("existing_nullable") is False:
+    call = migration.operations[op_index] if op_index < len(migration.operations) else None
+    if call is not None and call.kwargs.get("existing_nullable") is False:
         return True
-    return ((ctx.postgresql or ctx.mysql)
-            and known_not_null(migration, op_index, ctx.ancestors(migration), table, column, ctx.mysql)) \
-        or in_primary_key(migration, op_index, ctx.ancestors(migration), table, column)
+    if ctx.postgresql or ctx.mysql:
+        said = known_nullability(migration, op_index, ctx.ancestors(migration), table, column, ctx.mysql)
+        if said is True:
+            return True
+        if said is None and ctx.mysql and call is not None and call.name == "alter_column" and (
+                "type_" in call.kwargs or "new_column_name" in call.kwargs):
+            # MySQL's MODIFY restates the whole column, so a type change or rename must say
+            # nullable=False to keep it NOT NULL (mysql-modify-drops-not-null): with no revision
+            # here saying otherwise (neutron-dynamic-routing's tables are neutron's), a restatement
+            return True
+    return in_primary_key(migration, op_index, ctx.ancestors(migration), table, column)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

@@ -195,6 +195,13 @@ def known_not_null(migration: Migration, before: int, ancestors: Iterable[Migrat
     """The history made table.column NOT NULL and nothing since made it nullable: this revision's
     calls before operation `before` (the alter_column that sets it, whose schema is the table's),
     else the nearest earlier revision that says, in the same schema."""
+    return known_nullability(migration, before, ancestors, table, column, mysql) is True
+
+
+def known_nullability(migration: Migration, before: int, ancestors: Iterable[Migration], table: str,
+                      column: str, mysql: bool = False) -> bool | None:
+    """True: the history last made table.column NOT NULL (as known_not_null reads it); False:
+    nullable; None: no revision of this history says (a table another project's history created)."""
     table, column = table.lower(), column.lower()
     schema = _schema(migration.operations[before]) if before < len(migration.operations) else None
     found = _nullability(migration.operations[:before], table, column, schema, mysql)
@@ -202,4 +209,4 @@ def known_not_null(migration: Migration, before: int, ancestors: Iterable[Migrat
         if found is not None:
             break
         found = _nullability(ancestor.operations, table, column, schema, mysql)
-    return found is True
+    return found

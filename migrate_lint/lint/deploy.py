@@ -13,7 +13,7 @@ from migrate_lint.catalog import Catalog, suggestion
 from migrate_lint.config import Config
 from migrate_lint.finding import Finding
 from migrate_lint.revisions.graph import RevisionGraph
-from migrate_lint.revisions.labels import resolve_label, search_roots
+from migrate_lint.revisions.labels import label_origin, resolve_label, search_roots
 from migrate_lint.revisions.orchestration import rolling_deploy
 from migrate_lint.revisions.startup import upgrades_at_start
 from migrate_lint.revisions.upgrade_docs import stops_to_upgrade
@@ -23,6 +23,12 @@ from migrate_lint.revisions.upgrade_docs import stops_to_upgrade
 # stops every neutron-server, keystone and glance contract while the new release serves), so the
 # convention assumes only what every one of them guarantees. Configure the label to change it.
 CONVENTIONS = {"contract": "after-release"}
+# ...but neutron, and the subprojects that import its labels, call contract revisions offline
+# migrations: `neutron-db-manage has_offline_migrations` tells the operator to stop every
+# neutron-server before `upgrade --contract`.
+NEUTRON_CONTRACT = ("neutron.db.migration.cli", "CONTRACT_BRANCH")
+NEUTRON_OFFLINE = ("neutron's contract branch, whose revisions neutron runs as offline migrations, "
+                   "with every neutron-server stopped")
 RANK = {"online": 0, "after-release": 1, "offline": 2}  # labels that disagree: the lowest wins
 
 Mode = tuple[str, str]  # (deploy mode, why: "contract branch")
@@ -33,7 +39,7 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
           ) -> tuple[dict[Path, Mode], set[str]]:
     """The deploy mode of each revision file that is not online, with why; and the branch labels the
     history carries, as written and as resolved."""
-    labels = _resolved_labels(graph, sources, search_roots(config.root, script_location))
+    labels, offline = _resolved_labels(graph, sources, search_roots(config.root, script_location))
     default = _default(config, script_location, lambda: _guards_locks(graph, sources))
     branches = dict(config.per_branch_deploy)
     found: dict[Path, Mode] = {}
@@ -42,7 +48,7 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
     for rev in graph.by_id.values():
         branch = graph.branch_labels_of(rev.id)
         mode = _by_path(config, rev.path, matches) or _by_branch(
-            branches, {labels.get(label, label) for label in branch}, branch) or default
+            branches, {labels.get(label, label) for label in branch}, branch, offline) or default
         if mode[0] != "online":
             found[rev.path] = mode
     return found, set(graph.labels) | set(labels.values())
@@ -97,15 +103,19 @@ def unknown_branches(config: Config, seen: set[str]) -> list[str]:
 
 
 def _resolved_labels(graph: RevisionGraph, sources: Callable[[Path], str | None],
-                     roots: tuple[Path, ...]) -> dict[str, str]:
-    """Computed labels (`cli.CONTRACT_BRANCH`) mapped to their value where it can be read."""
+                     roots: tuple[Path, ...]) -> tuple[dict[str, str], frozenset[str]]:
+    """Computed labels (`cli.CONTRACT_BRANCH`) mapped to their value where it can be read, and the
+    labels, as written, that are neutron's contract branch."""
     resolved: dict[str, str] = {}
+    neutron: set[str] = set()
     for rev in graph.by_id.values():
         source = sources(rev.path) if rev.branch_labels else None
         if source is not None:
             for label in rev.branch_labels:
                 resolved[label] = resolve_label(label, source, roots)  # a literal label stays itself
-    return resolved
+                if label_origin(label, source) == NEUTRON_CONTRACT:
+                    neutron.add(label)
+    return resolved, frozenset(neutron)
 
 
 def _by_path(config: Config, path: Path, matches: Callable[[Path, tuple[str, ...]], bool]) -> Mode | None:
@@ -116,11 +126,15 @@ def _by_path(config: Config, path: Path, matches: Callable[[Path, tuple[str, ...
     return None
 
 
-def _by_branch(branches: dict[str, str], values: Iterable[str], sources: Iterable[str]) -> Mode | None:
+def _by_branch(branches: dict[str, str], values: Iterable[str], sources: Iterable[str],
+               offline: frozenset[str] = frozenset()) -> Mode | None:
     """The deploy of the revision's branch: configured labels (by value or as written in the header)
-    first, then the conventions; when two labels disagree the one that reports more wins."""
+    first, then neutron's contract branch (`offline`: its labels as written), then the conventions;
+    when two labels disagree the one that reports more wins."""
     values, sources = sorted(set(values)), sorted(set(sources))
     configured = [(branches[label], label) for label in (*values, *sources) if label in branches]
+    if not configured and offline.intersection(sources):
+        return "offline", NEUTRON_OFFLINE
     found = configured or [(CONVENTIONS[label], label) for label in values if label in CONVENTIONS]
     if not found:
         return None

@@ -10,22 +10,30 @@ from pathlib import Path
 from migrate_lint.paths import read_file
 
 
-def resolve_label(label: str, source: str, roots: tuple[Path, ...]) -> str:
-    """The value of a computed label (its source text as the header reader kept it), or the label
-    itself when it is a literal or cannot be found without running code."""
+def label_origin(label: str, source: str) -> tuple[str, str]:
+    """(module, attribute) a computed label is imported from (`cli.CONTRACT_BRANCH` with `from
+    neutron.db.migration import cli`: neutron.db.migration.cli, CONTRACT_BRANCH); ("", "") for a
+    literal label or one not imported at the module's top."""
     parts = label.split(".")
     if not all(p.isidentifier() for p in parts):
-        return label
+        return "", ""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return label
+        return "", ""
     names = _imported_names(tree)
     if len(parts) == 1:  # `from pkg.cli import CONTRACT_BRANCH`
         module, _, attribute = names.get(parts[0], "").rpartition(".")
     else:  # `from pkg import cli` or `import pkg.cli as cli`, then `cli.CONTRACT_BRANCH`
         base = names.get(parts[0])
         module, attribute = ".".join([base, *parts[1:-1]]) if base else "", parts[-1]
+    return (module, attribute) if module else ("", "")
+
+
+def resolve_label(label: str, source: str, roots: tuple[Path, ...]) -> str:
+    """The value of a computed label (its source text as the header reader kept it), or the label
+    itself when it is a literal or cannot be found without running code."""
+    module, attribute = label_origin(label, source)
     if not module:
         return label
     for root in roots:

@@ -105,10 +105,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             new = written(new_value) if new_value is not None and not migration.rendered else \
                 written(new_type)
             variant = unsized or ("default" if old else "unknown" if call is not None else "raw")
-            if variant == "default" and ctx.mysql and charset is None and no_rewrite(old, new_type, ctx.dialect, 4):
+            if old and ctx.mysql and charset is None and no_rewrite(old, new_type, ctx.dialect, 4):
                 # in place under a multi-byte charset (utf8mb4, MySQL 8's default; OpenStack's
                 # utf8), a copy under latin1 (MariaDB's default before 11.6): the history does not say
-                variant = "charset"
+                variant = unsized or "charset"
             shown_old = written(old_value) if old_value is not None else ""
             rewrites.append((table, column, new, shown_old, variant))
         if len(rewrites) > 1:  # "several" says the table is rewritten: only sure rewrites say so

@@ -10,7 +10,10 @@ from typing import Any
 from migrate_lint.checks import CheckContext
 from migrate_lint.revisions.migration import Call, Migration, Operation
 
-Definition = tuple[str, tuple[str, ...], bool, str]  # table, columns, unique, WHERE as written
+Definition = tuple[str, tuple[str, ...], bool, str]  # table, columns, unique, the other options as written
+# keywords of op.create_index that say how or where it is built, not what the index is
+NOT_DEFINITION = frozenset({"table_name", "index_name", "columns", "unique", "schema", "if_not_exists",
+                            "postgresql_concurrently", "quote", "info"})
 
 
 def index_name(value: Any) -> str | None:
@@ -31,8 +34,9 @@ def definition(op: Operation) -> Definition | None:
     columns = op.arg(1 if op.batch_table is not None else 2, "columns")
     if table is None or not isinstance(columns, list | tuple) or not all(isinstance(c, str) for c in columns):
         return None
-    where = op.kwargs.get("postgresql_where")
-    return table, tuple(c.lower() for c in columns), op.kwargs.get("unique") is True, repr(where)
+    # a WHERE, an operator class (resultsdb's text_pattern_ops, for LIKE), a method, INCLUDE columns
+    options = sorted((key, repr(value)) for key, value in op.kwargs.items() if key not in NOT_DEFINITION)
+    return table, tuple(c.lower() for c in columns), op.kwargs.get("unique") is True, repr(options)
 
 
 def _made(migrations: list[tuple[Operation, ...]], name: str) -> Definition | None:

@@ -77,6 +77,23 @@ def test_a_table_created_more_than_ten_revisions_before_is_not_new(tmp_path, che
     assert index_finding(check_dir(root)).severity == Severity.ERROR
 
 
+@pytest.mark.parametrize("copy_in", ["creator", "between"])
+def test_a_young_table_filled_from_another_table_is_not_small(tmp_path, check_dir, copy_in):
+    """hasjob creates `domain` and fills it from every job post: eleven days on it is not empty."""
+    fill = '    op.execute("INSERT INTO tags (label) SELECT DISTINCT tag FROM posts")'
+    revisions = [("a1", "2024-03-01", CREATE + ("\n" + fill if copy_in == "creator" else "")),
+                 ("m1", "2024-03-05", fill if copy_in == "between" else "    pass"),
+                 ("b1", "2024-03-12", INDEX)]
+    finding = index_finding(check_dir(history(tmp_path, revisions)))
+    assert finding.severity == Severity.ERROR and "created by" not in finding.message
+
+
+def test_seed_rows_leave_a_young_table_small(tmp_path, check_dir):
+    seed = '    op.execute("INSERT INTO tags (label) VALUES (\'a\'), (\'b\')")'
+    root = history(tmp_path, [("a1", "2024-03-01", CREATE + "\n" + seed), ("b1", "2024-03-12", INDEX)])
+    assert index_finding(check_dir(root)).severity == Severity.WARNING
+
+
 def test_dates_of_a_converted_history_say_nothing(tmp_path, check_dir):
     # twenty revisions on one day: a history converted or squashed at once, whose dates are not its age
     burst = [(f"m{i:02}", "2018-09-04", "    pass") for i in range(19)]

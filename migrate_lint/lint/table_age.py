@@ -81,6 +81,8 @@ class AgeWeigher:
                 return None
             if ancestor.id not in self._created:
                 self._created[ancestor.id] = self.migrations[ancestor.id].created_before(None)
+            if self._copies_into(ancestor.id, table):
+                return None  # filled from another table since it was made: young, not small
             if table in self._created[ancestor.id]:
                 created = self._date(ancestor.id)
                 if created is None or created in self.bursts:
@@ -88,6 +90,11 @@ class AgeWeigher:
                 days = (runs - created).days
                 return (ancestor.id, days) if 0 <= days <= self.days else None
         return None
+
+    def _copies_into(self, revision: str, table: str) -> bool:
+        """Whether the revision copies rows into `table` (INSERT ... SELECT): hasjob creates `domain`
+        and fills it from every job post, so eleven days later it is not empty."""
+        return any(u.kind == "insert" and u.table.lower() == table for u in self.migrations[revision].updates)
 
     def _date(self, revision: str) -> datetime.date | None:
         if revision not in self._dates:

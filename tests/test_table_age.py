@@ -94,6 +94,22 @@ def test_seed_rows_leave_a_young_table_small(tmp_path, check_dir):
     assert index_finding(check_dir(root)).severity == Severity.WARNING
 
 
+NOT_NULL = '    op.add_column("tags", sa.Column("slug", sa.Text(), nullable=False))'
+
+
+@pytest.mark.parametrize(("added", "severity"), [
+    ("2024-03-01", Severity.INFO),  # the same day: ships with the table, empty
+    ("2024-03-08", Severity.INFO),
+    ("2024-03-09", Severity.ERROR),  # older: it may hold rows, and the ALTER fails on them
+])
+def test_a_not_null_column_without_default_on_a_table_a_week_old_is_info(
+        tmp_path, check_dir, added, severity):
+    root = history(tmp_path, [("a1", "2024-03-01", CREATE), ("b1", added, NOT_NULL)])
+    [finding] = [f for f in check_dir(root).findings if f.code == "ML301"]
+    assert finding.severity == severity
+    assert ("so it holds little yet: error lowered to info" in finding.message) is (severity == Severity.INFO)
+
+
 def test_dates_of_a_converted_history_say_nothing(tmp_path, check_dir):
     # twenty revisions on one day: a history converted or squashed at once, whose dates are not its age
     burst = [(f"m{i:02}", "2018-09-04", "    pass") for i in range(19)]

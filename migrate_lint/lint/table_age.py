@@ -2,8 +2,10 @@
 size: the revisions' own `Create Date` headers say how long the table has existed when a revision
 runs, and a table a few weeks old holds little. Such findings go one severity lower, as on a table a
 snapshot measures small, and to info when the table is a week old or less (most likely it ships in
-the same release, empty), and say why (config `new-table-days`, 0 to turn it off). In the history's
-first revision, when it creates tables, they are info: it builds the schema on an empty database."""
+the same release, empty), and say why (config `new-table-days`, 0 to turn it off). Findings of a
+statement that fails on a table with rows (a NOT NULL column with nothing to fill it) go to info on
+a table a week old or less, and stay as they are otherwise. In the history's first revision, when it
+creates tables, they are info: it builds the schema on an empty database."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from migrate_lint.finding import Finding, Hit, Severity
-from migrate_lint.lint.weighing import WEIGHED_TAG, lower, moved
+from migrate_lint.lint.weighing import ROWS_TAG, WEIGHED_TAG, lower, moved
 
 if TYPE_CHECKING:
     import datetime
@@ -45,13 +47,18 @@ class AgeWeigher:
         # revision's operations are analysed only to learn its date
         self.source_of = source_of
         self.weighed = frozenset(spec.code for spec in catalog.rules if WEIGHED_TAG in spec.tags)
+        # a statement that fails on a table with rows: harmless only on a table most likely still
+        # empty, a week old or less (not one lower for a month, as a lock is)
+        self.fail_on_rows = frozenset(spec.code for spec in catalog.rules if ROWS_TAG in spec.tags)
         self._dates: dict[str, datetime.date | None] = {}
         self._created: dict[str, set[str]] = {}  # revision -> the tables it creates: each read once
         self._bursts: frozenset[datetime.date] | None = None
 
     def weigh(self, finding: Finding, hit: Hit) -> Finding:
         table = hit.fields.get("table")
-        if finding.code not in self.weighed or not table or finding.revision not in self.graph.by_id:
+        rows = finding.code in self.fail_on_rows
+        weighed = rows or finding.code in self.weighed
+        if not weighed or not table or finding.revision not in self.graph.by_id:
             return finding
         if self._builds_schema(finding.revision):
             return moved(finding, Severity.INFO, FIRST, {"table": table})
@@ -59,6 +66,8 @@ class AgeWeigher:
         if found is None:
             return finding
         creator, days = found
+        if rows and days > FRESH_DAYS:
+            return finding
         when = "the same day" if days == 0 else "the day before" if days == 1 else f"{days} days before"
         severity = Severity.INFO if days <= FRESH_DAYS else lower(finding.severity)
         return moved(finding, severity, RECENT, {"table": table, "revision": creator, "when": when})

@@ -8,6 +8,7 @@ from dataclasses import replace
 from migrate_lint.finding import Finding, Severity
 
 WEIGHED_TAG = "locks"  # rules whose harm grows with the table: locks held while scanning or rewriting
+ROWS_TAG = "rows"  # rules whose harm needs rows at all: a statement that fails on a table with rows
 MOVED = ": {from_} {verb} to {to}"
 
 

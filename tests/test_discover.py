@@ -264,3 +264,13 @@ def test_a_packages_alembic_folder_of_revisions_is_a_history(tmp_path):
     [history] = discover_dir(tmp_path)
     assert names(history) == ["t1.py", "t2.py"]
     assert history.script_location == tmp_path / "invenio_things" / "alembic"
+
+
+def test_a_plugins_migrations_folder_of_revisions_is_a_history(tmp_path):
+    """Indico's plugins keep their revisions in `<plugin>/migrations/`, each plugin a history."""
+    for plugin in ("livesync", "citadel"):
+        revision(tmp_path / plugin / f"indico_{plugin}" / "migrations", f"{plugin}1")
+    (tmp_path / "shop" / "migrations").mkdir(parents=True)  # Django's: no `revision =` lines
+    (tmp_path / "shop" / "migrations" / "0001_initial.py").write_text("class Migration:\n    pass\n")
+    histories = discover_dir(tmp_path)
+    assert sorted(names(h)[0] for h in histories) == ["citadel1.py", "livesync1.py"]

@@ -19,10 +19,11 @@ SKIP_DIRS = frozenset({
     "site-packages", "build", "dist", ".mypy_cache", ".ruff_cache", ".pytest_cache",
 })
 SEARCH_DEPTH = 6
+PACKAGE_FOLDERS = frozenset({"alembic", "migrations"})  # a plugin's revisions, with no env.py of its own
 TEMPLATED = re.compile(r"\{[^{}]*\}")  # str.format fields, left for the application
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "
-              "a versions folder, revision files next to script.py.mako or in an alembic folder, "
-              "or revision files")
+              "a versions folder, revision files next to script.py.mako or in an alembic or migrations "
+              "folder, or revision files")
 
 
 class DiscoveryError(UserError):
@@ -228,7 +229,7 @@ def _looks_like_versions(folder: Path, nested: bool = False, limit: int = 50) ->
 def _search(root: Path, name: str | None, passed_over: list[DiscoveryError]) -> Iterator[History]:
     """Every history below a folder: alembic.ini files, script locations with a versions folder,
     Flask-Alembic's migrations folder (revisions next to script.py.mako, no versions folder) and a
-    package's `alembic` folder of revisions (Invenio's modules).
+    package's `alembic` or `migrations` folder of revisions (Invenio's modules, Indico's plugins).
 
     An alembic.ini whose versions folder or package is not there is a template or a deployment's
     copy (zou's plugin template; datanommer's ansible role, whose package lives elsewhere in the
@@ -247,9 +248,10 @@ def _search(root: Path, name: str | None, passed_over: list[DiscoveryError]) -> 
                 "env.py" in filenames or "script.py.mako" in filenames
                 or _looks_like_versions(here / "versions", nested=True)):
             yield from _histories(here)
-        elif ("script.py.mako" in filenames or here.name == "alembic") and _looks_like_versions(here):
-            # a package's own `alembic` folder of revisions is an Invenio module's history, which
-            # invenio-db adds to the application's version locations through an entry point
+        elif ("script.py.mako" in filenames or here.name in PACKAGE_FOLDERS) and _looks_like_versions(here):
+            # a package's own folder of revisions is a plugin's history, which the application adds
+            # to its version locations: Invenio modules' `alembic` (through invenio-db's entry
+            # point), Indico plugins' `migrations`
             yield History(here, (here,), version_files((here,)))
 
 

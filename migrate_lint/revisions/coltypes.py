@@ -80,6 +80,20 @@ def _sql_type(op: Operation, table: str, column: str) -> str | None:
     return None
 
 
+def _last_type(operations: Iterable[Operation], table: str, column: str, calls: bool = True) -> Any:
+    """The type the last alter_column type_ (with `calls`) or literal ALTER ... TYPE among the
+    operations gives table.column; None when none does."""
+    found = None
+    for op in operations:
+        if calls and op.name == "alter_column" and "type_" in op.kwargs:
+            t, c = _altered(op)
+            if _same(t, table) and _same(c, column):
+                found = op.kwargs["type_"]
+        elif op.name == "execute" and (sql_type := _sql_type(op, table, column)):
+            found = sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)")
+    return found
+
+
 def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, column: str,
              before_line: int | None = None) -> Any:
     """The column's type before this revision (before `before_line` of it, where this revision
@@ -88,16 +102,18 @@ def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, c
     or altered it. None when the history does not say."""
     table, column = table.lower(), column.lower()
     if before_line is not None:
-        here = from_operations([op for op in migration.operations if op.line < before_line], table, column)
+        here = None
+        for op in migration.operations:
+            if op.line < before_line:
+                given = _last_type((op,), table, column, calls=False) or from_operations((op,), table, column)
+                here = given if given is not None else here
         if here is not None:
             return here
-    for op in downgrade_operations(migration.source):
-        if op.name == "alter_column" and "type_" in op.kwargs:
-            t, c = _altered(op)
-            if _same(t, table) and _same(c, column):
-                return op.kwargs["type_"]
-        if op.name == "execute" and (sql_type := _sql_type(op, table, column)):
-            return sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)") back
+    # the type the downgrade leaves it with: its last change of the column (resultsdb moves an enum
+    # column to a temporary type and back to the rebuilt one, in both directions)
+    back = _last_type(downgrade_operations(migration.source), table, column)
+    if back is not None:
+        return back
     for ancestor in ancestors:
         found = from_operations(ancestor.operations, table, column)
         if found is not None:

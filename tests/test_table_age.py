@@ -61,7 +61,8 @@ def index_finding(report):
 ])
 def test_a_lock_finding_on_a_table_created_days_before_is_lower(
         tmp_path, check_dir, created, indexed, config, lowered, when):
-    root = history(tmp_path, [("a1", created, CREATE), ("b1", indexed, INDEX)], config)
+    revisions = [("a0", created, "    pass"), ("a1", created, CREATE), ("b1", indexed, INDEX)]
+    root = history(tmp_path, revisions, config)
     finding = index_finding(check_dir(root))
     if lowered:
         assert finding.severity == lowered
@@ -81,7 +82,8 @@ def test_a_table_created_more_than_ten_revisions_before_is_not_new(tmp_path, che
 def test_a_young_table_filled_from_another_table_is_not_small(tmp_path, check_dir, copy_in):
     """hasjob creates `domain` and fills it from every job post: eleven days on it is not empty."""
     fill = '    op.execute("INSERT INTO tags (label) SELECT DISTINCT tag FROM posts")'
-    revisions = [("a1", "2024-03-01", CREATE + ("\n" + fill if copy_in == "creator" else "")),
+    revisions = [("a0", "2024-03-01", "    pass"),
+                 ("a1", "2024-03-01", CREATE + ("\n" + fill if copy_in == "creator" else "")),
                  ("m1", "2024-03-05", fill if copy_in == "between" else "    pass"),
                  ("b1", "2024-03-12", INDEX)]
     finding = index_finding(check_dir(history(tmp_path, revisions)))
@@ -90,7 +92,8 @@ def test_a_young_table_filled_from_another_table_is_not_small(tmp_path, check_di
 
 def test_seed_rows_leave_a_young_table_small(tmp_path, check_dir):
     seed = '    op.execute("INSERT INTO tags (label) VALUES (\'a\'), (\'b\')")'
-    root = history(tmp_path, [("a1", "2024-03-01", CREATE + "\n" + seed), ("b1", "2024-03-12", INDEX)])
+    root = history(tmp_path, [("a0", "2024-03-01", "    pass"), ("a1", "2024-03-01", CREATE + "\n" + seed),
+                              ("b1", "2024-03-12", INDEX)])
     assert index_finding(check_dir(root)).severity == Severity.WARNING
 
 
@@ -108,6 +111,16 @@ def test_a_not_null_column_without_default_on_a_table_a_week_old_is_info(
     [finding] = [f for f in check_dir(root).findings if f.code == "ML301"]
     assert finding.severity == severity
     assert ("so it holds little yet: error lowered to info" in finding.message) is (severity == Severity.INFO)
+
+
+@pytest.mark.parametrize(("indexed", "severity"), [
+    ("2024-03-05", Severity.INFO), ("2024-03-14", Severity.ERROR)])
+def test_the_root_s_tables_may_predate_the_history_so_their_age_counts_for_a_week_only(
+        tmp_path, check_dir, indexed, severity):
+    """waiverdb served from April and stamped its initial migration, dated November: a table
+    that revision creates is as old as the project, not as its Create Date."""
+    root = history(tmp_path, [("a1", "2024-03-01", CREATE), ("b1", indexed, INDEX)])
+    assert index_finding(check_dir(root)).severity == severity
 
 
 def test_dates_of_a_converted_history_say_nothing(tmp_path, check_dir):

@@ -14,7 +14,7 @@ from typing import Any
 from migrate_lint import __version__
 from migrate_lint.cache.folder import cache_location
 
-FORMAT = 16  # bump whenever the shape or the meaning of a cached value changes
+FORMAT = 17  # bump whenever the shape or the meaning of a cached value changes
 STAMP = f"{__version__}/{FORMAT}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 

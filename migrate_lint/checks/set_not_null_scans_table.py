@@ -64,7 +64,7 @@ def _constant_fill(migration: Migration, table: str, column: str, ctx: CheckCont
 
     lines = {u.line for u in migration.updates if u.fills(table, column)}
     for statement in migration.statements:
-        found = constant_update(statement.sql) if statement.line in lines else None
+        found = constant_update(statement.sql, migration.source) if statement.line in lines else None
         if found and found[0].lower() == table.lower() and found[1].lower() == column.lower():
             return (f"The UPDATE writes one constant to every row: give the op.add_column its column as "
                     f"nullable=False, server_default=sa.text({found[2]!r}) instead, which PostgreSQL 11+ "

@@ -70,7 +70,7 @@ def _filling_a_new_column(migration: Migration, ctx: CheckContext, hit: Hit) -> 
                       if s.line == hit.line and s.sql[:6].upper() == "UPDATE"), None)
     from migrate_lint.sql.writes import constant_update
 
-    found = constant_update(statement.sql) if statement is not None else None
+    found = constant_update(statement.sql, migration.source) if statement is not None else None
     if found is None:
         return hit
     _, column, value = found

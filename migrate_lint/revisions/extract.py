@@ -479,6 +479,15 @@ class Extractor:
                 if _UPDATE_WORD.search(text):  # f"UPDATE {table} SET ...": what it fills, of some table
                     self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
                 continue
+            if kind is ast.BinOp and type(node.op) is ast.Add:  # type: ignore[attr-defined]
+                parts = _added(node)  # type: ignore[arg-type]
+                if parts is not None:
+                    # "UPDATE " + table + " SET ...": as the f-string, a part the code computes unknown
+                    text = "".join(str(part.value) if isinstance(part, ast.Constant) else
+                                   _text_or(values, part, COMPUTED) for part in parts)
+                    if _UPDATE_WORD.search(text):
+                        self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
+                    continue
             if kind is ast.Call:
                 self._call(node, ctx, values)  # type: ignore[arg-type]
                 if _schema_constructor(node, values.library):  # type: ignore[arg-type]
@@ -559,6 +568,19 @@ class Extractor:
         if columns:
             self.updates.append(
                 DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
+
+
+def _added(node: ast.BinOp) -> list[ast.expr] | None:
+    """The operands of a chain of `+` that starts with a string literal, in order; None otherwise."""
+    parts: list[ast.expr] = []
+    left: ast.expr = node
+    while isinstance(left, ast.BinOp) and isinstance(left.op, ast.Add):
+        parts.append(left.right)
+        left = left.left
+    parts.append(left)
+    parts.reverse()
+    first = parts[0]
+    return parts if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
 
 
 def _literal_sql(call: ast.Call) -> bool:

@@ -188,11 +188,15 @@ _CONSTANT_UPDATE = re.compile(r"""(?is)^\s*UPDATE\s+(?P<table>\S+)\s+SET\s+"?(?P
                               r"(?P<value>-?\d+(?:\.\d+)?|'(?:[^']|'')*'|TRUE|FALSE)\s*;?\s*$")
 
 
-def constant_update(sql: str) -> tuple[str, str, str] | None:
+def constant_update(sql: str, source: str | None = None) -> tuple[str, str, str] | None:
     """(table, unquoted and without its schema; column as written; the literal) of an UPDATE with no
-    WHERE that writes one literal into one column of every row; None for any other statement."""
+    WHERE that writes one literal into one column of every row; None for any other statement. With
+    the revision's `source`, only a literal the code writes: a rendered bind parameter the code
+    computes as it runs (`text(...).bindparams(date=datetime.utcnow())`) is no constant."""
     match = _CONSTANT_UPDATE.match(sql)
-    return (_unquote(match["table"]), match["column"], match["value"]) if match else None
+    if not match or (source is not None and match["value"].strip("'") not in source):
+        return None
+    return _unquote(match["table"]), match["column"], match["value"]
 
 
 def _unquote(name: str) -> str:

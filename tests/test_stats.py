@@ -44,9 +44,9 @@ HISTORY = {
                  'sa.Column("label", sa.String(30)))'),
     "c1": ("b1", '    op.create_index("ix_tags_label", "tags", ["label"])\n'
                  '    op.alter_column("lookup", "label", existing_type=sa.String(200), '
-                 'type_=sa.String(300))\n'
+                 'type_=sa.String(20))\n'  # narrowed: a copy whatever the charset
                  '    op.alter_column("posts", "title", existing_type=sa.String(200), '
-                 'type_=sa.String(300))'),
+                 'type_=sa.String(20))'),
 }
 
 

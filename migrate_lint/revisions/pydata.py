@@ -57,10 +57,20 @@ def _chain(node: ast.expr) -> list[str]:
     return names
 
 
-def _base(node: ast.expr) -> ast.expr:
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        node = node.func.value
-    return node
+def _update_target(node: ast.Call) -> str | None:
+    """The name a Core UPDATE writes: `t` of `t.update()...`, `Event` of `sa.update(Event)...` or
+    `update(Event)...` (the function's first argument, not the module it is called on)."""
+    while True:
+        func = node.func
+        inner = func.value if isinstance(func, ast.Attribute) else None
+        if isinstance(inner, ast.Call):
+            node = inner
+            continue
+        if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) != "update":
+            return None
+        if node.args and isinstance(node.args[0], ast.Name):  # sa.update(Event), update(Event)
+            return node.args[0].id
+        return inner.id if isinstance(inner, ast.Name) and not node.args else None  # t.update()
 
 
 def _writes_rows(loop: ast.For) -> bool:
@@ -210,6 +220,7 @@ def _execute(node: ast.Call, tables: dict[str, str], unfiltered: list[tuple[int,
                 and node.func.value.id == "op"):
             texts.append((*where, arg.value))
     elif isinstance(arg, ast.Call):
-        chain, base = _chain(arg), _base(arg)
-        if "update" in chain and not FILTERS & set(chain) and isinstance(base, ast.Name):
-            unfiltered.append((*where, tables.get(base.id, base.id)))
+        chain = _chain(arg)
+        target = _update_target(arg)
+        if target is not None and not FILTERS & set(chain):
+            unfiltered.append((*where, tables.get(target, target)))

@@ -11,6 +11,8 @@ from migrate_lint.revisions.migration import ANY_TABLE, DataUpdate, Migration, O
 from migrate_lint.sql.names import sql_ident
 
 CODE = "ML302"
+# alter_column changes that MySQL makes with a MODIFY restating the whole column, nullability too
+RESTATED_WITH = frozenset({"type_", "new_column_name", "autoincrement", "server_default", "comment"})
 SCOPE = "revision"
 
 
@@ -184,11 +186,12 @@ def already_not_null(migration: Migration, op_index: int, ctx: CheckContext, tab
         said = known_nullability(migration, op_index, ctx.ancestors(migration), table, column, ctx.mysql)
         if said is True:
             return True
-        if said is None and ctx.mysql and call is not None and call.name == "alter_column" and (
-                "type_" in call.kwargs or "new_column_name" in call.kwargs):
-            # MySQL's MODIFY restates the whole column, so a type change or rename must say
-            # nullable=False to keep it NOT NULL (mysql-modify-drops-not-null): with no revision
-            # here saying otherwise (neutron-dynamic-routing's tables are neutron's), a restatement
+        if said is None and ctx.mysql and call is not None and call.name == "alter_column" and \
+                RESTATED_WITH & call.kwargs.keys():
+            # MySQL's MODIFY restates the whole column, so a change of its type, name, default or
+            # autoincrement must say nullable=False to keep it NOT NULL (mysql-modify-drops-not-null):
+            # with no revision here saying otherwise (neutron-dynamic-routing's tables are neutron's,
+            # tap-as-a-service's are made by a module its first revision calls), a restatement
             return True
     return in_primary_key(migration, op_index, ctx.ancestors(migration), table, column)
 

@@ -26,7 +26,8 @@ CONVENTIONS = {"contract": "after-release"}
 # ...but neutron, and the subprojects that import its labels, call contract revisions offline
 # migrations: `neutron-db-manage has_offline_migrations` tells the operator to stop every
 # neutron-server before `upgrade --contract`.
-NEUTRON_CONTRACT = ("neutron.db.migration.cli", "CONTRACT_BRANCH")
+NEUTRON_CONTRACT = frozenset({("neutron.db.migration.cli", "CONTRACT_BRANCH"),
+                              ("neutron_lib.db.constants", "CONTRACT_BRANCH")})
 NEUTRON_OFFLINE = ("neutron's contract branch, whose revisions neutron runs as offline migrations, "
                    "with every neutron-server stopped")
 RANK = {"online": 0, "after-release": 1, "offline": 2}  # labels that disagree: the lowest wins
@@ -113,7 +114,7 @@ def _resolved_labels(graph: RevisionGraph, sources: Callable[[Path], str | None]
         if source is not None:
             for label in rev.branch_labels:
                 resolved[label] = resolve_label(label, source, roots)  # a literal label stays itself
-                if label_origin(label, source) == NEUTRON_CONTRACT:
+                if label_origin(label, source) in NEUTRON_CONTRACT:
                     neutron.add(label)
     return resolved, frozenset(neutron)
 

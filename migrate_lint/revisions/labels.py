@@ -46,7 +46,9 @@ def resolve_label(label: str, source: str, roots: tuple[Path, ...]) -> str:
 # neutron's own labels, which its subprojects (neutron-vpnaas, networking-*) import from neutron,
 # a package their checkouts do not hold
 NEUTRON_BRANCHES = {("neutron.db.migration.cli", "CONTRACT_BRANCH"): "contract",
-                    ("neutron.db.migration.cli", "EXPAND_BRANCH"): "expand"}
+                    ("neutron.db.migration.cli", "EXPAND_BRANCH"): "expand",
+                    ("neutron_lib.db.constants", "CONTRACT_BRANCH"): "contract",  # neutron-fwaas's
+                    ("neutron_lib.db.constants", "EXPAND_BRANCH"): "expand"}
 
 
 def _imported_names(tree: ast.Module) -> dict[str, str]:

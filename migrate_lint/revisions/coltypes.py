@@ -64,8 +64,14 @@ def from_operations(operations: Iterable[Operation], table: str, column: str) ->
     return found
 
 
-def _sql_type(op: Operation, table: str, column: str) -> str | None:
-    """The SQL type a downgrade's literal ALTER ... TYPE gives table.column back."""
+_IN_SCHEMA = re.compile(r'ALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?(?:"[^"]+"|\w+)\s*\.', re.IGNORECASE)
+
+
+def _sql_type(op: Operation, table: str, column: str, in_schema: bool = True) -> str | None:
+    """The SQL type a literal ALTER ... TYPE gives table.column (in a downgrade: gives it back).
+    Not `in_schema`: none from an ALTER of a table its SQL names with a schema, which the SQL's facts,
+    keeping bare names, cannot tell from a table of the same name in another (indico alters
+    categories.settings, events.settings and users.settings in one revision)."""
     from migrate_lint.sql.facts import facts_of, split_statements
 
     sql = op.arg(0, "sqltext")
@@ -74,22 +80,26 @@ def _sql_type(op: Operation, table: str, column: str) -> str | None:
     if not isinstance(sql, str):
         return None
     for statement in split_statements(sql, "postgresql"):
+        if not in_schema and _IN_SCHEMA.search(statement):
+            continue
         for t, c, _, new_type in facts_of(statement, "postgresql").altered_columns:
             if t == table and c == column and new_type:
                 return str(new_type)
     return None
 
 
-def _last_type(operations: Iterable[Operation], table: str, column: str, calls: bool = True) -> Any:
-    """The type the last alter_column type_ (with `calls`) or literal ALTER ... TYPE among the
-    operations gives table.column; None when none does."""
+def _last_type(operations: Iterable[Operation], table: str, column: str, earlier: bool = False) -> Any:
+    """The type the last alter_column type_ or literal ALTER ... TYPE among the operations gives
+    table.column; None when none does. `earlier`: the revision's own statements before the one
+    judged, read for their SQL only (from_operations reads their calls), and not where the SQL
+    names the table with a schema."""
     found = None
     for op in operations:
-        if calls and op.name == "alter_column" and "type_" in op.kwargs:
+        if not earlier and op.name == "alter_column" and "type_" in op.kwargs:
             t, c = _altered(op)
             if _same(t, table) and _same(c, column):
                 found = op.kwargs["type_"]
-        elif op.name == "execute" and (sql_type := _sql_type(op, table, column)):
+        elif op.name == "execute" and (sql_type := _sql_type(op, table, column, in_schema=not earlier)):
             found = sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)")
     return found
 
@@ -105,7 +115,8 @@ def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, c
         here = None
         for op in migration.operations:
             if op.line < before_line:
-                given = _last_type((op,), table, column, calls=False) or from_operations((op,), table, column)
+                given = _last_type((op,), table, column, earlier=True)
+                given = given if given is not None else from_operations((op,), table, column)
                 here = given if given is not None else here
         if here is not None:
             return here

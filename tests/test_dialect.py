@@ -101,6 +101,14 @@ def test_nothing_found_is_the_stated_default(tmp_path):
     ({"requirements.txt": "oslo.db>=8.2.0 # Apache-2.0\n"},  # magnum: the driver is the deployment's
      ("mysql", "requirements.txt declares oslo.db, OpenStack's database layer, whose services run on MySQL "
                "or MariaDB, and no database driver")),
+    ({"requirements.txt": "pbr>=5.5.0\nneutron>=16.0.0.0b1  # Apache-2.0\nneutron-lib>=2.11.0\n",
+      "test-requirements.txt": "psycopg2\nPyMySQL>=0.7.6\n"},  # tap-as-a-service: built on neutron
+     ("mysql", "requirements.txt declares neutron, which uses oslo.db, OpenStack's database layer, whose "
+               "services run on MySQL or MariaDB (drivers of both databases are declared: "
+               "test-requirements.txt declares psycopg2, test-requirements.txt declares pymysql)")),
+    ({"pyproject.toml": "[tool.setuptools.data-files]\n\"etc/neutron/rootwrap.d\" = []\n",
+      "requirements.txt": "flask\n"},  # a word, not a requirement
+     ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
     ({"requirements.txt": "flask-sqlalchemy\nmysqlclient-stubs-not-a-driver\n"},
      ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
 ])

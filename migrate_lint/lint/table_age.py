@@ -4,8 +4,11 @@ runs, and a table a few weeks old holds little. Such findings go one severity lo
 snapshot measures small, and to info when the table is a week old or less (most likely it ships in
 the same release, empty), and say why (config `new-table-days`, 0 to turn it off). Findings of a
 statement that fails on a table with rows (a NOT NULL column with nothing to fill it) go to info on
-a table a week old or less, and stay as they are otherwise. In the history's first revision, when it
-creates tables, they are info: it builds the schema on an empty database."""
+a table a week old or less, and stay as they are otherwise. A table that a revision since filled from
+another (INSERT ... SELECT) is not young, and one the root revision created counts as young for a
+week only: it may be older than the history, stamped when the project adopted Alembic. In the
+history's first revision, when it creates tables, they are info: it builds the schema on an empty
+database."""
 
 from __future__ import annotations
 

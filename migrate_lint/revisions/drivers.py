@@ -25,6 +25,7 @@ MAX_BYTES = 1 << 20
 # a requirement line of a project built on oslo.db, which its subprojects declare instead of it
 # (tap-as-a-service declares neutron and neutron-lib); at a line's start only, as these names are
 # words too (`etc/neutron/rootwrap.d`)
+OSLO_RUNS_ON = "OpenStack's database layer, whose services run on MySQL or MariaDB"
 _BUILT_ON_OSLO = re.compile(r"""(?m)^\s*["']?(neutron(?:[-_]lib)?)\s*(?=[<>=!~;#\[,"']|$)""", re.IGNORECASE)
 
 
@@ -58,13 +59,13 @@ def declared_dialect(root: str) -> tuple[str, str]:
     """(dialect, where) when the dependency files declare drivers of one database only, or oslo.db
     with none or both (an OpenStack service: MySQL); ("", why) when they declare none or both."""
     seen: dict[str, str] = {}  # dialect -> the first file and driver that declares it
-    oslo = ""  # the file that declares oslo.db, OpenStack's database layer, or a project built on it
+    oslo = ""  # why OpenStack's database layer: a file declares oslo.db, or a project built on it
     for where, text in dependency_files(root):
         names = _names(text)
         if not oslo and "oslo.db" in names:
-            oslo = where
+            oslo = f"{where} declares oslo.db"
         elif not oslo and (built := _BUILT_ON_OSLO.search(text)):
-            oslo = f"{where} declares {built[1].lower().replace('_', '-')}, which"
+            oslo = f"{where} declares {built[1].lower().replace('_', '-')}, which uses oslo.db"
         for dialect, drivers in DRIVERS.items():
             if dialect not in seen and (hit := sorted(names & drivers)):
                 seen[dialect] = f"{where} declares {hit[0]}"
@@ -74,16 +75,9 @@ def declared_dialect(root: str) -> tuple[str, str]:
                         "and no driver of another database"
     both = ", ".join(seen.values())
     if len(seen) > 1 and oslo:  # OpenStack tests on both; its services are deployed on MySQL/MariaDB
-        return "mysql", f"{_declares(oslo)} MySQL or MariaDB (drivers of both databases are declared: {both})"
+        return "mysql", f"{oslo}, {OSLO_RUNS_ON} (drivers of both databases are declared: {both})"
     if len(seen) > 1:
         return "", f"the dependencies declare drivers of several databases ({both})"
     if oslo:  # magnum declares oslo.db alone and leaves the driver to the deployment
-        return "mysql", f"{_declares(oslo)} MySQL or MariaDB, and no database driver"
+        return "mysql", f"{oslo}, {OSLO_RUNS_ON}, and no database driver"
     return "", ""
-
-
-def _declares(oslo: str) -> str:
-    """The reason's start: `requirements.txt declares oslo.db, ...` or, for a project built on it,
-    `requirements.txt declares neutron, which uses oslo.db, ...`."""
-    return f"{oslo} uses oslo.db, OpenStack's database layer, whose services run on" if "which" in oslo \
-        else f"{oslo} declares oslo.db, OpenStack's database layer, whose services run on"

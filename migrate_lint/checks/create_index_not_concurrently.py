@@ -26,7 +26,7 @@ SCOPE = "revision"
 # An earlier ALTER TABLE of the transaction holds ACCESS EXCLUSIVE until commit: the build's SHARE lock
 # then blocks reads too (measured on PG 15: an index on a column just added, all NULL, takes 1.6 s
 # per 2 million rows, against 2.5 s for one on filled data).
-HELD = ("; the ALTER TABLE at line {line} already holds ACCESS EXCLUSIVE on {table}, so every SELECT "
+HELD = ("; the {statement} at line {line} already holds ACCESS EXCLUSIVE on {table}, so every SELECT "
         "waits too, until the transaction commits")
 KEPT = ("unique", "schema", "postgresql_where", "postgresql_using", "postgresql_include", "postgresql_ops")
 
@@ -123,7 +123,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 continue  # the table is rewritten earlier in the transaction, every index with it, under
                 # ACCESS EXCLUSIVE to commit (alter-column-type's or volatile-default's finding): CONCURRENTLY
                 # cannot run in here, and one more index is part of that outage
-            holder = exclusive_holder(migration, statement, table, ctx.transactional_ddl)
+            holder = exclusive_holder(migration, statement, table, ctx.transactional_ddl, index_drops=True)
             chosen = _built_concurrently(migration, table) if variant == "default" else None
             if chosen:
                 variant = "chosen"
@@ -132,9 +132,16 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                           qold=sql_ident(old or ""), qindex=sql_ident(index),
                           call=safe_call(statement, call, index, table, argument, migration.source,
                                          by_convention),
-                          variant=variant, held=HELD.format(line=holder.line, table=table) if holder else "",
+                          variant=variant, held=_held(holder, table),
                           outside=outside_transaction(statement))
 
+
+
+def _held(holder: Statement | None, table: str) -> str:
+    """What the message adds where an earlier statement holds ACCESS EXCLUSIVE on the table."""
+    if holder is None:
+        return ""
+    return HELD.format(statement=" ".join(holder.sql.split()[:2]).upper(), line=holder.line, table=table)
 
 
 def _built_concurrently(migration: Migration, table: str) -> tuple[str, str] | None:

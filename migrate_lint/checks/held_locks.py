@@ -38,11 +38,15 @@ def _earlier_in_transaction(migration: Migration, statement: Statement,
 
 
 def exclusive_holder(migration: Migration, statement: Statement, table: str,
-                     transactional: bool) -> Statement | None:
+                     transactional: bool, index_drops: bool = False) -> Statement | None:
     """The nearest earlier statement of the transaction that took ACCESS EXCLUSIVE on `table` (by this
-    name, or by the name a RENAME TO gave it), which holds it until commit."""
+    name, or by the name a RENAME TO gave it), which holds it until commit. With `index_drops`, a
+    plain DROP INDEX of one of its indexes (its op.drop_index names the table) counts too: it takes
+    the same lock on the table."""
     names = {table.lower()}
     for earlier in _earlier_in_transaction(migration, statement, transactional):
+        if index_drops and _drops_index_of(migration, earlier, names):
+            return earlier
         alter = altered(earlier.sql)
         if alter is None:
             continue
@@ -50,6 +54,15 @@ def exclusive_holder(migration: Migration, statement: Statement, table: str,
         if (altered_table in names or renamed_to(action) in names) and not re.match(_WEAKER, action):
             return earlier  # a weaker lock taken later does not release the exclusive one before it
     return None
+
+
+def _drops_index_of(migration: Migration, statement: Statement, tables: set[str]) -> bool:
+    """A DROP INDEX without CONCURRENTLY whose op.drop_index call names one of the tables."""
+    if statement.sql[:10].upper() != "DROP INDEX" or "CONCURRENTLY" in statement.sql[:30].upper():
+        return False
+    return any(op.line == statement.line and op.name == "drop_index"
+               and str(op.batch_table or op.kwargs.get("table_name", op.args[1] if len(op.args) > 1 else ""))
+               .lower() in tables for op in migration.operations)
 
 
 def held_exclusively(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:

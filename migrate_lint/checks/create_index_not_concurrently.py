@@ -16,7 +16,7 @@ from migrate_lint.checks import (
     sql_hit,
     sql_walk,
 )
-from migrate_lint.checks.held_locks import exclusive_holder, rewritten_earlier
+from migrate_lint.checks.held_locks import first_holder, rewritten_earlier
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
 from migrate_lint.sql.names import BY_CONVENTION, as_written, convention_name, sql_ident
@@ -123,7 +123,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 continue  # the table is rewritten earlier in the transaction, every index with it, under
                 # ACCESS EXCLUSIVE to commit (alter-column-type's or volatile-default's finding): CONCURRENTLY
                 # cannot run in here, and one more index is part of that outage
-            holder = exclusive_holder(migration, statement, table, ctx.transactional_ddl, index_drops=True)
+            holder = first_holder(migration, statement, table, ctx.transactional_ddl)
             chosen = _built_concurrently(migration, table) if variant == "default" else None
             if chosen:
                 variant = "chosen"

@@ -38,22 +38,35 @@ def _earlier_in_transaction(migration: Migration, statement: Statement,
 
 
 def exclusive_holder(migration: Migration, statement: Statement, table: str,
-                     transactional: bool, index_drops: bool = False) -> Statement | None:
+                     transactional: bool) -> Statement | None:
     """The nearest earlier statement of the transaction that took ACCESS EXCLUSIVE on `table` (by this
-    name, or by the name a RENAME TO gave it), which holds it until commit. With `index_drops`, a
-    plain DROP INDEX of one of its indexes (its op.drop_index names the table) counts too: it takes
-    the same lock on the table."""
+    name, or by the name a RENAME TO gave it), which holds it until commit."""
+    return next(_holders(migration, statement, table, transactional, index_drops=False), None)
+
+
+def first_holder(migration: Migration, statement: Statement, table: str,
+                 transactional: bool) -> Statement | None:
+    """The earliest statement of the transaction before this one that took ACCESS EXCLUSIVE on
+    `table`, a plain DROP INDEX of one of its indexes (its op.drop_index names the table) included:
+    the lock has been held since, which is what a message names."""
+    holders = list(_holders(migration, statement, table, transactional, index_drops=True))
+    return holders[-1] if holders else None
+
+
+def _holders(migration: Migration, statement: Statement, table: str, transactional: bool,
+             index_drops: bool) -> Iterator[Statement]:
+    """The earlier statements of the transaction that took ACCESS EXCLUSIVE on `table`, nearest first."""
     names = {table.lower()}
     for earlier in _earlier_in_transaction(migration, statement, transactional):
         if index_drops and _drops_index_of(migration, earlier, names):
-            return earlier
+            yield earlier
+            continue
         alter = altered(earlier.sql)
         if alter is None:
             continue
         altered_table, action = alter
         if (altered_table in names or renamed_to(action) in names) and not re.match(_WEAKER, action):
-            return earlier  # a weaker lock taken later does not release the exclusive one before it
-    return None
+            yield earlier  # a weaker lock taken later does not release the exclusive one before it
 
 
 def _drops_index_of(migration: Migration, statement: Statement, tables: set[str]) -> bool:

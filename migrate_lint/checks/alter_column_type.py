@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import chain
 from typing import Any
@@ -109,6 +110,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 # in place under a multi-byte charset (utf8mb4, MySQL 8's default; OpenStack's
                 # utf8), a copy under latin1 (MariaDB's default before 11.6): the history does not say
                 variant = unsized or "charset"
+            if variant == "default" and ctx.postgresql and _swapped_type(old, new_type):
+                variant = "swap"
             shown_old = written(old_value) if old_value is not None else ""
             rewrites.append((table, column, new, shown_old, variant))
         if len(rewrites) > 1:  # "several" says the table is rewritten: only sure rewrites say so
@@ -123,6 +126,16 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             table, column, new, old, variant = rewrites[0]
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column, new=new, old=old,
                           variant=variant, under=under)
+
+
+def _swapped_type(old: str | None, new: str) -> bool:
+    """A column moved between two types of the project's own whose names differ by a suffix
+    (meters_type to meters_type_temp, and back): an enum rebuilt to change its labels."""
+    if not old or not re.fullmatch(r"\w+", old) or not re.fullmatch(r"\w+", new) or \
+            old.lower() == new.lower():
+        return False
+    short, long = sorted((old.lower(), new.lower()), key=len)
+    return long.startswith(short + "_") or long.startswith("_" + short) or long.endswith("_" + short)
 
 
 def _unsized_enum(old: Any, new: Any, new_sql: str) -> str | None:

@@ -101,7 +101,22 @@ def _last_type(operations: Iterable[Operation], table: str, column: str, earlier
                 found = op.kwargs["type_"]
         elif op.name == "execute" and (sql_type := _sql_type(op, table, column, in_schema=not earlier)):
             found = sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)")
+        elif isinstance(found, str) and op.name == "execute" and (renamed := _type_renamed(op)) \
+                and renamed[0].lower() == found.lower():
+            found = renamed[1]  # moved to meters_type_temp, which is then renamed meters_type
     return found
+
+
+_RENAME_TYPE = re.compile(r'ALTER\s+TYPE\s+"?(\w+)"?\s+RENAME\s+TO\s+"?(\w+)"?', re.IGNORECASE)
+
+
+def _type_renamed(op: Operation) -> tuple[str, str] | None:
+    """(old, new) of an op.execute's literal ALTER TYPE ... RENAME TO."""
+    sql = op.arg(0, "sqltext")
+    if isinstance(sql, Call) and sql.short == "text" and sql.args:
+        sql = sql.args[0]
+    match = _RENAME_TYPE.search(sql) if isinstance(sql, str) else None
+    return (match[1], match[2]) if match else None
 
 
 def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, column: str,

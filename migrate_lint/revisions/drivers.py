@@ -22,10 +22,10 @@ _NAME = r"(?<![\w.-])[A-Za-z][\w.-]*(?:\[[\w,.\s-]*\])?"
 MAX_BYTES = 1 << 20
 
 
+OSLO_RUNS_ON = "OpenStack's database layer, whose services run on MySQL or MariaDB"
 # a requirement line of a project built on oslo.db, which its subprojects declare instead of it
 # (tap-as-a-service declares neutron and neutron-lib); at a line's start only, as these names are
 # words too (`etc/neutron/rootwrap.d`)
-OSLO_RUNS_ON = "OpenStack's database layer, whose services run on MySQL or MariaDB"
 _BUILT_ON_OSLO = re.compile(r"""(?m)^\s*["']?(neutron(?:[-_]lib)?)\s*(?=[<>=!~;#\[,"']|$)""", re.IGNORECASE)
 
 

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from migrate_lint.checks.held_locks import held_through_long_work, rewritten_earlier
+from migrate_lint.checks.held_locks import held_since, held_through_long_work, rewritten_earlier
 from migrate_lint.checks.written import CONSTRAINT_CALLS, LOOP_VARIABLE, as_code, computed_names, referent
 from migrate_lint.finding import Hit
 from migrate_lint.paths import real_path
@@ -265,6 +265,7 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                               qname=qname, call_name=call_name, referent=referent(call),
                               condition=_condition_code(statement, call, given),
                               table_code=computed[1] if computed else f'"{table}"',
+                              held=held_since(migration, statement, table, ctx.transactional_ddl, "scan"),
                               **_sql_schema(statement, call), **in_column)
 
 

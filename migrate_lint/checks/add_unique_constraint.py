@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, named_by_convention, sql_hit, sql_walk
-from migrate_lint.checks.held_locks import first_holder, rewritten_earlier
+from migrate_lint.checks.held_locks import held_since, rewritten_earlier
 from migrate_lint.checks.written import CONSTRAINT_CALLS, computed_names
 from migrate_lint.revisions.migration import Migration
 from migrate_lint.sql.facts import server_constraint_name
@@ -40,9 +40,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 call = calls.get(statement.line)
                 code_name = call.arg(0, "constraint_name") if call is not None else None
                 name = as_written(statement.sql, name, code_name if isinstance(code_name, str) else None)
-                holder = first_holder(migration, statement, table, ctx.transactional_ddl)
-                held = (f"; the {' '.join(holder.sql.split()[:2]).upper()} at line {holder.line} has held "
-                        "that lock since, and the build makes it last longer") if holder else ""
+                held = held_since(migration, statement, table, ctx.transactional_ddl, "build")
                 table = as_written(statement.sql, table)
                 yield sql_hit(statement, subject, table=table, name=name, kind=kind.upper(), held=held,
                               qtable=sql_ident(table), qname=sql_ident(name), columns=repr(columns),

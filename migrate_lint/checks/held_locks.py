@@ -53,6 +53,16 @@ def first_holder(migration: Migration, statement: Statement, table: str,
     return holders[-1] if holders else None
 
 
+def held_since(migration: Migration, statement: Statement, table: str, transactional: bool, work: str) -> str:
+    """A message's ending where an earlier statement of the transaction has held ACCESS EXCLUSIVE on
+    the table since (`work`: what this statement does under it, "build", "scan"); "" otherwise."""
+    holder = first_holder(migration, statement, table, transactional)
+    if holder is None:
+        return ""
+    return (f"; the {' '.join(holder.sql.split()[:2]).upper()} at line {holder.line} has held ACCESS "
+            f"EXCLUSIVE on {table} since, and the {work} makes it last longer")
+
+
 def _holders(migration: Migration, statement: Statement, table: str, transactional: bool,
              index_drops: bool) -> Iterator[Statement]:
     """The earlier statements of the transaction that took ACCESS EXCLUSIVE on `table`, nearest first."""

@@ -16,7 +16,7 @@ from migrate_lint.checks import (
     sql_hit,
     sql_walk,
 )
-from migrate_lint.checks.held_locks import first_holder, rewritten_earlier
+from migrate_lint.checks.held_locks import first_holder, kind_of, rewritten_earlier
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
 from migrate_lint.sql.names import BY_CONVENTION, as_written, convention_name, sql_ident
@@ -141,7 +141,7 @@ def _held(holder: Statement | None, table: str) -> str:
     """What the message adds where an earlier statement holds ACCESS EXCLUSIVE on the table."""
     if holder is None:
         return ""
-    return HELD.format(statement=" ".join(holder.sql.split()[:2]).upper(), line=holder.line, table=table)
+    return HELD.format(statement=kind_of(holder), line=holder.line, table=table)
 
 
 def _built_concurrently(migration: Migration, table: str) -> tuple[str, str] | None:

@@ -129,8 +129,7 @@ def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:
     for the help (MySQL's DROP INDEX needs it)."""
     for op in migration.operations:
         if op.line == statement.line and op.name == "drop_index":
-            table = op.batch_table if op.batch_table is not None else \
-                op.kwargs.get("table_name", op.args[1] if len(op.args) > 1 else None)
+            table = op.table_at(1, "table_name")
             if isinstance(table, str):
                 return {"table": table, "table_kw": f', table_name="{table}"'}
             if isinstance(table, Unknown) and table.source:

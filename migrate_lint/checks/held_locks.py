@@ -59,8 +59,13 @@ def held_since(migration: Migration, statement: Statement, table: str, transacti
     holder = first_holder(migration, statement, table, transactional)
     if holder is None:
         return ""
-    return (f"; the {' '.join(holder.sql.split()[:2]).upper()} at line {holder.line} has held ACCESS "
-            f"EXCLUSIVE on {table} since, and the {work} makes it last longer")
+    return (f"; the {kind_of(holder)} at line {holder.line} has held ACCESS EXCLUSIVE on {table} since, "
+            f"and the {work} makes it last longer")
+
+
+def kind_of(statement: Statement) -> str:
+    """What a message calls a holding statement: its first two words (ALTER TABLE, DROP INDEX)."""
+    return " ".join(statement.sql.split()[:2]).upper()
 
 
 def _holders(migration: Migration, statement: Statement, table: str, transactional: bool,
@@ -84,8 +89,8 @@ def _drops_index_of(migration: Migration, statement: Statement, tables: set[str]
     if statement.sql[:10].upper() != "DROP INDEX" or "CONCURRENTLY" in statement.sql[:30].upper():
         return False
     return any(op.line == statement.line and op.name == "drop_index"
-               and str(op.batch_table or op.kwargs.get("table_name", op.args[1] if len(op.args) > 1 else ""))
-               .lower() in tables for op in migration.operations)
+               and isinstance(table := op.table_at(1, "table_name"), str) and table.lower() in tables
+               for op in migration.operations)
 
 
 def held_exclusively(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:

@@ -24,7 +24,7 @@ def index_name(value: Any) -> str | None:
 
 
 def _table(op: Operation, keyword: str) -> str | None:
-    table = op.batch_table if op.batch_table is not None else op.arg(1, keyword)
+    table = op.table_at(1, keyword)
     return table.lower() if isinstance(table, str) else None
 
 

@@ -128,10 +128,7 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
     elif name == "execute":
         from migrate_lint.sql.facts import split_statements
 
-        sql = op.arg(0, "sqltext")
-        if isinstance(sql, Call) and sql.short == "text":
-            sql = sql.args[0] if sql.args else None
-        if isinstance(sql, str):
+        if (sql := op.literal_sql) is not None:
             yield from ((statement, None) for statement in split_statements(sql, dialect))
     elif name == "bulk_insert":
         target = op.arg(0, "table")

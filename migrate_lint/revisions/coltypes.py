@@ -74,10 +74,8 @@ def _sql_type(op: Operation, table: str, column: str, in_schema: bool = True) ->
     categories.settings, events.settings and users.settings in one revision)."""
     from migrate_lint.sql.facts import facts_of, split_statements
 
-    sql = op.arg(0, "sqltext")
-    if isinstance(sql, Call) and sql.short == "text" and sql.args:
-        sql = sql.args[0]
-    if not isinstance(sql, str):
+    sql = op.literal_sql
+    if sql is None:
         return None
     for statement in split_statements(sql, "postgresql"):
         if not in_schema and _IN_SCHEMA.search(statement):
@@ -90,20 +88,25 @@ def _sql_type(op: Operation, table: str, column: str, in_schema: bool = True) ->
 
 def _last_type(operations: Iterable[Operation], table: str, column: str, earlier: bool = False) -> Any:
     """The type the last alter_column type_ or literal ALTER ... TYPE among the operations gives
-    table.column; None when none does. `earlier`: the revision's own statements before the one
-    judged, read for their SQL only (from_operations reads their calls), and not where the SQL
-    names the table with a schema."""
+    table.column, followed through an ALTER TYPE ... RENAME TO; None when none does. `earlier`: the
+    revision's own statements before the one judged, whose calls also give the type by adding or
+    creating the column (from_operations), whose SQL counts only where it names the table without
+    a schema, and whose type renames are not followed."""
     found = None
     for op in operations:
-        if not earlier and op.name == "alter_column" and "type_" in op.kwargs:
+        if op.name == "execute":
+            if sql_type := _sql_type(op, table, column, in_schema=not earlier):
+                found = sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)")
+            elif not earlier and isinstance(found, str) and (renamed := _type_renamed(op)) \
+                    and renamed[0].lower() == found.lower():
+                found = renamed[1]  # moved to meters_type_temp, which is then renamed meters_type
+        elif earlier:
+            given = from_operations((op,), table, column)
+            found = given if given is not None else found
+        elif op.name == "alter_column" and "type_" in op.kwargs:
             t, c = _altered(op)
             if _same(t, table) and _same(c, column):
                 found = op.kwargs["type_"]
-        elif op.name == "execute" and (sql_type := _sql_type(op, table, column, in_schema=not earlier)):
-            found = sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)")
-        elif isinstance(found, str) and op.name == "execute" and (renamed := _type_renamed(op)) \
-                and renamed[0].lower() == found.lower():
-            found = renamed[1]  # moved to meters_type_temp, which is then renamed meters_type
     return found
 
 
@@ -112,10 +115,8 @@ _RENAME_TYPE = re.compile(r'ALTER\s+TYPE\s+"?(\w+)"?\s+RENAME\s+TO\s+"?(\w+)"?',
 
 def _type_renamed(op: Operation) -> tuple[str, str] | None:
     """(old, new) of an op.execute's literal ALTER TYPE ... RENAME TO."""
-    sql = op.arg(0, "sqltext")
-    if isinstance(sql, Call) and sql.short == "text" and sql.args:
-        sql = sql.args[0]
-    match = _RENAME_TYPE.search(sql) if isinstance(sql, str) else None
+    sql = op.literal_sql
+    match = _RENAME_TYPE.search(sql) if sql is not None else None
     return (match[1], match[2]) if match else None
 
 
@@ -127,12 +128,8 @@ def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, c
     or altered it. None when the history does not say."""
     table, column = table.lower(), column.lower()
     if before_line is not None:
-        here = None
-        for op in migration.operations:
-            if op.line < before_line:
-                given = _last_type((op,), table, column, earlier=True)
-                given = given if given is not None else from_operations((op,), table, column)
-                here = given if given is not None else here
+        here = _last_type([op for op in migration.operations if op.line < before_line], table, column,
+                          earlier=True)
         if here is not None:
             return here
     # the type the downgrade leaves it with: its last change of the column (resultsdb moves an enum

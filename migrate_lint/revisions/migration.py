@@ -122,6 +122,19 @@ class Operation:
             return self.kwargs[keyword]
         return self.args[index] if len(self.args) > index else default
 
+    def table_at(self, index: int, keyword: str) -> Any:
+        """The table a call names after another argument (drop_index's table_name, second): the
+        batch's table inside a batch, where the call does not name it."""
+        return self.batch_table if self.batch_table is not None else self.arg(index, keyword)
+
+    @property
+    def literal_sql(self) -> str | None:
+        """The SQL text an op.execute call runs, given as a string or text() of one; None otherwise."""
+        sql = self.arg(0, "sqltext")
+        if isinstance(sql, Call) and sql.short == "text":
+            sql = sql.args[0] if sql.args else None
+        return sql if isinstance(sql, str) else None
+
     def table_and_rest(self, keyword: str = "table_name") -> tuple[Any, tuple[Any, ...]]:
         """The table this call works on, and the positional arguments that follow it.
 

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from migrate_lint.checks import CheckContext, Hit, unfiltered
-from migrate_lint.revisions.migration import ANY_COLUMN, DataUpdate, Migration
+from migrate_lint.revisions.migration import ANY_COLUMN, DataUpdate, Migration, Statement
 from migrate_lint.revisions.pydata import read
 
 CODE = "ML304"
@@ -67,8 +67,7 @@ def _filling_a_new_column(migration: Migration, ctx: CheckContext, hit: Hit) -> 
     running under the ADD COLUMN's ACCESS EXCLUSIVE lock."""
     if not ctx.postgresql or ctx.postgresql_version < 11:
         return hit
-    statement = next((s for s in migration.statements
-                      if s.line == hit.line and s.sql[:6].upper() == "UPDATE"), None)
+    statement = _update_at(migration, hit.line)
     from migrate_lint.sql.writes import constant_update
 
     found = constant_update(statement.sql, migration.source) if statement is not None else None
@@ -83,6 +82,11 @@ def _filling_a_new_column(migration: Migration, ctx: CheckContext, hit: Hit) -> 
                                 "variant": "new_column"})
 
 
+def _update_at(migration: Migration, line: int) -> Statement | None:
+    """The UPDATE statement a finding at `line` reports."""
+    return next((s for s in migration.statements if s.line == line and s.sql[:6].upper() == "UPDATE"), None)
+
+
 # `SET status = status + 1`, `SET n = (t.n * 2)`: each row's new value computed from its old one
 _FROM_ITSELF = re.compile(r'\bSET\s+(?:[\w"]+\.)?"?(\w+)"?\s*=\s*\(?\s*(?:[\w"]+\.)?"?\1"?\s*[-+*/|]',
                           re.IGNORECASE)
@@ -94,8 +98,7 @@ def _from_itself(migration: Migration, hit: Hit) -> Hit:
     values as soon as it commits (boxoffice renumbers its enums with status + 1)."""
     if hit.fields.get("variant", "default") != "default":
         return hit
-    statement = next((s for s in migration.statements
-                      if s.line == hit.line and s.sql[:6].upper() == "UPDATE"), None)
+    statement = _update_at(migration, hit.line)
     match = _FROM_ITSELF.search(statement.sql) if statement is not None else None
     if match is None:
         return hit

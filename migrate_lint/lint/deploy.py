@@ -113,8 +113,9 @@ def _resolved_labels(graph: RevisionGraph, sources: Callable[[Path], str | None]
         source = sources(rev.path) if rev.branch_labels else None
         if source is not None:
             for label in rev.branch_labels:
-                resolved[label] = resolve_label(label, source, roots)  # a literal label stays itself
-                if label_origin(label, source) in NEUTRON_CONTRACT:
+                origin = label_origin(label, source)
+                resolved[label] = resolve_label(label, origin, roots)  # a literal label stays itself
+                if origin in NEUTRON_CONTRACT:
                     neutron.add(label)
     return resolved, frozenset(neutron)
 

@@ -472,22 +472,14 @@ class Extractor:
                 continue
             if kind is ast.Name:
                 continue
-            if kind is ast.JoinedStr:
-                text = "".join(str(part.value) if isinstance(part, ast.Constant) else
-                               _text_or(values, part.value, COMPUTED)  # type: ignore[attr-defined]
-                               for part in node.values)  # type: ignore[attr-defined]
-                if _UPDATE_WORD.search(text):  # f"UPDATE {table} SET ...": what it fills, of some table
+            if (kind is ast.JoinedStr or kind is ast.BinOp) and (parts := _text_parts(node)) is not None:  # type: ignore[arg-type]
+                # f"UPDATE {table} SET ..." or "UPDATE " + table + " SET ...": what it fills, of
+                # some table where a part is one the code computes
+                text = "".join(part.value if isinstance(part, ast.Constant) and isinstance(part.value, str)
+                               else _text_or(values, part, COMPUTED) for part in parts)
+                if _UPDATE_WORD.search(text):
                     self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
                 continue
-            if kind is ast.BinOp and type(node.op) is ast.Add:  # type: ignore[attr-defined]
-                parts = _added(node)  # type: ignore[arg-type]
-                if parts is not None:
-                    # "UPDATE " + table + " SET ...": as the f-string, a part the code computes unknown
-                    text = "".join(str(part.value) if isinstance(part, ast.Constant) else
-                                   _text_or(values, part, COMPUTED) for part in parts)
-                    if _UPDATE_WORD.search(text):
-                        self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
-                    continue
             if kind is ast.Call:
                 self._call(node, ctx, values)  # type: ignore[arg-type]
                 if _schema_constructor(node, values.library):  # type: ignore[arg-type]
@@ -570,8 +562,11 @@ class Extractor:
                 DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
 
 
-def _added(node: ast.BinOp) -> list[ast.expr] | None:
-    """The operands of a chain of `+` that starts with a string literal, in order; None otherwise."""
+def _text_parts(node: ast.JoinedStr | ast.BinOp) -> list[ast.expr] | None:
+    """The parts a string is built from, in order: an f-string's literals and values, or the
+    operands of a chain of `+` that starts with a string literal; None for any other operation."""
+    if isinstance(node, ast.JoinedStr):
+        return [part.value if isinstance(part, ast.FormattedValue) else part for part in node.values]
     parts: list[ast.expr] = []
     left: ast.expr = node
     while isinstance(left, ast.BinOp) and isinstance(left.op, ast.Add):

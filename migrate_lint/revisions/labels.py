@@ -30,10 +30,11 @@ def label_origin(label: str, source: str) -> tuple[str, str]:
     return (module, attribute) if module else ("", "")
 
 
-def resolve_label(label: str, source: str, roots: tuple[Path, ...]) -> str:
-    """The value of a computed label (its source text as the header reader kept it), or the label
-    itself when it is a literal or cannot be found without running code."""
-    module, attribute = label_origin(label, source)
+def resolve_label(label: str, origin: tuple[str, str], roots: tuple[Path, ...]) -> str:
+    """The value of a computed label (its source text as the header reader kept it) imported from
+    `origin` (label_origin's), or the label itself when it is a literal or cannot be found without
+    running code."""
+    module, attribute = origin
     if not module:
         return label
     for root in roots:

@@ -249,6 +249,8 @@ BOOT = "#!/bin/bash\nset -e\nflask db upgrade\nexec gunicorn -b :5000 app:app\n"
     ("", "echo 'run flask db upgrade first'\nexec gunicorn app:app\n", False),
     ("docker", "(cd /opt/app; alembic upgrade head)\nexec uwsgi --ini uwsgi.ini\n", True),  # in a subshell
     ("docker", "wait_for_db && flask db upgrade\nexec gunicorn app:app\n", True),
+    ("server", "if ! alembic upgrade head; then\n    exit 1\nfi\nexec $CMD\n", True),  # letta's startup.sh
+    ("server", "if alembic current; then\n    echo ok\nfi\nexec $CMD\n", False),
 ])
 def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offline(
         tmp_path, check_dir, folder, script, offline):

@@ -254,6 +254,23 @@ def test_loops_over_literals_run_once_per_item_and_other_loops_say_which_loop():
     assert operations[6].schema == "blog" and operations[6].batch_table == "posts"
 
 
+def test_what_a_loop_computes_from_its_variable_is_the_loops_too():
+    operations, _ = ops_of('''
+        from alembic import op
+
+        def upgrade():
+            for cls in JoinModel.__subclasses__():
+                table = cls.__tablename__
+                op.create_index(f"{table}_forward_ind", table, ["a", "b"])
+                op.drop_column(cls.__tablename__, "legacy_id")
+                kept = "posts"
+                op.drop_column(kept, "legacy_id")
+    ''')
+    over = "of the loop over JoinModel.__subclasses__() (line 5)"
+    assert [o.args[1] if o.name == "create_index" else o.args[0] for o in operations] == [
+        Unknown(f"each table {over}"), Unknown(f"each cls.__tablename__ {over}"), "posts"]
+
+
 def test_names_built_from_literal_parts_are_names():
     operations, _ = ops_of('''
         from alembic import op

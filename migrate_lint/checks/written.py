@@ -9,7 +9,7 @@ from typing import Any
 
 from migrate_lint.revisions.migration import Operation, Unknown
 
-LOOP_VARIABLE = r"each (\w+) of the loop"  # how an Unknown says a loop variable
+LOOP_VARIABLE = r"each ([\w.]+) of the loop"  # how an Unknown says a loop variable (or its attribute)
 PARAMETER = r"the (\w+) argument of \w+\(\)$"  # and a helper's parameter
 
 

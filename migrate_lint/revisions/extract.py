@@ -94,6 +94,9 @@ class _Values:
             if text is not None:
                 return text  # "ix_" + table, "uq_%s" % table, f"fk_{table}" with literal parts: a name
         if isinstance(node, ast.Attribute) and (name := dotted(node)):
+            loop = self.constants.get(name.split(".", 1)[0])
+            if isinstance(loop, Unknown) and (each := _EACH.match(loop.source)):
+                return Unknown(f"each {name} of {each['over']}")  # cls.__tablename__ of `for cls in ...`
             return Ref(name)
         return Unknown(_text(node))
 
@@ -423,7 +426,8 @@ class Extractor:
         names = [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
         if items is None:
             over = f"the loop over {_text(stmt.iter)} (line {stmt.lineno})"
-            unknown = {name: Unknown(f"each {name} of {over}") for name in names}
+            # and what the body computes from them (`table = cls.__tablename__`) differs per pass too
+            unknown = {name: Unknown(f"each {name} of {over}") for name in [*names, *_derived(stmt, names)]}
             self._body(stmt.body, ctx, values.bound(unknown))
         for item in items or ():
             self._body(stmt.body, ctx, values.bound(_unpacked(stmt.target, item)))
@@ -642,6 +646,24 @@ def _loop_items(node: ast.expr, values: _Values) -> tuple[Any, ...] | None:
     if not isinstance(found, tuple) or not found or len(found) > MAX_LOOP_ITEMS or \
             any(isinstance(item, Unknown | Call | Ref) for item in found):
         return None
+    return found
+
+
+_EACH = re.compile(r"each [\w.]+ of (?P<over>the loop over .*)$")
+
+
+def _derived(loop: ast.For | ast.AsyncFor, names: list[str]) -> list[str]:
+    """Names the loop's body assigns from its loop variables, outside nested functions."""
+    found: list[str] = []
+    stack: list[ast.AST] = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if type(node) in _SCOPE_KINDS:
+            continue
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.value)):
+            found.append(node.targets[0].id)
+        stack.extend(ast.iter_child_nodes(node))
     return found
 
 

@@ -22,8 +22,8 @@ from migrate_lint.revisions.discover import SKIP_DIRS
 
 MAX_FILES = 5000
 NOT_START = frozenset({"cli", "commands", "management", "scripts", "bin", "tools", "docs", "doc"})
-# at the start of a command: of the line, after `;`, `&&`, `||` or `(` (`(cd /opt/app; alembic upgrade head)`),
-# or as a condition (letta's `if ! alembic upgrade head; then`)
+# at the start of a command: of the line, after `;`, `&&`, `||` or `(` (`(cd /opt/app; alembic upgrade
+# head)`), or as a condition (letta's `if ! alembic upgrade head; then`)
 SHELL_UPGRADE = re.compile(r"(?:^|[;&|(]|\b(?:then|do|else|if|while|until)\s)\s*(?:!\s*)?"
                            r"(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*)\s+upgrade\b")
 # uWSGI runs these before it loads the application (`exec-pre-app = /opt/app/migrate.sh`)

@@ -87,6 +87,20 @@ After an update to a newer version, you need to manually stop the
 services (including httpd) and execute DB migrations with `tool alembic upgrade head`.
 Then the services can be started again.
 """  # koschei's README
+ENSURED_STOPPED = """## Applying migration scripts
+
+To apply migration scripts by hand, after ensuring that the app is stopped, check
+out the branch with pending migration scripts, and run:
+
+    alembic -x config=config.yaml upgrade head
+"""  # SkyPortal's
+STOPPED_BEFORE_SYNC = """Set upgradeSchema to enable a pre-upgrade hook.
+When updating the schema of an existing installation, all OurApp components should be stopped before syncing.
+"""  # Gafaelfawr's Helm guide
+STOPPED_ELSEWHERE = """The app is stopped by SIGTERM.
+
+Upgrading the schema happens while it serves: run `alembic upgrade head` at any time.
+"""
 STOPPED_TO_TEST = """Testing
 -------
 You need to stop the server before running the test suite.
@@ -102,6 +116,9 @@ You need to stop the server before running the test suite.
     ("doc/source/admin/upgrade.rst", DBSYNC, 1),  # ironic-inspector-dbsync
     ("README.md", SAID_TO_THE_READER, 3),
     ("README.md", STOPPED_TO_TEST, None),
+    ("doc/migrations.md", ENSURED_STOPPED, 3),
+    ("docs/operations/helm.rst", STOPPED_BEFORE_SYNC, 2),
+    ("docs/operations.md", STOPPED_ELSEWHERE, None),
     ("docs/upgrade.md", A_PRE_UPGRADE_CHECK, None),
     ("docs/upgrade.rst", WHILE_SERVING, None),
     ("docs/upgrade.md", RESTARTED_FIRST, None),

@@ -20,23 +20,30 @@ DOC_SUFFIXES = (".md", ".rst", ".txt")
 MAX_FILES = 2000
 MAX_BYTES = 1_000_000
 WINDOW = 40  # lines from the stop to the upgrade: one section of instructions
+HEADING = re.compile(r"\n#{1,6} ")  # ...that ends at the next Markdown heading
 # an imperative, as a sentence or a list item starts: "- Stop the application", "1. Tear-down all workers"
 STOP = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:\w+\s+)?(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^\n]*"
                   r"\b(?:application|app|server|servers|service|services|instances?|workers?|containers?|"
                   r"scheduler|site|web|processes|daemons?)\b")
 OBJECTS = (r"(?:application|app|server|servers|service|services|instances?|workers?|containers?|"
-           r"scheduler|site|web|processes|daemons?)")
+           r"scheduler|site|web|processes|daemons?|components?)")
 # or said to the reader in a sentence, the object perhaps on the next line: "After an update, you
 # need to manually stop the\nservices (including httpd) and execute DB migrations" (koschei)
 STOP_SENTENCE = re.compile(r"(?i)\b(?:you|we)\s+(?:need\s+to|must|should|have\s+to)\s+"
                            r"(?:first\s+|manually\s+)?(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^.]{0,60}?\b"
                            + OBJECTS + r"\b")
+# or as a state to reach first: "after ensuring that the app is stopped, ... upgrade head" (SkyPortal),
+# "all Gafaelfawr components should be stopped before ..." (its sentence names the schema update)
+STOP_PASSIVE = re.compile(r"(?i)\b(?:(?:ensur\w*|make\s+sure|check|verify)\s+(?:that\s+)?(?:the|all)\s+(?:[\w-]+\s+){0,2}"
+                          + OBJECTS + r"\s+(?:is|are)\s+(?:stopped|shut\s*down|not\s+running)|" + OBJECTS
+                          + r"\s+(?:should|must|needs?\s+to)\s+be\s+(?:stopped|shut\s*down|scaled\s+down)\s+before)\b")
 START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b")
 # and a project's own upgrade command, written as code (gnocchi: "Run `gnocchi-upgrade`"), or
 # OpenStack's dbsync ("ironic-inspector-dbsync ... upgrade", "nova-manage db sync")
 UPGRADE = re.compile(r"(?i)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\S+\s+)*upgrade|"
                      r"(?:database|db)\s+migrations?|migrate\s+the\s+database|upgrade\s+(?:the\s+)?database|"
-                     r"[\w-]*dbsync|db[ _]sync)\b|`[\w.-]+-upgrade\b[^`\n]*`")
+                     r"[\w-]*dbsync|db[ _]sync|(?:updat|upgrad)(?:e|es|ing)\s+the\s+(?:database\s+)?schema)\b|"
+                     r"`[\w.-]+-upgrade\b[^`\n]*`")
 
 
 def _documents(root: Path) -> list[Path]:
@@ -56,9 +63,12 @@ def _documents(root: Path) -> list[Path]:
 
 def _stopped_before_upgrade(text: str) -> int | None:
     """The line of the first stop instruction that a database upgrade follows in its section."""
-    for stop in sorted((*STOP.finditer(text), *STOP_SENTENCE.finditer(text)), key=lambda m: m.start()):
+    stops = (*STOP.finditer(text), *STOP_SENTENCE.finditer(text), *STOP_PASSIVE.finditer(text))
+    for stop in sorted(stops, key=lambda m: m.start()):
         end = stop.end()
-        section = "\n".join(text[end:].split("\n", WINDOW + 1)[:WINDOW])
+        if stop.re is STOP_PASSIVE:  # its sentence may name the upgrade before it ("When updating ...")
+            end = max(text.rfind(". ", 0, stop.start()), text.rfind("\n\n", 0, stop.start()), 0)
+        section = HEADING.split("\n".join(text[end:].split("\n", WINDOW + 1)[:WINDOW]), 1)[0]
         upgrade = UPGRADE.search(section)
         if upgrade and not START.search(section, 0, upgrade.start()):
             return text.count("\n", 0, stop.start()) + 1

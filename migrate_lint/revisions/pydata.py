@@ -45,6 +45,8 @@ def _tables(tree: ast.Module) -> dict[str, str]:
         if is_table_factory(name) and args and isinstance(args[0], ast.Constant) \
                 and isinstance(args[0].value, str):
             found[node.targets[0].id] = args[0].value
+        elif is_table_factory(name) and args:  # `sa.Table(table, ...)` in a loop: never the variable's name
+            found[node.targets[0].id] = f"the table named by {ast.unparse(args[0])}"
     return found
 
 

@@ -34,15 +34,17 @@ STOP_SENTENCE = re.compile(r"(?i)\b(?:you|we)\s+(?:need\s+to|must|should|have\s+
                            + OBJECTS + r"\b")
 # or as a state to reach first: "after ensuring that the app is stopped, ... upgrade head" (SkyPortal),
 # "all Gafaelfawr components should be stopped before ..." (its sentence names the schema update)
-STOP_PASSIVE = re.compile(r"(?i)\b(?:(?:ensur\w*|make\s+sure|check|verify)\s+(?:that\s+)?(?:the|all)\s+(?:[\w-]+\s+){0,2}"
-                          + OBJECTS + r"\s+(?:is|are)\s+(?:stopped|shut\s*down|not\s+running)|" + OBJECTS
-                          + r"\s+(?:should|must|needs?\s+to)\s+be\s+(?:stopped|shut\s*down|scaled\s+down)\s+before)\b")
+_STOPPED = r"(?:stopped|shut\s*down|scaled\s+down|not\s+running)"
+STOP_PASSIVE = re.compile(r"(?i)\b(?:(?:ensur\w*|make\s+sure|check|verify)\s+(?:that\s+)?(?:the|all)\s+"
+                          r"(?:[\w-]+\s+){0,2}" + OBJECTS + r"\s+(?:is|are)\s+" + _STOPPED + "|"
+                          + OBJECTS + r"\s+(?:should|must|needs?\s+to)\s+be\s+" + _STOPPED + r"\s+before)\b")
 START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b")
 # and a project's own upgrade command, written as code (gnocchi: "Run `gnocchi-upgrade`"), or
 # OpenStack's dbsync ("ironic-inspector-dbsync ... upgrade", "nova-manage db sync")
 UPGRADE = re.compile(r"(?i)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\S+\s+)*upgrade|"
                      r"(?:database|db)\s+migrations?|migrate\s+the\s+database|upgrade\s+(?:the\s+)?database|"
-                     r"[\w-]*dbsync|db[ _]sync|(?:updat|upgrad)(?:e|es|ing)\s+the\s+(?:database\s+)?schema)\b|"
+                     r"[\w-]*dbsync|db[ _]sync|"
+                     r"(?:updat|upgrad)(?:e|es|ing)\s+the\s+(?:database\s+)?schema)\b|"
                      r"`[\w.-]+-upgrade\b[^`\n]*`")
 
 

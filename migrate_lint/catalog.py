@@ -125,13 +125,17 @@ class RuleSpec:
         template = _Fields(fields)
         message = self.message.get(variant, self.message["default"])
         help_text = self.help.get(variant, self.help["default"])
+        table = fields.get("table", "")
         if "{table}." in message:
-            table = fields.get("table", "")
             message = _TABLE_DOT.sub(lambda m: _qualified(table, fields.get(m[1], ""), m[1]), message)
+        if (loop := re.match(_LOOP, table)) and "{table}" in help_text:
+            # the loop's table in code the help writes is its variable, never its description quoted
+            help_text = help_text.replace('"{table}"', loop["name"])
+            help_text = _TABLE_DOT.sub(lambda m: _qualified(table, fields.get(m[1], ""), m[1]), help_text)
         return message.format_map(template), help_text.format_map(template)
 
 
-_LOOP = r"^each (?P<name>\w+) of (?P<loop>the loop over .*)$"
+_LOOP = r"^each (?P<name>[\w.]+) of (?P<loop>the loop over .*)$"
 _TABLE_DOT = re.compile(r"\{table\}\.\{(\w+)\}")
 
 

@@ -110,3 +110,18 @@ def add_unique(table):
     report = check_dir(write_project(tmp_path, [("r1.py", source)], {}), execute=False)
     helps = [f.help for f in report.findings if f.code == "ML106"]
     assert helps and "op.create_index('uq_%s_slug' % table, table, ['slug'], unique=True" in helps[0]
+
+
+def test_a_loops_table_is_its_variable_in_the_code_a_help_writes(tmp_path, check_dir):
+    body = '''
+for cls in mapped_classes:
+    table = cls.__tablename__
+    op.add_column(table, sa.Column("id", sa.Integer, primary_key=True))
+    op.create_index("ix_" + table + "_a", table, ["a"])
+'''
+    found = {code: (message, help_text) for items in _messages(tmp_path, check_dir, body, False).values()
+             for code, message, help_text in items}
+    assert found["ML108"][0].startswith("Adding id of each table of the loop over mapped_classes")
+    assert 'op.alter_column(table, "id", server_default=' in found["ML108"][1]
+    assert '"each table' not in found["ML108"][1]
+    assert "already holds ACCESS EXCLUSIVE on each table of the loop" in found["ML101"][0]

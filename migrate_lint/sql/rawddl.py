@@ -10,7 +10,9 @@ import re
 
 # Patterns are kept as text and compiled by `re` on first use (and cached there): only raw SQL that
 # drops, locks, reindexes or adds a filled column reaches them, and compiling all at import cost ~1.5 ms.
-_IDENT = r'(?:"[^"]+"|`[^`]+`|[\w$]+)(?:\.(?:"[^"]+"|`[^`]+`|[\w$]+))*'
+# a name, or how SQL written from the code says a loop's table ("each t of the loop over tables (line 9)")
+_IDENT = (r'(?:each [\w.]+ of the loop over .*? \(line \d+\)|'
+          r'(?:"[^"]+"|`[^`]+`|[\w$]+)(?:\.(?:"[^"]+"|`[^`]+`|[\w$]+))*)')
 _DROP_TABLE = rf"(?i)^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?P<tables>{_IDENT}(?:\s*,\s*{_IDENT})*)"
 _ALTER = (rf"(?is)^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_IDENT})\s+"
           r"(?P<actions>.*)$")

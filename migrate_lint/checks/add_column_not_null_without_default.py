@@ -10,13 +10,22 @@ from migrate_lint.revisions.migration import Call, ColumnSpec, Migration, Operat
 CODE = "ML301"
 SCOPE = "revision"
 # MySQL and MariaDB fill a NOT NULL column added without a default with the type's implicit default
-# (0, '', the first ENUM value), strict mode or not; a date or time has none that NO_ZERO_DATE allows
-# (MySQL 8's default mode), and JSON, spatial and unknown types are left reported
+# (0, '', a zero-length blob, '00:00:00', the first ENUM value), strict mode or not (checked on MariaDB
+# 10.11); a date has none that NO_ZERO_DATE allows (the default mode since MySQL 5.7), and JSON, spatial
+# and unknown types are left reported
 FILLED_ON_MYSQL = frozenset({
     "Integer", "BigInteger", "SmallInteger", "Boolean", "Numeric", "Float", "Double", "String", "Unicode",
     "Text", "UnicodeText", "Enum", "CHAR", "VARCHAR", "NVARCHAR", "TEXT", "INTEGER", "INT", "BIGINT",
     "SMALLINT", "TINYINT", "BOOLEAN", "DECIMAL", "NUMERIC", "FLOAT", "DOUBLE", "BIT", "MEDIUMTEXT",
-    "LONGTEXT", "TINYTEXT", "ENUM", "SET"})
+    "LONGTEXT", "TINYTEXT", "ENUM", "SET", "LargeBinary", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB",
+    "BINARY", "VARBINARY", "Time", "TIME", "YEAR"})
+# ...and before MySQL 5.7 no default mode rejects the zero date either
+DATES = frozenset({"Date", "DateTime", "DATE", "DATETIME", "TIMESTAMP"})
+
+
+def _filled_on_mysql(type_name: str, ctx: CheckContext) -> bool:
+    return ctx.mysql and (type_name in FILLED_ON_MYSQL or (
+        type_name in DATES and ctx.dialect == "mysql" and ctx.mysql_version < (5, 7)))
 
 
 # An integer primary key SQLAlchemy makes SERIAL on PostgreSQL: its sequence fills existing rows
@@ -37,7 +46,7 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if op.name != "add_column" or not column.not_null or column.server_default is not None \
                 or column.generated or _serial(op, column, ctx) \
                 or table.lower() in migration.created_before(op) \
-                or (ctx.mysql and column.type_name in FILLED_ON_MYSQL):
+                or _filled_on_mysql(column.type_name, ctx):
             continue
         name = shown(column.name)
         yield at(op, f"{table}.{name}", table=table, column=name,

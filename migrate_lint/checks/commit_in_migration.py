@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, shown
@@ -46,6 +47,20 @@ def _outside_anyway(after: list[Statement]) -> bool:
     return len(after) == 1 or all(s.facts.index and s.facts.index[3] for s in after)
 
 
+def _each_guarded(migration: Migration, after: list[Statement]) -> bool:
+    """Every statement after the COMMIT sits under an `if` that asks the database first (iris-web's
+    `if not _table_has_column(...)`): a step that fails leaves the ones before it applied, and
+    running the upgrade again skips them, so nothing is left half done."""
+    from migrate_lint.revisions.facts import parse
+
+    guarded: list[range] = []
+    for node in ast.walk(parse(migration.source)):
+        if isinstance(node, ast.If) and not node.orelse \
+                and any(isinstance(n, ast.Call) for n in ast.walk(node.test)):
+            guarded.append(range(node.body[0].lineno, (node.body[-1].end_lineno or node.lineno) + 1))
+    return all(any(s.line in lines for lines in guarded) for s in after)
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     data = read(migration.source)
     calls = dict(data.calls) if data.commits else {}
@@ -70,6 +85,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         after = [s for s, counts in zip(migration.statements[index + 1:], work[index + 1:], strict=True)
                  if counts]
-        if after and not (not any(work[:index]) and _outside_anyway(after)):
+        first = not any(work[:index])
+        if after and not (first and (_outside_anyway(after) or _each_guarded(migration, after))):
             yield Hit(statement.line, f"commit:{statement.line}", {"variant": "sql"}, statement.column,
                       statement.end_line)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from migrate_lint.revisions.upgrade_docs import stops_to_upgrade
-from tests.test_deploy import guard_locks, history
+from tests.test_deploy import REVISION, STARTS, guard_locks, history
 
 STOPPED = """Upgrade
 =======
@@ -142,13 +142,27 @@ def test_the_history_is_then_offline_and_the_summary_says_where(tmp_path, check_
     assert not any(f.code == "ML201" for f in report.findings)
 
 
-def test_a_history_that_guards_its_locks_stays_online_whatever_the_instructions_say(tmp_path, check_dir):
+def test_a_history_that_guards_its_locks_is_online_from_its_first_guarded_revision_on(tmp_path, check_dir):
+    """The instructions describe how the revisions before it ran (SkyPortal guards only its newest)."""
     root = history(tmp_path)
     (root / "docs").mkdir()
     (root / "docs" / "upgrade.md").write_text(STOPPED)
     guard_locks(root)
+    (root / "migrations" / "versions" / "e4.py").write_text(REVISION.format(rev="e4", down='"e3"', labels=None,
+                                                                            imports=""))
     report = check_dir(root)
-    assert any(f.code == "ML201" for f in report.findings)
+    assert {f.location.path.name for f in report.findings if f.code == "ML201"} == {"e4.py"}
+    reasons = " ".join(dict(report.not_reported_reasons))
+    assert ("the project's upgrade instructions stop the application first, docs/upgrade.md:4, and this "
+            "revision is older than the first that guards its locks") in reasons
+
+
+def test_without_instructions_a_guarded_history_is_online_throughout(tmp_path, check_dir):
+    root = history(tmp_path)  # an application that upgrades as it starts is not told to stop first
+    (root / "proj" / "app.py").write_text(STARTS)
+    guard_locks(root)
+    report = check_dir(root)
+    assert {f.location.path.name for f in report.findings if f.code == "ML201"} >= {"k0.py", "e2.py"}
 
 
 def test_unreadable_documentation_is_passed_over(tmp_path):

@@ -30,6 +30,7 @@ NEUTRON_CONTRACT = frozenset({("neutron.db.migration.cli", "CONTRACT_BRANCH"),
                               ("neutron_lib.db.constants", "CONTRACT_BRANCH")})
 NEUTRON_OFFLINE = ("neutron's contract branch, whose revisions neutron runs as offline migrations, "
                    "with every neutron-server stopped")
+DOCUMENTED = "the project's upgrade instructions stop the application first"
 RANK = {"online": 0, "after-release": 1, "offline": 2}  # labels that disagree: the lowest wins
 
 Mode = tuple[str, str]  # (deploy mode, why: "contract branch")
@@ -41,15 +42,21 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
     """The deploy mode of each revision file that is not online, with why; and the branch labels the
     history carries, as written and as resolved."""
     labels, offline = _resolved_labels(graph, sources, search_roots(config.root, script_location))
-    default = _default(config, script_location, lambda: _guards_locks(graph, sources))
+    guarded: list[str] = []
+    default = _default(config, script_location, lambda: _guards_locks(graph, sources, guarded))
+    earlier = _written_before(graph, guarded) if default[1].startswith(DOCUMENTED) else set()
     branches = dict(config.per_branch_deploy)
     found: dict[Path, Mode] = {}
-    if not graph.labels and not config.per_path_deploy:  # most histories: every revision takes the default
+    if not graph.labels and not config.per_path_deploy and not earlier:  # most histories: one mode for all
         return ({} if default[0] == "online" else {rev.path: default for rev in graph.by_id.values()}), set()
+    where = default[1][len(DOCUMENTED) + 2:].split(", but ", 1)[0]  # the instructions' file:line
+    before = ("offline", f"{DOCUMENTED}, {where}, and this revision is older than the first that guards "
+                         "its locks") if earlier else default
     for rev in graph.by_id.values():
         branch = graph.branch_labels_of(rev.id)
         mode = _by_path(config, rev.path, matches) or _by_branch(
-            branches, {labels.get(label, label) for label in branch}, branch, offline) or default
+            branches, {labels.get(label, label) for label in branch}, branch, offline) or (
+            before if rev.id in earlier else default)
         if mode[0] != "online":
             found[rev.path] = mode
     return found, set(graph.labels) | set(labels.values())
@@ -74,27 +81,41 @@ def _default(config: Config, script_location: Path, guards_locks: Callable[[], s
     started = upgrades_at_start(root, frozenset({(script_location / "versions").resolve()}))
     why = "the application upgrades its database as it starts"
     if not started and (started := stops_to_upgrade(root)):
-        why = "the project's upgrade instructions stop the application first"
+        why = DOCUMENTED
     if started and not (guard := guards_locks()):
         if why.endswith("as it starts") and (rolled := rolling_deploy(root)):
             return "online", (f"{why} ({started[0]}:{started[1]}), but {rolled} deploys it with a rolling "
                               "update: the previous release serves while it does")
         return "offline", f"{why}, {started[0]}:{started[1]}"
     if started:
-        return "online", f"{why}, but {guard}"
+        return "online", f"{why}, {started[0]}:{started[1]}, but {guard}"
     return "online", 'deploy = "online"'
 
 
 LOCK_GUARDS = ("concurrently", "not_valid", "NOT VALID", "lock_timeout")
 
 
-def _guards_locks(graph: RevisionGraph, sources: Callable[[Path], str | None]) -> str | None:
-    """Where a revision of the history guards against the locks it takes, said as a reason."""
+def _guards_locks(graph: RevisionGraph, sources: Callable[[Path], str | None],
+                  guarded: list[str]) -> str | None:
+    """Where a revision of the history guards against the locks it takes, said as a reason; `guarded`
+    gets every such revision."""
+    reason = None
     for rev in sorted(graph.by_id.values(), key=lambda r: r.path):
         text = sources(rev.path) or ""
         if guard := next((g for g in LOCK_GUARDS if g in text or g.upper() in text), None):
-            return f"{rev.path.name} uses {guard}, written for a release that keeps serving"
-    return None
+            guarded.append(rev.id)
+            reason = reason or f"{rev.path.name} uses {guard}, written for a release that keeps serving"
+    return reason
+
+
+def _written_before(graph: RevisionGraph, guarded: list[str]) -> set[str]:
+    """Revisions written before the team began guarding its locks: neither guarded nor after one.
+    Its upgrade instructions stop the application, so these ran that way (SkyPortal guards only its
+    newest revision)."""
+    if not guarded:
+        return set()
+    later = set(guarded).union(*(graph.descendants(rev_id) for rev_id in guarded))
+    return set(graph.by_id) - later
 
 
 def unknown_branches(config: Config, seen: set[str]) -> list[str]:

@@ -148,8 +148,8 @@ def test_a_history_that_guards_its_locks_is_online_from_its_first_guarded_revisi
     (root / "docs").mkdir()
     (root / "docs" / "upgrade.md").write_text(STOPPED)
     guard_locks(root)
-    (root / "migrations" / "versions" / "e4.py").write_text(REVISION.format(rev="e4", down='"e3"', labels=None,
-                                                                            imports=""))
+    later = REVISION.format(rev="e4", down='"e3"', labels=None, imports="")
+    (root / "migrations" / "versions" / "e4.py").write_text(later)
     report = check_dir(root)
     assert {f.location.path.name for f in report.findings if f.code == "ML201"} == {"e4.py"}
     reasons = " ".join(dict(report.not_reported_reasons))

@@ -204,10 +204,26 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                        or _filled_earlier_in_text(migration, index, was_table, was_column)
                        for was_table, was_column in earlier_names(migration, index, table, column))):
             deleted = _partial_null_delete(migration, statement.line, table, column)
+            origin = None if deleted else created_with_table(migration, ctx, table, column)
+            variant = "partial" if deleted else "with_table" if origin else "default"
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table,
-                          line=str(deleted or ""), variant="other_dialect" if not ctx.postgresql else
-                          "partial" if deleted else "default")
+                          line=str(deleted or ""), revision=origin or "",
+                          variant=f"{variant}_other_dialect" if not ctx.postgresql and variant == "with_table"
+                          else "other_dialect" if not ctx.postgresql else variant)
+
+
+def created_with_table(migration: Migration, ctx: CheckContext, table: str, column: str) -> str | None:
+    """The revision whose create_table made the column with its table, where no add_column came
+    later: every row was written by the application with the column there, so only rows it left
+    NULL fail (papermerge's users_roles.role_id, an association key it always writes). A column
+    added later to a table that had rows holds NULL in each of them unless filled: the error."""
+    table, column = table.lower(), column.lower()
+    for ancestor in ctx.ancestors(migration):  # nearest first: the latest that made the column
+        for op, added_to, spec in ancestor.added_columns():
+            if added_to.lower() == table and isinstance(spec.name, str) and spec.name.lower() == column:
+                return ancestor.revision.id if op.name == "create_table" else None
+    return None
 
 
 def _filled_earlier_in_text(migration: Migration, at: int, table: str, column: str) -> bool:

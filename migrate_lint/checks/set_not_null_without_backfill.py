@@ -206,11 +206,11 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             deleted = _partial_null_delete(migration, statement.line, table, column)
             origin = None if deleted else created_with_table(migration, ctx, table, column)
             variant = "partial" if deleted else "with_table" if origin else "default"
+            if not ctx.postgresql:
+                variant = "with_table_other_dialect" if origin else "other_dialect"
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table,
-                          line=str(deleted or ""), revision=origin or "",
-                          variant=f"{variant}_other_dialect" if not ctx.postgresql and variant == "with_table"
-                          else "other_dialect" if not ctx.postgresql else variant)
+                          line=str(deleted or ""), revision=origin or "", variant=variant)
 
 
 def created_with_table(migration: Migration, ctx: CheckContext, table: str, column: str) -> str | None:

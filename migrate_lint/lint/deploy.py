@@ -43,26 +43,24 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
     history carries, as written and as resolved."""
     labels, offline = _resolved_labels(graph, sources, search_roots(config.root, script_location))
     guarded: list[str] = []
-    default = _default(config, script_location, lambda: _guards_locks(graph, sources, guarded))
-    earlier = _written_before(graph, guarded) if default[1].startswith(DOCUMENTED) else set()
+    default, before = _default(config, script_location, lambda: _guards_locks(graph, sources, guarded))
+    earlier = _written_before(graph, guarded) if before else set()
     branches = dict(config.per_branch_deploy)
     found: dict[Path, Mode] = {}
     if not graph.labels and not config.per_path_deploy and not earlier:  # most histories: one mode for all
         return ({} if default[0] == "online" else {rev.path: default for rev in graph.by_id.values()}), set()
-    where = default[1][len(DOCUMENTED) + 2:].split(", but ", 1)[0]  # the instructions' file:line
-    before = ("offline", f"{DOCUMENTED}, {where}, and this revision is older than the first that guards "
-                         "its locks") if earlier else default
     for rev in graph.by_id.values():
         branch = graph.branch_labels_of(rev.id)
         mode = _by_path(config, rev.path, matches) or _by_branch(
             branches, {labels.get(label, label) for label in branch}, branch, offline) or (
-            before if rev.id in earlier else default)
+            before if before and rev.id in earlier else default)
         if mode[0] != "online":
             found[rev.path] = mode
     return found, set(graph.labels) | set(labels.values())
 
 
-def _default(config: Config, script_location: Path, guards_locks: Callable[[], str | None]) -> Mode:
+def _default(config: Config, script_location: Path, guards_locks: Callable[[], str | None]
+             ) -> tuple[Mode, Mode | None]:
     """`deploy` as configured; unset, online, but offline on SQLite (a database file that one
     application serves and that the migration holds for writing while it runs) and where the
     application upgrades its database as it starts (revisions.startup) or its upgrade instructions
@@ -70,11 +68,13 @@ def _default(config: Config, script_location: Path, guards_locks: Callable[[], s
     then. Unless the history guards against locks itself (CONCURRENTLY, NOT VALID, lock_timeout): its
     team runs revisions beside a serving release, as Prefect's server does beside its other
     replicas; or the project deploys the application that upgrades as it starts with a rolling
-    update (revisions.orchestration). Say `deploy = "online"` where one does."""
+    update (revisions.orchestration). Say `deploy = "online"` where one does. Second, where the
+    instructions stop the application but the history guards its locks: the mode of the revisions
+    written before the first guarded one, which ran as the instructions say."""
     if config.deploy is not None:
-        return config.deploy, f'deploy = "{config.deploy}"'
+        return (config.deploy, f'deploy = "{config.deploy}"'), None
     if config.dialect == "sqlite":
-        return "offline", "SQLite: the application is stopped to upgrade its database file"
+        return ("offline", "SQLite: the application is stopped to upgrade its database file"), None
     root = config.root if script_location.resolve().is_relative_to(config.root.resolve()) \
         else script_location.parent
     # the revisions are not the application; a runner beside env.py is (MindsDB's migrate.py)
@@ -84,12 +84,14 @@ def _default(config: Config, script_location: Path, guards_locks: Callable[[], s
         why = DOCUMENTED
     if started and not (guard := guards_locks()):
         if why.endswith("as it starts") and (rolled := rolling_deploy(root)):
-            return "online", (f"{why} ({started[0]}:{started[1]}), but {rolled} deploys it with a rolling "
-                              "update: the previous release serves while it does")
-        return "offline", f"{why}, {started[0]}:{started[1]}"
+            return ("online", (f"{why} ({started[0]}:{started[1]}), but {rolled} deploys it with a rolling "
+                               "update: the previous release serves while it does")), None
+        return ("offline", f"{why}, {started[0]}:{started[1]}"), None
     if started:
-        return "online", f"{why}, {started[0]}:{started[1]}, but {guard}"
-    return "online", 'deploy = "online"'
+        before = ("offline", f"{why}, {started[0]}:{started[1]}, and this revision is older than the "
+                             "first that guards its locks") if why == DOCUMENTED else None
+        return ("online", f"{why}, but {guard}"), before
+    return ("online", 'deploy = "online"'), None
 
 
 LOCK_GUARDS = ("concurrently", "not_valid", "NOT VALID", "lock_timeout")

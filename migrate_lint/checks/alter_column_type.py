@@ -112,6 +112,11 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 variant = unsized or "charset"
             if variant == "default" and ctx.postgresql and _swapped_type(old, new_type):
                 variant = "swap"
+            if variant == "default" and ctx.postgresql and ctx.postgresql_version >= 12 \
+                    and _time_zone_only(old, new_type):
+                if _utc_session(migration, statement.line):
+                    continue
+                variant = "time_zone"
             shown_old = written(old_value) if old_value is not None else ""
             rewrites.append((table, column, new, shown_old, variant))
         if len(rewrites) > 1:  # "several" says the table is rewritten: only sure rewrites say so
@@ -126,6 +131,31 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             table, column, new, old, variant = rewrites[0]
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column, new=new, old=old,
                           variant=variant, under=under)
+
+
+_TIMESTAMP = re.compile(r"(?i)^\s*TIMESTAMP(?P<tz>TZ)?\s*(?:\(\s*(?P<p>\d+)\s*\))?"
+                        r"\s*(?P<with>WITH(?:OUT)?\s+TIME\s+ZONE)?\s*$")
+
+
+def _time_zone_only(old: str | None, new: str) -> bool:
+    """timestamp to timestamptz or back, at the same precision: from PostgreSQL 12 a change made in
+    place when the session's TimeZone is UTC, and a rewrite otherwise (checked on PostgreSQL 15:
+    relfilenode kept under UTC, changed under Europe/Paris)."""
+    parts = [_TIMESTAMP.match(t) for t in (old or "", new)]
+    if not all(parts):
+        return False
+    zoned = [bool(m["tz"]) or (m["with"] or "").upper().startswith("WITH ") for m in parts if m]
+    precisions = {m["p"] for m in parts if m}
+    return zoned[0] != zoned[1] and len(precisions) == 1
+
+
+_UTC = re.compile(r"(?i)^\s*SET\s+(?:LOCAL\s+|SESSION\s+)?(?:TIME\s*ZONE|timezone)\s*(?:=|TO)?\s*"
+                  r"'(?:UTC|Etc/UTC|GMT|Z|\+?0+(?::00)?)'")
+
+
+def _utc_session(migration: Migration, line: int) -> bool:
+    """The revision sets the session's TimeZone to UTC before the change (SET LOCAL timezone = 'UTC')."""
+    return any(s.line < line and _UTC.match(s.sql) for s in migration.statements)
 
 
 def _swapped_type(old: str | None, new: str) -> bool:

@@ -97,6 +97,8 @@ def type_sql(value: Any, dialect: str = "") -> str:
         name = TYPES.get(value.short, value.short.upper())
         args = [str(a) for a in getattr(value, "args", ()) if isinstance(a, int)]
         kwargs = value.kwargs if isinstance(value, Call) else {}
+        if dialect == "postgresql" and kwargs.get("timezone") is True and name in ("TIMESTAMP", "TIME"):
+            name += "TZ"  # DateTime(timezone=True): as the rendered SQL reads back
         if not args:  # String(length=50), Numeric(precision=12, scale=2)
             size = kwargs.get("length", kwargs.get("precision"))
             args = [str(v) for v in (size, kwargs.get("scale") if size is not None else None)

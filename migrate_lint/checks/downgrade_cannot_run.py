@@ -1,10 +1,11 @@
 """downgrade-cannot-run: a downgrade() that fails whenever it runs (an unnamed constraint or index
 to drop)."""
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, shown
-from migrate_lint.revisions.migration import Migration, Operation
+from migrate_lint.revisions.migration import Call, Migration, Operation
 from migrate_lint.sql.names import convention_name, server_name_of
 
 CODE = "ML411"
@@ -90,11 +91,70 @@ def _created_name(migration: Migration, ctx: CheckContext, kind: str,
         references = f"REFERENCES {referent}" if isinstance(referent, str) else ""
         by_convention = convention_name(ctx.conventions, short_kind, table, "", references, columns)
         if by_convention is not None:
-            return None if by_convention.startswith("<") else (by_convention, True, False)
+            if by_convention.startswith("<") or _convention_came_later(migration, ctx):
+                return None
+            return by_convention, True, False
     if not ctx.postgresql:
         return None
     name = server_name_of(table, short_kind, written, written)
+    if columns and _made_before(migration, ctx, kind, table, columns):
+        return None  # the server gave this one the same name with a number after it: look it up
     return (name, False, True) if name != "unnamed" and len(name) <= MAX_NAME else None
+
+
+# a constraint named with op.f(...): how autogenerate writes a name the project's convention gave
+# (an index's op.f("ix_...") is SQLAlchemy's default convention, there with or without the project's)
+CONVENTION_NAMED = re.compile(r"(?:create_(?:foreign_key|unique_constraint|check_constraint|primary_key)\(\s*"
+                              r"|Constraint\([^()]*(?:\([^()]*\)[^()]*)*name=)\w+\.f\(")
+
+
+def _final_names(migration: Migration) -> bool:
+    return ".f(" in migration.source and CONVENTION_NAMED.search(migration.source) is not None
+
+
+def _convention_came_later(migration: Migration, ctx: CheckContext) -> bool:
+    """No revision up to this one names what it creates with op.f(...), as autogenerate does under
+    a naming convention, and a later one does: the convention came after this revision (STRR), so
+    a database upgraded before then has the server's name and a newer one the convention's."""
+    if _final_names(migration) or any(_final_names(a) for a in ctx.ancestors(migration)):
+        return False
+    later = ctx.graph.descendants(migration.revision.id)
+    return any(_final_names(ctx.migrations[rev_id]) for rev_id in later if rev_id in ctx.migrations)
+
+
+def _made_before(migration: Migration, ctx: CheckContext, kind: str, table: str, columns: list[str]) -> bool:
+    """An earlier revision made an unnamed constraint of this kind on these columns of the table,
+    so the server's name was taken when this one was made (business-ar's second UNIQUE on
+    colin_event_id got ..._key1)."""
+    wanted = [c.lower() for c in columns]
+    for ancestor in ctx.ancestors(migration):
+        for op in ancestor.operations:
+            if op.name == "create_table" and op.args and op.args[0] == table and _inline(op, kind, wanted):
+                return True
+            if op.name == CREATORS.get(kind, ("",))[0] and _table(op) == table \
+                    and op.arg(0, "constraint_name") is None:
+                position, keyword = CREATORS[kind][1:]
+                written = op.arg(position - (1 if op.batch_table is not None else 0), keyword)
+                if isinstance(written, list | tuple) and [str(c).lower() for c in written] == wanted:
+                    return True
+    return False
+
+
+def _inline(create: Operation, kind: str, columns: list[str]) -> bool:
+    """create_table's own unnamed constraint of this kind on these columns (UniqueConstraint("a"),
+    a Column's unique=True, a ForeignKey on it)."""
+    for item in create.args[1:]:
+        if not isinstance(item, Call):
+            continue
+        if kind == "unique constraint" and item.short == "UniqueConstraint" and "name" not in item.kwargs \
+                and [str(a).lower() for a in item.args] == columns:
+            return True
+        if item.short == "Column" and len(columns) == 1 and str(item.args[0] if item.args else "").lower() \
+                == columns[0] and ((kind == "unique constraint" and item.kwargs.get("unique") is True) or (
+                    kind == "foreign key" and any(isinstance(a, Call) and a.short == "ForeignKey"
+                                                  and "name" not in a.kwargs for a in item.args))):
+            return True
+    return False
 
 
 def _call_code(op: Operation, name: str, by_convention: bool, _by_server: bool = False) -> str:

@@ -113,7 +113,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             if variant == "default" and ctx.postgresql and _swapped_type(old, new_type):
                 variant = "swap"
             if variant == "default" and ctx.postgresql and ctx.postgresql_version >= 12 \
-                    and _time_zone_only(old, new_type):
+                    and _time_zone_only(old, new_type) and not re.search(r"(?i)\bUSING\b", statement.sql) \
+                    and (call is None or "postgresql_using" not in call.kwargs):
+                # (a USING expression, AT TIME ZONE 'UTC' say, is computed for every row: a rewrite)
                 if _utc_session(migration, statement.line):
                     continue
                 variant = "time_zone"

@@ -185,12 +185,14 @@ def _writes_by_pattern(sql: str) -> tuple[Write, ...]:
 
 # UPDATE t SET c = <literal>, with no WHERE: one constant written into one column of every row
 _CONSTANT_UPDATE = re.compile(r"""(?is)^\s*UPDATE\s+(?P<table>\S+)\s+SET\s+"?(?P<column>\w+)"?\s*=\s*"""
-                              r"(?P<value>-?\d+(?:\.\d+)?|'(?:[^']|'')*'|TRUE|FALSE)\s*;?\s*$")
+                              r"(?P<value>-?\d+(?:\.\d+)?|'(?:[^']|'')*'|TRUE|FALSE)"
+                              r"""(?:\s+WHERE\s+"?(?P=column)"?\s+IS\s+NULL)?\s*;?\s*$""")
 
 
 def constant_update(sql: str, source: str | None = None) -> tuple[str, str, str] | None:
     """(table, unquoted and without its schema; column as written; the literal) of an UPDATE with no
-    WHERE that writes one literal into one column of every row; None for any other statement. With
+    WHERE (or only `WHERE column IS NULL`: every row of a column the revision just added) that writes
+    one literal into one column of every row; None for any other statement. With
     the revision's `source`, only a literal the code writes: a rendered bind parameter the code
     computes as it runs (`text(...).bindparams(date=datetime.utcnow())`) is no constant."""
     match = _CONSTANT_UPDATE.match(sql)

@@ -58,7 +58,26 @@ def rebuilt_from(migration: Migration, ctx: CheckContext, create: Operation) -> 
         if old is None or _table(drop, "table_name") not in (built[0], None):
             continue
         before = migration.operations[:migration.operations.index(drop)]
-        if _made([before, *(a.operations for a in ctx.ancestors(migration))], old) == built and \
+        searched = [before, *(a.operations for a in ctx.ancestors(migration))]
+        if _renamed(_made(searched, old), searched) == built and \
                 _made([migration.downgrade], old) in (built, None):
             return old  # and the downgrade, which restores the old one, does not say it was other
     return None
+
+
+def _renamed(made: Definition | None, searched: list[tuple[Operation, ...]]) -> Definition | None:
+    """The definition on the table's name now, where a rename_table since gave it another (an index
+    rebuilt only to carry the renamed table's name in its own: OpenHands' custom_secrets)."""
+    if made is None:
+        return None
+    names = {}
+    for operations in reversed(searched):  # oldest first
+        for op in operations:
+            old, new = op.arg(0, "old_table_name"), op.arg(1, "new_table_name")
+            if op.name == "rename_table" and isinstance(old, str) and isinstance(new, str):
+                names[old.lower()] = new.lower()
+    table, seen = made[0], set()
+    while table in names and table not in seen:
+        seen.add(table)
+        table = names[table]
+    return (table, *made[1:])

@@ -313,3 +313,15 @@ def test_other_operators_are_unknown():
     ''')
     assert operations[0].args == (Unknown("'t' * 2"), "c_old")
     assert operations[1].args == (Unknown("Config.external >> None"),)
+
+
+def test_operations_imported_by_their_bare_names_are_operations():
+    operations, _ = ops_of('''
+        from alembic.op import create_index, drop_constraint as drop
+
+        def upgrade():
+            drop("TOKENS_ACCOUNT_FK", "tokens", type_="foreignkey")
+            create_index("TOKENS_ACCOUNT_EXPIRED_AT_IDX", "tokens", ["account", "expired_at"])
+    ''')
+    assert [(o.name, o.args[0]) for o in operations] == [("drop_constraint", "TOKENS_ACCOUNT_FK"),
+                                                         ("create_index", "TOKENS_ACCOUNT_EXPIRED_AT_IDX")]

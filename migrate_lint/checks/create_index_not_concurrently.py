@@ -61,7 +61,8 @@ def safe_call(statement: Statement, op: Operation | None, index: str, table: str
                    not (k == "unique" and op.kwargs[k] is False))
     listed = isinstance(columns, tuple)
     columns_text = f"[{', '.join(map(_literal, columns))}]" if listed else _literal(columns)
-    name_argument = call_name or f'"{index}"'
+    given = op.arg(0, "index_name")  # as written: the SQL's name is lower-cased, PostgreSQL's is not
+    name_argument = call_name or f'"{given if isinstance(given, str) and given.lower() == index else index}"'
     table_argument = f'"{table}"' if batch else as_code(op.arg(1, "table_name"), table)
     return (f'op.create_index({name_argument}, {table_argument}, {columns_text}{kept}, '
             "postgresql_concurrently=True)")

@@ -19,7 +19,8 @@ def as_code(value: Any, shown: str) -> str:
     if isinstance(value, Unknown) and value.source:
         named = re.match(LOOP_VARIABLE, value.source) or re.match(PARAMETER, value.source)
         return named[1] if named else value.source
-    return f'"{shown}"'
+    # a literal as written: the SQL's name is lower-cased, and PostgreSQL's "REPLICAS_TOMBSTONE_IDX" is not
+    return f'"{value}"' if isinstance(value, str) and value.lower() == shown.lower() else f'"{shown}"'
 
 
 CONSTRAINT_CALLS = frozenset({"create_foreign_key", "create_check_constraint", "create_unique_constraint",

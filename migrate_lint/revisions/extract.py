@@ -323,6 +323,11 @@ class Extractor:
             alias.asname for node in tree.body if isinstance(node, ast.ImportFrom)
             and node.module == "alembic" for alias in node.names if alias.name == "op" and alias.asname
         }
+        # `from alembic.op import create_index`: rucio calls Alembic's operations by their bare names
+        self.op_functions = {
+            alias.asname or alias.name: alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+            and node.module == "alembic.op" for alias in node.names if alias.name not in NOT_OPERATIONS
+        }
         self.dialects = dialects
         self.module = module if module is not None else Scope.of(tree.body, dialects=dialects)
         self.tables: dict[str, str] = dict(self.module.tables)
@@ -509,6 +514,8 @@ class Extractor:
         elif isinstance(func, ast.Attribute) and func.attr == "execute" and isinstance(func.value, ast.Call) \
                 and _literal_sql(node) and _is_connection(func.value):
             self._record(node, "execute", ctx, values)  # op.get_bind().execute("...")
+        elif isinstance(func, ast.Name) and func.id in self.op_functions and func.id not in self.functions:
+            self._record(node, self.op_functions[func.id], ctx, values)
         elif isinstance(func, ast.Name) and func.id in self.functions and func.id not in self.stack \
                 and ctx.depth < MAX_HELPER_DEPTH:
             self._function(func.id, replace(ctx, function=func.id, depth=ctx.depth + 1),

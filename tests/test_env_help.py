@@ -102,3 +102,28 @@ def test_help_asking_for_an_autocommit_block_in_words_gets_the_note_too(tmp_path
     [finding] = [f for f in check_dir(project).findings if f.code == "ML121"]
     assert "in an autocommit block" in finding.help
     assert "inside it autocommit_block() fails an assertion" in finding.help
+
+
+SCHEMA_MAPPED = '''from alembic import context
+
+
+def run_migrations_online():
+    with connectable.connect() as connection:
+        connection = connection.execution_options(schema_translate_map={None: "dev"})
+        context.configure(connection=connection, target_metadata=None)
+        with context.begin_transaction():
+            context.run_migrations()
+'''
+
+
+@pytest.mark.parametrize(("env", "noted"), [(SCHEMA_MAPPED, True), (TEMPLATE.format(before=""), False)])
+def test_sql_a_help_writes_is_told_to_name_the_schema_env_py_maps(tmp_path, check_dir, env, noted):
+    """rucio maps its tables into a named schema: op.* calls follow the map, op.execute() SQL does not."""
+    project = _project_beginning_in_env_py(
+        tmp_path, '    op.create_foreign_key("fk_posts_user", "posts", "users", ["user_id"], ["id"])\n'
+        '    op.create_index("ix_posts_title", "posts", ["title"])\n')
+    (project / "migrations" / "env.py").write_text(env)
+    found = {f.code: f.help for f in check_dir(project).findings}
+    assert "VALIDATE CONSTRAINT" in found["ML104"]  # raw SQL: noted
+    assert ("SQL in op.execute() does not: qualify the table with that schema" in found["ML104"]) is noted
+    assert "schema_translate_map" not in found["ML101"]  # op.create_index follows the map itself

@@ -497,8 +497,21 @@ def blocking(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tup
                 yield statement, target, detail
 
 
-def outside_transaction(statement: Statement) -> str:
+def outside_transaction(statement: Statement, migration: Migration | None = None) -> str:
     """Where a help puts the concurrent form: into an autocommit block, or, for a call already in
-    one (SimpleLogin's index clean-up), where it is."""
-    return "in the autocommit block it is already in:" if statement.autocommit else \
-        "outside the transaction: with op.get_context().autocommit_block():"
+    one (SimpleLogin's index clean-up), where it is. A block after other statements of the revision
+    commits them first, alone (rucio drops a foreign key, builds the index, adds the key again): the
+    help says so, and offers a revision of its own."""
+    if statement.autocommit:
+        return "in the autocommit block it is already in:"
+    earlier = 0
+    for other in migration.statements if migration is not None else ():
+        if other is statement:
+            break
+        earlier += not other.autocommit and not re.match(r"(?i)\s*(?:SET|RESET|SELECT)\b", other.sql)
+    if earlier:
+        what = "the statement" if earlier == 1 else f"the {earlier} statements"
+        return (f"outside the transaction, best in a revision of its own (an autocommit block here first "
+                f"commits {what} of this revision before it, alone): "
+                "with op.get_context().autocommit_block():")
+    return "outside the transaction: with op.get_context().autocommit_block():"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, shown
@@ -38,6 +39,16 @@ def _keyword_only(statement: Statement) -> str:
     """"BEGIN" or "COMMIT" for a statement that is only that keyword; "" for any other."""
     sql = statement.sql.strip().rstrip(";").upper()
     return sql if sql in ("BEGIN", "COMMIT") else ""
+
+
+def _changes(statement: Statement) -> bool:
+    """The statement changes something a later failure could leave half done: not a COMMIT or BEGIN,
+    a SET, or a SELECT that only reads (notification-api asks pg_indexes before its concurrent build)."""
+    if _keyword_only(statement):
+        return False
+    sql = statement.sql
+    reads = re.match(r"(?i)\s*(?:SET|RESET|SHOW|SELECT)\b", sql)
+    return not reads or bool(re.match(r"(?is)\s*SELECT\b.*\bINTO\b", sql))
 
 
 def _outside_anyway(after: list[Statement]) -> bool:
@@ -79,7 +90,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         return  # a COMMIT that ends the transaction comes from op.execute()
     # op.execute("COMMIT"), not the COMMIT an autocommit_block() emits at its `with` line
     executes = {op.line for op in migration.operations if op.name == "execute" and not op.autocommit}
-    work = [not _keyword_only(s) for s in migration.statements]
+    work = [_changes(s) for s in migration.statements]
     for index, statement in enumerate(migration.statements):
         if _keyword_only(statement) != "COMMIT" or statement.line not in executes:
             continue

@@ -135,7 +135,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                           call=safe_call(statement, call, index, table, argument, migration.source,
                                          by_convention),
                           variant=variant, held=_held(holder, table),
-                          outside=outside_transaction(statement))
+                          outside=outside_transaction(statement, migration))
 
 
 

@@ -120,7 +120,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 # the help's call keeps the statement's IF EXISTS
                 if_exists = ", if_exists=True" if drops_if_exists(statement.sql) else ""
                 yield sql_hit(statement, shown_name, index=shown_name, index_arg=argument, **fields,
-                              if_exists_kw=if_exists, variant=variant, outside=outside_transaction(statement))
+                              if_exists_kw=if_exists, variant=variant,
+                              outside=outside_transaction(statement, migration))
 
 
 def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:

@@ -32,6 +32,10 @@ def _after_drop(migration: Migration, index: int, table: str) -> str | None:
             return "rebuilt"
         elif created and _seeds(op, table):
             seeded = True
+    # INSERT ... SELECT sent otherwise than by op.execute (Kotti's DBSession.execute)
+    if created and any(u.inserts(table) and u.kind != "seed" and u.position > index
+                       for u in migration.updates):
+        return "rebuilt"
     return ("seeded" if seeded else "recreated") if created else None
 
 

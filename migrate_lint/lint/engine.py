@@ -19,7 +19,7 @@ from migrate_lint.lint import deploy, dialect_guard, env_help, lockfile, sqlalch
 from migrate_lint.lint.dedupe import WHOLE_REVISION, one_per_location, qualified
 from migrate_lint.lint.schemas import DEFAULTS, with_schema
 from migrate_lint.paths import real_folder, real_path
-from migrate_lint.rendering.opsql import statements_from_operations
+from migrate_lint.rendering.opsql import after_commit, statements_from_operations
 from migrate_lint.rendering.partial import rendered_prefix
 from migrate_lint.rendering.store import RenderStore
 from migrate_lint.revisions.directives import Directive
@@ -42,6 +42,7 @@ from migrate_lint.revisions.project import (
     env_outer_transaction,
     env_transaction_per_migration,
     env_transactional_ddl,
+    env_translates_schema,
     has_naming_convention,
     local_modules,
     marked_root,
@@ -253,6 +254,9 @@ class Engine:
         if any(f.help and env_help.asks_for_block(f.help) for f in findings):
             findings = env_help.noted(findings, Path(history.script_location.name, "env.py"),
                                       env_outer_transaction(history))
+        if any(f.help and "op.execute(" in f.help for f in findings):
+            findings = env_help.schema_noted(findings, Path(history.script_location.name, "env.py"),
+                                             env_translates_schema(history))
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 
@@ -307,8 +311,12 @@ class Engine:
         if rendered.error is not None:
             # a render that stopped part-way: its SQL for the calls it reached, written SQL for the rest
             done = rendered_prefix(rendered, operations)
-            statements = statements_of(rendered, operations, self.config.dialect) + \
-                statements_from_operations(operations[done:], self.config.dialect)
+            reached = statements_of(rendered, operations, self.config.dialect)
+            # an op.execute("COMMIT") the render reached leaves the written rest outside a transaction
+            written = statements_from_operations(operations[done:], self.config.dialect)
+            flags = after_commit([s.sql for s in reached + written])[len(reached):]
+            statements = reached + tuple(replace(s, autocommit=True) if outside and not s.autocommit else s
+                                         for s, outside in zip(written, flags, strict=True))
             return Migration(revision, source, operations, updates, statements, rendered.error,
                              imports=facts.imports, downgrade=downgrade)
         statements = statements_of(rendered, operations, self.config.dialect)

@@ -1,6 +1,8 @@
 """Help the project's env.py would make fail, said so: where env.py enters a transaction of its own
 before Alembic's, `op.get_context().autocommit_block()` fails an assertion, so a help that builds
-something concurrently in such a block gets a note on what to do instead."""
+something concurrently in such a block gets a note on what to do instead; where env.py maps the
+schema with `schema_translate_map`, SQL a help writes in op.execute() names no schema, so it gets a
+note to add the schema there."""
 
 from __future__ import annotations
 
@@ -27,3 +29,17 @@ def noted(findings: list[Finding], env: Path, line: int | None) -> list[Finding]
 
 def asks_for_block(text: str) -> bool:
     return bool(_ASKS_FOR_BLOCK.search(text))
+
+
+_RAW_SQL = re.compile(r"\bop\.execute\(")
+SCHEMA_NOTE = (" This project's env.py maps tables into a schema with schema_translate_map ({env}:{line}), "
+               "which op.* calls follow and SQL in op.execute() does not: qualify the table with that "
+               "schema in the SQL.")
+
+
+def schema_noted(findings: list[Finding], env: Path, line: int | None) -> list[Finding]:
+    """The findings, with the note on each help that writes SQL into op.execute()."""
+    if line is None:
+        return findings
+    note = SCHEMA_NOTE.format(env=env.as_posix(), line=line)
+    return [replace(f, help=f.help + note) if f.help and _RAW_SQL.search(f.help) else f for f in findings]

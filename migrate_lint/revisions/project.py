@@ -130,6 +130,14 @@ def env_maps_models(history: History) -> bool:
     return not values or any(value.strip() != "None" for value in values)
 
 
+def env_translates_schema(history: History) -> int | None:
+    """The env.py line that gives the connection a `schema_translate_map`: Alembic's operations follow
+    it, and SQL in op.execute() does not (rucio maps its tables into a named schema); read as text."""
+    text = _env_source(history)
+    found = re.search(r"\bschema_translate_map\s*[=:]", text or "")
+    return text.count("\n", 0, found.start()) + 1 if text and found else None
+
+
 _OUTER_BEGIN = re.compile(r"\b(?!context\b)\w+\.begin(?:_twophase)?\(\)")
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]", re.M)
 _OWN_EXECUTE = re.compile(r"\b(?!context\b|op\b)\w+\.execute\(")

@@ -510,8 +510,8 @@ def outside_transaction(statement: Statement, migration: Migration | None = None
             break
         earlier += not other.autocommit and not re.match(r"(?i)\s*(?:SET|RESET|SELECT)\b", other.sql)
     if earlier:
-        what = "the statement" if earlier == 1 else f"the {earlier} statements"
+        what = "the earlier statement of this revision on its own" if earlier == 1 else \
+            f"the {earlier} earlier statements of this revision on their own"
         return (f"outside the transaction, best in a revision of its own (an autocommit block here first "
-                f"commits {what} of this revision before it, alone): "
-                "with op.get_context().autocommit_block():")
+                f"commits {what}): with op.get_context().autocommit_block():")
     return "outside the transaction: with op.get_context().autocommit_block():"

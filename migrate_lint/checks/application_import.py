@@ -79,7 +79,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             template = not uses and module in ctx.template_imports
             # a settings module env.py loads for every revision (dispatch.config): no new dependency;
             # its models or app (quay's data.database, app) still change what the revision does
-            settings = module in ctx.env_imports and bool(_words(module) & SETTINGS) \
-                and not _words(module) & (APPLICATION - SETTINGS)
-            variant = "template" if template else "env" if settings else "default"
+            # (the package's own name aside: SurfSense's application package is called `app`)
+            inner = _words(module.split(".", 1)[1]) if "." in module else _words(module)
+            settings = bool(inner & SETTINGS) and not inner & (APPLICATION - SETTINGS)
+            variant = "template" if template else "env" if settings and module in ctx.env_imports \
+                else "settings" if settings else "default"
             yield Hit(line, module, {"module": module, "variant": variant})

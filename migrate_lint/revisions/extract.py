@@ -520,6 +520,11 @@ class Extractor:
                 and ctx.depth < MAX_HELPER_DEPTH:
             self._function(func.id, replace(ctx, function=func.id, depth=ctx.depth + 1),
                            self._bind(node, values))
+        if isinstance(func, ast.Attribute) and func.attr == "execute" and node.args \
+                and (emptied := _core_delete_all(node.args[0], self.tables)) is not None:
+            # execute(sa.delete(T)) with no where(): the table is emptied (bazarr, before a key change)
+            self.updates.append(DataUpdate(emptied, frozenset(), node.lineno, len(self.operations),
+                                           ctx.dialects, "empty"))
         if isinstance(func, ast.Attribute) and func.attr == "values":
             self._core_update(node, ctx)
         elif isinstance(func, ast.Attribute) and func.attr == "where" \
@@ -756,6 +761,25 @@ def _orm_loop_columns(loop: ast.For, commits: Callable[[], bool]) -> set[str]:
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
             and target.value.id in rows}
+
+
+def _core_delete_all(node: ast.expr, tables: dict[str, str]) -> str | None:
+    """The table `sa.delete(T)` or `T.delete()` deletes every row of, where nothing filters it: a
+    variable holding a `sa.table`, or a model class (named as Flask-SQLAlchemy names its table)."""
+    if not isinstance(node, ast.Call) or node.keywords:
+        return None
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "delete" and not node.args:
+        target = func.value  # T.delete()
+    elif (dotted(func) or "").rsplit(".", 1)[-1] == "delete" and len(node.args) == 1:
+        target = node.args[0]  # sa.delete(T)
+    else:
+        return None
+    if isinstance(target, ast.Name) and target.id in tables:
+        return tables[target.id]
+    if not isinstance(target, ast.Name):
+        return None
+    return _created_table(ast.Attribute(target, "__table__"), tables)
 
 
 def _core_delete_of_nulls(node: ast.Call, tables: dict[str, str]) -> tuple[str, str] | None:

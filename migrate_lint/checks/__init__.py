@@ -504,14 +504,11 @@ def outside_transaction(statement: Statement, migration: Migration | None = None
     help says so, and offers a revision of its own."""
     if statement.autocommit:
         return "in the autocommit block it is already in:"
-    earlier = 0
     for other in migration.statements if migration is not None else ():
         if other is statement:
             break
-        earlier += not other.autocommit and not re.match(r"(?i)\s*(?:SET|RESET|SELECT)\b", other.sql)
-    if earlier:
-        what = "the earlier statement of this revision on its own" if earlier == 1 else \
-            f"the {earlier} earlier statements of this revision on their own"
-        return (f"outside the transaction, best in a revision of its own (an autocommit block here first "
-                f"commits {what}): with op.get_context().autocommit_block():")
+        if not other.autocommit and not re.match(r"(?i)\s*(?:SET|RESET|SELECT)\b", other.sql):
+            return ("outside the transaction, best in a revision of its own (an autocommit block here first "
+                    "commits what this revision did before it, on its own): "
+                    "with op.get_context().autocommit_block():")
     return "outside the transaction: with op.get_context().autocommit_block():"

@@ -58,6 +58,11 @@ def _outside_anyway(after: list[Statement]) -> bool:
     return len(after) == 1 or all(s.facts.index and s.facts.index[3] for s in after)
 
 
+# a statement that a rerun after a failure passes over where it already ran (SurfSense's
+# ALTER TYPE ... ADD VALUE IF NOT EXISTS after the COMMIT that opens its revision)
+_IDEMPOTENT = re.compile(r"(?i)\bIF\s+(?:NOT\s+)?EXISTS\b")
+
+
 def _each_guarded(migration: Migration, after: list[Statement]) -> bool:
     """Every statement after the COMMIT sits under an `if` that asks the database first (iris-web's
     `if not _table_has_column(...)`): a step that fails leaves the ones before it applied, and
@@ -97,6 +102,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         after = [s for s, counts in zip(migration.statements[index + 1:], work[index + 1:], strict=True)
                  if counts]
         first = not any(work[:index])
-        if after and not (first and (_outside_anyway(after) or _each_guarded(migration, after))):
+        if after and not (first and (_outside_anyway(after) or _each_guarded(migration, after)
+                                     or all(_IDEMPOTENT.search(s.sql) for s in after))):
             yield Hit(statement.line, f"commit:{statement.line}", {"variant": "sql"}, statement.column,
                       statement.end_line)

@@ -1,6 +1,7 @@
 """application-import: a revision that imports the project's models, services, app or config."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.revisions.facts import TYPE_ONLY
@@ -73,6 +74,16 @@ def _history_module(module: str, migration: Migration) -> bool:
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    hits = list(_hits(migration, ctx))
+    # the revision's imports are one finding, whose help is the first's: where it also imports the
+    # models or the app (pgadmin4's config beside pgadmin.model), that help is the one to give
+    if any(hit.fields["variant"] == "default" for hit in hits):
+        hits = [replace(h, fields={**h.fields, "variant": "default"}) if h.fields["variant"] == "settings"
+                else h for h in hits]
+    yield from hits
+
+
+def _hits(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for module, line, uses in local_imports(migration, ctx):
         if is_application(module, uses):
             # the revision template's import, of which this revision uses nothing (mindsdb's 55 files)

@@ -254,9 +254,9 @@ class Engine:
         if any(f.help and env_help.asks_for_block(f.help) for f in findings):
             findings = env_help.noted(findings, Path(history.script_location.name, "env.py"),
                                       env_outer_transaction(history))
-        if any(f.help and "op.execute(" in f.help for f in findings):
-            findings = env_help.schema_noted(findings, Path(history.script_location.name, "env.py"),
-                                             env_translates_schema(history))
+        if any(f.help and env_help.RAW_SQL.search(f.help) for f in findings):
+            findings = env_help.noted(findings, Path(history.script_location.name, "env.py"),
+                                      env_translates_schema(history), env_help.SCHEMA_NOTE, env_help.RAW_SQL)
         self.reader.save(history, files)  # with what checks had analysed in full on demand
         return findings, errors, targets
 

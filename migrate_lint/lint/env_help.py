@@ -19,27 +19,21 @@ NOTE = (" But this project's env.py enters a transaction of its own before Alemb
         "revision, on an AUTOCOMMIT connection.")
 
 
-def noted(findings: list[Finding], env: Path, line: int | None) -> list[Finding]:
-    """The findings, with the note on each help that asks for an autocommit block."""
+def noted(findings: list[Finding], env: Path, line: int | None, note: str = NOTE,
+          wanted: re.Pattern[str] = _ASKS_FOR_BLOCK) -> list[Finding]:
+    """The findings, with the note (naming env.py's line) on each help that `wanted` matches: by
+    default, each that asks for an autocommit block."""
     if line is None:
         return findings
-    note = NOTE.format(env=env.as_posix(), line=line)
-    return [replace(f, help=f.help + note) if f.help and asks_for_block(f.help) else f for f in findings]
+    text = note.format(env=env.as_posix(), line=line)
+    return [replace(f, help=f.help + text) if f.help and wanted.search(f.help) else f for f in findings]
 
 
 def asks_for_block(text: str) -> bool:
     return bool(_ASKS_FOR_BLOCK.search(text))
 
 
-_RAW_SQL = re.compile(r"\bop\.execute\(")
+RAW_SQL = re.compile(r"\bop\.execute\(")  # a help that writes SQL for op.execute()
 SCHEMA_NOTE = (" This project's env.py maps tables into a schema with schema_translate_map ({env}:{line}), "
                "which op.* calls follow and SQL in op.execute() does not: qualify the table with that "
                "schema in the SQL.")
-
-
-def schema_noted(findings: list[Finding], env: Path, line: int | None) -> list[Finding]:
-    """The findings, with the note on each help that writes SQL into op.execute()."""
-    if line is None:
-        return findings
-    note = SCHEMA_NOTE.format(env=env.as_posix(), line=line)
-    return [replace(f, help=f.help + note) if f.help and _RAW_SQL.search(f.help) else f for f in findings]

@@ -265,11 +265,35 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                               qname=qname, call_name=call_name, referent=referent(call),
                               condition=_condition_code(statement, call, given),
                               table_code=computed[1] if computed else f'"{table}"',
-                              held=held_since(migration, statement, table, ctx.transactional_ddl, "scan"),
+                              held=held_since(migration, statement, table, ctx.transactional_ddl, "scan")
+                              + (_referenced_held(migration, statement, table, name, ctx.transactional_ddl)
+                                 if kind == "foreign key" else ""),
                               **_sql_schema(statement, call), **in_column)
 
 
 _REFERENCES = re.compile(r'(?i)\bREFERENCES\s+(?P<table>[\w".]+)')
+_DROPS_CONSTRAINT = re.compile(r'(?i)^\s*ALTER\s+TABLE\s+(?:ONLY\s+)?(?P<table>[\w".]+)\s+'
+                               r'DROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?(?P<name>[\w"]+)')
+
+
+def _referenced_held(migration: Migration, statement: Statement, table: str, name: str,
+                     transactional: bool) -> str:
+    """Where the revision dropped this same foreign key earlier in the transaction (to re-add it with
+    another ON DELETE: invenio-oauth2server, rucio), the drop has held ACCESS EXCLUSIVE on the table
+    it references too (checked on PostgreSQL 15: pg_locks shows AccessExclusiveLock on both), so
+    reads of that table wait through this scan as well; "" otherwise."""
+    from migrate_lint.checks.held_locks import earlier_in_transaction
+
+    referenced = _locked_by(statement, table, "foreign key")[1]
+    if not referenced or referenced == table:
+        return ""
+    for earlier in earlier_in_transaction(migration, statement, transactional):
+        drop = _DROPS_CONSTRAINT.match(earlier.sql)
+        if drop and drop["table"].strip('"').rsplit(".", 1)[-1].lower() == table.lower() \
+                and drop["name"].strip('"').lower() == name.lower():
+            return (f"; dropping it at line {earlier.line} took ACCESS EXCLUSIVE on {referenced} too, so "
+                    f"every query on {referenced}, reads too, has waited since and waits through this scan")
+    return ""
 
 
 def _locked_by(statement: Statement, table: str, kind: str) -> list[str]:

@@ -696,10 +696,15 @@ def _created_table(node: ast.expr, tables: dict[str, str]) -> str | None:
     """`Model.__table__` (Flask-SQLAlchemy's default name: the class name in snake_case) or a
     variable holding `sa.Table("name", ...)`."""
     if isinstance(node, ast.Attribute) and node.attr == "__table__" and isinstance(node.value, ast.Name):
-        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", node.value.id).lower()
+        return _model_table(node.value.id)
     if isinstance(node, ast.Name):
         return tables.get(node.id)
     return None
+
+
+def _model_table(model: str) -> str:
+    """The table Flask-SQLAlchemy names a model class's: the class name in snake_case."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", model).lower()
 
 
 def _column_key(node: ast.expr) -> str | None:
@@ -774,12 +779,9 @@ def _core_delete_all(node: ast.expr, tables: dict[str, str]) -> str | None:
     elif (dotted(func) or "").rsplit(".", 1)[-1] == "delete" and len(node.args) == 1:
         target = node.args[0]  # sa.delete(T)
     else:
-        return None
-    if isinstance(target, ast.Name) and target.id in tables:
-        return tables[target.id]
-    if not isinstance(target, ast.Name):
-        return None
-    return _created_table(ast.Attribute(target, "__table__"), tables)
+        return None  # a where() or anything else around the delete: not every row
+    known = _updated_table(node, tables, "delete")  # a `sa.table` variable, or one written inline
+    return known or (_model_table(target.id) if isinstance(target, ast.Name) else None)
 
 
 def _core_delete_of_nulls(node: ast.Call, tables: dict[str, str]) -> tuple[str, str] | None:

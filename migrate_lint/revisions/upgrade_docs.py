@@ -21,16 +21,16 @@ MAX_FILES = 2000
 MAX_BYTES = 1_000_000
 WINDOW = 40  # lines from the stop to the upgrade: one section of instructions
 HEADING = re.compile(r"\n#{1,6} ")  # ...that ends at the next Markdown heading
+_STOP_VERB = r"(?:stop|shut\s*down|tear[\s-]*down|halt)"
+_RUNNING = (r"application|app|server|servers|service|services|instances?|workers?|containers?|"
+            r"scheduler|site|web|processes|daemons?")
 # an imperative, as a sentence or a list item starts: "- Stop the application", "1. Tear-down all workers"
-STOP = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:\w+\s+)?(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^\n]*"
-                  r"\b(?:application|app|server|servers|service|services|instances?|workers?|containers?|"
-                  r"scheduler|site|web|processes|daemons?)\b")
-OBJECTS = (r"(?:application|app|server|servers|service|services|instances?|workers?|containers?|"
-           r"scheduler|site|web|processes|daemons?|components?)")
+STOP = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:\w+\s+)?" + _STOP_VERB + r"\b[^\n]*\b(?:" + _RUNNING + r")\b")
+OBJECTS = r"(?:" + _RUNNING + r"|components?)"
 # or said to the reader in a sentence, the object perhaps on the next line: "After an update, you
 # need to manually stop the\nservices (including httpd) and execute DB migrations" (koschei)
 STOP_SENTENCE = re.compile(r"(?i)\b(?:you|we)\s+(?:need\s+to|must|should|have\s+to)\s+"
-                           r"(?:first\s+|manually\s+)?(?:stop|shut\s*down|tear[\s-]*down|halt)\b[^.]{0,60}?\b"
+                           r"(?:first\s+|manually\s+)?" + _STOP_VERB + r"\b[^.]{0,60}?\b"
                            + OBJECTS + r"\b")
 # or as a state to reach first: "after ensuring that the app is stopped, ... upgrade head" (SkyPortal),
 # "all Gafaelfawr components should be stopped before ..." (its sentence names the schema update)

@@ -9,7 +9,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from migrate_lint.checks.held_locks import held_since, held_through_long_work, rewritten_earlier
+from migrate_lint.checks.held_locks import (
+    held_since,
+    held_through_long_work,
+    referenced_held_since,
+    rewritten_earlier,
+)
 from migrate_lint.checks.written import CONSTRAINT_CALLS, LOOP_VARIABLE, as_code, computed_names, referent
 from migrate_lint.finding import Hit
 from migrate_lint.paths import real_path
@@ -261,39 +266,20 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                     call_name, in_column = computed[0], {**in_column, "variant": "computed"}
                 elif call is None and given and not by_convention and _convention_prefixes(ctx, found):
                     call_name = f'op.f("{given}")'  # raw SQL's own name: the convention must not build on it
+                held = held_since(migration, statement, table, ctx.transactional_ddl, "scan")
+                if kind == "foreign key":  # and the referenced table, where the same key was dropped first
+                    referenced = _locked_by(statement, table, found)[1]
+                    held += referenced_held_since(migration, statement, table, name, referenced,
+                                                  ctx.transactional_ddl)
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
                               qname=qname, call_name=call_name, referent=referent(call),
                               condition=_condition_code(statement, call, given),
                               table_code=computed[1] if computed else f'"{table}"',
-                              held=held_since(migration, statement, table, ctx.transactional_ddl, "scan")
-                              + (_referenced_held(migration, statement, table, name, ctx.transactional_ddl)
-                                 if kind == "foreign key" else ""),
+                              held=held,
                               **_sql_schema(statement, call), **in_column)
 
 
 _REFERENCES = re.compile(r'(?i)\bREFERENCES\s+(?P<table>[\w".]+)')
-_DROPS_CONSTRAINT = re.compile(r'(?i)^\s*ALTER\s+TABLE\s+(?:ONLY\s+)?(?P<table>[\w".]+)\s+'
-                               r'DROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?(?P<name>[\w"]+)')
-
-
-def _referenced_held(migration: Migration, statement: Statement, table: str, name: str,
-                     transactional: bool) -> str:
-    """Where the revision dropped this same foreign key earlier in the transaction (to re-add it with
-    another ON DELETE: invenio-oauth2server, rucio), the drop has held ACCESS EXCLUSIVE on the table
-    it references too (checked on PostgreSQL 15: pg_locks shows AccessExclusiveLock on both), so
-    reads of that table wait through this scan as well; "" otherwise."""
-    from migrate_lint.checks.held_locks import earlier_in_transaction
-
-    referenced = _locked_by(statement, table, "foreign key")[1]
-    if not referenced or referenced == table:
-        return ""
-    for earlier in earlier_in_transaction(migration, statement, transactional):
-        drop = _DROPS_CONSTRAINT.match(earlier.sql)
-        if drop and drop["table"].strip('"').rsplit(".", 1)[-1].lower() == table.lower() \
-                and drop["name"].strip('"').lower() == name.lower():
-            return (f"; dropping it at line {earlier.line} took ACCESS EXCLUSIVE on {referenced} too, so "
-                    f"every query on {referenced}, reads too, has waited since and waits through this scan")
-    return ""
 
 
 def _locked_by(statement: Statement, table: str, kind: str) -> list[str]:
@@ -521,6 +507,13 @@ def blocking(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tup
                 yield statement, target, detail
 
 
+def reads_only(sql: str) -> bool:
+    """A SET, SHOW or SELECT that leaves nothing behind for a later failure to leave half done (a
+    SELECT INTO makes a table: it does)."""
+    return bool(re.match(r"(?i)\s*(?:SET|RESET|SHOW|SELECT)\b", sql)) \
+        and not re.match(r"(?is)\s*SELECT\b.*\bINTO\b", sql)
+
+
 def outside_transaction(statement: Statement, migration: Migration | None = None) -> str:
     """Where a help puts the concurrent form: into an autocommit block, or, for a call already in
     one (SimpleLogin's index clean-up), where it is. A block after other statements of the revision
@@ -531,7 +524,7 @@ def outside_transaction(statement: Statement, migration: Migration | None = None
     for other in migration.statements if migration is not None else ():
         if other is statement:
             break
-        if not other.autocommit and not re.match(r"(?i)\s*(?:SET|RESET|SELECT)\b", other.sql):
+        if not other.autocommit and not reads_only(other.sql):
             return ("outside the transaction, best in a revision of its own (an autocommit block here first "
                     "commits what this revision did before it, on its own): "
                     "with op.get_context().autocommit_block():")

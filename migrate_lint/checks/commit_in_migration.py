@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, shown
+from migrate_lint.checks import CheckContext, Hit, reads_only, shown
 from migrate_lint.checks.sync_enum_values import recreates_type
 from migrate_lint.revisions.migration import Migration, Statement
 from migrate_lint.revisions.pydata import read
@@ -44,11 +44,7 @@ def _keyword_only(statement: Statement) -> str:
 def _changes(statement: Statement) -> bool:
     """The statement changes something a later failure could leave half done: not a COMMIT or BEGIN,
     a SET, or a SELECT that only reads (notification-api asks pg_indexes before its concurrent build)."""
-    if _keyword_only(statement):
-        return False
-    sql = statement.sql
-    reads = re.match(r"(?i)\s*(?:SET|RESET|SHOW|SELECT)\b", sql)
-    return not reads or bool(re.match(r"(?is)\s*SELECT\b.*\bINTO\b", sql))
+    return not _keyword_only(statement) and not reads_only(statement.sql)
 
 
 def _outside_anyway(after: list[Statement]) -> bool:

@@ -63,6 +63,27 @@ def held_since(migration: Migration, statement: Statement, table: str, transacti
             f"and the {work} makes it last longer")
 
 
+_DROPS_CONSTRAINT = re.compile(r'(?i)^\s*ALTER\s+TABLE\s+(?:ONLY\s+)?(?P<table>[\w".]+)\s+'
+                               r'DROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?(?P<name>[\w"]+)')
+
+
+def referenced_held_since(migration: Migration, statement: Statement, table: str, name: str, referenced: str,
+                          transactional: bool) -> str:
+    """A foreign key's message ending where the revision dropped this same key earlier in the
+    transaction (to re-add it with another ON DELETE: invenio-oauth2server, rucio): the drop has
+    held ACCESS EXCLUSIVE on the `referenced` table too (checked on PostgreSQL 15: pg_locks shows
+    AccessExclusiveLock on both), so reads of it wait through this scan as well; "" otherwise."""
+    if not referenced or referenced == table:
+        return ""
+    for earlier in earlier_in_transaction(migration, statement, transactional):
+        drop = _DROPS_CONSTRAINT.match(earlier.sql)
+        if drop and drop["table"].strip('"').rsplit(".", 1)[-1].lower() == table.lower() \
+                and drop["name"].strip('"').lower() == name.lower():
+            return (f"; dropping it at line {earlier.line} took ACCESS EXCLUSIVE on {referenced} too, so "
+                    f"every query on {referenced}, reads too, has waited since and waits through this scan")
+    return ""
+
+
 def kind_of(statement: Statement) -> str:
     """What a message calls a holding statement: its first two words (ALTER TABLE, DROP INDEX)."""
     return " ".join(statement.sql.split()[:2]).upper()

@@ -183,7 +183,7 @@ def _writes_by_pattern(sql: str) -> tuple[Write, ...]:
     return tuple(found)
 
 
-# UPDATE t SET c = <literal>, with no WHERE: one constant written into one column of every row
+# UPDATE t SET c = <literal>, with no WHERE or only WHERE c IS NULL: one constant written into one column
 _CONSTANT_UPDATE = re.compile(r"""(?is)^\s*UPDATE\s+(?P<table>\S+)\s+SET\s+"?(?P<column>\w+)"?\s*=\s*"""
                               r"(?P<value>-?\d+(?:\.\d+)?|'(?:[^']|'')*'|TRUE|FALSE)"
                               r"""(?:\s+WHERE\s+"?(?P=column)"?\s+IS\s+NULL)?\s*;?\s*$""")

@@ -77,6 +77,24 @@ def test_revisions_at_the_top_keep_nested_ones_in_the_same_history(tmp_path):
     assert names(history) == ["a1.py", "b1.py"]
 
 
+def test_a_subfolder_with_a_graph_of_its_own_is_an_archive_alembic_never_loads(tmp_path):
+    """wps's layout: a squashed initial schema at the top, the old history kept in versions/archive.
+    Without recursive_version_locations Alembic reads only the top; a subfolder linked to the top
+    (neutron's release folders, which its command line adds) stays in, however deep the chain."""
+    versions = tmp_path / "versions"
+    revision(versions, "a1")
+    revision(versions / "archive", "x1")
+    revision(versions / "archive", "x2", "x1")
+    revision(versions / "later", "b1", "a1")
+    revision(versions / "later2", "c1", "b1")
+    [history] = discover_dir(tmp_path)
+    assert names(history) == ["a1.py", "b1.py", "c1.py"]
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = .\nrecursive_version_locations = true\n")
+    [history] = discover_dir(tmp_path)
+    assert sorted(names(history)) == ["a1.py", "b1.py", "c1.py", "x1.py", "x2.py"]
+
+
 def test_one_subfolder_per_dialect_is_one_history_each(tmp_path):
     versions = tmp_path / "migrations" / "versions"
     revision(versions / "postgresql", "a1")

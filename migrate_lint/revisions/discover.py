@@ -111,12 +111,70 @@ def _histories(script_location: Path, version_dirs: list[Path] | None = None,
     if missing:
         raise MissingVersionFolder(f"version folder {missing[0].as_posix()} does not exist")
     if recursive or len(dirs) > 1 or _looks_like_versions(dirs[0]):
-        return [History(script_location, dirs, version_files(dirs))]
+        files = version_files(dirs)
+        return [History(script_location, dirs, files if recursive else _loaded(dirs, files))]
     subfolders = sorted(d for d in dirs[0].iterdir() if d.is_dir() and d.name not in SKIP_DIRS
                         and _looks_like_versions(d, nested=True))
     if not subfolders:
         return [History(script_location, dirs, version_files(dirs))]
     return [History(script_location, (d,), version_files((d,))) for d in subfolders]
+
+
+_HEADER_LINK = re.compile(
+    r"^(?:revision|down_revision|depends_on)\b[^=\n]*=\s*(\([^)]*\)|\[[^\]]*\]|[^\n]*)", re.M)
+_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
+
+
+def _loaded(dirs: tuple[Path, ...], files: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The files Alembic loads from version folders read without `recursive_version_locations`:
+    those at the top, and a subfolder's only where its revisions link to them (neutron's release
+    folders, which its own command line adds to the version locations). A subfolder whose
+    revisions form a graph of their own is an archive Alembic never reads (wps's versions/archive,
+    replaced by a squashed initial schema)."""
+    top: list[Path] = []
+    units: dict[Path, list[Path]] = {}
+    for path in files:
+        if path.parent in dirs:
+            top.append(path)
+        else:
+            base = next(d for d in dirs if d in path.parents)
+            units.setdefault(base / path.relative_to(base).parts[0], []).append(path)
+    if not units:
+        return files
+    links = {path: _header_links(path) for path in files}
+    ids = {path: link[0] for path, link in links.items()}
+    refs = {path: link[1] for path, link in links.items()}
+    known = set().union(*(ids[p] for p in top))
+    wanted = set().union(*(refs[p] for p in top))
+    kept = set(top)
+    grew = True
+    while grew:
+        grew = False
+        for unit, members in list(units.items()):
+            unit_ids = set().union(*(ids[p] for p in members))
+            unit_refs = set().union(*(refs[p] for p in members))
+            if unit_refs & known or unit_ids & wanted:
+                kept.update(members)
+                known |= unit_ids
+                wanted |= unit_refs
+                del units[unit]
+                grew = True
+    return tuple(path for path in files if path in kept)
+
+
+def _header_links(path: Path) -> tuple[set[str], set[str]]:
+    """The revision ids a file defines and the ones it names as parents or dependencies, read
+    from the header's assignments as text (a file that cannot be read links to nothing)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set(), set()
+    defined: set[str] = set()
+    named: set[str] = set()
+    for match in _HEADER_LINK.finditer(text):
+        values = set(_QUOTED.findall(match.group(1)))
+        (defined if match.group(0).startswith("revision") else named).update(values)
+    return defined, named
 
 
 def _flag(value: object) -> bool:

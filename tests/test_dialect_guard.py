@@ -50,3 +50,20 @@ def test_a_call_already_in_the_postgresql_branch_gets_none(tmp_path, check_dir):
 def test_a_history_on_postgresql_alone_gets_none(tmp_path, check_dir):
     [finding] = check_dir(project(tmp_path, '    op.execute("SELECT 1")\n', INDEX)).findings
     assert finding.code == "ML101" and "other databases" not in finding.help
+
+
+SWALLOWED = '''    try:
+        op.add_column("posts", sa.Column("slug", sa.String(50)))
+    except Exception:
+        pass
+'''
+
+
+def test_a_help_every_database_can_follow_gets_none(tmp_path, check_dir):
+    """swallowed-database-error's help (inspect first, or a savepoint) runs on SQLite and MySQL too:
+    putting it under a PostgreSQL branch would skip the step there (mcp-context-forge)."""
+    root = project(tmp_path, BRANCHING, SWALLOWED)
+    (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text().replace("ML101", "ML313"))
+    [finding] = check_dir(root).findings
+    assert finding.code == "ML313" and "begin_nested" in finding.help
+    assert "other databases" not in finding.help

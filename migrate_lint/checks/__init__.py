@@ -193,7 +193,29 @@ def computed_index_name(call: Operation | None, name: str) -> tuple[str, str] | 
 
 
 def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:
-    return Hit(statement.line, subject, fields, statement.column, statement.end_line)
+    return Hit(statement.line, subject, written_case(statement.sql, fields), statement.column,
+               statement.end_line)
+
+
+_QUOTED_NAME = re.compile(r'"([A-Za-z_][A-Za-z0-9_$]*)"')
+
+
+def written_case(sql: str, fields: dict[str, str]) -> dict[str, str]:
+    """The fields with each name the SQL quotes in mixed case ("NotificationTypes") spelt as
+    written: the facts lower-case names to compare them, but to the server the lower-cased name is
+    another table. Fields named q... are SQL identifiers and get the quotes too; the others are
+    read as Python strings and messages (op.alter_column("NotificationTypes", ...))."""
+    cased = {name.lower(): name for name in _QUOTED_NAME.findall(sql) if name != name.lower()}
+    if not cased:
+        return fields
+    pattern = re.compile(r'(?<![\w"$])(' + "|".join(map(re.escape, cased)) + r')(?![\w"$])')
+    quoted = {low: sql_ident(name) for low, name in cased.items()}
+
+    def spelt(key: str, value: str) -> str:
+        names = quoted if key.startswith("q") else cased
+        return pattern.sub(lambda m: names[m[1]], value)
+
+    return {key: spelt(key, value) if isinstance(value, str) else value for key, value in fields.items()}
 
 
 _ADD_CONSTRAINT_CLAUSE = r"\bADD\s+(CONSTRAINT|CHECK|FOREIGN|UNIQUE|PRIMARY|EXCLUDE)\b"

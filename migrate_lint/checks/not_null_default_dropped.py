@@ -101,7 +101,6 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         for statement in migration.statements:
             if statement.line > added.line and _sql_drop_default(statement.sql, table, spec.name):
-                yield Hit(statement.line, f"{table}.{spec.name}", {
-                    "table": table, "column": spec.name, "line": str(added.line)},
-                    statement.column, statement.end_line)
+                yield sql_hit(statement, f"{table}.{spec.name}", table=table, column=spec.name,
+                              line=str(added.line))
                 break

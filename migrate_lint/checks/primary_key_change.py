@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at
+from migrate_lint.checks import CheckContext, Hit, at, sql_hit
 from migrate_lint.checks.alter_column_type import known_old_type
 from migrate_lint.checks.type_rewrites import no_rewrite
 from migrate_lint.rendering.opsql import type_sql
@@ -235,6 +235,5 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if table and table not in reported and statement.line not in {op.line for op in candidates}:
             reported.add(table)
             renamed = _renamed(migration, ctx, table, statement.line, history)
-            yield Hit(statement.line, table, {"table": table, "column": "",
-                                              "variant": "renamed" if renamed else "default"},
-                      statement.column, statement.end_line)
+            yield sql_hit(statement, table, table=table, column="",
+                          variant="renamed" if renamed else "default")

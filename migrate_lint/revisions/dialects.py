@@ -2,8 +2,9 @@
 
 Revisions branch on `op.get_bind().dialect.name`, `op.get_context().dialect.name`,
 `context.get_impl().bind.dialect.name`, `bind.engine.name`, the URL's scheme
-(`str(bind.engine.url).startswith("mysql")`, `bind.engine.url.drivername`) or a variable holding
-one of them. The AST
+(`str(bind.engine.url).startswith("mysql")`, `bind.engine.url.drivername`), the dialect with its
+driver (`bind.dialect.dialect_description == "postgresql+psycopg2"`) or a variable holding one of
+them. The AST
 layer records, for each operation, the dialects it may run on, so that only the configured dialect's
 branch is checked: the other branches are neither flagged nor allowed to hide its risks.
 """
@@ -66,6 +67,11 @@ class DialectNames:
             return node.id in self.urls
         if isinstance(node, ast.Attribute) and node.attr == "drivername":
             return self.is_url(node.value)
+        if isinstance(node, ast.Attribute) and node.attr == "dialect_description":
+            # "postgresql+psycopg2": the dialect and its driver, as a URL's scheme (murano)
+            owner = node.value
+            return (isinstance(owner, ast.Attribute) and owner.attr == "dialect") or (
+                isinstance(owner, ast.Name) and owner.id in self.objects)
         if not isinstance(node, ast.Attribute) or node.attr != "url":
             return False
         owner = node.value  # bind.engine.url, op.get_bind().url, connection.url
@@ -87,7 +93,11 @@ class DialectNames:
 
 def _mentions(node: ast.expr, known: DialectNames) -> bool:
     return any(isinstance(n, ast.expr) and (known.is_name(n) or _url_test(n, known) is not None or (
-        isinstance(n, ast.Name) and n.id in known.tests)) for n in ast.walk(node))
+        isinstance(n, ast.Name) and n.id in known.tests) or _description(n, known)) for n in ast.walk(node))
+
+
+def _description(node: ast.expr, known: DialectNames) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "dialect_description" and known.is_url(node)
 
 
 def _url_test(node: ast.expr, known: DialectNames) -> list[str] | None:
@@ -129,9 +139,15 @@ def _truth(node: ast.expr, dialect: str, known: DialectNames, depth: int = 0) ->
                    for p in prefixes for scheme in SCHEMES.get(dialect, (dialect,)))
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
         left, right, op = node.left, node.comparators[0], node.ops[0]
-        if known.is_name(right) and isinstance(op, ast.Eq | ast.NotEq):
+        if (known.is_name(right) or known.is_url(right)) and isinstance(op, ast.Eq | ast.NotEq):
             left, right = right, left
         literals = _literals(right, known)
+        if known.is_url(left) and literals is not None and isinstance(op, ast.Eq | ast.NotEq | ast.In
+                                                                          | ast.NotIn):
+            # a whole URL scheme or driver name, "postgresql+psycopg2": its dialect is before the +
+            on = any(scheme == literal.lower().split("+")[0].split(":")[0]
+                     for literal in literals for scheme in SCHEMES.get(dialect, (dialect,)))
+            return on if isinstance(op, ast.Eq | ast.In) else not on
         if not known.is_name(left) or literals is None:
             return None
         found = any(matches(dialect, literal) for literal in literals)

@@ -261,6 +261,23 @@ def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offli
     assert ("as it starts, " + (f"{folder}/" if folder else "") + "entrypoint.sh:" in reasons) is offline
 
 
+MARZBAN = 'FROM python:3.12\nCMD ["bash", "-c", "alembic upgrade head; python main.py"]\n'
+
+
+@pytest.mark.parametrize(("name", "dockerfile", "offline"), [
+    ("Dockerfile", MARZBAN, True),
+    ("Dockerfile", "FROM python:3.12\nENTRYPOINT flask db upgrade && \\\n    exec gunicorn app:app\n", True),
+    ("Dockerfile", 'FROM python:3.12\nRUN pip install alembic\nCMD ["gunicorn", "app:app"]\n', False),
+    ("Dockerfile.dev", MARZBAN, False),
+])
+def test_a_dockerfile_whose_start_command_upgrades_is_upgraded_offline(tmp_path, check_dir, name, dockerfile,
+                                                                       offline):
+    root = history(tmp_path)
+    (root / name).write_text(dockerfile)
+    reasons = " ".join(dict(check_dir(root).not_reported_reasons))
+    assert (f"as it starts, {name}:2" in reasons) is offline
+
+
 @pytest.mark.parametrize(("ini", "offline"), [
     ("[uwsgi]\nmodule = app:app\nexec-pre-app = /opt/app/migrate.sh\n", True),  # cnaas-nms
     ("[uwsgi]\nexec-pre-app = alembic upgrade head\n", True),
@@ -315,6 +332,13 @@ WRAPPER = ("from alembic import command\n\n\ndef upgrade(version=None):\n"
     ({"proj/cmd/api.py": "from proj.db.sqlalchemy import migration\n\n\ndef main():\n"
                          "    migration.upgrade(None)\n    serve()\n"}, True),
     ({"proj/server.py": "from proj.db.sqlalchemy import migration\n\nmigration.upgrade(None)\n"}, True),
+    # a method chain a framework's hook starts (viseron: _run_migrations <- create_database <-
+    # initialize <- setup)
+    ({"proj/storage.py": "from proj.db.sqlalchemy import migration\n\n\nclass Storage:\n"
+                         "    def initialize(self):\n        self.create_database()\n\n"
+                         "    def create_database(self):\n        self.run_migrations()\n\n"
+                         "    def run_migrations(self):\n        migration.upgrade(None)\n\n\n"
+                         "def setup(app):\n    Storage().initialize()\n"}, True),
     ({}, True),  # nothing in the project calls it: a hook of the framework's, or the app factory
 ])
 def test_a_function_that_upgrades_counts_when_its_callers_run_at_start(tmp_path, check_dir, callers, offline):

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from migrate_lint.paths import read_file
 
-DEPTH = 3  # wrappers of wrappers: db.migration.upgrade -> db.sqlalchemy.migration.upgrade
+# wrappers of wrappers: db.migration.upgrade -> db.sqlalchemy.migration.upgrade; viseron's
+# Storage._run_migrations <- create_database <- initialize <- the component's setup hook
+DEPTH = 4
 
 Source = tuple[Path, bool]  # a Python file of the project, and whether the command line runs it
 IsCommand = Callable[[ast.FunctionDef | ast.AsyncFunctionDef], bool]

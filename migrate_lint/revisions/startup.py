@@ -3,7 +3,8 @@ Flask-Migrate's `upgrade`, Alembic's command line run in-process (`alembic.confi
 or as a child process (`["alembic", ..., "upgrade", "head"]`), or a runner of its own
 (`context.run_migrations()` outside env.py), called from the project's code, not from a
 command-line command, a test, env.py or a revision; or a container entrypoint that runs
-`flask db upgrade` before it starts the server (microblog's boot.sh, PowerDNS-Admin's). An
+`flask db upgrade` before it starts the server (microblog's boot.sh, PowerDNS-Admin's), or a
+Dockerfile whose CMD or ENTRYPOINT does (Marzban's `alembic upgrade head; python main.py`). An
 application that does so migrates in the process that is about to serve (mealie, CTFd, pgAdmin,
 JupyterHub, keylime, a self-hosted Prefect server), so no earlier release serves traffic while its
 revisions run. Read from the source, never imported."""
@@ -11,6 +12,7 @@ revisions run. Read from the source, never imported."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 from functools import cache
@@ -45,6 +47,37 @@ def _shell_upgrade(text: str, hook: bool = False) -> int | None:
                 and (hook or SERVER_START.search(text, match.end()))):
             return text.count("\n", 0, match.start()) + 1
     return None
+
+
+DOCKER_START = re.compile(r"(?im)^\s*(CMD|ENTRYPOINT)\s+((?:.*\\\n)*.*)$")
+
+
+def _dockerfile_upgrade(path: Path) -> int | None:
+    """The line of a Dockerfile's CMD or ENTRYPOINT that upgrades the database: what the container
+    runs as it starts (Marzban's `CMD ["bash", "-c", "alembic upgrade head; python main.py"]`)."""
+    try:
+        text = read_file(path).decode("utf-8", "replace")
+    except OSError:
+        return None
+    for match in DOCKER_START.finditer(text):
+        command = match[2].replace("\\\n", " ")
+        try:
+            words = json.loads(command)
+            if isinstance(words, list) and all(isinstance(word, str) for word in words):
+                # ["bash", "-c", "script"] runs the script; ["alembic", "upgrade", "head"] is one
+                command = words[-1] if len(words) > 2 and words[-2] == "-c" else " ".join(words)
+        except ValueError:
+            pass
+        if SHELL_UPGRADE.search(command):
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def _dockerfile(name: str) -> bool:
+    """A Dockerfile of the release (Dockerfile, Dockerfile.prod, api.Dockerfile), not a dev one."""
+    lowered = name.lower()
+    return (lowered == "dockerfile" or lowered.startswith("dockerfile.") or lowered.endswith(".dockerfile")) \
+        and not any(word in lowered for word in ("dev", "test", "ci.", "local", "debug"))
 
 
 def _uwsgi_hooks(path: Path) -> tuple[int | None, frozenset[str]]:
@@ -146,6 +179,7 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
     files: list[tuple[Path, bool]] = []  # every Python file, and whether the command line runs it
     scripts: list[Path] = []  # shell scripts that may start the release
     hooked: set[str] = set()  # the names of scripts uWSGI runs before it loads the application
+    dockerfiles: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
@@ -156,6 +190,8 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
             stem, suffix = os.path.splitext(name)
             if suffix == ".sh" and production and not _is_test(stem):
                 scripts.append(here / name)
+            elif production and _dockerfile(name):
+                dockerfiles.append(here / name)
             elif suffix == ".ini" and production and name != "alembic.ini":
                 line, named = _uwsgi_hooks(here / name)
                 if line is not None:
@@ -165,6 +201,9 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
                 files.append((here / name, bool(NOT_START & parts) or _command_file(stem)))
                 if len(files) > MAX_FILES:
                     return None
+    for dockerfile in dockerfiles:
+        if (line := _dockerfile_upgrade(dockerfile)) is not None:
+            return dockerfile.relative_to(root).as_posix(), line
     for script in scripts:  # a start script of the container: what the release runs before it serves
         if (line := _shell_line(script, script.name in hooked)) is not None:
             return script.relative_to(root).as_posix(), line

@@ -109,6 +109,9 @@ def test_nothing_found_is_the_stated_default(tmp_path):
     ({"pyproject.toml": "[tool.setuptools.data-files]\n\"etc/neutron/rootwrap.d\" = []\n",
       "requirements.txt": "flask\n"},  # a word, not a requirement
      ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
+    ({"pyproject.toml": '[project]\ndependencies = ["SQLAlchemy[mariadb-connector,mysql-connector]"]\n'},
+     ("mysql", "pyproject.toml declares sqlalchemy[mariadb-connector], a MySQL driver, and no driver of "
+               "another database")),  # SQLAlchemy's extras of each driver (romm's)
     ({"requirements.txt": "flask-sqlalchemy\nmysqlclient-stubs-not-a-driver\n"},
      ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
 ])

@@ -14,9 +14,13 @@ FILES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "requirements*.tx
 DRIVERS = {
     "postgresql": frozenset({"psycopg", "psycopg2", "psycopg2-binary", "psycopg-binary", "psycopg2cffi",
                              "asyncpg", "pg8000", "sqlalchemy[postgresql]", "sqlalchemy[asyncpg]",
-                             "sqlalchemy[postgresql-psycopg2binary]", "sqlalchemy[postgresql-psycopg]"}),
+                             "sqlalchemy[postgresql-psycopg2binary]", "sqlalchemy[postgresql-psycopg]",
+                             "sqlalchemy[postgresql-psycopgbinary]", "sqlalchemy[postgresql-asyncpg]",
+                             "sqlalchemy[postgresql-pg8000]", "sqlalchemy[postgresql-psycopg2cffi]"}),
     "mysql": frozenset({"pymysql", "mysqlclient", "mysql-connector-python", "mysql-connector", "aiomysql",
-                        "asyncmy", "mariadb", "oslo.db[mysql]", "sqlalchemy[mysql]", "sqlalchemy[pymysql]"}),
+                        "asyncmy", "mariadb", "oslo.db[mysql]", "sqlalchemy[mysql]", "sqlalchemy[pymysql]",
+                        "sqlalchemy[mysql-connector]", "sqlalchemy[mariadb-connector]",
+                        "sqlalchemy[aiomysql]", "sqlalchemy[asyncmy]"}),
 }
 _NAME = r"(?<![\w.-])[A-Za-z][\w.-]*(?:\[[\w,.\s-]*\])?"
 MAX_BYTES = 1 << 20

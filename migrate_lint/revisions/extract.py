@@ -15,6 +15,7 @@ from migrate_lint.revisions.migration import (
     ANY_COLUMN,
     ANY_TABLE,
     CREATE_ALL,
+    SQL_WRAPPERS,
     Call,
     DataUpdate,
     Operation,
@@ -296,7 +297,10 @@ def _schema_constructor(call: ast.Call, library: frozenset[str]) -> bool:
     """`sa.Column(...)`, `sa.String(50)`, `ForeignKeyConstraint(...)`: SQLAlchemy classes whose
     arguments are read as values and never hold op.* calls or SQL to run."""
     name = dotted(call.func)
-    return name is not None and name.split(".", 1)[0] in library and name.rsplit(".", 1)[-1][:1].isupper()
+    if name is None or name.split(".", 1)[0] not in library:
+        return False
+    short = name.rsplit(".", 1)[-1]
+    return short[:1].isupper() and short not in SQL_WRAPPERS  # sa.DDL("UPDATE ...") is SQL to run
 
 
 def names_dialects(source: str | None) -> bool:
@@ -595,9 +599,9 @@ def _text_parts(node: ast.JoinedStr | ast.BinOp) -> list[ast.expr] | None:
 
 
 def _literal_sql(call: ast.Call) -> bool:
-    """The call's first argument is literal SQL: a string, or text() of one."""
+    """The call's first argument is literal SQL: a string, or text() / DDL() of one."""
     argument = call.args[0] if call.args else None
-    if isinstance(argument, ast.Call) and (dotted(argument.func) or "").rsplit(".", 1)[-1] == "text" \
+    if isinstance(argument, ast.Call) and (dotted(argument.func) or "").rsplit(".", 1)[-1] in SQL_WRAPPERS \
             and argument.args:
         argument = argument.args[0]
     return isinstance(argument, ast.Constant) and isinstance(argument.value, str)

@@ -15,6 +15,9 @@ _CREATE_TABLE = re.compile(r'\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMP
                            r'(?:TABLE|MATERIALIZED\s+VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"?\w+"?\.)?"?(\w+)"?',
                            re.I)
 
+# what wraps literal SQL to run it: sa.text("..."), and sa.DDL("...") (osparc's conn.execute(sa.DDL(...)))
+SQL_WRAPPERS = frozenset({"text", "DDL"})
+
 
 @dataclass(frozen=True)
 class Unknown:
@@ -129,9 +132,10 @@ class Operation:
 
     @property
     def literal_sql(self) -> str | None:
-        """The SQL text an op.execute call runs, given as a string or text() of one; None otherwise."""
+        """The SQL text an op.execute call runs, given as a string or text() / DDL() of one; None
+        otherwise."""
         sql = self.arg(0, "sqltext")
-        if isinstance(sql, Call) and sql.short == "text":
+        if isinstance(sql, Call) and sql.short in SQL_WRAPPERS:
             sql = sql.args[0] if sql.args else None
         return sql if isinstance(sql, str) else None
 

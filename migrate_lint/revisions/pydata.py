@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from migrate_lint.revisions.migration import is_table_factory
+from migrate_lint.revisions.migration import SQL_WRAPPERS, is_table_factory
 
 ROW_SOURCES = frozenset({"query", "all", "fetchall", "scalars", "yield_per"})
 FILTERS = frozenset({"where", "filter", "filter_by"})
@@ -214,7 +214,8 @@ def _execute(node: ast.Call, tables: dict[str, str], unfiltered: list[tuple[int,
     (op.execute's literal SQL is already among the revision's statements)."""
     arg = node.args[0]
     if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name | ast.Attribute) \
-            and (arg.func.id if isinstance(arg.func, ast.Name) else arg.func.attr) == "text" and arg.args:
+            and (arg.func.id if isinstance(arg.func, ast.Name) else arg.func.attr) in SQL_WRAPPERS \
+            and arg.args:
         arg = arg.args[0]
     where = (node.lineno, node.col_offset + 1)
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):

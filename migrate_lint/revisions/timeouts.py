@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 from migrate_lint.revisions.discover import History
+from migrate_lint.revisions.migration import SQL_WRAPPERS
 from migrate_lint.sql.timeouts import Timeout, from_options, from_statement
 
 EXECUTES = ("execute", "exec_driver_sql")  # op.execute, connection.execute, context.execute, ...
@@ -62,7 +63,7 @@ def _literal(node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.Call) and node.args and getattr(node.func, "attr", getattr(node.func, "id", "")) \
-            == "text":
+            in SQL_WRAPPERS:
         return _literal(node.args[0])
     return None
 

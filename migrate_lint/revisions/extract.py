@@ -225,6 +225,8 @@ class Scope:
                     values[name] = value
             elif kind is ast.Import or kind is ast.ImportFrom:
                 scope.library |= _library_names(stmt)  # type: ignore[arg-type]
+            elif kind is ast.ClassDef and (table := _tablename(stmt)) is not None:  # type: ignore[arg-type]
+                scope.tables[stmt.name] = table  # type: ignore[attr-defined]  # a model the revision declares
         for name, value in values.items():
             scope.constants.pop(name, None)
             if counts[name] == 1 and type(value) is ast.Constant:
@@ -531,8 +533,8 @@ class Extractor:
                                            ctx.dialects, "empty"))
         if isinstance(func, ast.Attribute) and func.attr == "values":
             self._core_update(node, ctx)
-        elif isinstance(func, ast.Attribute) and func.attr == "where" \
-                and (deleted := _core_delete_of_nulls(node, self.tables)) is not None:
+        elif isinstance(func, ast.Attribute) and func.attr in ("where", "delete") and (deleted := (
+                _core_delete_of_nulls if func.attr == "where" else _orm_delete_of_nulls)(node, self.tables)):
             self.updates.append(DataUpdate(deleted[0], frozenset({deleted[1]}), node.lineno,
                                            len(self.operations), ctx.dialects))
         elif isinstance(func, ast.Attribute) and func.attr == "update" \
@@ -720,6 +722,45 @@ def _column_key(node: ast.expr) -> str | None:
 
 
 _QUERY_CALLS = frozenset({"query", "filter", "filter_by", "where"})
+
+
+def _tablename(model: ast.ClassDef) -> str | None:
+    """The literal `__tablename__` of a model class the revision declares for its data steps."""
+    for stmt in model.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id == "__tablename__" and isinstance(stmt.value, ast.Constant) \
+                and isinstance(stmt.value.value, str):
+            return stmt.value.value
+    return None
+
+
+def _orm_delete_of_nulls(node: ast.Call, tables: dict[str, str]) -> tuple[str, str] | None:
+    """(table, column) of `session.query(M).filter(M.col.is_(None)).delete()` (or `M.col == None`)
+    on a model the revision declares: the rows where the column is NULL are gone (optuna)."""
+    if node.args or not isinstance(node.func, ast.Attribute):
+        return None
+    filtered = node.func.value
+    if not (isinstance(filtered, ast.Call) and isinstance(filtered.func, ast.Attribute)
+            and filtered.func.attr in ("filter", "where") and len(filtered.args) == 1):
+        return None
+    query = filtered.func.value
+    if not (isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute)
+            and query.func.attr == "query" and len(query.args) == 1
+            and isinstance(query.args[0], ast.Name) and query.args[0].id in tables):
+        return None
+    test = filtered.args[0]
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "is_" \
+            and len(test.args) == 1 and isinstance(test.args[0], ast.Constant) and test.args[0].value is None:
+        column = test.func.value
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq | ast.Is) \
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+        column = test.left
+    else:
+        return None
+    if isinstance(column, ast.Attribute) and isinstance(column.value, ast.Name) \
+            and column.value.id == query.args[0].id:
+        return tables[query.args[0].id], column.attr
+    return None
 
 
 def _orm_update_columns(node: ast.Call) -> set[str]:

@@ -416,10 +416,23 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 call = migration.operations[op_index[statement.line]] if statement.line in op_index else None
                 table, old, new = _written_names(statement, call, table, old, new)
                 subject = f"{table}.{old}" if table else old
-                yield statement, sql_hit(statement, subject, table=table, old=old, new=new,
+                aliases = _column_aliases(migration, old, new) if kind == "table" else ""
+                yield statement, sql_hit(statement, subject, table=table, old=old, new=new, aliases=aliases,
                                          variant="replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")
+
+
+def _column_aliases(migration: Migration, old_table: str, new_table: str) -> str:
+    """`, new AS old` for each column the revision renames on a table it renames (osparc renames
+    study_tags to projects_tags and its study_id to project_id): a view of the old name must give
+    the running release its old column names too."""
+    tables = {old_table.lower(), new_table.lower()}
+    aliases = [f", {sql_ident(new.lower())} AS {sql_ident(old.lower())}"
+               for statement in migration.statements if "RENAME" in statement.sql.upper()
+               for found, table, old, new in statement.facts.renames
+               if found == "column" and table.lower() in tables and old.lower() != new.lower()]
+    return "".join(dict.fromkeys(aliases))
 
 
 def _written_names(statement: Statement, call: Operation | None, table: str, old: str, new: str

@@ -1,5 +1,6 @@
 """application-import: a revision that imports the project's models, services, app or config."""
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -80,6 +81,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if any(hit.fields["variant"] == "default" for hit in hits):
         hits = [replace(h, fields={**h.fields, "variant": "default"}) if h.fields["variant"] == "settings"
                 else h for h in hits]
+    # deleting one import is no help where another is used: the help for what is used comes first
+    if any(hit.fields["variant"] not in ("unused", "template") for hit in hits):
+        hits = [replace(h, fields={**h.fields, "variant": "default"}) if h.fields["variant"] == "unused"
+                else h for h in hits]
     yield from hits
 
 
@@ -94,5 +99,17 @@ def _hits(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             inner = _words(module.split(".", 1)[1]) if "." in module else _words(module)
             settings = bool(inner & SETTINGS) and not inner & (APPLICATION - SETTINGS)
             variant = "template" if template else "env" if settings and module in ctx.env_imports \
+                else "unused" if _unused(migration.source, line, uses) \
                 else "settings" if settings else "default"
             yield Hit(line, module, {"module": module, "variant": variant})
+
+
+def _unused(source: str, line: int, uses: tuple[str, ...]) -> bool:
+    """Nothing of the import is read in the revision outside its own line (kitchenowl's `from app
+    import db`, left over from the template): the help is to delete it."""
+    if not uses:
+        return True
+    if not source or any("." in use for use in uses):
+        return False
+    rest = "\n".join(text for number, text in enumerate(source.splitlines(), 1) if number != line)
+    return not any(re.search(rf"\b{re.escape(use.rsplit(' ', 1)[-1])}\b", rest) for use in uses)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from migrate_lint.checks import CheckContext, Hit, at, sql_hit
 from migrate_lint.checks.set_not_null_without_backfill import filled, set_not_null
 from migrate_lint.revisions.migration import Migration, Operation, Statement
-from migrate_lint.sql.facts import FACT_WORDS
+from migrate_lint.sql.facts import columns_added
 
 CODE = "ML309"
 SCOPE = "revision"
@@ -48,22 +48,10 @@ def _gives_default(op: Operation) -> bool:
     return op.name == "alter_column" and op.kwargs.get("server_default") is not None
 
 
-# A plain ADD COLUMN (no DEFAULT, NOT NULL or constraint) is not parsed for facts (sql.facts): read
-# its table and columns here
-_ALTER_TABLE = re.compile(r'^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?:"?\w+"?\.)?"?(\w+)"?\s',
-                          re.IGNORECASE)
-_ADD_COLUMN = re.compile(r'\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?', re.IGNORECASE)
-
-
 def _nullable_adds(statement: Statement) -> list[tuple[str, str]]:
     """(table, column) of each column the statement adds nullable and with no default."""
-    if statement.facts.added_columns:
-        return [(table, column) for table, column, not_null, default in statement.facts.added_columns
-                if not not_null and default is None]
-    table = _ALTER_TABLE.match(statement.sql)
-    if table is None or re.search(FACT_WORDS, statement.sql):
-        return []
-    return [(table[1], column) for column in _ADD_COLUMN.findall(statement.sql, table.end())]
+    return [(table, column) for table, column, not_null, default
+            in columns_added(statement.sql, statement.facts) if not not_null and default is None]
 
 
 def _filled_and_set_not_null(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

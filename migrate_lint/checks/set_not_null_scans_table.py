@@ -15,6 +15,7 @@ from migrate_lint.checks.type_rewrites import no_rewrite
 from migrate_lint.rendering.opsql import type_sql
 from migrate_lint.revisions.coltypes import old_type
 from migrate_lint.revisions.migration import Migration
+from migrate_lint.sql.facts import columns_added
 from migrate_lint.sql.names import sql_ident
 
 CODE = "ML121"
@@ -42,7 +43,7 @@ def _rewritten_by_same_alter(migration: Migration, ctx: CheckContext, line: int,
     return False
 
 
-def _added_and_filled_here(migration: Migration, ctx: CheckContext, op_index: int, table: str,
+def _added_and_filled_here(migration: Migration, ctx: CheckContext, op_index: int, index: int, table: str,
                            column: str) -> bool:
     """This transaction added the column and an UPDATE filled it before SET NOT NULL: the ADD
     COLUMN's ACCESS EXCLUSIVE lock is held through the UPDATE and the scan, and the CHECK route
@@ -51,7 +52,11 @@ def _added_and_filled_here(migration: Migration, ctx: CheckContext, op_index: in
         return False
     added = any(op.name == "add_column" and added_to.lower() == table and isinstance(spec.name, str)
                 and spec.name.lower() == column and migration.operations.index(op) < op_index
-                for op, added_to, spec in migration.added_columns())
+                for op, added_to, spec in migration.added_columns()) or any(
+        # or by ALTER TABLE ... ADD COLUMN in SQL ahead of it (foi-flow's op.execute strings)
+        added_to.lower() == table.lower() and name.lower() == column.lower()
+        for statement in migration.statements[:index]
+        for added_to, name, *_ in columns_added(statement.sql, statement.facts))
     return added and any(u.fills(table, column) and u.position <= op_index for u in migration.updates)
 
 
@@ -85,7 +90,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         # Where nothing filled the column, set-not-null-without-backfill (ML302) reports it and its
         # help gives the CHECK route: one finding per place.
         if filled(migration, op_index, table, column, ctx):
-            here = _added_and_filled_here(migration, ctx, op_index, table, column)
+            here = _added_and_filled_here(migration, ctx, op_index, index, table, column)
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column),
                           version=str(ctx.postgresql_version),

@@ -362,7 +362,9 @@ class Migration:
         for index, op in enumerate(self.operations):
             if op is target or index == target:
                 break
-            if op.name == "add_column":
+            if op.name == "execute":  # ALTER TABLE ... ADD COLUMN in the SQL it runs
+                added |= self._added_in_sql.get(op.line, set())
+            elif op.name == "add_column":
                 table, rest = op.table_and_rest()
                 column = op.kwargs.get("column", rest[0] if rest else None)
                 spec = ColumnSpec.from_call(column) if isinstance(column, Call) else None
@@ -374,6 +376,18 @@ class Migration:
                 if isinstance(table, str) and isinstance(old, str) and (table.lower(), old.lower()) in added:
                     added.add((table.lower(), new.lower()))
         return added
+
+    @cached_property
+    def _added_in_sql(self) -> dict[int, set[tuple[str, str]]]:
+        """(table, column), lower-cased, that each line's SQL adds, by the line of its call."""
+        from migrate_lint.sql.facts import columns_added
+
+        found: dict[int, set[tuple[str, str]]] = {}
+        for statement in self.statements:
+            if "ADD" in statement.sql.upper():
+                for table, column, *_ in columns_added(statement.sql, statement.facts):
+                    found.setdefault(statement.line, set()).add((table.lower(), column.lower()))
+        return found
 
     def added_columns(self) -> Iterator[tuple[Operation, str, ColumnSpec]]:
         """Every column this revision adds, with the table it is added to."""

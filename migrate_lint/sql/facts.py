@@ -339,6 +339,24 @@ def facts_of(sql: str, dialect: str) -> SqlFacts:
     return replace(facts, dropped=raw.dropped) if raw.dropped else facts
 
 
+# A plain ADD COLUMN (no DEFAULT, NOT NULL or constraint) is not parsed for facts: its table and
+# columns are read from the text
+_ALTER_TABLE = re.compile(r'^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?:"?\w+"?\.)?"?(\w+)"?\s',
+                          re.IGNORECASE)
+_ADD_COLUMN = re.compile(r'\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?', re.IGNORECASE)
+
+
+def columns_added(sql: str, facts: SqlFacts) -> list[tuple[str, str, bool, str | None]]:
+    """(table, column, not_null, default SQL or None) of each column the statement adds: the parsed
+    facts, or for a plain ADD COLUMN, which is not parsed, the text's (nullable, no default)."""
+    if facts.added_columns:
+        return list(facts.added_columns)
+    table = _ALTER_TABLE.match(sql)
+    if table is None or re.search(FACT_WORDS, sql):
+        return []
+    return [(table[1], column, False, None) for column in _ADD_COLUMN.findall(sql, table.end())]
+
+
 def _raw_facts(sql: str) -> SqlFacts:
     from migrate_lint.sql import rawddl
 

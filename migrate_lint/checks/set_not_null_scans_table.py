@@ -71,8 +71,13 @@ def _constant_fill(migration: Migration, table: str, column: str, ctx: CheckCont
     for statement in migration.statements:
         found = constant_update(statement.sql, migration.source) if statement.line in lines else None
         if found and found[0].lower() == table.lower() and found[1].lower() == column.lower():
-            return (f"The UPDATE writes one constant to every row: give the op.add_column its column as "
-                    f"nullable=False, server_default=sa.text({found[2]!r}) instead, which PostgreSQL 11+ "
+            added_by_call = any(op.name == "add_column" and added_to.lower() == table.lower()
+                                and isinstance(spec.name, str) and spec.name.lower() == column.lower()
+                                for op, added_to, spec in migration.added_columns())
+            given = (f"give the op.add_column its column as nullable=False, "
+                     f"server_default=sa.text({found[2]!r})") if added_by_call else \
+                f"add the column in its ALTER TABLE as NOT NULL DEFAULT {found[2]}"
+            return (f"The UPDATE writes one constant to every row: {given} instead, which PostgreSQL 11+ "
                     "applies without touching a row, and keep the default (dropping it in the same revision "
                     "breaks INSERTs of the release still running). Where that does not fit: ")
     return ""

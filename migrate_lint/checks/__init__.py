@@ -431,7 +431,9 @@ def _column_aliases(migration: Migration, old_table: str, new_table: str) -> str
     aliases = [f", {sql_ident(new.lower())} AS {sql_ident(old.lower())}"
                for statement in migration.statements if "RENAME" in statement.sql.upper()
                for found, table, old, new in statement.facts.renames
-               if found == "column" and table.lower() in tables and old.lower() != new.lower()]
+               if found == "column" and table.lower() in tables and old.lower() != new.lower()
+               # an UPDATE rewriting the renamed column changed what it holds: no alias gives it back
+               and not any(u.fills(table, new) for u in migration.updates)]
     return "".join(dict.fromkeys(aliases))
 
 

@@ -19,8 +19,8 @@ NOTE = (" This history runs on other databases too ({name} branches on the diale
         'these steps under `if op.get_bind().dialect.name == "postgresql":`.')
 
 # what a help asks for that only PostgreSQL runs
-POSTGRESQL_STEPS = re.compile(r"CONCURRENTLY|postgresql_concurrently|NOT VALID|VALIDATE CONSTRAINT"
-                              r"|USING INDEX|autocommit_block|lock_timeout|statement_timeout|SET LOCAL|::")
+POSTGRESQL_STEPS = re.compile(r"concurrently|NOT VALID|VALIDATE CONSTRAINT|USING INDEX|autocommit[_ ]block"
+                              r"|lock_timeout|statement_timeout|SET LOCAL|::", re.IGNORECASE)
 
 
 def _first_branch(targets: Mapping[Path, FileFacts]) -> tuple[Path, int] | None:

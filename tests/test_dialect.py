@@ -106,6 +106,11 @@ def test_nothing_found_is_the_stated_default(tmp_path):
      ("mysql", "requirements.txt declares neutron, which uses oslo.db, OpenStack's database layer, whose "
                "services run on MySQL or MariaDB (drivers of both databases are declared: "
                "test-requirements.txt declares psycopg2, test-requirements.txt declares pymysql)")),
+    ({"test-requirements.txt": "-e git+https://opendev.org/openstack/neutron.git@stable/queens#egg=neutron\n"
+                               "psycopg2\nPyMySQL\n"},  # group-based-policy
+     ("mysql", "test-requirements.txt declares neutron, which uses oslo.db, OpenStack's database layer, "
+               "whose services run on MySQL or MariaDB (drivers of both databases are declared: "
+               "test-requirements.txt declares psycopg2, test-requirements.txt declares pymysql)")),
     ({"pyproject.toml": "[tool.setuptools.data-files]\n\"etc/neutron/rootwrap.d\" = []\n",
       "requirements.txt": "flask\n"},  # a word, not a requirement
      ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),

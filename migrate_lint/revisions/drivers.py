@@ -29,8 +29,10 @@ MAX_BYTES = 1 << 20
 OSLO_RUNS_ON = "OpenStack's database layer, whose services run on MySQL or MariaDB"
 # a requirement line of a project built on oslo.db, which its subprojects declare instead of it
 # (tap-as-a-service declares neutron and neutron-lib); at a line's start only, as these names are
-# words too (`etc/neutron/rootwrap.d`)
-_BUILT_ON_OSLO = re.compile(r"""(?m)^\s*["']?(neutron(?:[-_]lib)?)\s*(?=[<>=!~;#\[,"']|$)""", re.IGNORECASE)
+# words too (`etc/neutron/rootwrap.d`), or as the egg of a requirement from git
+# (group-based-policy's `-e git+https://.../neutron.git@stable/queens#egg=neutron`)
+_BUILT_ON_OSLO = re.compile(r"""(?m)(?:^\s*["']?|#egg=)(neutron(?:[-_]lib)?)\s*(?=[<>=!~;#\[,"']|$)""",
+                            re.IGNORECASE)
 
 
 def _names(text: str) -> set[str]:

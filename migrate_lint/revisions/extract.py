@@ -547,6 +547,8 @@ class Extractor:
     def _record(self, node: ast.Call, name: str, ctx: _Context, values: _Values,
                 batch: tuple[Any, int, Any] | None = None) -> None:
         args, kwargs = values.arguments(node)
+        if legacy := LEGACY_KEYWORDS.get(name):
+            kwargs = {legacy.get(key, key): value for key, value in kwargs.items()}
         self.operations.append(Operation(
             name=name, args=args, kwargs=kwargs, function=ctx.function, line=node.lineno,
             end_line=node.end_lineno or node.lineno, column=node.col_offset + 1,
@@ -722,6 +724,19 @@ def _column_key(node: ast.expr) -> str | None:
 
 
 _QUERY_CALLS = frozenset({"query", "filter", "filter_by", "where"})
+
+
+# The keyword names of Alembic before 0.8, which it accepted long after (group-based-policy's
+# create_foreign_key(name=..., source=..., referent=...)): read as today's
+LEGACY_KEYWORDS = {
+    "create_primary_key": {"name": "constraint_name", "cols": "columns"},
+    "create_foreign_key": {"name": "constraint_name", "source": "source_table", "referent": "referent_table"},
+    "create_unique_constraint": {"name": "constraint_name", "source": "table_name", "local_cols": "columns"},
+    "create_check_constraint": {"name": "constraint_name", "source": "table_name"},
+    "drop_constraint": {"name": "constraint_name"},
+    "create_index": {"name": "index_name"},
+    "drop_index": {"name": "index_name", "tablename": "table_name"},
+}
 
 
 def _tablename(model: ast.ClassDef) -> str | None:

@@ -392,3 +392,37 @@ def test_the_upgrade_call_is_found_in_the_source_only(tmp_path):
     (tmp_path / "app.py").write_text(STARTS)
     upgrades_at_start.cache_clear()
     assert upgrades_at_start(tmp_path) == ("app.py", 6)
+
+
+DROPS = '''"""{doc}
+
+Revision ID: {rev}
+"""
+from alembic import op
+
+revision = "{rev}"
+down_revision = {down}
+
+
+def upgrade():
+    op.drop_column("{table}", "legacy")
+'''
+
+
+@pytest.mark.parametrize(("doc", "offline"), [
+    ("Retire dataset_data.\n\nNOT an online migration: old replicas read dataset_data; stop all replicas, "
+     "upgrade, then start.", True),  # cognee's
+    ("Drop the legacy column. Requires downtime.", True),
+    ("Drop the legacy column, which the last release stopped reading.", False),
+    ("An online migration that is safe to run beside the previous release.", False),
+])
+def test_a_revision_whose_docstring_says_it_runs_offline_is_offline(tmp_path, check_dir, doc, offline):
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1.py").write_text(DROPS.format(doc="Drop legacy.", rev="a1", down=None, table="posts"))
+    (versions / "a2.py").write_text(DROPS.format(doc=doc, rev="a2", down='"a1"', table="users"))
+    (tmp_path / "pyproject.toml").write_text('[tool.migrate-lint]\nscript-location = "migrations"\n')
+    report = check_dir(tmp_path)
+    assert {(f.location.path.name, f.code) for f in report.findings if f.code == "ML201"} == \
+        ({("a1.py", "ML201")} if offline else {("a1.py", "ML201"), ("a2.py", "ML201")})
+    assert ("the revision says so" in " ".join(dict(report.not_reported_reasons))) is offline

@@ -5,6 +5,7 @@ what a revision's deploy rules out are set apart, and counted, instead of report
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -47,13 +48,15 @@ def modes(config: Config, graph: RevisionGraph, sources: Callable[[Path], str | 
     earlier = _written_before(graph, guarded) if before else set()
     branches = dict(config.per_branch_deploy)
     found: dict[Path, Mode] = {}
-    if not graph.labels and not config.per_path_deploy and not earlier:  # most histories: one mode for all
+    declared = {rev.path: mode for rev in graph.by_id.values() if (mode := _declared(sources(rev.path)))}
+    if not graph.labels and not config.per_path_deploy and not earlier and not declared:
+        # most histories: one mode for all
         return ({} if default[0] == "online" else {rev.path: default for rev in graph.by_id.values()}), set()
     for rev in graph.by_id.values():
         branch = graph.branch_labels_of(rev.id)
         mode = _by_path(config, rev.path, matches) or _by_branch(
-            branches, {labels.get(label, label) for label in branch}, branch, offline) or (
-            before if before and rev.id in earlier else default)
+            branches, {labels.get(label, label) for label in branch}, branch, offline) or \
+            declared.get(rev.path) or (before if before and rev.id in earlier else default)
         if mode[0] != "online":
             found[rev.path] = mode
     return found, set(graph.labels) | set(labels.values())
@@ -141,6 +144,21 @@ def _resolved_labels(graph: RevisionGraph, sources: Callable[[Path], str | None]
                 if origin in NEUTRON_CONTRACT:
                     neutron.add(label)
     return resolved, frozenset(neutron)
+
+
+# A revision whose docstring says it must not run beside the previous release (cognee's "NOT an
+# online migration: ... stop all replicas, upgrade, then start")
+DECLARED_OFFLINE = re.compile(
+    r"\bnot\s+an?\s+online\s+(?:migration|upgrade)\b|\brequires?\s+(?:a\s+)?downtime\b"
+    r"|\bstop\s+(?:all|every)\s+(?:the\s+)?(?:replicas|instances|workers|servers)\b", re.IGNORECASE)
+_DOCSTRING = re.compile(r"""\A(?:\s*#[^\n]*\n)*\s*[rRuU]?(\"\"\"|\'\'\')(.*?)\1""", re.DOTALL)
+
+
+def _declared(text: str | None) -> Mode | None:
+    """Offline where the revision's docstring says it runs with the previous release stopped."""
+    docstring = _DOCSTRING.match(text[:16384]) if text else None
+    found = DECLARED_OFFLINE.search(docstring[2]) if docstring else None
+    return ("offline", f'the revision says so ("{" ".join(found[0].split())}")') if found else None
 
 
 def _by_path(config: Config, path: Path, matches: Callable[[Path, tuple[str, ...]], bool]) -> Mode | None:

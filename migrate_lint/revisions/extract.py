@@ -821,11 +821,17 @@ def _orm_loop_columns(loop: ast.For, commits: Callable[[], bool]) -> set[str]:
         for n in ast.walk(loop.iter))
     if not (saves or (reads_rows and commits())):
         return set()
-    return {target.attr for stmt in loop.body for node in ast.walk(stmt)
-            if isinstance(node, ast.Assign | ast.AugAssign)
-            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-            and target.value.id in rows}
+    assigned = {target.attr for stmt in loop.body for node in ast.walk(stmt)
+                if isinstance(node, ast.Assign | ast.AugAssign)
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                and target.value.id in rows}
+    # `row.branch = obj` sets a relationship, which writes its foreign-key column (copr's
+    # chroot.distgit_branch fills distgit_branch_name)
+    return assigned | {f"{attr}_{suffix}" for attr in assigned for suffix in _KEY_SUFFIXES}
+
+
+_KEY_SUFFIXES = ("id", "name", "uuid", "key")
 
 
 def _core_delete_all(node: ast.expr, tables: dict[str, str]) -> str | None:

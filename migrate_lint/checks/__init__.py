@@ -416,24 +416,32 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 call = migration.operations[op_index[statement.line]] if statement.line in op_index else None
                 table, old, new = _written_names(statement, call, table, old, new)
                 subject = f"{table}.{old}" if table else old
-                aliases = _column_aliases(migration, old, new) if kind == "table" else ""
+                aliases = _column_aliases(migration, statement, old, new) if kind == "table" else ""
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new, aliases=aliases,
                                          variant="replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")
 
 
-def _column_aliases(migration: Migration, old_table: str, new_table: str) -> str:
+def _column_aliases(migration: Migration, at: Statement, old_table: str, new_table: str) -> str:
     """`, new AS old` for each column the revision renames on a table it renames (osparc renames
     study_tags to projects_tags and its study_id to project_id): a view of the old name must give
-    the running release its old column names too."""
-    tables = {old_table.lower(), new_table.lower()}
-    aliases = [f", {sql_ident(new.lower())} AS {sql_ident(old.lower())}"
-               for statement in migration.statements if "RENAME" in statement.sql.upper()
-               for found, table, old, new in statement.facts.renames
-               if found == "column" and table.lower() in tables and old.lower() != new.lower()
-               # an UPDATE rewriting the renamed column changed what it holds: no alias gives it back
-               and not any(u.fills(table, new) for u in migration.updates)]
+    the running release its old column names too. A column renamed before the table is under the
+    old name, after it under the new one (capella gives a renamed table's old name to another)."""
+    aliases = []
+    before = True
+    for statement in migration.statements:
+        if statement is at:
+            before = False
+            continue
+        if "RENAME" not in statement.sql.upper():
+            continue
+        on = old_table.lower() if before else new_table.lower()
+        aliases += [f", {sql_ident(new.lower())} AS {sql_ident(old.lower())}"
+                    for found, table, old, new in statement.facts.renames
+                    if found == "column" and table.lower() == on and old.lower() != new.lower()
+                    # an UPDATE rewriting the renamed column changed what it holds: no alias gives it back
+                    and not any(u.fills(table, new) for u in migration.updates)]
     return "".join(dict.fromkeys(aliases))
 
 

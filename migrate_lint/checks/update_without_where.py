@@ -25,11 +25,12 @@ def _python(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                for t in op.args[:1] if isinstance(t, str)}
     rendered = {s.line for s in migration.statements if s.sql[:6].upper() == "UPDATE"}
     for line, column, table in data.unfiltered:
-        if table not in created and line not in rendered:
+        if table not in created and line not in rendered and line not in migration.elsewhere:
             yield Hit(line, table, {"table": table}, column)
     for line, column, sql in data.texts:
         fact = facts_of(sql, ctx.dialect).unfiltered if "UPDATE" in sql.upper() else None
-        if fact and fact[0] == "UPDATE" and fact[1] not in created and line not in rendered:
+        if fact and fact[0] == "UPDATE" and fact[1] not in created and line not in rendered \
+                and line not in migration.elsewhere:
             yield Hit(line, fact[1], {"table": fact[1]}, column)
 
 

@@ -28,12 +28,15 @@ from migrate_lint.revisions.facts import FileFacts
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.halves import in_two
 from migrate_lint.revisions.migration import (
+    DataUpdate,
     LazyMigrations,
     Migration,
+    Operation,
     Rendered,
     Revision,
     Unknown,
     for_dialect,
+    other_dialects_lines,
 )
 from migrate_lint.revisions.project import (
     env_enum_sync_adds_values,
@@ -302,6 +305,14 @@ class Engine:
                    rendered: Rendered | None) -> Migration:
         operations, updates = for_dialect(facts.operations, facts.updates, self.config.dialect)
         downgrade, _ = for_dialect(facts.downgrade, (), self.config.dialect)
+        elsewhere = other_dialects_lines(facts.operations, facts.updates, self.config.dialect) \
+            if len(operations) < len(facts.operations) or len(updates) < len(facts.updates) else frozenset()
+        migration = self._migration_on(revision, source, facts, rendered, operations, updates, downgrade)
+        return replace(migration, elsewhere=elsewhere) if elsewhere else migration
+
+    def _migration_on(self, revision: Revision, source: str, facts: FileFacts, rendered: Rendered | None,
+                      operations: tuple[Operation, ...], updates: tuple[DataUpdate, ...],
+                      downgrade: tuple[Operation, ...]) -> Migration:
         if rendered is None:  # --no-execute: render.py is never imported
             statements = statements_from_operations(operations, self.config.dialect)
             return Migration(revision, source, operations, updates, statements,

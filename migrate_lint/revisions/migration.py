@@ -294,6 +294,9 @@ class Migration:
     rendered: bool = False  # statements come from Alembic itself
     imports: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # (module, line, what it uses of it)
     downgrade: tuple[Operation, ...] = ()  # op.* calls of downgrade(), on the configured dialect
+    # lines of calls and UPDATEs in branches of other dialects: what reads the source again (pydata)
+    # passes over them
+    elsewhere: frozenset[int] = frozenset()
 
     @property
     def path(self) -> Path:
@@ -437,6 +440,16 @@ class LazyMigrations(Mapping[str, Migration]):
 
     def __len__(self) -> int:
         return len(self._revisions)
+
+
+def other_dialects_lines(operations: tuple[Operation, ...], updates: tuple[DataUpdate, ...], dialect: str
+                         ) -> frozenset[int]:
+    """The lines of the calls and UPDATEs that run only on other dialects than `dialect`."""
+    from migrate_lint.revisions.dialects import runs_on
+
+    return frozenset(line for op in operations if not runs_on(op.dialects, dialect)
+                     for line in range(op.line, op.end_line + 1)) | frozenset(
+        u.line for u in updates if not runs_on(u.dialects, dialect))
 
 
 def for_dialect(operations: tuple[Operation, ...], updates: tuple[DataUpdate, ...], dialect: str

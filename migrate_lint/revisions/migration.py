@@ -119,6 +119,14 @@ class Operation:
             value = self.kwargs.get("source_schema" if self.name == "create_foreign_key" else "schema")
         return value if isinstance(value, str) and value else None
 
+    @property
+    def schema_code(self) -> str | None:
+        """The expression the call gives as its schema where it is no literal (a constant of the
+        application's, `schema=INVENTORY_SCHEMA`): helps write it as the code does."""
+        value = self.batch_schema if self.batch_table is not None else \
+            self.kwargs.get("source_schema" if self.name == "create_foreign_key" else "schema")
+        return value.source if isinstance(value, Unknown) and value.source else None
+
     def arg(self, index: int, keyword: str, default: Any = None) -> Any:
         """Positional or keyword argument, counting positions after the batch table shift."""
         if keyword in self.kwargs:

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from migrate_lint.checks import CheckContext, Hit, named_by_convention, sql_hit, sql_walk
 from migrate_lint.checks.held_locks import held_since, rewritten_earlier
 from migrate_lint.checks.written import CONSTRAINT_CALLS, computed_names
-from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.coltypes import in_primary_key, known_not_null
+from migrate_lint.revisions.migration import Migration, Operation
 from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import as_written, sql_ident
 
@@ -46,5 +47,19 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                               qtable=sql_ident(table), qname=sql_ident(name), columns=repr(columns),
                               qcolumns=", ".join(sql_ident(c) for c in columns),
                               name_code=name_code, table_code=table_code,
-                              variant="computed" if name_code else "primary_key" if kind == "primary key" else
+                              variant="computed" if name_code else _primary_key_variant(
+                                  migration, ctx, call, table, columns) if kind == "primary key" else
                               "default" if match else "column")
+
+
+def _primary_key_variant(migration: Migration, ctx: CheckContext, call: Operation | None, table: str,
+                         columns: list[str]) -> str:
+    """"primary_key_not_null" where every key column is NOT NULL already: in a primary key the
+    history made (dropping a key leaves its columns NOT NULL), or set NOT NULL by the history; the
+    help then asks for no NOT NULL step (ros-backend's system_id, of the key it replaces)."""
+    before = next((i for i, op in enumerate(migration.operations) if op is call), len(migration.operations))
+    ancestors = ctx.ancestors(migration)
+    known = columns and all(in_primary_key(migration, before, ancestors, table, column)
+                            or known_not_null(migration, before, ancestors, table, column, ctx.mysql)
+                            for column in columns)
+    return "primary_key_not_null" if known else "primary_key"

@@ -59,7 +59,14 @@ def _primary_key_variant(migration: Migration, ctx: CheckContext, call: Operatio
     help then asks for no NOT NULL step (ros-backend's system_id, of the key it replaces)."""
     before = next((i for i, op in enumerate(migration.operations) if op is call), len(migration.operations))
     ancestors = ctx.ancestors(migration)
-    known = columns and all(in_primary_key(migration, before, ancestors, table, column)
+    # the key downgrade() puts back is the one this revision replaces (rucio's tokens, a table its
+    # history did not create)
+    restored = {c.lower() for op in migration.downgrade if op.name == "create_primary_key"
+                and str(op.table_at(1, "table_name")).lower() == table.lower()
+                for c in (op.arg(1, "columns") if op.batch_table is not None else op.arg(2, "columns")) or ()
+                if isinstance(c, str)}
+    known = columns and all(column.lower() in restored
+                            or in_primary_key(migration, before, ancestors, table, column)
                             or known_not_null(migration, before, ancestors, table, column, ctx.mysql)
                             for column in columns)
     return "primary_key_not_null" if known else "primary_key"

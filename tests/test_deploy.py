@@ -251,6 +251,8 @@ BOOT = "#!/bin/bash\nset -e\nflask db upgrade\nexec gunicorn -b :5000 app:app\n"
     ("docker", "wait_for_db && flask db upgrade\nexec gunicorn app:app\n", True),
     ("server", "if ! alembic upgrade head; then\n    exit 1\nfi\nexec $CMD\n", True),  # letta's startup.sh
     ("server", "if alembic current; then\n    echo ok\nfi\nexec $CMD\n", False),
+    ("app", "python migration_manager.py db upgrade\nexec gunicorn app:app\n", True),  # Flask-Script
+    ("app", "./manage.py db upgrade\nexec gunicorn app:app\n", True),
 ])
 def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offline(
         tmp_path, check_dir, folder, script, offline):
@@ -304,6 +306,7 @@ DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 2\n"
     ("k8s/app.yaml", DEPLOYMENT + "  strategy:\n    type: Recreate\n", True),  # stopped first
     ("k8s/db.yaml", "kind: Secret\n", True),
     ("docs/examples/app.yaml", DEPLOYMENT, True),  # not where a project keeps its manifests
+    ("deploy/thirdparty/ingress-nginx/helm/Chart.yaml", "apiVersion: v2\n", True),  # another project's
 ])
 def test_an_application_that_upgrades_as_it_starts_under_a_rolling_update_is_online(
         tmp_path, check_dir, path, text, offline):

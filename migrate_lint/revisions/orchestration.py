@@ -19,6 +19,8 @@ FOLDERS = frozenset({"k8s", "kubernetes", "helm", "helm-chart", "charts", "chart
 SUFFIXES = (".yaml", ".yml", ".json")
 KIND = re.compile(r'\bkind"?\s*:\s*"?(?:Deployment|DeploymentConfig|StatefulSet)\b')
 RECREATE = re.compile(r'"?type"?\s*:\s*"?Recreate\b')  # the old release is stopped first
+# tests, and other projects' charts vendored beside the application's (orchest's thirdparty/ingress-nginx)
+NOT_OURS = frozenset({"tests", "test", "thirdparty", "third_party", "third-party", "vendor", "vendored"})
 MAX_ENTRIES = 20000
 MAX_BYTES = 200_000
 
@@ -29,7 +31,7 @@ def rolling_deploy(root: Path) -> str | None:
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
-                             and d not in ("tests", "test"))
+                             and d not in NOT_OURS)
         seen += len(filenames) + len(dirnames)
         if seen > MAX_ENTRIES:
             return None

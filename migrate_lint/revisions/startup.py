@@ -27,7 +27,10 @@ NOT_START = frozenset({"cli", "commands", "management", "scripts", "bin", "tools
 # at the start of a command: of the line, after `;`, `&&`, `||` or `(` (`(cd /opt/app; alembic upgrade
 # head)`), or as a condition (letta's `if ! alembic upgrade head; then`)
 SHELL_UPGRADE = re.compile(r"(?:^|[;&|(]|\b(?:then|do|else|if|while|until)\s)\s*(?:!\s*)?"
-                           r"(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*)\s+upgrade\b")
+                           r"(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*"
+                           # Flask-Script's manager of Flask-Migrate (orchest's `python migration_manager.py
+                           # db upgrade`, `./manage.py db upgrade`)
+                           r"|(?:python[\d.]*\s+)?\S+\.py\s+db)\s+upgrade\b")
 # uWSGI runs these before it loads the application (`exec-pre-app = /opt/app/migrate.sh`)
 UWSGI_HOOK = re.compile(r"(?m)^\s*(?:exec|hook)-(?:pre|post|as)-[\w-]+\s*=\s*(.+?)\s*$")
 NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})

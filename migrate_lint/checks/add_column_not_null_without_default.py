@@ -50,7 +50,34 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         name = shown(column.name)
         yield at(op, f"{table}.{name}", table=table, column=name,
-                 variant="python_default" if column.has_python_default else "default")
+                 variant="key" if _key_column(migration, op, table, column) else
+                 "python_default" if column.has_python_default else "default")
+
+
+_KEY_CALLS = {"create_foreign_key": (3, "local_cols"), "create_primary_key": (2, "columns"),
+              "create_unique_constraint": (2, "columns")}
+
+
+def _key_column(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> bool:
+    """The column is a key: a foreign key, primary key or unique, as added or by a later call of
+    the revision (ros-backend's system_id, made a foreign key and part of the primary key): no one
+    server default can fill it, every row needs its own value or the referenced row's."""
+    call = added.kwargs.get("column", added.table_and_rest()[1][0] if added.table_and_rest()[1] else None)
+    if column.primary_key or (isinstance(call, Call) and (call.kwargs.get("unique") is True or any(
+            isinstance(arg, Call) and arg.short == "ForeignKey" for arg in call.args))):
+        return True
+    later = migration.operations[migration.operations.index(added) + 1:]
+    for op in later:
+        if op.name not in _KEY_CALLS or str(op.table_at(1, "table_name" if op.name != "create_foreign_key"
+                                                        else "source_table")).lower() != table.lower():
+            continue
+        index, keyword = _KEY_CALLS[op.name]
+        columns = op.arg(index - 1 if op.batch_table is not None else index, keyword)
+        named = str(column.name).lower()
+        if isinstance(columns, tuple | list) and any(isinstance(c, str) and c.lower() == named
+                                                     for c in columns):
+            return True
+    return False
 
 
 def _read_from_ast(migration: Migration) -> set[int]:

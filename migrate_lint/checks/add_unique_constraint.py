@@ -7,7 +7,7 @@ from migrate_lint.checks import CheckContext, Hit, named_by_convention, sql_hit,
 from migrate_lint.checks.held_locks import held_since, rewritten_earlier
 from migrate_lint.checks.written import CONSTRAINT_CALLS, computed_names
 from migrate_lint.revisions.coltypes import in_primary_key, known_not_null
-from migrate_lint.revisions.migration import Migration, Operation
+from migrate_lint.revisions.migration import Call, Migration, Operation
 from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import as_written, sql_ident
 
@@ -58,15 +58,37 @@ def _primary_key_variant(migration: Migration, ctx: CheckContext, call: Operatio
     history made (dropping a key leaves its columns NOT NULL), or set NOT NULL by the history; the
     help then asks for no NOT NULL step (ros-backend's system_id, of the key it replaces)."""
     before = next((i for i, op in enumerate(migration.operations) if op is call), len(migration.operations))
-    ancestors = ctx.ancestors(migration)
     # the key downgrade() puts back is the one this revision replaces (rucio's tokens, a table its
     # history did not create)
     restored = {c.lower() for op in migration.downgrade if op.name == "create_primary_key"
                 and str(op.table_at(1, "table_name")).lower() == table.lower()
                 for c in (op.arg(1, "columns") if op.batch_table is not None else op.arg(2, "columns")) or ()
                 if isinstance(c, str)}
-    known = columns and all(column.lower() in restored
-                            or in_primary_key(migration, before, ancestors, table, column)
-                            or known_not_null(migration, before, ancestors, table, column, ctx.mysql)
-                            for column in columns)
+    def not_null(column: str) -> bool:
+        if known_not_null(migration, before, ctx.ancestors(migration), table, column, ctx.mysql):
+            return True
+        return not _made_again(migration, before, table, column) and (
+            column.lower() in restored
+            or in_primary_key(migration, before, ctx.ancestors(migration), table, column))
+
+    known = bool(columns) and all(not_null(column) for column in columns)
     return "primary_key_not_null" if known else "primary_key"
+
+
+def _made_again(migration: Migration, before: int, table: str, column: str) -> bool:
+    """The revision drops, adds or renames a column to this name before the key: the old key's
+    column is gone, and what holds the name now is only what the revision made it."""
+    for op in migration.operations[:before]:
+        owner, rest = op.table_and_rest()
+        if str(owner).lower() != table.lower():
+            continue
+        if op.name == "drop_column" and str(op.kwargs.get("column_name", rest[0] if rest else "")).lower() \
+                == column.lower():
+            return True
+        if op.name == "alter_column" and str(op.kwargs.get("new_column_name", "")).lower() == column.lower():
+            return True
+        if op.name == "add_column" and (column.lower(), table.lower()) in {
+                (str(c.args[0]).lower(), table.lower()) for c in (*rest, op.kwargs.get("column"))
+                if isinstance(c, Call) and c.args}:
+            return True
+    return False

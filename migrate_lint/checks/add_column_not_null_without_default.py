@@ -62,7 +62,8 @@ def _key_column(migration: Migration, added: Operation, table: str, column: Colu
     """The column is a key: a foreign key, primary key or unique, as added or by a later call of
     the revision (ros-backend's system_id, made a foreign key and part of the primary key): no one
     server default can fill it, every row needs its own value or the referenced row's."""
-    call = added.kwargs.get("column", added.table_and_rest()[1][0] if added.table_and_rest()[1] else None)
+    rest = added.table_and_rest()[1]
+    call = added.kwargs.get("column", rest[0] if rest else None)
     if column.primary_key or (isinstance(call, Call) and (call.kwargs.get("unique") is True or any(
             isinstance(arg, Call) and arg.short == "ForeignKey" for arg in call.args))):
         return True

@@ -64,6 +64,7 @@ def _primary_key_variant(migration: Migration, ctx: CheckContext, call: Operatio
                 and str(op.table_at(1, "table_name")).lower() == table.lower()
                 for c in (op.arg(1, "columns") if op.batch_table is not None else op.arg(2, "columns")) or ()
                 if isinstance(c, str)}
+
     def not_null(column: str) -> bool:
         if known_not_null(migration, before, ctx.ancestors(migration), table, column, ctx.mysql):
             return True
@@ -87,8 +88,7 @@ def _made_again(migration: Migration, before: int, table: str, column: str) -> b
             return True
         if op.name == "alter_column" and str(op.kwargs.get("new_column_name", "")).lower() == column.lower():
             return True
-        if op.name == "add_column" and (column.lower(), table.lower()) in {
-                (str(c.args[0]).lower(), table.lower()) for c in (*rest, op.kwargs.get("column"))
-                if isinstance(c, Call) and c.args}:
+        added = (c for c in (*rest, op.kwargs.get("column")) if isinstance(c, Call) and c.args)
+        if op.name == "add_column" and column.lower() in {str(c.args[0]).lower() for c in added}:
             return True
     return False

@@ -112,4 +112,4 @@ def _unused(source: str, line: int, uses: tuple[str, ...]) -> bool:
     if not source or any("." in use for use in uses):
         return False
     rest = "\n".join(text for number, text in enumerate(source.splitlines(), 1) if number != line)
-    return not any(re.search(rf"\b{re.escape(use.rsplit(' ', 1)[-1])}\b", rest) for use in uses)
+    return not any(re.search(rf"\b{re.escape(use.removeprefix(TYPE_ONLY))}\b", rest) for use in uses)

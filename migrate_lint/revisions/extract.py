@@ -806,6 +806,9 @@ def _any_update(node: ast.expr) -> bool:
 _ROW_SOURCES = frozenset({"query", "all", "fetchall", "scalars", "execute", "yield_per"})
 
 
+_KEY_SUFFIXES = ("id", "name", "uuid", "key")  # the foreign-key column of a relationship `rel`: rel_id, ...
+
+
 def _orm_loop_columns(loop: ast.For, commits: Callable[[], bool]) -> set[str]:
     """Columns an ORM loop sets on every row it reads (`for row in session.query(M): row.c = ...`),
     when the revision commits or flushes the session, or the loop saves each row (`row.save()`,
@@ -829,9 +832,6 @@ def _orm_loop_columns(loop: ast.For, commits: Callable[[], bool]) -> set[str]:
     # `row.branch = obj` sets a relationship, which writes its foreign-key column (copr's
     # chroot.distgit_branch fills distgit_branch_name)
     return assigned | {f"{attr}_{suffix}" for attr in assigned for suffix in _KEY_SUFFIXES}
-
-
-_KEY_SUFFIXES = ("id", "name", "uuid", "key")
 
 
 def _core_delete_all(node: ast.expr, tables: dict[str, str]) -> str | None:

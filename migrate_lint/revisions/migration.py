@@ -111,20 +111,22 @@ class Operation:
     batch_schema: Any = None  # batch_alter_table(..., schema=...)
 
     @property
+    def _schema_argument(self) -> Any:
+        if self.batch_table is not None:
+            return self.batch_schema
+        return self.kwargs.get("source_schema" if self.name == "create_foreign_key" else "schema")
+
+    @property
     def schema(self) -> str | None:
         """The schema of the table this call works on, when the code names one as a literal."""
-        if self.batch_table is not None:
-            value = self.batch_schema
-        else:
-            value = self.kwargs.get("source_schema" if self.name == "create_foreign_key" else "schema")
+        value = self._schema_argument
         return value if isinstance(value, str) and value else None
 
     @property
     def schema_code(self) -> str | None:
         """The expression the call gives as its schema where it is no literal (a constant of the
         application's, `schema=INVENTORY_SCHEMA`): helps write it as the code does."""
-        value = self.batch_schema if self.batch_table is not None else \
-            self.kwargs.get("source_schema" if self.name == "create_foreign_key" else "schema")
+        value = self._schema_argument
         return value.source if isinstance(value, Unknown) and value.source else None
 
     def arg(self, index: int, keyword: str, default: Any = None) -> Any:

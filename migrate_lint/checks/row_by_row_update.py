@@ -13,6 +13,8 @@ SCOPE = "revision"
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if ctx.dialect == "sqlite":
+        return  # in the application's process: a row costs no round trip, and the one writer is the migration
     for line, column, source in read(migration.source).row_loops:
         if line not in migration.elsewhere:  # a loop in another dialect's branch
             yield Hit(line, f"loop:{line}", {"source": source}, column)

@@ -66,24 +66,43 @@ def _name_at(renames: list[tuple[int, str, str]], position: int, column: str) ->
 
 def _kind(type_name: str) -> str | None:
     name = type_name.rsplit(".", 1)[-1].lower()
-    return "integer" if "int" in name else "uuid" if "uuid" in name else None
+    return "integer" if "int" in name else "uuid" if "uuid" in name else \
+        "datetime" if "date" in name or "time" in name else None
+
+
+# pairs PostgreSQL has no cast between: ALTER COLUMN ... TYPE cannot keep the values without USING
+_NO_CAST = ({"integer", "uuid"}, {"integer", "datetime"}, {"uuid", "datetime"})
 
 
 def _uncastable(migration: Migration, ctx: CheckContext, drop: Operation, table: str, column: str
                 ) -> tuple[str, str] | None:
     """(old type, new type) where the column is added back with a type its values have no cast to
-    on PostgreSQL (an integer key made a UUID, augur's cntrb_id): it cannot be changed in place,
+    on PostgreSQL (an integer key made a UUID, augur's cntrb_id; a timestamp made an integer, rally's
+    start_time as its TimeStamp type's BigInteger): it cannot be changed in place,
     so the help must not say to; None otherwise."""
-    new = next((spec.type_name for op, added_to, spec in migration.added_columns()
-                if op.line > drop.line and added_to.lower() == table and isinstance(spec.name, str)
-                and spec.name.lower() == column), "")
+    added = next(((op, spec) for op, added_to, spec in migration.added_columns()
+                  if op.line > drop.line and added_to.lower() == table and isinstance(spec.name, str)
+                  and spec.name.lower() == column), None)
+    new = added[1].type_name if added else ""
+    # a type of the project's own is what its TypeDecorator renders (rally's TimeStamp, a BigInteger)
+    impl = ctx.project_type(migration, _written_type(added[0])) if added else None
+    new = impl.short if isinstance(impl, Call | Ref) else new
     old_value = old_type(migration, ctx.ancestors(migration), table, column, drop.line)
     if old_value is None:  # what the downgrade adds back
         old_value = from_operations(downgrade_operations(migration.source), table, column)
     old = old_value.short if isinstance(old_value, Call | Ref) else \
         old_value if isinstance(old_value, str) else ""
     kinds = {_kind(old), _kind(new)}
-    return (old, new) if kinds == {"integer", "uuid"} else None
+    return (old, new) if kinds in _NO_CAST else None
+
+
+def _written_type(add_column: Operation) -> Call | Ref | None:
+    """The type the add_column's sa.Column is given, as written (`sa_types.TimeStamp`)."""
+    rest = add_column.table_and_rest()[1]
+    column = add_column.kwargs.get("column", rest[0] if rest else None)
+    kind = column.args[1] if isinstance(column, Call) and len(column.args) > 1 else \
+        column.kwargs.get("type_") if isinstance(column, Call) else None
+    return kind if isinstance(kind, Call | Ref) else None
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

@@ -4,7 +4,8 @@ or as a child process (`["alembic", ..., "upgrade", "head"]`), or a runner of it
 (`context.run_migrations()` outside env.py), called from the project's code, not from a
 command-line command, a test, env.py or a revision; or a container entrypoint that runs
 `flask db upgrade` before it starts the server (microblog's boot.sh, PowerDNS-Admin's), or a
-Dockerfile whose CMD or ENTRYPOINT does (Marzban's `alembic upgrade head; python main.py`). An
+Dockerfile whose CMD or ENTRYPOINT does (Marzban's `alembic upgrade head; python main.py`), or a
+compose file's command (pyro-api's `sh -c 'alembic upgrade head && uvicorn ...'`). An
 application that does so migrates in the process that is about to serve (mealie, CTFd, pgAdmin,
 JupyterHub, keylime, a self-hosted Prefect server), so no earlier release serves traffic while its
 revisions run. Read from the source, never imported."""
@@ -53,34 +54,57 @@ def _shell_upgrade(text: str, hook: bool = False) -> int | None:
 
 
 DOCKER_START = re.compile(r"(?im)^\s*(CMD|ENTRYPOINT)\s+((?:.*\\\n)*.*)$")
+COMPOSE_START = re.compile(r"(?m)^\s*(command|entrypoint)\s*:\s*(\S.*)$")
+_SHELL_C = re.compile(r"""^(?:/bin/)?(?:ba)?sh\s+-c\s+(["'])(.*)\1$""", re.DOTALL)
 
 
-def _dockerfile_upgrade(path: Path) -> int | None:
-    """The line of a Dockerfile's CMD or ENTRYPOINT that upgrades the database: what the container
-    runs as it starts (Marzban's `CMD ["bash", "-c", "alembic upgrade head; python main.py"]`)."""
+def _started_command(command: str) -> str:
+    """The shell command a container's start line runs: a JSON list's words (`["bash", "-c",
+    "script"]` runs the script), a quoted string's, a `sh -c 'script'`'s script."""
+    command = command.strip()
+    try:
+        words = json.loads(command)
+    except ValueError:
+        words = None
+    if isinstance(words, list) and all(isinstance(word, str) for word in words):
+        command = words[-1] if len(words) > 2 and words[-2] == "-c" else " ".join(words)
+    elif isinstance(words, str):
+        command = words
+    elif len(command) > 1 and command[0] == command[-1] == "'":
+        command = command[1:-1]
+    shell = _SHELL_C.match(command.strip())
+    return shell[2] if shell else command
+
+
+def _container_start_upgrade(path: Path, start: re.Pattern[str]) -> int | None:
+    """The line of a Dockerfile's CMD or ENTRYPOINT, or a compose file's command or entrypoint, that
+    upgrades the database: what the container runs as it starts (Marzban's `CMD ["bash", "-c",
+    "alembic upgrade head; python main.py"]`, pyro-api's `command: "sh -c 'alembic upgrade head &&
+    uvicorn ...'"`)."""
     try:
         text = read_file(path).decode("utf-8", "replace")
     except OSError:
         return None
-    for match in DOCKER_START.finditer(text):
-        command = match[2].replace("\\\n", " ")
-        try:
-            words = json.loads(command)
-            if isinstance(words, list) and all(isinstance(word, str) for word in words):
-                # ["bash", "-c", "script"] runs the script; ["alembic", "upgrade", "head"] is one
-                command = words[-1] if len(words) > 2 and words[-2] == "-c" else " ".join(words)
-        except ValueError:
-            pass
-        if SHELL_UPGRADE.search(command):
+    for match in start.finditer(text):
+        if SHELL_UPGRADE.search(_started_command(match[2].replace("\\\n", " "))):
             return text.count("\n", 0, match.start()) + 1
     return None
 
 
-def _dockerfile(name: str) -> bool:
-    """A Dockerfile of the release (Dockerfile, Dockerfile.prod, api.Dockerfile), not a dev one."""
+_NOT_RELEASE = ("dev", "test", "ci.", "local", "debug", "override")
+
+
+def _container_file(name: str) -> re.Pattern[str] | None:
+    """How a file of the release starts its container (Dockerfile, Dockerfile.prod, api.Dockerfile,
+    docker-compose.yml, compose.yaml), not a development one's; None for any other file."""
     lowered = name.lower()
-    return (lowered == "dockerfile" or lowered.startswith("dockerfile.") or lowered.endswith(".dockerfile")) \
-        and not any(word in lowered for word in ("dev", "test", "ci.", "local", "debug"))
+    if any(word in lowered for word in _NOT_RELEASE):
+        return None
+    if lowered == "dockerfile" or lowered.startswith("dockerfile.") or lowered.endswith(".dockerfile"):
+        return DOCKER_START
+    if lowered.startswith(("docker-compose", "compose")) and lowered.endswith((".yml", ".yaml")):
+        return COMPOSE_START
+    return None
 
 
 def _uwsgi_hooks(path: Path) -> tuple[int | None, frozenset[str]]:
@@ -182,7 +206,7 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
     files: list[tuple[Path, bool]] = []  # every Python file, and whether the command line runs it
     scripts: list[Path] = []  # shell scripts that may start the release
     hooked: set[str] = set()  # the names of scripts uWSGI runs before it loads the application
-    dockerfiles: list[Path] = []
+    containers: list[tuple[Path, re.Pattern[str]]] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
@@ -193,8 +217,8 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
             stem, suffix = os.path.splitext(name)
             if suffix == ".sh" and production and not _is_test(stem):
                 scripts.append(here / name)
-            elif production and _dockerfile(name):
-                dockerfiles.append(here / name)
+            elif production and (start := _container_file(name)) is not None:
+                containers.append((here / name, start))
             elif suffix == ".ini" and production and name != "alembic.ini":
                 line, named = _uwsgi_hooks(here / name)
                 if line is not None:
@@ -204,9 +228,9 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
                 files.append((here / name, bool(NOT_START & parts) or _command_file(stem)))
                 if len(files) > MAX_FILES:
                     return None
-    for dockerfile in dockerfiles:
-        if (line := _dockerfile_upgrade(dockerfile)) is not None:
-            return dockerfile.relative_to(root).as_posix(), line
+    for container, start in containers:
+        if (line := _container_start_upgrade(container, start)) is not None:
+            return container.relative_to(root).as_posix(), line
     for script in scripts:  # a start script of the container: what the release runs before it serves
         if (line := _shell_line(script, script.name in hooked)) is not None:
             return script.relative_to(root).as_posix(), line

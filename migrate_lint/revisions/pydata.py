@@ -182,6 +182,7 @@ def read(source: str) -> PyData:
     binds = _binds(tree)
     commits: list[tuple[int, int, str, str]] = []
     loops: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int]] = []  # the lines of the loops found
     unfiltered: list[tuple[int, int, str]] = []
     texts: list[tuple[int, int, str]] = []
     calls: dict[str, int] = {}
@@ -201,8 +202,12 @@ def read(source: str) -> PyData:
             if isinstance(node, ast.For) and _writes_rows(node) and not _sets_core_rows(node, tables):
                 chain = [n for n in ast.walk(node.iter) if isinstance(n, ast.Call)
                          and isinstance(n.func, ast.Attribute) and n.func.attr in ROW_SOURCES]
-                if chain and not any(f in _chain(node.iter) for f in FILTERS | {"limit", "first", "get"}):
+                if chain and not any(f in _chain(node.iter) for f in FILTERS | {"limit", "first", "get"}) \
+                        and not any(start < node.lineno <= end for start, end in spans):
+                    # a loop inside one already found is the same risk (gertty's loop over a row's
+                    # fetchall() inside the loop over the table's)
                     loops.append((node.lineno, node.col_offset + 1, ast.unparse(node.iter)[:80]))
+                    spans.append((node.lineno, node.end_lineno or node.lineno))
             if method == "execute" and isinstance(node, ast.Call) and node.args:
                 _execute(node, tables, unfiltered, texts)
     return PyData(tuple(commits), tuple(loops), tuple(unfiltered), tuple(calls.items()), tuple(texts))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, fails_on_rows, shown, sql_hit, sql_walk
+from migrate_lint.checks.written import CREATORS, constraint_columns
 from migrate_lint.revisions.migration import Call, ColumnSpec, Migration, Operation
 
 CODE = "ML301"
@@ -54,8 +55,8 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                  "python_default" if column.has_python_default else "default")
 
 
-_KEY_CALLS = {"create_foreign_key": (3, "local_cols"), "create_primary_key": (2, "columns"),
-              "create_unique_constraint": (2, "columns")}
+# the calls that make a key, which no one value in every row can fill, by their kind
+KEY_CALLS = {CREATORS[kind][0]: kind for kind in ("foreign key", "unique constraint", "primary key")}
 
 
 def _key_column(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> bool:
@@ -67,14 +68,12 @@ def _key_column(migration: Migration, added: Operation, table: str, column: Colu
     if column.primary_key or (isinstance(call, Call) and (call.kwargs.get("unique") is True or any(
             isinstance(arg, Call) and arg.short == "ForeignKey" for arg in call.args))):
         return True
-    later = migration.operations[migration.operations.index(added) + 1:]
-    for op in later:
-        if op.name not in _KEY_CALLS or str(op.table_at(1, "table_name" if op.name != "create_foreign_key"
-                                                        else "source_table")).lower() != table.lower():
+    named = str(column.name).lower()
+    for op in migration.operations[migration.operations.index(added) + 1:]:
+        if op.name not in KEY_CALLS or str(op.table_at(1, "table_name" if op.name != "create_foreign_key"
+                                                   else "source_table")).lower() != table.lower():
             continue
-        index, keyword = _KEY_CALLS[op.name]
-        columns = op.arg(index - 1 if op.batch_table is not None else index, keyword)
-        named = str(column.name).lower()
+        columns = constraint_columns(op, KEY_CALLS[op.name])
         if isinstance(columns, tuple | list) and any(isinstance(c, str) and c.lower() == named
                                                      for c in columns):
             return True

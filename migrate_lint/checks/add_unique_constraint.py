@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, named_by_convention, sql_hit, sql_walk
 from migrate_lint.checks.held_locks import held_since, rewritten_earlier
-from migrate_lint.checks.written import CONSTRAINT_CALLS, computed_names
+from migrate_lint.checks.written import CONSTRAINT_CALLS, computed_names, constraint_columns
 from migrate_lint.revisions.coltypes import in_primary_key, known_not_null
 from migrate_lint.revisions.migration import Call, Migration, Operation
 from migrate_lint.sql.facts import server_constraint_name
@@ -62,8 +62,7 @@ def _primary_key_variant(migration: Migration, ctx: CheckContext, call: Operatio
     # history did not create)
     restored = {c.lower() for op in migration.downgrade if op.name == "create_primary_key"
                 and str(op.table_at(1, "table_name")).lower() == table.lower()
-                for c in (op.arg(1, "columns") if op.batch_table is not None else op.arg(2, "columns")) or ()
-                if isinstance(c, str)}
+                for c in constraint_columns(op, "primary key") or () if isinstance(c, str)}
 
     def not_null(column: str) -> bool:
         if known_not_null(migration, before, ctx.ancestors(migration), table, column, ctx.mysql):

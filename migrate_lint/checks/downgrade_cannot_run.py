@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, shown
+from migrate_lint.checks.written import CREATORS, constraint_columns
 from migrate_lint.revisions.migration import Call, Migration, Operation
 from migrate_lint.sql.names import convention_name, server_name_of
 
@@ -14,10 +15,6 @@ NAMED = {"drop_constraint": "constraint_name", "drop_index": "index_name"}
 KINDS = {"foreignkey": "foreign key", "unique": "unique constraint", "check": "check constraint",
          "primary": "primary key"}
 # the call of upgrade() that creates each kind, and where its columns (or condition) are
-CREATORS = {"foreign key": ("create_foreign_key", 3, "local_cols"),
-            "unique constraint": ("create_unique_constraint", 2, "columns"),
-            "check constraint": ("create_check_constraint", 2, "condition"),
-            "primary key": ("create_primary_key", 2, "columns")}
 MAX_NAME = 63  # PostgreSQL shortens longer names its own way
 MAX_LISTED = 5
 
@@ -72,8 +69,7 @@ def _created_name(migration: Migration, ctx: CheckContext, kind: str,
     creator = CREATORS.get(kind)
     if creator is None or not isinstance(table, str):
         return None
-    call_name, position, keyword = creator
-    calls = [op for op in migration.operations if op.name == call_name and _table(op) == table]
+    calls = [op for op in migration.operations if op.name == creator[0] and _table(op) == table]
     if len(calls) != 1:
         return None
     call = calls[0]
@@ -83,7 +79,7 @@ def _created_name(migration: Migration, ctx: CheckContext, kind: str,
     if given is not None:
         return None
     shift = -1 if call.batch_table is not None else 0
-    written = call.arg(position + shift, keyword)
+    written = constraint_columns(call, kind)
     short_kind = {"unique constraint": "unique", "check constraint": "check"}.get(kind, kind)
     columns = [str(c) for c in written] if isinstance(written, list | tuple) else None
     if ctx.conventions:
@@ -133,8 +129,7 @@ def _made_before(migration: Migration, ctx: CheckContext, kind: str, table: str,
                 return True
             if op.name == CREATORS.get(kind, ("",))[0] and _table(op) == table \
                     and op.arg(0, "constraint_name") is None:
-                position, keyword = CREATORS[kind][1:]
-                written = op.arg(position - (1 if op.batch_table is not None else 0), keyword)
+                written = constraint_columns(op, kind)
                 if isinstance(written, list | tuple) and [str(c).lower() for c in written] == wanted:
                     return True
     return False

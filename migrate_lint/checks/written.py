@@ -25,6 +25,19 @@ def as_code(value: Any, shown: str) -> str:
 
 CONSTRAINT_CALLS = frozenset({"create_foreign_key", "create_check_constraint", "create_unique_constraint",
                               "create_primary_key"})
+# the call that creates each kind of constraint, and where it takes the columns (a CHECK, its
+# condition): (call, position as op.* counts it, keyword)
+CREATORS = {"foreign key": ("create_foreign_key", 3, "local_cols"),
+            "unique constraint": ("create_unique_constraint", 2, "columns"),
+            "check constraint": ("create_check_constraint", 2, "condition"),
+            "primary key": ("create_primary_key", 2, "columns")}
+
+
+def constraint_columns(call: Operation, kind: str) -> Any:
+    """What a creator call of `kind` gives as its columns (its condition, for a CHECK): the batch
+    form takes no table, so one position earlier."""
+    _, position, keyword = CREATORS[kind]
+    return call.arg(position - (1 if call.batch_table is not None else 0), keyword)
 
 
 def computed_names(call: Operation | None) -> tuple[str, str] | None:

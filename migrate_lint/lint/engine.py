@@ -28,12 +28,12 @@ from migrate_lint.revisions.facts import FileFacts
 from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.halves import in_two
 from migrate_lint.revisions.migration import (
-    DataUpdate,
     LazyMigrations,
     Migration,
     Operation,
     Rendered,
     Revision,
+    Statement,
     Unknown,
     for_dialect,
     other_dialects_lines,
@@ -307,32 +307,28 @@ class Engine:
         downgrade, _ = for_dialect(facts.downgrade, (), self.config.dialect)
         elsewhere = other_dialects_lines(facts.operations, facts.updates, self.config.dialect) \
             if len(operations) < len(facts.operations) or len(updates) < len(facts.updates) else frozenset()
-        migration = self._migration_on(revision, source, facts, rendered, operations, updates, downgrade)
-        return replace(migration, elsewhere=elsewhere) if elsewhere else migration
+        statements, error = self._statements(operations, rendered)
+        return Migration(revision, source, operations, updates, statements, error,
+                         rendered=rendered is not None and error is None, imports=facts.imports,
+                         downgrade=downgrade, elsewhere=elsewhere)
 
-    def _migration_on(self, revision: Revision, source: str, facts: FileFacts, rendered: Rendered | None,
-                      operations: tuple[Operation, ...], updates: tuple[DataUpdate, ...],
-                      downgrade: tuple[Operation, ...]) -> Migration:
+    def _statements(self, operations: tuple[Operation, ...], rendered: Rendered | None
+                    ) -> tuple[tuple[Statement, ...], str | None]:
+        """The revision's SQL, and the error where its render stopped part-way."""
         if rendered is None:  # --no-execute: render.py is never imported
-            statements = statements_from_operations(operations, self.config.dialect)
-            return Migration(revision, source, operations, updates, statements,
-                             imports=facts.imports, downgrade=downgrade)
+            return statements_from_operations(operations, self.config.dialect), None
         from migrate_lint.rendering.render import statements_of
 
-        if rendered.error is not None:
-            # a render that stopped part-way: its SQL for the calls it reached, written SQL for the rest
-            done = rendered_prefix(rendered, operations)
-            reached = statements_of(rendered, operations, self.config.dialect)
-            # an op.execute("COMMIT") the render reached leaves the written rest outside a transaction
-            written = statements_from_operations(operations[done:], self.config.dialect)
-            flags = after_commit([s.sql for s in reached + written])[len(reached):]
-            statements = reached + tuple(replace(s, autocommit=True) if outside and not s.autocommit else s
-                                         for s, outside in zip(written, flags, strict=True))
-            return Migration(revision, source, operations, updates, statements, rendered.error,
-                             imports=facts.imports, downgrade=downgrade)
-        statements = statements_of(rendered, operations, self.config.dialect)
-        return Migration(revision, source, operations, updates, statements, rendered=True,
-                         imports=facts.imports, downgrade=downgrade)
+        if rendered.error is None:
+            return statements_of(rendered, operations, self.config.dialect), None
+        # a render that stopped part-way: its SQL for the calls it reached, written SQL for the rest
+        done = rendered_prefix(rendered, operations)
+        reached = statements_of(rendered, operations, self.config.dialect)
+        # an op.execute("COMMIT") the render reached leaves the written rest outside a transaction
+        written = statements_from_operations(operations[done:], self.config.dialect)
+        flags = after_commit([s.sql for s in reached + written])[len(reached):]
+        return reached + tuple(replace(s, autocommit=True) if outside and not s.autocommit else s
+                               for s, outside in zip(written, flags, strict=True)), rendered.error
 
     @staticmethod
     def _render_hits(rendered: dict[Path, Rendered]) -> Iterator[tuple[str, Path, Hit]]:

@@ -23,7 +23,7 @@ _WEAKER = (r"(?i)^(?:ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY|VALIDATE\s+CONS
            r"ATTACH\s+PARTITION|DETACH\s+PARTITION\s+\S+\s+CONCURRENTLY)")
 
 
-def earlier_in_transaction(migration: Migration, statement: Statement,
+def _earlier_in_transaction(migration: Migration, statement: Statement,
                             transactional: bool) -> Iterator[Statement]:
     """The statements before this one that ran in its transaction, nearest first: none when DDL is
     not transactional (env.py's transactional_ddl=False), and none before an autocommit block,
@@ -75,7 +75,7 @@ def referenced_held_since(migration: Migration, statement: Statement, table: str
     AccessExclusiveLock on both), so reads of it wait through this scan as well; "" otherwise."""
     if not referenced or referenced == table:
         return ""
-    for earlier in earlier_in_transaction(migration, statement, transactional):
+    for earlier in _earlier_in_transaction(migration, statement, transactional):
         drop = _DROPS_CONSTRAINT.match(earlier.sql)
         if drop and drop["table"].strip('"').rsplit(".", 1)[-1].lower() == table.lower() \
                 and drop["name"].strip('"').lower() == name.lower():
@@ -93,7 +93,7 @@ def _holders(migration: Migration, statement: Statement, table: str, transaction
              index_drops: bool) -> Iterator[Statement]:
     """The earlier statements of the transaction that took ACCESS EXCLUSIVE on `table`, nearest first."""
     names = {table.lower()}
-    for earlier in earlier_in_transaction(migration, statement, transactional):
+    for earlier in _earlier_in_transaction(migration, statement, transactional):
         if index_drops and _drops_index_of(migration, earlier, names):
             yield earlier
             continue
@@ -130,7 +130,7 @@ def rewritten_earlier(migration: Migration, statement: Statement, table: str, tr
         return False
     table = table.lower()
     return any(_rewrites(migration, earlier, table, dialect)
-               for earlier in earlier_in_transaction(migration, statement, transactional))
+               for earlier in _earlier_in_transaction(migration, statement, transactional))
 
 
 def _rewrites(migration: Migration, earlier: Statement, table: str, dialect: str) -> bool:
@@ -156,7 +156,7 @@ def held_through_long_work(migration: Migration, statement: Statement, table: st
     return any(_rewrites(migration, earlier, table, dialect)
                or (earlier.facts.unfiltered is not None and earlier.facts.unfiltered[1] == table)
                or any(t == table and not_null for t, _, not_null, _ in earlier.facts.altered_columns)
-               for earlier in earlier_in_transaction(migration, statement, transactional))
+               for earlier in _earlier_in_transaction(migration, statement, transactional))
 
 
 def locked_explicitly(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
@@ -164,5 +164,5 @@ def locked_explicitly(migration: Migration, statement: Statement, table: str, tr
     (lock-table reports that), and what it does under the lock is part of that choice."""
     table = table.lower()
     return any(kind == "lock" and locked == table
-               for earlier in earlier_in_transaction(migration, statement, transactional)
+               for earlier in _earlier_in_transaction(migration, statement, transactional)
                for kind, locked, _ in earlier.facts.blocking)

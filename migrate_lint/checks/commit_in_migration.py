@@ -35,16 +35,22 @@ def _opens_autocommit_block(migration: Migration, line: int) -> bool:
     return False
 
 
-def _keyword_only(statement: Statement) -> str:
+def keyword_only(statement: Statement) -> str:
     """"BEGIN" or "COMMIT" for a statement that is only that keyword; "" for any other."""
     sql = statement.sql.strip().rstrip(";").upper()
     return sql if sql in ("BEGIN", "COMMIT") else ""
 
 
+def own_executes(migration: Migration) -> set[int]:
+    """The lines of the revision's op.execute() calls outside autocommit blocks: a COMMIT there is
+    the revision's own, not the one an autocommit_block() emits at its `with` line."""
+    return {op.line for op in migration.operations if op.name == "execute" and not op.autocommit}
+
+
 def _changes(statement: Statement) -> bool:
     """The statement changes something a later failure could leave half done: not a COMMIT or BEGIN,
     a SET, or a SELECT that only reads (notification-api asks pg_indexes before its concurrent build)."""
-    return not _keyword_only(statement) and not reads_only(statement.sql)
+    return not keyword_only(statement) and not reads_only(statement.sql)
 
 
 def _outside_anyway(after: list[Statement]) -> bool:
@@ -90,10 +96,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if "execute" not in migration.names:
         return  # a COMMIT that ends the transaction comes from op.execute()
     # op.execute("COMMIT"), not the COMMIT an autocommit_block() emits at its `with` line
-    executes = {op.line for op in migration.operations if op.name == "execute" and not op.autocommit}
+    executes = own_executes(migration)
     work = [_changes(s) for s in migration.statements]
     for index, statement in enumerate(migration.statements):
-        if _keyword_only(statement) != "COMMIT" or statement.line not in executes:
+        if keyword_only(statement) != "COMMIT" or statement.line not in executes:
             continue
         after = [s for s, counts in zip(migration.statements[index + 1:], work[index + 1:], strict=True)
                  if counts]

@@ -4,6 +4,7 @@ aborted transaction does not allow."""
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
+from migrate_lint.checks.commit_in_migration import keyword_only, own_executes
 from migrate_lint.revisions.migration import Migration
 from migrate_lint.revisions.swallowed import Swallow, swallowed
 
@@ -26,13 +27,12 @@ def _after_own_commit(swallow: Swallow, migration: Migration) -> bool:
     """A COMMIT of the revision's own (op.execute("COMMIT")) ran before the guarded statements, with
     no BEGIN since: whether they run in a transaction then depends on the driver (psycopg2 sends no
     new BEGIN, psycopg 3 does), and commit-in-migration reports the COMMIT itself (keep's 971abbbf0a2c)."""
-    executes = {op.line for op in migration.operations if op.name == "execute" and not op.autocommit}
+    executes = own_executes(migration)
     last = ""
     for statement in migration.statements:
         if statement.line >= swallow.first:
             break
-        keyword = statement.sql.strip().rstrip(";").upper()
-        if keyword in ("COMMIT", "BEGIN") and statement.line in executes:  # not an autocommit block's
+        if (keyword := keyword_only(statement)) and statement.line in executes:
             last = keyword
     return last == "COMMIT"
 

@@ -239,12 +239,31 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+def _file_project(file: Path) -> Path:
+    """The project a named file belongs to: the nearest folder above it with a project file
+    (pyproject.toml, setup.py, setup.cfg, .git), not above the working folder when the file is
+    inside it, so that pre-commit, which names the changed files, reads the project's
+    dependencies for the dialect as a check of the whole folder does."""
+    folder = file.resolve().parent
+    cwd = Path.cwd().resolve()
+    inside = folder == cwd or cwd in folder.parents
+    for candidate in [folder, *folder.parents]:
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
+        if candidate == cwd:
+            break
+    return cwd if inside else folder
+
+
 def load(path: Path | None, start: Path) -> Config:
     """Config from an explicit file, else the nearest pyproject.toml, else the defaults."""
     if path is None:
         path = find_pyproject(start)
         if path is None:
-            return Config(root=start.resolve() if start.is_dir() else start.resolve().parent)
+            return Config(root=start.resolve() if start.is_dir() else _file_project(start))
     try:
         text = read_file(path).decode("utf-8")
     except OSError as exc:

@@ -273,3 +273,18 @@ def test_a_sqlite_ini_url_beside_the_applications_shared_connection_is_the_comma
     (root / "alembic.ini").write_text(  # a server URL beside the recipe is the database it runs on
         "[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql://localhost/heat\n")
     assert inferred(root) == ("postgresql", "alembic.ini sqlalchemy.url")
+
+
+def test_a_named_revision_file_is_checked_for_its_projects_dialect(tmp_path, monkeypatch):
+    """pre-commit names the changed files: the dialect is still the one the project's dependencies
+    declare, not the default of a folder that has none."""
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text('[project]\ndependencies = ["mysqlclient"]\n')
+    monkeypatch.chdir(root)
+    named = Path("migrations/versions/a1.py")
+    config = load(None, named)
+    assert config.root == root.resolve()
+    [history], errors = find_histories([named], config)
+    assert not errors
+    assert (history.dialect, history.dialect_source) == (
+        "mysql", "pyproject.toml declares mysqlclient, a MySQL driver, and no driver of another database")

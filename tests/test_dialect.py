@@ -275,6 +275,41 @@ def test_a_sqlite_ini_url_beside_the_applications_shared_connection_is_the_comma
     assert inferred(root) == ("postgresql", "alembic.ini sqlalchemy.url")
 
 
+MARIADB_AND_LOGIN_DB = ("services:\n  db:\n    image: mariadb:11.3\n"
+                        "  auth-db:\n    image: postgres:16-alpine\n")
+
+
+@pytest.mark.parametrize(("composes", "found"), [
+    ({"docker-compose.yml": "services:\n  mysql:\n    image: mysql:8.0\n  redis:\n    image: redis:5\n"},
+     ("mysql", "docker-compose.yml runs MySQL; the dependencies declare drivers of several databases "
+               "(requirements.txt declares psycopg2, requirements.txt declares pymysql)")),
+    # romm's: its development file runs PostgreSQL beside MariaDB for a login service; its example
+    # and test files run MariaDB alone
+    ({"docker-compose.yml": MARIADB_AND_LOGIN_DB,
+      "examples/docker-compose.example.yml": "services:\n  db:\n    image: 'mariadb:latest'\n",
+      "backend/docker-compose.test.yml": "services:\n  db:\n    image: docker.io/library/mariadb:10.11\n"},
+     ("mariadb", "docker-compose.yml, backend/docker-compose.test.yml, examples/docker-compose.example.yml "
+                 "run MariaDB; the dependencies declare drivers of several databases (requirements.txt "
+                 "declares psycopg2, requirements.txt declares pymysql)")),
+    ({"docker-compose.yml": MARIADB_AND_LOGIN_DB},  # one file, one of each: a tie tells nothing
+     ("postgresql", "default: the dependencies declare drivers of several databases "
+                    "(requirements.txt declares psycopg2, requirements.txt declares pymysql)")),
+    ({"compose.yaml": "services:\n  db:\n    image: bitnami/postgresql:16  # the store\n"},
+     ("postgresql", "compose.yaml runs PostgreSQL; the dependencies declare drivers of several databases "
+                    "(requirements.txt declares psycopg2, requirements.txt declares pymysql)")),
+])
+def test_when_the_drivers_do_not_tell_the_compose_files_database_does(tmp_path, composes, found):
+    from migrate_lint.revisions.compose_database import compose_dialect
+
+    root = project(tmp_path)
+    (root / "requirements.txt").write_text("psycopg2\nPyMySQL\n")
+    for name, text in composes.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    compose_dialect.cache_clear()
+    assert inferred(root) == found
+
+
 def test_a_named_revision_file_is_checked_for_its_projects_dialect(tmp_path, monkeypatch):
     """pre-commit names the changed files: the dialect is still the one the project's dependencies
     declare, not the default of a folder that has none."""

@@ -1,6 +1,7 @@
 """Which dialect a history is checked for, and where that came from: settings, its folder's name,
-alembic.ini's sqlalchemy.url, a Flask config's literal URL or the one database whose drivers the
-dependencies declare, else the MySQL options its revisions write; read without importing anything."""
+alembic.ini's sqlalchemy.url, a Flask config's literal URL, the one database whose drivers the
+dependencies declare, the database the project's compose files run, else the MySQL options its
+revisions write; read without importing anything."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from migrate_lint.config import DIALECTS, Config
 from migrate_lint.paths import real_folder, real_path
+from migrate_lint.revisions.compose_database import compose_dialect
 from migrate_lint.revisions.drivers import declared_dialect
 from migrate_lint.revisions.written_for import written_for
 
@@ -75,7 +77,8 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
           script_location: Path | None = None) -> Dialect:
     """Settings that name the history first, then the project's: per-path-dialect, a version folder
     named after a dialect, --dialect, [tool.migrate-lint] dialect, the ini's URL, the Flask config,
-    the drivers the dependencies declare, the MySQL options the revisions write."""
+    the drivers the dependencies declare, the compose files' database, the MySQL options the
+    revisions write."""
     for folder in version_dirs:
         for pattern, dialect in config.per_path_dialect:
             if _matches(folder, pattern, config.root):
@@ -105,6 +108,9 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
         return Dialect(declared, why)
     if why:
         notes.append(why)
+    composed, runs = compose_dialect(str(real_folder(config.root)))
+    if composed:
+        return Dialect(composed, "; ".join([runs, *notes]))
     if script_location is not None and (written := written_for(str(script_location)))[0]:
         return Dialect(written[0], "; ".join([written[1], *notes]))
     reason = "; ".join(notes) or "no dialect found; set --dialect or [tool.migrate-lint] dialect"

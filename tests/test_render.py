@@ -202,3 +202,18 @@ def test_an_update_rendered_before_the_render_stopped_is_reported_once(tmp_path,
     report = check_dir(project, execute=True)
     found = [f for f in report.findings if f.code == "ML304"]  # one table: one finding, each UPDATE once
     assert len(found) == 1 and sorted(part.location.line for part in found[0].parts) == [11, 13]
+
+
+def test_a_value_for_an_untyped_column_renders_as_the_driver_sends_it(tmp_path):
+    """szurubooru fills `sa.table(name, sa.column("version"))` with `.values(version=1)`: the column
+    has no type, which stopped offline rendering ("No literal value renderer ... datatype NULL")."""
+    path = write(tmp_path, "u", '''
+        def upgrade():
+            op.execute(sa.table("posts", sa.column("version"), sa.column("title"))
+                       .update().values(version=1, title="it's"))
+            op.alter_column("posts", "version", nullable=False)
+        ''')
+    result = render_many([path], "postgresql")[path]
+    assert result.error is None
+    assert [row[2] for row in result.statements] == [
+        "UPDATE posts SET version=1, title='it''s'", "ALTER TABLE posts ALTER COLUMN version SET NOT NULL"]

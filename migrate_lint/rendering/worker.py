@@ -79,6 +79,26 @@ def _offline(context: Any) -> None:
     environment._install_proxy()
 
 
+def _render_untyped_literals() -> None:
+    """Render a value bound to an untyped column by its Python type, as the driver would send it
+    online: `sa.table("t", sa.column("n")).update().values(n=1)` (szurubooru) otherwise stops
+    offline rendering at "No literal value renderer is available ... with datatype NULL"."""
+    from sqlalchemy.sql import sqltypes
+
+    def literal_processor(self: Any, dialect: Any) -> Callable[[Any], str] | None:
+        def process(value: Any) -> str:
+            if value is None:
+                return "NULL"
+            typed = sqltypes._resolve_value_to_type(value)
+            render = None if isinstance(typed, sqltypes.NullType) else typed.literal_processor(dialect)
+            if render is None:
+                raise NotImplementedError(f"no literal for {type(value).__name__}")
+            return str(render(value))
+        return process
+
+    sqltypes.NullType.literal_processor = literal_processor  # type: ignore[assignment,method-assign]
+
+
 _contexts: dict[str, tuple[Any, _Capture]] = {}
 
 
@@ -87,6 +107,8 @@ def _context(path: str, dialect: str) -> tuple[Any, _Capture]:
     from alembic.runtime.migration import MigrationContext
 
     if dialect not in _contexts:
+        if not _contexts:
+            _render_untyped_literals()
         capture = _Capture(path)
         context = MigrationContext.configure(
             dialect_name=dialect, opts={"as_sql": True, "output_buffer": capture, "literal_binds": True})

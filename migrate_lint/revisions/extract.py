@@ -238,6 +238,12 @@ class Scope:
                     type(key) is ast.Constant and isinstance(key.value, str) for key in value.keys):  # type: ignore[attr-defined]
                 # `dt_args = {"existing_type": sa.DateTime(), "nullable": False}`, then **dt_args
                 scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).value(value)  # type: ignore[arg-type]
+            elif counts[name] == 1 and (type(value) is ast.JoinedStr or type(value) is ast.BinOp) \
+                    and _text_parts(value) is not None:  # type: ignore[arg-type]
+                # `fill_stmt = f"UPDATE ... {enum.name}"`: its text, or Unknown with its source when a
+                # part is not known, which _bound_sql reads again for what the SQL writes
+                with contextlib.suppress(RecursionError):
+                    scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).value(value)  # type: ignore[arg-type]
             elif counts[name] == 1 and value is not None:
                 with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     scope.constants[name] = ast.literal_eval(value)
@@ -353,9 +359,15 @@ class Extractor:
 
     @cached_property
     def commits(self) -> bool:
-        """Whether the revision commits or flushes a session (asked only when a loop sets row attributes)."""
-        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                   and n.func.attr in ("commit", "flush") for n in ast.walk(self.tree))
+        """Whether the revision commits or flushes a session (asked only when a loop sets row
+        attributes): a commit() or flush() call, or a `with session.begin():` block, which commits
+        as it ends (aurweb's `with db.begin():` around its loop)."""
+        return any((isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                    and n.func.attr in ("commit", "flush"))
+                   or (isinstance(n, ast.With) and any(
+                       isinstance(i.context_expr, ast.Call) and isinstance(i.context_expr.func, ast.Attribute)
+                       and i.context_expr.func.attr == "begin" for i in n.items))
+                   for n in ast.walk(self.tree))
 
     def run(self, direction: str = "upgrade") -> None:
         entry_points = [direction, *sorted(n for n in self.functions if n.startswith(direction + "_"))]
@@ -486,12 +498,14 @@ class Extractor:
                                          ctx.dialects))
                 continue
             if kind is ast.Name:
+                # a module-level SQL string (test_observer's `fill_stages_stmt = f"UPDATE ..."`)
+                if (text := _bound_sql(values, node.id)) is not None:  # type: ignore[attr-defined]
+                    self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
                 continue
             if (kind is ast.JoinedStr or kind is ast.BinOp) and (parts := _text_parts(node)) is not None:  # type: ignore[arg-type]
                 # f"UPDATE {table} SET ..." or "UPDATE " + table + " SET ...": what it fills, of
                 # some table where a part is one the code computes
-                text = "".join(part.value if isinstance(part, ast.Constant) and isinstance(part.value, str)
-                               else _text_or(values, part, COMPUTED) for part in parts)
+                text = _joined_text(values, parts)
                 if _UPDATE_WORD.search(text):
                     self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
                 continue
@@ -532,7 +546,7 @@ class Extractor:
             self.updates.append(DataUpdate(emptied, frozenset(), node.lineno, len(self.operations),
                                            ctx.dialects, "empty"))
         if isinstance(func, ast.Attribute) and func.attr == "values":
-            self._core_update(node, ctx)
+            self._core_update(node, ctx, values)
         elif isinstance(func, ast.Attribute) and func.attr in ("where", "delete") and (deleted := (
                 _core_delete_of_nulls if func.attr == "where" else _orm_delete_of_nulls)(node, self.tables)):
             self.updates.append(DataUpdate(deleted[0], frozenset({deleted[1]}), node.lineno,
@@ -570,9 +584,9 @@ class Extractor:
                 name=CREATE_ALL, args=tables, kwargs={}, function=ctx.function, line=node.lineno,
                 end_line=node.end_lineno or node.lineno, column=node.col_offset + 1, dialects=ctx.dialects))
 
-    def _core_update(self, node: ast.Call, ctx: _Context) -> None:
+    def _core_update(self, node: ast.Call, ctx: _Context, values: _Values) -> None:
         """`tbl.update().values(col=...)` or `sa.update(tbl).values(...)` on a known `sa.table`."""
-        table = _updated_table(node.func.value, self.tables)  # type: ignore[attr-defined]
+        table = _updated_table(node.func.value, self.tables, named=values.value)  # type: ignore[attr-defined]
         if table is None and _any_update(node.func.value):  # type: ignore[attr-defined]
             table = ANY_TABLE
         if table is None:
@@ -637,6 +651,29 @@ def _known_truth(test: ast.expr, values: _Values) -> bool | None:
     value = test.value if isinstance(test, ast.Constant) else \
         values.constants.get(test.id, Unknown("")) if isinstance(test, ast.Name) else Unknown("")
     return bool(value) if value is None or isinstance(value, bool) else None
+
+
+def _joined_text(values: _Values, parts: list[ast.expr]) -> str:
+    """A string's text, each part the source cannot tell written as COMPUTED."""
+    return "".join(part.value if isinstance(part, ast.Constant) and isinstance(part.value, str)
+                   else _text_or(values, part, COMPUTED) for part in parts)
+
+
+def _bound_sql(values: _Values, name: str) -> str | None:
+    """The UPDATE-looking text a name is bound to: a string constant, or an f-string whose parts
+    the source does not all tell (a module constant left Unknown, read again from its source)."""
+    bound = values.constants.get(name)
+    if isinstance(bound, str):
+        return bound if _UPDATE_WORD.search(bound) else None
+    if not (isinstance(bound, Unknown) and bound.source[:2] in ('f"', "f'")):
+        return None
+    try:
+        node = ast.parse(bound.source, mode="eval").body
+    except (SyntaxError, RecursionError):
+        return None
+    parts = _text_parts(node) if isinstance(node, ast.JoinedStr | ast.BinOp) else None
+    text = _joined_text(values, parts) if parts is not None else None
+    return text if text is not None and _UPDATE_WORD.search(text) else None
 
 
 def _text_or(values: _Values, node: ast.expr, otherwise: str) -> str:
@@ -866,8 +903,11 @@ def _core_delete_of_nulls(node: ast.Call, tables: dict[str, str]) -> tuple[str, 
     return table, test.func.value.attr
 
 
-def _updated_table(node: ast.expr, tables: dict[str, str], verb: str = "update") -> str | None:
-    """The known `sa.table` a Core statement works on: `t.update()` or `sa.update(t)` (or `delete`)."""
+def _updated_table(node: ast.expr, tables: dict[str, str], verb: str = "update",
+                   named: Callable[[ast.expr], Any] | None = None) -> str | None:
+    """The known `sa.table` a Core statement works on: `t.update()` or `sa.update(t)` (or `delete`).
+    `named` gives a value to an inline table's name, a loop variable's item (szurubooru's
+    `sa.table(table, ...).update()` in `for table in tables`); without it, only a literal counts."""
     for sub in ast.walk(node):
         if not isinstance(sub, ast.Call):
             continue
@@ -875,16 +915,27 @@ def _updated_table(node: ast.expr, tables: dict[str, str], verb: str = "update")
         if isinstance(func, ast.Attribute) and func.attr == verb \
                 and isinstance(func.value, ast.Name) and func.value.id in tables:
             return tables[func.value.id]
+        if isinstance(func, ast.Attribute) and func.attr == verb and not sub.args \
+                and (inline := _inline_table(func.value, named)):
+            return inline
         if (dotted(func) or "").rsplit(".", 1)[-1] == verb and sub.args:
             target = sub.args[0]
             if isinstance(target, ast.Name) and target.id in tables:
                 return tables[target.id]
             # sa.update(sa.table("secrets", sa.column("name"), schema="secrets")): the table inline
-            if isinstance(target, ast.Call) and (dotted(target.func) or "").rsplit(".", 1)[-1] == "table" \
-                    and target.args and isinstance(name := target.args[0], ast.Constant) \
-                    and isinstance(name.value, str):
-                return name.value
+            if inline := _inline_table(target, named):
+                return inline
     return None
+
+
+def _inline_table(node: ast.expr, named: Callable[[ast.expr], Any] | None) -> str | None:
+    """The name of an `sa.table("name", ...)` written in place, as a literal or as `named` gives it."""
+    if not (isinstance(node, ast.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] == "table"
+            and node.args):
+        return None
+    name = node.args[0]
+    value = name.value if isinstance(name, ast.Constant) else named(name) if named else None
+    return value if isinstance(value, str) else None
 
 
 def downgrade_operations(tree: ast.Module, source: str | None = None, module: Scope | None = None

@@ -60,6 +60,17 @@ def _outside_anyway(after: list[Statement]) -> bool:
     return len(after) == 1 or all(s.facts.index and s.facts.index[3] for s in after)
 
 
+# PostgreSQL refuses a new enum value in the transaction that added it ("unsafe use of new value"):
+# the COMMIT after it is there so that the statements after it can use the value (contentdb)
+_ADDS_ENUM_VALUE = re.compile(r"(?is)^\s*ALTER\s+TYPE\s+\S+\s+ADD\s+VALUE\b")
+
+
+def _after_enum_value(before: tuple[Statement, ...]) -> bool:
+    """The last statement that changed something before the COMMIT adds an enum value."""
+    changed = [s for s in before if _changes(s)]
+    return bool(changed) and _ADDS_ENUM_VALUE.match(changed[-1].sql) is not None
+
+
 # a statement that a rerun after a failure passes over where it already ran (SurfSense's
 # ALTER TYPE ... ADD VALUE IF NOT EXISTS after the COMMIT that opens its revision)
 _IDEMPOTENT = re.compile(r"(?i)\bIF\s+(?:NOT\s+)?EXISTS\b")
@@ -106,5 +117,6 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         first = not any(work[:index])
         if after and not (first and (_outside_anyway(after) or _each_guarded(migration, after)
                                      or all(_IDEMPOTENT.search(s.sql) for s in after))):
-            yield Hit(statement.line, f"commit:{statement.line}", {"variant": "sql"}, statement.column,
+            variant = "sql_enum_value" if _after_enum_value(migration.statements[:index]) else "sql"
+            yield Hit(statement.line, f"commit:{statement.line}", {"variant": variant}, statement.column,
                       statement.end_line)

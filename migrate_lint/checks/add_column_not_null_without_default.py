@@ -46,13 +46,38 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for op, table, column in migration.added_columns():
         if op.name != "add_column" or not column.not_null or column.server_default is not None \
                 or column.generated or _serial(op, column, ctx) \
-                or table.lower() in migration.created_before(op) \
-                or _filled_on_mysql(column.type_name, ctx):
+                or table.lower() in migration.created_before(op):
+            continue
+        key = _key_column(migration, op, table, column)
+        if _filled_on_mysql(column.type_name, ctx) and not (key and not column.primary_key):
             continue
         name = shown(column.name)
+        if emptied := _emptied_before(migration, op, table):
+            yield at(op, f"{table}.{name}", table=table, column=name, variant="emptied",
+                     emptied_at=str(emptied))
+            continue
+        if _filled_on_mysql(column.type_name, ctx):
+            # the implicit 0 or '' in every row: no row it references, the same value in each
+            yield at(op, f"{table}.{name}", table=table, column=name, variant="mysql_key")
+            continue
         yield at(op, f"{table}.{name}", table=table, column=name,
-                 variant="key" if _key_column(migration, op, table, column) else
-                 "python_default" if column.has_python_default else "default")
+                 variant="key" if key else "python_default" if column.has_python_default else "default")
+
+
+def _emptied_before(migration: Migration, added: Operation, table: str) -> int | None:
+    """The line of a DELETE without WHERE or TRUNCATE that empties the table before the column is
+    added, with no INSERT into it between (contentdb deletes the pending e-mail verifications
+    first): the ALTER then succeeds, and only the running release's INSERTs fail."""
+    index = migration.operations.index(added)
+    line = None
+    for write in sorted(migration.updates, key=lambda u: u.position):
+        if write.position > index:
+            break
+        if write.empties(table) and write.table.lower() == table.lower():
+            line = write.line
+        elif write.inserts(table):
+            line = None
+    return line
 
 
 # the calls that make a key, which no one value in every row can fill, by their kind

@@ -48,8 +48,7 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 or column.generated or _serial(op, column, ctx) \
                 or table.lower() in migration.created_before(op):
             continue
-        key = _key_column(migration, op, table, column)
-        if _filled_on_mysql(column.type_name, ctx) and not (key and not column.primary_key):
+        if _filled_on_mysql(column.type_name, ctx) and not _key_breaks_on_mysql(migration, op, table, column):
             continue
         name = shown(column.name)
         if emptied := _emptied_before(migration, op, table):
@@ -61,7 +60,8 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             yield at(op, f"{table}.{name}", table=table, column=name, variant="mysql_key")
             continue
         yield at(op, f"{table}.{name}", table=table, column=name,
-                 variant="key" if key else "python_default" if column.has_python_default else "default")
+                 variant="key" if _key_column(migration, op, table, column) else
+                 "python_default" if column.has_python_default else "default")
 
 
 def _emptied_before(migration: Migration, added: Operation, table: str) -> int | None:
@@ -88,21 +88,42 @@ def _key_column(migration: Migration, added: Operation, table: str, column: Colu
     """The column is a key: a foreign key, primary key or unique, as added or by a later call of
     the revision (ros-backend's system_id, made a foreign key and part of the primary key): no one
     server default can fill it, every row needs its own value or the referenced row's."""
+    return _key_as_added(added, column) or _later_key(migration, added, table, column) is not None
+
+
+def _key_as_added(added: Operation, column: ColumnSpec) -> bool:
     rest = added.table_and_rest()[1]
     call = added.kwargs.get("column", rest[0] if rest else None)
-    if column.primary_key or (isinstance(call, Call) and (call.kwargs.get("unique") is True or any(
-            isinstance(arg, Call) and arg.short == "ForeignKey" for arg in call.args))):
-        return True
+    return column.primary_key or (isinstance(call, Call) and (call.kwargs.get("unique") is True or any(
+        isinstance(arg, Call) and arg.short == "ForeignKey" for arg in call.args)))
+
+
+def _later_key(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> int | None:
+    """The index of the first later call of the revision that makes the column part of a key."""
     named = str(column.name).lower()
-    for op in migration.operations[migration.operations.index(added) + 1:]:
+    start = migration.operations.index(added) + 1
+    for index, op in enumerate(migration.operations[start:], start):
         if op.name not in KEY_CALLS or str(op.table_at(1, "table_name" if op.name != "create_foreign_key"
                                                    else "source_table")).lower() != table.lower():
             continue
         columns = constraint_columns(op, KEY_CALLS[op.name])
         if isinstance(columns, tuple | list) and any(isinstance(c, str) and c.lower() == named
                                                      for c in columns):
-            return True
-    return False
+            return index
+    return None
+
+
+def _key_breaks_on_mysql(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> bool:
+    """On MySQL the implicit value in every row meets the key: one it was added with, or one made
+    later with no UPDATE of the column between (neutron fills its port-forwarding columns row by
+    row before it makes them unique)."""
+    if column.primary_key:
+        return False
+    if _key_as_added(added, column):
+        return True
+    made = _later_key(migration, added, table, column)
+    return made is not None and not any(
+        u.fills(table, str(column.name)) and u.position <= made for u in migration.updates)
 
 
 def _read_from_ast(migration: Migration) -> set[int]:

@@ -323,3 +323,17 @@ def test_a_named_revision_file_is_checked_for_its_projects_dialect(tmp_path, mon
     assert not errors
     assert (history.dialect, history.dialect_source) == (
         "mysql", "pyproject.toml declares mysqlclient, a MySQL driver, and no driver of another database")
+
+
+@pytest.mark.parametrize(("env", "found"), [
+    ('@event.listens_for(Engine, "connect")\ndef pragmas(dbapi_connection, record):\n'
+     '    dbapi_connection.cursor().execute("PRAGMA foreign_keys=OFF")\n',
+     ("sqlite", "env.py runs SQLite's PRAGMA on each connection")),  # arch-security-tracker's
+    ('if url.startswith("sqlite"):\n    conn.execute("PRAGMA foreign_keys=ON")\n'
+     'engine = create_engine("postgresql://")\n',  # a PRAGMA for one of the databases it runs on
+     ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
+])
+def test_sqlite_pragmas_in_env_py_say_sqlite(tmp_path, env, found):
+    root = project(tmp_path)
+    (root / "migrations" / "env.py").write_text(env)
+    assert inferred(root) == found

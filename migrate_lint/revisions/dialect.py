@@ -1,7 +1,7 @@
 """Which dialect a history is checked for, and where that came from: settings, its folder's name,
 alembic.ini's sqlalchemy.url, a Flask config's literal URL, the one database whose drivers the
-dependencies declare, the database the project's compose files run, else the MySQL options its
-revisions write; read without importing anything."""
+dependencies declare, the database the project's compose files run, SQLite's PRAGMA in env.py,
+else the MySQL options its revisions write; read without importing anything."""
 
 from __future__ import annotations
 
@@ -111,10 +111,26 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
     composed, runs = compose_dialect(str(real_folder(config.root)))
     if composed:
         return Dialect(composed, "; ".join([runs, *notes]))
+    if _sqlite_pragmas(env_py):
+        return Dialect("sqlite", "; ".join(["env.py runs SQLite's PRAGMA on each connection", *notes]))
     if script_location is not None and (written := written_for(str(script_location)))[0]:
         return Dialect(written[0], "; ".join([written[1], *notes]))
     reason = "; ".join(notes) or "no dialect found; set --dialect or [tool.migrate-lint] dialect"
     return Dialect(DEFAULT, f"default: {reason}")
+
+
+# `cursor.execute("PRAGMA foreign_keys=OFF")` in a connect listener: only SQLite has PRAGMA
+_PRAGMA = re.compile(r"""execute\(\s*[rbuf]?["']PRAGMA\s""", re.IGNORECASE)
+_OTHER_DATABASES = re.compile(r"(?i)postgres|mysql|mariadb|psycopg")
+
+
+def _sqlite_pragmas(env_py: Path | None) -> bool:
+    """env.py runs a PRAGMA on its connections and names no other database (arch-security-tracker)."""
+    try:
+        text = env_py.read_text(encoding="utf-8", errors="replace") if env_py else ""
+    except OSError:
+        return False
+    return bool(_PRAGMA.search(text)) and not _OTHER_DATABASES.search(text)
 
 
 def _matches(folder: Path, pattern: str, root: Path) -> bool:

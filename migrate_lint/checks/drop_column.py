@@ -105,6 +105,17 @@ def _written_type(add_column: Operation) -> Call | Ref | None:
     return kind if isinstance(kind, Call | Ref) else None
 
 
+def _kept_through(migration: Migration, drop: Operation, table: str, column: str) -> bool:
+    """The revision reads the column's values before it drops it (a SELECT of it, in the code
+    above the drop) and fills the column it adds again after: cuckoo reads each machine's
+    resultserver_port, re-adds it as an integer and writes each value back."""
+    above = "\n".join(migration.source.splitlines()[:drop.line - 1])
+    selected = rf"(?is)\bSELECT\b[^;'\"]*\b{re.escape(column)}\b[^;'\"]*\bFROM\s+[\"`]?{re.escape(table)}\b"
+    reads = re.search(selected, above)
+    index = migration.operations.index(drop)
+    return reads is not None and any(u.fills(table, column) and u.position > index for u in migration.updates)
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     renamed: Renamed | None = None  # the tables rename-table reports renamed: read at the first drop
     for index, op in enumerate(migration.operations if "drop_column" in migration.names else ()):
@@ -129,6 +140,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         readded = isinstance(table, str) and isinstance(column, str) and \
             (table.lower(), column.lower()) in migration.columns_added_before(len(migration.operations)) - \
             migration.columns_added_before(index)
+        if readded and _kept_through(migration, op, table.lower(), column.lower()):  # type: ignore[union-attr]
+            continue
         if not readded:  # the previous release cannot query a table renamed (rename-table says so)
             renamed = renamed or Renamed(migration, ctx)
             if renamed.covers(table, op):

@@ -292,7 +292,7 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                 if kind == "foreign key":  # and the referenced table, where the same key was dropped first
                     referenced = _locked_by(statement, table, found)[1]
                     held += referenced_held_since(migration, statement, table, name, referenced,
-                                                  ctx.transactional_ddl)
+                                                  ctx.transactional_ddl, bool(given or by_convention))
                 yield sql_hit(statement, f"{table}.{name}", table=table, name=name, qtable=sql_ident(table),
                               qname=qname, call_name=call_name, referent=referent(call),
                               condition=_condition_code(statement, call, given),

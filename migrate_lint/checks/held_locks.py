@@ -68,20 +68,36 @@ _DROPS_CONSTRAINT = re.compile(r'(?i)^\s*ALTER\s+TABLE\s+(?:ONLY\s+)?(?P<table>[
 
 
 def referenced_held_since(migration: Migration, statement: Statement, table: str, name: str, referenced: str,
-                          transactional: bool) -> str:
+                          transactional: bool, named_by_code: bool = True) -> str:
     """A foreign key's message ending where the revision dropped this same key earlier in the
     transaction (to re-add it with another ON DELETE: invenio-oauth2server, rucio): the drop has
-    held ACCESS EXCLUSIVE on the `referenced` table too (checked on PostgreSQL 15: pg_locks shows
-    AccessExclusiveLock on both), so reads of it wait through this scan as well; "" otherwise."""
-    if not referenced or referenced == table:
-        return ""
+    held ACCESS EXCLUSIVE on the table the dropped key referenced (checked on PostgreSQL 15:
+    pg_locks shows AccessExclusiveLock on both), so reads of it wait through this scan as well;
+    "" otherwise. That table is the one downgrade() makes the key reference again, else, for a
+    key the code names, the new key's `referenced`; a name the server chose says nothing of the
+    old key (EPIC.track moves outcome_id from outcome_templates to outcome_configurations)."""
     for earlier in _earlier_in_transaction(migration, statement, transactional):
         drop = _DROPS_CONSTRAINT.match(earlier.sql)
         if drop and drop["table"].strip('"').rsplit(".", 1)[-1].lower() == table.lower() \
                 and drop["name"].strip('"').lower() == name.lower():
-            return (f"; dropping it at line {earlier.line} took ACCESS EXCLUSIVE on {referenced} too, so "
-                    f"every query on {referenced}, reads too, has waited since and waits through this scan")
+            old = _old_referent(migration, name) or (referenced if named_by_code else "")
+            if not old or old.lower() == table.lower():
+                return ""
+            return (f"; dropping it at line {earlier.line} took ACCESS EXCLUSIVE on {old} too, so "
+                    f"every query on {old}, reads too, has waited since and waits through this scan")
     return ""
+
+
+def _old_referent(migration: Migration, name: str) -> str | None:
+    """The table downgrade() makes the key `name` reference again: the dropped key's."""
+    from migrate_lint.revisions.coltypes import downgrade_operations
+
+    for op in downgrade_operations(migration.source):
+        if op.name == "create_foreign_key" and isinstance(given := op.arg(0, "constraint_name"), str) \
+                and given.lower() == name.lower():
+            old = op.arg(2, "referent_table") if op.batch_table is None else op.arg(1, "referent_table")
+            return old if isinstance(old, str) else None
+    return None
 
 
 def kind_of(statement: Statement) -> str:

@@ -132,6 +132,8 @@ class RuleSpec:
             # the loop's table in code the help writes is its variable, never its description quoted
             help_text = help_text.replace('"{table}"', loop["name"])
             help_text = _TABLE_DOT.sub(lambda m: _qualified(table, fields.get(m[1], ""), m[1]), help_text)
+        elif _computed_table(table):
+            help_text = _computed_in_code(help_text, table)
         return message.format_map(template), help_text.format_map(template)
 
 
@@ -150,6 +152,39 @@ def _qualified(table: str, column: str, key: str) -> str:
         loop = table_loop["loop"].replace("{", "{{").replace("}", "}}")  # the text becomes a template
         return f"each {column_loop['name']} of each {table_loop['name']} of {loop}"
     return f"{{{key}}} of {{table}}" if " " in table else f"{{{key}}} of table {{table}}"
+
+
+def _computed_table(table: str) -> bool:
+    """The table is an expression the code computes it with (`prefix + "feedbacks"`, a call, an
+    f-string), not a name: one with a string in it or an operator, which no table is called."""
+    import ast
+
+    try:
+        node = ast.parse(table, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return isinstance(node, ast.BinOp | ast.Call | ast.Subscript | ast.JoinedStr)
+
+
+_SQL_CALL = re.compile(r"op\.execute\('([^']*)'\)")
+
+
+def _computed_in_code(help_text: str, table: str) -> str:
+    """The help's code with a computed table written as code: the expression itself where a call
+    takes the table, and an f-string where SQL names it (trulens' `prefix + 'feedbacks'`), never
+    the expression quoted as if it were the table's name."""
+    code = table.replace("{", "{{").replace("}", "}}")
+    in_sql = "{{" + table.replace("'", '"').replace("{", "{{").replace("}", "}}") + "}}"
+
+    def sql(match: re.Match[str]) -> str:
+        text = match[1]
+        if not re.search(r"\{(?:q?table|qtable_unquoted)\}", text):
+            return match[0]
+        for key in ("{qtable_unquoted}", "{qtable}", "{table}"):
+            text = text.replace(key, in_sql)
+        return f"op.execute(f'{text}')"
+
+    return _SQL_CALL.sub(sql, help_text).replace('"{table}"', code)
 
 
 class _Fields(dict):  # type: ignore[type-arg]

@@ -86,6 +86,8 @@ class _Values:
                     if k is not None}
         if isinstance(node, ast.Name) and node.id in self.constants:
             return self.constants[node.id]
+        if isinstance(node, ast.Name) and node.id in self.library:
+            return Ref(node.id)  # `Boolean` of `from sqlalchemy import Column, Boolean` (beaker's)
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.BinOp | ast.JoinedStr):

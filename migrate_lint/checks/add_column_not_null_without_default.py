@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, fails_on_rows, shown, sql_hit, sql_walk
@@ -19,7 +20,7 @@ FILLED_ON_MYSQL = frozenset({
     "Text", "UnicodeText", "Enum", "CHAR", "VARCHAR", "NVARCHAR", "TEXT", "INTEGER", "INT", "BIGINT",
     "SMALLINT", "TINYINT", "BOOLEAN", "DECIMAL", "NUMERIC", "FLOAT", "DOUBLE", "BIT", "MEDIUMTEXT",
     "LONGTEXT", "TINYTEXT", "ENUM", "SET", "LargeBinary", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB",
-    "BINARY", "VARBINARY", "Time", "TIME", "YEAR"})
+    "BINARY", "VARBINARY", "Time", "TIME", "YEAR", "BOOL", "MEDIUMINT", "REAL"})
 # ...and before MySQL 5.7 no default mode rejects the zero date either
 DATES = frozenset({"Date", "DateTime", "DATE", "DATETIME", "TIMESTAMP"})
 
@@ -126,6 +127,13 @@ def _key_breaks_on_mysql(migration: Migration, added: Operation, table: str, col
         u.fills(table, str(column.name)) and u.position <= made for u in migration.updates)
 
 
+def _sql_type(sql: str, column: str) -> str:
+    """The type an ADD [COLUMN] in SQL gives the column, upper case (beaker's `ADD name VARCHAR(255)
+    NOT NULL`); "" when the SQL does not say it plainly."""
+    match = re.search(rf"(?i)\bADD\s+(?:COLUMN\s+)?[`\"]?{re.escape(column)}[`\"]?\s+([A-Za-z]+)", sql)
+    return match[1].upper() if match else ""
+
+
 def _read_from_ast(migration: Migration) -> set[int]:
     """Lines of add_column calls whose sa.Column literal the AST path already judged."""
     # added_columns() has read those on a table named by a literal; the rest are read here
@@ -147,6 +155,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         failing = fails_on_rows(statement, created)
         for table, column, not_null, default in statement.facts.added_columns:
-            if table in failing and not_null and default is None:
+            if table in failing and not_null and default is None \
+                    and not _filled_on_mysql(_sql_type(statement.sql, column), ctx):
                 yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                               variant="default")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk, upgrade_lines_before
-from migrate_lint.revisions.coltypes import in_primary_key, known_nullability
+from migrate_lint.revisions.coltypes import in_primary_key, known_nullability, mysql_modify
 from migrate_lint.revisions.migration import ANY_TABLE, DataUpdate, Migration, Operation, Statement
 from migrate_lint.sql.names import sql_ident
 
@@ -193,6 +193,9 @@ def already_not_null(migration: Migration, op_index: int, ctx: CheckContext, tab
             # with no revision here saying otherwise (neutron-dynamic-routing's tables are neutron's,
             # tap-as-a-service's are made by a module its first revision calls), a restatement
             return True
+        if said is None and ctx.mysql and call is not None and call.name == "execute" \
+                and isinstance(sql := call.arg(0, "sqltext"), str) and mysql_modify(sql, column):
+            return True  # MODIFY in SQL restates the whole column, NOT NULL with it (beaker's)
     return in_primary_key(migration, op_index, ctx.ancestors(migration), table, column)
 
 

@@ -184,7 +184,39 @@ def _nullability(operations: Iterable[Operation], table: str, column: str, schem
         elif op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) and table in sql.lower() \
                 and re.search(_DROP_NOT_NULL.format(column=re.escape(column)), sql, re.IGNORECASE):
             return False
+        elif mysql and op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) \
+                and _altered_table(sql) == table and (restated := mysql_modify(sql, column)) is not None:
+            return restated
     return None
+
+
+def _altered_table(sql: str) -> str | None:
+    match = re.match(r"(?is)\s*ALTER\s+TABLE\s+[`\"]?(\w+)[`\"]?", sql)
+    return match[1].lower() if match else None
+
+
+def mysql_modify(sql: str, column: str) -> bool | None:
+    """Whether MySQL's `MODIFY [COLUMN] column <definition>` in the SQL restates the column NOT NULL
+    (None where the SQL does not modify it): MODIFY restates the whole column, so without NOT NULL
+    it leaves the column nullable (beaker's `MODIFY status ENUM(...) NOT NULL`)."""
+    match = re.search(rf"(?i)\bMODIFY\s+(?:COLUMN\s+)?[`\"]?{re.escape(column)}[`\"]?\s", sql)
+    if match is None:
+        return None
+    depth, quote, end = 0, "", len(sql)
+    for index in range(match.end(), len(sql)):
+        char = sql[index]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            end = index
+            break
+    return re.search(r"(?i)\bNOT\s+NULL\b", sql[match.end():end]) is not None
 
 
 def _replaces(op: Operation, table: str, column: str) -> bool:

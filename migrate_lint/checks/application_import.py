@@ -97,6 +97,8 @@ def _hits(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             # its models or app (quay's data.database, app) still change what the revision does
             # (the package's own name aside: SurfSense's application package is called `app`)
             inner = _words(module.split(".", 1)[1]) if "." in module else _words(module)
+            # the names it imports count as its path's words: `from vmware_nsx.common import config`
+            inner |= {word for use in uses for word in _words(use.split(".")[0])}
             settings = bool(inner & SETTINGS) and not inner & (APPLICATION - SETTINGS)
             variant = "template" if template else "env" if settings and module in ctx.env_imports \
                 else "unused" if _unused(migration.source, line, uses) \

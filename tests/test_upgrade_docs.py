@@ -106,8 +106,49 @@ STOPPED_TO_TEST = """Testing
 You need to stop the server before running the test suite.
 """
 
+STOPPED_BY_COMMANDS = """To upgrade the master::
+
+    $ /etc/init.d/uwsgi stop
+    $ supervisorctl -c ~/.ourapp/supervisord.conf stop dispatcher
+    $ pip install -U ourapp
+    $ ourapp dispatcher migrate
+    $ supervisorctl -c ~/.ourapp/supervisord.conf start dispatcher
+"""  # cuckoo's distributed master
+RESET_THEN_UPGRADE = """To reset the queue::
+
+    $ supervisorctl stop dispatcher
+    $ psql -c "UPDATE task SET status = 'pending'"
+    $ supervisorctl start dispatcher
+
+To upgrade::
+
+    $ pip install -U ourapp
+    $ ourapp dispatcher migrate
+"""
+MIGRATIONS_NEED_DOWNTIME = """Applying migrations
+===================
+
+Unlike regular code changes, database schema migrations in production require actual downtime.
+"""  # ltd-keeper's
+APPLIED_AFTER_THE_STOP = """Database schema changes can interfere with normal operation, so you
+should stop all OurApp services before beginning the upgrade:
+
+1. Stop the daemons.
+2. Upgrade the packages.
+3. Run ourapp-init to apply database changes.
+4. Start the daemons.
+"""  # beaker's
+WRITES_A_NEW_REVISION = """- Stop the web server
+- Run `flask db migrate` to write a revision for your model change
+"""
+
 
 @pytest.mark.parametrize(("where", "text", "line"), [
+    ("docs/dist.rst", STOPPED_BY_COMMANDS, 3),
+    ("docs/dist.rst", RESET_THEN_UPGRADE, None),
+    ("docs/gke-migrations.rst", MIGRATIONS_NEED_DOWNTIME, 4),
+    ("documentation/admin-guide/upgrading.rst", APPLIED_AFTER_THE_STOP, 1),
+    ("docs/upgrade.md", WRITES_A_NEW_REVISION, None),
     ("docs/installation/upgrade.rst.txt", STOPPED, 4),
     ("docs/update.md", TORN_DOWN, 2),
     ("UPGRADING.md", STOPPED, 4),

@@ -2,8 +2,9 @@
 upgraded ("Stop the application ... then `ftcli db upgrade`": FitTrackee; "Tear-down the scheduler
 ... perform any database migrations": Security Monkey). Such a team upgrades offline: no earlier
 release serves while the revisions run. Read from the documentation's text, never guessed from
-anything else: an instruction to stop, and then, in the same section and with no start between,
-the database upgrade."""
+anything else: an instruction to stop (a sentence, a list item or a command that stops a service),
+and then, in the same section and with no start between, the database upgrade; or a sentence that
+says the migrations need downtime."""
 
 from __future__ import annotations
 
@@ -38,14 +39,29 @@ _STOPPED = r"(?:stopped|shut\s*down|scaled\s+down|not\s+running)"
 STOP_PASSIVE = re.compile(r"(?i)\b(?:(?:ensur\w*|make\s+sure|check|verify)\s+(?:that\s+)?(?:the|all)\s+"
                           r"(?:[\w-]+\s+){0,2}" + OBJECTS + r"\s+(?:is|are)\s+" + _STOPPED + "|"
                           + OBJECTS + r"\s+(?:should|must|needs?\s+to)\s+be\s+" + _STOPPED + r"\s+before)\b")
-START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b")
+# or a command that stops it: "$ /etc/init.d/uwsgi stop", "supervisorctl ... stop distributed" (cuckoo),
+# "systemctl stop ourapp", "docker compose down", "kubectl delete deployment ..." (ltd-keeper)
+STOP_COMMAND = re.compile(r"(?im)^[ \t$>*\d.)-]*(?:sudo\s+)?(?:systemctl\s+stop\b|service\s+\S+\s+stop\b|"
+                          r"/etc/init\.d/\S+\s+stop\b|supervisorctl\b[^\n]*\sstop\b|"
+                          r"docker(?:-compose|\s+compose)\b[^\n]*\s(?:stop|down)\b|"
+                          r"kubectl\s+(?:delete\s+deployment|scale\b[^\n]*--replicas[= ]0)\b)")
+# or said outright: "database schema migrations in production require actual downtime" (ltd-keeper)
+DOWNTIME = re.compile(r"(?i)\bmigrations?\b[^.\n]{0,60}\brequires?\s+(?:\w+\s+)?downtime\b")
+START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b|"
+                   r"^[ \t$>*\d.)-]*(?:sudo\s+)?(?:systemctl\s+(?:re)?start\b|service\s+\S+\s+(?:re)?start\b|"
+                   r"/etc/init\.d/\S+\s+(?:re)?start\b|supervisorctl\b[^\n]*\s(?:re)?start\b|"
+                   r"docker(?:-compose|\s+compose)\b[^\n]*\sup\b)")
 # and a project's own upgrade command, written as code (gnocchi: "Run `gnocchi-upgrade`"), or
 # OpenStack's dbsync ("ironic-inspector-dbsync ... upgrade", "nova-manage db sync")
-UPGRADE = re.compile(r"(?i)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\S+\s+)*upgrade|"
+UPGRADE = re.compile(r"(?im)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\S+\s+)*upgrade|"
                      r"(?:database|db)\s+migrations?|migrate\s+the\s+database|upgrade\s+(?:the\s+)?database|"
                      r"[\w-]*dbsync|db[ _]sync|"
-                     r"(?:updat|upgrad)(?:e|es|ing)\s+the\s+(?:database\s+)?schema)\b|"
-                     r"`[\w.-]+-upgrade\b[^`\n]*`")
+                     r"(?:updat|upgrad)(?:e|es|ing)\s+the\s+(?:database\s+)?schema|"
+                     r"(?:apply|run)\s+(?:the\s+)?database\s+(?:changes|migrations?|upgrades?))\b|"
+                     r"`[\w.-]+-upgrade\b[^`\n]*`|"
+                     # a command line that ends in `migrate` ("$ cuckoo distributed migrate"), not
+                     # `db migrate`, which writes a new revision
+                     r"^[ \t$>]*(?!.*\bdb\s+migrate\b)[\w./-]+(?:\s+[\w-]+)?\s+migrate[ \t]*$")
 
 
 def _documents(root: Path) -> list[Path]:
@@ -65,7 +81,10 @@ def _documents(root: Path) -> list[Path]:
 
 def _stopped_before_upgrade(text: str) -> int | None:
     """The line of the first stop instruction that a database upgrade follows in its section."""
-    stops = (*STOP.finditer(text), *STOP_SENTENCE.finditer(text), *STOP_PASSIVE.finditer(text))
+    if said := DOWNTIME.search(text):
+        return text.count("\n", 0, said.start()) + 1
+    stops = (*STOP.finditer(text), *STOP_SENTENCE.finditer(text), *STOP_PASSIVE.finditer(text),
+             *STOP_COMMAND.finditer(text))
     for stop in sorted(stops, key=lambda m: m.start()):
         end = stop.end()
         if stop.re is STOP_PASSIVE:  # its sentence may name the upgrade before it ("When updating ...")
@@ -86,7 +105,7 @@ def stops_to_upgrade(root: Path) -> tuple[str, int] | None:
         except OSError:
             continue
         text = data.decode("utf-8", "replace")
-        if not UPGRADE.search(text):
+        if not UPGRADE.search(text) and not DOWNTIME.search(text):
             continue
         line = _stopped_before_upgrade(text)
         if line is not None:

@@ -139,6 +139,10 @@ INNODB = ('revision = "{rev}"\ndown_revision = None\n\ndef upgrade():\n'
     ('    op.create_index("ix", "t", ["a"], postgresql_concurrently=True)\n', (
         "postgresql", "default: the dependencies declare drivers of several databases "
                       "(requirements.txt declares psycopg2, requirements.txt declares pymysql)")),
+    # a type with a variant for each database: written for PostgreSQL too (consdb's)
+    ('    op.add_column("t", sa.Column("b", sa.String().with_variant(sa.VARCHAR(64), "postgresql")))\n', (
+        "postgresql", "default: the dependencies declare drivers of several databases "
+                      "(requirements.txt declares psycopg2, requirements.txt declares pymysql)")),
 ])
 def test_when_the_drivers_do_not_tell_the_revisions_mysql_options_do(tmp_path, extra, found):
     root = project(tmp_path)

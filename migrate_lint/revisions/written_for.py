@@ -17,8 +17,9 @@ from migrate_lint.paths import read_file
 # MySQL's table options are case-blind (magnum writes `mysql_ENGINE='InnoDB'`)
 MYSQL = (rb"\b(?i:mysql_(?:engine|charset|collate|length|default_charset))\b|dialects\.mysql\b|"
          rb"dialects import mysql\b|ENGINE\s*=\s*InnoDB")
+# ...or names PostgreSQL as a dialect it also runs on (consdb's `.with_variant(sa.VARCHAR(64), "postgresql")`)
 POSTGRESQL = (rb"\bpostgresql_(?:using|where|concurrently|ops|include|not_valid|with)\b|"
-              rb"dialects\.postgresql\b|dialects import postgresql\b|JSONB|CONCURRENTLY")
+              rb"dialects\.postgresql\b|dialects import postgresql\b|JSONB|CONCURRENTLY|[\"']postgresql[\"']")
 AT_LEAST = 3  # files that say MySQL: one table option may be a habit copied from a tutorial
 MAX_FILES = 3000
 

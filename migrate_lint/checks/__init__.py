@@ -418,6 +418,7 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 subject = f"{table}.{old}" if table else old
                 aliases = _column_aliases(migration, statement, old, new) if kind == "table" else ""
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new, aliases=aliases,
+                                         qold=sql_ident(old), qnew=sql_ident(new),
                                          variant="replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")

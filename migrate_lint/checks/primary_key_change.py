@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, sql_hit
 from migrate_lint.checks.alter_column_type import known_old_type
-from migrate_lint.checks.held_locks import held_through_long_work
 from migrate_lint.checks.type_rewrites import no_rewrite
 from migrate_lint.rendering.opsql import type_sql
 from migrate_lint.revisions.migration import Call, Migration, Operation, Unknown
@@ -196,15 +195,6 @@ def _same_type(migration: Migration, ctx: CheckContext, op: Operation, table: st
     return bool(old_sql and new_sql) and no_rewrite(old_sql, new_sql, ctx.dialect)
 
 
-def _held_through_long_work(migration: Migration, ctx: CheckContext, line: int, table: str) -> bool:
-    """An earlier statement of the transaction holds ACCESS EXCLUSIVE on the table and already
-    filled, rewrote or scanned it (consdb fills its new key columns, sets them NOT NULL, then swaps
-    the key): no one queries the table until commit, and that statement's finding says so."""
-    return any(statement.line == line and held_through_long_work(migration, statement, table,
-                                                                ctx.transactional_ddl, ctx.dialect)
-               for statement in migration.statements)
-
-
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     candidates = [op for op in migration.operations
                   if (op.name == "drop_constraint" and op.kwargs.get("type_") == "primary")
@@ -220,8 +210,6 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             if isinstance(table, str) and table.lower() not in migration.created_before(op) \
                     and table.lower() not in reported:
                 reported.add(table.lower())
-                if _held_through_long_work(migration, ctx, op.line, table):
-                    continue
                 renamed = _renamed(migration, ctx, table.lower(), op.line, history)
                 yield at(op, table, table=table, column="",
                          variant="renamed" if renamed else "mysql" if ctx.mysql else "default")

@@ -199,24 +199,13 @@ def mysql_modify(sql: str, column: str) -> bool | None:
     """Whether MySQL's `MODIFY [COLUMN] column <definition>` in the SQL restates the column NOT NULL
     (None where the SQL does not modify it): MODIFY restates the whole column, so without NOT NULL
     it leaves the column nullable (beaker's `MODIFY status ENUM(...) NOT NULL`)."""
+    from migrate_lint.sql.rawddl import NOTHING, end_of_expression
+
     match = re.search(rf"(?i)\bMODIFY\s+(?:COLUMN\s+)?[`\"]?{re.escape(column)}[`\"]?\s", sql)
     if match is None:
         return None
-    depth, quote, end = 0, "", len(sql)
-    for index in range(match.end(), len(sql)):
-        char = sql[index]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            end = index
-            break
-    return re.search(r"(?i)\bNOT\s+NULL\b", sql[match.end():end]) is not None
+    definition = sql[match.end():end_of_expression(sql, match.end(), NOTHING)]  # to the next clause
+    return re.search(r"(?i)\bNOT\s+NULL\b", definition) is not None
 
 
 def _replaces(op: Operation, table: str, column: str) -> bool:

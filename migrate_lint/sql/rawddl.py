@@ -37,13 +37,13 @@ def top_level_split(text: str) -> list[str]:
     quotes."""
     parts, start = [], 0
     while start <= len(text):
-        end = _end_of_expression(text, start, _NOTHING)  # stops at a top-level comma only
+        end = end_of_expression(text, start, NOTHING)  # stops at a top-level comma only
         parts.append(text[start:end])
         start = end + 1
     return [p.strip() for p in parts if p.strip()]
 
 
-_NOTHING = r"(?!)"  # a pattern that never matches
+NOTHING = r"(?!)"  # a pattern that never matches
 
 
 def altered(sql: str) -> tuple[str, str] | None:
@@ -125,7 +125,7 @@ _DEFAULT_ENDS = r"(?i)\s+(?:NOT\s+NULL|NULL|CONSTRAINT|CHECK|REFERENCES|UNIQUE|P
 SHOWN_DEFAULT_CHARS = 80
 
 
-def _end_of_expression(sql: str, start: int, ends: str | None = None) -> int:
+def end_of_expression(sql: str, start: int, ends: str | None = None) -> int:
     """Where the expression starting at `start` ends: at a closing bracket it did not open, or, with
     `ends`, at a comma or a match of `ends` outside brackets and quotes; the end of the text else."""
     depth, quote, stop = 0, "", re.compile(ends) if ends else None
@@ -154,7 +154,7 @@ def written_default(sql: str, column: str) -> str | None:
     default = re.compile(r"\bDEFAULT\s+", re.IGNORECASE).search(sql, match.end()) if match else None
     if default is None:
         return None
-    text = " ".join(sql[default.end():_end_of_expression(sql, default.end(), _DEFAULT_ENDS)].split())
+    text = " ".join(sql[default.end():end_of_expression(sql, default.end(), _DEFAULT_ENDS)].split())
     return text if len(text) <= SHOWN_DEFAULT_CHARS else text[:SHOWN_DEFAULT_CHARS - 1].rstrip() + "…"
 
 
@@ -166,5 +166,5 @@ def written_check(sql: str, name: str = "") -> str | None:
     match = named or re.search(r"\bCHECK\s*\(", sql, re.IGNORECASE)
     if match is None:
         return None
-    end = _end_of_expression(sql, match.end())
+    end = end_of_expression(sql, match.end())
     return " ".join(sql[match.end():end].split()) if end < len(sql) else None

@@ -208,25 +208,44 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                        for was_table, was_column in earlier_names(migration, index, table, column))):
             deleted = _partial_null_delete(migration, statement.line, table, column)
             origin = None if deleted else created_with_table(migration, ctx, table, column)
-            variant = "partial" if deleted else "with_table" if origin else "default"
+            older = not deleted and origin == OLDER
+            variant = "partial" if deleted else "older" if older else "with_table" if origin else "default"
             if not ctx.postgresql:
-                variant = "with_table_other_dialect" if origin else "other_dialect"
+                variant = "older_other_dialect" if older else \
+                    "with_table_other_dialect" if origin else "other_dialect"
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table,
                           line=str(deleted or ""), revision=origin or "", variant=variant)
+
+
+OLDER = ""  # no revision here adds the column: made before the history, or outside its files
 
 
 def created_with_table(migration: Migration, ctx: CheckContext, table: str, column: str) -> str | None:
     """The revision whose create_table made the column with its table, where no add_column came
     later: every row was written by the application with the column there, so only rows it left
     NULL fail (papermerge's users_roles.role_id, an association key it always writes). A column
-    added later to a table that had rows holds NULL in each of them unless filled: the error."""
+    added later to a table that had rows holds NULL in each of them unless filled: the error (None).
+    OLDER where neither this revision nor an ancestor adds the column, or creates or renames its
+    table: the table was made before the history or by code outside its revision files (neutron's
+    first revision calls modules), and the application has written the column all along (beaker's
+    and JARR's keys, set NOT NULL years after the table was made)."""
     table, column = table.lower(), column.lower()
-    for ancestor in ctx.ancestors(migration):  # nearest first: the latest that made the column
+    for ancestor in (migration, *ctx.ancestors(migration)):  # nearest first: the latest that made it
         for op, added_to, spec in ancestor.added_columns():
             if added_to.lower() == table and isinstance(spec.name, str) and spec.name.lower() == column:
-                return ancestor.revision.id if op.name == "create_table" else None
-    return None
+                return ancestor.revision.id if op.name == "create_table" and ancestor is not migration \
+                    else None
+        if table in ancestor.created_before(None) or _renamed_into(ancestor, table, column):
+            return None  # made another way (SQL, a rename): what its rows hold is not known
+    return OLDER
+
+
+def _renamed_into(migration: Migration, table: str, column: str) -> bool:
+    """A rename in the revision makes the table or the column under this name."""
+    return any((kind == "table" and new.lower() == table) or
+               (kind == "column" and on.lower() == table and new.lower() == column)
+               for statement in migration.statements for kind, on, _, new in statement.facts.renames)
 
 
 def _filled_earlier_in_text(migration: Migration, at: int, table: str, column: str) -> bool:

@@ -217,3 +217,37 @@ def test_a_value_for_an_untyped_column_renders_as_the_driver_sends_it(tmp_path):
     assert result.error is None
     assert [row[2] for row in result.statements] == [
         "UPDATE posts SET version=1, title='it''s'", "ALTER TABLE posts ALTER COLUMN version SET NOT NULL"]
+
+
+def test_a_loop_whose_render_stopped_in_its_first_pass_is_checked_as_the_syntax_tree_reads_it(
+        tmp_path, check_dir):
+    """A loop's calls share their lines: the render that stopped in the first pass covers only that
+    pass's first call, not every call on its line (which left the other tables' ADD COLUMN and
+    UPDATE out of the written SQL, and the two layers disagreed)."""
+    from tests.rulecases import write_project
+
+    project = write_project(tmp_path, [("r1.py", textwrap.dedent('''
+        from alembic import op
+        import sqlalchemy as sa
+
+        revision = "r1"
+        down_revision = None
+
+        TABLES = ["tags", "posts", "users"]
+
+
+        def upgrade():
+            for name in TABLES:
+                op.add_column(name, sa.Column("version", sa.Integer(), nullable=True))
+                one = op.get_bind().execute(sa.text("SELECT 1")).scalar()
+                op.execute(sa.table(name, sa.column("version")).update().values(version=one))
+                op.alter_column(name, "version", nullable=False)
+    '''))], {})
+
+    def found(execute: bool) -> list[tuple[str, str]]:
+        report = check_dir(project, execute=execute)
+        return sorted((f.code, f.message) for f in report.findings if f.code != "ML904")
+
+    rendered = found(True)
+    assert rendered == found(False)
+    assert any(code == "ML309" and "posts.version" in message for code, message in rendered)

@@ -138,6 +138,10 @@ should stop all OurApp services before beginning the upgrade:
 3. Run ourapp-init to apply database changes.
 4. Start the daemons.
 """  # beaker's
+NO_DOWNTIME = """Our database migrations do not require downtime: they run beside the serving release.
+
+Schema migrations require zero downtime here.
+"""
 WRITES_A_NEW_REVISION = """- Stop the web server
 - Run `flask db migrate` to write a revision for your model change
 """
@@ -149,6 +153,7 @@ WRITES_A_NEW_REVISION = """- Stop the web server
     ("docs/gke-migrations.rst", MIGRATIONS_NEED_DOWNTIME, 4),
     ("documentation/admin-guide/upgrading.rst", APPLIED_AFTER_THE_STOP, 1),
     ("docs/upgrade.md", WRITES_A_NEW_REVISION, None),
+    ("docs/upgrade.md", NO_DOWNTIME, None),
     ("docs/installation/upgrade.rst.txt", STOPPED, 4),
     ("docs/update.md", TORN_DOWN, 2),
     ("UPGRADING.md", STOPPED, 4),

@@ -46,7 +46,9 @@ STOP_COMMAND = re.compile(r"(?im)^[ \t$>*\d.)-]*(?:sudo\s+)?(?:systemctl\s+stop\
                           r"docker(?:-compose|\s+compose)\b[^\n]*\s(?:stop|down)\b|"
                           r"kubectl\s+(?:delete\s+deployment|scale\b[^\n]*--replicas[= ]0)\b)")
 # or said outright: "database schema migrations in production require actual downtime" (ltd-keeper)
-DOWNTIME = re.compile(r"(?i)\bmigrations?\b[^.\n]{0,60}\brequires?\s+(?:\w+\s+)?downtime\b")
+# (not "do not require downtime", "require no / zero / minimal downtime")
+DOWNTIME = re.compile(r"(?i)\bmigrations?\b(?:(?!\b(?:not|never|no|without)\b|n't)[^.\n]){0,60}"
+                      r"\brequires?\s+(?:(?!(?:no|zero|minimal|little|any)\b)\w+\s+)?downtime\b")
 START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b|"
                    r"^[ \t$>*\d.)-]*(?:sudo\s+)?(?:systemctl\s+(?:re)?start\b|service\s+\S+\s+(?:re)?start\b|"
                    r"/etc/init\.d/\S+\s+(?:re)?start\b|supervisorctl\b[^\n]*\s(?:re)?start\b|"

@@ -90,9 +90,7 @@ def referenced_held_since(migration: Migration, statement: Statement, table: str
 
 def _old_referent(migration: Migration, name: str) -> str | None:
     """The table downgrade() makes the key `name` reference again: the dropped key's."""
-    from migrate_lint.revisions.coltypes import downgrade_operations
-
-    for op in downgrade_operations(migration.source):
+    for op in migration.downgrade:
         if op.name == "create_foreign_key" and isinstance(given := op.arg(0, "constraint_name"), str) \
                 and given.lower() == name.lower():
             old = op.arg(2, "referent_table") if op.batch_table is None else op.arg(1, "referent_table")

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from migrate_lint.revisions.migration import Call, ColumnSpec, Migration, Operation
+from migrate_lint.sql.rawddl import NOTHING, altered, end_of_expression
 
 
 @lru_cache(maxsize=256)
@@ -185,22 +186,16 @@ def _nullability(operations: Iterable[Operation], table: str, column: str, schem
                 and re.search(_DROP_NOT_NULL.format(column=re.escape(column)), sql, re.IGNORECASE):
             return False
         elif mysql and op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) \
-                and _altered_table(sql) == table and (restated := mysql_modify(sql, column)) is not None:
+                and (alter := altered(sql)) is not None and alter[0] == table \
+                and (restated := mysql_modify(sql, column)) is not None:
             return restated
     return None
-
-
-def _altered_table(sql: str) -> str | None:
-    match = re.match(r"(?is)\s*ALTER\s+TABLE\s+[`\"]?(\w+)[`\"]?", sql)
-    return match[1].lower() if match else None
 
 
 def mysql_modify(sql: str, column: str) -> bool | None:
     """Whether MySQL's `MODIFY [COLUMN] column <definition>` in the SQL restates the column NOT NULL
     (None where the SQL does not modify it): MODIFY restates the whole column, so without NOT NULL
     it leaves the column nullable (beaker's `MODIFY status ENUM(...) NOT NULL`)."""
-    from migrate_lint.sql.rawddl import NOTHING, end_of_expression
-
     match = re.search(rf"(?i)\bMODIFY\s+(?:COLUMN\s+)?[`\"]?{re.escape(column)}[`\"]?\s", sql)
     if match is None:
         return None

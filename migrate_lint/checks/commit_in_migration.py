@@ -65,12 +65,11 @@ def _outside_anyway(after: list[Statement]) -> bool:
 _ADDS_ENUM_VALUE = re.compile(r"(?is)^\s*ALTER\s+TYPE\s+\S+\s+ADD\s+VALUE\b")
 
 
-def _next_to_enum_value(before: tuple[Statement, ...], after: list[Statement]) -> bool:
+def _next_to_enum_value(last_before: Statement | None, after: list[Statement]) -> bool:
     """The statement that changed something last before the COMMIT, or the first after it, adds an
     enum value: the COMMIT lets what follows use the value, or, before PostgreSQL 12, which refuses
     ADD VALUE in a transaction block, lets it run at all (cuckoo's)."""
-    changed = [s for s in before if _changes(s)]
-    return any(_ADDS_ENUM_VALUE.match(s.sql) is not None for s in (changed[-1:] + after[:1]))
+    return any(_ADDS_ENUM_VALUE.match(s.sql) is not None for s in (last_before, *after[:1]) if s is not None)
 
 
 # a statement that a rerun after a failure passes over where it already ran (SurfSense's
@@ -119,6 +118,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         first = not any(work[:index])
         if after and not (first and (_outside_anyway(after) or _each_guarded(migration, after)
                                      or all(_IDEMPOTENT.search(s.sql) for s in after))):
-            variant = "sql_enum_value" if _next_to_enum_value(migration.statements[:index], after) else "sql"
+            last_before = next((s for s, counts in zip(reversed(migration.statements[:index]),
+                                                       reversed(work[:index]), strict=True) if counts), None)
+            variant = "sql_enum_value" if _next_to_enum_value(last_before, after) else "sql"
             yield Hit(statement.line, f"commit:{statement.line}", {"variant": variant}, statement.column,
                       statement.end_line)

@@ -60,16 +60,19 @@ def _env_reference(url: str) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
-def _replaced_by(env_py: Path | None, ini_url: str) -> bool:
+def _text_of(env_py: Path | None) -> str:
+    try:
+        return env_py.read_text(encoding="utf-8", errors="replace") if env_py else ""
+    except OSError:
+        return ""
+
+
+def _replaced_by(env_text: str, ini_url: str) -> bool:
     """Whether env.py connects with a URL of its own (quay's `sqlite:///will/be/overridden`), or,
     for a SQLite URL, with the connection the application hands it (OpenStack's heat and nova keep
     `sqlite:///heat.db` in alembic.ini for the command line alone)."""
-    try:
-        text = env_py.read_text(encoding="utf-8", errors="replace") if env_py else ""
-    except OSError:
-        return False
-    return bool(URL_REPLACED.search(text)) or (
-        url_dialect(ini_url) == "sqlite" and bool(SHARED_CONNECTION.search(text)))
+    return bool(URL_REPLACED.search(env_text)) or (
+        url_dialect(ini_url) == "sqlite" and bool(SHARED_CONNECTION.search(env_text)))
 
 
 def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = None,
@@ -90,7 +93,8 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
     if config.dialect_source:
         return Dialect(config.dialect, config.dialect_source)
     notes = []
-    if ini_url is not None and _replaced_by(env_py, ini_url):
+    env_text = _text_of(env_py)  # read once: whether it replaces the URL, whether it runs PRAGMAs
+    if ini_url is not None and _replaced_by(env_text, ini_url):
         notes.append(f"env.py replaces {ini_label} sqlalchemy.url")
     elif ini_url is not None:
         if found := url_dialect(ini_url):
@@ -111,7 +115,7 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
     composed, runs = compose_dialect(str(real_folder(config.root)))
     if composed:
         return Dialect(composed, "; ".join([runs, *notes]))
-    if _sqlite_pragmas(env_py):
+    if _sqlite_pragmas(env_text):
         return Dialect("sqlite", "; ".join(["env.py runs SQLite's PRAGMA on each connection", *notes]))
     if script_location is not None and (written := written_for(str(script_location)))[0]:
         return Dialect(written[0], "; ".join([written[1], *notes]))
@@ -124,13 +128,9 @@ _PRAGMA = re.compile(r"""execute\(\s*[rbuf]?["']PRAGMA\s""", re.IGNORECASE)
 _OTHER_DATABASES = re.compile(r"(?i)postgres|mysql|mariadb|psycopg")
 
 
-def _sqlite_pragmas(env_py: Path | None) -> bool:
+def _sqlite_pragmas(env_text: str) -> bool:
     """env.py runs a PRAGMA on its connections and names no other database (arch-security-tracker)."""
-    try:
-        text = env_py.read_text(encoding="utf-8", errors="replace") if env_py else ""
-    except OSError:
-        return False
-    return bool(_PRAGMA.search(text)) and not _OTHER_DATABASES.search(text)
+    return bool(_PRAGMA.search(env_text)) and not _OTHER_DATABASES.search(env_text)
 
 
 def _matches(folder: Path, pattern: str, root: Path) -> bool:

@@ -9,6 +9,8 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+from migrate_lint.paths import read_file
+
 # the image's last path part, before its tag: postgres:16, bitnami/postgresql, postgis/postgis, mariadb:11
 IMAGE = re.compile(r"""(?m)^\s*image\s*:\s*["']?(?:[\w.:-]+/)*([\w.-]+?)(?:[:@][^\s"']*)?["']?\s*(?:#.*)?$""")
 DATABASES = {"postgres": "postgresql", "postgresql": "postgresql", "postgis": "postgresql",
@@ -19,22 +21,20 @@ SKIP = frozenset({"node_modules", "venv", ".venv", "site-packages", ".git"})
 MAX_BYTES = 1 << 20
 
 
+def is_compose_file(name: str) -> bool:
+    """docker-compose.yml, compose.yaml, docker-compose.test.yml and the like."""
+    lowered = name.lower()
+    return lowered.startswith(("docker-compose", "compose")) and lowered.endswith((".yml", ".yaml"))
+
+
 def _compose_files(root: Path) -> list[Path]:
     folders = [root, *sorted(p for p in root.iterdir() if p.is_dir() and p.name not in SKIP)]
-    found = []
-    for folder in folders:
-        for path in sorted(folder.iterdir()):
-            name = path.name.lower()
-            if name.startswith(("docker-compose", "compose")) and name.endswith((".yml", ".yaml")):
-                found.append(path)
-    return found
+    return [path for folder in folders for path in sorted(folder.iterdir()) if is_compose_file(path.name)]
 
 
 def _databases(path: Path) -> set[str]:
     try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
-            return set()
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_file(path, MAX_BYTES).decode("utf-8", "replace")  # never a FIFO or /dev/zero
     except OSError:
         return set()
     return {DATABASES[m[1].lower()] for m in IMAGE.finditer(text) if m[1].lower() in DATABASES}

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from migrate_lint.paths import read_file
 from migrate_lint.revisions.callers import Callers
+from migrate_lint.revisions.compose_database import is_compose_file
 from migrate_lint.revisions.discover import SKIP_DIRS
 
 MAX_FILES = 5000
@@ -102,7 +103,7 @@ def _container_file(name: str) -> re.Pattern[str] | None:
         return None
     if lowered == "dockerfile" or lowered.startswith("dockerfile.") or lowered.endswith(".dockerfile"):
         return DOCKER_START
-    if lowered.startswith(("docker-compose", "compose")) and lowered.endswith((".yml", ".yaml")):
+    if is_compose_file(name):
         return COMPOSE_START
     return None
 

@@ -39,20 +39,25 @@ _STOPPED = r"(?:stopped|shut\s*down|scaled\s+down|not\s+running)"
 STOP_PASSIVE = re.compile(r"(?i)\b(?:(?:ensur\w*|make\s+sure|check|verify)\s+(?:that\s+)?(?:the|all)\s+"
                           r"(?:[\w-]+\s+){0,2}" + OBJECTS + r"\s+(?:is|are)\s+" + _STOPPED + "|"
                           + OBJECTS + r"\s+(?:should|must|needs?\s+to)\s+be\s+" + _STOPPED + r"\s+before)\b")
+
+
+def _service_command(verb: str, compose: str, more: str = "") -> str:
+    """A command line that stops or starts a service: `verb` for systemctl, service, init.d and
+    supervisorctl, `compose` for docker compose, and `more` as further alternatives."""
+    return (rf"^[ \t$>*\d.)-]*(?:sudo\s+)?(?:systemctl\s+{verb}\b|service\s+\S+\s+{verb}\b|"
+            rf"/etc/init\.d/\S+\s+{verb}\b|supervisorctl\b[^\n]*\s{verb}\b|"
+            rf"docker(?:-compose|\s+compose)\b[^\n]*\s{compose}\b{more})")
+
+
 # or a command that stops it: "$ /etc/init.d/uwsgi stop", "supervisorctl ... stop distributed" (cuckoo),
 # "systemctl stop ourapp", "docker compose down", "kubectl delete deployment ..." (ltd-keeper)
-STOP_COMMAND = re.compile(r"(?im)^[ \t$>*\d.)-]*(?:sudo\s+)?(?:systemctl\s+stop\b|service\s+\S+\s+stop\b|"
-                          r"/etc/init\.d/\S+\s+stop\b|supervisorctl\b[^\n]*\sstop\b|"
-                          r"docker(?:-compose|\s+compose)\b[^\n]*\s(?:stop|down)\b|"
-                          r"kubectl\s+(?:delete\s+deployment|scale\b[^\n]*--replicas[= ]0)\b)")
+STOP_COMMAND = re.compile("(?im)" + _service_command(
+    "stop", "(?:stop|down)", r"|kubectl\s+(?:delete\s+deployment|scale\b[^\n]*--replicas[= ]0)\b"))
 # or said outright: "database schema migrations in production require actual downtime" (ltd-keeper)
 # (not "do not require downtime", "require no / zero / minimal downtime")
 DOWNTIME = re.compile(r"(?i)\bmigrations?\b(?:(?!\b(?:not|never|no|without)\b|n't)[^.\n]){0,60}"
                       r"\brequires?\s+(?:(?!(?:no|zero|minimal|little|any)\b)\w+\s+)?downtime\b")
-START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b|"
-                   r"^[ \t$>*\d.)-]*(?:sudo\s+)?(?:systemctl\s+(?:re)?start\b|service\s+\S+\s+(?:re)?start\b|"
-                   r"/etc/init\.d/\S+\s+(?:re)?start\b|supervisorctl\b[^\n]*\s(?:re)?start\b|"
-                   r"docker(?:-compose|\s+compose)\b[^\n]*\sup\b)")
+START = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:re)?start\b|" + _service_command("(?:re)?start", "up"))
 # and a project's own upgrade command, written as code (gnocchi: "Run `gnocchi-upgrade`"), or
 # OpenStack's dbsync ("ironic-inspector-dbsync ... upgrade", "nova-manage db sync")
 UPGRADE = re.compile(r"(?im)\b(?:db\s+upgrade|upgrade[-_]db|alembic\s+(?:-\S+\s+\S+\s+)*upgrade|"

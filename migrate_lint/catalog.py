@@ -157,6 +157,8 @@ def _qualified(table: str, column: str, key: str) -> str:
 def _computed_table(table: str) -> bool:
     """The table is an expression the code computes it with (`prefix + "feedbacks"`, a call, an
     f-string), not a name: one with a string in it or an operator, which no table is called."""
+    if re.fullmatch(r'[\w.$"`]*', table):
+        return False  # a name, perhaps schema-qualified or quoted: most tables, and no parse for them
     import ast
 
     try:

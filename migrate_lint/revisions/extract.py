@@ -25,7 +25,9 @@ from migrate_lint.revisions.migration import (
 )
 
 NOT_OPERATIONS = frozenset({"f", "inline_literal"})
-_UPDATE_WORD = re.compile(r"\b(?:update|delete|insert|truncate)\b", re.IGNORECASE)  # SQL that writes rows
+# SQL that writes rows, or that looks up the rows holding NULL for the code to handle
+_UPDATE_WORD = re.compile(r"\b(?:update|delete|insert|truncate)\b|\bselect\b[\s\S]*\bis\s+null\b",
+                          re.IGNORECASE)
 COMPUTED = "__computed__"  # an f-string's part the source cannot tell, in SQL it fills
 # f"UPDATE t SET {assignments} ...": a SET clause the code builds, of columns it does not name
 _COMPUTED_SET = rf"(?is)^\s*UPDATE\s+(?:ONLY\s+)?([\w.\"]+)\s+SET\s+{COMPUTED}\s*(?:WHERE\b|$)"
@@ -80,7 +82,7 @@ class _Values:
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Tuple | ast.List):
-            return tuple(self.value(e) for e in node.elts)
+            return tuple(item for e in node.elts for item in self._items(e))
         if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
             return {self.value(k): self.value(v) for k, v in zip(node.keys, node.values, strict=True)
                     if k is not None}
@@ -102,6 +104,14 @@ class _Values:
                 return Unknown(f"each {name} of {each['over']}")  # cls.__tablename__ of `for cls in ...`
             return Ref(name)
         return Unknown(_text(node))
+
+    def _items(self, node: ast.expr) -> tuple[Any, ...]:
+        """The values an element of a literal tuple gives: `*NAMES` gives each item of a known
+        constant (a dict's keys, as iterating it does)."""
+        if not isinstance(node, ast.Starred):
+            return (self.value(node),)
+        spread = self.value(node.value)
+        return tuple(spread) if isinstance(spread, tuple | dict) else (Unknown(_text(node)),)
 
     def _text_of(self, node: ast.expr) -> str | None:
         """A string built from literal parts with +, % or an f-string; None when a part is not known."""
@@ -236,6 +246,15 @@ class Scope:
             elif counts[name] == 1 and type(value) is ast.Call and _type_call(value, scope.library):  # type: ignore[arg-type]
                 # `status_enum = sa.Enum(..., name="status")`, then `type_=status_enum`: the type it names
                 scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).call(value)  # type: ignore[arg-type]
+            elif counts[name] == 1 and type(value) is ast.Call and _literal_sql(value):  # type: ignore[arg-type]
+                # `_FILL = sa.text("UPDATE ...")`, then op.execute(_FILL): the SQL it runs
+                scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).call(value)  # type: ignore[arg-type]
+            elif counts[name] == 1 and isinstance(value, ast.Tuple | ast.List) and any(
+                    type(e) is ast.Starred for e in value.elts):
+                # `_ALL = ("user_id", *_FILLED)`: the items, where each part is a known constant
+                items = _Values(scope.constants, frozenset(scope.library)).value(value)
+                if not any(isinstance(item, Unknown) for item in items):
+                    scope.constants[name] = items
             elif counts[name] == 1 and type(value) is ast.Dict and value.keys and all(  # type: ignore[attr-defined]
                     type(key) is ast.Constant and isinstance(key.value, str) for key in value.keys):  # type: ignore[attr-defined]
                 # `dt_args = {"existing_type": sa.DateTime(), "nullable": False}`, then **dt_args
@@ -665,6 +684,8 @@ def _bound_sql(values: _Values, name: str) -> str | None:
     """The UPDATE-looking text a name is bound to: a string constant, or an f-string whose parts
     the source does not all tell (a module constant left Unknown, read again from its source)."""
     bound = values.constants.get(name)
+    if isinstance(bound, Call) and bound.short in SQL_WRAPPERS and bound.args:
+        bound = bound.args[0]
     if isinstance(bound, str):
         return bound if _UPDATE_WORD.search(bound) else None
     if not (isinstance(bound, Unknown) and bound.source[:2] in ('f"', "f'")):
@@ -696,6 +717,16 @@ def _loop_items(node: ast.expr, values: _Values) -> tuple[Any, ...] | None:
         items = _loop_items(node.args[0], values)
         return tuple(reversed(items)) if items is not None and node.func.id == "reversed" else \
             tuple(sorted(items, key=repr)) if items is not None and node.func.id == "sorted" else items
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args \
+            and node.func.attr in ("items", "keys", "values") and isinstance(node.func.value, ast.Name):
+        # `for column, default in FILLED.items()` over a dict constant
+        mapping = values.value(node.func.value)
+        if not isinstance(mapping, dict) or any(isinstance(v, Unknown | Call | Ref)
+                                                for v in mapping.values()):
+            return None
+        found = tuple(mapping.items()) if node.func.attr == "items" else \
+            tuple(mapping) if node.func.attr == "keys" else tuple(mapping.values())
+        return found if found and len(found) <= MAX_LOOP_ITEMS else None
     if not isinstance(node, ast.Tuple | ast.List | ast.Name | ast.Set):
         return None
     found = values.value(node) if not isinstance(node, ast.Set) else \

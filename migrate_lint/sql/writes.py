@@ -18,7 +18,8 @@ ANY = "*"  # a column list the statement does not give (INSERT INTO t SELECT ...
 
 
 class Write(NamedTuple):
-    """kind: "update" (assigns the columns, or a DELETE that removes the rows where they are NULL),
+    """kind: "update" (assigns the columns, or a DELETE that removes the rows where they are NULL,
+    or a SELECT of those rows for the code to handle),
     "insert" (INSERT ... SELECT), "seed" (INSERT ... VALUES) or "empty". reads: "table.column" of
     what the written values are computed from, the table ANY where the SQL does not tell it; None
     where the text was read by pattern only, or the values are parameters the code passes."""
@@ -61,6 +62,9 @@ def data_writes(sql: str) -> tuple[Write, ...]:
     for statement in statements:
         if statement is None:
             continue
+        if isinstance(statement, exp.Select):
+            found.extend(_null_rows(statement, exp))
+            continue
         if isinstance(statement, exp.TruncateTable):
             found.extend(Write("empty", t.name, frozenset()) for t in statement.expressions
                          if isinstance(t, exp.Table))
@@ -101,6 +105,27 @@ def _delete(node: Any, exp: Any) -> Write | None:
            for d in disjuncts):
         return Write("update", node.this.name, frozenset(d.this.name for d in disjuncts))
     return None
+
+
+def _null_rows(select: Any, exp: Any) -> list[Write]:
+    """SELECT ... WHERE c IS NULL [OR d IS NULL]: the revision looks up the rows that hold NULL to
+    handle them (to fill, delete or refuse them: backend.ai deletes the keypairs it finds with no
+    secret key), so they count as handled, as after a DELETE of the same rows."""
+    where = select.args.get("where")
+    if where is None:
+        return []
+    disjuncts = list(where.this.flatten()) if isinstance(where.this, exp.Or) else [where.this]
+    if not all(isinstance(d, exp.Is) and isinstance(d.this, exp.Column) and isinstance(d.expression, exp.Null)
+               for d in disjuncts):
+        return []
+    tables = {table.alias_or_name.lower(): table.name for table in select.find_all(exp.Table)}
+    only = next(iter(set(tables.values()))) if len(set(tables.values())) == 1 else None
+    found: dict[str, set[str]] = {}
+    for test in disjuncts:
+        table = tables.get(test.this.table.lower()) if test.this.table else only
+        if table:
+            found.setdefault(table, set()).add(test.this.name)
+    return [Write("update", table, frozenset(columns)) for table, columns in found.items()]
 
 
 def _insert(node: Any, exp: Any) -> Write | None:

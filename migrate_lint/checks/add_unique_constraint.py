@@ -13,6 +13,10 @@ from migrate_lint.sql.names import as_written, sql_ident
 
 CODE = "ML106"
 # PostgreSQL 15's NULLS [NOT] DISTINCT, which SQLAlchemy writes for postgresql_nulls_not_distinct=
+# kept when the index is attached: the application may defer the constraint (funding-service's
+# SET CONSTRAINTS ... DEFERRED when it reorders forms), and USING INDEX makes it NOT DEFERRABLE otherwise
+_DEFERRABLE = (r"(?i)\b(?:NOT\s+)?DEFERRABLE\b(?:\s+INITIALLY\s+(?:DEFERRED|IMMEDIATE))?"
+               r"|\bINITIALLY\s+DEFERRED\b")
 _COLUMNS = r"(?i)\b(?:UNIQUE(?:\s+NULLS\s+(?:NOT\s+)?DISTINCT)?|PRIMARY KEY)\s*\((?P<columns>[^)]*)\)"
 SCOPE = "revision"
 
@@ -46,10 +50,17 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 yield sql_hit(statement, subject, table=table, name=name, kind=kind.upper(), held=held,
                               qtable=sql_ident(table), qname=sql_ident(name), columns=repr(columns),
                               qcolumns=", ".join(sql_ident(c) for c in columns),
+                              deferrable=_deferrable(statement.sql),
                               name_code=name_code, table_code=table_code,
                               variant="computed" if name_code else _primary_key_variant(
                                   migration, ctx, call, table, columns) if kind == "primary key" else
                               "default" if match else "column")
+
+
+def _deferrable(sql: str) -> str:
+    """The constraint's DEFERRABLE clause, which the help's USING INDEX must restate."""
+    found = re.search(_DEFERRABLE, sql)
+    return " " + " ".join(found[0].upper().split()) if found else ""
 
 
 def _primary_key_variant(migration: Migration, ctx: CheckContext, call: Operation | None, table: str,

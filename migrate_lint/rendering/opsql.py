@@ -333,8 +333,16 @@ def _constraint_sql(op: Operation) -> tuple[str, SqlFacts]:
     not_valid = op.kwargs.get("postgresql_not_valid") is True
     fact = (table.lower(), name.lower() if name else "", CONSTRAINTS[op.name], not_valid,
             condition)
-    return (f"ALTER TABLE {_in_schema(op, table)} ADD {named}{body}{' NOT VALID' if not_valid else ''}",
+    return (f"ALTER TABLE {_in_schema(op, table)} ADD {named}{body}{_deferrable(op)}"
+            f"{' NOT VALID' if not_valid else ''}",
             SqlFacts(constraints=(fact,)))
+
+
+def _deferrable(op: Operation) -> str:
+    """DEFERRABLE and INITIALLY as SQLAlchemy writes them after the constraint."""
+    deferrable, initially = op.kwargs.get("deferrable"), op.kwargs.get("initially")
+    clause = " DEFERRABLE" if deferrable is True else " NOT DEFERRABLE" if deferrable is False else ""
+    return clause + (f" INITIALLY {initially.upper()}" if isinstance(initially, str) else "")
 
 
 def _computed(source: str) -> str:

@@ -246,7 +246,7 @@ class Scope:
             elif counts[name] == 1 and type(value) is ast.Call and _type_call(value, scope.library):  # type: ignore[arg-type]
                 # `status_enum = sa.Enum(..., name="status")`, then `type_=status_enum`: the type it names
                 scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).call(value)  # type: ignore[arg-type]
-            elif counts[name] == 1 and type(value) is ast.Call and _literal_sql(value):  # type: ignore[arg-type]
+            elif counts[name] == 1 and type(value) is ast.Call and _sql_wrapper(value):  # type: ignore[arg-type]
                 # `_FILL = sa.text("UPDATE ...")`, then op.execute(_FILL): the SQL it runs
                 scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).call(value)  # type: ignore[arg-type]
             elif counts[name] == 1 and isinstance(value, ast.Tuple | ast.List) and any(
@@ -635,6 +635,12 @@ def _text_parts(node: ast.JoinedStr | ast.BinOp) -> list[ast.expr] | None:
     parts.reverse()
     first = parts[0]
     return parts if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+
+
+def _sql_wrapper(call: ast.Call) -> bool:
+    """`sa.text("...")`, `DDL("...")`: literal SQL wrapped to run."""
+    return (dotted(call.func) or "").rsplit(".", 1)[-1] in SQL_WRAPPERS and bool(call.args) \
+        and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
 
 
 def _literal_sql(call: ast.Call) -> bool:

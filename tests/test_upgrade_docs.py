@@ -142,6 +142,39 @@ NO_DOWNTIME = """Our database migrations do not require downtime: they run besid
 
 Schema migrations require zero downtime here.
 """
+PREPARED_BEFORE_UPGRADING = """# Upgrading OurApp
+
+## Before upgrading
+
+1. **Read the release notes**.
+
+2. **Stop OurApp**. If it runs as a systemd service, stop it before making any changes:
+
+   ```bash
+   sudo systemctl stop ourapp
+   ```
+
+3. **Back up the database**.
+
+## Upgrade using the update script
+
+Run `bash update.sh`: it runs `flask db upgrade` to apply pending database migrations.
+"""  # flowintel's installation manual
+UPGRADED_IN_ANOTHER_SECTION = """## Maintenance
+
+Stop the application to rotate its logs.
+
+## Upgrade
+
+Run `flask db upgrade`.
+"""
+STEPS_A_SCRIPT_TAKES = """The script performs the following steps:
+
+1. Stops any running OurApp screen sessions
+2. Pulls the latest code with `git pull`
+3. Runs `flask db upgrade` to apply pending database migrations
+4. Starts the workers
+"""  # flowintel's update.sh, as its manual lists it
 WRITES_A_NEW_REVISION = """- Stop the web server
 - Run `flask db migrate` to write a revision for your model change
 """
@@ -153,6 +186,9 @@ WRITES_A_NEW_REVISION = """- Stop the web server
     ("docs/gke-migrations.rst", MIGRATIONS_NEED_DOWNTIME, 4),
     ("documentation/admin-guide/upgrading.rst", APPLIED_AFTER_THE_STOP, 1),
     ("docs/upgrade.md", WRITES_A_NEW_REVISION, None),
+    ("doc/installation-manual.md", PREPARED_BEFORE_UPGRADING, 7),
+    ("doc/installation-manual.md", UPGRADED_IN_ANOTHER_SECTION, None),
+    ("doc/installation-manual.md", STEPS_A_SCRIPT_TAKES, 3),
     ("docs/upgrade.md", NO_DOWNTIME, None),
     ("docs/installation/upgrade.rst.txt", STOPPED, 4),
     ("docs/update.md", TORN_DOWN, 2),

@@ -22,9 +22,13 @@ MAX_FILES = 2000
 MAX_BYTES = 1_000_000
 WINDOW = 40  # lines from the stop to the upgrade: one section of instructions
 HEADING = re.compile(r"\n#{1,6} ")  # ...that ends at the next Markdown heading
-_STOP_VERB = r"(?:stop|shut\s*down|tear[\s-]*down|halt)"
+# ...unless it is the steps to take before the upgrade, which the next section then performs
+# ("## Before upgrading ... 2. Stop Flowintel", then "## Upgrade using the update script")
+BEFORE_UPGRADING = re.compile(r"(?im)^#{1,6}[ \t]+(?:before|prior\s+to|prepar\w*)\b[^\n]*\b(?:upgrad|updat)")
+# "stop", or a list of steps a script takes: "1. Stops any running Flowintel screen sessions"
+_STOP_VERB = r"(?:stops?|shut\s*down|shuts\s+down|tear[\s-]*down|halt)"
 _RUNNING = (r"application|app|server|servers|service|services|instances?|workers?|containers?|"
-            r"scheduler|site|web|processes|daemons?")
+            r"scheduler|site|web|processes|daemons?|sessions")
 # an imperative, as a sentence or a list item starts: "- Stop the application", "1. Tear-down all workers"
 STOP = re.compile(r"(?im)^[ \t>*#\d.)-]*(?:\w+\s+)?" + _STOP_VERB + r"\b[^\n]*\b(?:" + _RUNNING + r")\b")
 OBJECTS = r"(?:" + _RUNNING + r"|components?)"
@@ -96,11 +100,19 @@ def _stopped_before_upgrade(text: str) -> int | None:
         end = stop.end()
         if stop.re is STOP_PASSIVE:  # its sentence may name the upgrade before it ("When updating ...")
             end = max(text.rfind(". ", 0, stop.start()), text.rfind("\n\n", 0, stop.start()), 0)
-        section = HEADING.split("\n".join(text[end:].split("\n", WINDOW + 1)[:WINDOW]), 1)[0]
+        window = "\n".join(text[end:].split("\n", WINDOW + 1)[:WINDOW])
+        section = window if _preparing(text, stop.start()) else HEADING.split(window, 1)[0]
         upgrade = UPGRADE.search(section)
         if upgrade and not START.search(section, 0, upgrade.start()):
             return text.count("\n", 0, stop.start()) + 1
     return None
+
+
+def _preparing(text: str, at: int) -> bool:
+    """The Markdown section holding this position is the steps to take before upgrading."""
+    headings = list(HEADING.finditer(text, 0, at))
+    start = headings[-1].start() + 1 if headings else 0
+    return text.startswith("#", start) and BEFORE_UPGRADING.match(text, start) is not None
 
 
 @cache

@@ -253,6 +253,10 @@ BOOT = "#!/bin/bash\nset -e\nflask db upgrade\nexec gunicorn -b :5000 app:app\n"
     ("server", "if alembic current; then\n    echo ok\nfi\nexec $CMD\n", False),
     ("app", "python migration_manager.py db upgrade\nexec gunicorn app:app\n", True),  # Flask-Script
     ("app", "./manage.py db upgrade\nexec gunicorn app:app\n", True),
+    # through the project's environment (misp-workbench's entrypoint.sh)
+    ("api", "poetry run alembic upgrade head\npoetry run uvicorn app.main:app\n", True),
+    ("api", "uv run --frozen alembic upgrade head\nexec uv run uvicorn app.main:app\n", True),
+    ("api", "python -m alembic upgrade head\n", False),  # starting no server
 ])
 def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offline(
         tmp_path, check_dir, folder, script, offline):

@@ -28,7 +28,9 @@ MAX_FILES = 5000
 NOT_START = frozenset({"cli", "commands", "management", "scripts", "bin", "tools", "docs", "doc"})
 # at the start of a command: of the line, after `;`, `&&`, `||` or `(` (`(cd /opt/app; alembic upgrade
 # head)`), or as a condition (letta's `if ! alembic upgrade head; then`)
-SHELL_UPGRADE = re.compile(r"(?:^|[;&|(]|\b(?:then|do|else|if|while|until)\s)\s*(?:!\s*)?"
+# through a runner of the project's environment (misp-workbench's `poetry run alembic upgrade head`)
+_RUNNER = r"(?:(?:poetry|uv|pipenv|pdm|rye|hatch)\s+run\s+(?:--?[\w-]+\s+)*|python[\d.]*\s+-m\s+)?"
+SHELL_UPGRADE = re.compile(r"(?:^|[;&|(]|\b(?:then|do|else|if|while|until)\s)\s*(?:!\s*)?" + _RUNNER +
                            r"(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*"
                            # Flask-Script's manager of Flask-Migrate (orchest's `python migration_manager.py
                            # db upgrade`, `./manage.py db upgrade`)
@@ -38,8 +40,10 @@ UWSGI_HOOK = re.compile(r"(?m)^\s*(?:exec|hook)-(?:pre|post|as)-[\w-]+\s*=\s*(.+
 NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})
 
 
-SERVER_START = re.compile(r"^\s*(?:exec\b|(?:gunicorn|uwsgi|uvicorn|hypercorn|waitress-serve|supervisord)\b"
-                          r"|flask\s+run\b)", re.MULTILINE)
+SERVER_START = re.compile(r"^\s*(?:exec\b|" + _RUNNER
+                          + r"(?:gunicorn|uwsgi|uvicorn|hypercorn|waitress-serve|supervisord)\b"
+                          r"|flask\s+run\b)",
+                          re.MULTILINE)
 NOT_PRODUCTION = frozenset({"dev", "development", "local", "ci", "example", "examples"})
 
 

@@ -106,8 +106,33 @@ def _from_itself(migration: Migration, hit: Hit) -> Hit:
     return replace(hit, fields={**hit.fields, "column": match[1], "variant": "from_itself"})
 
 
+SINGLETON_AFTER = 2  # earlier revisions that set the whole table to a literal
+
+
+def _singleton(migration: Migration, ctx: CheckContext, hit: Hit) -> Hit:
+    """A literal written into every row of a table that earlier revisions of the history set whole
+    the same way, release after release (xivo's `UPDATE infos SET wazo_version = '26.01'`): a table
+    the history only ever sets whole is a one-row table of versions or settings, not data."""
+    if hit.fields.get("variant", "default") != "default":
+        return hit
+    statement = _update_at(migration, hit.line)
+    from migrate_lint.sql.writes import constant_update
+
+    if statement is None or constant_update(statement.sql) is None:
+        return hit
+    table = hit.fields["table"].lower()
+    earlier = 0
+    for ancestor in ctx.ancestors(migration):
+        if any(s.sql[:6].upper() == "UPDATE" and (found := constant_update(s.sql)) is not None
+               and found[0].lower() == table for s in ancestor.statements):
+            earlier += 1
+            if earlier == SINGLETON_AFTER:
+                return replace(hit, fields={**hit.fields, "revisions": str(earlier), "variant": "singleton"})
+    return hit
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    hits = [_from_itself(migration, _filling_a_new_column(migration, ctx, hit))
+    hits = [_singleton(migration, ctx, _from_itself(migration, _filling_a_new_column(migration, ctx, hit)))
             for hit in unfiltered(migration, ctx, "UPDATE")]
     if not migration.rendered:
         hits += _python(migration, ctx)

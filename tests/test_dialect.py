@@ -341,3 +341,16 @@ def test_sqlite_pragmas_in_env_py_say_sqlite(tmp_path, env, found):
     root = project(tmp_path)
     (root / "migrations" / "env.py").write_text(env)
     assert inferred(root) == found
+
+
+@pytest.mark.parametrize(("env", "found"), [
+    ("from alembic import context\nfrom oslo_db.sqlalchemy import session\n"
+     "from neutron_lib.db import model_base\n",
+     ("mysql", "env.py imports oslo_db, OpenStack's database layer, whose services run on MySQL or MariaDB")),
+    ("from alembic import context\n# runs beside neutron's own history\n",
+     ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
+])
+def test_an_env_py_on_openstack_s_database_layer_says_mysql(tmp_path, env, found):
+    root = project(tmp_path)
+    (root / "migrations" / "env.py").write_text(env)
+    assert inferred(root) == found

@@ -16,7 +16,7 @@ from pathlib import Path
 from migrate_lint.config import DIALECTS, Config
 from migrate_lint.paths import real_folder, real_path
 from migrate_lint.revisions.compose_database import compose_dialect
-from migrate_lint.revisions.drivers import declared_dialect
+from migrate_lint.revisions.drivers import OSLO_RUNS_ON, declared_dialect
 from migrate_lint.revisions.written_for import written_for
 
 DEFAULT = "postgresql"
@@ -117,6 +117,8 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
         return Dialect(composed, "; ".join([runs, *notes]))
     if _sqlite_pragmas(env_text):
         return Dialect("sqlite", "; ".join(["env.py runs SQLite's PRAGMA on each connection", *notes]))
+    if oslo := _OSLO_ENV.search(env_text):
+        return Dialect("mysql", "; ".join([f"env.py imports {oslo[1]}, {OSLO_RUNS_ON}", *notes]))
     if script_location is not None and (written := written_for(str(script_location)))[0]:
         return Dialect(written[0], "; ".join([written[1], *notes]))
     reason = "; ".join(notes) or "no dialect found; set --dialect or [tool.migrate-lint] dialect"
@@ -126,6 +128,11 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
 # `cursor.execute("PRAGMA foreign_keys=OFF")` in a connect listener: only SQLite has PRAGMA
 _PRAGMA = re.compile(r"""execute\(\s*[rbuf]?["']PRAGMA\s""", re.IGNORECASE)
 _OTHER_DATABASES = re.compile(r"(?i)postgres|mysql|mariadb|psycopg")
+
+
+# an env.py that runs under OpenStack's database layer: a Neutron plugin's history (networking-infoblox
+# declares neutron only in tox.ini, but its env.py imports oslo_db and neutron_lib)
+_OSLO_ENV = re.compile(r"(?m)^\s*(?:from|import)\s+(oslo_db|neutron_lib|neutron)\b")
 
 
 def _sqlite_pragmas(env_text: str) -> bool:

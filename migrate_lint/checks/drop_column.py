@@ -12,16 +12,18 @@ CODE = "ML201"
 SCOPE = "revision"
 
 
-def _swapped_in_after(migration: Migration, index: int, table: str, column: str) -> bool:
-    """The same revision renames another column of the table, filled by an UPDATE of this revision,
-    to the dropped one's name (the copy-and-swap that changes a column's type): running code finds
-    the column it reads, with its values."""
+def _swapped_in_after(migration: Migration, ctx: CheckContext, index: int, table: str, column: str) -> bool:
+    """The same revision renames another column of the table, filled by an UPDATE of this revision
+    or of an earlier one, to the dropped one's name (the copy-and-swap that changes a column's
+    type; EPIC.submit copies status into aggregated_item_statuses one revision before the swap):
+    running code finds the column it reads, with its values, and rename-column reports the rename."""
     for op in migration.operations[index + 1:]:
         if op.name == "alter_column" and str(op.kwargs.get("new_column_name", "")).lower() == column:
             owner, rest = op.table_and_rest()
             source = op.kwargs.get("column_name", rest[0] if rest else None)
             if str(owner).lower() == table and isinstance(source, str):
-                return any(update.fills(table, source) for update in migration.updates)
+                return any(update.fills(table, source) for earlier in (migration, *ctx.ancestors(migration))
+                           for update in earlier.updates)
     return False
 
 
@@ -129,7 +131,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 (table.lower(), column.lower()) in migration.columns_added_before(op):
             continue  # added earlier in this revision: no running code reads it yet
         if isinstance(table, str) and isinstance(column, str) and \
-                _swapped_in_after(migration, index, table.lower(), column.lower()):
+                _swapped_in_after(migration, ctx, index, table.lower(), column.lower()):
             continue
         if isinstance(table, str) and isinstance(column, str) and ctx.reports("ML203", migration.path) and \
                 any(new == column.lower() for _, _, new in _renames_before(migration, index, table.lower())):

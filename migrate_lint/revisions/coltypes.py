@@ -134,15 +134,47 @@ def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, c
         if here is not None:
             return here
     # the type the downgrade leaves it with: its last change of the column (resultsdb moves an enum
-    # column to a temporary type and back to the rebuilt one, in both directions)
+    # column to a temporary type and back to the rebuilt one, in both directions), unless the
+    # history's SQL made the table since with the column's type (seer swaps in a table built with a
+    # BIGINT id, and its downgrade still says INTEGER)
+    made, kind = _from_history(ancestors, table, column)
+    if made and kind is not None:
+        return kind
     back = _last_type(downgrade_operations(migration.source), table, column)
-    if back is not None:
-        return back
+    return back if back is not None else kind
+
+
+def _from_history(ancestors: Iterable[Migration], table: str, column: str) -> tuple[bool, Any]:
+    """(whether SQL made the table, the type) of the nearest earlier revision that gave table.column
+    a type: by a call, or by a CREATE TABLE, followed through tables renamed into the name."""
     for ancestor in ancestors:
         found = from_operations(ancestor.operations, table, column)
         if found is not None:
-            return found
-    return None
+            return False, found
+        made = _made_in_sql(ancestor, table, column)
+        if made is not None:
+            name, kind, created = made
+            if created:
+                return True, kind  # None: its CREATE TABLE does not say
+            table = name  # renamed into the name: the type is the one the old table gave it
+    return False, None
+
+
+def _made_in_sql(migration: Migration, table: str, column: str) -> tuple[str, str | None, bool] | None:
+    """What this revision's SQL says of table.column, read back from its last statement: (table,
+    the column's SQL type or None, True) for a CREATE TABLE of it, also one made under another name
+    and renamed into this one (seer builds grouping_records_new with a BIGINT id and swaps it in for
+    grouping_records); (the old name, None, False) for a table renamed into the name only; None
+    when no statement makes it."""
+    name = table
+    for statement in reversed(migration.statements):
+        facts = statement.facts
+        if facts.created_table and facts.created_table.lower() == name:
+            match = re.search(rf'(?i)[(,]\s*"?{re.escape(column)}"?\s+(\w+(?:\s*\([^)]*\))?)', statement.sql)
+            return name, match[1].upper() if match else None, True
+        name = next((old.lower() for kind, _, old, new in facts.renames
+                     if kind == "table" and new.lower() == name), name)
+    return (name, None, False) if name != table else None
 
 
 _DROP_NOT_NULL = r"ALTER\s+(?:COLUMN\s+)?\"?{column}\"?\s+DROP\s+NOT\s+NULL"

@@ -56,8 +56,8 @@ VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\d\w*|uuid|cloc
                       r"timeofday|nextval|txid_current|newid)\s*\(", re.IGNORECASE)
 _RENAME_COLUMN = (r"(?i)^ALTER TABLE\s+(?P<table>\S+)\s+RENAME\s+(?:COLUMN\s+)?(?P<old>\S+)\s+TO\s+"
                   r"(?P<new>\S+)$")
-_RENAME_TABLE = (r"(?i)^(?:ALTER TABLE\s+(?P<old>\S+)\s+RENAME TO\s+(?P<new>\S+)|"
-                 r"RENAME TABLE\s+(?P<old2>\S+)\s+TO\s+(?P<new2>\S+))$")
+_RENAME_TABLE = (r"(?i)^(?:ALTER TABLE\s+(?:IF EXISTS\s+)?(?P<old>[^\s;]+)\s+RENAME TO\s+(?P<new>[^\s;]+)|"
+                 r"RENAME TABLE\s+(?P<old2>[^\s;]+)\s+TO\s+(?P<new2>[^\s;]+))\s*;?$")
 _MYSQL_CHANGE = (r"(?i)^ALTER TABLE\s+(?P<table>\S+)\s+CHANGE\s+(?:COLUMN\s+)?(?P<old>\S+)\s+"
                  r"(?P<new>\S+)\s")
 _VALIDATE = r"(?i)^ALTER TABLE\s+(?:ONLY\s+)?(?P<table>\S+)\s+VALIDATE CONSTRAINT\s+(?P<name>\S+)$"

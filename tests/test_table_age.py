@@ -162,3 +162,29 @@ def test_the_first_revision_builds_the_schema_so_its_locks_are_info(tmp_path, ch
 def test_a_first_revision_that_creates_no_table_alters_a_database_that_was_there(tmp_path, check_dir):
     root = history(tmp_path, [("a1", "2024-03-01", INDEX)])
     assert index_finding(check_dir(root)).severity == Severity.ERROR
+
+
+OLD_TABLE = [("a0", "2024-01-01", "    pass"), ("a1", "2024-01-01", CREATE)]  # months before
+
+
+@pytest.mark.parametrize(("emptying", "indexed", "severity", "made"), [
+    # a NOT NULL column with nothing to fill it fails on a table with rows: the table had none
+    (NOT_NULL, "2024-03-05", Severity.INFO, "given a NOT NULL column with nothing to fill it, which only an "
+                                            "empty table takes,"),
+    ('    op.execute("TRUNCATE tags")', "2024-03-05", Severity.INFO, "emptied"),
+    # a table found empty is trusted for a week only: the application still writes to it
+    ('    op.execute("TRUNCATE tags")', "2024-03-20", Severity.ERROR, ""),
+    # emptied and filled again in the same revision: not empty
+    ('    op.execute("DELETE FROM tags")\n    op.execute("INSERT INTO tags (label) SELECT tag FROM posts")',
+     "2024-03-05", Severity.ERROR, ""),
+    # a NOT NULL column with a server default fills every row: it says nothing of the table
+    ('    op.add_column("tags", sa.Column("slug", sa.Text(), nullable=False, server_default="x"))',
+     "2024-03-05", Severity.ERROR, ""),
+])
+def test_a_table_an_earlier_revision_left_empty_is_young_from_then(
+        tmp_path, check_dir, emptying, indexed, severity, made):
+    root = history(tmp_path, [*OLD_TABLE, ("m1", "2024-03-01", emptying), ("b1", indexed, INDEX)])
+    finding = index_finding(check_dir(root))
+    assert finding.severity == severity
+    assert (f"(tags: {made} by m1 " in finding.message) is bool(made)
+

@@ -111,12 +111,12 @@ def test_a_merged_finding_gets_a_verdict_per_call(tmp_path):
 
 def test_a_merged_finding_one_of_whose_calls_the_server_does_not_bear_out_is_contradicted_naming_it(
         tmp_path):
-    # users is made in raw SQL, so check cannot tell the columns' old types: both changes "may
+    # users is made by a query, so check cannot tell the columns' old types: both changes "may
     # rewrite", one finding for the table; varchar -> text rewrites nothing, integer -> bigint does
     server_engine("postgresql")
     folder = project(tmp_path, [
-        '    op.execute("CREATE TABLE users (id serial PRIMARY KEY, email varchar(120))")\n'
-        '    op.execute("INSERT INTO users (email) SELECT \'u\' || g FROM generate_series(1, 50) g")\n',
+        '    op.execute("CREATE TABLE users AS SELECT g AS id, (\'u\' || g)::varchar(120) AS email "\n'
+        '               "FROM generate_series(1, 50) g")\n',
         '    op.alter_column("users", "email", type_=sa.Text())\n'
         '    op.alter_column("users", "id", type_=sa.BigInteger())\n',
     ])
@@ -269,12 +269,12 @@ def test_rows_fills_existing_tables_parents_first_and_makes_rewrites_count(tmp_p
 
 
 def test_a_may_rewrite_finding_the_server_does_not_bear_out_is_contradicted(tmp_path):
-    # the table is made in raw SQL, so check cannot tell the column's old type: ML107 says the
+    # the table is made by a query, so check cannot tell the column's old type: ML107 says the
     # change "may rewrite"; on the server varchar -> text is binary-compatible and nothing is rewritten
     server_engine("postgresql")
     folder = project(tmp_path, [
-        '    op.execute("CREATE TABLE users (id serial PRIMARY KEY, email varchar(120))")\n'
-        '    op.execute("INSERT INTO users (email) SELECT \'u\' || g FROM generate_series(1, 50) g")\n'
+        '    op.execute("CREATE TABLE users AS SELECT g AS id, (\'u\' || g)::varchar(120) AS email "\n'
+        '               "FROM generate_series(1, 50) g")\n'
         '    op.execute("CREATE TABLE accounts AS SELECT g AS id FROM generate_series(1, 50) g")\n',
         '    op.alter_column("users", "email", type_=sa.Text())\n'
         '    op.alter_column("accounts", "id", type_=sa.BigInteger())\n',

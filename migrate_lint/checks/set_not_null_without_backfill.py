@@ -236,16 +236,23 @@ def created_with_table(migration: Migration, ctx: CheckContext, table: str, colu
             if added_to.lower() == table and isinstance(spec.name, str) and spec.name.lower() == column:
                 return ancestor.revision.id if op.name == "create_table" and ancestor is not migration \
                     else None
-        if table in ancestor.created_before(None) or _renamed_into(ancestor, table, column):
-            return None  # made another way (SQL, a rename): what its rows hold is not known
+        if table in ancestor.created_before(None):
+            return None  # made another way (SQL): what its rows hold is not known
+        # renamed into these names: what made the old ones made it (timetable-api's lessons_rooms,
+        # created with lesson_id, then renamed events_rooms with event_id)
+        table, column = _names_before(ancestor, table, column)
     return OLDER
 
 
-def _renamed_into(migration: Migration, table: str, column: str) -> bool:
-    """A rename in the revision makes the table or the column under this name."""
-    return any((kind == "table" and new.lower() == table) or
-               (kind == "column" and on.lower() == table and new.lower() == column)
-               for statement in migration.statements for kind, on, _, new in statement.facts.renames)
+def _names_before(migration: Migration, table: str, column: str) -> tuple[str, str]:
+    """The table's and the column's names before the revision's renames made them these."""
+    for statement in reversed(migration.statements):
+        for kind, on, old, new in reversed(statement.facts.renames):
+            if kind == "table" and new.lower() == table:
+                table = old.lower()
+            elif kind == "column" and on.lower() == table and new.lower() == column:
+                column = old.lower()
+    return table, column
 
 
 def _filled_earlier_in_text(migration: Migration, at: int, table: str, column: str) -> bool:

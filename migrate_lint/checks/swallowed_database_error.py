@@ -38,8 +38,10 @@ def _after_own_commit(swallow: Swallow, migration: Migration) -> bool:
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    if not ctx.transactional_ddl:
-        return  # each statement commits on its own: a failure aborts nothing that follows
+    if not ctx.postgresql or not ctx.transactional_ddl:
+        # MySQL and SQLite go on after a failed statement (wizarr's SQLite-only history); without
+        # transactional DDL each statement commits on its own: a failure aborts nothing that follows
+        return
     for swallow in swallowed(migration.source):
         if _runs_in_transaction(swallow, migration) and not _after_own_commit(swallow, migration):
             yield Hit(swallow.line, f"swallowed:{swallow.line}", {"caught": swallow.caught}, swallow.column)

@@ -160,6 +160,9 @@ def _from_history(ancestors: Iterable[Migration], table: str, column: str) -> tu
     return False, None
 
 
+_COLUMN_DEFINITIONS = r"(?is)\s*CREATE\s+(?:\w+\s+)*?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\w\"`.]+\s*\("
+
+
 def _made_in_sql(migration: Migration, table: str, column: str) -> tuple[str, str | None, bool] | None:
     """What this revision's SQL says of table.column, read back from its last statement: (table,
     the column's SQL type or None, True) for a CREATE TABLE of it, also one made under another name
@@ -170,7 +173,10 @@ def _made_in_sql(migration: Migration, table: str, column: str) -> tuple[str, st
     for statement in reversed(migration.statements):
         facts = statement.facts
         if facts.created_table and facts.created_table.lower() == name:
-            match = re.search(rf'(?i)[(,]\s*"?{re.escape(column)}"?\s+(\w+(?:\s*\([^)]*\))?)', statement.sql)
+            # its column definitions, not a CREATE TABLE ... AS SELECT, whose types the query gives
+            definition = rf'(?i)[(,]\s*"?{re.escape(column)}"?\s+(\w+(?:\s*\([^)]*\))?)'
+            defined = re.match(_COLUMN_DEFINITIONS, statement.sql)
+            match = re.search(definition, statement.sql) if defined else None
             return name, match[1].upper() if match else None, True
         name = next((old.lower() for kind, _, old, new in facts.renames
                      if kind == "table" and new.lower() == name), name)

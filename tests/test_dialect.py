@@ -88,6 +88,8 @@ def test_nothing_found_is_the_stated_default(tmp_path):
     ({"pyproject.toml": '[project]\ndependencies = ["psycopg[binary]>=3", "SQLAlchemy"]\n'},
      ("postgresql", "pyproject.toml declares psycopg, a PostgreSQL driver, and no driver of another "
                     "database")),
+    ({"environment.yml": "name: app\ndependencies:\n    - python=3.9\n    - mysql=8.0\n    - pymysql\n"},
+     ("mysql", "environment.yml declares pymysql, a MySQL driver, and no driver of another database")),
     ({"test-requirements.txt": "PyMySQL>=0.7\n"},
      ("mysql", "test-requirements.txt declares pymysql, a MySQL driver, and no driver of another database")),
     ({"setup.cfg": "[options]\ninstall_requires =\n    psycopg2-binary\n    mysqlclient\n"},

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+# .in: pip-tools' sources; environment.yml: a conda environment's packages (zesje's pymysql)
 FILES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "requirements*.txt", "*-requirements.txt",
-         "requirements*.in", "requirements/*.txt", "requirements/*.in")  # .in: pip-tools' sources
+         "requirements*.in", "requirements/*.txt", "requirements/*.in", "environment.yml", "environment.yaml")
 DRIVERS = {
     "postgresql": frozenset({"psycopg", "psycopg2", "psycopg2-binary", "psycopg-binary", "psycopg2cffi",
                              "asyncpg", "pg8000", "sqlalchemy[postgresql]", "sqlalchemy[asyncpg]",

@@ -201,7 +201,7 @@ def already_not_null(migration: Migration, op_index: int, ctx: CheckContext, tab
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for index, op_index, statement, table, column in set_not_null(migration, ctx):
-        if not (already_not_null(migration, op_index, ctx, table, column)
+        if not (already_not_null(migration, op_index, ctx, table, _name_before(statement, table, column))
                 or proven_by_check(migration, index, table, column, ctx)
                 or any(filled(migration, op_index, was_table, was_column, ctx)
                        or _filled_earlier_in_text(migration, index, was_table, was_column)
@@ -270,6 +270,14 @@ def _filled_earlier_in_text(migration: Migration, at: int, table: str, column: s
                for w in data_writes(earlier.sql)):
             return True
     return False
+
+
+def _name_before(statement: Statement, table: str, column: str) -> str:
+    """The column's name before the statement that sets it NOT NULL renames it: MySQL's CHANGE old
+    new TYPE NOT NULL restates the whole column under its new name (SBS's short_name, made NOT NULL
+    with its table, renamed abbreviation)."""
+    return next((old for kind, on, old, new in statement.facts.renames if kind == "column"
+                 and on.lower() == table.lower() and new.lower() == column.lower()), column)
 
 
 def earlier_names(migration: Migration, at: int, table: str, column: str) -> list[tuple[str, str]]:

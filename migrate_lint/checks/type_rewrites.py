@@ -11,6 +11,8 @@ from migrate_lint.revisions.migration import Migration, Statement
 
 TYPE = r"^\s*(?P<name>[A-Z ]+?)\s*(?:\((?P<size>\d+)(?:\s*,\s*(?P<scale>\d+))?\))?\s*$"
 SYNONYMS = {"CHARACTER VARYING": "VARCHAR", "DECIMAL": "NUMERIC"}  # sqlglot writes NUMERIC as DECIMAL
+MYSQL_INTEGERS = {"INT": "INT", "INTEGER": "INT", "TINYINT": "TINYINT", "BOOL": "TINYINT",
+                  "BOOLEAN": "TINYINT", "SMALLINT": "SMALLINT", "MEDIUMINT": "MEDIUMINT", "BIGINT": "BIGINT"}
 
 
 def type_parts(sql_type: str) -> tuple[str, int | None, int | None] | None:
@@ -31,6 +33,11 @@ def no_rewrite(old: str, new: str, dialect: str, bytes_per_char: int | None = No
         return False
     (old_name, old_size, old_scale), (new_name, new_size, new_scale) = before, after
     old_name, new_name = (SYNONYMS.get(n, n) for n in (old_name, new_name))
+    if dialect in ("mysql", "mariadb") and old_name in MYSQL_INTEGERS and new_name in MYSQL_INTEGERS:
+        # an integer's (11) is a display width, not a size: INTEGER and INT(11) are one type (SBS's
+        # CHANGE user_id user_id INT(11) NOT NULL restates the Integer its table was made with)
+        old_name, new_name = MYSQL_INTEGERS[old_name], MYSQL_INTEGERS[new_name]
+        old_size = new_size = None
     if (old_name, old_size, old_scale) == (new_name, new_size, new_scale):
         return True  # the type restated (cinder's existing Boolean given again as type_)
     if dialect in ("mysql", "mariadb"):  # in place while the length prefix stays 1 or 2 bytes

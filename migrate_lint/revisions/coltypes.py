@@ -68,23 +68,40 @@ def from_operations(operations: Iterable[Operation], table: str, column: str) ->
 _IN_SCHEMA = re.compile(r'ALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?(?:"[^"]+"|\w+)\s*\.', re.IGNORECASE)
 
 
-def _sql_type(op: Operation, table: str, column: str, in_schema: bool = True) -> str | None:
-    """The SQL type a literal ALTER ... TYPE gives table.column (in a downgrade: gives it back).
-    Not `in_schema`: none from an ALTER of a table its SQL names with a schema, which the SQL's facts,
-    keeping bare names, cannot tell from a table of the same name in another (indico alters
-    categories.settings, events.settings and users.settings in one revision)."""
+def _sql_type(op: Operation, table: str, column: str, in_schema: bool = True,
+              added: bool = False) -> str | None:
+    """The SQL type a literal ALTER ... TYPE gives table.column (in a downgrade: gives it back), and
+    where `added`, the type a literal ADD COLUMN gives it. Not `in_schema`: none from an ALTER of a
+    table its SQL names with a schema, which the SQL's facts, keeping bare names, cannot tell from a
+    table of the same name in another (indico alters categories.settings, events.settings and
+    users.settings in one revision)."""
     from migrate_lint.sql.facts import facts_of, split_statements
 
     sql = op.literal_sql
     if sql is None:
         return None
+    found = None
     for statement in split_statements(sql, "postgresql"):
         if not in_schema and _IN_SCHEMA.search(statement):
             continue
-        for t, c, _, new_type in facts_of(statement, "postgresql").altered_columns:
+        facts = facts_of(statement, "postgresql")
+        for t, c, _, new_type in facts.altered_columns:
             if t == table and c == column and new_type:
-                return str(new_type)
-    return None
+                found = str(new_type)
+        if added:
+            found = _added_type(statement, table, column) or found
+    return found
+
+
+def _added_type(sql: str, table: str, column: str) -> str | None:
+    """The type an ALTER TABLE ... ADD COLUMN gives table.column (SBS adds `identifier VARCHAR(255)`
+    in SQL, then restates it NOT NULL with CHANGE). Read by pattern: a plain ADD COLUMN is not among
+    the facts parsed from each statement."""
+    quoted = r'[`"]?'
+    match = re.match(rf"(?is)\s*ALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?{quoted}{re.escape(table)}"
+                     rf"{quoted}\s+ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?{quoted}{re.escape(column)}"
+                     rf"{quoted}\s+(\w+(?:\s*\([^)]*\))?)", sql)
+    return match[1].upper() if match else None
 
 
 def _last_type(operations: Iterable[Operation], table: str, column: str, earlier: bool = False) -> Any:
@@ -96,7 +113,7 @@ def _last_type(operations: Iterable[Operation], table: str, column: str, earlier
     found = None
     for op in operations:
         if op.name == "execute":
-            if sql_type := _sql_type(op, table, column, in_schema=not earlier):
+            if sql_type := _sql_type(op, table, column, in_schema=not earlier, added=earlier):
                 found = sql_type  # op.execute("ALTER TABLE ... ALTER COLUMN c TYPE numeric(8,2)")
             elif not earlier and isinstance(found, str) and (renamed := _type_renamed(op)) \
                     and renamed[0].lower() == found.lower():
@@ -164,11 +181,11 @@ _COLUMN_DEFINITIONS = r"(?is)\s*CREATE\s+(?:\w+\s+)*?TABLE\s+(?:IF\s+NOT\s+EXIST
 
 
 def _made_in_sql(migration: Migration, table: str, column: str) -> tuple[str, str | None, bool] | None:
-    """What this revision's SQL says of table.column, read back from its last statement: (table,
-    the column's SQL type or None, True) for a CREATE TABLE of it, also one made under another name
-    and renamed into this one (seer builds grouping_records_new with a BIGINT id and swaps it in for
-    grouping_records); (the old name, None, False) for a table renamed into the name only; None
-    when no statement makes it."""
+    """What this revision's SQL says of table.column, read back from its last statement that says
+    it: (table, the column's SQL type or None, True) for a CREATE TABLE, an ADD COLUMN or an ALTER
+    ... TYPE (SBS adds its columns in SQL), also of a table made under another name and renamed into
+    this one (seer builds grouping_records_new with a BIGINT id and swaps it in for grouping_records);
+    (the old name, None, False) for a table renamed into the name only; None when no statement does."""
     name = table
     for statement in reversed(migration.statements):
         facts = statement.facts
@@ -178,6 +195,11 @@ def _made_in_sql(migration: Migration, table: str, column: str) -> tuple[str, st
             defined = re.match(_COLUMN_DEFINITIONS, statement.sql)
             match = re.search(definition, statement.sql) if defined else None
             return name, match[1].upper() if match else None, True
+        altered = [new for t, c, _, new in facts.altered_columns if t == name and c == column and new]
+        if altered:
+            return name, str(altered[-1]), True
+        if (added := _added_type(statement.sql, name, column)) is not None:
+            return name, added, True
         name = next((old.lower() for kind, _, old, new in facts.renames
                      if kind == "table" and new.lower() == name), name)
     return (name, None, False) if name != table else None

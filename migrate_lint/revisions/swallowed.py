@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 # What a database error is raised as: SQLAlchemy's and the drivers' classes, or anything at all.
 _BROAD = frozenset({"Exception", "BaseException"})
@@ -147,8 +148,38 @@ def _caught_by_try(node: ast.Try) -> tuple[ast.ExceptHandler, str] | None:
     return None
 
 
+def _following(function: ast.FunctionDef) -> dict[int, ast.stmt]:
+    """Each statement's next one in its block, by id."""
+    found: dict[int, ast.stmt] = {}
+    for node in ast.walk(function):
+        for block in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
+            if isinstance(block, list):
+                found.update((id(a), b) for a, b in pairwise(block))
+    return found
+
+
+def _stored(nodes: list[ast.stmt] | list[ast.AST]) -> set[str]:
+    return {n.id for node in nodes for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _stops_after(function: ast.FunctionDef, node: ast.Try, handler: ast.ExceptHandler,
+                 following: ast.stmt | None) -> bool:
+    """The statement after the try reads a name only the try's body binds: when the statement
+    fails, the revision stops there with an UnboundLocalError instead of going on (auth-api's
+    `root_group_id = session.execute(...).scalar()`, then `if root_group_id is None`)."""
+    if following is None:
+        return False
+    before = [n for n in ast.walk(function) if isinstance(n, ast.stmt) and n.end_lineno is not None
+              and n.end_lineno < node.lineno and n is not function]
+    unbound = _stored(node.body) - _stored(handler.body) - _stored(before)  # type: ignore[arg-type]
+    return any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in unbound
+               for n in ast.walk(following))
+
+
 def _in_function(function: ast.FunctionDef, functions: dict[str, ast.FunctionDef]) -> list[Swallow]:
     found = []
+    following: dict[int, ast.stmt] | None = None  # built at the first try that swallows
     for node in _outside_savepoints(function):
         if not isinstance(node, ast.Try | ast.With) or _savepoint(node.body):
             continue
@@ -156,6 +187,10 @@ def _in_function(function: ast.FunctionDef, functions: dict[str, ast.FunctionDef
         if isinstance(node, ast.Try):
             caught = _caught_by_try(node)
             at, written = caught if caught else (node, "")
+            if caught:
+                following = following if following is not None else _following(function)
+                if _stops_after(function, node, caught[0], following.get(id(node))):
+                    continue
         else:
             names = [name for item in node.items for name in _suppressed(item)]
             written = f"suppress({', '.join(names)})" if any(map(_database_error, names)) else ""

@@ -356,3 +356,29 @@ def test_an_env_py_on_openstack_s_database_layer_says_mysql(tmp_path, env, found
     root = project(tmp_path)
     (root / "migrations" / "env.py").write_text(env)
     assert inferred(root) == found
+
+
+SAMPLE = """[alembic]
+script_location = {location}
+#sqlalchemy.url = postgresql://user:pass@localhost/app
+sqlalchemy.url = {url}
+"""
+
+
+@pytest.mark.parametrize(("location", "url", "found"), [
+    ("config", "mysql://user:pass@localhost/app",
+     ("mysql", "config.ini.sample sqlalchemy.url, the sample ini to copy")),  # asterisk's ast-db-manage
+    ("cdr", "mysql://user:pass@localhost/app",  # the sample of another history beside it
+     ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
+    ("config", "driver://user:pass@localhost/dbname",  # a placeholder names no database
+     ("postgresql", "default: no dialect found; set --dialect or [tool.migrate-lint] dialect")),
+])
+def test_a_sample_ini_to_copy_names_the_database_where_no_alembic_ini_is_there(
+        tmp_path, location, url, found):
+    folder = tmp_path / "contrib" / "db-manage"
+    (folder / "config" / "versions").mkdir(parents=True)
+    (folder / "config" / "versions" / "a1.py").write_text(REVISION)
+    (folder / "config" / "env.py").write_text("from alembic import context\n")
+    (folder / "config.ini.sample").write_text(SAMPLE.format(location=location, url=url))
+    declared_dialect.cache_clear()
+    assert inferred(tmp_path) == found

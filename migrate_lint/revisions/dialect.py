@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from migrate_lint.config import DIALECTS, Config
-from migrate_lint.paths import real_folder, real_path
+from migrate_lint.paths import read_file, real_folder, real_path
 from migrate_lint.revisions.compose_database import compose_dialect
 from migrate_lint.revisions.drivers import OSLO_RUNS_ON, declared_dialect
 from migrate_lint.revisions.written_for import written_for
@@ -115,6 +116,8 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
     composed, runs = compose_dialect(str(real_folder(config.root)))
     if composed:
         return Dialect(composed, "; ".join([runs, *notes]))
+    if ini_url is None and script_location is not None and (sample := _sample_ini(script_location)):
+        return Dialect(sample[0], "; ".join([f"{sample[1]} sqlalchemy.url, the sample ini to copy", *notes]))
     if _sqlite_pragmas(env_text):
         return Dialect("sqlite", "; ".join(["env.py runs SQLite's PRAGMA on each connection", *notes]))
     if oslo := _OSLO_ENV.search(env_text):
@@ -123,6 +126,33 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
         return Dialect(written[0], "; ".join([written[1], *notes]))
     reason = "; ".join(notes) or "no dialect found; set --dialect or [tool.migrate-lint] dialect"
     return Dialect(DEFAULT, f"default: {reason}")
+
+
+# an ini shipped as a template to copy (asterisk's contrib/ast-db-manage/config.ini.sample), read
+# where no alembic.ini is there: its active URL is the database the project sets up first
+SAMPLE_INI = re.compile(r"(?i)^[\w.-]+\.ini\.(?:sample|example|dist|template|tmpl)$"
+                        r"|^[\w.-]+\.(?:sample|example)\.ini$")
+_INI_SETTING = re.compile(r"(?m)^\s*(script_location|sqlalchemy\.url)\s*[=:]\s*(\S.*?)\s*$")
+MAX_SAMPLES = 20
+
+
+def _sample_ini(script_location: Path) -> tuple[str, str] | None:
+    """(dialect, file name) of a sample ini beside the script location that names it and an URL."""
+    folder = script_location.parent
+    try:
+        names = sorted(n for n in os.listdir(folder) if SAMPLE_INI.match(n))[:MAX_SAMPLES]
+    except OSError:
+        return None
+    for name in names:
+        try:
+            text = read_file(folder / name, 65536).decode("utf-8", "replace")
+        except OSError:
+            continue
+        settings = dict(_INI_SETTING.findall(text))
+        location = settings.get("script_location", "").rstrip("/").rsplit("/", 1)[-1]
+        if location == script_location.name and (found := url_dialect(settings.get("sqlalchemy.url", ""))):
+            return found, name
+    return None
 
 
 # `cursor.execute("PRAGMA foreign_keys=OFF")` in a connect listener: only SQLite has PRAGMA

@@ -111,7 +111,7 @@ class _Values:
         if not isinstance(node, ast.Starred):
             return (self.value(node),)
         spread = self.value(node.value)
-        return tuple(spread) if isinstance(spread, tuple | dict) else (Unknown(_text(node)),)
+        return tuple(spread) if isinstance(spread, tuple | list | dict) else (Unknown(_text(node)),)
 
     def _text_of(self, node: ast.expr) -> str | None:
         """A string built from literal parts with +, % or an f-string; None when a part is not known."""
@@ -150,8 +150,11 @@ class _Values:
         args: list[Any] = []
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                args.append(Unknown(_text(arg)))
-                break  # positions after *args are unknowable
+                spread = self._items(arg)  # `sa.Enum(*OLD_LABELS, name=...)` of a list constant
+                args.extend(spread)
+                if any(isinstance(item, Unknown) for item in spread):
+                    break  # positions after an unknown *args are unknowable
+                continue
             args.append(self.value(arg))
         kwargs: dict[str, Any] = {}
         for kw in node.keywords:

@@ -65,7 +65,7 @@ def known_old_type(migration: Migration, ctx: CheckContext, call: Operation | No
         return given
     # none given, or one read at run time (cinder's reflected `col.type`, not a type's class): the
     # type the history gave the column, where it says
-    found = old_type(migration, ctx.ancestors(migration), table, column, line)
+    found = old_type(migration, ctx.ancestors(migration), table, column, line, ctx.dialect)
     return found if found is not None else given
 
 

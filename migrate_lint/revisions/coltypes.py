@@ -139,33 +139,41 @@ def _type_renamed(op: Operation) -> tuple[str, str] | None:
 
 
 def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, column: str,
-             before_line: int | None = None) -> Any:
+             before_line: int | None = None, dialect: str | None = None) -> Any:
     """The column's type before this revision (before `before_line` of it, where this revision
     added or altered the column itself: the type it gave): the downgrade's alter_column type_ (a
     Call/Ref) or literal ALTER ... TYPE (SQL text), else the nearest earlier revision that created
     or altered it. None when the history does not say."""
     table, column = table.lower(), column.lower()
     if before_line is not None:
-        here = _last_type([op for op in migration.operations if op.line < before_line], table, column,
-                          earlier=True)
+        earlier = [op for op in migration.operations if op.line < before_line and _runs_on(op, dialect)]
+        here = _last_type(earlier, table, column, earlier=True)
         if here is not None:
             return here
     # the type the downgrade leaves it with: its last change of the column (resultsdb moves an enum
     # column to a temporary type and back to the rebuilt one, in both directions), unless the
     # history's SQL made the table since with the column's type (seer swaps in a table built with a
     # BIGINT id, and its downgrade still says INTEGER)
-    made, kind = _from_history(ancestors, table, column)
+    made, kind = _from_history(ancestors, table, column, dialect)
     if made and kind is not None:
         return kind
-    back = _last_type(downgrade_operations(migration.source), table, column)
+    # the downgrade's branch for this dialect: asterisk's PostgreSQL branch names the enum type alone
+    back = _last_type([op for op in downgrade_operations(migration.source) if _runs_on(op, dialect)],
+                      table, column)
     return back if back is not None else kind
 
 
-def _from_history(ancestors: Iterable[Migration], table: str, column: str) -> tuple[bool, Any]:
+def _runs_on(op: Operation, dialect: str | None) -> bool:
+    """The call runs on the dialect: outside any dialect branch, or in one of its own."""
+    return dialect is None or op.dialects is None or dialect in op.dialects
+
+
+def _from_history(ancestors: Iterable[Migration], table: str, column: str,
+                  dialect: str | None = None) -> tuple[bool, Any]:
     """(whether SQL made the table, the type) of the nearest earlier revision that gave table.column
     a type: by a call, or by a CREATE TABLE, followed through tables renamed into the name."""
     for ancestor in ancestors:
-        found = from_operations(ancestor.operations, table, column)
+        found = from_operations((op for op in ancestor.operations if _runs_on(op, dialect)), table, column)
         if found is not None:
             return False, found
         made = _made_in_sql(ancestor, table, column)

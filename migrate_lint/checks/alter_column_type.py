@@ -91,8 +91,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             if call is not None and "type_" not in call.kwargs:
                 continue  # no type_= (a keyword-only argument): MySQL's MODIFY restates the type it has
             # MySQL's CHANGE old new TYPE: the type it had under its old name
-            before = next((old for kind, on, old, new in statement.facts.renames
-                           if kind == "column" and on == table and new == column), column)
+            before = statement.column_before(table, column)
             old_value = known_old_type(migration, ctx, call, table, before, statement.line)
             old_value = ctx.project_type(migration, old_value) or old_value
             old = old_value if isinstance(old_value, str) else \

@@ -201,7 +201,7 @@ def already_not_null(migration: Migration, op_index: int, ctx: CheckContext, tab
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for index, op_index, statement, table, column in set_not_null(migration, ctx):
-        if not (already_not_null(migration, op_index, ctx, table, _name_before(statement, table, column))
+        if not (already_not_null(migration, op_index, ctx, table, statement.column_before(table, column))
                 or proven_by_check(migration, index, table, column, ctx)
                 or any(filled(migration, op_index, was_table, was_column, ctx)
                        or _filled_earlier_in_text(migration, index, was_table, was_column)
@@ -246,13 +246,7 @@ def created_with_table(migration: Migration, ctx: CheckContext, table: str, colu
 
 def _names_before(migration: Migration, table: str, column: str) -> tuple[str, str]:
     """The table's and the column's names before the revision's renames made them these."""
-    for statement in reversed(migration.statements):
-        for kind, on, old, new in reversed(statement.facts.renames):
-            if kind == "table" and new.lower() == table:
-                table = old.lower()
-            elif kind == "column" and on.lower() == table and new.lower() == column:
-                column = old.lower()
-    return table, column
+    return [(table, column), *_renamed_back(migration.statements, table, column)][-1]
 
 
 def _filled_earlier_in_text(migration: Migration, at: int, table: str, column: str) -> bool:
@@ -272,14 +266,6 @@ def _filled_earlier_in_text(migration: Migration, at: int, table: str, column: s
     return False
 
 
-def _name_before(statement: Statement, table: str, column: str) -> str:
-    """The column's name before the statement that sets it NOT NULL renames it: MySQL's CHANGE old
-    new TYPE NOT NULL restates the whole column under its new name (SBS's short_name, made NOT NULL
-    with its table, renamed abbreviation)."""
-    return next((old for kind, on, old, new in statement.facts.renames if kind == "column"
-                 and on.lower() == table.lower() and new.lower() == column.lower()), column)
-
-
 def earlier_names(migration: Migration, at: int, table: str, column: str) -> list[tuple[str, str]]:
     """The column's names, now and before the revision renamed it or its table ahead of its
     statement at index `at`: a fill under the old name fills the renamed column (koschei deletes the rows
@@ -287,8 +273,13 @@ def earlier_names(migration: Migration, at: int, table: str, column: str) -> lis
     names = [(table, column)]
     if "RENAME" not in migration.upper_sql:
         return names
+    return [*names, *_renamed_back(migration.statements[:at], table, column)]
+
+
+def _renamed_back(statements: tuple[Statement, ...], table: str, column: str) -> Iterator[tuple[str, str]]:
+    """The table's and the column's names before each rename of them, latest statement first."""
     was_table, was_column = table.lower(), column.lower()
-    for earlier in reversed(migration.statements[:at]):
+    for earlier in reversed(statements):
         for kind, on, old, new in reversed(earlier.facts.renames):
             if kind == "column" and on.lower() == was_table and new.lower() == was_column:
                 was_column = old.lower()
@@ -296,8 +287,7 @@ def earlier_names(migration: Migration, at: int, table: str, column: str) -> lis
                 was_table = old.lower()
             else:
                 continue
-            names.append((was_table, was_column))
-    return names
+            yield was_table, was_column
 
 
 def _partial_null_delete(migration: Migration, line: int, table: str, column: str) -> int | None:

@@ -649,9 +649,8 @@ def _sql_wrapper(call: ast.Call) -> bool:
 def _literal_sql(call: ast.Call) -> bool:
     """The call's first argument is literal SQL: a string, or text() / DDL() of one."""
     argument = call.args[0] if call.args else None
-    if isinstance(argument, ast.Call) and (dotted(argument.func) or "").rsplit(".", 1)[-1] in SQL_WRAPPERS \
-            and argument.args:
-        argument = argument.args[0]
+    if isinstance(argument, ast.Call) and _sql_wrapper(argument):
+        return True
     return isinstance(argument, ast.Constant) and isinstance(argument.value, str)
 
 

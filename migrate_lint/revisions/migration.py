@@ -183,6 +183,12 @@ class Statement:
 
         return facts_of(self.sql, self.dialect)
 
+    def column_before(self, table: str, column: str) -> str:
+        """The column's name before this statement renamed it: MySQL's CHANGE old new TYPE restates
+        the whole column under its new name (SBS's short_name, renamed abbreviation)."""
+        return next((old for kind, on, old, new in self.facts.renames if kind == "column"
+                     and on.lower() == table.lower() and new.lower() == column.lower()), column)
+
     @property
     def expression(self) -> Any:
         """The sqlglot expression (exp.Command for what sqlglot only half parses); parsed once."""

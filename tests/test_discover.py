@@ -292,3 +292,16 @@ def test_a_plugins_migrations_folder_of_revisions_is_a_history(tmp_path):
     (tmp_path / "shop" / "migrations" / "0001_initial.py").write_text("class Migration:\n    pass\n")
     histories = discover_dir(tmp_path)
     assert sorted(names(h)[0] for h in histories) == ["citadel1.py", "livesync1.py"]
+
+
+def test_a_history_inside_a_package_seven_folders_down_is_found_from_the_root(tmp_path):
+    """A library that ships its own migrations keeps them deep in its source tree, with an
+    alembic.ini whose script_location only works from that folder."""
+    migrations = tmp_path / "src" / "tool" / "ui" / "service" / "storage" / "sql" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\nversion_locations = %(here)s/versions\n")
+    (migrations / "env.py").write_text("")
+    revision(migrations / "versions", "a1")
+    [history] = discover_dir(tmp_path)
+    assert names(history) == ["a1.py"]

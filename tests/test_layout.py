@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,7 @@ def imports(module: str, path: Path, known: set[str]) -> set[str]:
     return found
 
 
+@cache  # every parametrized case asks for the same graph: parse the package once
 def graph() -> dict[str, set[str]]:
     found = modules()
     return {module: imports(module, path, set(found)) for module, path in found.items()}

@@ -18,7 +18,9 @@ SKIP_DIRS = frozenset({
     ".git", ".hg", ".venv", "venv", "env", ".tox", ".nox", "node_modules", "__pycache__",
     "site-packages", "build", "dist", ".mypy_cache", ".ruff_cache", ".pytest_cache",
 })
-SEARCH_DEPTH = 6
+# deep enough for a history shipped inside a package of a src layout (evidently keeps its
+# alembic.ini in src/evidently/ui/service/storage/sql/migrations, seven folders down)
+SEARCH_DEPTH = 8
 PACKAGE_FOLDERS = frozenset({"alembic", "migrations"})  # a plugin's revisions, with no env.py of its own
 TEMPLATED = re.compile(r"\{[^{}]*\}")  # str.format fields, left for the application
 LOOKED_FOR = ("alembic.ini, migrations/alembic.ini, [tool.migrate-lint] script-location, "

@@ -71,14 +71,26 @@ def parse(source: str, filename: str = "<revision>") -> ast.Module:
         return ast.parse(source, filename=filename)
 
 
+# What Python 3 says of syntax only Python 2 accepts, and what that syntax is: a history whose
+# revisions use it runs on Python 2 (Alembic on Python 3 could not load the folder), so the file is
+# not broken where it runs.
+PYTHON2_ONLY = {"Missing parentheses in call to 'print'": "a print statement",
+                "Missing parentheses in call to 'exec'": "an exec statement",
+                "multiple exception types must be parenthesized": "an `except E, e:` clause",
+                "leading zeros in decimal integer literals": "an octal literal with a leading 0"}
+
+
 def analyse(path: Path, source: str) -> FileFacts:
     try:
         tree = parse(source, str(path))
     except SyntaxError as exc:
         line = exc.lineno or 1
         python = f"{sys.version_info[0]}.{sys.version_info[1]}"
-        return FileFacts(_header_by_lines(source, path), Hit(
-            line, path.name, {"error": f"{exc.msg} (line {line})", "python": python}, exc.offset or 1))
+        fields = {"error": f"{exc.msg} (line {line})", "python": python}
+        construct = next((what for said, what in PYTHON2_ONLY.items() if exc.msg.startswith(said)), None)
+        if construct:
+            fields.update(variant="python2", construct=f"{construct} at line {line}")
+        return FileFacts(_header_by_lines(source, path), Hit(line, path.name, fields, exc.offset or 1))
     except (ValueError, RecursionError, MemoryError) as exc:
         return FileFacts(Header(None), Hit(1, path.name, {"error": str(exc) or type(exc).__name__}))
     header = read_header(tree, path)

@@ -257,6 +257,10 @@ BOOT = "#!/bin/bash\nset -e\nflask db upgrade\nexec gunicorn -b :5000 app:app\n"
     ("api", "poetry run alembic upgrade head\npoetry run uvicorn app.main:app\n", True),
     ("api", "uv run --frozen alembic upgrade head\nexec uv run uvicorn app.main:app\n", True),
     ("api", "python -m alembic upgrade head\n", False),  # starting no server
+    # the application's own Flask command line, from the image's virtual environment (nextbus's start.sh)
+    ("", "/app/.venv/bin/python -m app db upgrade\n/app/.venv/bin/gunicorn --bind=:8000 wsgi:app\n", True),
+    ("", "/app/.venv/bin/alembic upgrade head\nexec /app/.venv/bin/uvicorn app:app\n", True),
+    ("", "python -m app db migrate\ngunicorn wsgi:app\n", False),  # writes a revision, runs none
 ])
 def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offline(
         tmp_path, check_dir, folder, script, offline):

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, reads_only, shown
+from migrate_lint.checks.mysql_non_transactional_ddl import DDL
 from migrate_lint.checks.sync_enum_values import recreates_type
 from migrate_lint.revisions.migration import Migration, Statement
 from migrate_lint.revisions.pydata import read
@@ -91,7 +92,16 @@ def _each_guarded(migration: Migration, after: list[Statement]) -> bool:
     return all(any(s.line in lines for lines in guarded) for s in after)
 
 
+def _commits_anyway(migration: Migration, ctx: CheckContext) -> bool:
+    """On MySQL a revision that runs DDL is never one transaction: each DDL statement commits on its
+    own (mysql-non-transactional-ddl says so), and a commit() of its own takes nothing more away."""
+    return ctx.mysql and any(s.sql.split(None, 1)[0].upper() in DDL
+                             for s in migration.statements if s.sql.strip())
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if _commits_anyway(migration, ctx):
+        return
     data = read(migration.source)
     calls = dict(data.calls) if data.commits else {}
     for line, column, function, kind in data.commits:

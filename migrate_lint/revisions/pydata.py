@@ -153,7 +153,9 @@ def _binds(tree: ast.Module) -> _Binds:
             factories.add(name)
         elif (callee == "Session" and to_alembic) or callee in factories:
             sessions.add(name)
-        elif callee in _OWN_FACTORIES and (bind is None or callee == "connect"):
+        elif (callee in _OWN_FACTORIES and (bind is None or callee == "connect")) or \
+                ("session" in callee.lower() and not to_alembic):
+            # the application's own session helper (sync-engine's `with session_scope() as s`)
             own.add(name)
     return _Binds(frozenset(connections), frozenset(sessions), frozenset(own))
 

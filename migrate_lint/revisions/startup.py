@@ -29,18 +29,21 @@ NOT_START = frozenset({"cli", "commands", "management", "scripts", "bin", "tools
 # at the start of a command: of the line, after `;`, `&&`, `||` or `(` (`(cd /opt/app; alembic upgrade
 # head)`), or as a condition (letta's `if ! alembic upgrade head; then`)
 # through a runner of the project's environment (misp-workbench's `poetry run alembic upgrade head`)
-_RUNNER = r"(?:(?:poetry|uv|pipenv|pdm|rye|hatch)\s+run\s+(?:--?[\w-]+\s+)*|python[\d.]*\s+-m\s+)?"
+# or a program of a virtual environment named by its path (nextbus's `/app/.venv/bin/python -m ...`)
+_RUNNER = (r"(?:(?:poetry|uv|pipenv|pdm|rye|hatch)\s+run\s+(?:--?[\w-]+\s+)*"
+           r"|(?:[\w./-]*/)?python[\d.]*\s+-m\s+|[\w./-]*/(?=flask\s|alembic\s))?")
 SHELL_UPGRADE = re.compile(r"(?:^|[;&|(]|\b(?:then|do|else|if|while|until)\s)\s*(?:!\s*)?" + _RUNNER +
                            r"(?:flask\s+db|alembic(?:\s+-{1,2}[\w-]+(?:[=\s]\S+)?)*"
                            # Flask-Script's manager of Flask-Migrate (orchest's `python migration_manager.py
-                           # db upgrade`, `./manage.py db upgrade`)
-                           r"|(?:python[\d.]*\s+)?\S+\.py\s+db)\s+upgrade\b")
+                           # db upgrade`, `./manage.py db upgrade`), or the application's own Flask command
+                           # line run as a module (nextbus's `python -m nextbus db upgrade`)
+                           r"|(?:python[\d.]*\s+)?\S+\.py\s+db|(?<=-m\s)[\w.]+\s+db)\s+upgrade\b")
 # uWSGI runs these before it loads the application (`exec-pre-app = /opt/app/migrate.sh`)
 UWSGI_HOOK = re.compile(r"(?m)^\s*(?:exec|hook)-(?:pre|post|as)-[\w-]+\s*=\s*(.+?)\s*$")
 NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})
 
 
-SERVER_START = re.compile(r"^\s*(?:exec\b|" + _RUNNER
+SERVER_START = re.compile(r"^\s*(?:exec\b|" + _RUNNER + r"(?:[\w./-]*/)?"
                           + r"(?:gunicorn|uwsgi|uvicorn|hypercorn|waitress-serve|supervisord)\b"
                           r"|flask\s+run\b)",
                           re.MULTILINE)

@@ -4,7 +4,7 @@ project (a lesser form of application-import)."""
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
-from migrate_lint.checks.application_import import is_application, local_imports
+from migrate_lint.checks.application_import import local_imports, reaches_application
 from migrate_lint.revisions.migration import Migration
 
 CODE = "ML308"
@@ -13,5 +13,5 @@ SCOPE = "revision"
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for module, line, uses in local_imports(migration, ctx):
-        if not is_application(module, uses):
+        if not reaches_application(module, uses, ctx):
             yield Hit(line, module, {"module": module})

@@ -59,6 +59,29 @@ def is_application(module: str, uses: tuple[str, ...]) -> bool:
     return False
 
 
+def _settings(module: str, uses: tuple[str, ...]) -> bool:
+    """The import is of a settings module (`myapp.config`, `from myapp.common import config`) and
+    of nothing else of the application."""
+    # the package's own name aside: SurfSense's application package is called `app`
+    inner = _words(module.split(".", 1)[1]) if "." in module else _words(module)
+    inner |= {word for use in uses for word in _words(use.split(".")[0])}
+    return bool(inner & SETTINGS) and not inner & (APPLICATION - SETTINGS)
+
+
+def reaches_application(module: str, uses: tuple[str, ...], ctx: CheckContext) -> bool:
+    """is_application(), but for a settings module that stands alone (revisions.settings_modules):
+    a reader of files and the environment is a helper, whatever its name."""
+    if not is_application(module, uses):
+        return False
+    if not (_settings(module, uses) and ctx.project_roots):
+        return True
+    from migrate_lint.revisions.settings_modules import module_file, stands_alone
+
+    named = [f"{module}.{use}" for use in uses if "." not in use]
+    target = next((m for m in named if module_file(ctx.project_roots, m)), module)
+    return not stands_alone(ctx.project_roots, target)
+
+
 def local_imports(migration: Migration, ctx: CheckContext) -> Iterator[tuple[str, int, tuple[str, ...]]]:
     for module, line, uses in migration.imports:
         if module.split(".")[0] in ctx.local_modules and not _history_module(module, migration):
@@ -90,16 +113,12 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
 
 def _hits(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for module, line, uses in local_imports(migration, ctx):
-        if is_application(module, uses):
+        if reaches_application(module, uses, ctx):
             # the revision template's import, of which this revision uses nothing (mindsdb's 55 files)
             template = not uses and module in ctx.template_imports
             # a settings module env.py loads for every revision (dispatch.config): no new dependency;
             # its models or app (quay's data.database, app) still change what the revision does
-            # (the package's own name aside: SurfSense's application package is called `app`)
-            inner = _words(module.split(".", 1)[1]) if "." in module else _words(module)
-            # the names it imports count as its path's words: `from vmware_nsx.common import config`
-            inner |= {word for use in uses for word in _words(use.split(".")[0])}
-            settings = bool(inner & SETTINGS) and not inner & (APPLICATION - SETTINGS)
+            settings = _settings(module, uses)
             variant = "template" if template else "env" if settings and module in ctx.env_imports \
                 else "unused" if _unused(migration.source, line, uses) \
                 else "settings" if settings else "default"

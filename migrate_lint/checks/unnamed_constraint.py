@@ -46,6 +46,17 @@ def _suggested(prefix: str, table: str, columns: Any, op: Operation) -> str:
     return "_".join(parts)
 
 
+def _mysql_name(kind: str, columns: Any) -> str:
+    """The name MySQL and MariaDB give an unnamed key: PRIMARY, or a unique key's first column. A
+    foreign key's (<table>_ibfk_<n>) counts the table's others, and a CHECK's differs between the
+    two servers: neither can be spelled from the call."""
+    if kind == "primary key":
+        return "PRIMARY"
+    if kind == "unique" and isinstance(columns, list | tuple) and columns and isinstance(columns[0], str):
+        return columns[0]
+    return "unnamed"
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     for op in migration.operations:
         if op.name == "drop_constraint" and op.arg(0, "constraint_name", "?") is None:
@@ -58,8 +69,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             table, columns = _table_and_columns(op, table_key, columns_key)
             # PostgreSQL's own name is fixed (<table>_<columns>_fkey, _key, _check, _pkey), so a later
             # revision can spell it: a lesser risk there (`lesser` in the rule's YAML)
-            server = server_name_of(shown(table), kind, columns, columns) if ctx.postgresql else "unnamed"
-            variant = "postgresql" if server != "unnamed" and len(server) <= MAX_NAME else "default"
+            server = server_name_of(shown(table), kind, columns, columns) if ctx.postgresql else \
+                _mysql_name(kind, columns) if ctx.mysql else "unnamed"
+            variant = "default" if server == "unnamed" or len(server) > MAX_NAME else \
+                "postgresql" if ctx.postgresql else "mysql"
             if variant == "default" and (reflecting := _reflects_names(ctx)):
                 variant, server = "reflected", reflecting
             # within the server's identifier limit, cut as SQLAlchemy and the fixer cut a long name

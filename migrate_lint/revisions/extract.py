@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
+import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -533,6 +534,13 @@ class Extractor:
                 if _UPDATE_WORD.search(text):
                     self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
                 continue
+            if kind is ast.Call and (parts := _format_parts(node)) is not None:  # type: ignore[arg-type]
+                # "UPDATE {table} SET ...".format(table=name): as an f-string is read (ggrc's loops)
+                text = _joined_text(values, parts)
+                if _UPDATE_WORD.search(text):
+                    self.strings.append((text, node.lineno, len(self.operations), ctx.dialects))  # type: ignore[attr-defined]
+                stack.extend(reversed([*node.args, *node.keywords]))  # type: ignore[attr-defined]
+                continue
             if kind is ast.Call:
                 self._call(node, ctx, values)  # type: ignore[arg-type]
                 if _schema_constructor(node, values.library):  # type: ignore[arg-type]
@@ -622,6 +630,41 @@ class Extractor:
         if columns:
             self.updates.append(
                 DataUpdate(table, frozenset(columns), node.lineno, len(self.operations), ctx.dialects))
+
+
+def _format_parts(node: ast.Call) -> list[ast.expr] | None:
+    """The parts of `"template".format(...)`, as _text_parts gives an f-string's: the template's
+    literals and, for each field, the argument it names; None for any other call, or a field this
+    cannot place (`{0.name}`, a conversion or a format spec keep it as it was)."""
+    func = node.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "format" and isinstance(func.value, ast.Constant)
+            and isinstance(func.value.value, str)):
+        return None
+    keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+    parts: list[ast.expr] = []
+    automatic = 0
+    try:
+        fields = list(string.Formatter().parse(func.value.value))
+    except ValueError:
+        return None
+    for literal, name, spec, conversion in fields:
+        if literal:
+            parts.append(ast.Constant(literal))
+        if name is None:
+            continue
+        if spec or conversion:
+            return None
+        if name == "":
+            name, automatic = str(automatic), automatic + 1
+        if name.isdigit():
+            if int(name) >= len(node.args) or isinstance(node.args[int(name)], ast.Starred):
+                return None
+            parts.append(node.args[int(name)])
+        elif name in keywords:
+            parts.append(keywords[name])
+        else:
+            return None
+    return parts
 
 
 def _text_parts(node: ast.JoinedStr | ast.BinOp) -> list[ast.expr] | None:

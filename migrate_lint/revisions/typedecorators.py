@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate_lint.revisions.migration import Call, Ref
+from migrate_lint.revisions.settings_modules import module_file
 
 
 def imported_path(imports: Iterable[tuple[str, int, tuple[str, ...]]], name: str) -> str | None:
@@ -42,13 +43,8 @@ def impl_of(roots: tuple[Path, ...], dotted: str) -> Call | Ref | None:
     """The `impl` of the TypeDecorator class at `dotted` (package.module.Class) in the project's
     source under one of the roots; None where it is not found or picks its type per database."""
     module, _, name = dotted.rpartition(".")
-    relative = Path(*module.split("."))
-    for root in roots:
-        for base in (root, root / "src"):
-            for path in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
-                if path.is_file():
-                    return _impl_in(path, name)
-    return None
+    path = module_file(roots, module)
+    return _impl_in(path, name) if path is not None else None
 
 
 def _impl_in(path: Path, name: str) -> Call | Ref | None:

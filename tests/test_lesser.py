@@ -47,7 +47,7 @@ def test_lesser_names_message_variants_only():
     data = read_rule(text, "ML303.yml")
     with pytest.raises(CatalogError, match="lesser maps message variants"):
         parse_rule(text.replace("lesser: {postgresql: info", "lesser: {postgres: info"), "ML303.yml")
-    assert data["lesser"] == {"postgresql": "info", "reflected": "info"}
+    assert data["lesser"] == {"postgresql": "info", "mysql": "info", "reflected": "info"}
 
 
 @pytest.mark.parametrize(("dialect", "limit"), [("mysql", 64), ("postgresql", 63)])

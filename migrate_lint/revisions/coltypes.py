@@ -222,24 +222,33 @@ def _schema(op: Operation) -> str | None:
 
 
 def _nullability(operations: Iterable[Operation], table: str, column: str, schema: str | None,
-                 mysql: bool = False) -> bool | None:
+                 mysql: bool = False) -> tuple[bool | None, str, str]:
     """Whether the last of `operations` that says so leaves table.column NOT NULL (None: none says;
-    False also when one drops or replaces the column, so what came before no longer counts). On
-    MySQL a type change that does not restate NOT NULL (nullable= or existing_nullable=False) is a
-    MODIFY that leaves the column nullable."""
+    False also when one drops or replaces the column, so what came before no longer counts), and
+    the table's and column's names before the operations. On MySQL a type change that does not
+    restate NOT NULL (nullable= or existing_nullable=False) is a MODIFY that leaves the column
+    nullable. A rename keeps what the column was: the search goes on under its old name
+    (sbl-filing-api's contact_info.phone, made NOT NULL, renamed phone_number)."""
     for op in reversed(tuple(operations)):
         if _schema(op) != schema and op.name != "execute":
             continue
+        if (old := _renamed_from(op, table, column)) is not None:
+            if op.name == "alter_column" and isinstance(op.kwargs.get("nullable"), bool):
+                return op.kwargs["nullable"] is False, table, column
+            if mysql and op.name == "alter_column":  # CHANGE restates the column: NULL unless said
+                return op.kwargs.get("existing_nullable") is False, table, column
+            table, column = old
+            continue
         if _replaces(op, table, column):
-            return False  # dropped, re-created or renamed into this name: not known to be NOT NULL
+            return False, table, column  # dropped or re-created: not known to be NOT NULL
         if op.name == "alter_column" and isinstance(op.kwargs.get("nullable"), bool):
             t, c = _altered(op)
             if _same(t, table) and _same(c, column):
-                return op.kwargs["nullable"] is False
+                return op.kwargs["nullable"] is False, table, column
         elif mysql and op.name == "alter_column" and "type_" in op.kwargs:
             t, c = _altered(op)
             if _same(t, table) and _same(c, column):
-                return op.kwargs.get("existing_nullable") is False
+                return op.kwargs.get("existing_nullable") is False, table, column
         elif op.name in ("add_column", "create_table"):
             target, rest = op.table_and_rest()
             if not _same(target, table):
@@ -249,15 +258,15 @@ def _nullability(operations: Iterable[Operation], table: str, column: str, schem
             for item in items:
                 spec = ColumnSpec.from_call(item) if isinstance(item, Call) else None
                 if spec is not None and _same(spec.name, column) and spec.nullable is not None:
-                    return spec.not_null
+                    return spec.not_null, table, column
         elif op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) and table in sql.lower() \
                 and re.search(_DROP_NOT_NULL.format(column=re.escape(column)), sql, re.IGNORECASE):
-            return False
+            return False, table, column
         elif mysql and op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) \
                 and (alter := altered(sql)) is not None and alter[0] == table \
                 and (restated := mysql_modify(sql, column)) is not None:
-            return restated
-    return None
+            return restated, table, column
+    return None, table, column
 
 
 def mysql_modify(sql: str, column: str) -> bool | None:
@@ -269,6 +278,20 @@ def mysql_modify(sql: str, column: str) -> bool | None:
         return None
     definition = sql[match.end():end_of_expression(sql, match.end(), NOTHING)]  # to the next clause
     return re.search(r"(?i)\bNOT\s+NULL\b", definition) is not None
+
+
+def _renamed_from(op: Operation, table: str, column: str) -> tuple[str, str] | None:
+    """The (table, column) names before the call, where it renames the table or the column into
+    these names; None for any other call."""
+    if op.name == "rename_table" and _same(op.arg(1, "new_table_name"), table) \
+            and isinstance(old := op.arg(0, "old_table_name"), str):
+        return old.lower(), column
+    if op.name == "alter_column":
+        t, c = _altered(op)
+        if _same(t, table) and _same(op.kwargs.get("new_column_name"), column) and isinstance(c, str) \
+                and c.lower() != column:
+            return table, c.lower()
+    return None
 
 
 def _replaces(op: Operation, table: str, column: str) -> bool:
@@ -327,9 +350,9 @@ def known_nullability(migration: Migration, before: int, ancestors: Iterable[Mig
     nullable; None: no revision of this history says (a table another project's history created)."""
     table, column = table.lower(), column.lower()
     schema = _schema(migration.operations[before]) if before < len(migration.operations) else None
-    found = _nullability(migration.operations[:before], table, column, schema, mysql)
+    found, table, column = _nullability(migration.operations[:before], table, column, schema, mysql)
     for ancestor in ancestors:
         if found is not None:
             break
-        found = _nullability(ancestor.operations, table, column, schema, mysql)
+        found, table, column = _nullability(ancestor.operations, table, column, schema, mysql)
     return found

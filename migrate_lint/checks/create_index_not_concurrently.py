@@ -18,6 +18,7 @@ from migrate_lint.checks import (
 )
 from migrate_lint.checks.held_locks import first_holder, kind_of, rewritten_earlier
 from migrate_lint.checks.index_rebuilds import rebuilt_from
+from migrate_lint.checks.timescale import hypertable_note
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
 from migrate_lint.sql.names import BY_CONVENTION, as_written, convention_name, sql_ident
 
@@ -135,7 +136,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                           call=safe_call(statement, call, index, table, argument, migration.source,
                                          by_convention),
                           variant=variant, held=_held(holder, table),
-                          outside=outside_transaction(statement, migration))
+                          outside=outside_transaction(statement, migration),
+                          hypertable=hypertable_note(migration, ctx, table, creating=True))
 
 
 

@@ -16,6 +16,7 @@ from migrate_lint.checks.held_locks import held_exclusively
 from migrate_lint.checks.index_history import drops_if_exists, never_made
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.lock_timeouts import in_force
+from migrate_lint.checks.timescale import hypertable_note
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
 from migrate_lint.sql.names import as_written
 from migrate_lint.sql.rawddl import qualifying_schema
@@ -121,7 +122,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 if_exists = ", if_exists=True" if drops_if_exists(statement.sql) else ""
                 yield sql_hit(statement, shown_name, index=shown_name, index_arg=argument, **fields,
                               if_exists_kw=if_exists, variant=variant,
-                              outside=outside_transaction(statement, migration))
+                              outside=outside_transaction(statement, migration),
+                              hypertable=hypertable_note(migration, ctx, fields.get("table", ""),
+                                                         creating=False))
 
 
 def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:

@@ -3,6 +3,7 @@ apart, SET NOT NULL proven by a CHECK first, and a lock_timeout at the start of 
 
 from __future__ import annotations
 
+from migrate_lint.checks.timescale import MARK as HYPERTABLE
 from migrate_lint.finding import Finding
 from migrate_lint.fix.names import identifier, truncated, validate_statement
 from migrate_lint.fix.plan import Plan
@@ -30,6 +31,8 @@ def _concurrently(plan: Plan, site: CallSite) -> None:
 def fix_index(plan: Plan, finding: Finding) -> str | None:
     """create-index-not-concurrently and drop-index-not-concurrently: the op.* call (never a batch_op
     one, which runs inside the batch) built or dropped concurrently, and its inverse in the downgrade."""
+    if HYPERTABLE in (finding.help or ""):
+        return None  # CONCURRENTLY fails on a hypertable, and the table may be one
     names = ("create_index",) if finding.code == "ML101" else ("drop_index",)
     site = plan.source.site_at(finding.location.line, names)
     if site is None or site.receiver != "op" or id(site.statement) in plan.claimed:

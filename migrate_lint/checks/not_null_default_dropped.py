@@ -27,9 +27,27 @@ def _drops_default(op: Operation, table: str, column: str) -> bool:
 
 
 def _sql_drop_default(sql: str, table: str, column: str) -> bool:
-    pattern = (rf'ALTER\s+TABLE\s+(?:ONLY\s+)?(?:[\w"]+\.)?"?{re.escape(table)}"?\s.*?ALTER\s+(?:COLUMN\s+)?'
-               rf'"?{re.escape(column)}"?\s+DROP\s+DEFAULT')
+    return _sql_default(sql, table, column, "DROP")
+
+
+def _sql_default(sql: str, table: str, column: str, action: str) -> bool:
+    """The SQL's ALTER TABLE table ALTER [COLUMN] column {action} DEFAULT (SET or DROP)."""
+    pattern = (rf'ALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?(?:[\w"]+\.)?"?{re.escape(table)}"?\s.*?'
+               rf'ALTER\s+(?:COLUMN\s+)?"?{re.escape(column)}"?\s+{action}\s+DEFAULT')
     return re.search(pattern, sql, re.IGNORECASE | re.DOTALL) is not None
+
+
+def _keeps_default(migration: Migration, table: str, column: str) -> bool:
+    """A SET DEFAULT gives the column a server default that no later DROP DEFAULT of the revision
+    takes away (EVENTSEC's raw `ALTER COLUMN tenant_id SET DEFAULT 'default'` before its SET NOT NULL)."""
+    kept = False
+    for statement in migration.statements:
+        if "DEFAULT" in statement.sql.upper():
+            if _sql_default(statement.sql, table, column, "SET"):
+                kept = True
+            elif _sql_default(statement.sql, table, column, "DROP"):
+                kept = False
+    return kept
 
 
 def _breaks_old_code(migration: Migration, table: str) -> bool:
@@ -68,7 +86,8 @@ def _filled_and_set_not_null(migration: Migration, ctx: CheckContext) -> Iterato
         line = added.get((table, column))
         call = migration.operations[op_index] if op_index < len(migration.operations) else None
         if line is None or line > statement.line or (call is not None and _gives_default(call)) \
-                or _breaks_old_code(migration, table) or not filled(migration, op_index, table, column, ctx):
+                or _breaks_old_code(migration, table) or _keeps_default(migration, table, column) \
+                or not filled(migration, op_index, table, column, ctx):
             continue
         yield sql_hit(statement, f"{table}.{column}", table=table, column=column, line=str(line),
                       variant="set_not_null")

@@ -232,15 +232,19 @@ def created_with_table(migration: Migration, ctx: CheckContext, table: str, colu
     and JARR's keys, set NOT NULL years after the table was made)."""
     table, column = table.lower(), column.lower()
     for ancestor in (migration, *ctx.ancestors(migration)):  # nearest first: the latest that made it
-        for op, added_to, spec in ancestor.added_columns():
-            if added_to.lower() == table and isinstance(spec.name, str) and spec.name.lower() == column:
-                return ancestor.revision.id if op.name == "create_table" and ancestor is not migration \
-                    else None
-        if table in ancestor.created_before(None):
-            return None  # made another way (SQL): what its rows hold is not known
         # renamed into these names: what made the old ones made it (timetable-api's lessons_rooms,
-        # created with lesson_id, then renamed events_rooms with event_id)
-        table, column = _names_before(ancestor, table, column)
+        # created with lesson_id, then renamed events_rooms with event_id), in an earlier revision
+        # or in this one, before the rename (DermaAI adds doctor_id_new, then renames it doctor_id)
+        before = _names_before(ancestor, table, column)
+        for was_table, was_column in dict.fromkeys([(table, column), before]):
+            for op, added_to, spec in ancestor.added_columns():
+                if added_to.lower() == was_table and isinstance(spec.name, str) \
+                        and spec.name.lower() == was_column:
+                    return ancestor.revision.id if op.name == "create_table" and ancestor is not migration \
+                        else None
+        if table in ancestor.created_before(None) or before[0] in ancestor.created_before(None):
+            return None  # made another way (SQL): what its rows hold is not known
+        table, column = before
     return OLDER
 
 

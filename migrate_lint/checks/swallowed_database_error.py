@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.checks.commit_in_migration import keyword_only, own_executes
-from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.migration import Migration, Operation
 from migrate_lint.revisions.swallowed import Swallow, swallowed
 
 CODE = "ML313"
@@ -17,10 +17,16 @@ def _runs_in_transaction(swallow: Swallow, migration: Migration) -> bool:
     beside op.* (conn.execute()), or an op.* call of the dialect's (the others are not among the
     operations) out of an autocommit block."""
     guarded = [op for op in migration.operations
-               if (op.function == swallow.function and swallow.first <= op.line <= swallow.last)
-               or op.function in swallow.helpers]
+               if ((op.function == swallow.function and swallow.first <= op.line <= swallow.last)
+                   or op.function in swallow.helpers) and not _queued(op, swallow)]
     return swallow.beside_op or any(
         not op.autocommit and (op.dialects is None or "postgresql" in op.dialects) for op in guarded)
+
+
+def _queued(op: Operation, swallow: Swallow) -> bool:
+    """A batch_op call of a `with op.batch_alter_table()` entered before the try: it is only queued
+    there, and runs when the block ends, outside the try (hp's `try: batch_op.drop_column(...)`)."""
+    return op.batch_line is not None and op.batch_line < swallow.first
 
 
 def _after_own_commit(swallow: Swallow, migration: Migration) -> bool:

@@ -38,11 +38,17 @@ def hypertable_note(migration: Migration, ctx: CheckContext, table: str, creatin
 
 def _timescale(migration: Migration, ctx: CheckContext) -> tuple[frozenset[str], bool]:
     """The tables the history makes hypertables, up to this revision, and whether it uses TimescaleDB."""
-    made: set[str] = set()
-    uses = False
-    for revision in (migration, *ctx.ancestors(migration)):
-        lowered = revision.source.lower()
-        if "timescaledb" in lowered or "create_hypertable" in lowered:
-            uses = True
-            made |= {name.replace('"', "").rsplit(".", 1)[-1] for name in _MADE.findall(lowered)}
-    return frozenset(made), uses
+    found: dict[str, frozenset[str]] | None = ctx.memo.get("timescale")
+    if found is None:  # each revision's text read once per run: most histories never name it
+        found = {}
+        for revision_id, revision in ctx.migrations.items():
+            lowered = revision.source.lower()
+            if "timescaledb" in lowered or "create_hypertable" in lowered:
+                found[revision_id] = frozenset(name.replace('"', "").rsplit(".", 1)[-1]
+                                               for name in _MADE.findall(lowered))
+        ctx.memo["timescale"] = found
+    if not found:
+        return frozenset(), False
+    mine = [found[r.id] for r in (migration.revision, *ctx.graph.ancestors(migration.revision.id))
+            if r.id in found]
+    return frozenset().union(*mine), bool(mine)

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk, upgrade_lines_before
 from migrate_lint.revisions.coltypes import in_primary_key, known_nullability, mysql_modify
-from migrate_lint.revisions.migration import ANY_TABLE, DataUpdate, Migration, Operation, Statement
+from migrate_lint.revisions.migration import (
+    ANY_TABLE,
+    Call,
+    ColumnSpec,
+    DataUpdate,
+    Migration,
+    Operation,
+    Statement,
+)
 from migrate_lint.sql.names import sql_ident
 
 CODE = "ML302"
@@ -213,12 +221,45 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             if not ctx.postgresql:
                 variant = "older_other_dialect" if older else \
                     "with_table_other_dialect" if origin else "other_dialect"
+            if origin and _link_table_key(ctx.migrations.get(origin), table, column):
+                variant = "link_table"
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
                           qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table,
                           line=str(deleted or ""), revision=origin or "", variant=variant)
 
 
 OLDER = ""  # no revision here adds the column: made before the history, or outside its files
+
+
+def _link_table_key(creator: Migration | None, table: str, column: str) -> bool:
+    """The revision created the table as a link table, every column of it a foreign key (or its
+    own key), and the column is one of those foreign keys: each row the application writes joins
+    two rows, so it writes both keys (european.cache.registry's undertaking_users)."""
+    if creator is None:
+        return False
+    for op in creator.operations:
+        if op.name != "create_table":
+            continue
+        name, items = op.table_and_rest()
+        if not isinstance(name, str) or name.lower() != table:
+            continue
+        columns: dict[str, bool] = {}  # column -> a foreign key or primary key
+        foreign: set[str] = set()
+        for item in items:
+            if not isinstance(item, Call):
+                continue
+            spec = ColumnSpec.from_call(item)
+            if spec is not None and isinstance(spec.name, str):
+                columns[spec.name.lower()] = spec.primary_key or any(
+                    isinstance(a, Call) and a.short == "ForeignKey" for a in item.args)
+                if columns[spec.name.lower()] and not spec.primary_key:
+                    foreign.add(spec.name.lower())
+            elif item.short == "ForeignKeyConstraint" and item.args \
+                    and isinstance(local := item.args[0], list | tuple):
+                foreign |= {c.lower() for c in local if isinstance(c, str)}
+        keys = {c for c, key in columns.items() if key} | foreign
+        return column in foreign and len(foreign) >= 2 and set(columns) <= keys
+    return False
 
 
 def created_with_table(migration: Migration, ctx: CheckContext, table: str, column: str) -> str | None:

@@ -418,11 +418,32 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 table, old, new = _written_names(statement, call, table, old, new)
                 subject = f"{table}.{old}" if table else old
                 aliases = _column_aliases(migration, statement, old, new) if kind == "table" else ""
+                gone = _renamed_away(migration, ctx, old) if kind == "table" else None
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new, aliases=aliases,
                                          qold=sql_ident(old), qnew=sql_ident(new),
-                                         variant="replaced" if replaced else
+                                         by=gone[0] if gone else "", was=gone[1] if gone else "",
+                                         variant="gone" if gone else "replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")
+
+
+def _renamed_away(migration: Migration, ctx: CheckContext, table: str) -> tuple[str, str] | None:
+    """(revision, new name) of the nearest ancestor that renamed the table away, where none since
+    made a table of that name again: the rename finds no table (crowd_gram renames
+    projectallocation to agentallocation in two revisions in a row)."""
+    name = table.lower()
+    for ancestor in ctx.ancestors(migration):
+        for op in reversed(ancestor.operations):
+            if op.name == "create_table" and isinstance(made := op.arg(0, "table_name"), str) \
+                    and made.lower() == name:
+                return None
+            if op.name == "rename_table" and isinstance(old := op.arg(0, "old_table_name"), str) \
+                    and isinstance(new := op.arg(1, "new_table_name"), str):
+                if new.lower() == name:
+                    return None
+                if old.lower() == name:
+                    return ancestor.revision.id, new
+    return None
 
 
 def _column_aliases(migration: Migration, at: Statement, old_table: str, new_table: str) -> str:

@@ -68,6 +68,8 @@ class CheckContext:
     detect_conventions: Callable[[], dict[str, str | None] | None] = lambda: None
     walks: dict[tuple[int, bool], tuple[tuple[Statement, frozenset[str]], ...]] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)  # what a check reads once from the whole history
+    # a revision's text by id, as read for the run: under --base, without analysing the revision
+    source_of: Callable[[str], str] = lambda rev_id: ""
     # whether a rule's findings are reported for a file (selected, not ignored for it): a check that
     # leaves a risk to another rule asks first; unknown, it reports the risk itself
     reports: Callable[[str, Path], bool] = lambda code, path: False

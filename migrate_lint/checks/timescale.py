@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from migrate_lint.checks import CheckContext
-from migrate_lint.paths import read_file
 from migrate_lint.revisions.migration import Migration
 
 MARK = "TimescaleDB hypertable"  # in a help that must not be fixed to CONCURRENTLY (fix.ddl)
@@ -42,14 +41,11 @@ def _timescale(migration: Migration, ctx: CheckContext) -> tuple[frozenset[str],
     found: dict[str, frozenset[str]] | None = ctx.memo.get("timescale")
     if found is None:  # each revision's text read once per run: most histories never name it
         found = {}
-        for revision in ctx.graph.by_id.values():
-            # the file's bytes, not its analysis: under --base the other revisions stay unanalysed
-            try:
-                lowered = read_file(revision.path).decode("utf-8", "replace").lower()
-            except OSError:
-                continue
+        for revision_id in ctx.graph.by_id:
+            # the text, not its analysis: under --base the other revisions stay unanalysed
+            lowered = ctx.source_of(revision_id).lower()
             if "timescaledb" in lowered or "create_hypertable" in lowered:
-                found[revision.id] = frozenset(name.replace('"', "").rsplit(".", 1)[-1]
+                found[revision_id] = frozenset(name.replace('"', "").rsplit(".", 1)[-1]
                                                for name in _MADE.findall(lowered))
         ctx.memo["timescale"] = found
     if not found:

@@ -219,7 +219,9 @@ class Engine:
         rendered = self._render(history, parsed) if self.execute else {}
         lock_path = history.script_location / lockfile.NAME
         migrations = self.migrations(history, graph, files, rendered)
+        source_of = lambda rev_id: files[graph.by_id[rev_id].path][0]  # noqa: E731
         ctx = CheckContext(
+            source_of=source_of,
             dialect=self.config.dialect, graph=graph, migrations=migrations,
             opaque=frozenset(p for p, header in zip(files, headers, strict=True) if header.problems),
             detect_naming_convention=lambda: has_naming_convention(history, self.config),
@@ -246,7 +248,7 @@ class Engine:
         hits = [*self._native_hits(targets), *self._render_hits(rendered),
                 *self._check_hits(ctx, targets, errors)]
         by_path = {rev.path: rev.id for rev in revisions}
-        weigher = self._weigher(graph, migrations, lambda rev_id: files[graph.by_id[rev_id].path][0])
+        weigher = self._weigher(graph, migrations, source_of)
         findings = one_per_location([self.finding(code, hit, path, by_path.get(path), weigher)
                                      for code, path, hit in hits if code in self.enabled_for(path)])
         findings = [_with_schema(f, migrations) if f.table not in ("", WHOLE_REVISION) and f.revision else f

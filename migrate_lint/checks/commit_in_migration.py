@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, reads_only, shown
-from migrate_lint.checks.mysql_non_transactional_ddl import DDL
+from migrate_lint.checks.mysql_non_transactional_ddl import is_ddl
 from migrate_lint.checks.sync_enum_values import recreates_type
 from migrate_lint.revisions.migration import Migration, Statement
 from migrate_lint.revisions.pydata import read
@@ -95,8 +95,7 @@ def _each_guarded(migration: Migration, after: list[Statement]) -> bool:
 def _commits_anyway(migration: Migration, ctx: CheckContext) -> bool:
     """On MySQL a revision that runs DDL is never one transaction: each DDL statement commits on its
     own (mysql-non-transactional-ddl says so), and a commit() of its own takes nothing more away."""
-    return ctx.mysql and any(s.sql.split(None, 1)[0].upper() in DDL
-                             for s in migration.statements if s.sql.strip())
+    return ctx.mysql and any(is_ddl(s.sql) for s in migration.statements)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:

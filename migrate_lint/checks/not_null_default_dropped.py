@@ -26,10 +26,6 @@ def _drops_default(op: Operation, table: str, column: str) -> bool:
         and altered_table.lower() == table.lower() and altered.lower() == column.lower()
 
 
-def _sql_drop_default(sql: str, table: str, column: str) -> bool:
-    return _sql_default(sql, table, column, "DROP")
-
-
 def _sql_default(sql: str, table: str, column: str, action: str) -> bool:
     """The SQL's ALTER TABLE table ALTER [COLUMN] column {action} DEFAULT (SET or DROP)."""
     pattern = (rf'ALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?(?:[\w"]+\.)?"?{re.escape(table)}"?\s.*?'
@@ -107,7 +103,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             yield at(drop, f"{table}.{spec.name}", table=table, column=spec.name, line=str(added.line))
             continue
         for statement in migration.statements:
-            if statement.line > added.line and _sql_drop_default(statement.sql, table, spec.name):
+            if statement.line > added.line and _sql_default(statement.sql, table, spec.name, "DROP"):
                 yield sql_hit(statement, f"{table}.{spec.name}", table=table, column=spec.name,
                               line=str(added.line))
                 break

@@ -69,6 +69,38 @@ def test_syntax_error_is_a_finding_and_the_rest_is_checked(project):
     assert result.returncode == 1
 
 
+NEWER_FSTRING = ('revision = "c1"\ndown_revision = "b1"\ndef quoted(name):\n'
+                 '    return f"{name.replace(\'"\', \'""\')}"\n')
+
+
+@pytest.mark.parametrize("declared", [
+    ('pyproject.toml', '[project]\nname = "app"\nrequires-python = ">=3.99"\n',
+     "requires-python >=3.99 in pyproject.toml"),
+    ('.python-version', '3.99.1\n', ".python-version pins 3.99"),
+])
+def test_a_file_this_python_cannot_parse_in_a_project_on_a_newer_python_is_unread_not_broken(
+        project, declared):
+    name, text, source = declared
+    (project / name).write_text(text)
+    (project / "migrations" / "versions" / "c1.py").write_text(NEWER_FSTRING)
+    result = ml("check", "--format", "json", cwd=project)
+    unread = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "ML901"]
+    # Python 3.12 reads the f-string itself (PEP 701): there is then nothing to report
+    expected = [("info", 4)] if sys.version_info < (3, 12) else []
+    assert [(f["severity"], f["line"]) for f in unread] == expected
+    if unread:
+        assert f"the project needs Python 3.99 ({source})" in unread[0]["message"]
+        assert "Run migrate-lint on Python 3.99" in unread[0]["help"]
+
+
+def test_a_file_no_python_parses_stays_an_error_in_a_project_on_this_python(project):
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    (project / "pyproject.toml").write_text(f'[project]\nname = "app"\nrequires-python = ">={here}"\n')
+    (project / "migrations" / "versions" / "c1.py").write_text('revision = "c1"\ndef upgrade(:\n')
+    findings = json.loads(ml("check", "--format", "json", cwd=project).stdout)["findings"]
+    assert [(f["severity"], f["line"]) for f in findings if f["code"] == "ML901"] == [("error", 2)]
+
+
 def test_undecodable_file_is_an_error_line_and_the_rest_is_checked(project):
     (project / "migrations" / "versions" / "bad.py").write_bytes(b'revision = "x"\n# \xff\xfe\n')
     result = ml("check", cwd=project)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import cache
@@ -53,6 +54,7 @@ from migrate_lint.revisions.project import (
     project_roots,
     template_imports,
 )
+from migrate_lint.revisions.project_python import needed_python
 from migrate_lint.revisions.reading import Files, Reader, known_header
 from migrate_lint.revisions.timeouts import env_lock_timeout
 
@@ -245,7 +247,7 @@ class Engine:
             lock=lockfile.load_if_present(lock_path, errors), lock_path=lock_path,
             lock_timeout=env_lock_timeout(history) if self.config.dialect == "postgresql" else None,
             reports=lambda code, path: code in self.enabled_for(path))
-        hits = [*self._native_hits(targets), *self._render_hits(rendered),
+        hits = [*self._native_hits(targets, history), *self._render_hits(rendered),
                 *self._check_hits(ctx, targets, errors)]
         by_path = {rev.path: rev.id for rev in revisions}
         weigher = self._weigher(graph, migrations, source_of)
@@ -342,10 +344,14 @@ class Engine:
                     "variant": "partial" if result.statements else
                     "default" if result.error_line else "whole"})
 
-    def _native_hits(self, targets: dict[Path, FileFacts]) -> Iterator[tuple[str, Path, Hit]]:
+    def _native_hits(self, targets: dict[Path, FileFacts], history: History
+                     ) -> Iterator[tuple[str, Path, Hit]]:
+        needed: list[tuple[tuple[int, int], str] | None] = []  # read once, and only for a file that fails
         for path, facts in targets.items():
             if facts.syntax_error:
-                yield SYNTAX_ERROR, path, facts.syntax_error
+                if not needed:
+                    needed.append(needed_python(project_roots(history, self.config), self.config.root))
+                yield SYNTAX_ERROR, path, _for_project_python(facts.syntax_error, needed[0])
             for problem in facts.header.problems:
                 yield DYNAMIC_HEADER, path, Hit(problem.line, path.name, {
                     "name": problem.name, "source": problem.source})
@@ -404,3 +410,13 @@ def _with_schema(finding: Finding, migrations: LazyMigrations) -> Finding:
     table = f"{schemas[0]}.{finding.table}" if schemas and "." not in finding.table else \
         qualified(finding.table, finding.subject, [s.sql for s in migration.statements if s.line == line])
     return finding if table == finding.table else replace(finding, table=table)
+
+
+def _for_project_python(error: Hit, needed: tuple[tuple[int, int], str] | None) -> Hit:
+    """A syntax error in a project that needs a newer Python than this one: the file may be valid
+    there (PEP 701 f-strings), so it is told as unread, not as broken."""
+    if needed is None or "variant" in error.fields or needed[0] <= sys.version_info[:2]:
+        return error
+    version, source = needed
+    return replace(error, fields={**error.fields, "variant": "newer",
+                                  "needed": f"{version[0]}.{version[1]}", "source": source})

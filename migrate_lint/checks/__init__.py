@@ -15,7 +15,15 @@ from migrate_lint.checks.held_locks import (
     referenced_held_since,
     rewritten_earlier,
 )
-from migrate_lint.checks.written import CONSTRAINT_CALLS, LOOP_VARIABLE, as_code, computed_names, referent
+from migrate_lint.checks.written import (
+    CONSTRAINT_CALLS,
+    LOOP_VARIABLE,
+    as_code,
+    call_on,
+    calls_by_line,
+    computed_names,
+    referent,
+)
 from migrate_lint.finding import Hit
 from migrate_lint.paths import real_path
 from migrate_lint.rendering.opsql import given_name
@@ -259,7 +267,7 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
     words = migration.upper_sql  # what each statement below must name, in one of them
     if "ADD" not in words or (keyword not in words and not (keyword == "FOREIGN" and "REFERENCES" in words)):
         return
-    calls = {op.line: op for op in migration.operations if op.name in CONSTRAINT_CALLS}
+    calls = calls_by_line(migration.operations, CONSTRAINT_CALLS)
     for statement, created in sql_walk(migration, ctx):
         upper = statement.sql.upper()
         inside_column = keyword == "FOREIGN" and "REFERENCES" in upper  # a key written inside ADD COLUMN
@@ -268,7 +276,7 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
         in_column = {"variant": "inside_column"} if _adds_column_only(upper) else {}
         for table, lowered, found, not_valid, condition in statement.facts.constraints:
             if found == kind and not not_valid and table not in created:
-                call = calls.get(statement.line)
+                call = call_on(calls, statement.line, table)
                 given = as_written(statement.sql, lowered,
                                    given_name(call.arg(0, "constraint_name")) if call is not None else None)
                 if rewritten_earlier(migration, statement, table, ctx.transactional_ddl, ctx.dialect):

@@ -5,9 +5,16 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, named_by_convention, sql_hit, sql_walk
 from migrate_lint.checks.held_locks import held_since, rewritten_earlier
-from migrate_lint.checks.written import CONSTRAINT_CALLS, computed_names, constraint_columns
+from migrate_lint.checks.written import (
+    CONSTRAINT_CALLS,
+    as_code,
+    call_on,
+    calls_by_line,
+    computed_names,
+    constraint_columns,
+)
 from migrate_lint.revisions.coltypes import in_primary_key, known_not_null
-from migrate_lint.revisions.migration import Call, Migration, Operation
+from migrate_lint.revisions.migration import Call, Migration, Operation, Unknown
 from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import as_written, sql_ident
 
@@ -25,7 +32,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     words = migration.upper_sql  # what one of the statements below must name
     if not ctx.postgresql or ("UNIQUE" not in words and "PRIMARY KEY" not in words):
         return
-    calls = {op.line: op for op in migration.operations if op.name in CONSTRAINT_CALLS}
+    calls = calls_by_line(migration.operations, CONSTRAINT_CALLS)
     for statement, created in sql_walk(migration, ctx):
         if "UNIQUE" not in statement.sql.upper() and "PRIMARY KEY" not in statement.sql.upper():
             continue
@@ -38,23 +45,34 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 match = re.search(_COLUMNS, statement.sql)
                 columns = [c.strip().strip('"') for c in match["columns"].split(",")] if match else [
                     column for t, column, _, _ in statement.facts.added_columns if t == table]  # ADD COLUMN
-                name_code, table_code = computed_names(calls.get(statement.line)) or ("", "")
+                call = call_on(calls, statement.line, table)
+                name_code, table_code = computed_names(call) or ("", "")
                 subject = f"{table}.{name}"
                 # the help's SQL names them as the code does: a quoted capital name (anitya's
                 # "UNIQ_PROJECT_NAME_PER_ECOSYSTEM") is another name in lower case
-                call = calls.get(statement.line)
                 code_name = call.arg(0, "constraint_name") if call is not None else None
                 name = as_written(statement.sql, name, code_name if isinstance(code_name, str) else None)
                 held = held_since(migration, statement, table, ctx.transactional_ddl, "build")
                 table = as_written(statement.sql, table)
                 yield sql_hit(statement, subject, table=table, name=name, kind=kind.upper(), held=held,
-                              qtable=sql_ident(table), qname=sql_ident(name), columns=repr(columns),
+                              qtable=sql_ident(table), qname=sql_ident(name),
+                              columns=(name_code and _columns_as_code(call, kind)) or repr(columns),
                               qcolumns=", ".join(sql_ident(c) for c in columns),
                               deferrable=_deferrable(statement.sql),
                               name_code=name_code, table_code=table_code,
                               variant="computed" if name_code else _primary_key_variant(
                                   migration, ctx, call, table, columns) if kind == "primary key" else
                               "default" if match else "column")
+
+
+def _columns_as_code(call: Operation | None, kind: str) -> str | None:
+    """The call's columns as it writes them where a loop gives them (`[column, "id"]`): the rendered
+    ones are those of the loop's first pass only."""
+    columns = constraint_columns(call, "primary key" if kind == "primary key" else "unique constraint") \
+        if call is not None else None
+    if not isinstance(columns, tuple | list) or not any(isinstance(c, Unknown) for c in columns):
+        return None
+    return "[" + ", ".join(as_code(c, str(c)) for c in columns) + "]"
 
 
 def _deferrable(sql: str) -> str:

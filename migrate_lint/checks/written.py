@@ -5,6 +5,8 @@ variable, a name held by a variable) as code, and the constraint calls' other ar
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from migrate_lint.revisions.migration import Operation, Unknown
@@ -38,6 +40,27 @@ def constraint_columns(call: Operation, kind: str) -> Any:
     form takes no table, so one position earlier."""
     _, position, keyword = CREATORS[kind]
     return call.arg(position - (1 if call.batch_table is not None else 0), keyword)
+
+
+def calls_by_line(operations: Iterable[Operation], names: Iterable[str]) -> dict[int, list[Operation]]:
+    """The calls of these names, by the line that writes them: a loop over tables, unrolled, writes
+    one call per table on the same line."""
+    wanted, found = frozenset(names), defaultdict(list)
+    for op in operations:
+        if op.name in wanted:
+            found[op.line].append(op)
+    return found
+
+
+def call_on(calls: dict[int, list[Operation]], line: int, table: str) -> Operation | None:
+    """The call at `line` that works on `table`, of those calls_by_line() found there: each
+    statement a loop renders belongs to one pass (superset's uq_{table}_{column} on columns and on
+    metrics); the first call where none names the table."""
+    at_line = calls.get(line, [])
+    bare = table.rsplit(".", 1)[-1].strip('"').lower()
+    return next((op for op in at_line if str(op.table_at(
+        1, "source_table" if op.name == "create_foreign_key" else "table_name")).lower() == bare),
+        at_line[0] if at_line else None)
 
 
 def computed_names(call: Operation | None) -> tuple[str, str] | None:

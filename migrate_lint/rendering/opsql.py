@@ -210,6 +210,14 @@ def _on_table_sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts |
         if op.kwargs.get("nullable") is False:
             yield (f"ALTER TABLE {target} ALTER COLUMN {column} SET NOT NULL",
                    SqlFacts(altered_columns=((tbl, column.lower(), True, None),)))
+        # server_default=None drops the default (False, Alembic's own default, leaves it): the
+        # ALTER takes ACCESS EXCLUSIVE like any other, which later statements' findings must know.
+        # MySQL's Alembic states the default inside the one MODIFY it writes for any other change.
+        alone = not ({"type_", "new_column_name"} & op.kwargs.keys() or op.kwargs.get("nullable") is not None)
+        if "server_default" in op.kwargs and (default := op.kwargs["server_default"]) is not False \
+                and (alone or dialect not in ("mysql", "mariadb")):
+            action = "DROP DEFAULT" if default is None else f"SET DEFAULT {default_sql(default)}"
+            yield f"ALTER TABLE {target} ALTER COLUMN {column} {action}", SqlFacts()
         if isinstance(new_name := op.kwargs.get("new_column_name"), str):
             yield (f"ALTER TABLE {target} RENAME COLUMN {column} TO {new_name}",
                    SqlFacts(renames=(("column", tbl, column.lower(), new_name.lower()),)))

@@ -261,6 +261,9 @@ BOOT = "#!/bin/bash\nset -e\nflask db upgrade\nexec gunicorn -b :5000 app:app\n"
     ("", "/app/.venv/bin/python -m app db upgrade\n/app/.venv/bin/gunicorn --bind=:8000 wsgi:app\n", True),
     ("", "/app/.venv/bin/alembic upgrade head\nexec /app/.venv/bin/uvicorn app:app\n", True),
     ("", "python -m app db migrate\ngunicorn wsgi:app\n", False),  # writes a revision, runs none
+    # the server started in a subshell of its own, in the background (growen's start.sh)
+    ("", "if ! .venv/bin/python -m alembic upgrade head; then\n  exit 1\nfi\n( uvicorn api:app ) &\n", True),
+    ("", "alembic upgrade head\n(cd frontend; npm run dev)\n", False),  # a subshell that serves no API
 ])
 def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offline(
         tmp_path, check_dir, folder, script, offline):

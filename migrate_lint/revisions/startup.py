@@ -43,7 +43,8 @@ UWSGI_HOOK = re.compile(r"(?m)^\s*(?:exec|hook)-(?:pre|post|as)-[\w-]+\s*=\s*(.+
 NOT_START_FILES = frozenset({"cli", "manage", "commands", "__main__", "env", "setup", "conftest", "noxfile"})
 
 
-SERVER_START = re.compile(r"^\s*(?:exec\b|" + _RUNNER + r"(?:[\w./-]*/)?"
+# also in a subshell of its own (growen's `( uvicorn services.api:app ... ) &`)
+SERVER_START = re.compile(r"^\s*(?:\(\s*)?(?:exec\b|" + _RUNNER + r"(?:[\w./-]*/)?"
                           + r"(?:gunicorn|uwsgi|uvicorn|hypercorn|waitress-serve|supervisord)\b"
                           r"|flask\s+run\b)",
                           re.MULTILINE)

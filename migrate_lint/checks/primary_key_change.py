@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, sql_hit
 from migrate_lint.checks.alter_column_type import known_old_type
-from migrate_lint.checks.type_rewrites import no_rewrite
+from migrate_lint.checks.type_rewrites import no_rewrite, type_parts
 from migrate_lint.rendering.opsql import type_sql
 from migrate_lint.revisions.migration import Call, Migration, Operation, Unknown
 
@@ -183,16 +183,24 @@ def _column(op: Operation) -> tuple[str, str] | None:
     return (table.lower(), column.lower()) if isinstance(table, str) and isinstance(column, str) else None
 
 
-def _same_type(migration: Migration, ctx: CheckContext, op: Operation, table: str, column: str) -> bool:
+STRINGS = frozenset({"VARCHAR", "CHARACTER VARYING", "CHAR", "CHARACTER", "TEXT", "NVARCHAR", "NCHAR"})
+
+
+def _same_kind(migration: Migration, ctx: CheckContext, op: Operation, table: str, column: str) -> bool:
     """Whether the type_ an alter_column gives is the one the column has, by existing_type or the
-    history (Mailu restates its key's String(255)), or one the server changes without a rewrite."""
+    history (Mailu restates its key's String(255)), one the server changes without a rewrite, or
+    another string type (growen's sessions.id, TEXT to VARCHAR(64)): a key that stays a string
+    keeps its references and its clients working, and alter-column-type reports the rewrite."""
     new = op.kwargs.get("type_")
     old = known_old_type(migration, ctx, op, table, column, op.line)
     if old is None or isinstance(old, Unknown) or isinstance(new, Unknown):
         return False
     old_sql = old if isinstance(old, str) else type_sql(old, ctx.dialect)
     new_sql = type_sql(new, ctx.dialect)
-    return bool(old_sql and new_sql) and no_rewrite(old_sql, new_sql, ctx.dialect)
+    if not (old_sql and new_sql):
+        return False
+    kinds = [parts[0] in STRINGS if (parts := type_parts(t)) else None for t in (old_sql, new_sql)]
+    return kinds == [True, True] or no_rewrite(old_sql, new_sql, ctx.dialect)
 
 
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
@@ -223,7 +231,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             for ancestor in ctx.ancestors(migration):
                 keys.update(_keys(ancestor))
         if (target in keys or target in _keys(migration, op)) and not (
-                op.name == "alter_column" and _same_type(migration, ctx, op, *target)):
+                op.name == "alter_column" and _same_kind(migration, ctx, op, *target)):
             reported.add(target[0])
             yield at(op, f"{target[0]}.{target[1]}", table=target[0], column=target[1],
                      variant="type" if op.name == "alter_column" else "column")

@@ -16,6 +16,8 @@ APPLICATION = frozenset({"models", "model", "services", "service", "app", "appli
                          "create_app", "make_app", "db", "session", "Session", "database", "config",
                          "settings", "setup", "tasks", "views", "api", "Base"})
 SETTINGS = frozenset({"config", "settings"})
+# the lesser wordings that give way to the default one where the revision imports more of the application
+LESSER_OF_DEFAULT = frozenset({"settings", "session"})
 # Column types, constants and migration helpers: stable, lesser (application-helper-import).
 # Anything else of the project is lesser too; these words only outweigh an application word in the
 # same path (`myapp.db.sqlalchemy`, `myapp.models.types`, `myapp.db.migration`).
@@ -102,8 +104,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     # the revision's imports are one finding, whose help is the first's: where it also imports the
     # models or the app (pgadmin4's config beside pgadmin.model), that help is the one to give
     if any(hit.fields["variant"] == "default" for hit in hits):
-        hits = [replace(h, fields={**h.fields, "variant": "default"}) if h.fields["variant"] == "settings"
-                else h for h in hits]
+        hits = [replace(h, fields={**h.fields, "variant": "default"})
+                if h.fields["variant"] in LESSER_OF_DEFAULT else h for h in hits]
     # deleting one import is no help where another is used: the help for what is used comes first
     if any(hit.fields["variant"] not in ("unused", "template") for hit in hits):
         hits = [replace(h, fields={**h.fields, "variant": "default"}) if h.fields["variant"] == "unused"
@@ -121,8 +123,27 @@ def _hits(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             settings = _settings(module, uses)
             variant = "template" if template else "env" if settings and module in ctx.env_imports \
                 else "unused" if _unused(migration.source, line, uses) \
+                else "session" if _session_only(uses) and _env_in_application(ctx) \
                 else "settings" if settings else "default"
             yield Hit(line, module, {"module": module, "variant": variant})
+
+
+# the application's `db` used for nothing but SQLAlchemy's Session class, which Flask-SQLAlchemy
+# passes on (superset's `db.Session(bind=bind)` on Alembic's connection, in 50 revisions); not
+# `db.session`, the application's own session on a connection of its own
+_SESSION_CLASS = re.compile(r"^\w+\.Session$")
+
+
+def _session_only(uses: tuple[str, ...]) -> bool:
+    return bool(uses) and all(_SESSION_CLASS.match(use) for use in uses)
+
+
+def _env_in_application(ctx: CheckContext) -> bool:
+    """env.py runs inside the application (Flask-Migrate's current_app, or the project's own
+    modules): every revision already loads the application, so importing its `db` for a session
+    adds no dependency."""
+    return any(module.split(".")[0] == "flask" or module.split(".")[0] in ctx.local_modules
+               for module in ctx.env_imports)
 
 
 def _unused(source: str, line: int, uses: tuple[str, ...]) -> bool:

@@ -382,3 +382,38 @@ def test_a_sample_ini_to_copy_names_the_database_where_no_alembic_ini_is_there(
     (folder / "config.ini.sample").write_text(SAMPLE.format(location=location, url=url))
     declared_dialect.cache_clear()
     assert inferred(tmp_path) == found
+
+
+def two_histories(root: Path, first_url: str, second_url: str | None = None) -> list[tuple[str, str, str]]:
+    """A project of two histories, each with its alembic.ini, env.py and one revision."""
+    for name, url in (("ticketing", first_url), ("extauth", second_url)):
+        (root / name / "alembic" / "versions").mkdir(parents=True)
+        (root / name / "alembic" / "env.py").write_text("from alembic import context\n")
+        (root / name / "alembic" / "versions" / "a1.py").write_text(REVISION)
+        (root / name / "alembic.ini").write_text(
+            "[alembic]\nscript_location = alembic\n" + (f"sqlalchemy.url = {url}\n" if url else ""))
+    for cached in (flask_config, declared_dialect, written_for):
+        cached.cache_clear()
+    histories, errors = find_histories([root], load(None, root))
+    assert not errors
+    return sorted((h.script_location.parent.name, h.dialect or "", h.dialect_source) for h in histories)
+
+
+def test_a_history_nothing_names_takes_the_dialect_its_sibling_histories_show(tmp_path):
+    # altair's extauth history beside its MySQL ticketing one: the same server
+    (extauth, dialect, source), ticketing = two_histories(tmp_path, "mysql+pymysql://app@db/app")
+    assert (extauth, dialect) == ("extauth", "mysql")
+    assert source.startswith("the project's other histories (") and \
+        source.endswith("ticketing/alembic) are mysql: alembic.ini sqlalchemy.url")
+    assert ticketing == ("ticketing", "mysql", "alembic.ini sqlalchemy.url")
+
+
+def test_sibling_histories_that_disagree_leave_the_default(tmp_path):
+    (tmp_path / "third" / "alembic" / "versions").mkdir(parents=True)
+    (tmp_path / "third" / "alembic" / "versions" / "a1.py").write_text(REVISION)
+    (tmp_path / "third" / "alembic.ini").write_text("[alembic]\nscript_location = alembic\n"
+                                                    "sqlalchemy.url = sqlite:///app.db\n")
+    found = two_histories(tmp_path, "mysql+pymysql://app@db/app")
+    assert [(name, dialect) for name, dialect, _ in found] == [
+        ("extauth", "postgresql"), ("third", "sqlite"), ("ticketing", "mysql")]
+    assert found[0][2].startswith("default: ")

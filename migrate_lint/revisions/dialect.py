@@ -21,6 +21,7 @@ from migrate_lint.revisions.drivers import OSLO_RUNS_ON, declared_dialect
 from migrate_lint.revisions.written_for import written_for
 
 DEFAULT = "postgresql"
+DEFAULT_SOURCE = "default:"  # how a source says that nothing named the dialect
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "psycopg": "postgresql",
            "mysql": "mysql", "mariadb": "mariadb", "sqlite": "sqlite"}
 SETTING = "SQLALCHEMY_DATABASE_URI"
@@ -125,7 +126,7 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
     if script_location is not None and (written := written_for(str(script_location)))[0]:
         return Dialect(written[0], "; ".join([written[1], *notes]))
     reason = "; ".join(notes) or "no dialect found; set --dialect or [tool.migrate-lint] dialect"
-    return Dialect(DEFAULT, f"default: {reason}")
+    return Dialect(DEFAULT, f"{DEFAULT_SOURCE} {reason}")
 
 
 # an ini shipped as a template to copy (asterisk's contrib/ast-db-manage/config.ini.sample), read

@@ -12,7 +12,7 @@ from pathlib import Path
 from migrate_lint.config import Config
 from migrate_lint.errors import UserError
 from migrate_lint.finding import InputError
-from migrate_lint.revisions.dialect import infer
+from migrate_lint.revisions.dialect import DEFAULT_SOURCE, infer
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".venv", "venv", "env", ".tox", ".nox", "node_modules", "__pycache__",
@@ -389,7 +389,7 @@ def find_histories(paths: list[Path], config: Config) -> tuple[list[History], li
             if not found:
                 errors.append(InputError(path, None, f"no Alembic revisions found (looked for {LOOKED_FOR})"))
             histories += found
-    return [with_dialect(h, config) for h in _merged(histories)], errors
+    return with_siblings_dialect([with_dialect(h, config) for h in _merged(histories)]), errors
 
 
 def _merged(histories: list[History]) -> list[History]:
@@ -413,6 +413,20 @@ def with_dialect(history: History, config: Config) -> History:
     found = infer(config, history.version_dirs, history.ini_url, label, history.script_location / "env.py",
                   history.script_location)
     return replace(history, dialect=found.name, dialect_source=found.source)
+
+
+def with_siblings_dialect(histories: list[History]) -> list[History]:
+    """A history nothing names a dialect for takes the one the project's other histories show, when
+    they all show the same: altair's extauth and famiport histories beside its MySQL ticketing and
+    cms ones run on the same MySQL server."""
+    known = [h for h in histories if h.dialect and not h.dialect_source.startswith(DEFAULT_SOURCE)]
+    if len({h.dialect for h in known}) != 1 or len(known) == len(histories):
+        return histories
+    shown = ", ".join(h.script_location.as_posix() for h in known[:2]) + (", ..." if len(known) > 2 else "")
+    source = f"the project's other histories ({shown}) are {known[0].dialect}: {known[0].dialect_source}"
+    named = {id(h) for h in known}
+    return [h if id(h) in named else replace(h, dialect=known[0].dialect, dialect_source=source)
+            for h in histories]
 
 
 def one_history(paths: list[Path], config: Config, command: str) -> tuple[History, list[InputError]]:

@@ -80,6 +80,27 @@ PYTHON2_ONLY = {"Missing parentheses in call to 'print'": "a print statement",
                 "leading zeros in decimal integer literals": "an octal literal with a leading 0"}
 
 
+# Python 2 syntax that Python 3 rejects only as "invalid syntax": told by the rejected line itself
+PYTHON2_LINES = ((re.compile(r"(?<![\w\"'])[uU][rR][\"']"), "a ur'' string literal"),
+                 (re.compile(r"(?<![\w.])\d+[lL]\b"), "a long integer literal (10L)"),
+                 (re.compile(r"`"), "a backquoted repr"),
+                 (re.compile(r"<>"), "the <> operator"),
+                 (re.compile(r"^\s*raise\s+[\w.]+\s*,"), "a `raise E, value` statement"))
+
+
+_QUOTED = re.compile(r"""(["'])(?:\\.|(?!\1).)*\1""")
+
+
+def _python2_construct(exc: SyntaxError) -> str | None:
+    said = next((what for said, what in PYTHON2_ONLY.items() if exc.msg.startswith(said)), None)
+    if said or exc.msg not in ("invalid syntax", "invalid decimal literal"):
+        return said
+    line = exc.text or ""
+    code = _QUOTED.sub('""', line)  # a backquote or <> inside a string is no Python 2 syntax
+    return next((what for pattern, what in PYTHON2_LINES
+                 if pattern.search(line if what.startswith("a ur") else code)), None)
+
+
 def analyse(path: Path, source: str) -> FileFacts:
     try:
         tree = parse(source, str(path))
@@ -87,7 +108,7 @@ def analyse(path: Path, source: str) -> FileFacts:
         line = exc.lineno or 1
         python = f"{sys.version_info[0]}.{sys.version_info[1]}"
         fields = {"error": f"{exc.msg} (line {line})", "python": python}
-        construct = next((what for said, what in PYTHON2_ONLY.items() if exc.msg.startswith(said)), None)
+        construct = _python2_construct(exc)
         if construct:
             fields.update(variant="python2", construct=f"{construct} at line {line}")
         return FileFacts(_header_by_lines(source, path), Hit(line, path.name, fields, exc.offset or 1))

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk, upgrade_lines_before
+from migrate_lint.checks.written import existing_kw
 from migrate_lint.revisions.coltypes import in_primary_key, known_nullability, mysql_modify
 from migrate_lint.revisions.migration import (
     ANY_TABLE,
@@ -16,7 +17,7 @@ from migrate_lint.revisions.migration import (
     Operation,
     Statement,
 )
-from migrate_lint.sql.names import sql_ident
+from migrate_lint.sql.names import as_written, sql_ident
 
 CODE = "ML302"
 # alter_column changes that MySQL makes with a MODIFY restating the whole column, nullability too
@@ -223,9 +224,16 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                     "with_table_other_dialect" if origin else "other_dialect"
             if origin and _link_table_key(ctx.migrations.get(origin), table, column):
                 variant = "link_table"
-            yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
-                          qtable=sql_ident(table), qcolumn=sql_ident(column), qtable_unquoted=table,
-                          line=str(deleted or ""), revision=origin or "", variant=variant)
+            call = migration.operations[op_index] if op_index < len(migration.operations) else None
+            owner = call.table_and_rest()[0] if call is not None else None
+            # the help's SQL and call name the table as the code does (MySQL's names keep their case)
+            written = as_written(statement.sql, table, owner if isinstance(owner, str) else None)
+            yield sql_hit(statement, f"{table}.{column}", table=table, written_table=written, column=column,
+                          qtable=sql_ident(written, ctx.mysql), qcolumn=sql_ident(column, ctx.mysql),
+                          qtable_unquoted=written,
+                          line=str(deleted or ""), revision=origin or "", variant=variant,
+                          existing_kw=existing_kw(call) if call is not None and call.name == "alter_column"
+                          else "")
 
 
 OLDER = ""  # no revision here adds the column: made before the history, or outside its files

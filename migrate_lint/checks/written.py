@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from migrate_lint.revisions.migration import Operation, Unknown
+from migrate_lint.revisions.migration import Call, Operation, Ref, Unknown
 
 LOOP_VARIABLE = r"each ([\w.]+) of the loop"  # how an Unknown says a loop variable (or its attribute)
 PARAMETER = r"the (\w+) argument of \w+\(\)$"  # and a helper's parameter
@@ -87,6 +87,34 @@ def _code(value: Any) -> str | None:
     if isinstance(value, tuple | list) and all(isinstance(v, str) for v in value):
         return "[" + ", ".join(f'"{v}"' for v in value) + "]"
     return repr(value) if isinstance(value, bool | int) else None
+
+
+def value_code(value: Any) -> str | None:
+    """An argument of literals, names and calls of them written back as code (`sa.String(4)`,
+    `sa.text("now()")`); None for anything computed."""
+    if isinstance(value, Ref):
+        return value.name
+    if isinstance(value, Call):
+        args = [value_code(a) for a in value.args]
+        kwargs = [(k, value_code(v)) for k, v in value.kwargs.items()]
+        if any(a is None for a in args) or any(v is None for _, v in kwargs):
+            return None
+        return f"{value.func}(" + ", ".join([*map(str, args), *(f"{k}={v}" for k, v in kwargs)]) + ")"
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    if isinstance(value, tuple | list):
+        items = [value_code(v) for v in value]
+        return None if any(i is None for i in items) else "[" + ", ".join(map(str, items)) + "]"
+    return repr(value) if isinstance(value, str) else None
+
+
+def existing_kw(op: Operation | None) -> str:
+    """The call's existing_* arguments as written, for a help that writes the call again: MySQL's
+    MODIFY restates the whole column from them, and Alembic refuses it without existing_type."""
+    if op is None:
+        return ""
+    kept = [(key, value_code(value)) for key, value in op.kwargs.items() if key.startswith("existing_")]
+    return "".join(f", {key}={code}" for key, code in kept if code is not None)
 
 
 def referent(op: Operation | None) -> str:

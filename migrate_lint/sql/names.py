@@ -109,8 +109,14 @@ RESERVED = frozenset({
     "using", "variadic", "verbose", "when", "where", "window", "with"})
 
 
-def sql_ident(name: str) -> str:
-    """A name as it must be written in SQL: quoted when reserved, upper-case or not a plain word."""
+def sql_ident(name: str, mysql: bool = False) -> str:
+    """A name as it must be written in SQL: quoted when reserved, upper-case or not a plain word.
+    MySQL keeps an unquoted name's case, and reads double quotes as a string: it quotes with
+    backquotes, only a reserved name or one that is not a plain word."""
+    if mysql:
+        if name.lower() in RESERVED or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", name):
+            return "`" + name.replace("`", "``") + "`"
+        return name
     if name in RESERVED or not re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
         return '"' + name.replace('"', '""') + '"'
     return name
@@ -124,7 +130,7 @@ def as_written(sql: str, name: str, code_name: str | None = None) -> str:
         return name
     if code_name is not None and code_name.lower() == name:
         return code_name
-    match = re.search(rf'"({re.escape(name)})"', sql, re.IGNORECASE)
+    match = re.search(rf'["`]({re.escape(name)})["`]', sql, re.IGNORECASE)  # MySQL quotes with backquotes
     return match[1] if match else name
 
 

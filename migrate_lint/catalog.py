@@ -17,7 +17,7 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED = ("code", "name", "title", "severity", "deploy", "message", "help", "catches", "risk",
             "safe", "cases")
 OPTIONAL = ("dialects", "tags", "references", "default", "example", "fix", "per-table", "per-revision",
-            "trace", "lesser")
+            "trace", "lesser", "deploy-variants")
 CASE_KEYS = {"name", "pass", "fail", "config", "fixed", "server", "project-root", "message", "help"}
 # what `migrate-lint trace` must observe for a case (tests/test_trace_catalogue.py)
 SERVER_FACTS = {"locks", "rewrites", "unvalidated", "scanned", "keys", "autocommit", "invalid", "algorithm"}
@@ -104,6 +104,9 @@ class RuleSpec:
     # wordings (message variants) whose case is a lesser risk, with the severity they report at
     # unless the config sets the rule's severity
     lesser: tuple[tuple[str, Severity], ...] = ()
+    # wordings whose risk needs another deploy than the rule's (a key's type change: the rewrite's
+    # lock needs traffic, where dropping the key breaks the revision however it runs)
+    deploy_variants: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def cases(self) -> tuple[Case, ...]:
@@ -111,9 +114,10 @@ class RuleSpec:
         catalogue loaded from its compiled form, validated whole when compiled, builds them only now."""
         return tuple(_case(c, f"{self.code}.yml") for c in self.case_data)
 
-    def applies_to(self, mode: str) -> bool:
-        """Whether the risk exists for revisions run in this deploy mode (online, after-release, offline)."""
-        return self.deploy not in HELD_BACK[mode]
+    def applies_to(self, mode: str, variant: str = "default") -> bool:
+        """Whether the risk exists for revisions run in this deploy mode (online, after-release,
+        offline), for the wording a finding has."""
+        return dict(self.deploy_variants).get(variant, self.deploy) not in HELD_BACK[mode]
 
     @property
     def module(self) -> str:
@@ -356,7 +360,18 @@ def rule_from(data: Any, where: str, cases: bool = True) -> RuleSpec:
         deploy=data["deploy"],
         per_table=per_table, per_revision=per_revision, trace=" ".join(str(data.get("trace") or "").split()),
         lesser=_lesser(data.get("lesser"), data["message"], where),
+        deploy_variants=_deploy_variants(data.get("deploy-variants"), data["message"], where),
     )
+
+
+def _deploy_variants(value: Any, message: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`deploy-variants: {variant: deploy}`, each variant one of the message's."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not isinstance(message, dict) or set(value) - set(message) \
+            or set(value.values()) - set(DEPLOYS):
+        raise CatalogError(f"{where}: deploy-variants maps message variants to one of {', '.join(DEPLOYS)}")
+    return tuple((str(variant), str(deploy)) for variant, deploy in value.items())
 
 
 def _lesser(value: Any, message: Any, where: str) -> tuple[tuple[str, Severity], ...]:

@@ -85,6 +85,7 @@ class Finding:
     fix: Fix | None = None  # set by `check --fix`/`--diff` and the json and sarif formats
     table: str = ""  # the table of a finding its rule reports once per table (RuleSpec.per_table)
     merged: tuple[Finding, ...] = ()  # the findings, first included, this one reports (lint.dedupe)
+    variant: str = "default"  # the wording its rule gave it: what deploy its risk needs (lint.deploy)
 
     @property
     def parts(self) -> tuple[Finding, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from migrate_lint.catalog import CatalogError, parse_rule
@@ -47,6 +49,24 @@ def test_docs_render_every_case(catalog):
 def test_bad_catalogue_entries_are_rejected(text, message):
     with pytest.raises(CatalogError, match=message):
         parse_rule(text, "x.yml")
+
+
+ML312 = (Path(__file__).parent.parent / "rules" / "ML312.yml").read_text()
+
+
+@pytest.mark.parametrize(("variants", "message"), [
+    ("{typo: traffic}", "deploy-variants maps message variants"),  # no such wording
+    ("{type: sometimes}", "to one of traffic, old-code, any"),
+])
+def test_bad_deploy_variants_are_rejected(variants, message):
+    with pytest.raises(CatalogError, match=message):
+        parse_rule(ML312.replace("deploy-variants: {type: traffic}", f"deploy-variants: {variants}"), "x.yml")
+
+
+def test_a_wording_s_deploy_need_is_its_own(catalog):
+    spec = catalog.get("ML312")
+    assert spec.applies_to("offline") and not spec.applies_to("offline", "type")
+    assert spec.applies_to("online", "type")
 
 
 def test_the_rule_reference_in_docs_is_current(catalog):

@@ -54,6 +54,8 @@ def render(spec: RuleSpec) -> str:
         lines.append(f"Dialects: {', '.join(spec.dialects)}.")
     lines.append(FIXES.get(spec.fix, FIXES[""]))
     lines.append(DEPLOYS[spec.deploy])
+    for variant, deploy in spec.deploy_variants:
+        lines.append(f"Its {variant} wording: {DEPLOYS[deploy][len('Deploy: '):]}")
     lines += ["", "## What it catches", spec.catches, "", "## Why it is risky", spec.risk, "",
               "## The safe way", spec.safe]
     if spec.example:

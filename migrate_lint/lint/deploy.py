@@ -195,7 +195,7 @@ def split(findings: Iterable[Finding], deploys: dict[Path, Mode], catalog: Catal
     for finding in findings:
         mode = deploys.get(finding.location.path)
         spec = catalog.get(finding.code) if mode else None
-        if mode and spec is not None and not spec.applies_to(mode[0]):
+        if mode and spec is not None and not spec.applies_to(mode[0], finding.variant):
             held.append(finding)
             reasons[f"{mode[0]} deploy ({mode[1]})"] += 1
         else:

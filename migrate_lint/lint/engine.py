@@ -109,7 +109,7 @@ class Engine:
         if spec.lesser and code not in self.selection.configured:
             severity = dict(spec.lesser).get(hit.fields.get("variant", "default"), severity)
         found = Finding(code, spec.name, severity, message, location, revision, hit.subject, help_text,
-                        table=table)
+                        table=table, variant=hit.fields.get("variant", "default"))
         return weigher.weigh(found, hit) if weigher else found
 
     def enabled_for(self, path: Path) -> frozenset[str]:

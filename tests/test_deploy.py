@@ -274,6 +274,19 @@ def test_a_container_entrypoint_that_upgrades_before_it_serves_is_upgraded_offli
     assert ("as it starts, " + (f"{folder}/" if folder else "") + "entrypoint.sh:" in reasons) is offline
 
 
+@pytest.mark.parametrize(("scripts", "cited"), [
+    ({"dev.sh": BOOT}, None),  # how the developers run it
+    ({"start-local.sh": BOOT}, None),
+    ({"dev.sh": BOOT, "run.sh": BOOT}, "run.sh"),  # siwins': the release's own script is the one
+])
+def test_a_start_script_named_for_development_is_not_the_release(tmp_path, check_dir, scripts, cited):
+    root = history(tmp_path)
+    for name, script in scripts.items():
+        (root / name).write_text(script)
+    reasons = " ".join(dict(check_dir(root).not_reported_reasons))
+    assert (f"as it starts, {cited}:" in reasons) if cited else "as it starts" not in reasons
+
+
 MARZBAN = 'FROM python:3.12\nCMD ["bash", "-c", "alembic upgrade head; python main.py"]\n'
 COMPOSE = "services:\n  backend:\n    command: {command}\n"
 

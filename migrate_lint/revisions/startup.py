@@ -133,6 +133,12 @@ def _uwsgi_hooks(path: Path) -> tuple[int | None, frozenset[str]]:
     return line, frozenset(scripts)
 
 
+def _development(stem: str) -> bool:
+    """A script named for development (siwins' dev.sh beside its run.sh, start-local.sh): how the
+    developers run it, not the release."""
+    return bool(NOT_PRODUCTION & set(re.split(r"[-_.]", stem.lower())))
+
+
 def _command_file(stem: str) -> bool:
     """A module the command line runs: cli.py, manage.py, OpenStack's cmd/db_manage.py and
     cmd/dbsync.py (its cmd/api.py starts a server, as keylime's cmd/registrar.py does)."""
@@ -224,7 +230,7 @@ def upgrades_at_start(root: Path, skip: frozenset[Path] = frozenset()) -> tuple[
         production = not (NOT_PRODUCTION | NOT_START) & parts
         for name in sorted(filenames):
             stem, suffix = os.path.splitext(name)
-            if suffix == ".sh" and production and not _is_test(stem):
+            if suffix == ".sh" and production and not _is_test(stem) and not _development(stem):
                 scripts.append(here / name)
             elif production and (start := _container_file(name)) is not None:
                 containers.append((here / name, start))

@@ -112,7 +112,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 # in place under a multi-byte charset (utf8mb4, MySQL 8's default; OpenStack's
                 # utf8), a copy under latin1 (MariaDB's default before 11.6): the history does not say
                 variant = unsized or "charset"
-            if variant == "default" and ctx.postgresql and _swapped_type(old, new_type):
+            # a native Enum is named by its type's name: the one ALTER TYPE ... ADD VALUE takes
+            enum_name = _enum_name(old_value)
+            if variant == "default" and ctx.postgresql and _swapped_type(enum_name or old, new_type):
                 variant = "swap"
             if variant == "default" and ctx.postgresql and ctx.postgresql_version >= 12 \
                     and _time_zone_only(old, new_type) and not re.search(r"(?i)\bUSING\b", statement.sql) \
@@ -121,7 +123,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 if _utc_session(migration, statement.line):
                     continue
                 variant = "time_zone"
-            shown_old = written(old_value) if old_value is not None else ""
+            shown_old = enum_name if variant == "swap" and enum_name else \
+                written(old_value) if old_value is not None else ""
             rewrites.append((table, column, new, shown_old, variant))
         if len(rewrites) > 1:  # "several" says the table is rewritten: only sure rewrites say so
             sure = [r for r in rewrites if r[4] != "enum"]
@@ -160,6 +163,12 @@ _UTC = re.compile(r"(?i)^\s*SET\s+(?:LOCAL\s+|SESSION\s+)?(?:TIME\s*ZONE|timezon
 def _utc_session(migration: Migration, line: int) -> bool:
     """The revision sets the session's TimeZone to UTC before the change (SET LOCAL timezone = 'UTC')."""
     return any(s.line < line and _UTC.match(s.sql) for s in migration.statements)
+
+
+def _enum_name(value: Any) -> str | None:
+    """The type name a native `sa.Enum(..., name="x")` (or the dialect's ENUM) gives its column."""
+    name = value.kwargs.get("name") if isinstance(value, Call) and value.short.lower() == "enum" else None
+    return name if isinstance(name, str) else None
 
 
 def _swapped_type(old: str | None, new: str) -> bool:

@@ -100,8 +100,54 @@ def _added_type(sql: str, table: str, column: str) -> str | None:
     quoted = r'[`"]?'
     match = re.match(rf"(?is)\s*ALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?{quoted}{re.escape(table)}"
                      rf"{quoted}\s+ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?{quoted}{re.escape(column)}"
-                     rf"{quoted}\s+(\w+(?:\s*\([^)]*\))?)", sql)
-    return match[1].upper() if match else None
+                     rf"{quoted}\s+", sql)
+    return column_type(sql[match.end():]) if match else None
+
+
+# what may follow a column's type in its definition: the type ends where one of them starts
+_AFTER_TYPE = re.compile(r"(?i)\s+(?:NOT\s+NULL|NULL|DEFAULT|PRIMARY|REFERENCES|UNIQUE|CHECK|COLLATE|"
+                         r"CONSTRAINT|GENERATED|AUTO_INCREMENT|COMMENT|ON\s+UPDATE|CHARACTER\s+SET|CHARSET|"
+                         r"FIRST|AFTER)\b")
+
+
+def column_type(rest: str) -> str | None:
+    """The SQL type a column definition starts with, given the text after the column's name, upper
+    case and without a schema: `character varying(16)` whole (not CHARACTER), `public.roletype` as
+    ROLETYPE (not PUBLIC), `timestamp without time zone`, `integer[]`."""
+    depth, end = 0, len(rest)
+    for index, char in enumerate(rest):  # the definition ends at the next comma or ) outside parentheses
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                end = index
+                break
+            depth -= 1
+        elif char == "," and depth == 0:
+            end = index
+            break
+    definition = rest[:end].strip().rstrip(";").strip()
+    if after := _AFTER_TYPE.search(" " + definition):
+        definition = definition[:after.start() - 1]
+    definition = " ".join(definition.split())
+    if not definition or not re.match(r"[\w\"`]", definition):
+        return None
+    # a type in a schema: the name after the dot (a column of public.roletype has the type roletype)
+    definition = re.sub(r'^(?:"[^"]+"|\w+)\.', "", definition).replace('"', "")
+    # the server's own types in capitals, as the rules compare them; a type of the project's as named
+    return definition if re.fullmatch(r"\w+", definition) and definition.upper() not in BUILT_IN \
+        else definition.upper()
+
+
+# the first words of the types the servers define (PostgreSQL's, MySQL's): any other is the project's
+BUILT_IN = frozenset({
+    "BIGINT", "BIGSERIAL", "BINARY", "BIT", "BLOB", "BOOL", "BOOLEAN", "BOX", "BYTEA", "CHAR", "CHARACTER",
+    "CIDR", "CIRCLE", "DATE", "DATETIME", "DECIMAL", "DOUBLE", "ENUM", "FLOAT", "FLOAT4", "FLOAT8", "INET",
+    "INT", "INT2", "INT4", "INT8", "INTEGER", "INTERVAL", "JSON", "JSONB", "LINE", "LONGBLOB", "LONGTEXT",
+    "MACADDR", "MEDIUMBLOB", "MEDIUMINT", "MEDIUMTEXT", "MONEY", "NUMERIC", "OID", "PATH", "POINT",
+    "POLYGON", "REAL", "SERIAL", "SET", "SMALLINT", "SMALLSERIAL", "TEXT", "TIME", "TIMESTAMP",
+    "TIMESTAMPTZ", "TIMETZ", "TINYBLOB", "TINYINT", "TINYTEXT", "TSQUERY", "TSVECTOR", "UUID", "VARBINARY",
+    "VARCHAR", "XML", "YEAR", "GEOMETRY", "GEOGRAPHY", "CITEXT", "HSTORE", "LTREE"})
 
 
 def _last_type(operations: Iterable[Operation], table: str, column: str, earlier: bool = False) -> Any:
@@ -199,10 +245,10 @@ def _made_in_sql(migration: Migration, table: str, column: str) -> tuple[str, st
         facts = statement.facts
         if facts.created_table and facts.created_table.lower() == name:
             # its column definitions, not a CREATE TABLE ... AS SELECT, whose types the query gives
-            definition = rf'(?i)[(,]\s*"?{re.escape(column)}"?\s+(\w+(?:\s*\([^)]*\))?)'
+            definition = rf'(?i)[(,]\s*"?{re.escape(column)}"?\s+'
             defined = re.match(_COLUMN_DEFINITIONS, statement.sql)
             match = re.search(definition, statement.sql) if defined else None
-            return name, match[1].upper() if match else None, True
+            return name, column_type(statement.sql[match.end():]) if match else None, True
         altered = [new for t, c, _, new in facts.altered_columns if t == name and c == column and new]
         if altered:
             return name, str(altered[-1]), True

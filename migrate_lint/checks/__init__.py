@@ -470,12 +470,17 @@ def _column_aliases(migration: Migration, at: Statement, old_table: str, new_tab
         if "RENAME" not in statement.sql.upper():
             continue
         on = old_table.lower() if before else new_table.lower()
-        aliases += [f", {sql_ident(new.lower())} AS {sql_ident(old.lower())}"
+        # as the SQL spells them: a quoted camelCase name ("linkedClaimId", feedback's) keeps its case
+        aliases += [f", {_written_ident(statement, new)} AS {_written_ident(statement, old)}"
                     for found, table, old, new in statement.facts.renames
                     if found == "column" and table.lower() == on and old.lower() != new.lower()
                     # an UPDATE rewriting the renamed column changed what it holds: no alias gives it back
                     and not any(u.fills(table, new) for u in migration.updates)]
     return "".join(dict.fromkeys(aliases))
+
+
+def _written_ident(statement: Statement, name: str) -> str:
+    return sql_ident(as_written(statement.sql, name))
 
 
 def _written_names(statement: Statement, call: Operation | None, table: str, old: str, new: str

@@ -46,6 +46,10 @@ def _ident(value: Any) -> str:
     return value.source if isinstance(value, Unknown) and value.source else "unnamed"
 
 
+def _cased(name: str) -> str:
+    return f'"{name}"' if name != name.lower() and re.fullmatch(r"\w+", name) else name
+
+
 def _columns(value: Any) -> str:
     items = value if isinstance(value, tuple) else (value,)
     return ", ".join(_ident(v) for v in items)
@@ -219,7 +223,8 @@ def _on_table_sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts |
             action = "DROP DEFAULT" if default is None else f"SET DEFAULT {default_sql(default)}"
             yield f"ALTER TABLE {target} ALTER COLUMN {column} {action}", SqlFacts()
         if isinstance(new_name := op.kwargs.get("new_column_name"), str):
-            yield (f"ALTER TABLE {target} RENAME COLUMN {column} TO {new_name}",
+            # quoted where the case matters, as Alembic renders a mixed-case name ("linkedClaimId")
+            yield (f"ALTER TABLE {target} RENAME COLUMN {_cased(column)} TO {_cased(new_name)}",
                    SqlFacts(renames=(("column", tbl, column.lower(), new_name.lower()),)))
     elif name == "drop_column":  # parsed like the rendered statement (the facts of what it drops)
         column = _ident(op.kwargs.get("column_name", rest[0] if rest else None))

@@ -12,7 +12,7 @@ from migrate_lint.checks import (
     sql_walk,
     tables_dropped_after,
 )
-from migrate_lint.checks.held_locks import held_exclusively
+from migrate_lint.checks.held_locks import exclusive_next, held_exclusively
 from migrate_lint.checks.index_history import drops_if_exists, never_made
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.lock_timeouts import in_force
@@ -105,9 +105,11 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 if drop is not None and _dropped_with_its_table(migration, ctx, drop, name):
                     continue
                 fields = _table_field(migration, statement)
-                if "table" in fields and held_exclusively(migration, statement, fields["table"],
-                                                          ctx.transactional_ddl):
-                    continue  # an earlier ALTER already holds ACCESS EXCLUSIVE on the table
+                if "table" in fields and (held_exclusively(migration, statement, fields["table"],
+                                                           ctx.transactional_ddl)
+                                          or exclusive_next(migration, statement, fields["table"],
+                                                             ctx.transactional_ddl)):
+                    continue  # an ALTER of the same transaction holds ACCESS EXCLUSIVE on the table to commit
                 # the render knows the name; the syntax tree only the expression that computes it
                 computed = computed_index_name(drop, name)
                 literal = drop.arg(0, "index_name") if drop is not None else None

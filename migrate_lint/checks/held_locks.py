@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from migrate_lint.checks.type_rewrites import kept_in_place
 from migrate_lint.revisions.migration import Migration, Statement
 from migrate_lint.sql.facts import VOLATILE
-from migrate_lint.sql.rawddl import altered, renamed_to
+from migrate_lint.sql.rawddl import altered, dropped, renamed_to
 
 # Kept as text, compiled by re on first use (most revisions never ask): see sql/rawddl.py.
 # ALTER TABLE forms that take less than ACCESS EXCLUSIVE (SHARE ROW EXCLUSIVE, SHARE UPDATE EXCLUSIVE)
@@ -105,7 +105,9 @@ def kind_of(statement: Statement) -> str:
 
 def _holders(migration: Migration, statement: Statement, table: str, transactional: bool,
              index_drops: bool) -> Iterator[Statement]:
-    """The earlier statements of the transaction that took ACCESS EXCLUSIVE on `table`, nearest first."""
+    """The earlier statements of the transaction that took ACCESS EXCLUSIVE on `table`, nearest first:
+    an ALTER TABLE of it, or one that drops a foreign key referencing it (neurai drops mri_files'
+    keys to users, then users' index: pg_locks shows AccessExclusiveLock on both tables)."""
     names = {table.lower()}
     for earlier in _earlier_in_transaction(migration, statement, transactional):
         if index_drops and _drops_index_of(migration, earlier, names):
@@ -117,6 +119,43 @@ def _holders(migration: Migration, statement: Statement, table: str, transaction
         altered_table, action = alter
         if (altered_table in names or renamed_to(action) in names) and not re.match(_WEAKER, action):
             yield earlier  # a weaker lock taken later does not release the exclusive one before it
+        elif (drop := _DROPS_CONSTRAINT.match(earlier.sql)) and \
+                (_old_referent(migration, drop["name"].strip('"')) or "").lower() in names:
+            yield earlier
+
+
+def exclusive_next(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
+    """The statements right after this one in its transaction go on to take ACCESS EXCLUSIVE on
+    `table` (an ALTER TABLE that is not one of the weaker forms, a DROP TABLE), with only other
+    plain DROP INDEXes of the table between: the lock is then held to commit from the same moment
+    whatever this statement takes (neurai drops mri_files' index, then its foreign keys)."""
+    position = next((i for i, s in enumerate(migration.statements) if s is statement), None)
+    if not transactional or position is None or statement.autocommit:
+        return False
+    name = table.lower()
+    for later in migration.statements[position + 1:]:
+        if later.autocommit:
+            return False  # an autocommit block commits first: the lock taken before ends there
+        alter = altered(later.sql)
+        if alter is not None and alter[0] == name and not re.match(_WEAKER, alter[1]):
+            return True
+        if later.sql[:4].upper() == "DROP" and any(kind == "table" and gone == name
+                                                   for kind, _, gone in dropped(later.sql)):
+            return True
+        if not _drops_index_of(migration, later, {name}):
+            return False  # other work first: the drop's lock would be held through it
+    return False
+    name = table.lower()
+    for later in migration.statements[position + 1:]:
+        if later.autocommit:
+            return False  # an autocommit block commits first: the lock taken before ends there
+        alter = altered(later.sql)
+        if alter is not None and alter[0] == name and not re.match(_WEAKER, alter[1]):
+            return True
+        if later.sql[:4].upper() == "DROP" and any(kind == "table" and gone == name
+                                                   for kind, _, gone in dropped(later.sql)):
+            return True
+    return False
 
 
 def _drops_index_of(migration: Migration, statement: Statement, tables: set[str]) -> bool:

@@ -14,6 +14,7 @@ from migrate_lint.lint import run
 from migrate_lint.revisions.dialect import flask_config, url_dialect
 from migrate_lint.revisions.discover import find_histories
 from migrate_lint.revisions.drivers import declared_dialect
+from migrate_lint.revisions.readme_dialect import readme_dialect
 from migrate_lint.revisions.written_for import written_for
 
 REVISION = 'revision = "a1"\ndown_revision = None\n\ndef upgrade():\n    pass\n'
@@ -36,6 +37,7 @@ def project(root: Path, ini_url: str | None = None, config: str | None = None,
     flask_config.cache_clear()
     declared_dialect.cache_clear()
     written_for.cache_clear()
+    readme_dialect.cache_clear()
     return root
 
 
@@ -417,3 +419,22 @@ def test_sibling_histories_that_disagree_leave_the_default(tmp_path):
     assert [(name, dialect) for name, dialect, _ in found] == [
         ("extauth", "postgresql"), ("third", "sqlite"), ("ticketing", "mysql")]
     assert found[0][2].startswith("default: ")
+
+
+@pytest.mark.parametrize(("readme", "found"), [
+    # stand's configuration example, beside dependencies that declare both drivers
+    ("Edit stand.yaml:\n\n    database_url: mysql+pymysql://user:password@server:3306/stand\n",
+     ("mysql", "the README's setup: README.md:3 configures a mysql URL")),
+    # tahiti's setup steps run the MySQL client
+    ("Create the database:\n\n```\nmysql -u root -p secret -e \"CREATE DATABASE tahiti\"\n```\n",
+     ("mysql", "the README's setup: README.md:4 runs the mysql client")),
+    # a SQLite file to try it and PostgreSQL in production: no telling which
+    ("Try it: sqlite:///demo.db\nIn production: postgresql://db/app\n", ("postgresql", "default: ")),
+    ("A plain README that names no database.\n", ("postgresql", "default: ")),
+])
+def test_where_the_drivers_do_not_tell_the_readme_s_setup_does(tmp_path, readme, found):
+    root = project(tmp_path)
+    (root / "requirements.txt").write_text("psycopg2\nPyMySQL\n")
+    (root / "README.md").write_text(readme)
+    dialect, source = inferred(root)
+    assert (dialect, source[:len(found[1])]) == found

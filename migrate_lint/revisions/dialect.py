@@ -18,6 +18,7 @@ from migrate_lint.config import DIALECTS, Config
 from migrate_lint.paths import read_file, real_folder, real_path
 from migrate_lint.revisions.compose_database import compose_dialect
 from migrate_lint.revisions.drivers import OSLO_RUNS_ON, declared_dialect
+from migrate_lint.revisions.readme_dialect import readme_dialect
 from migrate_lint.revisions.written_for import written_for
 
 DEFAULT = "postgresql"
@@ -82,8 +83,8 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
           script_location: Path | None = None) -> Dialect:
     """Settings that name the history first, then the project's: per-path-dialect, a version folder
     named after a dialect, --dialect, [tool.migrate-lint] dialect, the ini's URL, the Flask config,
-    the drivers the dependencies declare, the compose files' database, the MySQL options the
-    revisions write."""
+    the drivers the dependencies declare, the compose files' database, the README's URL, the MySQL
+    options the revisions write."""
     for folder in version_dirs:
         for pattern, dialect in config.per_path_dialect:
             if _matches(folder, pattern, config.root):
@@ -123,6 +124,8 @@ def infer(config: Config, version_dirs: tuple[Path, ...], ini_url: str | None = 
         return Dialect("sqlite", "; ".join(["env.py runs SQLite's PRAGMA on each connection", *notes]))
     if oslo := _OSLO_ENV.search(env_text):
         return Dialect("mysql", "; ".join([f"env.py imports {oslo[1]}, {OSLO_RUNS_ON}", *notes]))
+    if readme := readme_dialect(str(real_folder(config.root))):
+        return Dialect(readme[0], "; ".join([f"the README's setup: {readme[1]}", *notes]))
     if script_location is not None and (written := written_for(str(script_location)))[0]:
         return Dialect(written[0], "; ".join([written[1], *notes]))
     reason = "; ".join(notes) or "no dialect found; set --dialect or [tool.migrate-lint] dialect"

@@ -105,6 +105,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 if drop is not None and _dropped_with_its_table(migration, ctx, drop, name):
                     continue
                 fields = _table_field(migration, statement)
+                if "table" not in fields and (made := _made_on(migration, ctx, name)):
+                    fields["table"] = made  # raw DROP INDEX names no table: the one the history built it on
                 if "table" in fields and (held_exclusively(migration, statement, fields["table"],
                                                            ctx.transactional_ddl)
                                           or exclusive_next(migration, statement, fields["table"],
@@ -127,6 +129,22 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                               outside=outside_transaction(statement, migration),
                               hypertable=hypertable_note(migration, ctx, fields.get("table", ""),
                                                          creating=False))
+
+
+def _made_on(migration: Migration, ctx: CheckContext, index: str) -> str | None:
+    """The table the revision or an earlier one built the index on, by op.create_index or raw
+    CREATE INDEX (conbench drops distribution_commit_machine_index in SQL); None where none says."""
+    for source in (migration, *ctx.ancestors(migration)):
+        for op in reversed(source.operations):
+            if op.name == "create_index" and str(op.arg(0, "index_name")).lower() == index.lower():
+                table = op.table_at(1, "table_name")
+                return table.lower() if isinstance(table, str) else None
+        for statement in reversed(source.statements):
+            if index.lower() in statement.sql.lower() and "CREATE" in statement.sql[:30].upper():
+                fact = statement.facts.index
+                if fact and fact[0] == "create" and fact[1].lower() == index.lower():
+                    return fact[2]
+    return None
 
 
 def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:

@@ -429,12 +429,29 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 subject = f"{table}.{old}" if table else old
                 aliases = _column_aliases(migration, statement, old, new) if kind == "table" else ""
                 gone = _renamed_away(migration, ctx, old) if kind == "table" else None
+                made = _made_again(migration, statement, old) if kind == "table" else None
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new, aliases=aliases,
                                          qold=sql_ident(old), qnew=sql_ident(new),
                                          by=gone[0] if gone else "", was=gone[1] if gone else "",
-                                         variant="gone" if gone else "replaced" if replaced else
+                                         made=str(made or ""),
+                                         variant="gone" if gone else "swapped" if made else
+                                         "replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")
+
+
+def _made_again(migration: Migration, rename: Statement, table: str) -> int | None:
+    """The line where the revision, after renaming `table` aside, creates a table of that name again
+    (ADE-Scheduler swaps in a new, empty user table); None where it does not."""
+    name = table.lower()
+    after = False
+    for statement in migration.statements:
+        if statement is rename:
+            after = True
+        elif after and "CREATE" in statement.sql[:20].upper() and name in statement.sql[:200].lower() \
+                and (statement.facts.created_table or "").lower() == name:
+            return statement.line
+    return None
 
 
 def _renamed_away(migration: Migration, ctx: CheckContext, table: str) -> tuple[str, str] | None:

@@ -145,17 +145,6 @@ def exclusive_next(migration: Migration, statement: Statement, table: str, trans
         if not _drops_index_of(migration, later, {name}):
             return False  # other work first: the drop's lock would be held through it
     return False
-    name = table.lower()
-    for later in migration.statements[position + 1:]:
-        if later.autocommit:
-            return False  # an autocommit block commits first: the lock taken before ends there
-        alter = altered(later.sql)
-        if alter is not None and alter[0] == name and not re.match(_WEAKER, alter[1]):
-            return True
-        if later.sql[:4].upper() == "DROP" and any(kind == "table" and gone == name
-                                                   for kind, _, gone in dropped(later.sql)):
-            return True
-    return False
 
 
 def _drops_index_of(migration: Migration, statement: Statement, tables: set[str]) -> bool:

@@ -111,9 +111,10 @@ _AFTER_TYPE = re.compile(r"(?i)\s+(?:NOT\s+NULL|NULL|DEFAULT|PRIMARY|REFERENCES|
 
 
 def column_type(rest: str) -> str | None:
-    """The SQL type a column definition starts with, given the text after the column's name, upper
-    case and without a schema: `character varying(16)` whole (not CHARACTER), `public.roletype` as
-    ROLETYPE (not PUBLIC), `timestamp without time zone`, `integer[]`."""
+    """The SQL type a column definition starts with, given the text after the column's name, without
+    a schema: the server's types in upper case and whole (`character varying(16)`, not CHARACTER;
+    `timestamp without time zone`, `integer[]`), a type of the project's as it is named
+    (`public.roletype` as roletype, not PUBLIC)."""
     depth, end = 0, len(rest)
     for index, char in enumerate(rest):  # the definition ends at the next comma or ) outside parentheses
         if char == "(":

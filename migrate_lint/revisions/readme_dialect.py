@@ -24,9 +24,9 @@ MAX_BYTES = 512_000
 
 @cache
 def readme_dialect(root: str) -> tuple[str, str] | None:
-    """(dialect, where) of the one dialect the database URLs of the README or INSTALL files at the
-    project's root name; None where they name none, or several (a SQLite file to try it, PostgreSQL
-    in production: no telling which the history runs on)."""
+    """(dialect, where) of the one dialect that the database URLs and client commands of the README
+    or INSTALL files at the project's root name; None where they name none, or several (a SQLite
+    file to try it, PostgreSQL in production: no telling which the history runs on)."""
     try:
         names = sorted(n for n in os.listdir(root) if n.upper().startswith(("README", "INSTALL")))
     except OSError:

@@ -346,12 +346,12 @@ class Engine:
 
     def _native_hits(self, targets: dict[Path, FileFacts], history: History
                      ) -> Iterator[tuple[str, Path, Hit]]:
-        needed: list[tuple[tuple[int, int], str] | None] = []  # read once, and only for a file that fails
+        # the Python the project needs, read only where a file does not parse
+        needed = needed_python(project_roots(history, self.config), self.config.root) \
+            if any(facts.syntax_error for facts in targets.values()) else None
         for path, facts in targets.items():
             if facts.syntax_error:
-                if not needed:
-                    needed.append(needed_python(project_roots(history, self.config), self.config.root))
-                yield SYNTAX_ERROR, path, _for_project_python(facts.syntax_error, needed[0])
+                yield SYNTAX_ERROR, path, _for_project_python(facts.syntax_error, needed)
             for problem in facts.header.problems:
                 yield DYNAMIC_HEADER, path, Hit(problem.line, path.name, {
                     "name": problem.name, "source": problem.source})

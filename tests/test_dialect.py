@@ -11,7 +11,8 @@ import pytest
 
 from migrate_lint.config import ConfigError, load, parse
 from migrate_lint.lint import run
-from migrate_lint.revisions.dialect import flask_config, url_dialect
+from migrate_lint.revisions.database_url import url_dialect
+from migrate_lint.revisions.dialect import flask_config
 from migrate_lint.revisions.discover import find_histories
 from migrate_lint.revisions.drivers import declared_dialect
 from migrate_lint.revisions.readme_dialect import readme_dialect

@@ -17,14 +17,13 @@ from pathlib import Path
 from migrate_lint.config import DIALECTS, Config
 from migrate_lint.paths import read_file, real_folder, real_path
 from migrate_lint.revisions.compose_database import compose_dialect
+from migrate_lint.revisions.database_url import url_dialect
 from migrate_lint.revisions.drivers import OSLO_RUNS_ON, declared_dialect
 from migrate_lint.revisions.readme_dialect import readme_dialect
 from migrate_lint.revisions.written_for import written_for
 
 DEFAULT = "postgresql"
 DEFAULT_SOURCE = "default:"  # how a source says that nothing named the dialect
-SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "psycopg": "postgresql",
-           "mysql": "mysql", "mariadb": "mariadb", "sqlite": "sqlite"}
 SETTING = "SQLALCHEMY_DATABASE_URI"
 # a SQLite file its path calls a development, test or temporary one
 DEVELOPERS_FILE = re.compile(r"(?i)(?:^|[/_.-])(?:dev|devel|development|test|testing|tmp|temp)(?:[/_.-]|$)")
@@ -49,12 +48,6 @@ class Dialect:
     @property
     def defaulted(self) -> bool:
         return self.source.startswith("default")
-
-
-def url_dialect(url: str) -> str | None:
-    """The dialect a database URL names by its scheme (`postgresql+psycopg://`), or None."""
-    match = re.match(r"^\s*([A-Za-z][\w.+-]*):", url)
-    return SCHEMES.get(match.group(1).split("+")[0].lower()) if match else None
 
 
 def _env_reference(url: str) -> str | None:

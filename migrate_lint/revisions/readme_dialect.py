@@ -11,14 +11,13 @@ from functools import cache
 from pathlib import Path
 
 from migrate_lint.paths import read_file
+from migrate_lint.revisions.database_url import OTHER_DATABASES, SCHEMES, scheme_dialect
 
-_URL = re.compile(r"(?i)\b(postgres(?:ql)?|mysql|mariadb|sqlite|mssql|oracle)(?:\+\w+)?://")
+_URL = re.compile(rf"(?i)\b((?:{'|'.join((*SCHEMES, *OTHER_DATABASES))})(?:\+\w+)?)://")
 # a command line of a database's own client, with an option: `mysql -u root`, `psql -U postgres`
 _CLIENT = re.compile(r"(?im)^[ \t>*$-]*(?:sudo\s+(?:-u\s+\S+\s+)?)?(mysql|mariadb|psql|createdb|sqlite3)\s+-")
 _CLIENTS = {"mysql": "mysql", "mariadb": "mariadb", "psql": "postgresql", "createdb": "postgresql",
             "sqlite3": "sqlite"}
-_SCHEMES = {"postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql", "mariadb": "mariadb",
-            "sqlite": "sqlite", "mssql": "mssql", "oracle": "oracle"}
 MAX_BYTES = 512_000
 
 
@@ -38,7 +37,8 @@ def readme_dialect(root: str) -> tuple[str, str] | None:
         except OSError:
             continue
         for match in _URL.finditer(text):
-            found.setdefault(_SCHEMES[match[1].lower()], f"{_line(name, text, match)} configures a {{}} URL")
+            dialect = scheme_dialect(match[1]) or match[1].lower()
+            found.setdefault(dialect, f"{_line(name, text, match)} configures a {{}} URL")
         for match in _CLIENT.finditer(text):
             client = match[1]
             found.setdefault(_CLIENTS[client.lower()], f"{_line(name, text, match)} runs the {client} client")

@@ -18,7 +18,9 @@ from migrate_lint.checks import (
 )
 from migrate_lint.checks.held_locks import first_holder, kind_of, rewritten_earlier
 from migrate_lint.checks.index_rebuilds import rebuilt_from
+from migrate_lint.checks.materialized_views import is_materialized_view
 from migrate_lint.checks.timescale import hypertable_note
+from migrate_lint.checks.written import call_on, calls_by_line
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
 from migrate_lint.sql.names import BY_CONVENTION, as_written, convention_name, sql_ident
 
@@ -92,7 +94,7 @@ def _as_written(source: str, op: Operation) -> str | None:
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql or "INDEX" not in migration.upper_sql:
         return
-    calls = {op.line: op for op in migration.operations if op.name == "create_index"} \
+    calls = calls_by_line(migration.operations, ("create_index",)) \
         if "create_index" in migration.names else {}
     column_calls = {op.line for op in migration.operations if op.name == "add_column"} \
         if "add_column" in migration.names else set()
@@ -103,7 +105,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         fact = statement.facts.index
         if fact and fact[0] == "create" and not fact[3] and fact[2] not in created:
             _, index, table, _, _ = fact
-            call = calls.get(statement.line)
+            if is_materialized_view(migration, ctx, statement, table):
+                continue  # only REFRESH writes a materialized view: the build holds back the next one
+            call = call_on(calls, statement.line, table)
             by_convention = _named_by_convention(ctx, call, table)
             if call is None and statement.line in column_calls:
                 by_convention = _column_index_by_convention(ctx, statement, table)

@@ -16,7 +16,9 @@ from migrate_lint.checks.held_locks import exclusive_next, held_exclusively
 from migrate_lint.checks.index_history import drops_if_exists, never_made
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.lock_timeouts import in_force
+from migrate_lint.checks.materialized_views import dropped_before
 from migrate_lint.checks.timescale import hypertable_note
+from migrate_lint.checks.written import calls_by_line
 from migrate_lint.revisions.migration import Migration, Operation, Statement, Unknown
 from migrate_lint.sql.names import as_written
 from migrate_lint.sql.rawddl import qualifying_schema
@@ -84,7 +86,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     if not ctx.postgresql or not any("INDEX" in s.sql[:40].upper() for s in migration.statements):
         return  # no CREATE or DROP INDEX (most revisions): no lock_timeout to follow
     new_indexes: set[str] = set()
-    drops = {op.line: op for op in migration.operations if op.name == "drop_index"}
+    drops = calls_by_line(migration.operations, ("drop_index",))
     rebuilt = {old for op in migration.operations if op.name == "create_index"
                and (old := rebuilt_from(migration, ctx, op))} if drops else set()
     created_later = {s.facts.index[1] for s, _ in sql_walk(migration, ctx)
@@ -97,16 +99,18 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             new_indexes.add(fact[1])
         # under a lock_timeout the drop fails fast instead of queuing (this rule's own safe variant)
         elif fact and fact[0] == "drop" and not fact[3] and timeout is None:
-            drop = drops.get(statement.line)
             names = [n for kind, _, n in statement.facts.dropped if kind == "index"] or [fact[1]]
             for name in names:
+                drop = _drop_of(drops, statement.line, name)
                 if name in new_indexes or name.lower() in rebuilt:  # re-created (ML101 says how)
                     continue
                 if drop is not None and _dropped_with_its_table(migration, ctx, drop, name):
                     continue
-                fields = _table_field(migration, statement)
+                fields = _table_field(drop, statement)
                 if "table" not in fields and (made := _made_on(migration, ctx, name)):
                     fields["table"] = made  # raw DROP INDEX names no table: the one the history built it on
+                if "table" in fields and dropped_before(migration, statement, fields["table"]):
+                    continue  # its table or materialized view went earlier in the revision, the index with it
                 if "table" in fields and (held_exclusively(migration, statement, fields["table"],
                                                            ctx.transactional_ddl)
                                           or exclusive_next(migration, statement, fields["table"],
@@ -147,16 +151,23 @@ def _made_on(migration: Migration, ctx: CheckContext, index: str) -> str | None:
     return None
 
 
-def _table_field(migration: Migration, statement: Statement) -> dict[str, str]:
+def _drop_of(drops: dict[int, list[Operation]], line: int, name: str) -> Operation | None:
+    """The op.drop_index call at `line` that drops `name`: a loop over indexes, unrolled, writes one
+    call per index on the same line; the first where none names it."""
+    at_line = drops.get(line, [])
+    return next((op for op in at_line if str(op.arg(0, "index_name")).lower() == name.lower()),
+                at_line[0] if at_line else None)
+
+
+def _table_field(drop: Operation | None, statement: Statement) -> dict[str, str]:
     """The table the dropped index is on, from its op.drop_index call (DROP INDEX does not name
     it), so the engine can weigh the lock by the table's size; and the call's table_name argument
     for the help (MySQL's DROP INDEX needs it)."""
-    for op in migration.operations:
-        if op.line == statement.line and op.name == "drop_index":
-            table = op.table_at(1, "table_name")
-            if isinstance(table, str):
-                return {"table": table, "table_kw": f', table_name="{table}"'}
-            if isinstance(table, Unknown) and table.source:
-                return {"table_kw": f", table_name={as_code(table, table.source)}"}
+    if drop is not None:
+        table = drop.table_at(1, "table_name")
+        if isinstance(table, str):
+            return {"table": table, "table_kw": f', table_name="{table}"'}
+        if isinstance(table, Unknown) and table.source:
+            return {"table_kw": f", table_name={as_code(table, table.source)}"}
     schema = qualifying_schema(statement.sql)  # raw SQL: DROP INDEX "events"."ix_..."
     return {"table_kw": "", **({"schema": schema} if schema else {})}

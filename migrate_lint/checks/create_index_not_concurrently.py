@@ -20,8 +20,8 @@ from migrate_lint.checks.held_locks import first_holder, kind_of, rewritten_earl
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.materialized_views import is_materialized_view
 from migrate_lint.checks.timescale import hypertable_note
-from migrate_lint.checks.written import call_on, calls_by_line
-from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement
+from migrate_lint.checks.written import LOOP_VARIABLE, call_on, calls_by_line
+from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement, Unknown
 from migrate_lint.sql.names import BY_CONVENTION, as_written, convention_name, sql_ident
 
 CODE = "ML101"
@@ -42,6 +42,8 @@ def _literal(value: Any) -> str:
         return f"{value.func}({', '.join(args)})"
     if isinstance(value, Ref):
         return value.name
+    if isinstance(value, Unknown) and value.source:
+        return as_code(value, value.source)  # a loop variable as its expression (index.unique), never prose
     return repr(value) if isinstance(value, str | bool | int | tuple | list) else shown(value)
 
 
@@ -84,7 +86,10 @@ def _as_written(source: str, op: Operation) -> str | None:
         return None
     call = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno == op.line
                  and n.col_offset == op.column - 1), None)
-    if call is None or all(isinstance(a, ast.Constant) for a in call.args[:2]):
+    given = {k.arg: k.value for k in call.keywords} if call is not None else {}
+    name_and_table = [*call.args[:2], *(given[k] for k in ("index_name", "table_name")[len(call.args):]
+                                          if k in given)] if call is not None else []
+    if call is None or all(isinstance(a, ast.Constant) for a in name_and_table):
         return None
     call.keywords = [k for k in call.keywords if k.arg != "postgresql_concurrently"]
     call.keywords.append(ast.keyword("postgresql_concurrently", ast.Constant(True)))
@@ -131,6 +136,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 # ACCESS EXCLUSIVE to commit (alter-column-type's or volatile-default's finding): CONCURRENTLY
                 # cannot run in here, and one more index is part of that outage
             holder = first_holder(migration, statement, table, ctx.transactional_ddl)
+            if call is not None and re.match(LOOP_VARIABLE, table):
+                # the index's name already says which loop: the table is then its expression alone
+                table = as_code(call.arg(1, "table_name"), table)
             chosen = _built_concurrently(migration, table) if variant == "default" else None
             if chosen:
                 variant = "chosen"

@@ -517,12 +517,27 @@ def _written_names(statement: Statement, call: Operation | None, table: str, old
 
 def _kept_as_view(migration: Migration, rename: Statement, old: str, new: str) -> bool:
     """After renaming the table the revision creates a view of the old name that selects every
-    column of the new one (lms keeps module_item_configurations so): PostgreSQL updates such a
-    view in place of its table, so the previous release's reads and writes still work."""
+    column of the new one, all its rows (lms keeps module_item_configurations so) or those a WHERE
+    keeps (query-service's files, the latest version of each): PostgreSQL updates such a view in
+    place of its table, so the previous release's reads and writes still work."""
     view = re.compile(rf'(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:"?\w+"?\.)?"?{re.escape(old)}"?'
-                      rf'\s+AS\s*\(?\s*SELECT\s+\*\s+FROM\s+(?:"?\w+"?\.)?"?{re.escape(new)}"?\s*\)?\s*;?\s*$')
+                      rf'\s+AS\s*\(?\s*SELECT\s+\*\s+FROM\s+(?:"?\w+"?\.)?"?{re.escape(new)}"?'
+                      r'(\s+WHERE\s.*?)?\s*\)?\s*;?\s*$')
     after = migration.statements[migration.statements.index(rename) + 1:]
-    return any(view.match(statement.sql) for statement in after)
+    return any((match := view.match(statement.sql)) and _updatable_filter(match[1] or "")
+               for statement in after)
+
+
+def _updatable_filter(where: str) -> bool:
+    """A view's WHERE that leaves it updatable: no GROUP BY, HAVING, LIMIT, OFFSET or set operation
+    at its top level (a subquery in parentheses may have them)."""
+    depth, top = 0, []
+    for char in where:
+        depth += char == "("
+        top.append(char if depth == 0 else " ")
+        depth -= char == ")"
+    return re.search(r"(?i)\b(GROUP\s+BY|HAVING|LIMIT|OFFSET|UNION|INTERSECT|EXCEPT|ORDER\s+BY)\b",
+                     "".join(top)) is None
 
 
 def _added_after(migration: Migration, line: int, table: str, column: str) -> bool:

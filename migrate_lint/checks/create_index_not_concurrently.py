@@ -136,7 +136,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 # ACCESS EXCLUSIVE to commit (alter-column-type's or volatile-default's finding): CONCURRENTLY
                 # cannot run in here, and one more index is part of that outage
             holder = first_holder(migration, statement, table, ctx.transactional_ddl)
-            if call is not None and re.match(LOOP_VARIABLE, table):
+            if call is not None and re.match(LOOP_VARIABLE, table) and re.match(LOOP_VARIABLE, shown):
                 # the index's name already says which loop: the table is then its expression alone
                 table = as_code(call.arg(1, "table_name"), table)
             chosen = _built_concurrently(migration, table) if variant == "default" else None

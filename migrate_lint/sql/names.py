@@ -72,7 +72,7 @@ def server_constraint_name(table: str, kind: str, sql: str, condition: str = "")
         words = {w for w in words if not w.isdigit() and not re.fullmatch(r"\d\w*", w)}
         return f"{table}_{words.pop()}_check" if len(words) == 1 else f"{table}_check"
     match = re.search(_CONSTRAINT_COLUMNS, sql)
-    columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
+    columns = [_stored(c.strip()) for c in match["columns"].split(",")] if match else []
     suffix = "fkey" if kind == "foreign key" else "key"
     return server_object_name(table, columns, suffix) if columns and "unknown" not in columns else "unnamed"
 
@@ -90,7 +90,16 @@ def server_name_of(table: str, kind: str, columns: object = None, condition: obj
         return server_constraint_name(table, kind, "")
     if not isinstance(columns, list | tuple) or not columns or not all(isinstance(c, str) for c in columns):
         return "unnamed"
-    return server_constraint_name(table, kind, f"{_CLAUSES[kind]} ({', '.join(columns)})")
+    # SQLAlchemy quotes a name that is not all lower case, and the server keeps its case
+    quoted = (f'"{c}"' if c != c.lower() else c for c in columns)
+    return server_constraint_name(table, kind, f"{_CLAUSES[kind]} ({', '.join(quoted)})")
+
+
+def _stored(identifier: str) -> str:
+    """A column as PostgreSQL stores its name: a quoted one as written ("Warehouse_id" makes
+    purchase_orders_Warehouse_id_fkey), any other folded to lower case."""
+    bare = identifier.rsplit(".", 1)[-1]
+    return bare[1:-1] if len(bare) > 1 and bare[0] == bare[-1] == '"' else _unquote(bare)
 
 
 # PostgreSQL's reserved key words (and those reserved as names of tables or columns) that real
@@ -158,7 +167,7 @@ def convention_name(templates: dict[str, str | None], kind: str, table: str, giv
                       is None else own, template)
     if columns is None:
         match = re.search(_CONSTRAINT_COLUMNS, sql)
-        columns = [_unquote(c.strip()) for c in match["columns"].split(",")] if match else []
+        columns = [_stored(c.strip()) for c in match["columns"].split(",")] if match else []
     refers = re.search(_REFERENCES, sql)
     referred = _unquote(refers["table"]).rsplit(".", 1)[-1] if refers else ""
     referred_columns = [_unquote(c.strip()) for c in (refers["columns"] or "").split(",")] if refers else []

@@ -48,6 +48,10 @@ def no_rewrite(old: str, new: str, dialect: str, bytes_per_char: int | None = No
             return False
         boundaries = (255 // bytes_per_char,) if bytes_per_char else (255, 63)
         return new_size >= old_size and all((old_size > b) == (new_size > b) for b in boundaries)
+    if "CITEXT" in (old_name, new_name) and {old_name, new_name} <= {"VARCHAR", "TEXT", "CITEXT"}:
+        # the citext extension casts to and from text and varchar WITHOUT FUNCTION (binary
+        # coercible: checked on PostgreSQL 15, the table's file stays); only a length to check costs
+        return new_name != "VARCHAR" or new_size is None
     if old_name == "VARCHAR" and new_name in ("VARCHAR", "TEXT"):
         return new_name == "TEXT" or new_size is None or (old_size is not None and new_size >= old_size)
     if old_name == "TEXT" and new_name == "VARCHAR":

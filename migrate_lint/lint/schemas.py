@@ -29,12 +29,13 @@ def with_schema(hit: Hit, migration: Migration) -> Hit:
     qtable = hit.fields.get("qtable") or (sql_ident(table) if table and "." not in table else table)
     if not schema:
         # a schema the code computes (schema=INVENTORY_SCHEMA): the Alembic calls of the help
-        # name it as the code does; the SQL cannot
+        # name it as the code does, and its SQL as an f-string that puts it before the table
         code = next((op.schema_code for op in migration.operations if op.schema_code
                      and (op.line <= hit.line <= op.end_line or op.batch_line == hit.line)), None)
         if code:
             hit = replace(hit, fields={**hit.fields, "schema_kw": f", schema={code}",
-                                       "source_schema_kw": f", source_schema={code}"})
+                                       "source_schema_kw": f", source_schema={code}",
+                                       **({"qtable_code": f"{{{code}}}.{qtable}"} if qtable else {})})
         return replace(hit, fields={**hit.fields, "qtable": qtable}) if qtable else hit
     fields = {**hit.fields, "schema": schema, "schema_kw": f', schema="{schema}"',
               "source_schema_kw": f', source_schema="{schema}"'}

@@ -139,8 +139,9 @@ class RuleSpec:
         elif _computed_table(table):
             help_text = _computed_in_code(help_text, table)
         if "qtable_code" in fields:  # the table's schema is an expression of the code (schema=schema_name)
-            help_text = _EXECUTED_SQL.sub(lambda m: f"op.execute(f'{m[1].replace('{qtable}', '{qtable_code}')}')"
-                                          if "{qtable}" in m[1] else m[0], help_text)
+            help_text = _EXECUTED_SQL.sub(
+                lambda m: f"op.execute(f'{m[1].replace('{qtable}', '{qtable_code}')}')" if "{qtable}" in m[1]
+                else m[0], help_text)
         return message.format_map(template), help_text.format_map(template)
 
 

@@ -41,7 +41,7 @@ def never_made(migration: Migration, ctx: CheckContext, statement: Statement, na
     no revision up to it names it in its source (comments count: a note that an edited revision
     once made it is reason enough to doubt), none builds an index whose name its source does not
     spell out, and the history before it is whole."""
-    if not drops_if_exists(statement.sql) or ctx.opaque or not _whole(migration, ctx):
+    if not drops_if_exists(statement.sql) or ctx.opaque or not whole_history(migration, ctx):
         return False
     word = re.compile(rf"(?i)(?<![\w$]){re.escape(name)}(?![\w$])")
     before = "\n".join(migration.source.splitlines()[:statement.line - 1])
@@ -64,7 +64,7 @@ def never_made(migration: Migration, ctx: CheckContext, statement: Statement, na
     return True
 
 
-def _whole(migration: Migration, ctx: CheckContext) -> bool:
+def whole_history(migration: Migration, ctx: CheckContext) -> bool:
     """Every revision before this one is known and was read."""
     ancestors = [migration.revision, *ctx.graph.ancestors(migration.revision.id)]
     if any(parent not in ctx.graph.by_id for revision in ancestors for parent in revision.down_revisions):

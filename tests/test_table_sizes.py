@@ -32,6 +32,8 @@ TABLE_UNNAMED = {("ML102", "several indexes in one DROP INDEX"),
                  ("ML101", "a table the loop's body computes from the loop variable is named as the loop's, "
                            "never as the variable"),
                  ("ML101", "an attribute of the loop variable is the loop's table too"),
+                 ("ML101", "a loop over a table's indexes, its call written with keywords, is written back "
+                           "as the loop's call"),
                  ("ML106", "a loop over tables, each finding's help writes the table and columns of its own "
                            "pass (superset's)")}
 LOCK_CASES = [(spec, case) for spec in CATALOG.rules if WEIGHED_TAG in spec.tags

@@ -23,7 +23,7 @@ LESSER_OF_DEFAULT = frozenset({"settings", "session"})
 # same path (`myapp.db.sqlalchemy`, `myapp.models.types`, `myapp.db.migration`).
 HELPERS = frozenset({"types", "type", "sqlalchemy", "custom", "utils", "util", "utilities", "constants",
                      "const", "consts", "enum", "enums", "migration", "migrations", "migrate",
-                     "alembic_migrations", "i18n", "_i18n", "helpers"})
+                     "alembic_migrations", "i18n", "_i18n", "helpers", "helper"})
 
 
 # What Flask-SQLAlchemy's `db` passes on from SQLAlchemy itself (`db.Integer`, `db.Column`): a use

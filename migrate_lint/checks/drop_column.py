@@ -118,6 +118,20 @@ def _kept_through(migration: Migration, drop: Operation, table: str, column: str
     return reads is not None and any(u.fills(table, column) and u.position > index for u in migration.updates)
 
 
+def _computed_again(migration: Migration, index: int, table: str, column: str) -> bool:
+    """The column comes back as a generated one (`sa.Computed(...)`): the server computes it for
+    every row, so nothing is lost, and no ALTER turns a plain column into a generated one in
+    place (rag-of-all-trades makes its tsvector a GENERATED ALWAYS AS (...) STORED column)."""
+    for op, added_to, spec in migration.added_columns():
+        if migration.operations.index(op) > index and added_to.lower() == table and \
+                isinstance(spec.name, str) and spec.name.lower() == column:
+            rest = op.table_and_rest()[1]
+            added = op.kwargs.get("column", rest[0] if rest else None)
+            return isinstance(added, Call) and any(isinstance(a, Call) and a.short == "Computed"
+                                                   for a in added.args)
+    return False
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     renamed: Renamed | None = None  # the tables rename-table reports renamed: read at the first drop
     for index, op in enumerate(migration.operations if "drop_column" in migration.names else ()):
@@ -143,6 +157,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             (table.lower(), column.lower()) in migration.columns_added_before(len(migration.operations)) - \
             migration.columns_added_before(index)
         if readded and _kept_through(migration, op, table.lower(), column.lower()):  # type: ignore[union-attr]
+            continue
+        if readded and _computed_again(migration, index, table.lower(), column.lower()):  # type: ignore[union-attr]
             continue
         if not readded:  # the previous release cannot query a table renamed (rename-table says so)
             renamed = renamed or Renamed(migration, ctx)

@@ -145,7 +145,11 @@ def _binds(tree: ast.Module) -> _Binds:
     for name, value in assigned:
         if not isinstance(value, ast.Call):
             continue
-        callee = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
+        callee = _callee(value)
+        if callee == "scoped_session" and value.args and isinstance(value.args[0], ast.Call):
+            # scoped_session(sessionmaker(bind=op.get_bind())): irma's session of Alembic's connection
+            value = value.args[0]
+            callee = "Session" if _callee(value) == "sessionmaker" else _callee(value)
         first = value.args[0] if value.args else None
         bind = next((kw.value for kw in value.keywords if kw.arg == "bind"), first)
         to_alembic = _is_get_bind(bind) or (isinstance(bind, ast.Name) and bind.id in connections)
@@ -158,6 +162,11 @@ def _binds(tree: ast.Module) -> _Binds:
             # the application's own session helper (sync-engine's `with session_scope() as s`)
             own.add(name)
     return _Binds(frozenset(connections), frozenset(sessions), frozenset(own))
+
+
+def _callee(call: ast.Call) -> str:
+    """The called function's own name: `sessionmaker` of `orm.sessionmaker(...)`."""
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
 
 
 def _commit_kind(receiver: ast.expr, binds: _Binds) -> str | None:

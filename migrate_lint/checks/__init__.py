@@ -430,11 +430,15 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 aliases = _column_aliases(migration, statement, old, new) if kind == "table" else ""
                 gone = _renamed_away(migration, ctx, old) if kind == "table" else None
                 made = _made_again(migration, statement, old) if kind == "table" else None
+                # the new table filled in the same revision (irma copies each web file's id into it)
+                filled = next((u.line for u in migration.updates if made and u.line > made
+                               and u.inserts(old)), None) or (made and _core_insert(migration, old, made))
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new, aliases=aliases,
                                          qold=sql_ident(old), qnew=sql_ident(new),
                                          by=gone[0] if gone else "", was=gone[1] if gone else "",
-                                         made=str(made or ""),
-                                         variant="gone" if gone else "swapped" if made else
+                                         made=str(made or ""), filled=str(filled or ""),
+                                         variant="gone" if gone else "refilled" if filled else
+                                         "swapped" if made else
                                          "replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")
@@ -452,6 +456,19 @@ def _made_again(migration: Migration, rename: Statement, table: str) -> int | No
                 and (statement.facts.created_table or "").lower() == name:
             return statement.line
     return None
+
+
+def _core_insert(migration: Migration, table: str, after: int) -> int | None:
+    """The line, after `after`, of a Core insert into the table through a variable that holds it
+    (irma's file_web_table.insert().values(...) in a loop over rows, or op.bulk_insert of it),
+    which rendering cannot see run; None where there is none."""
+    holders = re.findall(rf"""(?m)^\s*(\w+)\s*=\s*(?:\w+\.)?[Tt]able\(\s*['"]{re.escape(table)}['"]""",
+                         migration.source)
+    if not holders:
+        return None
+    insert = re.compile(rf"\b(?:{'|'.join(holders)})\.insert\(|\bbulk_insert\(\s*(?:{'|'.join(holders)})\b")
+    return next((number for number, text in enumerate(migration.source.splitlines(), 1)
+                 if number > after and insert.search(text)), None)
 
 
 def _renamed_away(migration: Migration, ctx: CheckContext, table: str) -> tuple[str, str] | None:

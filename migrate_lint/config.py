@@ -11,7 +11,7 @@ from typing import Any
 from migrate_lint.catalog import Catalog, suggestion
 from migrate_lint.errors import UserError
 from migrate_lint.finding import Report, Severity
-from migrate_lint.paths import read_file, real_folder, real_path
+from migrate_lint.paths import read_file, read_text, real_folder, real_path
 
 DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
 # how revisions run: while the previous release serves traffic (online), after the new release is live
@@ -232,7 +232,7 @@ def find_pyproject(start: Path) -> Path | None:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                if f"[tool.{SECTION}" in candidate.read_text(encoding="utf-8", errors="replace"):
+                if f"[tool.{SECTION}" in read_text(candidate):
                     return candidate
             except OSError:
                 continue

@@ -49,6 +49,13 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     return data
 
 
+def read_text(path: Path, errors: str = "replace", limit: int = MAX_FILE_BYTES) -> str:
+    """read_file() as UTF-8 text: what every reader of a project's own files (its config, env.py,
+    the modules a revision imports) goes through, so that a FIFO or a link to a device among them
+    is passed over with an OSError instead of blocking the run."""
+    return read_file(path, limit).decode("utf-8", errors)
+
+
 def _read_up_to(handle: int, most: int, size: int) -> bytes:
     """At most `most` bytes, by plain os.read calls (a buffered file object around the descriptor
     cost four times the read itself, and a check reads a thousand revisions). `size` is what fstat

@@ -219,3 +219,23 @@ def test_output_that_cannot_be_written_still_shows_the_report(project):
     if os.geteuid() != 0:  # root writes anywhere
         assert result.returncode == 2 and "b1.py:6:5: ML201" in result.stdout
         assert result.stderr == "migrate-lint: cannot write reports/out.txt: Permission denied\n"
+
+
+def test_project_modules_that_are_fifos_are_passed_over_and_the_rest_is_checked(project):
+    # a revision's imports are followed into the project's own modules (its TypeDecorators, its
+    # settings): one that is not a regular file is read no more than a revision that is not
+    (project / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    (project / "shop").mkdir()
+    (project / "shop" / "__init__.py").write_text("")
+    os.mkfifo(project / "shop" / "types.py")
+    os.mkfifo(project / "shop" / "config.py")
+    (versions(project) / "c1.py").write_text(
+        'revision = "c1"\ndown_revision = "b1"\nfrom alembic import op\nfrom shop.types import GUID\n'
+        'from shop.config import SETTINGS\n\n'
+        'def upgrade():\n    op.alter_column("users", "ref", type_=GUID())\n'
+        '    op.drop_column("users", SETTINGS)\n')
+    result = ml("check", "--no-execute", "--format", "json", cwd=project, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert b1_still_checked(result) and not report(result)["errors"]
+    assert ("c1.py", 8, "ML107") in {(Path(f["path"]).name, f["line"], f["code"])
+                                     for f in report(result)["findings"]}

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from migrate_lint.config import DIALECTS, Config
-from migrate_lint.paths import read_file, real_folder, real_path
+from migrate_lint.paths import read_file, read_text, real_folder, real_path
 from migrate_lint.revisions.compose_database import compose_dialect
 from migrate_lint.revisions.database_url import url_dialect
 from migrate_lint.revisions.drivers import OSLO_RUNS_ON, declared_dialect
@@ -58,7 +58,7 @@ def _env_reference(url: str) -> str | None:
 
 def _text_of(env_py: Path | None) -> str:
     try:
-        return env_py.read_text(encoding="utf-8", errors="replace") if env_py else ""
+        return read_text(env_py) if env_py else ""
     except OSError:
         return ""
 
@@ -199,7 +199,7 @@ def flask_config(root: str) -> Dialect:
     base = Path(root)
     for path in _config_files(base):
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+            tree = ast.parse(read_text(path))
         except (SyntaxError, ValueError, OSError):
             continue
         shown = path.relative_to(base).as_posix()

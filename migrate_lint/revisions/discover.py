@@ -12,6 +12,7 @@ from pathlib import Path
 from migrate_lint.config import Config
 from migrate_lint.errors import UserError
 from migrate_lint.finding import InputError
+from migrate_lint.paths import read_text
 from migrate_lint.revisions.dialect import DEFAULT_SOURCE, infer
 
 SKIP_DIRS = frozenset({
@@ -168,7 +169,7 @@ def _header_links(path: Path) -> tuple[set[str], set[str]]:
     """The revision ids a file defines and the ones it names as parents or dependencies, read
     from the header's assignments as text (a file that cannot be read links to nothing)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_text(path)
     except OSError:
         return set(), set()
     defined: set[str] = set()
@@ -254,7 +255,7 @@ def _pyproject_alembic(pyproject: Path) -> list[History] | None:
     import tomllib  # here only: most histories have an alembic.ini, and a check pays ~4 ms for it
 
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(pyproject, errors="strict"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None  # reported by config loading when it is our config that is broken
     tool = data.get("tool")

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+from migrate_lint.paths import read_text
+
 # .in: pip-tools' sources; environment.yml: a conda environment's packages (zesje's pymysql)
 FILES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "requirements*.txt", "*-requirements.txt",
          "requirements*.in", "requirements/*.txt", "requirements/*.in", "environment.yml", "environment.yaml")
@@ -55,7 +57,7 @@ def dependency_files(root: str) -> Iterator[tuple[str, str]]:
             try:
                 if not path.is_file() or path.stat().st_size > MAX_BYTES:
                     continue
-                text = path.read_text(encoding="utf-8", errors="replace")
+                text = read_text(path)
             except OSError:
                 continue
             yield path.relative_to(base).as_posix(), text

@@ -11,6 +11,8 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from migrate_lint.paths import read_file
+
 # Libraries that only read settings: a module built on them is a settings reader too
 SETTINGS_LIBRARIES = frozenset({"dotenv", "decouple", "environs", "pydantic", "pydantic_settings", "yaml",
                                 "toml", "tomli", "tomllib", "typing_extensions"})
@@ -35,8 +37,8 @@ def stands_alone(roots: tuple[Path, ...], module: str) -> bool:
     if path is None:
         return False
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, RecursionError):
+        tree = ast.parse(read_file(path).decode("utf-8", "replace"))
+    except (OSError, SyntaxError, ValueError, RecursionError):
         return False
     allowed = sys.stdlib_module_names | SETTINGS_LIBRARIES | {"__future__"}
     for node in ast.walk(tree):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from migrate_lint.paths import read_text
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.migration import SQL_WRAPPERS
 from migrate_lint.sql.timeouts import Timeout, from_options, from_statement
@@ -42,7 +43,7 @@ def _ini_url(history: History) -> tuple[str, str | None]:
 
 def _from_env(path: Path) -> Timeout | None:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = ast.parse(read_text(path, errors="strict"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
     for node in ast.walk(tree):

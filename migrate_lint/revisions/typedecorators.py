@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from migrate_lint.paths import read_file
 from migrate_lint.revisions.migration import Call, Ref
 from migrate_lint.revisions.settings_modules import module_file
 
@@ -49,8 +50,8 @@ def impl_of(roots: tuple[Path, ...], dotted: str) -> Call | Ref | None:
 
 def _impl_in(path: Path, name: str) -> Call | Ref | None:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError):
+        tree = ast.parse(read_file(path).decode("utf-8", "replace"))
+    except (OSError, SyntaxError, ValueError, RecursionError):
         return None
     for node in tree.body:
         if not (isinstance(node, ast.ClassDef) and node.name == name

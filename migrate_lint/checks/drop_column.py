@@ -118,6 +118,22 @@ def _kept_through(migration: Migration, drop: Operation, table: str, column: str
     return reads is not None and any(u.fills(table, column) and u.position > index for u in migration.updates)
 
 
+def _default_again(migration: Migration, index: int, table: str, column: str) -> str | None:
+    """The server default the column comes back with, as SQL (poprox re-adds placebo_id with
+    gen_random_uuid(): every row gets a new value, not none); None where it has none."""
+    for op, added_to, spec in migration.added_columns():
+        if migration.operations.index(op) > index and added_to.lower() == table and \
+                isinstance(spec.name, str) and spec.name.lower() == column:
+            value = spec.server_default
+            if isinstance(value, Call) and value.short == "text" and value.args and \
+                    isinstance(value.args[0], str):
+                return value.args[0]
+            if value is None:
+                return None
+            return f"'{value}'" if isinstance(value, str) else "it was given"
+    return None
+
+
 def _computed_again(migration: Migration, index: int, table: str, column: str) -> bool:
     """The column comes back as a generated one (`sa.Computed(...)`): the server computes it for
     every row, so nothing is lost, and no ALTER turns a plain column into a generated one in
@@ -165,9 +181,12 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             if renamed.covers(table, op):
                 continue
         retyped = _uncastable(migration, ctx, op, table.lower(), column.lower()) if readded else None  # type: ignore[union-attr]
-        variant = "retyped" if retyped else "readded" if readded else "copied" if copied else "default"
+        default = _default_again(migration, index, table.lower(), column.lower()) if readded else None  # type: ignore[union-attr]
+        variant = "retyped" if retyped else "defaulted" if default else "readded" if readded else \
+            "copied" if copied else "default"
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
-                 old=retyped[0] if retyped else "", new=retyped[1] if retyped else "", variant=variant)
+                 old=retyped[0] if retyped else "", new=retyped[1] if retyped else "",
+                 default=default or "", variant=variant)
     for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
         renamed = renamed or Renamed(migration, ctx)
         if not renamed.covers(table, statement):

@@ -176,6 +176,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         if readded and _computed_again(migration, index, table.lower(), column.lower()):  # type: ignore[union-attr]
             continue
+        if readded and copied:
+            continue  # its values were copied aside first and the column comes back: nothing is lost,
+            # and the previous release still finds it (redash moves queries.schedule through old_schedule)
         if not readded:  # the previous release cannot query a table renamed (rename-table says so)
             renamed = renamed or Renamed(migration, ctx)
             if renamed.covers(table, op):

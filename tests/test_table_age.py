@@ -188,3 +188,23 @@ def test_a_table_an_earlier_revision_left_empty_is_young_from_then(
     assert finding.severity == severity
     assert (f"(tags: {made} by m1 " in finding.message) is bool(made)
 
+
+
+DROP = '    op.drop_column("tags", "label")'
+
+
+@pytest.mark.parametrize(("dropped", "root", "severity"), [
+    ("2024-03-01", False, Severity.INFO),  # the same day: no release has had the table yet
+    ("2024-03-02", False, Severity.WARNING),  # the day after: a release may have shipped it
+    ("2024-03-01", True, Severity.WARNING),  # the root's tables may be older than the history
+])
+def test_a_column_dropped_from_a_table_made_the_same_day_breaks_no_release(
+        tmp_path, check_dir, dropped, root, severity):
+    """aicacia drops `threads` 21 minutes after the revision that made it."""
+    before = [] if root else [("a0", "2024-03-01", "    pass")]
+    revisions = [*before, ("a1", "2024-03-01", CREATE), ("b1", dropped, DROP)]
+    [finding] = [f for f in check_dir(history(tmp_path, revisions)).findings if f.code == "ML201"]
+    assert finding.severity == severity
+    note = ("(tags: created by a1 the same day (by their Create Date), so most likely no release has run "
+            "code that uses it yet: warning lowered to info)")
+    assert (note in finding.message) is (severity == Severity.INFO)

@@ -36,6 +36,9 @@ RECENT = "{table}: {made} by {revision} {when} (by their Create Date), so it hol
 CREATED, EMPTIED = "created", "emptied"
 NOT_NULL_ADDED = "given a NOT NULL column with nothing to fill it, which only an empty table takes,"
 FIRST = "{table}: this is the history's first revision, which builds the schema on an empty database"
+# a table made the same day: no release has most likely run code that uses it yet
+SAME_DAY = ("{table}: created by {revision} the same day (by their Create Date), so most likely no "
+            "release has run code that uses it yet")
 _CREATE_DATE = re.compile(r"^Create Date:\s*(\d{4}-\d\d-\d\d)", re.M)
 FRESH_DAYS = 7  # a table this young shipped in the same release, or one so recent it holds next to nothing
 MAX_BETWEEN = 10  # a table more revisions back has likely been through a release or more
@@ -60,12 +63,17 @@ class AgeWeigher:
         # a statement that fails on a table with rows: harmless only on a table most likely still
         # empty, a week old or less (not one lower for a month, as a lock is)
         self.fail_on_rows = frozenset(spec.code for spec in catalog.rules if ROWS_TAG in spec.tags)
+        # what breaks the code of the previous release (a dropped or renamed table or column): void
+        # where that release cannot have had the table, made by another revision the same day
+        self.old_code = frozenset(spec.code for spec in catalog.rules if spec.deploy == "old-code")
         self._dates: dict[str, datetime.date | None] = {}
         self._created: dict[str, dict[str, str]] = {}  # revision -> the tables it leaves empty, and how
         self._bursts: frozenset[datetime.date] | None = None
 
     def weigh(self, finding: Finding, hit: Hit) -> Finding:
         table = hit.fields.get("table")
+        if finding.code in self.old_code:
+            return self._same_day(finding, table)
         rows = finding.code in self.fail_on_rows
         weighed = rows or finding.code in self.weighed
         if not weighed or not table or finding.revision not in self.graph.by_id:
@@ -82,6 +90,20 @@ class AgeWeigher:
         severity = Severity.INFO if days <= FRESH_DAYS else lower(finding.severity)
         return moved(finding, severity, RECENT,
                      {"table": table, "revision": creator, "when": when, "made": made})
+
+    def _same_day(self, finding: Finding, table: str | None) -> Finding:
+        """The finding at info where another revision created the table the same day, past the
+        root (whose tables may be older than the history): aicacia drops `threads` 21 minutes
+        after the revision that made it."""
+        if not table or finding.revision not in self.graph.by_id:
+            return finding
+        found = self._created_recently(finding.revision, table.lower())
+        if found is None:
+            return finding
+        creator, days, made = found
+        if days != 0 or made != CREATED or not self.graph.by_id[creator].down_revisions:
+            return finding
+        return moved(finding, Severity.INFO, SAME_DAY, {"table": table, "revision": creator})
 
     def _builds_schema(self, revision: str) -> bool:
         """A root revision that creates tables (some by names computed at run time, as nova's shadow

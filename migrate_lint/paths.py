@@ -49,6 +49,18 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     return data
 
 
+def read_head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a regular file (of one too large to read whole), refused with an
+    OSError as read_file() refuses anything else."""
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return os.read(handle, size)
+    finally:
+        os.close(handle)
+
+
 def read_text(path: Path, errors: str = "replace", limit: int = MAX_FILE_BYTES) -> str:
     """read_file() as UTF-8 text: what every reader of a project's own files (its config, env.py,
     the modules a revision imports) goes through, so that a FIFO or a link to a device among them

@@ -239,3 +239,24 @@ def test_project_modules_that_are_fifos_are_passed_over_and_the_rest_is_checked(
     assert b1_still_checked(result) and not report(result)["errors"]
     assert ("c1.py", 8, "ML107") in {(Path(f["path"]).name, f["line"], f["code"])
                                      for f in report(result)["findings"]}
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_a_revision_too_large_to_check_keeps_its_place_in_the_graph(project, cache):
+    """camcops's 0023 is a 3.4 MB data revision: refused, but its child's parent is there."""
+    body = "".join(f'    op.execute("INSERT INTO t VALUES ({i})")\n' for i in range(100_000))
+    (versions(project) / "huge.py").write_text(
+        'revision = "h1"\ndown_revision = "b1"\nfrom alembic import op\n\n' f"def upgrade():\n{body}")
+    (versions(project) / "c1.py").write_text(
+        'revision = "c1"\ndown_revision = "h1"\nfrom alembic import op\n\n'
+        'def upgrade():\n    op.drop_column("users", "old")\n')
+    runs = 2 if cache else 1  # the second run reads what the first one cached
+    for _ in range(runs):
+        result = ml("check", "--no-execute", "--format", "json", *([] if cache else ["--no-cache"]),
+                    cwd=project, timeout=60)
+    assert result.returncode == 2 and b1_still_checked(result)
+    [error] = report(result)["errors"]
+    assert error["path"] == "migrations/versions/huge.py" and "larger than the 2 MB limit" in error["message"]
+    found = {(Path(f["path"]).name, f["code"]) for f in report(result)["findings"]}
+    assert ("c1.py", "ML201") in found
+    assert not {code for _, code in found} & {"ML401", "ML402", "ML410"}, found

@@ -111,7 +111,7 @@ def analyse(path: Path, source: str) -> FileFacts:
         construct = _python2_construct(exc)
         if construct:
             fields.update(variant="python2", construct=f"{construct} at line {line}")
-        return FileFacts(_header_by_lines(source, path), Hit(line, path.name, fields, exc.offset or 1))
+        return FileFacts(header_by_lines(source, path), Hit(line, path.name, fields, exc.offset or 1))
     except (ValueError, RecursionError, MemoryError) as exc:
         return FileFacts(Header(None), Hit(1, path.name, {"error": str(exc) or type(exc).__name__}))
     header = read_header(tree, path)
@@ -128,7 +128,7 @@ def header_of(path: Path, source: str) -> Header:
     try:
         tree = parse(source, str(path))
     except SyntaxError:
-        return _header_by_lines(source, path)  # as analyse() has it
+        return header_by_lines(source, path)  # as analyse() has it
     except (ValueError, RecursionError, MemoryError):
         return Header(None)
     return read_header(tree, path)
@@ -137,7 +137,7 @@ def header_of(path: Path, source: str) -> Header:
 _HEADER_LINE = re.compile(r"^(?:revision|down_revision|branch_labels|depends_on)\b[^=\n]*=[^\n]*$", re.M)
 
 
-def _header_by_lines(source: str, path: Path) -> Header:
+def header_by_lines(source: str, path: Path) -> Header:
     """The header of a file that does not parse here, read from its own top-level header lines
     alone: a revision written for a newer Python (PEP 701 f-strings, 3.12) still declares its
     place in the graph, which the graph rules must not lose (lear: a phantom head and a missing

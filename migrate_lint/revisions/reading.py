@@ -11,7 +11,7 @@ from typing import Any
 
 from migrate_lint.cache.store import FactsCache, digest
 from migrate_lint.finding import InputError
-from migrate_lint.paths import read_file
+from migrate_lint.paths import MAX_FILE_BYTES, read_file, read_head
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.facts import (
     CLASSES,
@@ -21,11 +21,13 @@ from migrate_lint.revisions.facts import (
     analyse_many,
     decode,
     file_facts,
+    header_by_lines,
 )
 from migrate_lint.revisions.graph import Header
 from migrate_lint.revisions.halves import in_two
 
 Files = dict[Path, tuple[str, FileFacts | Header]]
+HEADER_BYTES = 64 * 1024  # of a file too large to analyse, where its header is read
 
 
 def known_header(known: FileFacts | Header) -> Header:
@@ -51,6 +53,7 @@ class Reader:
         self.stores: dict[str, FactsCache] = {}
         self.overlay: dict[Path, bytes] = {}  # texts read instead of the files' (a fix being re-checked)
         self.keys: dict[Path, str] = {}  # each file's key in the cache, its absolute path (found once)
+        self.placed: set[Path] = set()  # files too large to analyse, kept in the graph by their header
 
     def read(self, history: History, checked: Callable[[Path], bool], excluded: Callable[[Path], bool],
              spare_core: bool) -> tuple[Files, list[InputError]]:
@@ -86,6 +89,9 @@ class Reader:
             text = self._text(path)
             if isinstance(text, InputError):
                 errors.append(text)
+                if (placed := self._placed(path)) is not None:
+                    files[path] = placed
+                    order.append(path)
                 continue
             source, content = text
             self.digests[path] = content
@@ -118,6 +124,8 @@ class Reader:
         errors = [found for found in loaded if isinstance(found, InputError)]  # those reading, first
         for path, found in zip(paths, loaded, strict=True):
             if isinstance(found, InputError):
+                if (placed := self._placed(path)) is not None:
+                    files[path] = placed
                 continue
             source, content, facts = found
             self.digests[path] = content
@@ -127,6 +135,25 @@ class Reader:
             self._keep(store, path, facts)
             files[path] = (source, facts)
         return files, errors
+
+    def _placed(self, path: Path) -> tuple[str, Header] | None:
+        """The text and header of a revision file refused as too large to analyse, read from its
+        first bytes: its place in the graph, so that its children are not called orphans and the
+        history's heads stay right (camcops's 0023, a 3.4 MB data revision). None for any other
+        file that cannot be read, and for one whose first bytes declare no revision."""
+        try:
+            if os.stat(path).st_size <= MAX_FILE_BYTES:
+                return None
+            data = read_head(path, HEADER_BYTES)
+        except OSError:
+            return None
+        text = data.decode("utf-8", "replace")
+        header = header_by_lines(text, path)
+        if header.revision is None:
+            return None
+        self.digests[path] = digest(data)
+        self.placed.add(path)
+        return text, header
 
     def _keep(self, store: FactsCache, path: Path, facts: FileFacts | Header) -> None:
         """Remember a file's full facts in the cache (a header alone is not kept)."""
@@ -142,6 +169,8 @@ class Reader:
         """The full facts of a file read for its header only (remembered in the cache by save())."""
         if isinstance(known, FileFacts):
             return known
+        if path in self.placed:
+            return FileFacts(known_header(known))  # its head only was read: no operations to tell
         store = self._store(history)
         cached = store.get(self._key(path), self.digests[path])
         if isinstance(cached, FileFacts):

@@ -434,6 +434,12 @@ class Catalog:
         """Codes of the rules that apply to PostgreSQL alone, whose helps are PostgreSQL's."""
         return frozenset(rule.code for rule in self.rules if rule.dialects == ("postgresql",))
 
+    @cached_property
+    def postgresql_bound(self) -> frozenset[str]:
+        """Codes of the rules whose claim is PostgreSQL's own: those that apply to it alone, and
+        those of a statement that fails on a table with rows, which MySQL fills instead."""
+        return self.postgresql_only | frozenset(rule.code for rule in self.rules if "rows" in rule.tags)
+
     def suggest(self, key: str) -> str:
         """' (did you mean X?)' for a code or name that is not in the catalogue."""
         return suggestion(key.strip(), [name for rule in self.rules for name in (rule.code, rule.name)])

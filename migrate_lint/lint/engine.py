@@ -16,7 +16,7 @@ from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.finding import Finding, InputError, Location, Report
-from migrate_lint.lint import deploy, dialect_guard, env_help, lockfile, sqlalchemy_pin, suppress
+from migrate_lint.lint import deploy, dialect_guard, env_help, lockfile, mysql_era, sqlalchemy_pin, suppress
 from migrate_lint.lint.dedupe import WHOLE_REVISION, one_per_location, qualified
 from migrate_lint.lint.schemas import DEFAULTS, with_schema
 from migrate_lint.paths import real_folder, real_path
@@ -258,6 +258,7 @@ class Engine:
         findings = sqlalchemy_pin.noted(findings, real_folder(self.config.root))
         if self.config.dialect == "postgresql":
             findings = dialect_guard.noted(findings, targets, self.catalog.postgresql_only)
+            findings = mysql_era.noted(findings, graph, source_of, self.catalog.postgresql_bound)
         if any(f.help and env_help.asks_for_block(f.help) for f in findings):
             findings = env_help.noted(findings, Path(history.script_location.name, "env.py"),
                                       env_outer_transaction(history))

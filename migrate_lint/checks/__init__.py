@@ -204,6 +204,10 @@ def computed_index_name(call: Operation | None, name: str) -> tuple[str, str] | 
 
 
 def sql_hit(statement: Statement, subject: str, **fields: str) -> Hit:
+    if "schema" not in fields and "table" in fields and (schema := qualifying_schema(statement.sql)):
+        # ALTER TABLE gn_imports.t_mappings_fields ...: the schema for the help's SQL, where the
+        # operation names none (lint.schemas prefers the operation's own, as the code writes it)
+        fields["sql_schema"] = schema
     return Hit(statement.line, subject, written_case(statement.sql, fields), statement.column,
                statement.end_line)
 

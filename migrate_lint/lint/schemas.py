@@ -36,7 +36,9 @@ def with_schema(hit: Hit, migration: Migration) -> Hit:
             hit = replace(hit, fields={**hit.fields, "schema_kw": f", schema={code}",
                                        "source_schema_kw": f", source_schema={code}",
                                        **({"qtable_code": f"{{{code}}}.{qtable}"} if qtable else {})})
-        return replace(hit, fields={**hit.fields, "qtable": qtable}) if qtable else hit
+        schema = None if code else hit.fields.get("sql_schema")  # raw SQL that qualifies its table
+        if not schema:
+            return replace(hit, fields={**hit.fields, "qtable": qtable}) if qtable else hit
     fields = {**hit.fields, "schema": schema, "schema_kw": f', schema="{schema}"',
               "source_schema_kw": f', source_schema="{schema}"'}
     if qtable:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from migrate_lint.revisions.migration import Call, ColumnSpec, Migration, Operation
+from migrate_lint.revisions.migration import Call, ColumnSpec, Migration, Operation, Unknown
 from migrate_lint.sql.rawddl import NOTHING, altered, end_of_expression
 
 
@@ -136,8 +136,11 @@ def column_type(rest: str) -> str | None:
     # a type in a schema: the name after the dot (a column of public.roletype has the type roletype)
     definition = re.sub(r'^(?:"[^"]+"|\w+)\.', "", definition).replace('"', "")
     # the server's own types in capitals, as the rules compare them; a type of the project's as named
-    return definition if re.fullmatch(r"\w+", definition) and definition.upper() not in BUILT_IN \
-        else definition.upper()
+    if re.fullmatch(r"\w+", definition) and definition.upper() not in BUILT_IN:
+        return definition
+    # ...but an ENUM's labels as written: 'balsamic' is not 'BALSAMIC'
+    return re.sub(r"'(?:[^']|'')*'|[^']+", lambda m: m[0] if m[0].startswith("'") else m[0].upper(),
+                  definition)
 
 
 # the first words of the types the servers define (PostgreSQL's, MySQL's): any other is the project's
@@ -207,7 +210,16 @@ def old_type(migration: Migration, ancestors: Iterable[Migration], table: str, c
     # the downgrade's branch for this dialect: asterisk's PostgreSQL branch names the enum type alone
     back = _last_type([op for op in downgrade_operations(migration.source) if _runs_on(op, dialect)],
                       table, column)
+    if back is not None and _unread(kind) and not _unread(back):
+        return back  # the history's type spreads labels it computed; the downgrade lists them
     return back if back is not None else kind
+
+
+def _unread(value: Any) -> bool:
+    """A type whose arguments the code computes (`ENUM(*new_options)` of a sorted list): its labels
+    or size are not known."""
+    return isinstance(value, Call) and any(
+        isinstance(a, Unknown) or _unread(a) for a in (*value.args, *value.kwargs.values()))
 
 
 def _runs_on(op: Operation, dialect: str | None) -> bool:

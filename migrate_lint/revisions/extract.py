@@ -269,6 +269,9 @@ class Scope:
                 # part is not known, which _bound_sql reads again for what the SQL writes
                 with contextlib.suppress(RecursionError):
                     scope.constants[name] = _Values(scope.constants, frozenset(scope.library)).value(value)  # type: ignore[arg-type]
+            elif counts[name] == 1 and value is not None and \
+                    (folded := _folded(value, scope.constants)) is not None:
+                scope.constants[name] = folded  # cg's `new_options = sorted(old_options + ("taxprofiler",))`
             elif counts[name] == 1 and value is not None:
                 with contextlib.suppress(ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     scope.constants[name] = ast.literal_eval(value)
@@ -279,6 +282,35 @@ class Scope:
             if table is not None:
                 scope.tables[name] = table
         return scope
+
+
+MAX_FOLDED = 1000  # items of a folded constant: more is data, not labels
+
+
+def _folded(node: ast.expr, constants: dict[str, Any]) -> tuple[str | int, ...] | None:
+    """A tuple of literals the module computes from literals alone: `sorted(...)`, `tuple(...)`,
+    `list(...)` and `+` of tuples and lists of strings or numbers, or of constants holding them;
+    None for anything else (a value only running the code can tell)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1 \
+            and not node.keywords and node.func.id in ("sorted", "tuple", "list"):
+        items = _folded(node.args[0], constants)
+        if items is None or node.func.id != "sorted":
+            return items
+        return tuple(sorted(items)) if len({type(i) for i in items}) <= 1 else None  # type: ignore[type-var]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _folded(node.left, constants), _folded(node.right, constants)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.Name):
+        held = constants.get(node.id)
+        items = tuple(held) if isinstance(held, tuple | list) else None
+    elif isinstance(node, ast.Tuple | ast.List) and all(isinstance(e, ast.Constant) for e in node.elts):
+        items = tuple(e.value for e in node.elts)  # type: ignore[attr-defined]
+    else:
+        return None
+    if items is None or len(items) > MAX_FOLDED or \
+            not all(isinstance(i, str | int) and not isinstance(i, bool) for i in items):
+        return None
+    return items
 
 
 def _library_names(stmt: ast.Import | ast.ImportFrom) -> set[str]:

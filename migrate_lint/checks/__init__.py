@@ -434,15 +434,18 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 aliases = _column_aliases(migration, statement, old, new) if kind == "table" else ""
                 gone = _renamed_away(migration, ctx, old) if kind == "table" else None
                 made = _made_again(migration, statement, old) if kind == "table" else None
+                # another table renamed into the old name after it (GeoNature's t_user_error_list)
+                moved_in = _renamed_into(migration, statement, old) if kind == "table" and not made else None
                 # the new table filled in the same revision (irma copies each web file's id into it)
                 filled = next((u.line for u in migration.updates if made and u.line > made
                                and u.inserts(old)), None) or (made and _core_insert(migration, old, made))
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new, aliases=aliases,
                                          qold=sql_ident(old), qnew=sql_ident(new),
                                          by=gone[0] if gone else "", was=gone[1] if gone else "",
-                                         made=str(made or ""), filled=str(filled or ""),
+                                         made=str(made or (moved_in[0] if moved_in else "")),
+                                         filled=str(filled or ""), other=moved_in[1] if moved_in else "",
                                          variant="gone" if gone else "refilled" if filled else
-                                         "swapped" if made else
+                                         "swapped" if made else "renamed_in" if moved_in else
                                          "replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")
@@ -459,6 +462,22 @@ def _made_again(migration: Migration, rename: Statement, table: str) -> int | No
         elif after and "CREATE" in statement.sql[:20].upper() and name in statement.sql[:200].lower() \
                 and (statement.facts.created_table or "").lower() == name:
             return statement.line
+    return None
+
+
+def _renamed_into(migration: Migration, rename: Statement, table: str) -> tuple[int, str] | None:
+    """(line, old name) of a later rename in the revision that gives another table this table's
+    old name: the two swap names; None where none does."""
+    name = table.lower()
+    after = False
+    for statement in migration.statements:
+        if statement is rename:
+            after = True
+        elif after and "RENAME" in statement.sql.upper():
+            other = next((old for kind, _, old, new in statement.facts.renames
+                          if kind == "table" and new.lower() == name), None)
+            if other is not None:
+                return statement.line, other
     return None
 
 

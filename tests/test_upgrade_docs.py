@@ -180,6 +180,27 @@ WRITES_A_NEW_REVISION = """- Stop the web server
 """
 
 
+SCRIPT_STOPS = """#!/bin/bash
+set -e
+echo "Stopping the services"
+for service in ${SERVICES[@]}; do
+    sudo systemctl stop "${service}"
+done
+cp -n ${olddir}/config/*.toml ${newdir}/config/
+source backend/venv/bin/activate
+ourapp db upgrade
+for service in ${SERVICES[@]}; do
+    sudo systemctl start "${service}"
+done
+"""
+SCRIPT_RESTARTS_FIRST = """#!/bin/bash
+sudo systemctl stop ourapp
+git pull
+sudo systemctl start ourapp
+ourapp db upgrade
+"""
+
+
 @pytest.mark.parametrize(("where", "text", "line"), [
     ("docs/dist.rst", STOPPED_BY_COMMANDS, 3),
     ("docs/dist.rst", RESET_THEN_UPGRADE, None),
@@ -206,6 +227,10 @@ WRITES_A_NEW_REVISION = """- Stop the web server
     ("docs/upgrade.md", RESTARTED_FIRST, None),
     ("docs/upgrade.md", FAR_APART, None),
     ("notes/upgrade.md", STOPPED, None),  # not documentation the tool reads
+    ("install/migration/migration.sh", SCRIPT_STOPS, 5),  # GeoNature's upgrade script
+    ("scripts/update.sh", SCRIPT_RESTARTS_FIRST, None),  # serving again before the upgrade
+    ("scripts/dev_update.sh", SCRIPT_STOPS, None),  # a developer's
+    ("scripts/backup.sh", SCRIPT_STOPS, None),  # not named for an upgrade
 ])
 def test_upgrade_instructions_that_stop_the_application_first(tmp_path, where, text, line):
     (tmp_path / where).parent.mkdir(parents=True, exist_ok=True)

@@ -115,9 +115,51 @@ def _preparing(text: str, at: int) -> bool:
     return text.startswith("#", start) and BEFORE_UPGRADING.match(text, start) is not None
 
 
+# a shell script the project ships to upgrade an installation: GeoNature's install/migration/migration.sh
+# stops its services, upgrades the database and starts them again
+SCRIPT = re.compile(r"(?i)(?:upgrad|updat|migrat)\w*\.sh$")
+SCRIPT_DEPTH = 3  # folders below the root: install/migration/migration.sh
+NOT_RELEASE_SCRIPT = re.compile(r"(?i)(?:^|[_.-])(?:dev|devel|development|local|test|tests|ci)(?:[_.-]|$)")
+
+
+def _scripts(root: Path) -> list[Path]:
+    """Upgrade scripts: shell scripts named for an upgrade, update or migration, near the root, not
+    for development or tests."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        depth = len(Path(dirpath).relative_to(root).parts)
+        dirnames[:] = [] if depth >= SCRIPT_DEPTH else sorted(
+            d for d in dirnames
+            if d not in SKIP_DIRS and not d.startswith(".") and not NOT_RELEASE_SCRIPT.search(d))
+        found.extend(Path(dirpath) / n for n in sorted(filenames)
+                     if SCRIPT.search(n) and not NOT_RELEASE_SCRIPT.search(n[:-3]))
+        if len(found) > MAX_FILES:
+            break
+    return found
+
+
+def _stopped_in_script(text: str) -> int | None:
+    """The line of a command that stops a service and that a database upgrade follows, anywhere
+    later in the script (the script is the one procedure), with no start between."""
+    for stop in STOP_COMMAND.finditer(text):
+        upgrade = UPGRADE.search(text, stop.end())
+        if upgrade and not START.search(text, stop.end(), upgrade.start()):
+            return text.count("\n", 0, stop.start()) + 1
+    return None
+
+
 @cache
 def stops_to_upgrade(root: Path) -> tuple[str, int] | None:
-    """(file relative to root, line) of upgrade instructions that stop the application first."""
+    """(file relative to root, line) of upgrade instructions that stop the application first: in
+    the documentation, or in an upgrade script the project ships."""
+    for path in _scripts(root):
+        try:
+            data = read_file(path, MAX_BYTES)
+        except OSError:
+            continue
+        line = _stopped_in_script(data.decode("utf-8", "replace"))
+        if line is not None:
+            return path.relative_to(root).as_posix(), line
     for path in _documents(root):
         try:
             data = read_file(path, MAX_BYTES)

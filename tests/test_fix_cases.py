@@ -48,7 +48,8 @@ def upgrade():
     op.execute("INSERT INTO users (id, email, locale) VALUES (1, 'a@example.com', 'en')")
     op.execute("INSERT INTO posts (id, author_id, title, slug, score, views) VALUES (1, 1, 't', 's', 1, 1)")
     op.create_index("ix_users_email", "users", ["email"])
-    op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True), sa.Column("placed", sa.Date))
+    op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True), sa.Column("placed", sa.Date),
+                    sa.Column("Region", sa.String(8)))  # a name whose case the SQL must keep
     op.create_index("ix_orders_placed", "orders", ["placed"])
     if op.get_bind().dialect.name == "postgresql":  # a schema is a database on MariaDB
         op.execute("CREATE SCHEMA accounts")

@@ -28,6 +28,7 @@ TABLE_UNNAMED = {("ML102", "several indexes in one DROP INDEX"),
                  ("ML119", "values synced by re-creating the type"),
                  ("ML311", "an ORM loop over the whole table"),
                  ("ML311", "fetchall() then one UPDATE per row"),
+                 ("ML311", "on MySQL the help's set-based UPDATE is MySQL's, with a JOIN"),
                  ("ML311", "a loop inside the loop over the table is the same finding (gertty's)"),
                  ("ML101", "a table the loop's body computes from the loop variable is named as the loop's, "
                            "never as the variable"),

@@ -47,6 +47,7 @@ def _ident(value: Any) -> str:
 
 
 def _cased(name: str) -> str:
+    """A name as Alembic renders it: quoted where its case matters ("GEOMETRY", "linkedClaimId")."""
     return f'"{name}"' if name != name.lower() and re.fullmatch(r"\w+", name) else name
 
 
@@ -207,12 +208,12 @@ def _on_table_sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts |
             old_check = _enum_check(op.kwargs.get("existing_type"), column)
             if old_check and old_check[0]:  # Alembic drops the old type's CHECK, adds the new one's after
                 yield f"ALTER TABLE {target} DROP CONSTRAINT {old_check[0]}", None
-            yield (f"ALTER TABLE {target} ALTER COLUMN {column} TYPE {new_type}",
+            yield (f"ALTER TABLE {target} ALTER COLUMN {_cased(column)} TYPE {new_type}",
                    SqlFacts(altered_columns=((tbl, column.lower(), False, new_type),)))
             if new_check := _enum_check(op.kwargs["type_"], column):
                 yield _add_check(target, tbl, *new_check)
         if op.kwargs.get("nullable") is False:
-            yield (f"ALTER TABLE {target} ALTER COLUMN {column} SET NOT NULL",
+            yield (f"ALTER TABLE {target} ALTER COLUMN {_cased(column)} SET NOT NULL",
                    SqlFacts(altered_columns=((tbl, column.lower(), True, None),)))
         # server_default=None drops the default (False, Alembic's own default, leaves it): the
         # ALTER takes ACCESS EXCLUSIVE like any other, which later statements' findings must know.
@@ -221,14 +222,14 @@ def _on_table_sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts |
         if "server_default" in op.kwargs and (default := op.kwargs["server_default"]) is not False \
                 and (alone or dialect not in ("mysql", "mariadb")):
             action = "DROP DEFAULT" if default is None else f"SET DEFAULT {default_sql(default)}"
-            yield f"ALTER TABLE {target} ALTER COLUMN {column} {action}", SqlFacts()
+            yield f"ALTER TABLE {target} ALTER COLUMN {_cased(column)} {action}", SqlFacts()
         if isinstance(new_name := op.kwargs.get("new_column_name"), str):
             # quoted where the case matters, as Alembic renders a mixed-case name ("linkedClaimId")
             yield (f"ALTER TABLE {target} RENAME COLUMN {_cased(column)} TO {_cased(new_name)}",
                    SqlFacts(renames=(("column", tbl, column.lower(), new_name.lower()),)))
     elif name == "drop_column":  # parsed like the rendered statement (the facts of what it drops)
         column = _ident(op.kwargs.get("column_name", rest[0] if rest else None))
-        yield f"ALTER TABLE {target} DROP COLUMN {column}", None
+        yield f"ALTER TABLE {target} DROP COLUMN {_cased(column)}", None
     elif name == "drop_table":
         yield f"DROP TABLE {target}", None
 

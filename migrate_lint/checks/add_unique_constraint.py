@@ -14,7 +14,7 @@ from migrate_lint.checks.written import (
     constraint_columns,
 )
 from migrate_lint.revisions.coltypes import in_primary_key, known_not_null
-from migrate_lint.revisions.migration import Call, Migration, Operation, Unknown
+from migrate_lint.revisions.migration import Call, Migration, Operation, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import as_written, sql_ident
 
@@ -61,7 +61,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                               deferrable=_deferrable(statement.sql),
                               name_code=name_code, table_code=table_code,
                               variant="computed" if name_code else _primary_key_variant(
-                                  migration, ctx, call, table, columns) if kind == "primary key" else
+                                  migration, ctx, call, table, columns, statement)
+                              if kind == "primary key" else
                               "default" if match else "column")
 
 
@@ -82,7 +83,7 @@ def _deferrable(sql: str) -> str:
 
 
 def _primary_key_variant(migration: Migration, ctx: CheckContext, call: Operation | None, table: str,
-                         columns: list[str]) -> str:
+                         columns: list[str], statement: Statement) -> str:
     """"primary_key_not_null" where every key column is NOT NULL already: in a primary key the
     history made (dropping a key leaves its columns NOT NULL), or set NOT NULL by the history; the
     help then asks for no NOT NULL step (ros-backend's system_id, of the key it replaces)."""
@@ -94,6 +95,8 @@ def _primary_key_variant(migration: Migration, ctx: CheckContext, call: Operatio
                 for c in constraint_columns(op, "primary key") or () if isinstance(c, str)}
 
     def not_null(column: str) -> bool:
+        if _made_again_in_sql(migration, statement, table, column):
+            return False  # what holds the name now is what the revision's SQL made it
         if known_not_null(migration, before, ctx.ancestors(migration), table, column, ctx.mysql):
             return True
         return not _made_again(migration, before, table, column) and (
@@ -102,6 +105,21 @@ def _primary_key_variant(migration: Migration, ctx: CheckContext, call: Operatio
 
     known = bool(columns) and all(not_null(column) for column in columns)
     return "primary_key_not_null" if known else "primary_key"
+
+
+def _made_again_in_sql(migration: Migration, statement: Statement, table: str, column: str) -> bool:
+    """_made_again() of the revision's SQL before the key: ai-platform drops "user".id and renames
+    its nullable new_id to id in conn.execute(text(...)) calls, then adds the key on id."""
+    table, column = table.lower(), column.lower()
+    for earlier in migration.statements[:migration.statements.index(statement)]:
+        if "COLUMN" not in earlier.sql.upper() and "RENAME" not in earlier.sql.upper():
+            continue
+        facts = earlier.facts
+        if ("column", table, column) in facts.dropped or any(
+                kind == "column" and on.lower() == table and new.lower() == column
+                for kind, on, _, new in facts.renames):
+            return True
+    return False
 
 
 def _made_again(migration: Migration, before: int, table: str, column: str) -> bool:

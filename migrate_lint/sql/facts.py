@@ -210,8 +210,9 @@ def altered_columns(expression: Any) -> list[tuple[str, str, bool, str | None]]:
 
 
 def renames(sql: str) -> list[tuple[str, str, str, str]]:
-    """("column", table, old, new) or ("table", "", old, new): read from Alembic's fixed forms."""
-    text = " ".join(sql.split())
+    """("column", table, old, new) or ("table", "", old, new): read from Alembic's fixed forms, and
+    from SQL that ends its statement with a semicolon (`RENAME COLUMN new_id TO id;`)."""
+    text = " ".join(sql.split()).rstrip("; ")
     if match := re.match(_RENAME_TABLE, text):
         old, new = match["old"] or match["old2"], match["new"] or match["new2"]
         return [("table", "", _unquote(old), _unquote(new))]

@@ -111,8 +111,11 @@ def _made_again_in_sql(migration: Migration, statement: Statement, table: str, c
     """_made_again() of the revision's SQL before the key: ai-platform drops "user".id and renames
     its nullable new_id to id in conn.execute(text(...)) calls, then adds the key on id."""
     table, column = table.lower(), column.lower()
+    # op.* calls are _made_again()'s, which known_not_null() follows through their renames
+    calls = {op.line: op.name for op in migration.operations}
     for earlier in migration.statements[:migration.statements.index(statement)]:
-        if "COLUMN" not in earlier.sql.upper() and "RENAME" not in earlier.sql.upper():
+        if calls.get(earlier.line, "execute") != "execute" or (
+                "COLUMN" not in earlier.sql.upper() and "RENAME" not in earlier.sql.upper()):
             continue
         facts = earlier.facts
         if ("column", table, column) in facts.dropped or any(

@@ -70,6 +70,7 @@ class CheckContext:
     base_sources: Mapping[Path, str] = field(default_factory=dict)  # edited files' text at the base
     removed_lines: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # lines the change took out
     changed: frozenset[Path] | None = None  # with --base: the history's files the change adds or edits
+    reported: frozenset[Path] | None = None  # the files whose findings are reported, when not all
     lock: Mapping[str, Any] | None = None  # migrate-lint.lock entries, when the history has one
     lock_path: Path | None = None
     lock_timeout: Timeout | None = None  # set for every revision by env.py or alembic.ini

@@ -1,5 +1,6 @@
 """multiple-heads: more than one head on one (unlabelled) line of history."""
 
+import re
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit
@@ -9,6 +10,7 @@ from migrate_lint.revisions.migration import Revision
 CODE = "ML401"
 SCOPE = "history"
 SHOWN = 10  # heads (and fork points) a message names
+_CREATE_DATE = re.compile(r"^Create Date:\s*(.+)$", re.M)
 
 
 def fork_points(graph: RevisionGraph, heads: list[Revision]) -> list[str]:
@@ -36,8 +38,19 @@ def check(ctx: CheckContext) -> Iterator[Hit]:
         fields = {"count": str(len(heads)), "heads": _some(ids), "fork": _some(forks),
                   "heads_args": " ".join(ids) if len(ids) <= SHOWN else "heads",  # alembic's keyword
                   "variant": "default" if forks else "roots"}
-        for head in heads:
-            yield Hit(head.line, head.id, {"head": head.id, **fields}, path=head.path)
+        # one fork, one finding: on a head the run reports (the change's, the hook's files), else
+        # the newest one, most likely the revision that should have been rebased
+        head = _newest(ctx, heads)
+        yield Hit(head.line, head.id, {"head": head.id, **fields}, path=head.path)
+
+
+def _newest(ctx: CheckContext, heads: list[Revision]) -> Revision:
+    reported = [h for h in heads if ctx.reported is not None and h.path in ctx.reported]
+    if reported:
+        return reported[-1]
+    dated = [(match[1].strip() if (match := _CREATE_DATE.search(ctx.source_of(h.id)[:4096])) else "", i)
+             for i, h in enumerate(heads)]
+    return heads[max(dated)[1]]
 
 
 def _cut_off(graph: RevisionGraph, head: Revision) -> bool:

@@ -243,6 +243,7 @@ class Engine:
             base=self.changes.base if self.changes else "",
             base_sources=self.changes.base_sources if self.changes else {},
             changed=self.changed_files,
+            reported=None if self.changed_files is None and history.targets is None else frozenset(targets),
             removed_lines=self.changes.removed_lines if self.changes else {},
             lock=lockfile.load_if_present(lock_path, errors), lock_path=lock_path,
             lock_timeout=env_lock_timeout(history) if self.config.dialect == "postgresql" else None,

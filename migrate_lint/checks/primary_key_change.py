@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migrate_lint.checks import CheckContext, Hit, at, sql_hit
+from migrate_lint.checks import CheckContext, Hit, add_unique_constraint, at, sql_hit
 from migrate_lint.checks.alter_column_type import known_old_type
 from migrate_lint.checks.type_rewrites import no_rewrite, type_parts
 from migrate_lint.rendering.opsql import type_sql
@@ -219,8 +219,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                     and table.lower() not in reported:
                 reported.add(table.lower())
                 renamed = _renamed(migration, ctx, table.lower(), op.line, history)
-                yield at(op, table, table=table, column="",
-                         variant="renamed" if renamed else "mysql" if ctx.mysql else "default")
+                rebuilt = None if renamed else _rebuilt(migration, ctx, table.lower(), op.line)
+                yield at(op, table, table=table, column="", line=str(rebuilt),
+                         variant="renamed" if renamed else "mysql" if ctx.mysql else
+                         "rebuilt" if rebuilt else "default")
             continue
         target = _column(op)
         if target is None or target[0] in reported or target[0] in migration.created_before(op) \
@@ -243,5 +245,19 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if table and table not in reported and statement.line not in {op.line for op in candidates}:
             reported.add(table)
             renamed = _renamed(migration, ctx, table, statement.line, history)
-            yield sql_hit(statement, table, table=table, column="",
-                          variant="renamed" if renamed else "default")
+            # CASCADE also drops the foreign keys that reference the key, which nothing builds again
+            rebuilt = None if renamed or "CASCADE" in statement.sql.upper() else \
+                _rebuilt(migration, ctx, table, statement.line)
+            yield sql_hit(statement, table, table=table, column="", line=str(rebuilt),
+                          variant="renamed" if renamed else "rebuilt" if rebuilt else "default")
+
+
+def _rebuilt(migration: Migration, ctx: CheckContext, table: str, line: int) -> int | None:
+    """The line where this revision adds the table's primary key again after dropping it, when
+    add-unique-constraint reports that build (PostgreSQL): in one transaction no other session sees
+    the table without a key, and the build's lock is that finding's, with its concurrent fix."""
+    if not ctx.postgresql or not ctx.reports(add_unique_constraint.CODE, migration.path):
+        return None
+    return next((statement.line for statement in migration.statements if statement.line > line
+                 and any(kind == "primary key" and on.lower() == table
+                         for on, _, kind, _, _ in statement.facts.constraints)), None)

@@ -15,7 +15,7 @@ from migrate_lint.fix.source import (
     literal,
     string,
 )
-from migrate_lint.lint.sqlalchemy_pin import MISSING
+from migrate_lint.lint.pins import AUTOCOMMIT, NOT_VALID
 
 # index call -> the call that undoes it in the downgrade
 INVERSE = {"create_index": "drop_index", "drop_index": "create_index"}
@@ -35,7 +35,8 @@ def fix_index(plan: Plan, finding: Finding) -> str | None:
         return None  # CONCURRENTLY fails on a hypertable, and the table may be one
     names = ("create_index",) if finding.code == "ML101" else ("drop_index",)
     site = plan.source.site_at(finding.location.line, names)
-    if site is None or site.receiver != "op" or id(site.statement) in plan.claimed:
+    if site is None or site.receiver != "op" or id(site.statement) in plan.claimed \
+            or _lacks_autocommit(finding):
         return None
     index = literal(argument(site.call, 0, "index_name"))
     if _dropped_and_built(plan, site.function, index):
@@ -47,6 +48,11 @@ def fix_index(plan: Plan, finding: Finding) -> str | None:
     if inverse is not None:
         _concurrently(plan, inverse)
     return "concurrently, in an autocommit block" + (" (the downgrade too)" if inverse else "")
+
+
+def _lacks_autocommit(finding: Finding) -> bool:
+    """The project pins an Alembic older than autocommit_block(), which the fix would write."""
+    return AUTOCOMMIT.missing in (finding.help or "")
 
 
 def _dropped_and_built(plan: Plan, function: str, index: object) -> bool:
@@ -61,7 +67,8 @@ def fix_not_valid(plan: Plan, finding: Finding) -> str | None:
     """add-foreign-key- and add-check-constraint-without-not-valid: NOT VALID, then VALIDATE apart."""
     names = ("create_foreign_key",) if finding.code == "ML104" else ("create_check_constraint",)
     site = plan.source.site_at(finding.location.line, names)
-    if site is None or site.receiver != "op" or site.in_autocommit or MISSING in (finding.help or ""):
+    if site is None or site.receiver != "op" or site.in_autocommit \
+            or NOT_VALID.missing in (finding.help or "") or _lacks_autocommit(finding):
         return None  # (an SQLAlchemy the project pins below 1.4.32 refuses postgresql_not_valid)
     edit = plan.on(site)
     call = site.call
@@ -84,7 +91,7 @@ def fix_set_not_null(plan: Plan, finding: Finding) -> str | None:
     a CHECK (column IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL (PostgreSQL 12+ trusts the CHECK and
     skips the scan), then drop the CHECK."""
     site = plan.source.site_at(finding.location.line, ("alter_column",))
-    if site is None or site.receiver != "op" or site.in_autocommit:
+    if site is None or site.receiver != "op" or site.in_autocommit or _lacks_autocommit(finding):
         return None
     table = literal(argument(site.call, 0, "table_name"))
     column = literal(argument(site.call, 1, "column_name"))

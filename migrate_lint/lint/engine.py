@@ -16,7 +16,7 @@ from migrate_lint.catalog import Catalog
 from migrate_lint.checks import CheckContext, Hit
 from migrate_lint.config import Config, RuleSelection
 from migrate_lint.finding import Finding, InputError, Location, Report
-from migrate_lint.lint import deploy, dialect_guard, env_help, lockfile, mysql_era, sqlalchemy_pin, suppress
+from migrate_lint.lint import deploy, dialect_guard, env_help, lockfile, mysql_era, pins, suppress
 from migrate_lint.lint.dedupe import WHOLE_REVISION, one_per_location, qualified
 from migrate_lint.lint.schemas import DEFAULTS, with_schema
 from migrate_lint.paths import real_folder, real_path
@@ -256,7 +256,7 @@ class Engine:
                                      for code, path, hit in hits if code in self.enabled_for(path)])
         findings = [_with_schema(f, migrations) if f.table not in ("", WHOLE_REVISION) and f.revision else f
                     for f in findings]
-        findings = sqlalchemy_pin.noted(findings, real_folder(self.config.root))
+        findings = pins.noted(findings, real_folder(self.config.root))
         if self.config.dialect == "postgresql":
             findings = dialect_guard.noted(findings, targets, self.catalog.postgresql_only)
             findings = mysql_era.noted(findings, graph, source_of, self.catalog.postgresql_bound)

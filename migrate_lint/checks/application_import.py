@@ -18,6 +18,7 @@ APPLICATION = frozenset({"models", "model", "services", "service", "app", "appli
 SETTINGS = frozenset({"config", "settings"})
 # the lesser wordings that give way to the default one where the revision imports more of the application
 LESSER_OF_DEFAULT = frozenset({"settings", "session"})
+UNUSED = frozenset({"unused", "unused_in_app", "template"})  # the revision uses nothing of the import
 # Column types, constants and migration helpers: stable, lesser (application-helper-import).
 # Anything else of the project is lesser too; these words only outweigh an application word in the
 # same path (`myapp.db.sqlalchemy`, `myapp.models.types`, `myapp.db.migration`).
@@ -107,9 +108,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         hits = [replace(h, fields={**h.fields, "variant": "default"})
                 if h.fields["variant"] in LESSER_OF_DEFAULT else h for h in hits]
     # deleting one import is no help where another is used: the help for what is used comes first
-    if any(hit.fields["variant"] not in ("unused", "template") for hit in hits):
-        hits = [replace(h, fields={**h.fields, "variant": "default"}) if h.fields["variant"] == "unused"
-                else h for h in hits]
+    if any(hit.fields["variant"] not in UNUSED for hit in hits):
+        hits = [replace(h, fields={**h.fields, "variant": "default"})
+                if h.fields["variant"] in ("unused", "unused_in_app") else h for h in hits]
     yield from hits
 
 
@@ -122,7 +123,7 @@ def _hits(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             # its models or app (quay's data.database, app) still change what the revision does
             settings = _settings(module, uses)
             variant = "template" if template else "env" if settings and module in ctx.env_imports \
-                else "unused" if _unused(migration.source, line, uses) \
+                else _unused_variant(ctx) if _unused(migration.source, line, uses) \
                 else "session" if _session_only(uses) and _env_in_application(ctx) \
                 else "settings" if settings else "default"
             yield Hit(line, module, {"module": module, "variant": variant})
@@ -144,6 +145,13 @@ def _env_in_application(ctx: CheckContext) -> bool:
     adds no dependency."""
     return any(module.split(".")[0] == "flask" or module.split(".")[0] in ctx.local_modules
                for module in ctx.env_imports)
+
+
+def _unused_variant(ctx: CheckContext) -> str:
+    """An unused import where env.py runs every revision inside the application loads nothing the
+    run has not loaded already (local-authority-api's `config`, under Flask-Migrate's current_app):
+    it is only an import to keep working."""
+    return "unused_in_app" if _env_in_application(ctx) else "unused"
 
 
 def _unused(source: str, line: int, uses: tuple[str, ...]) -> bool:

@@ -255,9 +255,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
 def _rebuilt(migration: Migration, ctx: CheckContext, table: str, line: int) -> int | None:
     """The line where this revision adds the table's primary key again after dropping it, when
     add-unique-constraint reports that build (PostgreSQL): in one transaction no other session sees
-    the table without a key, and the build's lock is that finding's, with its concurrent fix."""
+    the table without a key, and the build's lock is that finding's, with its concurrent fix. Where
+    that rule does not report the build (a lock the revision already held), this finding stays."""
     if not ctx.postgresql or not ctx.reports(add_unique_constraint.CODE, migration.path):
         return None
-    return next((statement.line for statement in migration.statements if statement.line > line
-                 and any(kind == "primary key" and on.lower() == table
-                         for on, _, kind, _, _ in statement.facts.constraints)), None)
+    builds = add_unique_constraint.check(migration, ctx)
+    return next((hit.line for hit in builds if hit.line > line and hit.fields.get("kind") == "PRIMARY KEY"
+                 and hit.fields.get("table", "").lower() == table), None)

@@ -173,6 +173,14 @@ class Engine:
                       not_reported=tuple(sorted(held, key=Finding.sort_key)),
                       not_reported_reasons=tuple(reasons.most_common()))
 
+    def _reports(self, code: str, path: Path) -> bool:
+        """Whether a finding of the rule on the file is reported: the rule is enabled for it, and the
+        file's deploy leaves the rule's risk (a rule that leaves a risk to another asks this)."""
+        if code not in self.enabled_for(path):
+            return False
+        mode, spec = self.deploys.get(path), self.catalog.get(code)
+        return mode is None or spec is None or spec.applies_to(mode[0])
+
     def _resolve(self, rule: str) -> str | None:
         spec = self.catalog.get(rule)
         return spec.code if spec else None
@@ -247,7 +255,7 @@ class Engine:
             removed_lines=self.changes.removed_lines if self.changes else {},
             lock=lockfile.load_if_present(lock_path, errors), lock_path=lock_path,
             lock_timeout=env_lock_timeout(history) if self.config.dialect == "postgresql" else None,
-            reports=lambda code, path: code in self.enabled_for(path))
+            reports=self._reports)
         hits = [*self._native_hits(targets, history), *self._render_hits(rendered),
                 *self._check_hits(ctx, targets, errors)]
         by_path = {rev.path: rev.id for rev in revisions}

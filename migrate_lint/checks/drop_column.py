@@ -69,19 +69,22 @@ def _name_at(renames: list[tuple[int, str, str]], position: int, column: str) ->
 def _kind(type_name: str) -> str | None:
     name = type_name.rsplit(".", 1)[-1].lower()
     return "integer" if "int" in name else "uuid" if "uuid" in name else \
-        "datetime" if "date" in name or "time" in name else None
+        "datetime" if "date" in name or "time" in name else \
+        "string" if any(word in name for word in ("char", "text", "string", "unicode")) else None
 
 
 # pairs PostgreSQL has no cast between: ALTER COLUMN ... TYPE cannot keep the values without USING
 _NO_CAST = ({"integer", "uuid"}, {"integer", "datetime"}, {"uuid", "datetime"})
 
 
-def _uncastable(migration: Migration, ctx: CheckContext, drop: Operation, table: str, column: str
-                ) -> tuple[str, str] | None:
-    """(old type, new type) where the column is added back with a type its values have no cast to
-    on PostgreSQL (an integer key made a UUID, augur's cntrb_id; a timestamp made an integer, rally's
-    start_time as its TimeStamp type's BigInteger): it cannot be changed in place,
-    so the help must not say to; None otherwise."""
+def _retyped(migration: Migration, ctx: CheckContext, drop: Operation, table: str, column: str
+             ) -> tuple[str, str, str] | None:
+    """(old type, new type, variant) where the column is added back as another kind of value.
+    "retyped": a type its values have no cast to on PostgreSQL (an integer key made a UUID, augur's
+    cntrb_id; a timestamp made an integer, rally's start_time as its TimeStamp type's BigInteger),
+    so it cannot be changed in place and the help must not say to. "rekinded": a cast exists, but
+    the values mean something else in the new kind (zeus's artifact.type, integer codes made MIME
+    type names), so keeping them is no help either. None otherwise."""
     added = next(((op, spec) for op, added_to, spec in migration.added_columns()
                   if op.line > drop.line and added_to.lower() == table and isinstance(spec.name, str)
                   and spec.name.lower() == column), None)
@@ -89,13 +92,17 @@ def _uncastable(migration: Migration, ctx: CheckContext, drop: Operation, table:
     # a type of the project's own is what its TypeDecorator renders (rally's TimeStamp, a BigInteger)
     impl = ctx.project_type(migration, _written_type(added[0])) if added else None
     new = impl.short if isinstance(impl, Call | Ref) else new
-    old_value = old_type(migration, ctx.ancestors(migration), table, column, drop.line)
-    if old_value is None:  # what the downgrade adds back
-        old_value = from_operations(downgrade_operations(migration.source), table, column)
-    old = old_value.short if isinstance(old_value, Call | Ref) else \
-        old_value if isinstance(old_value, str) else ""
+    old = _short(old_type(migration, ctx.ancestors(migration), table, column, drop.line))
+    if _kind(old) is None:  # what the downgrade adds back (zeus's project Enum: an INTEGER there)
+        old = _short(from_operations(downgrade_operations(migration.source), table, column)) or old
     kinds = {_kind(old), _kind(new)}
-    return (old, new) if kinds in _NO_CAST else None
+    if kinds in _NO_CAST:
+        return old, new, "retyped"
+    return (old, new, "rekinded") if len(kinds) == 2 and None not in kinds else None
+
+
+def _short(value: object) -> str:
+    return value.short if isinstance(value, Call | Ref) else value if isinstance(value, str) else ""
 
 
 def _written_type(add_column: Operation) -> Call | Ref | None:
@@ -183,9 +190,9 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             renamed = renamed or Renamed(migration, ctx)
             if renamed.covers(table, op):
                 continue
-        retyped = _uncastable(migration, ctx, op, table.lower(), column.lower()) if readded else None  # type: ignore[union-attr]
+        retyped = _retyped(migration, ctx, op, table.lower(), column.lower()) if readded else None  # type: ignore[union-attr]
         default = _default_again(migration, index, table.lower(), column.lower()) if readded else None  # type: ignore[union-attr]
-        variant = "retyped" if retyped else "defaulted" if default else "readded" if readded else \
+        variant = retyped[2] if retyped else "defaulted" if default else "readded" if readded else \
             "copied" if copied else "default"
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
                  old=retyped[0] if retyped else "", new=retyped[1] if retyped else "",

@@ -429,6 +429,7 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 # cannot simply be kept under a new attribute
                 rewritten = kind == "column" and any(u.fills(table, new) for u in migration.updates)
                 replaced = kind == "column" and _added_after(migration, statement.line, table, old)
+                converted = replaced and _filled_from(migration, table, old, new)
                 call = migration.operations[op_index[statement.line]] if statement.line in op_index else None
                 table, old, new = _written_names(statement, call, table, old, new)
                 subject = f"{table}.{old}" if table else old
@@ -447,7 +448,7 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                                          filled=str(filled or ""), other=moved_in[1] if moved_in else "",
                                          variant="gone" if gone else "refilled" if filled else
                                          "swapped" if made else "renamed_in" if moved_in else
-                                         "replaced" if replaced else
+                                         "converted" if converted else "replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")
 
@@ -579,6 +580,15 @@ def _updatable_filter(where: str) -> bool:
         depth -= char == ")"
     return re.search(r"(?i)\b(GROUP\s+BY|HAVING|LIMIT|OFFSET|UNION|INTERSECT|EXCEPT|ORDER\s+BY)\b",
                      "".join(top)) is None
+
+
+def _filled_from(migration: Migration, table: str, column: str, renamed: str) -> bool:
+    """The column added back under the old name is filled from the renamed one, row by row, in this
+    revision (notification-api's day = to_date(day_string, ...)): a type change made by copy, whose
+    values stay what they were. Not where the fill reads another table (a username looked up as an id)."""
+    table = table.lower()
+    return any(u.fills(table, column) and u.reads and f"{table}.{renamed.lower()}" in u.reads
+               and all(read.rpartition(".")[0] == table for read in u.reads) for u in migration.updates)
 
 
 def _added_after(migration: Migration, line: int, table: str, column: str) -> bool:

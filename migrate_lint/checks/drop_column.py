@@ -155,6 +155,42 @@ def _computed_again(migration: Migration, index: int, table: str, column: str) -
     return False
 
 
+CONTRACT_WITHIN = 10  # revisions back: a column made nullable long before says nothing of this drop
+
+
+def _made_nullable_before(migration: Migration, ctx: CheckContext, table: object, column: object
+                          ) -> str | None:
+    """The recent earlier revision whose last change of the column made it nullable, the expand step
+    that lets a release stop writing it before a later one drops it (GOV.UK Notify's
+    0258_service_postage_nullable, then 0259_remove_service_postage); None otherwise."""
+    if not isinstance(table, str) or not isinstance(column, str):
+        return None
+    table, column = table.lower(), column.lower()
+    for number, ancestor in enumerate(ctx.ancestors(migration)):
+        if number == CONTRACT_WITHIN:
+            return None
+        for op in reversed(ancestor.operations):
+            if _column(op) != (table, column):
+                continue
+            if op.name == "alter_column" and op.kwargs.get("nullable") is True:
+                return ancestor.revision.id
+            return None  # its last change was another one
+    return None
+
+
+def _column(op: Operation) -> tuple[str, str] | None:
+    """(table, column) an alter_column, add_column or drop_column works on, in lower case."""
+    if op.name not in ("alter_column", "drop_column", "add_column"):
+        return None
+    table, rest = op.table_and_rest()
+    if op.name == "add_column":
+        added = op.kwargs.get("column", rest[0] if rest else None)
+        name = added.arg(0, "name") if isinstance(added, Call) else None
+    else:
+        name = op.kwargs.get("column_name", rest[0] if rest else None)
+    return (table.lower(), name.lower()) if isinstance(table, str) and isinstance(name, str) else None
+
+
 def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     renamed: Renamed | None = None  # the tables rename-table reports renamed: read at the first drop
     for index, op in enumerate(migration.operations if "drop_column" in migration.names else ()):
@@ -192,11 +228,12 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 continue
         retyped = _retyped(migration, ctx, op, table.lower(), column.lower()) if readded else None  # type: ignore[union-attr]
         default = _default_again(migration, index, table.lower(), column.lower()) if readded else None  # type: ignore[union-attr]
+        contract = None if readded or copied else _made_nullable_before(migration, ctx, table, column)
         variant = retyped[2] if retyped else "defaulted" if default else "readded" if readded else \
-            "copied" if copied else "default"
+            "copied" if copied else "contracted" if contract else "default"
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
                  old=retyped[0] if retyped else "", new=retyped[1] if retyped else "",
-                 default=default or "", variant=variant)
+                 default=default or "", by=contract or "", variant=variant)
     for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
         renamed = renamed or Renamed(migration, ctx)
         if not renamed.covers(table, statement):

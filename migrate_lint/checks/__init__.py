@@ -429,7 +429,7 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 # cannot simply be kept under a new attribute
                 rewritten = kind == "column" and any(u.fills(table, new) for u in migration.updates)
                 replaced = kind == "column" and _added_after(migration, statement.line, table, old)
-                converted = replaced and _filled_from(migration, table, old, new)
+                converted = replaced and _filled_from(migration, ctx, statement.line, table, old, new)
                 call = migration.operations[op_index[statement.line]] if statement.line in op_index else None
                 table, old, new = _written_names(statement, call, table, old, new)
                 subject = f"{table}.{old}" if table else old
@@ -582,13 +582,26 @@ def _updatable_filter(where: str) -> bool:
                      "".join(top)) is None
 
 
-def _filled_from(migration: Migration, table: str, column: str, renamed: str) -> bool:
-    """The column added back under the old name is filled from the renamed one, row by row, in this
-    revision (notification-api's day = to_date(day_string, ...)): a type change made by copy, whose
-    values stay what they were. Not where the fill reads another table (a username looked up as an id)."""
+def _filled_from(migration: Migration, ctx: CheckContext, line: int, table: str, column: str,
+                 renamed: str) -> bool:
+    """The column added back under the old name holds another kind of value and is filled from the
+    renamed one, row by row, in this revision (notification-api's Date day = to_date(day_string, ...)):
+    a type change made by copy, whose values stay what they were. Not a fill that reads another
+    table (a username looked up as an id), nor one of the same kind, which rewrites the values
+    themselves (search-local-land-charge-api's absolute URLs made relative)."""
+    from migrate_lint.revisions.coltypes import old_type, value_kind
+
     table = table.lower()
-    return any(u.fills(table, column) and u.reads and f"{table}.{renamed.lower()}" in u.reads
-               and all(read.rpartition(".")[0] == table for read in u.reads) for u in migration.updates)
+    if not any(u.fills(table, column) and u.reads and f"{table}.{renamed.lower()}" in u.reads
+               and all(read.rpartition(".")[0] == table for read in u.reads) for u in migration.updates):
+        return False
+    new = next((spec.type_name for op, added_to, spec in migration.added_columns() if op.line > line
+                and added_to.lower() == table and isinstance(spec.name, str)
+                and spec.name.lower() == column.lower()), "")
+    was = old_type(migration, ctx.ancestors(migration), table, column, line)
+    was = was.short if isinstance(was, Call | Ref) else was if isinstance(was, str) else ""
+    kinds = {value_kind(was), value_kind(new)}
+    return len(kinds) == 2 and None not in kinds
 
 
 def _added_after(migration: Migration, line: int, table: str, column: str) -> bool:

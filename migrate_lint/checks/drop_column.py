@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit, upgrade_lines_before
 from migrate_lint.checks.rename_table import Renamed
-from migrate_lint.revisions.coltypes import downgrade_operations, from_operations, old_type
+from migrate_lint.revisions.coltypes import downgrade_operations, from_operations, old_type, value_kind
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref
 
 CODE = "ML201"
@@ -66,13 +66,6 @@ def _name_at(renames: list[tuple[int, str, str]], position: int, column: str) ->
     return column
 
 
-def _kind(type_name: str) -> str | None:
-    name = type_name.rsplit(".", 1)[-1].lower()
-    return "integer" if "int" in name else "uuid" if "uuid" in name else \
-        "datetime" if "date" in name or "time" in name else \
-        "string" if any(word in name for word in ("char", "text", "string", "unicode")) else None
-
-
 # pairs PostgreSQL has no cast between: ALTER COLUMN ... TYPE cannot keep the values without USING
 _NO_CAST = ({"integer", "uuid"}, {"integer", "datetime"}, {"uuid", "datetime"})
 
@@ -93,9 +86,9 @@ def _retyped(migration: Migration, ctx: CheckContext, drop: Operation, table: st
     impl = ctx.project_type(migration, _written_type(added[0])) if added else None
     new = impl.short if isinstance(impl, Call | Ref) else new
     old = _short(old_type(migration, ctx.ancestors(migration), table, column, drop.line))
-    if _kind(old) is None:  # what the downgrade adds back (zeus's project Enum: an INTEGER there)
+    if value_kind(old) is None:  # what the downgrade adds back (zeus's project Enum: an INTEGER there)
         old = _short(from_operations(downgrade_operations(migration.source), table, column)) or old
-    kinds = {_kind(old), _kind(new)}
+    kinds = {value_kind(old), value_kind(new)}
     if kinds in _NO_CAST:
         return old, new, "retyped"
     return (old, new, "rekinded") if len(kinds) == 2 and None not in kinds else None

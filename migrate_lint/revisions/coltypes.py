@@ -415,3 +415,12 @@ def known_nullability(migration: Migration, before: int, ancestors: Iterable[Mig
             break
         found, table, column = _nullability(ancestor.operations, table, column, schema, mysql)
     return found
+
+
+def value_kind(type_name: str) -> str | None:
+    """What kind of value a type holds (integer, uuid, datetime, string), by its name; None for the
+    rest: a column added back as another kind holds other values, not the old ones recast."""
+    name = type_name.rsplit(".", 1)[-1].lower()
+    return "integer" if "int" in name else "uuid" if "uuid" in name else \
+        "datetime" if "date" in name or "time" in name else \
+        "string" if any(word in name for word in ("char", "text", "string", "unicode")) else None

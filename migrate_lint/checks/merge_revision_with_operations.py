@@ -24,18 +24,15 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
 # a query that changes nothing: a guard that refuses to run on data it cannot migrate
 # (cross-sport-tracker's SELECT of legacy password hashes) belongs where both branches have run
 _READ_ONLY = re.compile(r"^(?:\s|--[^\n]*\n|/\*.*?\*/)*(?:SELECT|SHOW|EXPLAIN)\b(?!.*\bINTO\b)", re.I | re.S)
-
-
-# what a query may call and still change nothing (SELECT setval(...) or create_hypertable(...) do)
+# what such a query may call and still change nothing (SELECT setval(...) or create_hypertable(...) do)
 _PURE = frozenset({"count", "min", "max", "sum", "avg", "coalesce", "lower", "upper", "length", "exists",
                    "in", "and", "or", "not", "on", "from", "where", "as"})
-
-
-# op.* calls that run nothing on the database of their own
+# op.* calls that run no statement of their own
 _NO_STATEMENT = frozenset({"get_bind", "get_context", "f", "inline_literal"})
 
 
 def _reads_only(op: Operation) -> bool:
+    """The call changes nothing in the database: it runs no statement, or one read-only query."""
     if op.name in _NO_STATEMENT:
         return True
     sql = op.literal_sql if op.name == "execute" else None

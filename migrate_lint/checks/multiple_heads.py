@@ -45,6 +45,8 @@ def check(ctx: CheckContext) -> Iterator[Hit]:
 
 
 def _newest(ctx: CheckContext, heads: list[Revision]) -> Revision:
+    """The head among the files the run reports, else the one with the latest Create Date (by id
+    where none says)."""
     reported = [h for h in heads if ctx.reported is not None and h.path in ctx.reported]
     if reported:
         return reported[-1]

@@ -417,10 +417,16 @@ def known_nullability(migration: Migration, before: int, ancestors: Iterable[Mig
     return found
 
 
+_KINDS = (("integer", re.compile(r"^(?:small|big|tiny|medium)?int(?:eger)?\d?$|^(?:big|small)?serial\d?$"
+                                 r"|integer$")),
+          ("uuid", re.compile(r"uuid|^guid$")),
+          ("datetime", re.compile(r"date|timestamp|^time(?:tz)?$")),
+          ("string", re.compile(r"char|text|string|unicode|clob")))
+
+
 def value_kind(type_name: str) -> str | None:
     """What kind of value a type holds (integer, uuid, datetime, string), by its name; None for the
-    rest: a column added back as another kind holds other values, not the old ones recast."""
-    name = type_name.rsplit(".", 1)[-1].lower()
-    return "integer" if "int" in name else "uuid" if "uuid" in name else \
-        "datetime" if "date" in name or "time" in name else \
-        "string" if any(word in name for word in ("char", "text", "string", "unicode")) else None
+    rest (an interval, a point, a project's own type): a column added back as another kind holds
+    other values, not the old ones recast."""
+    name = type_name.split("(", 1)[0].strip().rsplit(".", 1)[-1].lower()
+    return next((kind for kind, pattern in _KINDS if pattern.search(name)), None)

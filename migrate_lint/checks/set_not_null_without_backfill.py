@@ -262,6 +262,41 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                           line=str(deleted or ""), revision=origin or "", variant=variant,
                           existing_kw=existing_kw(call) if call is not None and call.name == "alter_column"
                           else "")
+    yield from _keys_on_empty_columns(migration, ctx)
+
+
+_PRIMARY_KEY = re.compile(r"(?is)\bPRIMARY\s+KEY\s*\((?P<columns>[^)]*)\)")
+
+
+def _keys_on_empty_columns(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    """ADD PRIMARY KEY over a column this revision added with no default and nothing filled: the key
+    makes it NOT NULL, which fails on every row the table already has (mev-inspect adds
+    trace_address and keys swaps on it at once, which can only have run on an empty table)."""
+    if "PRIMARY KEY" not in migration.upper_sql:
+        return
+    lines = {op.line: index for index, op in reversed(list(enumerate(migration.operations)))}
+    for statement, created in sql_walk(migration, ctx):
+        if "PRIMARY KEY" not in statement.sql.upper() or not (match := _PRIMARY_KEY.search(statement.sql)):
+            continue
+        keys = [(t, name) for t, name, kind, _, _ in statement.facts.constraints
+                if kind == "primary key" and t not in created]
+        if not keys:
+            continue
+        table, name = keys[0]
+        op_index = lines.get(statement.line, len(migration.operations))
+        for column in (c.strip().strip('"`').lower() for c in match["columns"].split(",")):
+            added = next((op for op, added_to, spec in migration.added_columns()
+                          if migration.operations.index(op) < op_index and added_to.lower() == table
+                          and isinstance(spec.name, str) and spec.name.lower() == column), None)
+            if added is None or _filled_when_added(migration, table, column, before=op_index) \
+                    or _backfilled(migration, table, column, op_index):
+                continue
+            written = as_written(statement.sql, table)
+            yield sql_hit(statement, f"{table}.{column}", table=table, written_table=written, column=column,
+                          qtable=sql_ident(written, ctx.mysql), qcolumn=sql_ident(column, ctx.mysql),
+                          qtable_unquoted=written, name=name or f"{table}_pkey", line=str(added.line),
+                          revision="", existing_kw="", variant="key")
+            break  # one finding per key: the first column that makes it fail
 
 
 OLDER = ""  # no revision here adds the column: made before the history, or outside its files

@@ -76,17 +76,39 @@ def _update_target(node: ast.Call) -> str | None:
 
 
 def _writes_rows(loop: ast.For) -> bool:
-    """The loop body writes per row: an execute()/update() call, or an attribute set on the row."""
+    """The loop body writes per row: an execute()/update() call (not an execute() of a SELECT), or
+    an attribute set on the row."""
     rows = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
     for node in (n for stmt in loop.body for n in ast.walk(stmt)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in ("execute", "update"):
+                and node.func.attr in ("execute", "update") and not _executes_query(node):
             return True
         if isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in rows
                 for t in node.targets):
             return True
     return False
+
+
+_QUERY = re.compile(r"^\s*SELECT\b(?!.*\b(?:INTO|FOR\s+UPDATE)\b)", re.IGNORECASE | re.DOTALL)
+
+
+def _executes_query(call: ast.Call) -> bool:
+    """An execute() of literal SQL that only reads (OpenKAT's per-plugin `SELECT id FROM boefje
+    WHERE plugin_id = ...`, collecting what one INSERT adds after the loop): no row is written."""
+    if call.func.attr != "execute" or not call.args:  # type: ignore[attr-defined]
+        return False
+    sql = call.args[0]
+    if isinstance(sql, ast.Call) and sql.args and _callee(sql) == "text":
+        sql = sql.args[0]
+    if isinstance(sql, ast.JoinedStr):  # an f-string: its literal parts tell what it runs
+        text = "".join(part.value for part in sql.values
+                       if isinstance(part, ast.Constant) and isinstance(part.value, str))
+    elif isinstance(sql, ast.Constant) and isinstance(sql.value, str):
+        text = sql.value
+    else:
+        return False
+    return bool(_QUERY.match(text))
 
 
 def _sets_core_rows(loop: ast.For, tables: dict[str, str]) -> bool:

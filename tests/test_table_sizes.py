@@ -30,6 +30,7 @@ TABLE_UNNAMED = {("ML102", "several indexes in one DROP INDEX"),
                  ("ML311", "fetchall() then one UPDATE per row"),
                  ("ML311", "on MySQL the help's set-based UPDATE is MySQL's, with a JOIN"),
                  ("ML311", "a loop inside the loop over the table is the same finding (gertty's)"),
+                 ("ML311", "a loop that queries and then writes per row still writes row by row"),
                  ("ML101", "a table the loop's body computes from the loop variable is named as the loop's, "
                            "never as the variable"),
                  ("ML101", "an attribute of the loop variable is the loop's table too"),

@@ -266,17 +266,19 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
 
 
 _PRIMARY_KEY = re.compile(r"(?is)\bPRIMARY\s+KEY\s*\((?P<columns>[^)]*)\)")
+_ALTER = re.compile(r"(?is)(?:\s|--[^\n]*\n|/\*.*?\*/)*ALTER\b")  # after any leading comments
 
 
 def _keys_on_empty_columns(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
     """ADD PRIMARY KEY over a column this revision added with no default and nothing filled: the key
     makes it NOT NULL, which fails on every row the table already has (mev-inspect adds
     trace_address and keys swaps on it at once, which can only have run on an empty table)."""
-    if "PRIMARY KEY" not in migration.upper_sql:
-        return
+    if "PRIMARY KEY" not in migration.upper_sql or "ALTER" not in migration.upper_sql:
+        return  # a CREATE TABLE's key makes a new table's columns NOT NULL, on no rows
     lines = {op.line: index for index, op in reversed(list(enumerate(migration.operations)))}
     for statement, created in sql_walk(migration, ctx):
-        if "PRIMARY KEY" not in statement.sql.upper() or not (match := _PRIMARY_KEY.search(statement.sql)):
+        if "PRIMARY KEY" not in statement.sql.upper() or not _ALTER.match(statement.sql) \
+                or not (match := _PRIMARY_KEY.search(statement.sql)):
             continue
         keys = [(t, name) for t, name, kind, _, _ in statement.facts.constraints
                 if kind == "primary key" and t not in created]

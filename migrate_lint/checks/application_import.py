@@ -67,7 +67,10 @@ def _settings(module: str, uses: tuple[str, ...]) -> bool:
     of nothing else of the application."""
     # the package's own name aside: SurfSense's application package is called `app`
     inner = _words(module.split(".", 1)[1]) if "." in module else _words(module)
-    inner |= {word for use in uses for word in _words(use.split(".")[0])}
+    for use in uses:
+        words = _words(use.split(".")[0])
+        # an accessor of the settings (mealie's get_app_settings) is the settings, whatever else it says
+        inner |= (words & SETTINGS) or words
     return bool(inner & SETTINGS) and not inner & (APPLICATION - SETTINGS)
 
 

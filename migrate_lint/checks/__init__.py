@@ -263,8 +263,11 @@ def _adds_column_only(upper: str) -> bool:
     return "ADD COLUMN" in upper and not re.search(_ADD_CONSTRAINT_CLAUSE, upper)
 
 
-def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[Hit]:
-    """ADD CONSTRAINT of one kind on an existing PostgreSQL table without NOT VALID."""
+def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind: str,
+                                  held_through_fill: Callable[[Migration, CheckContext, Statement, str], bool]
+                                  ) -> Iterator[Hit]:
+    """ADD CONSTRAINT of one kind on an existing PostgreSQL table without NOT VALID; `held_through_fill`
+    tells a table whose lock the transaction holds through a column's fill, which another rule reports."""
 
     if not ctx.postgresql:
         return
@@ -287,7 +290,9 @@ def constraints_without_not_valid(migration: Migration, ctx: CheckContext, kind:
                 if rewritten_earlier(migration, statement, table, ctx.transactional_ddl, ctx.dialect):
                     continue  # locked by an earlier rewrite to commit: NOT VALID cannot help in here
                 if all(held_through_long_work(migration, statement, locked, ctx.transactional_ddl,
-                                              ctx.dialect) for locked in _locked_by(statement, table, found)):
+                                              ctx.dialect)
+                       or held_through_fill(migration, ctx, statement, locked)
+                       for locked in _locked_by(statement, table, found)):
                     continue  # every table it locks is already held through a full scan to commit
                 if kind == "foreign key" and not in_column and \
                         (empty := _only_new_empty_columns(migration, statement, table)):

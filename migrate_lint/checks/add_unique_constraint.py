@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, named_by_convention, sql_hit, sql_walk
 from migrate_lint.checks.held_locks import held_since, rewritten_earlier
+from migrate_lint.checks.set_not_null_scans_table import filled_under_add_lock
 from migrate_lint.checks.written import (
     CONSTRAINT_CALLS,
     as_code,
@@ -39,7 +40,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         for table, name, kind, _, _ in statement.facts.constraints:
             if kind in ("unique", "primary key") and table not in created and "USING INDEX" not in \
                     statement.sql.upper() and not rewritten_earlier(migration, statement, table,
-                                                                    ctx.transactional_ddl, ctx.dialect):
+                                                                    ctx.transactional_ddl, ctx.dialect) \
+                    and not filled_under_add_lock(migration, ctx, statement, table):
                 name = named_by_convention(migration, ctx, statement, kind, table, name) or name or \
                     server_constraint_name(table, kind, statement.sql)
                 match = re.search(_COLUMNS, statement.sql)

@@ -19,6 +19,7 @@ from migrate_lint.checks import (
 from migrate_lint.checks.held_locks import first_holder, kind_of, rewritten_earlier
 from migrate_lint.checks.index_rebuilds import rebuilt_from
 from migrate_lint.checks.materialized_views import is_materialized_view
+from migrate_lint.checks.set_not_null_scans_table import filled_under_add_lock
 from migrate_lint.checks.timescale import hypertable_note
 from migrate_lint.checks.written import LOOP_VARIABLE, call_on, calls_by_line
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement, Unknown
@@ -135,6 +136,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 continue  # the table is rewritten earlier in the transaction, every index with it, under
                 # ACCESS EXCLUSIVE to commit (alter-column-type's or volatile-default's finding): CONCURRENTLY
                 # cannot run in here, and one more index is part of that outage
+            if filled_under_add_lock(migration, ctx, statement, table):
+                continue  # set-not-null-scans-table names this build in the outage of the column's fill
             holder = first_holder(migration, statement, table, ctx.transactional_ddl)
             if call is not None and re.match(LOOP_VARIABLE, table) and re.match(LOOP_VARIABLE, shown):
                 # the index's name already says which loop: the table is then its expression alone

@@ -37,6 +37,30 @@ def _earlier_in_transaction(migration: Migration, statement: Statement,
         yield earlier
 
 
+def _later_in_transaction(migration: Migration, statement: Statement) -> Iterator[Statement]:
+    """The statements after this one that run in its transaction, up to an autocommit block (the
+    caller knows the statement is in a transaction)."""
+    position = next((i for i, s in enumerate(migration.statements) if s is statement), None)
+    if position is None:
+        return
+    for later in migration.statements[position + 1:]:
+        if later.autocommit:
+            return
+        yield later
+
+
+def in_one_transaction(migration: Migration, first: Statement, second: Statement,
+                       transactional: bool) -> bool:
+    """Both statements run in the same transaction: DDL is transactional and no autocommit block
+    commits at either of them or between them."""
+    if not transactional:
+        return False
+    at = [i for i, s in enumerate(migration.statements) if s is first or s is second]
+    if len(at) != (1 if first is second else 2):
+        return False
+    return not any(s.autocommit for s in migration.statements[at[0]:at[-1] + 1])
+
+
 def exclusive_holder(migration: Migration, statement: Statement, table: str,
                      transactional: bool) -> Statement | None:
     """The nearest earlier statement of the transaction that took ACCESS EXCLUSIVE on `table` (by this
@@ -186,19 +210,21 @@ def _rewrites(migration: Migration, earlier: Statement, table: str, dialect: str
 
 def held_through_long_work(migration: Migration, statement: Statement, table: str, transactional: bool,
                            dialect: str) -> bool:
-    """`table` is under ACCESS EXCLUSIVE from an earlier statement of the transaction, and what ran
-    under that lock already took as long as a scan of every row: a rewrite, an UPDATE or DELETE of
-    every row, a SET NOT NULL. Nothing queries the table until commit whatever comes next, and the
-    earlier statement's own finding reports that outage; one more scan under it changes no one's wait
-    that those did not already set (warehouse's release_dependencies: filled, set NOT NULL, then
-    given its foreign key)."""
+    """`table` is under ACCESS EXCLUSIVE from an earlier statement of the transaction, and what runs
+    under that lock, before this statement or after it, takes as long as a scan of every row: a
+    rewrite, an UPDATE or DELETE of every row, a SET NOT NULL. Nothing queries the table until
+    commit either way, and that statement's own finding reports the outage; one more scan under it
+    changes no one's wait that those did not already set (warehouse's release_dependencies: filled,
+    set NOT NULL, then given its foreign key; funnel's account: renamed, given a CHECK, then updated
+    in full)."""
     if not held_exclusively(migration, statement, table, transactional):
         return False
     table = table.lower()
-    return any(_rewrites(migration, earlier, table, dialect)
-               or (earlier.facts.unfiltered is not None and earlier.facts.unfiltered[1] == table)
-               or any(t == table and not_null for t, _, not_null, _ in earlier.facts.altered_columns)
-               for earlier in _earlier_in_transaction(migration, statement, transactional))
+    return any(_rewrites(migration, other, table, dialect)
+               or (other.facts.unfiltered is not None and other.facts.unfiltered[1] == table)
+               or any(t == table and not_null for t, _, not_null, _ in other.facts.altered_columns)
+               for other in [*_earlier_in_transaction(migration, statement, transactional),
+                             *_later_in_transaction(migration, statement)])
 
 
 def locked_explicitly(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, add_unique_constraint, at, sql_hit
 from migrate_lint.checks.alter_column_type import known_old_type
+from migrate_lint.checks.set_not_null_scans_table import filled_under_add_lock
 from migrate_lint.checks.type_rewrites import no_rewrite, type_parts
 from migrate_lint.rendering.opsql import type_sql
 from migrate_lint.revisions.migration import Call, Migration, Operation, Unknown
@@ -244,7 +245,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 reported.add(table.lower())
                 renamed = _renamed(migration, ctx, table.lower(), op.line, history)
                 rebuilt = None if renamed else _rebuilt(migration, ctx, table.lower(), op.line)
-                yield at(op, table, table=table, column="", line=str(rebuilt),
+                yield at(op, table, table=table, column="", line=str(rebuilt and rebuilt[0]),
+                         carrier=rebuilt[1] if rebuilt else "",
                          variant="renamed" if renamed else "mysql" if ctx.mysql else
                          "rebuilt" if rebuilt else "default")
             continue
@@ -273,17 +275,28 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             # CASCADE also drops the foreign keys that reference the key, which nothing builds again
             rebuilt = None if renamed or "CASCADE" in statement.sql.upper() else \
                 _rebuilt(migration, ctx, table, statement.line)
-            yield sql_hit(statement, table, table=table, column="", line=str(rebuilt),
+            yield sql_hit(statement, table, table=table, column="", line=str(rebuilt and rebuilt[0]),
+                          carrier=rebuilt[1] if rebuilt else "",
                           variant="renamed" if renamed else "rebuilt" if rebuilt else "default")
 
 
-def _rebuilt(migration: Migration, ctx: CheckContext, table: str, line: int) -> int | None:
-    """The line where this revision adds the table's primary key again after dropping it, when
-    add-unique-constraint reports that build (PostgreSQL): in one transaction no other session sees
-    the table without a key, and the build's lock is that finding's, with its concurrent fix. Where
-    that rule does not report the build (a lock the revision already held), this finding stays."""
-    if not ctx.postgresql or not ctx.reports(add_unique_constraint.CODE, migration.path):
+def _rebuilt(migration: Migration, ctx: CheckContext, table: str, line: int) -> tuple[int, str] | None:
+    """The line where this revision adds the table's primary key again after dropping it, and the
+    rule whose finding names that build's lock (PostgreSQL): add-unique-constraint's, with its
+    concurrent fix, or set-not-null-scans-table's, where the build runs in the outage of a column
+    added, filled and set NOT NULL in the same transaction (funnel's project_redirect). In one
+    transaction no other session sees the table without a key. Where no rule reports the build (a
+    lock the revision already held), this finding stays."""
+    if not ctx.postgresql:
         return None
-    builds = add_unique_constraint.check(migration, ctx)
-    return next((hit.line for hit in builds if hit.line > line and hit.fields.get("kind") == "PRIMARY KEY"
-                 and hit.fields.get("table", "").lower() == table), None)
+    if ctx.reports(add_unique_constraint.CODE, migration.path):
+        builds = add_unique_constraint.check(migration, ctx)
+        found = next((hit.line for hit in builds if hit.line > line
+                      and hit.fields.get("kind") == "PRIMARY KEY"
+                      and hit.fields.get("table", "").lower() == table), None)
+        if found is not None:
+            return found, "add-unique-constraint's"
+    return next(((statement.line, "set-not-null-scans-table's") for statement in migration.statements
+                 if statement.line > line and any(t.lower() == table and kind == "primary key"
+                                                  for t, _, kind, _, _ in statement.facts.constraints)
+                 and filled_under_add_lock(migration, ctx, statement, table)), None)

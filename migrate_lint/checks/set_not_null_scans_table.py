@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit
+from migrate_lint.checks.held_locks import in_one_transaction
 from migrate_lint.checks.set_not_null_without_backfill import (
     already_not_null,
     filled,
@@ -14,7 +15,7 @@ from migrate_lint.checks.set_not_null_without_backfill import (
 from migrate_lint.checks.type_rewrites import no_rewrite
 from migrate_lint.rendering.opsql import type_sql
 from migrate_lint.revisions.coltypes import old_type
-from migrate_lint.revisions.migration import Migration
+from migrate_lint.revisions.migration import Migration, Statement
 from migrate_lint.sql.facts import columns_added
 from migrate_lint.sql.names import sql_ident
 
@@ -83,9 +84,9 @@ def _constant_fill(migration: Migration, table: str, column: str, ctx: CheckCont
     return ""
 
 
-def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
-    if not ctx.postgresql:
-        return
+def _reported(migration: Migration, ctx: CheckContext) -> Iterator[tuple[Statement, str, str, bool]]:
+    """(statement, table, column, whether added and filled in the same transaction) of each SET NOT
+    NULL this rule reports."""
     for index, op_index, statement, table, column in set_not_null(migration, ctx):
         if proven_by_check(migration, index, table, column, ctx) or \
                 already_not_null(migration, op_index, ctx, table, column):
@@ -96,8 +97,62 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         # help gives the CHECK route: one finding per place.
         if filled(migration, op_index, table, column, ctx):
             here = _added_and_filled_here(migration, ctx, op_index, index, table, column)
-            yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
-                          qtable=sql_ident(table), qcolumn=sql_ident(column),
-                          version=str(ctx.postgresql_version),
-                          constant=_constant_fill(migration, table, column, ctx) if here else "",
-                          variant="same_transaction" if here else "default")
+            yield statement, table, column, here
+
+
+def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
+    if not ctx.postgresql:
+        return
+    for statement, table, column, here in _reported(migration, ctx):
+        builds = _builds_under_lock(migration, ctx, statement, table) if here else []
+        variant = ("same_transaction_builds" if builds else "same_transaction") if here else "default"
+        yield sql_hit(statement, f"{table}.{column}", table=table, column=column,
+                      qtable=sql_ident(table), qcolumn=sql_ident(column),
+                      version=str(ctx.postgresql_version),
+                      constant=_constant_fill(migration, table, column, ctx) if here else "",
+                      builds=_builds(builds), build_lines=_lines(builds),
+                      variant=variant)
+
+
+def filled_under_add_lock(migration: Migration, ctx: CheckContext, statement: Statement, table: str) -> bool:
+    """This rule reports a column of `table` as added, filled and set NOT NULL in the transaction
+    `statement` runs in: the ADD COLUMN's ACCESS EXCLUSIVE lock is held to commit through the fill,
+    so an index or constraint built on the table in that transaction is part of the outage this
+    rule's finding names, and splitting the revision is the one fix (funnel's search_vector and uuid
+    columns, each filled row by row and indexed in the same revision)."""
+    if not ctx.postgresql or "NOT NULL" not in migration.upper_sql or not ctx.reports(CODE, migration.path):
+        return False
+    return any(here and filled_table.lower() == table.lower()
+               and in_one_transaction(migration, set_at, statement, ctx.transactional_ddl)
+               for set_at, filled_table, _, here in _reported(migration, ctx))
+
+
+def _builds_under_lock(migration: Migration, ctx: CheckContext, statement: Statement,
+                       table: str) -> list[int]:
+    """Lines of the index and constraint builds on `table` in the same transaction as `statement`."""
+    name = table.lower()
+    lines = []
+    for other in migration.statements:
+        index = other.facts.index
+        built = (index is not None and index[0] == "create" and not index[3]
+                 and index[2].lower() == name) or any(t.lower() == name and kind in _BUILT and not not_valid
+                for t, _, kind, not_valid, _ in other.facts.constraints)
+        if built and other.line not in lines and in_one_transaction(migration, other, statement,
+                                                                     ctx.transactional_ddl):
+            lines.append(other.line)
+    return lines
+
+
+_BUILT = ("unique", "primary key", "check", "foreign key")
+
+
+def _builds(lines: list[int]) -> str:
+    if len(lines) == 1:
+        return f"the index or constraint build at line {lines[0]}"
+    return f"the index and constraint builds at {_lines(lines)}" if lines else ""
+
+
+def _lines(lines: list[int]) -> str:
+    if len(lines) < 2:
+        return "".join(f"line {n}" for n in lines)
+    return "lines " + ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"

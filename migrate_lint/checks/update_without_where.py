@@ -44,7 +44,7 @@ def _reported_as_added_and_filled(migration: Migration, ctx: CheckContext) -> se
 
     reported = {(hit.fields["table"].lower(), hit.fields["column"].lower())
                 for hit in set_not_null_scans_table.check(migration, ctx)
-                if hit.fields.get("variant") == "same_transaction"}
+                if hit.fields.get("variant", "").startswith("same_transaction")}
     return {line for u in migration.updates if reported and u.kind == "update" and u.columns
             and ANY_COLUMN not in u.columns
             and all((u.table.lower(), c.lower()) in reported for c in u.columns)

@@ -8,6 +8,7 @@ import pytest
 
 from migrate_lint.revisions.discover import History
 from migrate_lint.revisions.project import env_outer_transaction
+from tests.test_pins import noted_and_left_alone
 
 TEMPLATE = '''from alembic import context
 
@@ -53,6 +54,46 @@ def test_a_statement_after_configure_begins_the_transaction_alembic_adopts(tmp_p
         '        context.run_migrations()\n')
     history = History(tmp_path, (tmp_path / "versions",), ())
     assert env_outer_transaction(history) is None
+
+
+PHOENIX_SHAPED = '''from alembic import context
+
+
+def run_migrations_offline():
+    context.configure(url="postgresql://", literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations(connection):
+    connection.execute(text("SET search_path TO app"))
+    if connection.in_transaction():
+        connection.commit()
+    transaction = connection.begin()
+    try:
+        context.configure(connection=connection, target_metadata=None, transactional_ddl=True)
+        context.run_migrations()
+        transaction.commit()
+    except Exception:
+        transaction.rollback()
+        raise
+'''
+
+
+def test_the_online_function_is_read_apart_from_the_offline_one_that_begins_alembic_s(tmp_path):
+    """Phoenix: the offline function calls begin_transaction(); the online one begins the
+    connection's own transaction and runs the revisions in it, where autocommit_block() fails."""
+    (tmp_path / "env.py").write_text(PHOENIX_SHAPED)
+    history = History(tmp_path, (tmp_path / "versions",), ())
+    assert env_outer_transaction(history) == 14
+
+
+def test_a_fix_that_would_write_an_autocommit_block_leaves_the_revision_alone(tmp_path, check_dir):
+    project = _project_beginning_in_env_py(
+        tmp_path, '    op.create_index("ix_posts_title", "posts", ["title"])\n')
+    (project / "migrations" / "env.py").write_text(PHOENIX_SHAPED)
+    noted_and_left_alone(project, check_dir,
+                         "or run this step outside the revision, on an AUTOCOMMIT connection.")
 
 
 def test_an_execute_in_a_custom_operation_defined_above_is_alembic_s(tmp_path):

@@ -15,6 +15,7 @@ from migrate_lint.fix.source import (
     literal,
     string,
 )
+from migrate_lint.lint.env_help import BLOCK_FAILS
 from migrate_lint.lint.pins import AUTOCOMMIT, NOT_VALID
 
 # index call -> the call that undoes it in the downgrade
@@ -51,8 +52,10 @@ def fix_index(plan: Plan, finding: Finding) -> str | None:
 
 
 def _lacks_autocommit(finding: Finding) -> bool:
-    """The project pins an Alembic older than autocommit_block(), which the fix would write."""
-    return AUTOCOMMIT.missing in (finding.help or "")
+    """autocommit_block(), which the fix would write, cannot run here: the project pins an Alembic
+    older than it, or its env.py begins a transaction of its own, inside which the block fails
+    (Phoenix)."""
+    return AUTOCOMMIT.missing in (finding.help or "") or BLOCK_FAILS in (finding.help or "")
 
 
 def _dropped_and_built(plan: Plan, function: str, index: object) -> bool:

@@ -13,8 +13,9 @@ from pathlib import Path
 from migrate_lint.finding import Finding
 
 _ASKS_FOR_BLOCK = re.compile(r"autocommit[_ ]block")  # the code, or the words ("... in an autocommit block")
+BLOCK_FAILS = "inside it autocommit_block() fails an assertion"  # the fixer then writes no such block
 NOTE = (" But this project's env.py enters a transaction of its own before Alembic's ({env}:{line}), and "
-        "inside it autocommit_block() fails an assertion: let Alembic open the transaction "
+        f"{BLOCK_FAILS}: let Alembic open the transaction "
         "(context.begin_transaction() on a connection with none), or run this step outside the "
         "revision, on an AUTOCOMMIT connection.")
 

@@ -150,17 +150,32 @@ def env_outer_transaction(history: History) -> int | None:
     transaction for the caller's and runs the revisions inside it, where
     `op.get_context().autocommit_block()` fails an assertion (Hasgeek's funnel, Onyx); None if
     not. One begun after configure() is Alembic's own: begin_transaction() adopts it (koschei's
-    BDR probe)."""
+    BDR probe). Each function that calls `context.run_migrations()` is read apart: Phoenix's
+    offline function begins Alembic's transaction, and its online one `connection.begin()`."""
     text = _env_source(history)
     if text is None:
         return None
-    started = text.find("begin_transaction(")
+    starts = [m.start() for m in _DEF.finditer(text)]
+    spans = [(start, next((s for s in starts if s > start), len(text))) for start in starts]
+    running = [(start, end) for start, end in spans if _RUNS.search(text, start, end)] or [(0, len(text))]
+    return min((line for start, end in running if (line := _outer_begin(text, start, end)) is not None),
+               default=None)
+
+
+_RUNS = re.compile(r"\bcontext\.run_migrations\(")
+
+
+def _outer_begin(text: str, start: int, end: int) -> int | None:
+    """env_outer_transaction() within one function of env.py (text[start:end])."""
+    started = text.find("begin_transaction(", start, end)
     if started < 0:
-        begin, execute, bound = _OUTER_BEGIN.search(text), None, len(text)
+        run = _RUNS.search(text, start, end)
+        begin, execute = _OUTER_BEGIN.search(text, start, run.start() if run else end), None
+        bound = end
     else:
         # only the function that begins Alembic's transaction: an execute in a custom operation's
         # implementation defined above it (open-event-server's stored procedures) runs inside it
-        enclosing = max((m.start() for m in _DEF.finditer(text, 0, started)), default=0)
+        enclosing = max((m.start() for m in _DEF.finditer(text, start, started)), default=start)
         configured = text.find("configure(", enclosing, started)
         bound = configured if configured >= 0 else started
         begin = _OUTER_BEGIN.search(text, enclosing, bound)

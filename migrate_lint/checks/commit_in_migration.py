@@ -28,12 +28,18 @@ def _later_work(migration: Migration, line: int, function: str, calls: dict[str,
 def _opens_autocommit_block(migration: Migration, line: int) -> bool:
     """Whether the next line of code after the commit enters `autocommit_block()`, which commits
     the transaction itself on entry: the commit before it changes nothing (warehouse's documented
-    idiom for CREATE INDEX CONCURRENTLY)."""
+    idiom for CREATE INDEX CONCURRENTLY); or turns the driver's autocommit on, which is that block
+    written by hand (Phoenix's env.py begins its own transaction, where autocommit_block() fails,
+    so its revisions commit and set `dbapi_connection.autocommit = True` for a concurrent build)."""
     for text in migration.source.splitlines()[line:]:
         code = text.strip()
         if code and not code.startswith("#"):
-            return code.startswith("with ") and "autocommit_block(" in code
+            return (code.startswith("with ") and "autocommit_block(" in code) or \
+                re.match(_AUTOCOMMIT_ON, code) is not None
     return False
+
+
+_AUTOCOMMIT_ON = r"[\w.]+\.autocommit\s*=\s*True\b"
 
 
 def keyword_only(statement: Statement) -> str:

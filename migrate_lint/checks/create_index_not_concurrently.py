@@ -145,15 +145,29 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             chosen = _built_concurrently(migration, table) if variant == "default" else None
             if chosen:
                 variant = "chosen"
+            setting = concurrency_setting(call)
+            if setting and variant == "default":
+                variant = "configured"
             yield sql_hit(statement, f"{table}.{shown}", table=table, index=shown, old=old or "",
                           chosen=chosen[0] if chosen else "", chosen_table=chosen[1] if chosen else "",
                           qold=sql_ident(old or ""), qindex=sql_ident(index),
                           call=safe_call(statement, call, index, table, argument, migration.source,
                                          by_convention),
-                          variant=variant, held=_held(holder, table),
+                          variant=variant, held=_held(holder, table), setting=setting,
                           outside=outside_transaction(statement, migration),
                           hypertable=hypertable_note(migration, ctx, table, creating=True))
 
+
+
+def concurrency_setting(call: Operation | None) -> str:
+    """The expression a call gives as postgresql_concurrently, where it is no literal: whether the
+    build is concurrent is decided when the revision runs (Phoenix's PHOENIX_MIGRATE_INDEX_CONCURRENTLY,
+    read from the environment), so it is the author's documented choice, not an oversight."""
+    value = call.kwargs.get("postgresql_concurrently") if call is not None else None
+    if value is None or isinstance(value, bool):
+        return ""
+    return value.source if isinstance(value, Unknown) and value.source else \
+        value.name if isinstance(value, Ref) else "a setting"
 
 
 def _held(holder: Statement | None, table: str) -> str:

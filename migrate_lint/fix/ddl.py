@@ -34,6 +34,8 @@ def fix_index(plan: Plan, finding: Finding) -> str | None:
     one, which runs inside the batch) built or dropped concurrently, and its inverse in the downgrade."""
     if HYPERTABLE in (finding.help or ""):
         return None  # CONCURRENTLY fails on a hypertable, and the table may be one
+    if finding.variant == "configured":
+        return None  # the revision decides at run time, from a setting the project documents
     names = ("create_index",) if finding.code == "ML101" else ("drop_index",)
     site = plan.source.site_at(finding.location.line, names)
     if site is None or site.receiver != "op" or id(site.statement) in plan.claimed \

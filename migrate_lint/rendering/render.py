@@ -226,6 +226,30 @@ def render_many(paths: list[Path], dialect: str, timeout: float = DEFAULT_TIMEOU
         pool.close()
 
 
+_ONE_STATEMENT = frozenset({"drop_index", "create_index", "drop_column", "drop_constraint",
+                            "create_foreign_key", "create_unique_constraint", "create_check_constraint",
+                            "create_primary_key"})
+
+
+def _batch_statements(op: Operation) -> int | None:
+    """How many statements a batch call emits on a database that alters in place (PostgreSQL),
+    where that is known from the call alone; None where it is not. An added column brings its
+    constraints and index as statements of their own (Alembic's add_column: Phoenix's user_id with
+    its ForeignKey, in a batch that also drops an index)."""
+    if op.name in _ONE_STATEMENT:
+        return 1
+    if op.name != "add_column":
+        return None
+    from migrate_lint.revisions.migration import Call
+
+    column = op.arg(0, "column")
+    if not isinstance(column, Call) or column.short != "Column":
+        return None
+    keys = sum(1 for arg in column.args
+               if isinstance(arg, Call) and arg.short in ("ForeignKey", "CheckConstraint"))
+    return 1 + keys + (column.kwargs.get("unique") is True) + (column.kwargs.get("index") is True)
+
+
 def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
                   dialect: str) -> tuple[Statement, ...]:
     """Statements with the line of the op call that emitted them and their transaction state.
@@ -252,6 +276,13 @@ def statements_of(rendered: Rendered, operations: tuple[Operation, ...],
         elif len(ops) == 1:  # one call that emitted several statements (a type and NOT NULL)
             for index in indexes:
                 lines[index] = ops[0].line
+        else:
+            counts = [_batch_statements(op) for op in ops]
+            if None not in counts and sum(counts) == len(indexes):  # type: ignore[arg-type]
+                at = iter(indexes)
+                for op, count in zip(ops, counts, strict=True):
+                    for _ in range(count or 0):
+                        lines[next(at)] = op.line
     autocommit_lines = {op.line for op in operations if op.autocommit}
     call_at = {op.line: op for op in reversed(operations)}
     statements = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from migrate_lint.checks import CheckContext, Hit, reads_only, shown
 from migrate_lint.checks.mysql_non_transactional_ddl import is_ddl
@@ -72,6 +72,23 @@ def _outside_anyway(after: list[Statement]) -> bool:
 _ADDS_ENUM_VALUE = re.compile(r"(?is)^\s*ALTER\s+TYPE\s+\S+\s+ADD\s+VALUE\b")
 
 
+_WRITES = re.compile(r'(?i)^\s*(?:UPDATE\s+(?:ONLY\s+)?|DELETE\s+FROM\s+(?:ONLY\s+)?|INSERT\s+INTO\s+)'
+                     r'(?:[\w"]+\.)?"?(?P<table>\w+)"?')
+
+
+def _written_then_altered(before: Sequence[Statement], after: list[Statement]) -> bool:
+    """The first change after the COMMIT alters a table the revision wrote rows of before it: the
+    COMMIT is then how PostgreSQL's "cannot ALTER TABLE ... because it has pending trigger events"
+    was got past (deferred foreign-key checks the writes queued: bitcart's invoices), which SET
+    CONSTRAINTS ALL IMMEDIATE gets past inside the transaction."""
+    from migrate_lint.sql.rawddl import altered
+
+    alter = altered(after[0].sql)
+    return alter is not None and any(
+        (write := _WRITES.match(s.sql)) is not None and write["table"].lower() == alter[0].lower()
+        for s in before)
+
+
 def _next_to_enum_value(last_before: Statement | None, after: list[Statement]) -> bool:
     """The statement that changed something last before the COMMIT, or the first after it, adds an
     enum value: the COMMIT lets what follows use the value, or, before PostgreSQL 12, which refuses
@@ -135,6 +152,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                                      or all(_IDEMPOTENT.search(s.sql) for s in after))):
             last_before = next((s for s, counts in zip(reversed(migration.statements[:index]),
                                                        reversed(work[:index]), strict=True) if counts), None)
-            variant = "sql_enum_value" if _next_to_enum_value(last_before, after) else "sql"
+            variant = "sql"
+            if _next_to_enum_value(last_before, after):
+                variant = "sql_enum_value"
+            elif _written_then_altered(migration.statements[:index], after):
+                variant = "sql_pending_triggers"
             yield Hit(statement.line, f"commit:{statement.line}", {"variant": variant}, statement.column,
                       statement.end_line)

@@ -96,7 +96,9 @@ def _reported(migration: Migration, ctx: CheckContext) -> Iterator[tuple[Stateme
         # Where nothing filled the column, set-not-null-without-backfill (ML302) reports it and its
         # help gives the CHECK route: one finding per place.
         if filled(migration, op_index, table, column, ctx):
-            here = _added_and_filled_here(migration, ctx, op_index, index, table, column)
+            # a COMMIT the revision runs before it (op.execute("COMMIT")) released the ADD COLUMN's lock
+            here = not statement.autocommit and \
+                _added_and_filled_here(migration, ctx, op_index, index, table, column)
             yield statement, table, column, here
 
 

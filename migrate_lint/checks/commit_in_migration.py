@@ -101,6 +101,20 @@ def _next_to_enum_value(last_before: Statement | None, after: list[Statement]) -
 _IDEMPOTENT = re.compile(r"(?i)\bIF\s+(?:NOT\s+)?EXISTS\b")
 
 
+def _may_fail_quietly(migration: Migration, line: int) -> bool:
+    """The statement at `line` runs in a `try:` whose handler goes on without raising (bodhi's
+    `SHOW bdr.permit_ddl_locking`, which fails on a server without BDR): a failure inside Alembic's
+    transaction would abort it, which the COMMIT before it avoids by leaving the transaction."""
+    from migrate_lint.revisions.facts import parse
+
+    for node in ast.walk(parse(migration.source)):
+        if isinstance(node, ast.Try) and node.handlers and \
+                node.body[0].lineno <= line <= (node.body[-1].end_lineno or node.lineno) and \
+                not any(isinstance(n, ast.Raise) for handler in node.handlers for n in ast.walk(handler)):
+            return True
+    return False
+
+
 def _each_guarded(migration: Migration, after: list[Statement]) -> bool:
     """Every statement after the COMMIT sits under an `if` that asks the database first (iris-web's
     `if not _table_has_column(...)`): a step that fails leaves the ones before it applied, and
@@ -157,5 +171,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 variant = "sql_enum_value"
             elif _written_then_altered(migration.statements[:index], after):
                 variant = "sql_pending_triggers"
+            elif index + 1 < len(migration.statements) and \
+                    _may_fail_quietly(migration, migration.statements[index + 1].line):
+                variant = "sql_probe"
             yield Hit(statement.line, f"commit:{statement.line}", {"variant": variant}, statement.column,
                       statement.end_line)

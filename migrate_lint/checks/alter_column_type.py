@@ -83,6 +83,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if "TYPE" not in upper and "MODIFY" not in upper and "CHANGE" not in upper:
             continue
         rewrites = []  # one ALTER TABLE rewrites its table once, however many columns change
+        charsets: dict[tuple[str, str], dict[str, str]] = {}
         for table, column, _, new_type in statement.facts.altered_columns:
             if new_type is None or table in created:
                 continue
@@ -112,6 +113,15 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 # in place under a multi-byte charset (utf8mb4, MySQL 8's default; OpenStack's
                 # utf8), a copy under latin1 (MariaDB's default before 11.6): the history does not say
                 variant = unsized or "charset"
+            elif old and ctx.mysql and charset is None and not unsized and \
+                    (in_place := [name for name, size in _CHARSETS
+                                  if no_rewrite(old, new_type, ctx.dialect, size)]):
+                # a copy under utf8mb4, in place under a narrower charset (octavia's VARCHAR(36) to 64
+                # is in place in utf8, the OpenStack default, where 64 characters still fit 255 bytes)
+                variant = "charset_some"
+                charsets[(table, column)] = {
+                    "in_place": " or ".join(in_place),
+                    "copying": " or ".join(name for name, _ in _CHARSETS if name not in in_place)}
             # a native Enum is named by its type's name: the one ALTER TYPE ... ADD VALUE takes
             enum_name = _enum_name(old_value)
             if variant == "default" and ctx.postgresql and _swapped_type(enum_name or old, new_type):
@@ -137,7 +147,11 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         elif rewrites:
             table, column, new, old, variant = rewrites[0]
             yield sql_hit(statement, f"{table}.{column}", table=table, column=column, new=new, old=old,
-                          variant=variant, under=under)
+                          variant=variant, under=under, **charsets.get((table, column), {}))
+
+
+# MySQL charsets by bytes per character: a varchar's length prefix counts bytes (255 of them)
+_CHARSETS = (("utf8mb4", 4), ("utf8", 3), ("latin1", 1))
 
 
 _TIMESTAMP = re.compile(r"(?i)^\s*TIMESTAMP(?P<tz>TZ)?\s*(?:\(\s*(?P<p>\d+)\s*\))?"

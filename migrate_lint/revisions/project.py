@@ -98,10 +98,16 @@ def _env_source(history: History) -> str | None:
 
 
 def env_transactional_ddl(history: History) -> bool:
-    """False when env.py configures `transactional_ddl=False` (each statement then commits on its
-    own, so no lock outlives its statement); read as text, never run."""
+    """False when env.py configures `transactional_ddl=False`, or runs the revisions on a connection
+    in AUTOCOMMIT (privacyidea's `connection.execution_options(isolation_level="AUTOCOMMIT")`):
+    each statement then commits on its own, so no lock outlives its statement and a failed one
+    aborts nothing after it; read as text, never run."""
     text = _env_source(history)
-    return text is None or re.search(r"\btransactional_ddl\s*=\s*False\b", text) is None
+    return text is None or (re.search(r"\btransactional_ddl\s*=\s*False\b", text) is None
+                            and re.search(_AUTOCOMMIT_LEVEL, text) is None)
+
+
+_AUTOCOMMIT_LEVEL = r"""\bisolation_level\s*=\s*["']AUTOCOMMIT["']"""
 
 
 def env_transaction_per_migration(history: History) -> bool:

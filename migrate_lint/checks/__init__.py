@@ -31,7 +31,7 @@ from migrate_lint.revisions.graph import RevisionGraph
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Statement, Unknown
 from migrate_lint.sql.facts import server_constraint_name
 from migrate_lint.sql.names import BY_CONVENTION, CONVENTION_KEYS, as_written, convention_name, sql_ident
-from migrate_lint.sql.rawddl import qualifying_schema, written_check
+from migrate_lint.sql.rawddl import dropped, qualifying_schema, written_check
 from migrate_lint.sql.timeouts import Timeout
 
 
@@ -446,16 +446,33 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 # the new table filled in the same revision (irma copies each web file's id into it)
                 filled = next((u.line for u in migration.updates if made and u.line > made
                                and u.inserts(old)), None) or (made and _core_insert(migration, old, made))
+                # renamed aside, then dropped: a view of the old name on it would block that drop
+                drop = _dropped_later(migration, statement, new) if kind == "table" else None
                 yield statement, sql_hit(statement, subject, table=table, old=old, new=new, aliases=aliases,
                                          qold=sql_ident(old), qnew=sql_ident(new),
                                          by=gone[0] if gone else "", was=gone[1] if gone else "",
                                          made=str(made or (moved_in[0] if moved_in else "")),
                                          filled=str(filled or ""), other=moved_in[1] if moved_in else "",
+                                         dropped=str(drop or ""),
                                          variant="gone" if gone else "refilled" if filled else
+                                         "dropped" if drop and not made and not moved_in else
                                          "swapped" if made else "renamed_in" if moved_in else
                                          "converted" if converted else "replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")
+
+
+def _dropped_later(migration: Migration, rename: Statement, table: str) -> int | None:
+    """The line where the revision drops `table`, the name a rename gave, after that rename
+    (privacyidea's base revision renames Realm to Realm_old, copies its rows out, then drops it)."""
+    name, after = table.lower(), False
+    for statement in migration.statements:
+        if statement is rename:
+            after = True
+        elif after and statement.sql[:4].upper() == "DROP" and any(
+                kind == "table" and gone.lower() == name for kind, _, gone in dropped(statement.sql)):
+            return statement.line
+    return None
 
 
 def _made_again(migration: Migration, rename: Statement, table: str) -> int | None:

@@ -122,11 +122,17 @@ def filled_under_add_lock(migration: Migration, ctx: CheckContext, statement: St
     so an index or constraint built on the table in that transaction is part of the outage this
     rule's finding names, and splitting the revision is the one fix (funnel's search_vector and uuid
     columns, each filled row by row and indexed in the same revision)."""
-    if not ctx.postgresql or "NOT NULL" not in migration.upper_sql or not ctx.reports(CODE, migration.path):
-        return False
-    return any(here and filled_table.lower() == table.lower()
-               and in_one_transaction(migration, set_at, statement, ctx.transactional_ddl)
-               for set_at, filled_table, _, here in _reported(migration, ctx))
+    if not ctx.postgresql or not migration.updates or "NOT NULL" not in migration.upper_sql \
+            or not ctx.reports(CODE, migration.path):
+        return False  # most revisions: nothing filled, so no such outage
+    memo = ctx.memo.setdefault("filled_under_add_lock", {})
+    if id(migration) not in memo:  # asked once per build statement: read the revision once
+        # (the revision is kept with its answer, so that its id names no other while the run lasts)
+        memo[id(migration)] = (migration, [(set_at, filled_table.lower()) for set_at, filled_table, _, here
+                                           in _reported(migration, ctx) if here])
+    return any(filled_table == table.lower() and in_one_transaction(migration, set_at, statement,
+                                                                    ctx.transactional_ddl)
+               for set_at, filled_table in memo[id(migration)][1])
 
 
 def _builds_under_lock(migration: Migration, ctx: CheckContext, statement: Statement,

@@ -55,6 +55,7 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 code_name = call.arg(0, "constraint_name") if call is not None else None
                 name = as_written(statement.sql, name, code_name if isinstance(code_name, str) else None)
                 held = held_since(migration, statement, table, ctx.transactional_ddl, "build")
+                replaced = _unique_dropped_before(migration, statement, table) if kind == "unique" else None
                 table = as_written(statement.sql, table)
                 yield sql_hit(statement, subject, table=table, name=name, kind=kind.upper(), held=held,
                               qtable=sql_ident(table), qname=sql_ident(name),
@@ -65,7 +66,25 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                               variant="computed" if name_code else _primary_key_variant(
                                   migration, ctx, call, table, columns, statement)
                               if kind == "primary key" else
-                              "default" if match else "column")
+                              ("replacing" if replaced else "default") if match else "column",
+                              old=replaced[0] if replaced else "",
+                              dropped=str(replaced[1]) if replaced else "")
+
+
+def _unique_dropped_before(migration: Migration, statement: Statement, table: str) -> tuple[str, int] | None:
+    """(name, line) of a unique constraint of `table` this revision drops before adding this one
+    (reana-db drops uq_workflow_name, then adds uq_workflow_owner_id with its columns reordered):
+    built concurrently after that drop, the new index leaves the table with no uniqueness while it
+    builds, so the help puts the drop after the attach."""
+    for op in migration.operations:
+        if op.line >= statement.line:
+            break
+        name = op.arg(0, "constraint_name")
+        if op.name == "drop_constraint" and op.kwargs.get("type_") == "unique" and isinstance(name, str) \
+                and isinstance(dropped_from := op.table_at(1, "table_name"), str) \
+                and dropped_from.lower() == table.lower():
+            return name, op.line
+    return None
 
 
 def _columns_as_code(call: Operation | None, kind: str) -> str | None:

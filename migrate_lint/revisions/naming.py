@@ -26,15 +26,16 @@ def _declares(tree: ast.AST) -> bool:
     return False
 
 
-def _trees(root: Path, skip: frozenset[Path]) -> Iterator[ast.Module]:
-    """The parsed Python files under root that mention `naming_convention`, in a stable order, at most
-    MAX_FILES read. Revision folders are skipped: a convention written inside a revision names
-    nothing else."""
+def python_mentioning(root: Path, keyword: str, skip: frozenset[Path] = frozenset(),
+                      skip_names: frozenset[str] = frozenset()) -> Iterator[str]:
+    """The texts of the Python files under root that mention `keyword`, in a stable order, at most
+    MAX_FILES read; the folders in `skip` (the revisions'), and those named in `skip_names`, are
+    not read."""
     seen = 0
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
-                             and (here / d).resolve() not in skip)
+                             and d not in skip_names and (here / d).resolve() not in skip)
         for name in sorted(filenames):
             if not name.endswith(".py"):
                 continue
@@ -45,11 +46,18 @@ def _trees(root: Path, skip: frozenset[Path]) -> Iterator[ast.Module]:
                 text = read_file(here / name).decode("utf-8", "replace")  # not a FIFO, not huge
             except OSError:
                 continue
-            if KEYWORD in text:
-                try:
-                    yield parse(text)
-                except (SyntaxError, ValueError, RecursionError):
-                    continue
+            if keyword in text:
+                yield text
+
+
+def _trees(root: Path, skip: frozenset[Path]) -> Iterator[ast.Module]:
+    """The parsed Python files under root that mention `naming_convention`. Revision folders are
+    skipped: a convention written inside a revision names nothing else."""
+    for text in python_mentioning(root, KEYWORD, skip):
+        try:
+            yield parse(text)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
 
 
 def declares_naming_convention(root: Path, skip: frozenset[Path] = frozenset()) -> bool:

@@ -2,7 +2,8 @@
 do not support concurrent index creation" (timescale/timescaledb#504), and so does `DROP INDEX
 CONCURRENTLY` on one. A history that makes a table a hypertable (`create_hypertable('t', ...)`)
 or installs TimescaleDB (opennem's `CREATE EXTENSION timescaledb`, with its hypertables made
-outside the revisions) gets index help that says what works there instead, and no automatic fix
+outside the revisions), or whose application makes them where its CI or compose files run
+TimescaleDB (datanommer), gets index help that says what works there instead, and no automatic fix
 to CONCURRENTLY, which could make its revision fail."""
 
 from __future__ import annotations

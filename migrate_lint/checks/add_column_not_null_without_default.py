@@ -60,8 +60,9 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             # the implicit 0 or '' in every row: no row it references, the same value in each
             yield at(op, f"{table}.{name}", table=table, column=name, variant="mysql_key")
             continue
+        kinds = _key_kinds(migration, op, table, column)
         yield at(op, f"{table}.{name}", table=table, column=name,
-                 variant="key" if _key_column(migration, op, table, column) else
+                 variant=("foreign_key" if kinds == {"foreign key"} else "key") if kinds else
                  "python_default" if column.has_python_default else "default")
 
 
@@ -85,18 +86,38 @@ def _emptied_before(migration: Migration, added: Operation, table: str) -> int |
 KEY_CALLS = {CREATORS[kind][0]: kind for kind in ("foreign key", "unique constraint", "primary key")}
 
 
-def _key_column(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> bool:
-    """The column is a key: a foreign key, primary key or unique, as added or by a later call of
-    the revision (ros-backend's system_id, made a foreign key and part of the primary key): no one
-    server default can fill it, every row needs its own value or the referenced row's."""
-    return _key_as_added(added, column) or _later_key(migration, added, table, column) is not None
+def _key_kinds(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> set[str]:
+    """The kinds of key the column belongs to ("foreign key", "unique constraint", "primary key"),
+    as added or by a later call of the revision (ros-backend's system_id, made a foreign key and
+    part of the primary key): no one server default fills a unique or primary key; a foreign key
+    takes one only where every row belongs to one referenced row."""
+    return _kinds_as_added(added, column) | _later_kinds(migration, added, table, column)
 
 
-def _key_as_added(added: Operation, column: ColumnSpec) -> bool:
+def _kinds_as_added(added: Operation, column: ColumnSpec) -> set[str]:
     rest = added.table_and_rest()[1]
     call = added.kwargs.get("column", rest[0] if rest else None)
-    return column.primary_key or (isinstance(call, Call) and (call.kwargs.get("unique") is True or any(
-        isinstance(arg, Call) and arg.short == "ForeignKey" for arg in call.args)))
+    kinds = {"primary key"} if column.primary_key else set()
+    if isinstance(call, Call):
+        if call.kwargs.get("unique") is True:
+            kinds.add("unique constraint")
+        if any(isinstance(arg, Call) and arg.short == "ForeignKey" for arg in call.args):
+            kinds.add("foreign key")
+    return kinds
+
+
+def _later_kinds(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> set[str]:
+    named = str(column.name).lower()
+    kinds: set[str] = set()
+    for op in migration.operations[migration.operations.index(added) + 1:]:
+        if op.name not in KEY_CALLS or str(op.table_at(1, "table_name" if op.name != "create_foreign_key"
+                                                   else "source_table")).lower() != table.lower():
+            continue
+        columns = constraint_columns(op, KEY_CALLS[op.name])
+        if isinstance(columns, tuple | list) and any(isinstance(c, str) and c.lower() == named
+                                                     for c in columns):
+            kinds.add(KEY_CALLS[op.name])
+    return kinds
 
 
 def _later_key(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> int | None:
@@ -120,7 +141,7 @@ def _key_breaks_on_mysql(migration: Migration, added: Operation, table: str, col
     row before it makes them unique)."""
     if column.primary_key:
         return False
-    if _key_as_added(added, column):
+    if _kinds_as_added(added, column):
         return True
     made = _later_key(migration, added, table, column)
     return made is not None and not any(

@@ -106,22 +106,9 @@ def _kinds_as_added(added: Operation, column: ColumnSpec) -> set[str]:
     return kinds
 
 
-def _later_kinds(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> set[str]:
-    named = str(column.name).lower()
-    kinds: set[str] = set()
-    for op in migration.operations[migration.operations.index(added) + 1:]:
-        if op.name not in KEY_CALLS or str(op.table_at(1, "table_name" if op.name != "create_foreign_key"
-                                                   else "source_table")).lower() != table.lower():
-            continue
-        columns = constraint_columns(op, KEY_CALLS[op.name])
-        if isinstance(columns, tuple | list) and any(isinstance(c, str) and c.lower() == named
-                                                     for c in columns):
-            kinds.add(KEY_CALLS[op.name])
-    return kinds
-
-
-def _later_key(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> int | None:
-    """The index of the first later call of the revision that makes the column part of a key."""
+def _later_keys(migration: Migration, added: Operation, table: str,
+                column: ColumnSpec) -> Iterator[tuple[int, str]]:
+    """(index, kind) of each later call of the revision that makes the column part of a key."""
     named = str(column.name).lower()
     start = migration.operations.index(added) + 1
     for index, op in enumerate(migration.operations[start:], start):
@@ -131,8 +118,16 @@ def _later_key(migration: Migration, added: Operation, table: str, column: Colum
         columns = constraint_columns(op, KEY_CALLS[op.name])
         if isinstance(columns, tuple | list) and any(isinstance(c, str) and c.lower() == named
                                                      for c in columns):
-            return index
-    return None
+            yield index, KEY_CALLS[op.name]
+
+
+def _later_kinds(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> set[str]:
+    return {kind for _, kind in _later_keys(migration, added, table, column)}
+
+
+def _later_key(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> int | None:
+    """The index of the first later call of the revision that makes the column part of a key."""
+    return next((index for index, _ in _later_keys(migration, added, table, column)), None)
 
 
 def _key_breaks_on_mysql(migration: Migration, added: Operation, table: str, column: ColumnSpec) -> bool:

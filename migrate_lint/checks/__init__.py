@@ -611,7 +611,7 @@ def _filled_from(migration: Migration, ctx: CheckContext, line: int, table: str,
     a type change made by copy, whose values stay what they were. Not a fill that reads another
     table (a username looked up as an id), nor one of the same kind, which rewrites the values
     themselves (search-local-land-charge-api's absolute URLs made relative)."""
-    from migrate_lint.revisions.coltypes import old_type, value_kind
+    from migrate_lint.revisions.coltypes import old_type, other_kind, type_name
 
     table = table.lower()
     if not any(u.fills(table, column) and u.reads and f"{table}.{renamed.lower()}" in u.reads
@@ -620,10 +620,7 @@ def _filled_from(migration: Migration, ctx: CheckContext, line: int, table: str,
     new = next((spec.type_name for op, added_to, spec in migration.added_columns() if op.line > line
                 and added_to.lower() == table and isinstance(spec.name, str)
                 and spec.name.lower() == column.lower()), "")
-    was = old_type(migration, ctx.ancestors(migration), table, column, line)
-    was = was.short if isinstance(was, Call | Ref) else was if isinstance(was, str) else ""
-    kinds = {value_kind(was), value_kind(new)}
-    return len(kinds) == 2 and None not in kinds
+    return other_kind(type_name(old_type(migration, ctx.ancestors(migration), table, column, line)), new)
 
 
 def _added_after(migration: Migration, line: int, table: str, column: str) -> bool:

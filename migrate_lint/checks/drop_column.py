@@ -5,7 +5,14 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit, upgrade_lines_before
 from migrate_lint.checks.rename_table import Renamed
-from migrate_lint.revisions.coltypes import downgrade_operations, from_operations, old_type, value_kind
+from migrate_lint.revisions.coltypes import (
+    downgrade_operations,
+    from_operations,
+    old_type,
+    other_kind,
+    type_name,
+    value_kind,
+)
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref
 
 CODE = "ML201"
@@ -85,17 +92,12 @@ def _retyped(migration: Migration, ctx: CheckContext, drop: Operation, table: st
     # a type of the project's own is what its TypeDecorator renders (rally's TimeStamp, a BigInteger)
     impl = ctx.project_type(migration, _written_type(added[0])) if added else None
     new = impl.short if isinstance(impl, Call | Ref) else new
-    old = _short(old_type(migration, ctx.ancestors(migration), table, column, drop.line))
+    old = type_name(old_type(migration, ctx.ancestors(migration), table, column, drop.line))
     if value_kind(old) is None:  # what the downgrade adds back (zeus's project Enum: an INTEGER there)
-        old = _short(from_operations(downgrade_operations(migration.source), table, column)) or old
-    kinds = {value_kind(old), value_kind(new)}
-    if kinds in _NO_CAST:
+        old = type_name(from_operations(downgrade_operations(migration.source), table, column)) or old
+    if {value_kind(old), value_kind(new)} in _NO_CAST:
         return old, new, "retyped"
-    return (old, new, "rekinded") if len(kinds) == 2 and None not in kinds else None
-
-
-def _short(value: object) -> str:
-    return value.short if isinstance(value, Call | Ref) else value if isinstance(value, str) else ""
+    return (old, new, "rekinded") if other_kind(old, new) else None
 
 
 def _written_type(add_column: Operation) -> Call | Ref | None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from migrate_lint.revisions.migration import Call, ColumnSpec, Migration, Operation, Unknown
+from migrate_lint.revisions.migration import Call, ColumnSpec, Migration, Operation, Ref, Unknown
 from migrate_lint.sql.rawddl import NOTHING, altered, end_of_expression
 
 
@@ -430,3 +430,16 @@ def value_kind(type_name: str) -> str | None:
     other values, not the old ones recast."""
     name = type_name.split("(", 1)[0].strip().rsplit(".", 1)[-1].lower()
     return next((kind for kind, pattern in _KINDS if pattern.search(name)), None)
+
+
+def other_kind(old: str, new: str) -> bool:
+    """The two types hold different kinds of value, both known (an integer code made a MIME name):
+    the old values are not the new ones recast."""
+    kinds = {value_kind(old), value_kind(new)}
+    return len(kinds) == 2 and None not in kinds
+
+
+def type_name(value: object) -> str:
+    """A type as the history writes it, by its last name (sa.Integer() -> "Integer"); a type given
+    as text as it is; "" where there is none."""
+    return value.short if isinstance(value, Call | Ref) else value if isinstance(value, str) else ""

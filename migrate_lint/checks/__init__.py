@@ -224,12 +224,16 @@ def written_case(sql: str, fields: dict[str, str]) -> dict[str, str]:
     cased = {name.lower(): name for name in _QUOTED_NAME.findall(sql) if name != name.lower()}
     if not cased:
         return fields
-    pattern = re.compile(r'(?<![\w"$])(' + "|".join(map(re.escape, cased)) + r')(?![\w"$])')
+    alternatives = "|".join(map(re.escape, cased))
+    pattern = re.compile(r'(?<![\w"$])(' + alternatives + r')(?![\w"$])')
+    # an SQL identifier may come quoted already, in lower case, as a reserved word ("user")
+    sql_pattern = re.compile(r'(?<![\w$])"?(' + alternatives + r')"?(?![\w$])')
     quoted = {low: sql_ident(name) for low, name in cased.items()}
 
     def spelt(key: str, value: str) -> str:
-        names = quoted if key.startswith("q") else cased
-        return pattern.sub(lambda m: names[m[1]], value)
+        if key.startswith("q"):
+            return sql_pattern.sub(lambda m: quoted[m[1]], value)
+        return pattern.sub(lambda m: cased[m[1]], value)
 
     return {key: spelt(key, value) if isinstance(value, str) else value for key, value in fields.items()}
 

@@ -171,7 +171,7 @@ def _sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts | None]]:
         yield f"ALTER TABLE {owner} DROP CONSTRAINT {dropped}", SqlFacts()
     elif name == "rename_table":
         old, new = _ident(op.arg(0, "old_table_name")), _ident(op.arg(1, "new_table_name"))
-        yield (f"ALTER TABLE {_in_schema(op, old)} RENAME TO {new}",
+        yield (f"ALTER TABLE {_in_schema(op, old)} RENAME TO {_cased(new)}",
                SqlFacts(renames=(("table", "", old.lower(), new.lower()),)))
 
 
@@ -194,7 +194,7 @@ def _on_table_sql(op: Operation, dialect: str) -> Iterator[tuple[str, SqlFacts |
             if spec.primary_key and column.kwargs.get("autoincrement") is not False and \
                     column_type in SERIALS and not _generated_sql(column):
                 column_type = SERIALS[column_type]  # what Alembic renders for an integer key
-            sql = (f"ALTER TABLE {target} ADD COLUMN {col} {column_type}" + _generated_sql(column)
+            sql = (f"ALTER TABLE {target} ADD COLUMN {_cased(col)} {column_type}" + _generated_sql(column)
                    + (f" DEFAULT {default}" if default else "") + (" NOT NULL" if spec.not_null else ""))
             inline, after = _column_constraints(op, column, ident, col, target)
             # written inside ADD COLUMN: parsed like raw SQL, so both layers read them alike
@@ -255,7 +255,9 @@ def _add_check(target: str, table: str, name: str, condition: str) -> tuple[str,
 
 
 def _in_schema(op: Operation, name: str) -> str:
-    return f"{op.schema}.{name}" if op.schema else name
+    """A table or index as Alembic names it: schema-qualified when the call says so, quoted where its
+    case matters (fence's "User", which the server keeps apart from user)."""
+    return f"{op.schema}.{_cased(name)}" if op.schema else _cased(name)
 
 
 def _column_constraints(op: Operation, column: Call, table: str, col: str,

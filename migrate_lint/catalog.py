@@ -435,6 +435,12 @@ class Catalog:
         return frozenset(rule.code for rule in self.rules if rule.dialects == ("postgresql",))
 
     @cached_property
+    def mysql_rules(self) -> frozenset[str]:
+        """Codes of the rules that apply to MySQL, whose helps may give MySQL's own SQL (a
+        variant of a rule of every database, primary-key-change's, as well as MySQL's own rules)."""
+        return frozenset(rule.code for rule in self.rules if not rule.dialects or "mysql" in rule.dialects)
+
+    @cached_property
     def postgresql_bound(self) -> frozenset[str]:
         """Codes of the rules whose claim is PostgreSQL's own: those that apply to it alone, and
         those of a statement that fails on a table with rows, which MySQL fills instead."""

@@ -67,3 +67,30 @@ def test_a_help_every_database_can_follow_gets_none(tmp_path, check_dir):
     [finding] = check_dir(root).findings
     assert finding.code == "ML313" and "begin_nested" in finding.help
     assert "other databases" not in finding.help
+
+
+def test_a_mysql_help_in_a_history_that_branches_through_the_projects_helper(tmp_path, check_dir):
+    """spiff-arena's revisions, made on MySQL, run on PostgreSQL and SQLite too, and branch through
+    `def is_mysql(): return dialect_name() == "mysql"`: the MySQL help's SET foreign_key_checks
+    would break the others, so the help says to guard it, with MySQL's own test."""
+    first = '''    if is_mysql():
+        op.drop_index("guid", "task")
+    op.create_table("task", sa.Column("guid", sa.String(36), primary_key=True))
+    op.create_table("human_task", sa.Column("id", sa.Integer(), primary_key=True))
+'''
+    second = '''    op.add_column("human_task", sa.Column("task_guid", sa.String(36)))
+    op.create_foreign_key("human_task_task_guid_fk", "human_task", "task", ["task_guid"], ["guid"])
+'''
+    root = project(tmp_path, first, second)
+    versions = root / "migrations" / "versions"
+    helper = ('from app.models.db import dialect_name\n\n\n'
+              'def is_mysql():\n    return dialect_name() == "mysql"\n')
+    text = (versions / "a1.py").read_text().replace("def upgrade():", helper + "\n\ndef upgrade():")
+    (versions / "a1.py").write_text(text)
+    (root / "pyproject.toml").write_text('[tool.migrate-lint]\nscript-location = "migrations"\n'
+                                         'dialect = "mysql"\nselect = ["ML122"]\n')
+    [finding] = check_dir(root).findings
+    assert finding.code == "ML122" and "foreign_key_checks" in finding.help
+    assert finding.help.endswith('This history runs on other databases too (a1.py branches on the dialect, '
+                                 'line 17): put these steps under '
+                                 '`if op.get_bind().dialect.name in ("mysql", "mariadb"):`.')

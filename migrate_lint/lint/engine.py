@@ -265,8 +265,10 @@ class Engine:
         findings = [_with_schema(f, migrations) if f.table not in ("", WHOLE_REVISION) and f.revision else f
                     for f in findings]
         findings = pins.noted(findings, real_folder(self.config.root))
+        if self.config.dialect in ("mysql", "mariadb"):
+            findings = dialect_guard.noted(findings, targets, self.config.dialect, self.catalog.mysql_rules)
         if self.config.dialect == "postgresql":
-            findings = dialect_guard.noted(findings, targets, self.catalog.postgresql_only)
+            findings = dialect_guard.noted(findings, targets, "postgresql", self.catalog.postgresql_only)
             findings = mysql_era.noted(findings, graph, source_of, self.catalog.postgresql_bound)
         if any(f.help and env_help.asks_for_block(f.help) for f in findings):
             findings = env_help.noted(findings, Path(history.script_location.name, "env.py"),

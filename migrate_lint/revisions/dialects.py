@@ -81,9 +81,26 @@ class DialectNames:
         return isinstance(owner, ast.Name) or (isinstance(owner, ast.Attribute)
                                                and owner.attr in ("engine", "bind"))
 
+    def learn_function(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """`def is_mysql(): return dialect_name() == "mysql"` (spiff-arena): a call of it, with no
+        arguments, is the test it returns."""
+        body = [stmt for stmt in function.body if not (isinstance(stmt, ast.Expr)
+                                                       and isinstance(stmt.value, ast.Constant))]
+        arguments = function.args
+        if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None \
+                and not (arguments.args or arguments.posonlyargs or arguments.kwonlyargs) \
+                and _mentions(body[0].value, self):
+            self.tests[function.name] = body[0].value
+
     def is_name(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Name):
             return node.id in self.names
+        if isinstance(node, ast.Call) and not node.args and not node.keywords:
+            # the project's own helper that returns the dialect's name (spiff-arena's dialect_name())
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else \
+                func.attr if isinstance(func, ast.Attribute) else ""
+            return called.lower().endswith("dialect_name")
         if isinstance(node, ast.Attribute) and node.attr == "name":
             inner = node.value
             return (isinstance(inner, ast.Attribute) and inner.attr in ("dialect", "engine")) or (
@@ -125,6 +142,9 @@ def _truth(node: ast.expr, dialect: str, known: DialectNames, depth: int = 0) ->
         return None
     if isinstance(node, ast.Name) and node.id in known.tests:
         return _truth(known.tests[node.id], dialect, known, depth + 1)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in known.tests \
+            and not node.args and not node.keywords:
+        return _truth(known.tests[node.func.id], dialect, known, depth + 1)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         inner = _truth(node.operand, dialect, known, depth + 1)
         return None if inner is None else not inner

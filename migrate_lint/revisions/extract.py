@@ -229,6 +229,7 @@ class Scope:
                     outer.dialect.copy()) if outer else cls()
         counts: dict[str, int] = {}
         values: dict[str, ast.expr | None] = {}
+        functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
         for stmt in _statements(body):
             kind = type(stmt)
             if kind is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:  # type: ignore[attr-defined]
@@ -243,6 +244,8 @@ class Scope:
                 scope.library |= _library_names(stmt)  # type: ignore[arg-type]
             elif kind is ast.ClassDef and (table := _tablename(stmt)) is not None:  # type: ignore[arg-type]
                 scope.tables[stmt.name] = table  # type: ignore[attr-defined]  # a model the revision declares
+            elif dialects and (kind is ast.FunctionDef or kind is ast.AsyncFunctionDef):
+                functions.append(stmt)  # type: ignore[arg-type]
         for name, value in values.items():
             scope.constants.pop(name, None)
             if counts[name] == 1 and type(value) is ast.Constant:
@@ -277,6 +280,8 @@ class Scope:
                     scope.constants[name] = ast.literal_eval(value)
         if dialects:
             scope.dialect.learn((n, v) for n, v in values.items() if counts[n] == 1 and v is not None)
+            for function in functions:
+                scope.dialect.learn_function(function)
         for name, value in values.items():
             table = _table_of(value, scope.constants) if type(value) in _TABLE_HOLDERS else None
             if table is not None:

@@ -96,6 +96,20 @@ def _op_events(op: Operation) -> Iterator[tuple[str | None, object]]:
             yield _name(op.table_and_rest()[0]), None
 
 
+def _new_key(migration: Migration, drop: Operation, table: str) -> tuple[int, list[str]] | None:
+    """(line, columns) of the create_primary_key on `table` that follows the drop of its key column
+    in this revision: the key moves to other columns, and the table is never left without one for
+    long."""
+    after = False
+    for op in migration.operations:
+        after = after or op is drop
+        if after and op.name == "create_primary_key" and (_table(op, 1) or "").lower() == table:
+            columns = op.arg(1 if op.batch_table is not None else 2, "columns")
+            if isinstance(columns, tuple) and all(isinstance(c, str) for c in columns):
+                return op.line, list(columns)
+    return None
+
+
 def _raw_events(sql: str) -> Iterator[tuple[str | None, object]]:
     """A raw ALTER TABLE's drop of the key (<name>_pkey) and its ADD PRIMARY KEY, in that order."""
     if "pkey" in sql.lower() and (drop := _RAW_DROP.match(sql)):
@@ -262,6 +276,13 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 op.name == "alter_column" and (_same_kind(migration, ctx, op, *target)
                                                or _natural_key_part(migration, ctx, op, target[0], history))):
             reported.add(target[0])
+            moved = _new_key(migration, op, target[0]) if op.name == "drop_column" else None
+            # spiff-arena's task: id dropped, the key put on guid at once
+            if moved is not None and target[1] not in (c.lower() for c in moved[1]):
+                yield at(op, f"{target[0]}.{target[1]}", table=target[0], column=target[1],
+                         line=str(moved[0]), columns=", ".join(moved[1]),
+                         variant="moved_mysql" if ctx.mysql else "moved")
+                continue
             yield at(op, f"{target[0]}.{target[1]}", table=target[0], column=target[1],
                      variant="type" if op.name == "alter_column" else "column")
     for statement in migration.statements:

@@ -5,9 +5,11 @@ from collections.abc import Iterator
 
 from migrate_lint.checks import CheckContext, Hit, at, raw_drops, shown, sql_hit, upgrade_lines_before
 from migrate_lint.checks.rename_table import Renamed
+from migrate_lint.checks.written import value_code
 from migrate_lint.revisions.coltypes import (
     downgrade_operations,
     from_operations,
+    known_required,
     old_type,
     other_kind,
     type_name,
@@ -226,9 +228,14 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         contract = None if readded or copied else _made_nullable_before(migration, ctx, table, column)
         variant = retyped[2] if retyped else "defaulted" if default else "readded" if readded else \
             "copied" if copied else "contracted" if contract else "default"
+        if variant == "default" and isinstance(table, str) and isinstance(column, str) and \
+                known_required(migration, index, ctx.ancestors(migration), table, column, ctx.mysql):
+            variant = "required"  # the release that stops writing it cannot insert a row
+            existing = value_code(old_type(migration, ctx.ancestors(migration), table, column, op.line))
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
                  old=retyped[0] if retyped else "", new=retyped[1] if retyped else "",
-                 default=default or "", by=contract or "", variant=variant)
+                 default=default or "", by=contract or "", variant=variant,
+                 existing=existing if variant == "required" and existing else "...")
     for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
         renamed = renamed or Renamed(migration, ctx)
         if not renamed.covers(table, statement):

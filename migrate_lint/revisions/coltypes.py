@@ -417,6 +417,33 @@ def known_nullability(migration: Migration, before: int, ancestors: Iterable[Mig
     return found
 
 
+def known_required(migration: Migration, before: int, ancestors: Iterable[Migration], table: str,
+                   column: str, mysql: bool = False) -> bool:
+    """The history made table.column NOT NULL with no server default, and it is no key the database
+    fills: an INSERT that does not name it fails (spiff-arena's process_instance_file_data.identifier)."""
+    ancestors = tuple(ancestors)
+    if not known_not_null(migration, before, ancestors, table, column, mysql):
+        return False
+    table, column = table.lower(), column.lower()
+    for operations in (migration.operations[:before], *(a.operations for a in ancestors)):
+        for op in reversed(tuple(operations)):
+            if op.name == "alter_column" and "server_default" in op.kwargs:
+                t, c = _altered(op)
+                if _same(t, table) and _same(c, column):
+                    return op.kwargs["server_default"] is None
+            elif op.name in ("add_column", "create_table"):
+                target, rest = op.table_and_rest()
+                if not _same(target, table):
+                    continue
+                items = rest if op.name == "create_table" else (
+                    op.kwargs.get("column", rest[0] if rest else None),)
+                for item in items:
+                    spec = ColumnSpec.from_call(item) if isinstance(item, Call) else None
+                    if spec is not None and _same(spec.name, column):
+                        return spec.server_default is None and not (spec.primary_key or spec.generated)
+    return False
+
+
 _KINDS = (("integer", re.compile(r"^(?:small|big|tiny|medium)?int(?:eger)?\d?$|^(?:big|small)?serial\d?$"
                                  r"|integer$")),
           ("uuid", re.compile(r"uuid|^guid$")),

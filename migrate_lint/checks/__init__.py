@@ -694,8 +694,24 @@ def raw_drops(migration: Migration, kind: str, op_name: str) -> Iterator[tuple[S
         if statement.line in covered or "DROP" not in statement.sql.upper():
             continue
         for found, table, name in statement.facts.dropped:
-            if found == kind and (table or name) not in created | temporary:
+            if found == kind and (table or name) not in created | temporary \
+                    and not (kind == "table" and _scratch(migration, statement, table or name)):
                 yield statement, table, name
+
+
+_IF_EXISTS = re.compile(r"(?i)\bDROP\s+TABLE\s+IF\s+EXISTS\b")
+
+
+def _scratch(migration: Migration, drop: Statement, table: str) -> bool:
+    """`DROP TABLE IF EXISTS t` before the revision creates t and drops it again: a scratch table
+    made afresh (fence copies client aside into migration_client, then drops it), never one a
+    release used."""
+    if not _IF_EXISTS.search(drop.sql):
+        return False
+    later = migration.statements[migration.statements.index(drop) + 1:]
+    made = next((i for i, s in enumerate(later) if s.facts.created_table == table), None)
+    return made is not None and any(found == "table" and (owner or name) == table
+                                    for s in later[made + 1:] for found, owner, name in s.facts.dropped)
 
 
 def blocking(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tuple[Statement, str, str]]:

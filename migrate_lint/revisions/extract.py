@@ -414,10 +414,16 @@ class Extractor:
 
     @cached_property
     def connections(self) -> frozenset[str]:
-        """Names that hold Alembic's connection (`conn = op.get_bind()`), anywhere in the module."""
-        return frozenset(target.id for node in ast.walk(self.tree)
-                         if isinstance(node, ast.Assign) and _is_connection(node.value)
-                         for target in node.targets if isinstance(target, ast.Name))
+        """Names that hold Alembic's connection (`conn = op.get_bind()`), anywhere in the module, or
+        an ORM session bound to it (`session = Session(bind=conn)`), whose statements run in the
+        same transaction (fence copies a table aside with session.execute(text(...)))."""
+        assignments = [node for node in ast.walk(self.tree)
+                       if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)]
+        found = {target.id for node in assignments if _is_connection(node.value)
+                 for target in node.targets if isinstance(target, ast.Name)}
+        found |= {target.id for node in assignments if _session_of(node.value, found)  # type: ignore[arg-type]
+                  for target in node.targets if isinstance(target, ast.Name)}
+        return frozenset(found)
 
     @cached_property
     def commits(self) -> bool:
@@ -727,11 +733,23 @@ def _sql_wrapper(call: ast.Call) -> bool:
 
 
 def _literal_sql(call: ast.Call) -> bool:
-    """The call's first argument is literal SQL: a string, or text() / DDL() of one."""
+    """The call's first argument is SQL written in the revision: a string or an f-string, or text()
+    / DDL() of one."""
     argument = call.args[0] if call.args else None
-    if isinstance(argument, ast.Call) and _sql_wrapper(argument):
-        return True
-    return isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+    if isinstance(argument, ast.Call) and (dotted(argument.func) or "").rsplit(".", 1)[-1] in SQL_WRAPPERS \
+            and argument.args:
+        argument = argument.args[0]
+    return (isinstance(argument, ast.Constant) and isinstance(argument.value, str)) or \
+        isinstance(argument, ast.JoinedStr)
+
+
+def _session_of(call: ast.Call, connections: set[str]) -> bool:
+    """`Session(bind=conn)`, `orm.Session(conn)`: a session on Alembic's connection."""
+    if (dotted(call.func) or "").rsplit(".", 1)[-1] != "Session":
+        return False
+    bound = next((k.value for k in call.keywords if k.arg == "bind"), call.args[0] if call.args else None)
+    return bound is not None and ((isinstance(bound, ast.Name) and bound.id in connections)
+                                  or _is_connection(bound))
 
 
 def _is_connection(expression: ast.expr) -> bool:

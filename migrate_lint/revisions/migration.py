@@ -370,7 +370,7 @@ class Migration:
                 created.add(new.lower())  # conda-store builds conda_package_tmp, then renames it into place
             elif op.name == CREATE_ALL:
                 created |= {t.lower() for t in op.args}
-            elif op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str):
+            elif op.name == "execute" and (sql := op.literal_sql) is not None:
                 created |= {m.lower() for m in _CREATE_TABLE.findall(sql)}
         return created
 

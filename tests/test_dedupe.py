@@ -52,6 +52,14 @@ def test_findings_of_a_per_table_rule_on_one_table_are_one_naming_the_others_and
     assert merged.parts == (a, b, c)  # each object's own finding: baseline, fix and trace use them
 
 
+def test_a_lesser_finding_never_takes_in_a_warning_of_the_same_rule_on_the_same_table():
+    """quay's revision drops an index only a failed build may have left (info) at line 41, and its
+    real index at line 118 (warning): merged into the first, the warning would read as info."""
+    lesser = replace(on("ML102", 41, "user", "ix_leftover"), severity=Severity.INFO)
+    real = replace(on("ML102", 118, "user", "user_email"), severity=Severity.WARNING)
+    assert one_per_table([lesser, real], {"ML102": "index"}) == [lesser, real]
+
+
 def test_other_tables_rules_files_and_rules_without_per_table_stay_apart():
     findings = [on("ML101", 1, "posts", "ix_a"), on("ML101", 2, "users", "ix_b"),
                 on("ML104", 3, "posts", "fk_a"), on("ML101", 4, "posts", "ix_c", path="s.py"),

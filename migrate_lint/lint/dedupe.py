@@ -46,14 +46,16 @@ def one_per_table(findings: Iterable[Finding], nouns: dict[str, str]) -> list[Fi
     findings = list(findings)
     already = {finding.merged: finding for finding in findings if finding.merged}  # kept with their fix
     ordered = sorted((part for finding in findings for part in finding.parts), key=Finding.sort_key)
-    groups: dict[tuple[str, object, str], list[Finding]] = {}
+    groups: dict[tuple[str, object, str, object], list[Finding]] = {}
     kept: list[list[Finding]] = []
     for finding in ordered:
         if finding.code not in nouns or not finding.table:
             kept.append([finding])
             continue
         table = finding.table if '"' in finding.table else finding.table.lower()
-        key = (finding.code, finding.location.path, table)
+        # a lesser case (an index that only a database made outside the history may hold) never
+        # hides a warning behind its own message: each severity is a group of its own
+        key = (finding.code, finding.location.path, table, finding.severity)
         if key not in groups:
             groups[key] = []
             kept.append(groups[key])

@@ -8,7 +8,13 @@ from itertools import chain
 from typing import Any
 
 from migrate_lint.checks import CheckContext, Hit, sql_hit, sql_walk
-from migrate_lint.checks.type_rewrites import SYNONYMS, mysql_bytes_per_char, no_rewrite, type_parts
+from migrate_lint.checks.type_rewrites import (
+    SYNONYMS,
+    mysql_bytes_per_char,
+    no_rewrite,
+    type_bytes_per_char,
+    type_parts,
+)
 from migrate_lint.rendering.opsql import TYPES, enum_length, is_array, non_native_enum, type_sql
 from migrate_lint.revisions.coltypes import old_type
 from migrate_lint.revisions.migration import Call, Migration, Operation, Ref, Unknown
@@ -22,6 +28,11 @@ def written(value: Any) -> str:
         return value.replace("DECIMAL", "NUMERIC")
     if isinstance(value, Unknown):
         return value.source or "a type the code computes"  # a variable: named, never guessed
+    if isinstance(value, Call) and value.short.isupper() and set(value.kwargs) <= {"length", "collation"} \
+            and all(isinstance(a, int) for a in value.args) and (sql := type_sql(value)):
+        # a dialect's string type (mysql.VARCHAR(collation=..., length=50)): as MySQL shows it
+        collation = value.kwargs.get("collation")
+        return f"{sql} COLLATE {collation}" if isinstance(collation, str) else sql
     if isinstance(value, Call | Ref) and value.short not in TYPES and not is_array(value):
         if isinstance(value, Ref):
             return value.short
@@ -102,7 +113,8 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                 # the project's TypeDecorator: what it renders
                 new_value, new_type = impl, type_sql(impl, ctx.dialect)
             unsized = _unsized_enum(old_value, new_value if not migration.rendered else None, new_type)
-            charset = _charset(migration, ctx, table) if old is not None and not unsized else None
+            charset = (type_bytes_per_char(old_value) if ctx.mysql else None) or \
+                _charset(migration, ctx, table) if old is not None and not unsized else None
             if unsized == "widened" or (old is not None and not unsized and
                                         no_rewrite(old, new_type, ctx.dialect, charset)):
                 continue

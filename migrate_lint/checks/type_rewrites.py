@@ -82,6 +82,15 @@ def _enum_appended(old: str, new: str) -> bool | None:
 BYTES_PER_CHAR = {"latin1": 1, "ascii": 1, "utf8": 3, "utf8mb3": 3, "utf8mb4": 4}
 
 
+def type_bytes_per_char(value: object) -> int | None:
+    """What a character takes by the charset the column's own type names: `charset="utf8mb4"`, or
+    a collation, whose name starts with its charset (spiff-arena's
+    `mysql.VARCHAR(collation="utf8mb4_0900_as_cs", length=50)`)."""
+    kwargs = getattr(value, "kwargs", None) or {}
+    named = kwargs.get("charset") or kwargs.get("collation")
+    return BYTES_PER_CHAR.get(named.lower().split("_", 1)[0]) if isinstance(named, str) else None
+
+
 def mysql_bytes_per_char(migrations: Iterable[Migration], table: str) -> int | None:
     """What a character of `table` takes, by the charset its create_table gave it
     (mysql_charset= or mysql_default_charset=), searching the given revisions in order (read

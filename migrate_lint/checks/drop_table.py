@@ -39,6 +39,34 @@ def _after_drop(migration: Migration, index: int, table: str) -> str | None:
     return ("seeded" if seeded else "recreated") if created else None
 
 
+def _referenced(create: Operation) -> set[str]:
+    """The tables a create_table's foreign keys refer to: sa.ForeignKey("t.c") in a column, or a
+    ForeignKeyConstraint's "t.c" columns."""
+    targets: list[object] = []
+    for item in create.args[1:]:
+        if isinstance(item, Call) and item.short == "Column":
+            targets += [a.args[0] for a in item.args
+                        if isinstance(a, Call) and a.short == "ForeignKey" and a.args]
+        elif isinstance(item, Call) and item.short == "ForeignKeyConstraint" and len(item.args) > 1:
+            targets += list(item.args[1]) if isinstance(item.args[1], tuple | list) else []
+    # "schema.table.column": the table is the part before the column
+    return {t.rsplit(".", 2)[-2].lower() for t in targets if isinstance(t, str) and "." in t}
+
+
+def _recreated_parents(migration: Migration, index: int, table: str) -> list[str]:
+    """The tables the re-created table's new foreign keys refer to that this revision also drops and
+    creates again, empty (cyborg's new_db_schema: attributes refers to deployables, itself re-made
+    to refer to a new devices table): the old rows cannot be copied back as they are."""
+    operations = migration.operations
+    create = next((op for op in operations[index + 1:] if op.name == "create_table"
+                   and str(op.arg(0, "table_name")).lower() == table), None)
+    if create is None:
+        return []
+    dropped = {str(op.arg(0, "table_name")).lower() for op in operations if op.name == "drop_table"}
+    made = {str(op.arg(0, "table_name")).lower() for op in operations if op.name == "create_table"}
+    return sorted(t for t in _referenced(create) if t != table and t in dropped & made)
+
+
 def _seeds(op: Operation, table: str) -> bool:
     """Rows of the revision's own written into the re-created table: op.bulk_insert of a literal
     list (mistral writes its one maintenance_status row back), or INSERT ... VALUES."""
@@ -110,7 +138,10 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
                                        or _only_when_empty(migration, op.line, table.lower())
                                        or _renamed_and_read(migration, index, table.lower())):
             continue
-        yield at(op, shown(table), table=shown(table), variant=after or "default")
+        parents = _recreated_parents(migration, index, table.lower()) \
+            if after == "recreated" and isinstance(table, str) else []
+        yield at(op, shown(table), table=shown(table), parents=", ".join(parents),
+                 variant="recreated_parents" if parents else after or "default")
     for statement, _, table in raw_drops(migration, "table", "drop_table"):  # DROP TABLE in op.execute()
         if table.lower() not in HANDED_OVER and not _renamed_into_place(migration, statement, table.lower()):
             yield sql_hit(statement, table, table=table)

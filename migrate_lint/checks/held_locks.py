@@ -151,8 +151,9 @@ def _holders(migration: Migration, statement: Statement, table: str, transaction
 def exclusive_next(migration: Migration, statement: Statement, table: str, transactional: bool) -> bool:
     """The statements right after this one in its transaction go on to take ACCESS EXCLUSIVE on
     `table` (an ALTER TABLE that is not one of the weaker forms, a DROP TABLE), with only other
-    plain DROP INDEXes of the table between: the lock is then held to commit from the same moment
-    whatever this statement takes (neurai drops mri_files' index, then its foreign keys)."""
+    plain DROP INDEXes, or DDL that scans nothing, between: the lock is then held to commit from
+    about the same moment whatever this statement takes (neurai drops mri_files' index, then its
+    foreign keys)."""
     position = next((i for i, s in enumerate(migration.statements) if s is statement), None)
     if not transactional or position is None or statement.autocommit:
         return False
@@ -166,9 +167,19 @@ def exclusive_next(migration: Migration, statement: Statement, table: str, trans
         if later.sql[:4].upper() == "DROP" and any(kind == "table" and gone == name
                                                    for kind, _, gone in dropped(later.sql)):
             return True
-        if not _drops_index_of(migration, later, {name}):
+        if not _drops_index_of(migration, later, {name}) and not _QUICK_DDL.match(later.sql):
             return False  # other work first: the drop's lock would be held through it
     return False
+
+
+# DDL that changes the catalog only, scanning and writing nothing: holding a lock through it adds
+# a moment (cachito drops dependency's indexes, then the foreign keys that refer to it, then
+# renames it)
+_QUICK_DDL = re.compile(r"(?is)^\s*(?:DROP\s+INDEX\s+(?!CONCURRENTLY)[^;]*"
+                        r"|ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?\S+\s+"
+                        r"(?:DROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?\S+(?:\s+CASCADE|\s+RESTRICT)?"
+                        r"|RENAME\s[^,;]*"
+                        r"|DROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?\S+(?:\s+CASCADE)?))\s*;?\s*$")
 
 
 def _drops_index_of(migration: Migration, statement: Statement, tables: set[str]) -> bool:

@@ -426,8 +426,11 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
         if op_index is None:
             op_index = {op.line: index for index, op in reversed(list(enumerate(migration.operations)))}
         for found, table, old, new in statement.facts.renames:
-            if found == "column" and statement.line in op_index and (table.lower(), old.lower()) in \
-                    migration.columns_added_before(op_index[statement.line]):
+            at = _rename_call(migration, statement.line, old, new) if found == "column" else None
+            if at is None:
+                at = op_index.get(statement.line)
+            if found == "column" and at is not None and (table.lower(), old.lower()) in \
+                    migration.columns_added_before(at):
                 continue  # a column this revision added: no running code reads it yet
             if found == kind and (table or old) not in created:
                 if kind == "table" and ((_raw_sql(migration, op_index.get(statement.line))
@@ -464,6 +467,19 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                                          "converted" if converted else "replaced" if replaced else
                                          "rewritten" if rewritten else
                                          "default" if ctx.maps_models else "unmapped")
+
+
+def _rename_call(migration: Migration, line: int, old: str, new: str) -> int | None:
+    """The position of the alter_column that renames `old` to `new` at `line`: a helper called for
+    several columns (ooni's convert_json_to_array) makes one call per column on the same line."""
+    for index, op in enumerate(migration.operations):
+        if op.line == line and op.name == "alter_column" and \
+                str(op.kwargs.get("new_column_name", "")).lower() == new.lower():
+            _, rest = op.table_and_rest()
+            column = op.kwargs.get("column_name", rest[0] if rest else None)
+            if isinstance(column, str) and column.lower() == old.lower():
+                return index
+    return None
 
 
 def _dropped_later(migration: Migration, rename: Statement, table: str) -> int | None:

@@ -21,19 +21,37 @@ CODE = "ML201"
 SCOPE = "revision"
 
 
-def _swapped_in_after(migration: Migration, ctx: CheckContext, index: int, table: str, column: str) -> bool:
-    """The same revision renames another column of the table, filled by an UPDATE of this revision
-    or of an earlier one, to the dropped one's name (the copy-and-swap that changes a column's
-    type; EPIC.submit copies status into aggregated_item_statuses one revision before the swap):
-    running code finds the column it reads, with its values, and rename-column reports the rename."""
-    for op in migration.operations[index + 1:]:
+def _swapped_in_after(migration: Migration, ctx: CheckContext, index: int, table: str, column: str
+                      ) -> tuple[str, int] | None:
+    """(column, position of its rename) where the same revision renames another column of the
+    table, filled by an UPDATE of this revision or of an earlier one, to the dropped one's name
+    (the copy-and-swap that changes a column's type; EPIC.submit copies status into
+    aggregated_item_statuses one revision before the swap): running code finds the column it
+    reads, with its values, and rename-column reports the rename of a column it used."""
+    for position, op in enumerate(migration.operations[index + 1:], index + 1):
         if op.name == "alter_column" and str(op.kwargs.get("new_column_name", "")).lower() == column:
             owner, rest = op.table_and_rest()
             source = op.kwargs.get("column_name", rest[0] if rest else None)
-            if str(owner).lower() == table and isinstance(source, str):
-                return any(update.fills(table, source) for earlier in (migration, *ctx.ancestors(migration))
-                           for update in earlier.updates)
-    return False
+            if str(owner).lower() == table and isinstance(source, str) and \
+                    any(update.fills(table, source) for earlier in (migration, *ctx.ancestors(migration))
+                        for update in earlier.updates):
+                return source, position
+    return None
+
+
+def _swapped_kinds(migration: Migration, ctx: CheckContext, drop: Operation, table: str, column: str,
+                   source: str, rename: int) -> tuple[str, str] | None:
+    """(old type, new type) where the column swapped in is one this revision added, of another kind
+    of value than the dropped one (ooni's asns, JSON made ARRAY(String) by a scratch column): the
+    previous release still reads and writes the name as the old kind, and no rename-column finding
+    says so (the scratch column is new)."""
+    if (table, source.lower()) not in migration.columns_added_before(rename):
+        return None
+    new = next((spec.type_name for op, added_to, spec in migration.added_columns()
+                if added_to.lower() == table and isinstance(spec.name, str)
+                and spec.name.lower() == source.lower()), "")
+    old = type_name(old_type(migration, ctx.ancestors(migration), table, column, drop.line))
+    return (old, new) if other_kind(old, new) else None
 
 
 def _copied_before(migration: Migration, index: int, table: str, column: str) -> bool:
@@ -200,8 +218,13 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         if isinstance(table, str) and isinstance(column, str) and \
                 (table.lower(), column.lower()) in migration.columns_added_before(op):
             continue  # added earlier in this revision: no running code reads it yet
-        if isinstance(table, str) and isinstance(column, str) and \
-                _swapped_in_after(migration, ctx, index, table.lower(), column.lower()):
+        swapped = _swapped_in_after(migration, ctx, index, table.lower(), column.lower()) \
+            if isinstance(table, str) and isinstance(column, str) else None
+        if swapped is not None:
+            kinds = _swapped_kinds(migration, ctx, op, table.lower(), column.lower(), *swapped)  # type: ignore[union-attr]
+            if kinds is not None:
+                yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
+                         old=kinds[0], new=kinds[1], source=swapped[0], variant="swapped")
             continue
         if isinstance(table, str) and isinstance(column, str) and ctx.reports("ML203", migration.path) and \
                 any(new == column.lower() for _, _, new in _renames_before(migration, index, table.lower())):

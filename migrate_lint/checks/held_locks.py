@@ -113,11 +113,21 @@ def referenced_held_since(migration: Migration, statement: Statement, table: str
 
 
 def _old_referent(migration: Migration, name: str) -> str | None:
-    """The table downgrade() makes the key `name` reference again: the dropped key's."""
+    """The table downgrade() makes the key `name` reference again: the dropped key's. Not where the
+    name is the one PostgreSQL gives a key of another column (<table>_<column>_fkey): mautrix's
+    downgrade gives user_portal_user_fkey the portal columns, its other key's."""
     for op in migration.downgrade:
         if op.name == "create_foreign_key" and isinstance(given := op.arg(0, "constraint_name"), str) \
                 and given.lower() == name.lower():
-            old = op.arg(2, "referent_table") if op.batch_table is None else op.arg(1, "referent_table")
+            batch = op.batch_table is not None
+            old = op.arg(1 if batch else 2, "referent_table")
+            source = op.batch_table if batch else op.arg(1, "source_table")
+            columns = op.arg(2 if batch else 3, "local_cols")
+            named = given.lower()
+            if isinstance(source, str) and isinstance(columns, tuple | list) and columns and \
+                    isinstance(columns[0], str) and named.startswith(f"{source.lower()}_") and \
+                    named.endswith("_fkey") and named != f"{source}_{columns[0]}_fkey".lower():
+                return None
             return old if isinstance(old, str) else None
     return None
 

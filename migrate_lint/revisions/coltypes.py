@@ -448,13 +448,15 @@ _KINDS = (("integer", re.compile(r"^(?:small|big|tiny|medium)?int(?:eger)?\d?$|^
                                  r"|integer$")),
           ("uuid", re.compile(r"uuid|^guid$")),
           ("datetime", re.compile(r"date|timestamp|^time(?:tz)?$")),
+          ("json", re.compile(r"^jsonb?$")),
+          ("array", re.compile(r"^array$")),
           ("string", re.compile(r"char|text|string|unicode|clob")))
 
 
 def value_kind(type_name: str) -> str | None:
-    """What kind of value a type holds (integer, uuid, datetime, string), by its name; None for the
-    rest (an interval, a point, a project's own type): a column added back as another kind holds
-    other values, not the old ones recast."""
+    """What kind of value a type holds (integer, uuid, datetime, json, array, string), by its name;
+    None for the rest (an interval, a point, a project's own type): a column added back as another
+    kind holds other values, not the old ones recast."""
     name = type_name.split("(", 1)[0].strip().rsplit(".", 1)[-1].lower()
     return next((kind for kind, pattern in _KINDS if pattern.search(name)), None)
 

@@ -58,7 +58,10 @@ def _from_operations(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
             continue
         if _filled_on_mysql(column.type_name, ctx):
             # the implicit 0 or '' in every row: no row it references, the same value in each
-            yield at(op, f"{table}.{name}", table=table, column=name, variant="mysql_key")
+            # (which a unique key takes once: it fails from the second row, networking-sfc's chain_id)
+            foreign = "foreign key" in _key_kinds(migration, op, table, column)
+            yield at(op, f"{table}.{name}", table=table, column=name,
+                     variant="mysql_key" if foreign else "mysql_unique")
             continue
         kinds = _key_kinds(migration, op, table, column)
         yield at(op, f"{table}.{name}", table=table, column=name,

@@ -309,15 +309,9 @@ def _nullability(operations: Iterable[Operation], table: str, column: str, schem
             if _same(t, table) and _same(c, column):
                 return op.kwargs.get("existing_nullable") is False, table, column
         elif op.name in ("add_column", "create_table"):
-            target, rest = op.table_and_rest()
-            if not _same(target, table):
-                continue
-            items = rest if op.name == "create_table" else (
-                op.kwargs.get("column", rest[0] if rest else None),)
-            for item in items:
-                spec = ColumnSpec.from_call(item) if isinstance(item, Call) else None
-                if spec is not None and _same(spec.name, column) and spec.nullable is not None:
-                    return spec.not_null, table, column
+            spec = _declared(op, table, column)
+            if spec is not None and spec.nullable is not None:
+                return spec.not_null, table, column
         elif op.name == "execute" and isinstance(sql := op.arg(0, "sqltext"), str) and table in sql.lower() \
                 and re.search(_DROP_NOT_NULL.format(column=re.escape(column)), sql, re.IGNORECASE):
             return False, table, column
@@ -431,17 +425,19 @@ def known_required(migration: Migration, before: int, ancestors: Iterable[Migrat
                 t, c = _altered(op)
                 if _same(t, table) and _same(c, column):
                     return op.kwargs["server_default"] is None
-            elif op.name in ("add_column", "create_table"):
-                target, rest = op.table_and_rest()
-                if not _same(target, table):
-                    continue
-                items = rest if op.name == "create_table" else (
-                    op.kwargs.get("column", rest[0] if rest else None),)
-                for item in items:
-                    spec = ColumnSpec.from_call(item) if isinstance(item, Call) else None
-                    if spec is not None and _same(spec.name, column):
-                        return spec.server_default is None and not (spec.primary_key or spec.generated)
+            elif op.name in ("add_column", "create_table") and (spec := _declared(op, table, column)):
+                return spec.server_default is None and not (spec.primary_key or spec.generated)
     return False
+
+
+def _declared(op: Operation, table: str, column: str) -> ColumnSpec | None:
+    """What an add_column or create_table of `table` says of `column`, where it declares it."""
+    target, rest = op.table_and_rest()
+    if not _same(target, table):
+        return None
+    items = rest if op.name == "create_table" else (op.kwargs.get("column", rest[0] if rest else None),)
+    specs = (ColumnSpec.from_call(item) for item in items if isinstance(item, Call))
+    return next((spec for spec in specs if spec is not None and _same(spec.name, column)), None)
 
 
 _KINDS = (("integer", re.compile(r"^(?:small|big|tiny|medium)?int(?:eger)?\d?$|^(?:big|small)?serial\d?$"

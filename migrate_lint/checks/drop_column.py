@@ -251,14 +251,15 @@ def check(migration: Migration, ctx: CheckContext) -> Iterator[Hit]:
         contract = None if readded or copied else _made_nullable_before(migration, ctx, table, column)
         variant = retyped[2] if retyped else "defaulted" if default else "readded" if readded else \
             "copied" if copied else "contracted" if contract else "default"
+        existing = "..."  # the column's type as code, for the required help's alter_column
         if variant == "default" and isinstance(table, str) and isinstance(column, str) and \
                 known_required(migration, index, ctx.ancestors(migration), table, column, ctx.mysql):
             variant = "required"  # the release that stops writing it cannot insert a row
-            existing = value_code(old_type(migration, ctx.ancestors(migration), table, column, op.line))
+            existing = value_code(old_type(migration, ctx.ancestors(migration), table, column, op.line)) \
+                or existing
         yield at(op, f"{shown(table)}.{shown(column)}", table=shown(table), column=shown(column),
                  old=retyped[0] if retyped else "", new=retyped[1] if retyped else "",
-                 default=default or "", by=contract or "", variant=variant,
-                 existing=existing if variant == "required" and existing else "...")
+                 default=default or "", by=contract or "", variant=variant, existing=existing)
     for statement, table, column in raw_drops(migration, "column", "drop_column"):  # DROP COLUMN in SQL
         renamed = renamed or Renamed(migration, ctx)
         if not renamed.covers(table, statement):

@@ -433,7 +433,7 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                     migration.columns_added_before(at):
                 continue  # a column this revision added: no running code reads it yet
             if found == kind and (table or old) not in created:
-                if kind == "table" and ((_raw_sql(migration, op_index.get(statement.line))
+                if kind == "table" and ((_raw_sql(migration, at)
                                          and _index_by_its_name(migration, ctx, old))
                                         or _kept_as_view(migration, statement, old, new)):
                     continue
@@ -442,7 +442,7 @@ def renames(migration: Migration, ctx: CheckContext, kind: str) -> Iterator[tupl
                 rewritten = kind == "column" and any(u.fills(table, new) for u in migration.updates)
                 replaced = kind == "column" and _added_after(migration, statement.line, table, old)
                 converted = replaced and _filled_from(migration, ctx, statement.line, table, old, new)
-                call = migration.operations[op_index[statement.line]] if statement.line in op_index else None
+                call = migration.operations[at] if at is not None else None  # the call that renames it
                 table, old, new = _written_names(statement, call, table, old, new)
                 subject = f"{table}.{old}" if table else old
                 aliases = _column_aliases(migration, statement, old, new) if kind == "table" else ""
